@@ -1,0 +1,30 @@
+//! sealbid's cryptographic core. Pure: no I/O, no clock, no async; randomness only through a
+//! `ring::rand::SecureRandom` passed in by the caller. No function panics on any input.
+//!
+//! What it owns, and how data flows through it:
+//! - [`identity`]: Ed25519 actor keys (PKCS#8 files, `ed25519:` text form), sign and verify.
+//! - [`encoding`]: RFC 8785 canonical JSON, the only encoding anything is signed or hashed in.
+//! - [`signed`]: a payload, its signer and the signature over exactly its canonical bytes.
+//! - [`seal`]: a bidder seals an offer to a tender's opening key; after the close the rebuilt
+//!   key opens it.
+//! - [`dkg`]: the opening committee's distributed key generation: the opening key exists, its
+//!   secret exists nowhere until t members release their shares after the close.
+//! - [`merkle`]: the RFC 6962 / RFC 9162 audit log over every committed entry, on a node-hash
+//!   store the caller provides, with inclusion and consistency proofs.
+//! - [`note`] and [`checkpoint`]: the log's size and root in the C2SP tlog-checkpoint format,
+//!   inside a C2SP signed note carrying node and witness signatures.
+//! - [`receipt`]: what a bidder keeps: entry, leaf hash, signed checkpoint, inclusion proof;
+//!   one call verifies it against trusted keys.
+//!
+//! `docs/protocol.md` at the repository root specifies every byte of these formats.
+
+pub mod checkpoint;
+pub mod curve;
+pub mod dkg;
+pub mod encoding;
+pub mod identity;
+pub mod merkle;
+pub mod note;
+pub mod receipt;
+pub mod seal;
+pub mod signed;

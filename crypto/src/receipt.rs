@@ -1,0 +1,95 @@
+//! The receipt a bidder keeps for an accepted entry: which log, which entry, its leaf hash,
+//! a signed checkpoint of the log, and the proof that the entry is in that checkpoint's tree.
+//! [`Receipt::verify`] checks all of it against the keys the bidder trusts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::encoding::{EncodingError, from_canonical, to_canonical};
+use crate::merkle::{Hash, ProofError, verify_inclusion};
+use crate::note::{self, NoteError, NoteVerifier};
+
+/// The most proof hashes a receipt can carry (a tree of 2^63 leaves needs 63).
+const PROOF_HASHES_MAX: usize = 64;
+
+/// Why a receipt does not verify.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReceiptError {
+    /// The receipt is not canonical JSON of the receipt's shape.
+    #[error("receipt: {0}")]
+    Encoding(#[from] EncodingError),
+    /// The checkpoint's note or signatures are bad.
+    #[error("checkpoint signature: {0}")]
+    Note(#[from] NoteError),
+    /// The checkpoint body is malformed.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The checkpoint is of another log.
+    #[error("the checkpoint is for log {found:?}, the receipt names {expected:?}")]
+    OriginMismatch {
+        /// The origin the receipt names.
+        expected: String,
+        /// The origin the checkpoint names.
+        found: String,
+    },
+    /// The inclusion proof fails.
+    #[error("inclusion proof: {0}")]
+    Proof(#[from] ProofError),
+    /// Too many proof hashes to be a real proof.
+    #[error("the inclusion proof has more than {PROOF_HASHES_MAX} hashes")]
+    ProofTooLong,
+}
+
+/// Proof that an entry is in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The log's origin line.
+    pub origin: String,
+    /// The entry's position in the log, from 0.
+    pub index: u64,
+    /// SHA-256(0x00 ‖ entry bytes).
+    pub leaf_hash: Hash,
+    /// The signed note whose text is the checkpoint.
+    pub checkpoint: String,
+    /// The RFC 9162 inclusion proof of `index` in the checkpoint's tree.
+    pub inclusion_proof: Vec<Hash>,
+}
+
+impl Receipt {
+    /// Parses a receipt from its canonical JSON bytes.
+    pub fn from_canonical(bytes: &[u8]) -> Result<Self, ReceiptError> {
+        Ok(from_canonical(bytes)?)
+    }
+
+    /// The receipt's canonical JSON bytes.
+    pub fn to_canonical(&self) -> Result<Vec<u8>, ReceiptError> {
+        Ok(to_canonical(self)?)
+    }
+
+    /// Checks everything: at least `signatures_required` (and at least one) trusted keys
+    /// signed the checkpoint, it is for the receipt's log, and the entry is in its tree.
+    /// Returns the verified checkpoint.
+    pub fn verify(&self, trusted: &[NoteVerifier], signatures_required: usize) -> Result<Checkpoint, ReceiptError> {
+        if self.inclusion_proof.len() > PROOF_HASHES_MAX {
+            return Err(ReceiptError::ProofTooLong);
+        }
+        let note = note::parse(&self.checkpoint)?;
+        note.verify(trusted, signatures_required)?;
+        let checkpoint = Checkpoint::parse(&note.text)?;
+        if checkpoint.origin != self.origin {
+            return Err(ReceiptError::OriginMismatch {
+                expected: self.origin.clone(),
+                found: checkpoint.origin,
+            });
+        }
+        verify_inclusion(
+            self.index,
+            checkpoint.size,
+            &self.leaf_hash.0,
+            &self.inclusion_proof,
+            &checkpoint.root.0,
+        )?;
+        Ok(checkpoint)
+    }
+}
