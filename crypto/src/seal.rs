@@ -102,8 +102,9 @@ impl SealContext {
         }
     }
 
-    /// The canonical bytes bound into the key derivation and the associated data.
-    fn to_bytes(&self, suite: Suite) -> Result<Vec<u8>, EncodingError> {
+    /// The canonical bytes bound into the key derivation and used as the associated data:
+    /// `{"context":{…},"suite":…,"version":1}` in RFC 8785 form.
+    pub fn associated_data(&self, suite: Suite) -> Result<Vec<u8>, EncodingError> {
         #[derive(Serialize)]
         struct Bound<'a> {
             context: &'a SealContext,
@@ -151,22 +152,39 @@ impl Envelope {
     }
 }
 
-/// A decryption key for envelopes sealed to its public point: a tender's rebuilt opening key,
-/// or a committee member's own P-256 key. Holds the public point too, which every open needs.
+/// A decryption key for envelopes sealed to its public point: a committee member's own P-256
+/// key, or a tender's opening key once rebuilt. Holds the public point too, which every open
+/// needs.
 #[derive(Debug, Clone)]
 pub struct OpeningKey {
     /// The secret scalar x.
     secret: CurveScalar,
     /// x·G, computed once.
     public: CurvePoint,
+    /// Whether multiplications by `secret` may take variable time; see
+    /// [`OpeningKey::disclosed`].
+    variable_time: bool,
 }
 
 impl OpeningKey {
-    /// Makes the key from its secret scalar.
+    /// A key whose secret must stay secret (a committee member's key): every multiplication by
+    /// it runs in constant time.
     pub fn new(secret: CurveScalar) -> Self {
         Self {
             public: secret.public_point(),
             secret,
+            variable_time: false,
+        }
+    }
+
+    /// A tender's opening key rebuilt after the close. Every bid it protects is published by
+    /// the opening, and the key itself may be published so that anyone can re-decrypt, so
+    /// there is nothing left for a timing side channel to leak: its multiplications use the
+    /// faster variable-time algorithm (see crypto/BENCHMARKS.md for the difference).
+    pub fn disclosed(secret: CurveScalar) -> Self {
+        Self {
+            variable_time: true,
+            ..Self::new(secret)
         }
     }
 
@@ -182,7 +200,13 @@ impl OpeningKey {
 
     /// The ECDH shared point `secret · ephemeral`.
     pub(crate) fn shared_point(&self, ephemeral: &CurvePoint) -> Result<CurvePoint, SealError> {
-        CurvePoint::from_projective(ephemeral.projective() * self.secret.0).map_err(|_| SealError::BadEphemeralKey)
+        let point = ephemeral.projective();
+        let product = if self.variable_time {
+            point.mul_vartime(&self.secret.0)
+        } else {
+            point * self.secret.0
+        };
+        CurvePoint::from_projective(product).map_err(|_| SealError::BadEphemeralKey)
     }
 }
 
@@ -194,7 +218,7 @@ pub fn seal(
     random: &dyn SecureRandom,
 ) -> Result<Envelope, SealError> {
     let suite = Suite::P256HkdfSha256Aes256Gcm;
-    let context_bytes = context.to_bytes(suite)?;
+    let context_bytes = context.associated_data(suite)?;
     let recipient_bytes = recipient.to_uncompressed();
     let ephemeral =
         agreement::EphemeralPrivateKey::generate(&agreement::ECDH_P256, random).map_err(|_| SealError::Random)?;
@@ -246,7 +270,7 @@ pub(crate) fn open_with_shared_point(
     shared: &CurvePoint,
 ) -> Result<Vec<u8>, SealError> {
     parse_ephemeral_key(envelope)?;
-    let context_bytes = context.to_bytes(envelope.suite)?;
+    let context_bytes = context.associated_data(envelope.suite)?;
     let (key, nonce) = derive_key(
         &shared.x_coordinate(),
         &envelope.ephemeral_key,

@@ -174,6 +174,7 @@ impl CommitteeOutcome {
 
     /// Rebuilds the opening key from released shares: every share must verify and come from a
     /// different member, at least t of them are needed, and the result is checked against Y.
+    /// The key is [`OpeningKey::disclosed`]: it exists only after the close.
     pub fn rebuild(&self, shares: &[ReleasedShare]) -> Result<OpeningKey, DkgError> {
         let mut seen = BTreeSet::new();
         for released in shares {
@@ -198,7 +199,7 @@ impl CommitteeOutcome {
                 sum + released.share.0 * coefficient
             });
         let secret = CurveScalar::from_scalar(secret).map_err(|_| DkgError::KeyMismatch)?;
-        let key = OpeningKey::new(secret);
+        let key = OpeningKey::disclosed(secret);
         if key.public_point() != self.opening_key {
             return Err(DkgError::KeyMismatch);
         }
