@@ -119,7 +119,7 @@ fn envelope_example_opens_and_its_key_schedule_matches() {
     assert_eq!(open(&envelope, &context, &key).unwrap(), plaintext.as_bytes());
 
     // The key schedule, recomputed here with p256 and ring directly, as a client would.
-    let ephemeral = Option::<AffinePoint>::from(AffinePoint::from_sec1_bytes(&envelope.ephemeral_key).ok()).unwrap();
+    let ephemeral = AffinePoint::from_sec1_bytes(&envelope.ephemeral_key).unwrap();
     let secret_scalar = Option::<Scalar>::from(<Scalar as p256::elliptic_curve::PrimeField>::from_repr(
         FieldBytes::from([0x11u8; 32]),
     ))
