@@ -17,6 +17,25 @@
 //!   one call verifies it against trusted keys.
 //!
 //! `docs/protocol.md` at the repository root specifies every byte of these formats.
+//!
+//! A bidder seals an offer to a tender's opening key; only that key opens it, and only under
+//! the same tender, lot and bidder:
+//!
+//! ```
+//! use ring::rand::SystemRandom;
+//! use sealbid_crypto::curve::CurveScalar;
+//! use sealbid_crypto::seal::{OpeningKey, SealContext, SealError, open, seal};
+//!
+//! let random = SystemRandom::new();
+//! let opening_key = OpeningKey::new(CurveScalar::random(&random)?);
+//! let context = SealContext::bid("T-2026-0042", "1", "ed25519:bidder-key");
+//! let envelope = seal(br#"{"price_fen":123456789}"#, &context, &opening_key.public_point(), &random)?;
+//! assert_eq!(open(&envelope, &context, &opening_key)?, br#"{"price_fen":123456789}"#);
+//!
+//! let other_lot = SealContext::bid("T-2026-0042", "2", "ed25519:bidder-key");
+//! assert_eq!(open(&envelope, &other_lot, &opening_key), Err(SealError::Rejected));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod checkpoint;
 pub mod curve;
