@@ -146,6 +146,12 @@ impl Envelope {
         Ok(to_canonical(self)?)
     }
 
+    /// The checks possible without the key: the version is known and the ephemeral key is a
+    /// valid P-256 point. A ledger runs them when it accepts an envelope.
+    pub fn check_form(&self) -> Result<(), SealError> {
+        parse_ephemeral_key(self).map(|_| ())
+    }
+
     /// The length of the sealed plaintext.
     pub fn plaintext_len(&self) -> usize {
         self.ciphertext.len().saturating_sub(TAG_BYTES)

@@ -1,0 +1,115 @@
+//! Criterion benchmarks of the ledger: the apply rate of pre-signed bid submissions, and the
+//! opening of a tender of 10,000 bids. Figures and method: ledger/BENCHMARKS.md.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    missing_docs,
+    dead_code
+)]
+
+#[path = "../tests/ledger/support.rs"]
+mod support;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use sealbid_ledger::command::{Action, Entry, EntryBody, LedgerConfig};
+use sealbid_ledger::types::{LotId, Market};
+use sealbid_ledger::{Ledger, Snapshot};
+
+use support::{Harness, lot};
+
+/// A ledger with one procurement tender of `lots` lots in bidding and `bidders` bidders, and
+/// `lots × bidders` signed submissions ready to apply.
+fn prepared(lots: usize, bidders: usize) -> (Harness, Vec<Entry>) {
+    let config = LedgerConfig {
+        bids_per_tender_max: lots * bidders,
+        ..LedgerConfig::default()
+    };
+    let mut harness = Harness::with_config(3, bidders, config);
+    let lot_specs = (0..lots).map(|index| lot(&index.to_string())).collect();
+    let tender = harness.publish(harness.spec(Market::Procurement, lot_specs, 2));
+    let mut entries = Vec::with_capacity(lots * bidders);
+    for lot_index in 0..lots {
+        for bidder in 0..bidders {
+            let lot_id = lot_index.to_string();
+            let price = 1_000_000 + (bidder * 7919 + lot_index * 104_729) as u64 % 900_000;
+            let envelope = harness.seal_offer(&tender, &lot_id, bidder, price, None);
+            let key = std::rc::Rc::clone(&harness.bidders[bidder]);
+            let action = Action::SubmitBid {
+                tender: tender.clone(),
+                lot: LotId::parse(&lot_id).unwrap(),
+                envelope,
+            };
+            let message = harness.sign(&key, action);
+            entries.push(harness.entry(EntryBody::Command(message)));
+        }
+    }
+    (harness, entries)
+}
+
+/// A copy of the harness's ledger, for one iteration.
+fn copy(snapshot: &Snapshot, harness: &Harness) -> Ledger<sealbid_crypto::merkle::MemoryNodeStore> {
+    Ledger::restore(snapshot.clone(), harness.ledger.audit().store().clone()).unwrap()
+}
+
+fn apply_submissions(criterion: &mut Criterion) {
+    let (harness, entries) = prepared(100, 1_000);
+    let snapshot = harness.ledger.snapshot();
+    let mut group = criterion.benchmark_group("apply");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(60))
+        .throughput(Throughput::Elements(entries.len() as u64));
+    group.bench_function("100000_presigned_submissions", |bench| {
+        bench.iter_batched(
+            || copy(&snapshot, &harness),
+            |mut ledger| {
+                for entry in &entries {
+                    black_box(ledger.apply(entry).unwrap());
+                }
+                ledger
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn open_tender(criterion: &mut Criterion) {
+    let (mut harness, entries) = prepared(10, 1_000);
+    for entry in &entries {
+        harness.ledger.apply(entry).unwrap();
+    }
+    let tender = harness.ledger.state().tenders.keys().next().unwrap().clone();
+    harness.close(&tender);
+    harness.release_shares(&tender, 2);
+    let office = std::rc::Rc::clone(&harness.office);
+    let open = harness.sign(&office, Action::OpenTender { tender: tender.clone() });
+    let open = harness.entry(EntryBody::Command(open));
+    let snapshot = harness.ledger.snapshot();
+    let mut group = criterion.benchmark_group("opening");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30))
+        .throughput(Throughput::Elements(10_000));
+    group.bench_function("open_tender_of_10000_bids", |bench| {
+        bench.iter_batched(
+            || copy(&snapshot, &harness),
+            |mut ledger| {
+                black_box(ledger.apply(&open).unwrap());
+                ledger
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply_submissions, open_tender);
+criterion_main!(benches);

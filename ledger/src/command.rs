@@ -1,0 +1,292 @@
+//! What the log carries: entries, the genesis configuration, signed commands and their actions,
+//! and the plaintexts that bidders and offices seal.
+
+use serde::{Deserialize, Serialize};
+
+use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::dkg::{Dealing, ReleasedShare, Response};
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::seal::Envelope;
+use sealbid_crypto::signed::SignedMessage;
+
+use crate::types::{Fen, LotId, Market, Role, TenderId};
+
+/// One log entry: the leader's timestamp and what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Milliseconds since the Unix epoch, stamped by the leader; never decreases along the log.
+    pub timestamp_ms: u64,
+    /// The entry's content.
+    pub body: EntryBody,
+}
+
+/// What an entry holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryBody {
+    /// The first entry: the operator's key and the ledger's bounds.
+    Genesis(Genesis),
+    /// A command signed by an actor; its payload is a [`Command`].
+    Command(SignedMessage),
+    /// The leader closing a tender at its deadline, unsigned: anyone replaying the log checks
+    /// that the timestamp has reached the deadline.
+    Close {
+        /// The tender to close.
+        tender: TenderId,
+    },
+}
+
+/// The genesis entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// The operator's key; it holds the admin role.
+    pub operator: PublicKey,
+    /// The bounds every replica applies.
+    pub config: LedgerConfig,
+}
+
+/// Every bound of the ledger. It is part of the genesis entry, so all replicas (and a
+/// supervisor's replay) apply the same limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// How far past the entry's timestamp a command's expiry may lie; also how long its nonce
+    /// is remembered to refuse replays.
+    pub command_lifetime_ms_max: u64,
+    /// The most tenders open (not yet awarded, failed or cancelled) at once.
+    pub open_tenders_max: usize,
+    /// The most lots in one tender.
+    pub lots_per_tender_max: usize,
+    /// The most bids in one tender (all lots).
+    pub bids_per_tender_max: usize,
+    /// The largest sealed envelope's ciphertext.
+    pub envelope_bytes_max: usize,
+    /// The longest free text (titles, notices, reasons, names).
+    pub text_bytes_max: usize,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        Self {
+            command_lifetime_ms_max: 60 * 60 * 1000,
+            open_tenders_max: 10_000,
+            lots_per_tender_max: 100,
+            bids_per_tender_max: 100_000,
+            envelope_bytes_max: 64 * 1024,
+            text_bytes_max: 4096,
+        }
+    }
+}
+
+/// The payload of a signed command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    /// Chosen at random by the signer; with the signer's key, it is accepted once.
+    pub nonce: u64,
+    /// The command is refused in entries stamped after this time.
+    pub expires_at_ms: u64,
+    /// What the signer asks for.
+    pub action: Action,
+}
+
+/// Everything an actor can ask the ledger to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Admin: give `actor` a role. A committee member needs its P-256 encryption key.
+    GrantRole {
+        /// Who receives the role.
+        actor: PublicKey,
+        /// The role.
+        role: Role,
+        /// The actor's name, as shown to others.
+        name: String,
+        /// For committee members: the key their key-generation shares are sealed to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encryption_key: Option<CurvePoint>,
+    },
+    /// Anyone: register the signing key as a bidder.
+    RegisterBidder {
+        /// The organisation's registered name.
+        organisation: String,
+        /// Its unified social credit code (GB 32100-2015).
+        credit_code: String,
+    },
+    /// Office: publish a tender; the ledger assigns its id.
+    PublishTender(TenderSpec),
+    /// Office (the tender's): publish an amendment or clarification; it may move the deadline.
+    AmendTender {
+        /// The tender.
+        tender: TenderId,
+        /// The amendment's text.
+        notice: String,
+        /// A new deadline, if the amendment sets one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<u64>,
+    },
+    /// Office (the tender's): cancel before the award.
+    CancelTender {
+        /// The tender.
+        tender: TenderId,
+        /// Why.
+        reason: String,
+    },
+    /// Committee member: round 1 of the tender's key generation.
+    Deal {
+        /// The tender.
+        tender: TenderId,
+        /// The dealing; its dealer number must be the signer's.
+        dealing: Dealing,
+    },
+    /// Committee member: round 2 of the tender's key generation.
+    Respond {
+        /// The tender.
+        tender: TenderId,
+        /// The response; its member number must be the signer's.
+        response: Response,
+    },
+    /// Office: finish the key generation with the messages in the log (it also finishes by
+    /// itself once every member has responded).
+    FinishKeyGeneration {
+        /// The tender.
+        tender: TenderId,
+    },
+    /// Office (the tender's): seal a lot's reserve price (land-use and property rights).
+    SealReservePrice {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+        /// A [`ReserveOffer`] sealed to the opening key, kind `reserve_price`, bidder = office key.
+        envelope: Envelope,
+    },
+    /// Bidder: submit a sealed bid on a lot.
+    SubmitBid {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+        /// An [`Offer`] sealed to the opening key, kind `bid`, bidder = the signer's key text.
+        envelope: Envelope,
+    },
+    /// Bidder: replace its bid on a lot, before the close.
+    ReplaceBid {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+        /// The new sealed offer.
+        envelope: Envelope,
+    },
+    /// Bidder: withdraw its bid on a lot, before the close.
+    WithdrawBid {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+    },
+    /// Office (the tender's): close bidding; refused before the deadline.
+    CloseTender {
+        /// The tender.
+        tender: TenderId,
+    },
+    /// Committee member: release its share of the opening key, after the close.
+    ReleaseShare {
+        /// The tender.
+        tender: TenderId,
+        /// The share; its member number must be the signer's.
+        share: ReleasedShare,
+    },
+    /// Office (the tender's): rebuild the key from t released shares, open and rank every bid.
+    OpenTender {
+        /// The tender.
+        tender: TenderId,
+    },
+    /// Office (the tender's): disqualify an opened bid in evaluation, with a written reason.
+    DisqualifyBid {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+        /// Whose bid.
+        bidder: PublicKey,
+        /// Why.
+        reason: String,
+    },
+    /// Office (the tender's): apply the award rule and publish the result.
+    AwardTender {
+        /// The tender.
+        tender: TenderId,
+    },
+}
+
+/// What an office publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenderSpec {
+    /// The tender's title.
+    pub title: String,
+    /// Its market, which fixes the award rule.
+    pub market: Market,
+    /// Its lots (标段/地块), at least one.
+    pub lots: Vec<LotSpec>,
+    /// Bids must be ordered before the close and stamped before this time.
+    pub deadline_ms: u64,
+    /// An amendment stamped closer than this to the deadline moves the deadline out to its
+    /// timestamp plus this period.
+    pub notice_period_ms: u64,
+    /// Procurement and construction: fewer valid bids on a lot than this fails the lot (流标).
+    pub valid_bids_min: u16,
+    /// The opening committee, in member-number order (member 1 first).
+    pub committee: Vec<PublicKey>,
+    /// How many committee members' shares open the bids.
+    pub threshold: u16,
+}
+
+/// One lot of a tender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotSpec {
+    /// The lot's id, unique within the tender.
+    pub id: LotId,
+    /// What it is.
+    pub title: String,
+    /// Coal/coke: the tonnes offered for sale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_tonnes: Option<u64>,
+    /// Coal/coke: the smallest quantity a bid may ask for or be filled with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot_size_tonnes_min: Option<u64>,
+}
+
+/// What a bidder seals: its offer on one lot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    /// The tender; must match the bid's.
+    pub tender: TenderId,
+    /// The lot; must match the bid's.
+    pub lot: LotId,
+    /// The bidder; must match the bid's signer.
+    pub bidder: PublicKey,
+    /// The price: in total, or per tonne for coal/coke.
+    pub price_fen: Fen,
+    /// Coal/coke: the tonnes wanted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_tonnes: Option<u64>,
+}
+
+/// What an office seals as a lot's reserve price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveOffer {
+    /// The tender.
+    pub tender: TenderId,
+    /// The lot.
+    pub lot: LotId,
+    /// The reserve price.
+    pub price_fen: Fen,
+}

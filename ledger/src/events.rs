@@ -1,0 +1,148 @@
+//! What applying an entry tells its sender ([`Response`]) and the supervisors
+//! ([`AuditEvent`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::dkg::Fault;
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::merkle::Hash;
+
+use crate::award::LotOutcome;
+use crate::types::{LotId, TenderId};
+
+/// The answer to an applied entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    /// Applied; nothing more to say.
+    Applied,
+    /// The genesis entry took effect.
+    Initialised,
+    /// A tender was published with this id.
+    TenderPublished {
+        /// The new tender's id.
+        tender: TenderId,
+    },
+    /// An amendment took effect; the deadline now in force.
+    TenderAmended {
+        /// The deadline in force.
+        deadline_ms: u64,
+    },
+    /// The key generation finished: bids are sealed to this key from now on.
+    KeyGenerationFinished {
+        /// The tender's opening key Y.
+        opening_key: CurvePoint,
+    },
+    /// A bid was accepted (submitted or replaced); keep the audit index for the receipt.
+    BidAccepted {
+        /// The entry's audit-log index.
+        audit_index: u64,
+        /// The entry's leaf hash.
+        leaf_hash: Hash,
+    },
+    /// A share was accepted.
+    ShareAccepted {
+        /// Valid shares released so far.
+        valid_shares: usize,
+        /// Shares the opening needs.
+        threshold: u16,
+    },
+    /// The bids were opened.
+    TenderOpened {
+        /// Valid bids.
+        valid: usize,
+        /// Bids that could not be used.
+        invalid: usize,
+    },
+    /// The tender was awarded or failed, per lot.
+    TenderAwarded {
+        /// Each lot's outcome.
+        results: BTreeMap<LotId, LotOutcome>,
+    },
+}
+
+/// Something supervisors watch (电子监察): every state change worth a look.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditEvent {
+    /// A role was granted.
+    RoleGranted {
+        /// To whom.
+        actor: PublicKey,
+        /// Which.
+        role: crate::types::Role,
+    },
+    /// A tender was published.
+    TenderPublished {
+        /// The tender.
+        tender: TenderId,
+    },
+    /// An amendment moved the deadline.
+    DeadlineMoved {
+        /// The tender.
+        tender: TenderId,
+        /// The new deadline.
+        deadline_ms: u64,
+    },
+    /// The key generation found misbehaviour.
+    CommitteeFault {
+        /// The tender.
+        tender: TenderId,
+        /// Who did what.
+        fault: Fault,
+    },
+    /// Every member responded but the key generation could not finish (the office may
+    /// cancel and republish).
+    KeyGenerationFailed {
+        /// The tender.
+        tender: TenderId,
+        /// Why.
+        reason: String,
+    },
+    /// Bidding closed.
+    TenderClosed {
+        /// The tender.
+        tender: TenderId,
+        /// Bids at the close.
+        bids: usize,
+    },
+    /// A bid could not be used at the opening.
+    BidInvalid {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+        /// Whose.
+        bidder: PublicKey,
+        /// Why.
+        reason: String,
+    },
+    /// A bid was disqualified in evaluation.
+    BidDisqualified {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+        /// Whose.
+        bidder: PublicKey,
+        /// The office's reason.
+        reason: String,
+    },
+    /// A lot failed (流标).
+    LotFailed {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+    },
+    /// The tender was cancelled.
+    TenderCancelled {
+        /// The tender.
+        tender: TenderId,
+        /// Why.
+        reason: String,
+    },
+}

@@ -1,0 +1,175 @@
+//! Sealed bids and reserve prices: only before the close, only by their owner.
+
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::seal::Envelope;
+use sealbid_crypto::signed::SignedMessage;
+
+use crate::events::Response;
+use crate::rejection::Rejection;
+use crate::state::{Effect, EntryContext, State, require_office, require_phase};
+use crate::tender::{Bid, Phase, Tender};
+use crate::types::{LotId, Role, TenderId};
+
+/// The checks every change to a bid or reserve shares: the tender takes bids, the entry is
+/// before the deadline, the lot exists and the envelope is well formed and within bounds.
+fn check_bidding<'a>(
+    state: &'a State,
+    context: &EntryContext,
+    id: &TenderId,
+    lot: &LotId,
+    envelope: Option<&Envelope>,
+) -> Result<&'a Tender, Rejection> {
+    let tender = state.tender(id)?;
+    if matches!(tender.phase, Phase::Closed | Phase::Opened)
+        || (tender.phase == Phase::Bidding && context.timestamp_ms >= tender.deadline_ms)
+    {
+        return Err(Rejection::Late {
+            tender: id.clone(),
+            deadline_ms: tender.deadline_ms,
+            timestamp_ms: context.timestamp_ms,
+        });
+    }
+    require_phase(tender, Phase::Bidding, "taking bids (its committee key must exist)")?;
+    if tender.lot(lot).is_none() {
+        return Err(Rejection::UnknownLot {
+            tender: id.clone(),
+            lot: lot.clone(),
+        });
+    }
+    if let Some(envelope) = envelope {
+        let limit = state.config().envelope_bytes_max;
+        if envelope.ciphertext.len() > limit {
+            return Err(Rejection::Limit {
+                what: "envelope bytes",
+                limit,
+            });
+        }
+        envelope
+            .check_form()
+            .map_err(|error| Rejection::Invalid(format!("envelope: {error}")))?;
+    }
+    Ok(tender)
+}
+
+/// The office seals a lot's reserve price (land-use and property rights); a later one replaces it.
+pub(crate) fn seal_reserve_price(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+    lot: &LotId,
+    envelope: &Envelope,
+) -> Result<Effect, Rejection> {
+    let tender = check_bidding(state, context, id, lot, Some(envelope))?;
+    require_office(tender, signer)?;
+    if !tender.spec.market.has_reserve_price() {
+        return Err(Rejection::Invalid(format!(
+            "{:?} tenders have no reserve price",
+            tender.spec.market
+        )));
+    }
+    state.tender_mut(id)?.reserves.insert(lot.clone(), envelope.clone());
+    Ok(Effect::respond(Response::Applied))
+}
+
+/// A bidder's first bid on a lot.
+pub(crate) fn submit(
+    state: &mut State,
+    context: &EntryContext,
+    message: &SignedMessage,
+    id: &TenderId,
+    lot: &LotId,
+    envelope: &Envelope,
+) -> Result<Effect, Rejection> {
+    state.require_role(&message.signer, Role::Bidder)?;
+    let limit = state.config().bids_per_tender_max;
+    let tender = check_bidding(state, context, id, lot, Some(envelope))?;
+    if tender
+        .bids
+        .get(lot)
+        .is_some_and(|bids| bids.contains_key(&message.signer))
+    {
+        return Err(Rejection::DuplicateBid { lot: lot.clone() });
+    }
+    if tender.bid_count >= limit {
+        return Err(Rejection::Limit {
+            what: "bids per tender",
+            limit,
+        });
+    }
+    let tender = state.tender_mut(id)?;
+    tender
+        .bids
+        .entry(lot.clone())
+        .or_default()
+        .insert(message.signer, bid(message, context));
+    tender.bid_count += 1;
+    Ok(accepted(context))
+}
+
+/// A bidder replaces its bid on a lot.
+pub(crate) fn replace(
+    state: &mut State,
+    context: &EntryContext,
+    message: &SignedMessage,
+    id: &TenderId,
+    lot: &LotId,
+    envelope: &Envelope,
+) -> Result<Effect, Rejection> {
+    state.require_role(&message.signer, Role::Bidder)?;
+    let tender = check_bidding(state, context, id, lot, Some(envelope))?;
+    if !tender
+        .bids
+        .get(lot)
+        .is_some_and(|bids| bids.contains_key(&message.signer))
+    {
+        return Err(Rejection::NoBid { lot: lot.clone() });
+    }
+    let tender = state.tender_mut(id)?;
+    tender
+        .bids
+        .entry(lot.clone())
+        .or_default()
+        .insert(message.signer, bid(message, context));
+    Ok(accepted(context))
+}
+
+/// A bidder withdraws its bid on a lot.
+pub(crate) fn withdraw(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+    lot: &LotId,
+) -> Result<Effect, Rejection> {
+    state.require_role(signer, Role::Bidder)?;
+    let tender = check_bidding(state, context, id, lot, None)?;
+    if !tender.bids.get(lot).is_some_and(|bids| bids.contains_key(signer)) {
+        return Err(Rejection::NoBid { lot: lot.clone() });
+    }
+    let tender = state.tender_mut(id)?;
+    let lot_bids = tender.bids.entry(lot.clone()).or_default();
+    lot_bids.remove(signer);
+    if lot_bids.is_empty() {
+        tender.bids.remove(lot);
+    }
+    tender.bid_count -= 1;
+    Ok(Effect::respond(Response::Applied))
+}
+
+/// The bid record of an accepted submission.
+fn bid(message: &SignedMessage, context: &EntryContext) -> Bid {
+    Bid {
+        command: message.clone(),
+        audit_index: context.audit_index,
+        leaf_hash: context.leaf_hash,
+    }
+}
+
+/// The response to an accepted bid.
+fn accepted(context: &EntryContext) -> Effect {
+    Effect::respond(Response::BidAccepted {
+        audit_index: context.audit_index,
+        leaf_hash: context.leaf_hash,
+    })
+}

@@ -1,0 +1,278 @@
+//! The opening: rebuild the key from released shares, decrypt and check every bid and reserve
+//! price, then evaluation (disqualification) and the award.
+
+use std::collections::BTreeMap;
+
+use sealbid_crypto::encoding::{INTEGER_MAGNITUDE_MAX, from_canonical};
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open as open_envelope};
+
+use crate::award::{Candidate, LotOutcome, award_lot};
+use crate::command::{Action, Command, Offer, ReserveOffer};
+use crate::events::{AuditEvent, Response};
+use crate::rejection::Rejection;
+use crate::state::{Effect, State, check_text, require_office, require_phase};
+use crate::tender::{Bid, BidStatus, OpenedBid, Opening, Phase, Tender};
+use crate::types::{Fen, LotId, TenderId};
+
+/// The office opens every bid with the key rebuilt from t released shares.
+pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
+    let tender = state.tender(id)?;
+    require_office(tender, signer)?;
+    require_phase(tender, Phase::Closed, "closed")?;
+    let outcome = tender
+        .committee_key
+        .as_ref()
+        .ok_or_else(|| Rejection::Invalid("the tender has no key".into()))?;
+    if tender.shares.len() < usize::from(outcome.threshold) {
+        return Err(Rejection::NotEnoughShares {
+            valid: tender.shares.len(),
+            threshold: outcome.threshold,
+        });
+    }
+    let key = outcome.rebuild(&tender.shares)?;
+    let opening = open_all(tender, &key);
+    let events: Vec<AuditEvent> = opening
+        .bids
+        .iter()
+        .filter_map(|bid| match &bid.status {
+            BidStatus::Invalid { reason } => Some(AuditEvent::BidInvalid {
+                tender: id.clone(),
+                lot: bid.lot.clone(),
+                bidder: bid.bidder,
+                reason: reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let invalid = events.len();
+    let valid = opening.bids.len() - invalid;
+    let tender = state.tender_mut(id)?;
+    tender.opening = Some(opening);
+    tender.phase = Phase::Opened;
+    Ok(Effect {
+        events,
+        ..Effect::respond(Response::TenderOpened { valid, invalid })
+    })
+}
+
+/// Decrypts and checks every reserve price and bid.
+fn open_all(tender: &Tender, key: &OpeningKey) -> Opening {
+    let reserves = if tender.spec.market.has_reserve_price() {
+        tender
+            .spec
+            .lots
+            .iter()
+            .map(|lot| {
+                (
+                    lot.id.clone(),
+                    tender
+                        .reserves
+                        .get(&lot.id)
+                        .and_then(|envelope| read_reserve(tender, &lot.id, envelope, key)),
+                )
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let mut bids: Vec<OpenedBid> = tender
+        .bids
+        .iter()
+        .flat_map(|(lot, lot_bids)| lot_bids.iter().map(move |(bidder, bid)| (lot, bidder, bid)))
+        .map(|(lot, bidder, bid)| open_bid(tender, lot, bidder, bid, key))
+        .collect();
+    bids.sort_by_key(|bid| bid.audit_index);
+    Opening {
+        opening_secret: *key.secret(),
+        reserves,
+        bids,
+    }
+}
+
+/// The reserve price of `lot`, if its envelope opens and reads right.
+fn read_reserve(tender: &Tender, lot: &LotId, envelope: &Envelope, key: &OpeningKey) -> Option<Fen> {
+    let context = SealContext {
+        kind: EnvelopeKind::ReservePrice,
+        tender: tender.id.to_string(),
+        lot: lot.to_string(),
+        bidder: tender.office.to_string(),
+    };
+    let plaintext = open_envelope(envelope, &context, key).ok()?;
+    let reserve: ReserveOffer = from_canonical(&plaintext).ok()?;
+    (reserve.tender == tender.id && &reserve.lot == lot).then_some(reserve.price_fen)
+}
+
+/// Opens one bid: its signature again, its envelope, its plaintext against the bid and lot.
+fn open_bid(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: &OpeningKey) -> OpenedBid {
+    let mut opened = OpenedBid {
+        bidder: *bidder,
+        lot: lot.clone(),
+        audit_index: bid.audit_index,
+        price_fen: None,
+        quantity_tonnes: None,
+        status: BidStatus::Valid,
+    };
+    match read_offer(tender, lot, bidder, bid, key) {
+        Ok(offer) => {
+            opened.price_fen = Some(offer.price_fen);
+            opened.quantity_tonnes = offer.quantity_tonnes;
+        }
+        Err(reason) => opened.status = BidStatus::Invalid { reason },
+    }
+    opened
+}
+
+/// The checked offer inside a bid, or why it cannot be used.
+fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: &OpeningKey) -> Result<Offer, String> {
+    if &bid.command.signer != bidder {
+        return Err("the bid's command is signed by another key".into());
+    }
+    let command: Command = bid.command.verify().map_err(|error| format!("signature: {error}"))?;
+    let envelope = match command.action {
+        Action::SubmitBid { envelope, .. } | Action::ReplaceBid { envelope, .. } => envelope,
+        _ => return Err("the bid's command is not a bid".into()),
+    };
+    let context = SealContext::bid(tender.id.as_str(), lot.as_str(), &bidder.to_string());
+    let plaintext = open_envelope(&envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
+    let offer: Offer = from_canonical(&plaintext).map_err(|error| format!("offer: {error}"))?;
+    if offer.tender != tender.id || &offer.lot != lot || &offer.bidder != bidder {
+        return Err("the offer names another tender, lot or bidder".into());
+    }
+    check_quantity(tender, lot, &offer)?;
+    Ok(offer)
+}
+
+/// Coal/coke offers need a quantity within the lot; other markets' offers have none.
+fn check_quantity(tender: &Tender, lot: &LotId, offer: &Offer) -> Result<(), String> {
+    let spec = tender.lot(lot).ok_or("unknown lot")?;
+    match (tender.spec.market.is_multi_unit(), offer.quantity_tonnes) {
+        (false, None) => Ok(()),
+        (false, Some(_)) => Err("a quantity is only for coal/coke offers".into()),
+        (true, None) => Err("a coal/coke offer needs its tonnes".into()),
+        (true, Some(quantity)) => {
+            let lot_size_min = spec.lot_size_tonnes_min.unwrap_or(1).max(1);
+            if quantity < lot_size_min {
+                return Err(format!("{quantity} t is below the minimum lot of {lot_size_min} t"));
+            }
+            if quantity > spec.quantity_tonnes.unwrap_or(0) {
+                return Err(format!(
+                    "{quantity} t is more than the lot's {} t",
+                    spec.quantity_tonnes.unwrap_or(0)
+                ));
+            }
+            match offer.price_fen.get().checked_mul(quantity) {
+                Some(total) if total <= INTEGER_MAGNITUDE_MAX => Ok(()),
+                _ => Err("price times quantity is too large".into()),
+            }
+        }
+    }
+}
+
+/// The office disqualifies a valid opened bid, with a written reason.
+pub(crate) fn disqualify(
+    state: &mut State,
+    signer: &PublicKey,
+    id: &TenderId,
+    lot: &LotId,
+    bidder: &PublicKey,
+    reason: &str,
+) -> Result<Effect, Rejection> {
+    let config = state.config();
+    let tender = state.tender(id)?;
+    require_office(tender, signer)?;
+    require_phase(tender, Phase::Opened, "opened")?;
+    check_text(&config, reason, "reason")?;
+    if reason.trim().is_empty() {
+        return Err(Rejection::Invalid("a disqualification needs its written reason".into()));
+    }
+    let position = tender
+        .opening
+        .as_ref()
+        .and_then(|opening| {
+            opening
+                .bids
+                .iter()
+                .position(|bid| &bid.lot == lot && &bid.bidder == bidder && bid.status == BidStatus::Valid)
+        })
+        .ok_or_else(|| Rejection::NoSuchOpenedBid {
+            lot: lot.clone(),
+            bidder: *bidder,
+        })?;
+    let tender = state.tender_mut(id)?;
+    if let Some(bid) = tender
+        .opening
+        .as_mut()
+        .and_then(|opening| opening.bids.get_mut(position))
+    {
+        bid.status = BidStatus::Disqualified { reason: reason.into() };
+    }
+    Ok(Effect {
+        events: vec![AuditEvent::BidDisqualified {
+            tender: id.clone(),
+            lot: lot.clone(),
+            bidder: *bidder,
+            reason: reason.into(),
+        }],
+        ..Effect::respond(Response::Applied)
+    })
+}
+
+/// The office applies the award rule to every lot; the tender becomes final.
+pub(crate) fn award(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
+    let tender = state.tender(id)?;
+    require_office(tender, signer)?;
+    require_phase(tender, Phase::Opened, "opened")?;
+    let opening = tender
+        .opening
+        .as_ref()
+        .ok_or_else(|| Rejection::Invalid("the tender has not been opened".into()))?;
+    let results: BTreeMap<LotId, LotOutcome> = tender
+        .spec
+        .lots
+        .iter()
+        .map(|lot| {
+            let candidates: Vec<Candidate> = opening
+                .bids
+                .iter()
+                .filter(|bid| bid.lot == lot.id && bid.status == BidStatus::Valid)
+                .filter_map(|bid| {
+                    Some(Candidate {
+                        bidder: bid.bidder,
+                        audit_index: bid.audit_index,
+                        price_fen: bid.price_fen?,
+                        quantity_tonnes: bid.quantity_tonnes,
+                    })
+                })
+                .collect();
+            let reserve = opening.reserves.get(&lot.id).copied().flatten();
+            let outcome = award_lot(
+                tender.spec.market,
+                lot,
+                tender.spec.valid_bids_min,
+                reserve,
+                &candidates,
+            );
+            (lot.id.clone(), outcome)
+        })
+        .collect();
+    let events: Vec<AuditEvent> = results
+        .iter()
+        .filter(|(_, outcome)| matches!(outcome, LotOutcome::Failed { .. }))
+        .map(|(lot, _)| AuditEvent::LotFailed {
+            tender: id.clone(),
+            lot: lot.clone(),
+        })
+        .collect();
+    let any_awarded = results
+        .values()
+        .any(|outcome| matches!(outcome, LotOutcome::Awarded { .. }));
+    let tender = state.tender_mut(id)?;
+    tender.phase = if any_awarded { Phase::Awarded } else { Phase::Failed };
+    tender.results = Some(results.clone());
+    Ok(Effect {
+        events,
+        finished: Some(id.clone()),
+        ..Effect::respond(Response::TenderAwarded { results })
+    })
+}

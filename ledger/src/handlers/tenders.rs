@@ -1,0 +1,248 @@
+//! Publishing, amending, cancelling and closing tenders.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sealbid_crypto::dkg::{COMMITTEE_MEMBERS_MAX, CommitteeParameters};
+use sealbid_crypto::identity::PublicKey;
+
+use crate::command::TenderSpec;
+use crate::events::{AuditEvent, Response};
+use crate::rejection::Rejection;
+use crate::state::{Effect, EntryContext, State, check_text, require_office};
+use crate::tender::{Amendment, Phase, Tender};
+use crate::types::{Role, TenderId};
+
+/// Office publishes a tender.
+pub(crate) fn publish(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    spec: &TenderSpec,
+) -> Result<Effect, Rejection> {
+    state.require_role(signer, Role::Office)?;
+    let config = state.config();
+    if state.tenders.len() >= config.open_tenders_max {
+        return Err(Rejection::Limit {
+            what: "open tenders",
+            limit: config.open_tenders_max,
+        });
+    }
+    check_spec(state, context, spec)?;
+    let member_keys = spec
+        .committee
+        .iter()
+        .map(|member| {
+            state
+                .participants
+                .get(member)
+                .and_then(|participant| participant.encryption_key)
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| Rejection::Invalid("every committee member needs a registered encryption key".into()))?;
+    let number = state.tenders_published + 1;
+    let id = TenderId::numbered(number);
+    let committee = CommitteeParameters {
+        session: id.to_string(),
+        threshold: spec.threshold,
+        member_keys,
+    };
+    committee.validate()?;
+    let tender = Tender {
+        id: id.clone(),
+        office: *signer,
+        spec: spec.clone(),
+        published_at_ms: context.timestamp_ms,
+        deadline_ms: spec.deadline_ms,
+        amendments: Vec::new(),
+        phase: Phase::KeyGeneration,
+        committee,
+        dealings: Vec::new(),
+        responses: Vec::new(),
+        committee_key: None,
+        reserves: BTreeMap::new(),
+        bids: BTreeMap::new(),
+        bid_count: 0,
+        shares: Vec::new(),
+        opening: None,
+        results: None,
+        cancellation: None,
+    };
+    state.tenders.insert(id.clone(), tender);
+    state.tenders_published = number;
+    Ok(Effect {
+        events: vec![AuditEvent::TenderPublished { tender: id.clone() }],
+        ..Effect::respond(Response::TenderPublished { tender: id })
+    })
+}
+
+/// Checks a tender's content against the market's rules and the ledger's bounds.
+fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Result<(), Rejection> {
+    let config = state.config();
+    check_text(&config, &spec.title, "title")?;
+    if spec.title.trim().is_empty() {
+        return Err(Rejection::Invalid("a tender needs a title".into()));
+    }
+    if spec.lots.is_empty() {
+        return Err(Rejection::Invalid("a tender needs at least one lot".into()));
+    }
+    if spec.lots.len() > config.lots_per_tender_max {
+        return Err(Rejection::Limit {
+            what: "lots per tender",
+            limit: config.lots_per_tender_max,
+        });
+    }
+    let mut lot_ids = BTreeSet::new();
+    for lot in &spec.lots {
+        check_text(&config, &lot.title, "lot title")?;
+        if !lot_ids.insert(&lot.id) {
+            return Err(Rejection::Invalid(format!("lot {} appears twice", lot.id)));
+        }
+        let has_quantity = lot.quantity_tonnes.is_some() || lot.lot_size_tonnes_min.is_some();
+        match (spec.market.is_multi_unit(), lot.quantity_tonnes) {
+            (true, Some(quantity)) if quantity > 0 => {}
+            (true, _) => return Err(Rejection::Invalid(format!("coal/coke lot {} needs its tonnes", lot.id))),
+            (false, _) if has_quantity => {
+                return Err(Rejection::Invalid(format!(
+                    "lot {}: tonnes are for coal/coke lots only",
+                    lot.id
+                )));
+            }
+            (false, _) => {}
+        }
+    }
+    if spec.deadline_ms <= context.timestamp_ms {
+        return Err(Rejection::Invalid("the deadline must be in the future".into()));
+    }
+    if spec.committee.is_empty() || spec.committee.len() > usize::from(COMMITTEE_MEMBERS_MAX) {
+        return Err(Rejection::Invalid(format!(
+            "a committee has 1 to {COMMITTEE_MEMBERS_MAX} members"
+        )));
+    }
+    if spec.committee.iter().collect::<BTreeSet<_>>().len() != spec.committee.len() {
+        return Err(Rejection::Invalid("a committee member appears twice".into()));
+    }
+    for member in &spec.committee {
+        state
+            .require_role(member, Role::CommitteeMember)
+            .map_err(|_| Rejection::Invalid(format!("{member} is not a committee member")))?;
+    }
+    if spec.threshold == 0 || usize::from(spec.threshold) > spec.committee.len() {
+        return Err(Rejection::Invalid(
+            "the threshold must be between 1 and the committee's size".into(),
+        ));
+    }
+    if matches!(
+        spec.market,
+        crate::types::Market::Procurement | crate::types::Market::Construction
+    ) && spec.valid_bids_min == 0
+    {
+        return Err(Rejection::Invalid(
+            "the minimum number of valid bids must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Office amends a tender before the close; a late amendment moves the deadline out.
+pub(crate) fn amend(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+    notice: &str,
+    deadline_ms: Option<u64>,
+) -> Result<Effect, Rejection> {
+    let config = state.config();
+    let tender = state.tender(id)?;
+    require_office(tender, signer)?;
+    if !matches!(tender.phase, Phase::KeyGeneration | Phase::Bidding) {
+        return Err(Rejection::WrongPhase {
+            tender: id.clone(),
+            phase: tender.phase,
+            needed: "before the close",
+        });
+    }
+    check_text(&config, notice, "notice")?;
+    if notice.trim().is_empty() {
+        return Err(Rejection::Invalid("an amendment needs its text".into()));
+    }
+    if context.timestamp_ms >= tender.deadline_ms {
+        return Err(Rejection::Late {
+            tender: id.clone(),
+            deadline_ms: tender.deadline_ms,
+            timestamp_ms: context.timestamp_ms,
+        });
+    }
+    let requested = deadline_ms.unwrap_or(tender.deadline_ms);
+    if requested <= context.timestamp_ms {
+        return Err(Rejection::Invalid("the new deadline must be in the future".into()));
+    }
+    let earliest = context.timestamp_ms.saturating_add(tender.spec.notice_period_ms);
+    let new_deadline = requested.max(earliest);
+    let moved = new_deadline != tender.deadline_ms;
+    let tender = state.tender_mut(id)?;
+    tender.deadline_ms = new_deadline;
+    tender.amendments.push(Amendment {
+        timestamp_ms: context.timestamp_ms,
+        notice: notice.into(),
+        deadline_ms: new_deadline,
+    });
+    let events = if moved {
+        vec![AuditEvent::DeadlineMoved {
+            tender: id.clone(),
+            deadline_ms: new_deadline,
+        }]
+    } else {
+        vec![]
+    };
+    Ok(Effect {
+        events,
+        ..Effect::respond(Response::TenderAmended {
+            deadline_ms: new_deadline,
+        })
+    })
+}
+
+/// Office cancels a tender before it is final.
+pub(crate) fn cancel(state: &mut State, signer: &PublicKey, id: &TenderId, reason: &str) -> Result<Effect, Rejection> {
+    let config = state.config();
+    let tender = state.tender(id)?;
+    require_office(tender, signer)?;
+    check_text(&config, reason, "reason")?;
+    if reason.trim().is_empty() {
+        return Err(Rejection::Invalid("a cancellation needs its reason".into()));
+    }
+    let tender = state.tender_mut(id)?;
+    tender.phase = Phase::Cancelled;
+    tender.cancellation = Some(reason.into());
+    Ok(Effect {
+        events: vec![AuditEvent::TenderCancelled {
+            tender: id.clone(),
+            reason: reason.into(),
+        }],
+        finished: Some(id.clone()),
+        ..Effect::respond(Response::Applied)
+    })
+}
+
+/// Closes bidding, once the entry's timestamp has reached the deadline.
+pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) -> Result<Effect, Rejection> {
+    let tender = state.tender(id)?;
+    crate::state::require_phase(tender, Phase::Bidding, "bidding")?;
+    if context.timestamp_ms < tender.deadline_ms {
+        return Err(Rejection::BeforeDeadline {
+            tender: id.clone(),
+            deadline_ms: tender.deadline_ms,
+            timestamp_ms: context.timestamp_ms,
+        });
+    }
+    let tender = state.tender_mut(id)?;
+    tender.phase = Phase::Closed;
+    Ok(Effect {
+        events: vec![AuditEvent::TenderClosed {
+            tender: id.clone(),
+            bids: tender.bid_count,
+        }],
+        ..Effect::respond(Response::Applied)
+    })
+}

@@ -1,0 +1,30 @@
+//! sealbid's ledger: the pure, deterministic state machine that the cluster replicates and
+//! that a supervisor replays. No I/O, no clock, no randomness: time comes from each entry's
+//! leader timestamp, so the same log gives the same state, byte for byte, on every replica.
+//!
+//! Data flow: a log [`command::Entry`] (genesis, a signed [`command::Command`], or the leader's
+//! unsigned close) goes into [`Ledger::apply`], which checks the signature, freshness and
+//! nonce, routes the action to its handler ([`handlers`]) and, if it is accepted, appends the
+//! entry to the audit log (the crypto crate's Merkle tree) and answers with an [`Applied`]: the
+//! response, audit events for supervisors, and the final record of a tender that was awarded,
+//! failed or cancelled, which leaves memory for storage. A refused command is a typed
+//! [`Rejection`] and changes nothing; a [`Fatal`] error means the log itself is wrong.
+//!
+//! Tenders go through key generation (the committee's DKG), bidding, close, share release,
+//! opening (rebuild the key, decrypt and check every bid) and award, by the rules of their
+//! market ([`award`]). [`query`] reads the state; [`Ledger::snapshot`] and
+//! [`Ledger::state_hash`] serve replication and audit.
+
+pub mod award;
+pub mod command;
+pub mod credit_code;
+pub mod events;
+mod handlers;
+pub mod query;
+pub mod rejection;
+pub mod state;
+pub mod tender;
+pub mod types;
+
+pub use rejection::{ApplyError, Fatal, Rejection};
+pub use state::{Applied, Ledger, Snapshot, State};

@@ -1,0 +1,150 @@
+//! Read-only views. A sealed tender shows only counts, hashes and receipts of its bids; an
+//! opened one shows everything. The views work on a live [`Tender`] or on the tender inside an
+//! [`crate::tender::ArchiveRecord`] fetched from storage.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::merkle::Hash;
+
+use crate::award::LotOutcome;
+use crate::state::{Participant, State};
+use crate::tender::{Amendment, OpenedBid, Phase, Tender};
+use crate::types::{Fen, LotId, TenderId};
+
+/// What anyone may see of a tender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenderView<'a> {
+    /// The id.
+    pub id: &'a TenderId,
+    /// Its office.
+    pub office: &'a PublicKey,
+    /// What was published.
+    pub spec: &'a crate::command::TenderSpec,
+    /// Where it is.
+    pub phase: Phase,
+    /// The deadline in force.
+    pub deadline_ms: u64,
+    /// Its amendments.
+    pub amendments: &'a [Amendment],
+    /// The key to seal bids to, once generated.
+    pub opening_key: Option<CurvePoint>,
+    /// Bids held.
+    pub bid_count: usize,
+    /// Shares released.
+    pub shares_released: usize,
+}
+
+/// A sealed bid as anyone may see it before the opening: no bidder, no content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SealedBidView {
+    /// The lot.
+    pub lot: LotId,
+    /// Its audit index.
+    pub audit_index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// A tender's bids as anyone may see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BidsView<'a> {
+    /// Before the opening: counts per lot, and each bid's audit index and hash.
+    Sealed {
+        /// Bids per lot.
+        counts: BTreeMap<&'a LotId, usize>,
+        /// Each bid, ordered by audit index.
+        bids: Vec<SealedBidView>,
+    },
+    /// After the opening: everything.
+    Opened {
+        /// Every bid with its price and status.
+        bids: &'a [OpenedBid],
+        /// The reserve prices read at the opening.
+        reserves: &'a BTreeMap<LotId, Option<Fen>>,
+    },
+}
+
+/// One of a bidder's own bids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnBid<'a> {
+    /// The tender.
+    pub tender: &'a TenderId,
+    /// The lot.
+    pub lot: &'a LotId,
+    /// Its audit index (for its receipt).
+    pub audit_index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// The public view of a tender.
+pub fn tender_view(tender: &Tender) -> TenderView<'_> {
+    TenderView {
+        id: &tender.id,
+        office: &tender.office,
+        spec: &tender.spec,
+        phase: tender.phase,
+        deadline_ms: tender.deadline_ms,
+        amendments: &tender.amendments,
+        opening_key: tender.committee_key.as_ref().map(|outcome| outcome.opening_key),
+        bid_count: tender.bid_count,
+        shares_released: tender.shares.len(),
+    }
+}
+
+/// A tender's bids: sealed until the opening, then in full.
+pub fn bids_view(tender: &Tender) -> BidsView<'_> {
+    if let Some(opening) = &tender.opening {
+        return BidsView::Opened {
+            bids: &opening.bids,
+            reserves: &opening.reserves,
+        };
+    }
+    let counts = tender.bids.iter().map(|(lot, bids)| (lot, bids.len())).collect();
+    let mut bids: Vec<SealedBidView> = tender
+        .bids
+        .iter()
+        .flat_map(|(lot, bids)| {
+            bids.values().map(move |bid| SealedBidView {
+                lot: lot.clone(),
+                audit_index: bid.audit_index,
+                leaf_hash: bid.leaf_hash,
+            })
+        })
+        .collect();
+    bids.sort_by_key(|bid| bid.audit_index);
+    BidsView::Sealed { counts, bids }
+}
+
+/// A tender's results, once awarded or failed.
+pub fn results(tender: &Tender) -> Option<&BTreeMap<LotId, LotOutcome>> {
+    tender.results.as_ref()
+}
+
+/// Every registered participant.
+pub fn participants(state: &State) -> impl Iterator<Item = &Participant> {
+    state.participants.values()
+}
+
+/// A bidder's own bids in open tenders.
+pub fn own_bids<'a>(state: &'a State, bidder: &'a PublicKey) -> Vec<OwnBid<'a>> {
+    state
+        .tenders
+        .values()
+        .flat_map(|tender| {
+            tender.bids.iter().filter_map(move |(lot, bids)| {
+                bids.get(bidder).map(|bid| OwnBid {
+                    tender: &tender.id,
+                    lot,
+                    audit_index: bid.audit_index,
+                    leaf_hash: bid.leaf_hash,
+                })
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,185 @@
+//! Why an entry was not applied. A [`Rejection`] refuses one command and leaves the state
+//! exactly as it was; a [`Fatal`] error means the log itself is wrong and the replica must stop.
+
+use sealbid_crypto::dkg::DkgError;
+use sealbid_crypto::identity::PublicKey;
+
+use crate::credit_code::CreditCodeError;
+use crate::tender::Phase;
+use crate::types::{LotId, Role, TenderId};
+
+/// A command the ledger refuses. The state is unchanged; the message says what to do.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum Rejection {
+    /// The first entry must be the genesis entry.
+    #[error("the ledger has no genesis entry yet")]
+    NotInitialised,
+    /// A second genesis entry.
+    #[error("the ledger is already initialised")]
+    AlreadyInitialised,
+    /// The signature does not verify.
+    #[error("the command's signature does not verify under its signer's key")]
+    BadSignature,
+    /// The payload is not a canonical command of a known shape.
+    #[error("malformed command: {0}")]
+    Malformed(String),
+    /// The command expired before it was ordered.
+    #[error("the command expired at {expires_at_ms} ms; it was ordered at {timestamp_ms} ms: sign it again")]
+    Expired {
+        /// Its expiry.
+        expires_at_ms: u64,
+        /// The entry's timestamp.
+        timestamp_ms: u64,
+    },
+    /// The expiry lies further ahead than the ledger remembers nonces.
+    #[error("the command expires more than {lifetime_ms_max} ms after it was ordered: check the signer's clock")]
+    ExpiryTooFar {
+        /// The configured bound.
+        lifetime_ms_max: u64,
+    },
+    /// The same signer used this nonce before: a replay.
+    #[error("nonce {nonce} was already used by this signer: a replayed command")]
+    ReplayedNonce {
+        /// The nonce.
+        nonce: u64,
+    },
+    /// The signer lacks the role the command needs.
+    #[error("the signer does not hold the {0:?} role")]
+    MissingRole(Role),
+    /// The signer is not the tender's office.
+    #[error("only the office that published tender {0} may do this")]
+    NotTheTendersOffice(TenderId),
+    /// The signer is not on the tender's committee, or used another member's number.
+    #[error("the signer is not member {member} of tender {tender}'s committee")]
+    NotThatCommitteeMember {
+        /// The tender.
+        tender: TenderId,
+        /// The member number claimed.
+        member: u16,
+    },
+    /// No such tender open on this ledger (it may be archived: query storage).
+    #[error("no open tender {0}")]
+    UnknownTender(TenderId),
+    /// No such lot in the tender.
+    #[error("tender {tender} has no lot {lot}")]
+    UnknownLot {
+        /// The tender.
+        tender: TenderId,
+        /// The lot.
+        lot: LotId,
+    },
+    /// The tender is not in the phase this command needs.
+    #[error("tender {tender} is {phase:?}; this needs it to be {needed}")]
+    WrongPhase {
+        /// The tender.
+        tender: TenderId,
+        /// Its phase.
+        phase: Phase,
+        /// What the command needs.
+        needed: &'static str,
+    },
+    /// A bid ordered at or after the deadline.
+    #[error("bidding on tender {tender} closed at {deadline_ms} ms; this bid was ordered at {timestamp_ms} ms")]
+    Late {
+        /// The tender.
+        tender: TenderId,
+        /// The deadline.
+        deadline_ms: u64,
+        /// The entry's timestamp.
+        timestamp_ms: u64,
+    },
+    /// Close asked for before the deadline.
+    #[error("tender {tender} cannot close before its deadline at {deadline_ms} ms (now {timestamp_ms} ms)")]
+    BeforeDeadline {
+        /// The tender.
+        tender: TenderId,
+        /// The deadline.
+        deadline_ms: u64,
+        /// The entry's timestamp.
+        timestamp_ms: u64,
+    },
+    /// The bidder already has a bid on this lot.
+    #[error("you already have a bid on lot {lot}: replace or withdraw it instead")]
+    DuplicateBid {
+        /// The lot.
+        lot: LotId,
+    },
+    /// The bidder has no bid on this lot (a bid belongs to the bidder who submitted it).
+    #[error("you have no bid on lot {lot} to change")]
+    NoBid {
+        /// The lot.
+        lot: LotId,
+    },
+    /// A key or organisation is registered already.
+    #[error("already registered: {0}")]
+    DuplicateRegistration(String),
+    /// The credit code is invalid.
+    #[error("invalid unified social credit code: {0}")]
+    InvalidCreditCode(#[from] CreditCodeError),
+    /// The tender or a command breaks a rule of its content.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// A bound of the ledger configuration would be exceeded.
+    #[error("limit reached: {what} (at most {limit})")]
+    Limit {
+        /// What is bounded.
+        what: &'static str,
+        /// The bound.
+        limit: usize,
+    },
+    /// A key-generation or share check failed; the error names the member at fault.
+    #[error("committee: {0}")]
+    Committee(String),
+    /// The opening needs more valid shares.
+    #[error("{valid} valid shares released; the opening needs {threshold}")]
+    NotEnoughShares {
+        /// Shares released and valid.
+        valid: usize,
+        /// The threshold.
+        threshold: u16,
+    },
+    /// The bid to disqualify does not exist or is not valid.
+    #[error("no valid opened bid by {bidder} on lot {lot}")]
+    NoSuchOpenedBid {
+        /// The lot.
+        lot: LotId,
+        /// The bidder.
+        bidder: PublicKey,
+    },
+}
+
+impl From<DkgError> for Rejection {
+    fn from(error: DkgError) -> Self {
+        Rejection::Committee(error.to_string())
+    }
+}
+
+/// The log itself is wrong: the replica must stop rather than diverge.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum Fatal {
+    /// An entry's timestamp is earlier than the previous entry's.
+    #[error("entry timestamp {found_ms} ms is before the previous {previous_ms} ms")]
+    TimestampWentBackwards {
+        /// The previous entry's timestamp.
+        previous_ms: u64,
+        /// This entry's.
+        found_ms: u64,
+    },
+    /// The audit log's node store failed.
+    #[error("audit log store: {0}")]
+    AuditStore(String),
+    /// The entry could not be encoded to hash it.
+    #[error("cannot encode the entry: {0}")]
+    Encoding(String),
+}
+
+/// Why [`crate::Ledger::apply`] did not apply an entry.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ApplyError {
+    /// The command is refused; the state is unchanged.
+    #[error("rejected: {0}")]
+    Rejected(#[from] Rejection),
+    /// The log is wrong; stop.
+    #[error("fatal: {0}")]
+    Fatal(#[from] Fatal),
+}

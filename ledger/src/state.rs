@@ -1,0 +1,391 @@
+//! The ledger's state and the one entry point that changes it: [`Ledger::apply`].
+//!
+//! Every handler checks everything first and changes the state only once nothing can fail, so
+//! a rejected command leaves the state (and its hash) exactly as it was.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ring::digest::{Context, SHA256};
+use serde::{Deserialize, Serialize};
+
+use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::encoding::to_canonical;
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::merkle::{Hash, MerkleTree, NodeStore, leaf_hash};
+
+use crate::command::{Command, Entry, EntryBody, Genesis, LedgerConfig};
+use crate::credit_code::CreditCode;
+use crate::events::{AuditEvent, Response};
+use crate::handlers;
+use crate::rejection::{ApplyError, Fatal, Rejection};
+use crate::tender::{ArchiveRecord, Phase, Tender};
+use crate::types::{Role, TenderId};
+
+/// A registered actor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Its signing key.
+    pub key: PublicKey,
+    /// Its name (a bidder's registered organisation name).
+    pub name: String,
+    /// What it may do.
+    pub roles: BTreeSet<Role>,
+    /// A bidder's unified social credit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_code: Option<CreditCode>,
+    /// A committee member's P-256 encryption key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<CurvePoint>,
+}
+
+/// The nonces of commands that have not expired yet: a replay is refused, and a nonce is
+/// forgotten once its command has expired (it could not be applied again anyway).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonceBook {
+    /// (signer, nonce) pairs in use.
+    used: BTreeSet<(PublicKey, u64)>,
+    /// The same pairs by expiry, for forgetting.
+    by_expiry: BTreeSet<(u64, PublicKey, u64)>,
+}
+
+impl NonceBook {
+    /// Whether the signer used the nonce in a command not yet expired.
+    fn contains(&self, signer: &PublicKey, nonce: u64) -> bool {
+        self.used.contains(&(*signer, nonce))
+    }
+
+    /// Records a nonce until its command's expiry.
+    fn insert(&mut self, signer: PublicKey, nonce: u64, expires_at_ms: u64) {
+        self.used.insert((signer, nonce));
+        self.by_expiry.insert((expires_at_ms, signer, nonce));
+    }
+
+    /// Forgets nonces whose commands expired before `timestamp_ms`.
+    fn forget_expired(&mut self, timestamp_ms: u64) {
+        while let Some(&(expires_at_ms, signer, nonce)) = self.by_expiry.first() {
+            if expires_at_ms >= timestamp_ms {
+                break;
+            }
+            self.by_expiry.pop_first();
+            self.used.remove(&(signer, nonce));
+        }
+    }
+
+    /// How many nonces are remembered.
+    pub fn len(&self) -> usize {
+        self.used.len()
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.used.is_empty()
+    }
+}
+
+/// Everything the ledger knows in memory. Final tenders leave it (see [`ArchiveRecord`]); the
+/// archive digest keeps them covered by the state hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The genesis entry, once applied.
+    pub genesis: Option<Genesis>,
+    /// Registered actors by key.
+    pub participants: BTreeMap<PublicKey, Participant>,
+    /// Registered bidders by credit code (one key per organisation).
+    pub credit_codes: BTreeMap<CreditCode, PublicKey>,
+    /// Tenders not yet final.
+    pub tenders: BTreeMap<TenderId, Tender>,
+    /// How many tenders were ever published (numbers the next id).
+    pub tenders_published: u64,
+    /// Replay protection.
+    pub nonces: NonceBook,
+    /// The timestamp of the last applied entry.
+    pub last_timestamp_ms: u64,
+    /// SHA-256 chain over every archive record: H(previous ‖ canonical record).
+    pub archive_digest: Option<Hash>,
+    /// How many tenders were archived.
+    pub archived_count: u64,
+}
+
+impl State {
+    /// The configuration (defaults before genesis, which accepts nothing else anyway).
+    pub fn config(&self) -> LedgerConfig {
+        self.genesis
+            .as_ref()
+            .map(|genesis| genesis.config.clone())
+            .unwrap_or_default()
+    }
+
+    /// Refuses a signer without `role`.
+    pub(crate) fn require_role(&self, signer: &PublicKey, role: Role) -> Result<&Participant, Rejection> {
+        self.participants
+            .get(signer)
+            .filter(|participant| participant.roles.contains(&role))
+            .ok_or(Rejection::MissingRole(role))
+    }
+
+    /// An open tender.
+    pub(crate) fn tender(&self, id: &TenderId) -> Result<&Tender, Rejection> {
+        self.tenders.get(id).ok_or_else(|| Rejection::UnknownTender(id.clone()))
+    }
+
+    /// An open tender, to change.
+    pub(crate) fn tender_mut(&mut self, id: &TenderId) -> Result<&mut Tender, Rejection> {
+        self.tenders
+            .get_mut(id)
+            .ok_or_else(|| Rejection::UnknownTender(id.clone()))
+    }
+}
+
+/// What the handler of an entry knows about it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryContext {
+    /// The leader's timestamp.
+    pub timestamp_ms: u64,
+    /// The audit-log index this entry gets if it is applied.
+    pub audit_index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// What a handler changed.
+#[derive(Debug, Default)]
+pub(crate) struct Effect {
+    /// The answer to the caller.
+    pub response: Option<Response>,
+    /// Audit events for supervisors.
+    pub events: Vec<AuditEvent>,
+    /// A tender that became final and must be archived.
+    pub finished: Option<TenderId>,
+}
+
+impl Effect {
+    /// An effect with just a response.
+    pub fn respond(response: Response) -> Self {
+        Self {
+            response: Some(response),
+            ..Self::default()
+        }
+    }
+}
+
+/// The result of applying one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The answer to the command's sender.
+    pub response: Response,
+    /// Events for supervisors' monitoring.
+    pub events: Vec<AuditEvent>,
+    /// A tender that became final: the caller stores this record; it left memory.
+    pub archived: Option<ArchiveRecord>,
+    /// The entry's position in the audit log.
+    pub audit_index: u64,
+    /// The entry's leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// The ledger: its state and the audit log of every applied entry.
+#[derive(Debug)]
+pub struct Ledger<S> {
+    /// What the entries built.
+    state: State,
+    /// RFC 6962 tree over the canonical bytes of every applied entry.
+    audit: MerkleTree<S>,
+}
+
+/// A ledger snapshot: the state and how many entries the audit log holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The whole state.
+    pub state: State,
+    /// The audit log's size; its nodes live in the node store.
+    pub audit_size: u64,
+}
+
+impl<S: NodeStore> Ledger<S> {
+    /// An empty ledger over an empty audit store; the first entry must be the genesis.
+    pub fn new(store: S) -> Self {
+        Self {
+            state: State::default(),
+            audit: MerkleTree::new(store),
+        }
+    }
+
+    /// Rebuilds a ledger from a snapshot and a node store holding its audit log.
+    pub fn restore(snapshot: Snapshot, store: S) -> Result<Self, Fatal> {
+        let audit =
+            MerkleTree::open(store, snapshot.audit_size).map_err(|error| Fatal::AuditStore(error.to_string()))?;
+        Ok(Self {
+            state: snapshot.state,
+            audit,
+        })
+    }
+
+    /// The snapshot of this ledger.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            state: self.state.clone(),
+            audit_size: self.audit.size(),
+        }
+    }
+
+    /// The state, for queries.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &MerkleTree<S> {
+        &self.audit
+    }
+
+    /// SHA-256 over the serialised state, the audit log's size and its root: equal on every
+    /// replica that applied the same log.
+    pub fn state_hash(&self) -> Hash {
+        let mut context = Context::new(&SHA256);
+        let bytes = serde_json::to_vec(&self.state).unwrap_or_default();
+        context.update(&(bytes.len() as u64).to_be_bytes());
+        context.update(&bytes);
+        context.update(&self.audit.size().to_be_bytes());
+        context.update(&self.audit.root().0);
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(context.finish().as_ref());
+        Hash(hash)
+    }
+
+    /// Applies one log entry. A rejection leaves the ledger unchanged; a fatal error means
+    /// the log is wrong and the replica must stop.
+    pub fn apply(&mut self, entry: &Entry) -> Result<Applied, ApplyError> {
+        if entry.timestamp_ms < self.state.last_timestamp_ms {
+            return Err(Fatal::TimestampWentBackwards {
+                previous_ms: self.state.last_timestamp_ms,
+                found_ms: entry.timestamp_ms,
+            }
+            .into());
+        }
+        let bytes = to_canonical(entry).map_err(|error| Fatal::Encoding(error.to_string()))?;
+        let context = EntryContext {
+            timestamp_ms: entry.timestamp_ms,
+            audit_index: self.audit.size(),
+            leaf_hash: leaf_hash(&bytes),
+        };
+        let effect = self.dispatch(&entry.body, &context)?;
+        self.audit
+            .append_leaf_hashes(&[context.leaf_hash])
+            .map_err(|error| Fatal::AuditStore(error.to_string()))?;
+        self.state.last_timestamp_ms = entry.timestamp_ms;
+        self.state.nonces.forget_expired(entry.timestamp_ms);
+        let archived = effect
+            .finished
+            .and_then(|tender| self.archive(&tender, entry.timestamp_ms));
+        Ok(Applied {
+            response: effect.response.unwrap_or(Response::Applied),
+            events: effect.events,
+            archived,
+            audit_index: context.audit_index,
+            leaf_hash: context.leaf_hash,
+        })
+    }
+
+    /// Routes an entry to its handler.
+    fn dispatch(&mut self, body: &EntryBody, context: &EntryContext) -> Result<Effect, Rejection> {
+        match (body, self.state.genesis.is_some()) {
+            (EntryBody::Genesis(genesis), false) => {
+                let mut participant = Participant {
+                    key: genesis.operator,
+                    name: "operator".into(),
+                    roles: BTreeSet::new(),
+                    credit_code: None,
+                    encryption_key: None,
+                };
+                participant.roles.insert(Role::Admin);
+                self.state.participants.insert(genesis.operator, participant);
+                self.state.genesis = Some(genesis.clone());
+                Ok(Effect::respond(Response::Initialised))
+            }
+            (EntryBody::Genesis(_), true) => Err(Rejection::AlreadyInitialised),
+            (_, false) => Err(Rejection::NotInitialised),
+            (EntryBody::Close { tender }, true) => handlers::tenders::close(&mut self.state, context, tender),
+            (EntryBody::Command(message), true) => {
+                let command: Command = message.verify().map_err(|error| match error {
+                    sealbid_crypto::signed::SignedError::BadSignature => Rejection::BadSignature,
+                    sealbid_crypto::signed::SignedError::Payload(error) => Rejection::Malformed(error.to_string()),
+                })?;
+                self.check_freshness(&message.signer, &command, context)?;
+                let effect = handlers::dispatch(&mut self.state, context, message, &command.action)?;
+                self.state
+                    .nonces
+                    .insert(message.signer, command.nonce, command.expires_at_ms);
+                Ok(effect)
+            }
+        }
+    }
+
+    /// Refuses expired, too-long-lived and replayed commands.
+    fn check_freshness(&self, signer: &PublicKey, command: &Command, context: &EntryContext) -> Result<(), Rejection> {
+        if command.expires_at_ms < context.timestamp_ms {
+            return Err(Rejection::Expired {
+                expires_at_ms: command.expires_at_ms,
+                timestamp_ms: context.timestamp_ms,
+            });
+        }
+        let lifetime_ms_max = self.state.config().command_lifetime_ms_max;
+        if command.expires_at_ms - context.timestamp_ms > lifetime_ms_max {
+            return Err(Rejection::ExpiryTooFar { lifetime_ms_max });
+        }
+        if self.state.nonces.contains(signer, command.nonce) {
+            return Err(Rejection::ReplayedNonce { nonce: command.nonce });
+        }
+        Ok(())
+    }
+
+    /// Moves a final tender out of memory and chains its record into the archive digest.
+    fn archive(&mut self, id: &TenderId, timestamp_ms: u64) -> Option<ArchiveRecord> {
+        let tender = self.state.tenders.remove(id)?;
+        debug_assert!(tender.phase.is_final(), "only final tenders are archived");
+        let record = ArchiveRecord {
+            archived_at_ms: timestamp_ms,
+            tender,
+        };
+        let mut context = Context::new(&SHA256);
+        if let Some(previous) = &self.state.archive_digest {
+            context.update(&previous.0);
+        }
+        context.update(&serde_json::to_vec(&record).unwrap_or_default());
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(context.finish().as_ref());
+        self.state.archive_digest = Some(Hash(digest));
+        self.state.archived_count += 1;
+        Some(record)
+    }
+}
+
+/// Whether `phase` is the phase a command needs.
+pub(crate) fn require_phase(tender: &Tender, phase: Phase, needed: &'static str) -> Result<(), Rejection> {
+    if tender.phase != phase {
+        return Err(Rejection::WrongPhase {
+            tender: tender.id.clone(),
+            phase: tender.phase,
+            needed,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a signer that is not the tender's office.
+pub(crate) fn require_office(tender: &Tender, signer: &PublicKey) -> Result<(), Rejection> {
+    if &tender.office != signer {
+        return Err(Rejection::NotTheTendersOffice(tender.id.clone()));
+    }
+    Ok(())
+}
+
+/// Refuses text longer than the configured bound.
+pub(crate) fn check_text(config: &LedgerConfig, text: &str, what: &'static str) -> Result<(), Rejection> {
+    if text.len() > config.text_bytes_max {
+        return Err(Rejection::Limit {
+            what,
+            limit: config.text_bytes_max,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! A tender as the ledger holds it, from publication to its final record.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use sealbid_crypto::curve::CurveScalar;
+use sealbid_crypto::dkg::{CommitteeOutcome, CommitteeParameters, Dealing, ReleasedShare, Response};
+use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::merkle::Hash;
+use sealbid_crypto::seal::Envelope;
+use sealbid_crypto::signed::SignedMessage;
+
+use crate::award::LotOutcome;
+use crate::types::{Fen, LotId, TenderId};
+
+/// Where a tender is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Published; the committee is generating the opening key. No bids yet.
+    KeyGeneration,
+    /// The opening key exists; bids are accepted until the deadline.
+    Bidding,
+    /// Closed; committee members release their shares.
+    Closed,
+    /// Opened: every bid is decrypted, checked and ranked; evaluation may disqualify bids.
+    Opened,
+    /// Final: awarded (per lot; some lots may have failed).
+    Awarded,
+    /// Final: every lot failed (流标).
+    Failed,
+    /// Final: cancelled by the office.
+    Cancelled,
+}
+
+impl Phase {
+    /// Whether the tender is final and leaves memory.
+    pub fn is_final(self) -> bool {
+        matches!(self, Phase::Awarded | Phase::Failed | Phase::Cancelled)
+    }
+}
+
+/// A published amendment or clarification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    /// When it was ordered.
+    pub timestamp_ms: u64,
+    /// Its text.
+    pub notice: String,
+    /// The deadline after it.
+    pub deadline_ms: u64,
+}
+
+/// A sealed bid, as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bid {
+    /// The signed submit or replace command, kept whole: the opening re-checks its signature
+    /// and takes the envelope from it.
+    pub command: SignedMessage,
+    /// The audit-log position of the entry that placed this bid: its receipt, and the
+    /// tie-breaker (earlier wins).
+    pub audit_index: u64,
+    /// That entry's leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// What the opening found for one bid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BidStatus {
+    /// Decrypted and well formed.
+    Valid,
+    /// Could not be used; the opening went on without it.
+    Invalid {
+        /// Why.
+        reason: String,
+    },
+    /// Disqualified in evaluation.
+    Disqualified {
+        /// The office's written reason.
+        reason: String,
+    },
+}
+
+/// One opened bid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedBid {
+    /// Whose.
+    pub bidder: PublicKey,
+    /// The lot.
+    pub lot: LotId,
+    /// Its audit-log position (ties go to the smaller).
+    pub audit_index: u64,
+    /// The price, when the plaintext was readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_fen: Option<Fen>,
+    /// Coal/coke: the tonnes asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_tonnes: Option<u64>,
+    /// Valid, invalid or disqualified.
+    pub status: BidStatus,
+}
+
+/// The public result of the opening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    /// The rebuilt opening key, published so that anyone can re-decrypt every bid.
+    pub opening_secret: CurveScalar,
+    /// Reserve prices, per lot (land-use and property rights); `None` if none could be read.
+    pub reserves: BTreeMap<LotId, Option<Fen>>,
+    /// Every bid, ordered by audit index.
+    pub bids: Vec<OpenedBid>,
+}
+
+/// A tender in memory, from publication until it is final.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tender {
+    /// Its id.
+    pub id: TenderId,
+    /// The office that published it; only it runs the tender.
+    pub office: PublicKey,
+    /// What was published.
+    pub spec: crate::command::TenderSpec,
+    /// When.
+    pub published_at_ms: u64,
+    /// The deadline in force (amendments may have moved it).
+    pub deadline_ms: u64,
+    /// Amendments, in order.
+    pub amendments: Vec<Amendment>,
+    /// Where it is.
+    pub phase: Phase,
+    /// The committee's key-generation parameters (session = tender id).
+    pub committee: CommitteeParameters,
+    /// Round-1 messages, one per dealer.
+    pub dealings: Vec<Dealing>,
+    /// Round-2 messages, one per member.
+    pub responses: Vec<Response>,
+    /// The key generation's result; bids are sealed to its opening key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committee_key: Option<CommitteeOutcome>,
+    /// Sealed reserve prices, per lot.
+    pub reserves: BTreeMap<LotId, Envelope>,
+    /// Sealed bids: lot → bidder → bid.
+    pub bids: BTreeMap<LotId, BTreeMap<PublicKey, Bid>>,
+    /// How many bids are in `bids`.
+    pub bid_count: usize,
+    /// Shares released after the close, valid ones only.
+    pub shares: Vec<ReleasedShare>,
+    /// The opening's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening: Option<Opening>,
+    /// The award, per lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<BTreeMap<LotId, LotOutcome>>,
+    /// Why it was cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<String>,
+}
+
+impl Tender {
+    /// The lot spec for `lot`.
+    pub fn lot(&self, lot: &LotId) -> Option<&crate::command::LotSpec> {
+        self.spec.lots.iter().find(|spec| &spec.id == lot)
+    }
+
+    /// The member number of `key` on the committee (1-based).
+    pub fn member_number(&self, key: &PublicKey) -> Option<u16> {
+        self.spec
+            .committee
+            .iter()
+            .position(|member| member == key)
+            .and_then(|position| u16::try_from(position + 1).ok())
+    }
+}
+
+/// A tender's final record, handed out of memory to storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveRecord {
+    /// When it became final.
+    pub archived_at_ms: u64,
+    /// The whole tender, with its bids, opening and results.
+    pub tender: Tender,
+}

@@ -1,0 +1,16 @@
+//! The ledger crate's integration tests: one binary, one module per area.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
+
+mod archive;
+mod awards;
+mod properties;
+mod rejections;
+mod support;

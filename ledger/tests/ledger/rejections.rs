@@ -1,0 +1,585 @@
+//! Every refusal is typed, and leaves the ledger exactly as it was: same state hash, same
+//! audit log.
+
+use std::rc::Rc;
+
+use ring::rand::SystemRandom;
+use sealbid_crypto::curve::CurveScalar;
+use sealbid_crypto::dkg::{ReleasedShare, member_share};
+use sealbid_crypto::identity::{IdentityKeyPair, Signature};
+use sealbid_crypto::seal::{SealContext, seal};
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::{Action, Command, EntryBody, Genesis, LedgerConfig};
+use sealbid_ledger::credit_code::CreditCodeError;
+use sealbid_ledger::tender::Phase;
+use sealbid_ledger::types::{LotId, Market, Role, TenderId};
+use sealbid_ledger::{ApplyError, Fatal, Rejection};
+
+use crate::support::{HOUR_MS, Harness, credit_code, lot};
+
+/// Applies `body`, expects a rejection matching `expected`, and checks nothing changed.
+fn refused(harness: &mut Harness, body: EntryBody, expected: impl Fn(&Rejection) -> bool) {
+    let hash = harness.ledger.state_hash();
+    let size = harness.ledger.audit().size();
+    match harness.apply(body) {
+        Err(ApplyError::Rejected(rejection)) => assert!(expected(&rejection), "unexpected rejection: {rejection}"),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(harness.ledger.state_hash(), hash, "a rejection changed the state");
+    assert_eq!(harness.ledger.audit().size(), size, "a rejection reached the audit log");
+}
+
+/// Signs and applies `action` as `key`, expecting a refusal.
+fn refused_command(
+    harness: &mut Harness,
+    key: &IdentityKeyPair,
+    action: Action,
+    expected: impl Fn(&Rejection) -> bool,
+) {
+    let message = harness.sign(key, action);
+    refused(harness, EntryBody::Command(message), expected);
+}
+
+/// A harness with one procurement tender in bidding, lot "1", committee 3, threshold 2.
+fn bidding() -> (Harness, TenderId) {
+    let mut harness = Harness::new(3, 3);
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    (harness, tender)
+}
+
+fn lot_one() -> LotId {
+    LotId::parse("1").unwrap()
+}
+
+#[test]
+fn signatures_payloads_and_freshness() {
+    let (mut harness, tender) = bidding();
+    let bidder = Rc::clone(&harness.bidders[0]);
+    let envelope = harness.seal_offer(&tender, "1", 0, 100, None);
+    let action = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope,
+    };
+
+    let mut unsigned = harness.sign(&bidder, action.clone());
+    unsigned.signature = Signature([0; 64]);
+    refused(&mut harness, EntryBody::Command(unsigned), |rejection| {
+        *rejection == Rejection::BadSignature
+    });
+
+    let mut wrong_signer = harness.sign(&bidder, action.clone());
+    wrong_signer.signer = harness.bidders[1].public_key();
+    refused(&mut harness, EntryBody::Command(wrong_signer), |rejection| {
+        *rejection == Rejection::BadSignature
+    });
+
+    let not_a_command = SignedMessage::sign(&bidder, &serde_json::json!({ "hello": "ledger" })).unwrap();
+    refused(&mut harness, EntryBody::Command(not_a_command), |rejection| {
+        matches!(rejection, Rejection::Malformed(_))
+    });
+
+    let expired = Command {
+        nonce: 77,
+        expires_at_ms: harness.now_ms - 1,
+        action: action.clone(),
+    };
+    let expired = SignedMessage::sign(&bidder, &expired).unwrap();
+    refused(&mut harness, EntryBody::Command(expired), |rejection| {
+        matches!(rejection, Rejection::Expired { .. })
+    });
+
+    let far = Command {
+        nonce: 78,
+        expires_at_ms: harness.now_ms + 2 * HOUR_MS,
+        action: action.clone(),
+    };
+    let far = SignedMessage::sign(&bidder, &far).unwrap();
+    refused(&mut harness, EntryBody::Command(far), |rejection| {
+        matches!(rejection, Rejection::ExpiryTooFar { .. })
+    });
+
+    let once = harness.sign(&bidder, action);
+    harness.apply(EntryBody::Command(once.clone())).unwrap();
+    refused(&mut harness, EntryBody::Command(once), |rejection| {
+        matches!(rejection, Rejection::ReplayedNonce { .. })
+    });
+}
+
+#[test]
+fn genesis_rules_and_backwards_time() {
+    let mut harness = Harness::new(1, 0);
+    let genesis = Genesis {
+        operator: harness.operator.public_key(),
+        config: LedgerConfig::default(),
+    };
+    refused(&mut harness, EntryBody::Genesis(genesis), |rejection| {
+        *rejection == Rejection::AlreadyInitialised
+    });
+
+    let mut fresh = sealbid_ledger::Ledger::new(sealbid_crypto::merkle::MemoryNodeStore::new());
+    let entry = harness.entry(EntryBody::Close {
+        tender: TenderId::numbered(1),
+    });
+    assert_eq!(
+        fresh.apply(&entry).unwrap_err(),
+        ApplyError::Rejected(Rejection::NotInitialised)
+    );
+
+    let hash = harness.ledger.state_hash();
+    let past = sealbid_ledger::command::Entry {
+        timestamp_ms: harness.now_ms - 1,
+        body: entry.body,
+    };
+    assert!(matches!(
+        harness.ledger.apply(&past),
+        Err(ApplyError::Fatal(Fatal::TimestampWentBackwards { .. }))
+    ));
+    assert_eq!(harness.ledger.state_hash(), hash);
+}
+
+#[test]
+fn roles_and_registration() {
+    let (mut harness, tender) = bidding();
+    let bidder = Rc::clone(&harness.bidders[0]);
+    let office = Rc::clone(&harness.office);
+    let outsider = IdentityKeyPair::from_seed(&[99; 32]).unwrap();
+
+    let grant = Action::GrantRole {
+        actor: outsider.public_key(),
+        role: Role::Office,
+        name: "x".into(),
+        encryption_key: None,
+    };
+    refused_command(&mut harness, &bidder, grant, |rejection| {
+        *rejection == Rejection::MissingRole(Role::Admin)
+    });
+    let spec = harness.spec(Market::Procurement, vec![lot("1")], 2);
+    refused_command(&mut harness, &bidder, Action::PublishTender(spec), |rejection| {
+        *rejection == Rejection::MissingRole(Role::Office)
+    });
+    let envelope = harness.seal_offer(&tender, "1", 0, 100, None);
+    let bid = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope,
+    };
+    refused_command(&mut harness, &outsider, bid, |rejection| {
+        *rejection == Rejection::MissingRole(Role::Bidder)
+    });
+    let cancel = Action::CancelTender {
+        tender: tender.clone(),
+        reason: "mine now".into(),
+    };
+    refused_command(&mut harness, &bidder, cancel, |rejection| {
+        matches!(rejection, Rejection::NotTheTendersOffice(_))
+    });
+
+    let again = Action::RegisterBidder {
+        organisation: "Again Co.".into(),
+        credit_code: credit_code(50),
+    };
+    refused_command(&mut harness, &bidder, again, |rejection| {
+        matches!(rejection, Rejection::DuplicateRegistration(_))
+    });
+    let taken = Action::RegisterBidder {
+        organisation: "Copy Co.".into(),
+        credit_code: credit_code(0),
+    };
+    refused_command(&mut harness, &outsider, taken, |rejection| {
+        matches!(rejection, Rejection::DuplicateRegistration(_))
+    });
+    let mut bad_code = credit_code(7);
+    bad_code.replace_range(17.., if bad_code.ends_with('0') { "1" } else { "0" });
+    let bad = Action::RegisterBidder {
+        organisation: "Typo Co.".into(),
+        credit_code: bad_code,
+    };
+    refused_command(&mut harness, &outsider, bad, |rejection| {
+        matches!(
+            rejection,
+            Rejection::InvalidCreditCode(CreditCodeError::CheckCharacter { .. })
+        )
+    });
+    let member_without_key = Action::GrantRole {
+        actor: outsider.public_key(),
+        role: Role::CommitteeMember,
+        name: "m".into(),
+        encryption_key: None,
+    };
+    let operator = Rc::clone(&harness.operator);
+    refused_command(&mut harness, &operator, member_without_key, |rejection| {
+        matches!(rejection, Rejection::Invalid(_))
+    });
+    let _ = office;
+}
+
+#[test]
+fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
+    let (mut harness, tender) = bidding();
+    let bidder = Rc::clone(&harness.bidders[0]);
+    let other = Rc::clone(&harness.bidders[1]);
+    let envelope = harness.seal_offer(&tender, "1", 0, 100, None);
+
+    let unknown = Action::SubmitBid {
+        tender: TenderId::numbered(9),
+        lot: lot_one(),
+        envelope: envelope.clone(),
+    };
+    refused_command(&mut harness, &bidder, unknown, |rejection| {
+        matches!(rejection, Rejection::UnknownTender(_))
+    });
+    let no_lot = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: LotId::parse("7").unwrap(),
+        envelope: envelope.clone(),
+    };
+    refused_command(&mut harness, &bidder, no_lot, |rejection| {
+        matches!(rejection, Rejection::UnknownLot { .. })
+    });
+    let mut broken = envelope.clone();
+    broken.ephemeral_key = vec![4; 65];
+    let broken = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope: broken,
+    };
+    refused_command(&mut harness, &bidder, broken, |rejection| {
+        matches!(rejection, Rejection::Invalid(_))
+    });
+
+    harness.bid(&tender, "1", 0, 100, None).unwrap();
+    let duplicate = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope: envelope.clone(),
+    };
+    refused_command(&mut harness, &bidder, duplicate, |rejection| {
+        matches!(rejection, Rejection::DuplicateBid { .. })
+    });
+    let replace_other = Action::ReplaceBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope: envelope.clone(),
+    };
+    refused_command(&mut harness, &other, replace_other, |rejection| {
+        matches!(rejection, Rejection::NoBid { .. })
+    });
+    let withdraw_other = Action::WithdrawBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+    };
+    refused_command(&mut harness, &other, withdraw_other, |rejection| {
+        matches!(rejection, Rejection::NoBid { .. })
+    });
+
+    let close = Action::CloseTender { tender: tender.clone() };
+    let office = Rc::clone(&harness.office);
+    refused_command(&mut harness, &office, close, |rejection| {
+        matches!(rejection, Rejection::BeforeDeadline { .. })
+    });
+    refused(&mut harness, EntryBody::Close { tender: tender.clone() }, |rejection| {
+        matches!(rejection, Rejection::BeforeDeadline { .. })
+    });
+
+    // One millisecond before the deadline a bid is on time; at the deadline it is late, even
+    // before the close entry is ordered.
+    harness.now_ms = harness.ledger.state().tenders[&tender].deadline_ms - 1;
+    harness.bid(&tender, "1", 1, 90, None).unwrap();
+    harness.now_ms += 1;
+    let late = harness.seal_offer(&tender, "1", 2, 80, None);
+    let late_bidder = Rc::clone(&harness.bidders[2]);
+    let late = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope: late,
+    };
+    refused_command(&mut harness, &late_bidder, late.clone(), |rejection| {
+        matches!(rejection, Rejection::Late { .. })
+    });
+    harness.close(&tender);
+    refused_command(&mut harness, &late_bidder, late, |rejection| {
+        matches!(rejection, Rejection::Late { .. })
+    });
+    let withdraw = Action::WithdrawBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+    };
+    refused_command(&mut harness, &bidder, withdraw, |rejection| {
+        matches!(rejection, Rejection::Late { .. })
+    });
+}
+
+#[test]
+fn bids_wait_for_the_committee_key() {
+    let mut harness = Harness::new(3, 1);
+    let spec = harness.spec(Market::Procurement, vec![lot("1")], 2);
+    let applied = harness.office_runs(Action::PublishTender(spec)).unwrap();
+    let sealbid_ledger::events::Response::TenderPublished { tender } = applied.response else {
+        panic!()
+    };
+    let somebody_else = CurveScalar::random(&SystemRandom::new()).unwrap().public_point();
+    let context = SealContext::bid(tender.as_str(), "1", &harness.bidders[0].public_key().to_string());
+    let envelope = seal(b"{}", &context, &somebody_else, &SystemRandom::new()).unwrap();
+    let bidder = Rc::clone(&harness.bidders[0]);
+    let bid = Action::SubmitBid {
+        tender,
+        lot: lot_one(),
+        envelope,
+    };
+    refused_command(&mut harness, &bidder, bid, |rejection| {
+        matches!(
+            rejection,
+            Rejection::WrongPhase {
+                phase: Phase::KeyGeneration,
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn shares_and_the_opening() {
+    let (mut harness, tender) = bidding();
+    harness.bid(&tender, "1", 0, 100, None).unwrap();
+    let state_tender = &harness.ledger.state().tenders[&tender];
+    let (parameters, outcome, dealings) = (
+        state_tender.committee.clone(),
+        state_tender.committee_key.clone().unwrap(),
+        state_tender.dealings.clone(),
+    );
+    let share_of = |harness: &Harness, member: u16| {
+        member_share(
+            &parameters,
+            &outcome,
+            &dealings,
+            member,
+            &harness.members[usize::from(member) - 1].1,
+        )
+        .unwrap()
+    };
+    let member1 = Rc::clone(&harness.members[0].0);
+    let member2 = Rc::clone(&harness.members[1].0);
+
+    let early = Action::ReleaseShare {
+        tender: tender.clone(),
+        share: share_of(&harness, 1),
+    };
+    refused_command(&mut harness, &member1, early, |rejection| {
+        matches!(
+            rejection,
+            Rejection::WrongPhase {
+                phase: Phase::Bidding,
+                ..
+            }
+        )
+    });
+    let open = Action::OpenTender { tender: tender.clone() };
+    let office = Rc::clone(&harness.office);
+    refused_command(&mut harness, &office, open.clone(), |rejection| {
+        matches!(rejection, Rejection::WrongPhase { .. })
+    });
+
+    harness.close(&tender);
+    let forged = ReleasedShare {
+        share: CurveScalar::random(&SystemRandom::new()).unwrap(),
+        ..share_of(&harness, 1)
+    };
+    let forged = Action::ReleaseShare {
+        tender: tender.clone(),
+        share: forged,
+    };
+    refused_command(
+        &mut harness,
+        &member1,
+        forged,
+        |rejection| matches!(rejection, Rejection::Committee(message) if message.contains("member 1")),
+    );
+    let impersonation = Action::ReleaseShare {
+        tender: tender.clone(),
+        share: share_of(&harness, 2),
+    };
+    refused_command(&mut harness, &member1, impersonation, |rejection| {
+        matches!(rejection, Rejection::NotThatCommitteeMember { member: 2, .. })
+    });
+
+    harness
+        .run(
+            &member1,
+            Action::ReleaseShare {
+                tender: tender.clone(),
+                share: share_of(&harness, 1),
+            },
+        )
+        .unwrap();
+    let twice = Action::ReleaseShare {
+        tender: tender.clone(),
+        share: share_of(&harness, 1),
+    };
+    refused_command(&mut harness, &member1, twice, |rejection| {
+        matches!(rejection, Rejection::Invalid(_))
+    });
+    refused_command(&mut harness, &office, open.clone(), |rejection| {
+        *rejection == Rejection::NotEnoughShares { valid: 1, threshold: 2 }
+    });
+    harness
+        .run(
+            &member2,
+            Action::ReleaseShare {
+                tender: tender.clone(),
+                share: share_of(&harness, 2),
+            },
+        )
+        .unwrap();
+    let outsider_office = Rc::clone(&harness.bidders[0]);
+    refused_command(&mut harness, &outsider_office, open.clone(), |rejection| {
+        matches!(rejection, Rejection::NotTheTendersOffice(_))
+    });
+    harness.run(&office, open).unwrap();
+    let disqualify_nobody = Action::DisqualifyBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        bidder: harness.bidders[2].public_key(),
+        reason: "no such bid".into(),
+    };
+    refused_command(&mut harness, &office, disqualify_nobody, |rejection| {
+        matches!(rejection, Rejection::NoSuchOpenedBid { .. })
+    });
+}
+
+#[test]
+fn tender_specs_are_checked() {
+    let mut harness = Harness::new(3, 0);
+    let office = Rc::clone(&harness.office);
+    let now = harness.now_ms;
+    let base = harness.spec(Market::Procurement, vec![lot("1")], 2);
+    let cases = vec![
+        (
+            "no lots",
+            sealbid_ledger::command::TenderSpec {
+                lots: vec![],
+                ..base.clone()
+            },
+        ),
+        (
+            "same lot twice",
+            sealbid_ledger::command::TenderSpec {
+                lots: vec![lot("1"), lot("1")],
+                ..base.clone()
+            },
+        ),
+        (
+            "deadline passed",
+            sealbid_ledger::command::TenderSpec {
+                deadline_ms: now,
+                ..base.clone()
+            },
+        ),
+        (
+            "threshold above committee",
+            sealbid_ledger::command::TenderSpec {
+                threshold: 4,
+                ..base.clone()
+            },
+        ),
+        (
+            "threshold zero",
+            sealbid_ledger::command::TenderSpec {
+                threshold: 0,
+                ..base.clone()
+            },
+        ),
+        (
+            "tonnes outside coal",
+            sealbid_ledger::command::TenderSpec {
+                lots: vec![crate::support::coal_lot("1", 5, 1)],
+                ..base.clone()
+            },
+        ),
+        (
+            "coal without tonnes",
+            sealbid_ledger::command::TenderSpec {
+                market: Market::CoalCoke,
+                ..base.clone()
+            },
+        ),
+        (
+            "committee member twice",
+            sealbid_ledger::command::TenderSpec {
+                committee: vec![base.committee[0]; 2],
+                threshold: 1,
+                ..base.clone()
+            },
+        ),
+        (
+            "a stranger on the committee",
+            sealbid_ledger::command::TenderSpec {
+                committee: vec![harness.office.public_key()],
+                threshold: 1,
+                ..base.clone()
+            },
+        ),
+        (
+            "empty title",
+            sealbid_ledger::command::TenderSpec {
+                title: " ".into(),
+                ..base.clone()
+            },
+        ),
+    ];
+    for (name, spec) in cases {
+        let message = harness.sign(&office, Action::PublishTender(spec));
+        let hash = harness.ledger.state_hash();
+        let result = harness.apply(EntryBody::Command(message));
+        assert!(
+            matches!(result, Err(ApplyError::Rejected(Rejection::Invalid(_)))),
+            "{name}: {result:?}"
+        );
+        assert_eq!(harness.ledger.state_hash(), hash, "{name}");
+    }
+}
+
+#[test]
+fn configured_bounds_are_enforced() {
+    let config = LedgerConfig {
+        bids_per_tender_max: 1,
+        envelope_bytes_max: 200,
+        ..LedgerConfig::default()
+    };
+    let mut harness = Harness::with_config(3, 2, config);
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    harness.bid(&tender, "1", 0, 100, None).unwrap();
+    let envelope = harness.seal_offer(&tender, "1", 1, 100, None);
+    let bidder = Rc::clone(&harness.bidders[1]);
+    let second = Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope: envelope.clone(),
+    };
+    refused_command(&mut harness, &bidder, second, |rejection| {
+        matches!(
+            rejection,
+            Rejection::Limit {
+                what: "bids per tender",
+                ..
+            }
+        )
+    });
+    let mut large = envelope;
+    large.ciphertext = vec![0; 201];
+    let large = Action::ReplaceBid {
+        tender: tender.clone(),
+        lot: lot_one(),
+        envelope: large,
+    };
+    let owner = Rc::clone(&harness.bidders[0]);
+    refused_command(&mut harness, &owner, large, |rejection| {
+        matches!(
+            rejection,
+            Rejection::Limit {
+                what: "envelope bytes",
+                ..
+            }
+        )
+    });
+}

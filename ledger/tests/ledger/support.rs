@@ -1,0 +1,376 @@
+//! A harness that drives a real ledger through whole tenders with real keys and real sealing.
+
+use ring::rand::SystemRandom;
+use sealbid_crypto::curve::CurveScalar;
+use sealbid_crypto::dkg::{Dealing, Response as DkgResponse, member_share};
+use sealbid_crypto::encoding::to_canonical;
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::merkle::MemoryNodeStore;
+use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, seal};
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::award::LotOutcome;
+use sealbid_ledger::command::{
+    Action, Command, Entry, EntryBody, Genesis, LedgerConfig, LotSpec, Offer, ReserveOffer, TenderSpec,
+};
+use sealbid_ledger::events::Response;
+use sealbid_ledger::types::{Fen, LotId, Market, Role, TenderId};
+use sealbid_ledger::{Applied, ApplyError, Ledger, Rejection};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// One hour, in milliseconds.
+pub const HOUR_MS: u64 = 60 * 60 * 1000;
+
+/// A ledger with an operator, an office, a committee and registered bidders.
+pub struct Harness {
+    pub ledger: Ledger<MemoryNodeStore>,
+    /// The leader's clock for the next entry.
+    pub now_ms: u64,
+    pub operator: Rc<IdentityKeyPair>,
+    pub office: Rc<IdentityKeyPair>,
+    /// Committee members: signing key and P-256 encryption key.
+    pub members: Vec<(Rc<IdentityKeyPair>, OpeningKey)>,
+    pub bidders: Vec<Rc<IdentityKeyPair>>,
+    /// Every entry applied, accepted or not, in order: a replica's log.
+    pub log: Vec<Entry>,
+    next_nonce: u64,
+}
+
+/// A unified social credit code for test bidder `index`: a fixed body and a computed check.
+pub fn credit_code(index: usize) -> String {
+    const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let body = format!("91350100MA{index:07}");
+    let sum: u32 = body
+        .chars()
+        .enumerate()
+        .map(|(position, character)| ALPHABET.find(character).unwrap() as u32 * 3u32.pow(position as u32) % 31)
+        .sum();
+    let check = ALPHABET.chars().nth(((31 - sum % 31) % 31) as usize).unwrap();
+    format!("{body}{check}")
+}
+
+impl Harness {
+    /// Genesis, an office, `members` committee members and `bidders` registered bidders.
+    pub fn new(members: usize, bidders: usize) -> Self {
+        Self::with_config(members, bidders, LedgerConfig::default())
+    }
+
+    pub fn with_config(members: usize, bidders: usize, config: LedgerConfig) -> Self {
+        let operator = Rc::new(IdentityKeyPair::from_seed(&[1; 32]).unwrap());
+        let mut harness = Harness {
+            ledger: Ledger::new(MemoryNodeStore::new()),
+            now_ms: 1_800_000_000_000,
+            office: Rc::new(IdentityKeyPair::from_seed(&[2; 32]).unwrap()),
+            members: (0..members)
+                .map(|index| {
+                    let mut seed = [3u8; 32];
+                    seed[0] = index as u8;
+                    (
+                        Rc::new(IdentityKeyPair::from_seed(&seed).unwrap()),
+                        OpeningKey::new(CurveScalar::from_bytes(&seed).unwrap()),
+                    )
+                })
+                .collect(),
+            bidders: (0..bidders)
+                .map(|index| {
+                    let mut seed = [4u8; 32];
+                    seed[..8].copy_from_slice(&(index as u64).to_be_bytes());
+                    Rc::new(IdentityKeyPair::from_seed(&seed).unwrap())
+                })
+                .collect(),
+            operator,
+            log: Vec::new(),
+            next_nonce: 1,
+        };
+        let genesis = Genesis {
+            operator: harness.operator.public_key(),
+            config,
+        };
+        harness.apply(EntryBody::Genesis(genesis)).unwrap();
+        let office = harness.office.public_key();
+        harness.admin(Action::GrantRole {
+            actor: office,
+            role: Role::Office,
+            name: "交易中心".into(),
+            encryption_key: None,
+        });
+        for index in 0..members {
+            let actor = harness.members[index].0.public_key();
+            let encryption_key = Some(harness.members[index].1.public_point());
+            let name = format!("member {index}");
+            harness.admin(Action::GrantRole {
+                actor,
+                role: Role::CommitteeMember,
+                name,
+                encryption_key,
+            });
+        }
+        for index in 0..bidders {
+            let action = Action::RegisterBidder {
+                organisation: format!("Bidder {index} Co."),
+                credit_code: credit_code(index),
+            };
+            let bidder = Rc::clone(&harness.bidders[index]);
+            harness.run(&bidder, action).unwrap();
+        }
+        harness
+    }
+
+    fn admin(&mut self, action: Action) {
+        let operator = Rc::clone(&self.operator);
+        self.run(&operator, action).unwrap();
+    }
+
+    /// An entry for `body` at the current time.
+    pub fn entry(&self, body: EntryBody) -> Entry {
+        Entry {
+            timestamp_ms: self.now_ms,
+            body,
+        }
+    }
+
+    /// `key` signs `action` with a fresh nonce.
+    pub fn sign(&mut self, key: &IdentityKeyPair, action: Action) -> SignedMessage {
+        let command = Command {
+            nonce: self.next_nonce,
+            expires_at_ms: self.now_ms + 60_000,
+            action,
+        };
+        self.next_nonce += 1;
+        SignedMessage::sign(key, &command).unwrap()
+    }
+
+    /// Applies an entry body at the current time, recording it in the log.
+    pub fn apply(&mut self, body: EntryBody) -> Result<Applied, ApplyError> {
+        let entry = self.entry(body);
+        self.log.push(entry.clone());
+        self.ledger.apply(&entry)
+    }
+
+    /// Signs and applies.
+    pub fn run(&mut self, key: &IdentityKeyPair, action: Action) -> Result<Applied, ApplyError> {
+        let message = self.sign(key, action);
+        self.apply(EntryBody::Command(message))
+    }
+
+    /// Signs and applies, expecting a rejection.
+    pub fn refuse(&mut self, key: &IdentityKeyPair, action: Action) -> Rejection {
+        match self.run(key, action) {
+            Err(ApplyError::Rejected(rejection)) => rejection,
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    /// The office's action.
+    pub fn office_runs(&mut self, action: Action) -> Result<Applied, ApplyError> {
+        let office = Rc::clone(&self.office);
+        self.run(&office, action)
+    }
+
+    /// A tender spec with sensible defaults.
+    pub fn spec(&self, market: Market, lots: Vec<LotSpec>, threshold: u16) -> TenderSpec {
+        TenderSpec {
+            title: format!("{market:?} tender"),
+            market,
+            lots,
+            deadline_ms: self.now_ms + 2 * HOUR_MS,
+            notice_period_ms: HOUR_MS / 2,
+            valid_bids_min: 3,
+            committee: self.members.iter().map(|(key, _)| key.public_key()).collect(),
+            threshold,
+        }
+    }
+
+    /// Publishes `spec` and runs the committee's key generation to the end.
+    pub fn publish(&mut self, spec: TenderSpec) -> TenderId {
+        let applied = self.office_runs(Action::PublishTender(spec)).unwrap();
+        let Response::TenderPublished { tender } = applied.response else {
+            panic!("{applied:?}")
+        };
+        self.generate_key(&tender);
+        tender
+    }
+
+    /// Every member deals, then every member responds.
+    pub fn generate_key(&mut self, tender: &TenderId) {
+        let parameters = self.ledger.state().tenders[tender].committee.clone();
+        let random = SystemRandom::new();
+        for dealer in parameters.members() {
+            let dealing = Dealing::create(&parameters, dealer, &random).unwrap();
+            let key = Rc::clone(&self.members[usize::from(dealer) - 1].0);
+            self.run(
+                &key,
+                Action::Deal {
+                    tender: tender.clone(),
+                    dealing,
+                },
+            )
+            .unwrap();
+        }
+        let dealings = self.ledger.state().tenders[tender].dealings.clone();
+        for member in parameters.members() {
+            let (key, encryption) = &self.members[usize::from(member) - 1];
+            let response = DkgResponse::create(&parameters, member, encryption, &dealings, &random).unwrap();
+            let key = Rc::clone(key);
+            self.run(
+                &key,
+                Action::Respond {
+                    tender: tender.clone(),
+                    response,
+                },
+            )
+            .unwrap();
+        }
+    }
+
+    /// Bidder `bidder` seals an offer on `lot`.
+    pub fn seal_offer(
+        &self,
+        tender: &TenderId,
+        lot: &str,
+        bidder: usize,
+        price_fen: u64,
+        quantity: Option<u64>,
+    ) -> Envelope {
+        let key = self.bidders[bidder].public_key();
+        let offer = Offer {
+            tender: tender.clone(),
+            lot: LotId::parse(lot).unwrap(),
+            bidder: key,
+            price_fen: Fen::new(price_fen).unwrap(),
+            quantity_tonnes: quantity,
+        };
+        self.seal_bytes(
+            tender,
+            lot,
+            &key.to_string(),
+            &to_canonical(&offer).unwrap(),
+            EnvelopeKind::Bid,
+        )
+    }
+
+    /// Seals any bytes to the tender's opening key.
+    pub fn seal_bytes(&self, tender: &TenderId, lot: &str, author: &str, bytes: &[u8], kind: EnvelopeKind) -> Envelope {
+        let opening_key = self.ledger.state().tenders[tender]
+            .committee_key
+            .as_ref()
+            .unwrap()
+            .opening_key;
+        let context = SealContext {
+            kind,
+            tender: tender.to_string(),
+            lot: lot.into(),
+            bidder: author.into(),
+        };
+        seal(bytes, &context, &opening_key, &SystemRandom::new()).unwrap()
+    }
+
+    /// Bidder `bidder` bids.
+    pub fn bid(
+        &mut self,
+        tender: &TenderId,
+        lot: &str,
+        bidder: usize,
+        price_fen: u64,
+        quantity: Option<u64>,
+    ) -> Result<Applied, ApplyError> {
+        let envelope = self.seal_offer(tender, lot, bidder, price_fen, quantity);
+        let key = Rc::clone(&self.bidders[bidder]);
+        self.run(
+            &key,
+            Action::SubmitBid {
+                tender: tender.clone(),
+                lot: LotId::parse(lot).unwrap(),
+                envelope,
+            },
+        )
+    }
+
+    /// The office seals a lot's reserve price.
+    pub fn seal_reserve(&mut self, tender: &TenderId, lot: &str, price_fen: u64) {
+        let reserve = ReserveOffer {
+            tender: tender.clone(),
+            lot: LotId::parse(lot).unwrap(),
+            price_fen: Fen::new(price_fen).unwrap(),
+        };
+        let office = self.office.public_key().to_string();
+        let envelope = self.seal_bytes(
+            tender,
+            lot,
+            &office,
+            &to_canonical(&reserve).unwrap(),
+            EnvelopeKind::ReservePrice,
+        );
+        self.office_runs(Action::SealReservePrice {
+            tender: tender.clone(),
+            lot: LotId::parse(lot).unwrap(),
+            envelope,
+        })
+        .unwrap();
+    }
+
+    /// Moves the clock to the deadline and lets the leader close the tender.
+    pub fn close(&mut self, tender: &TenderId) {
+        self.now_ms = self.now_ms.max(self.ledger.state().tenders[tender].deadline_ms);
+        self.apply(EntryBody::Close { tender: tender.clone() }).unwrap();
+    }
+
+    /// The first `count` members release their shares.
+    pub fn release_shares(&mut self, tender: &TenderId, count: usize) {
+        let state_tender = &self.ledger.state().tenders[tender];
+        let parameters = state_tender.committee.clone();
+        let outcome = state_tender.committee_key.clone().unwrap();
+        let dealings = state_tender.dealings.clone();
+        for member in 1..=count as u16 {
+            let (key, encryption) = &self.members[usize::from(member) - 1];
+            let share = member_share(&parameters, &outcome, &dealings, member, encryption).unwrap();
+            let key = Rc::clone(key);
+            self.run(
+                &key,
+                Action::ReleaseShare {
+                    tender: tender.clone(),
+                    share,
+                },
+            )
+            .unwrap();
+        }
+    }
+
+    /// Close, release t shares, open.
+    pub fn close_and_open(&mut self, tender: &TenderId) -> Applied {
+        self.close(tender);
+        let threshold = self.ledger.state().tenders[tender].spec.threshold;
+        self.release_shares(tender, usize::from(threshold));
+        self.office_runs(Action::OpenTender { tender: tender.clone() }).unwrap()
+    }
+
+    /// Award; returns each lot's outcome.
+    pub fn award(&mut self, tender: &TenderId) -> (Applied, BTreeMap<LotId, LotOutcome>) {
+        let applied = self
+            .office_runs(Action::AwardTender { tender: tender.clone() })
+            .unwrap();
+        let Response::TenderAwarded { results } = applied.response.clone() else {
+            panic!("{applied:?}")
+        };
+        (applied, results)
+    }
+}
+
+/// A lot with an id and no quantities.
+pub fn lot(id: &str) -> LotSpec {
+    LotSpec {
+        id: LotId::parse(id).unwrap(),
+        title: format!("lot {id}"),
+        quantity_tonnes: None,
+        lot_size_tonnes_min: None,
+    }
+}
+
+/// A coal/coke lot.
+pub fn coal_lot(id: &str, tonnes: u64, lot_size_min: u64) -> LotSpec {
+    LotSpec {
+        quantity_tonnes: Some(tonnes),
+        lot_size_tonnes_min: Some(lot_size_min),
+        ..lot(id)
+    }
+}
