@@ -14,6 +14,29 @@
 //! opening (rebuild the key, decrypt and check every bid) and award, by the rules of their
 //! market ([`award`]). [`query`] reads the state; [`Ledger::snapshot`] and
 //! [`Ledger::state_hash`] serve replication and audit.
+//!
+//! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
+//! position:
+//!
+//! ```
+//! use sealbid_crypto::identity::IdentityKeyPair;
+//! use sealbid_ledger::award::{Candidate, LotOutcome, award_lot};
+//! use sealbid_ledger::command::LotSpec;
+//! use sealbid_ledger::types::{Fen, LotId, Market};
+//!
+//! let bidder = |seed: u8| IdentityKeyPair::from_seed(&[seed; 32]).map(|key| key.public_key());
+//! let candidate = |seed: u8, audit_index: u64, price: u64| -> Result<Candidate, Box<dyn std::error::Error>> {
+//!     Ok(Candidate { bidder: bidder(seed)?, audit_index, price_fen: Fen::new(price)?, quantity_tonnes: None })
+//! };
+//! let lot = LotSpec { id: LotId::parse("1")?, title: "road works".into(), quantity_tonnes: None, lot_size_tonnes_min: None };
+//! let bids = [candidate(1, 10, 900)?, candidate(2, 11, 800)?, candidate(3, 12, 800)?];
+//! let LotOutcome::Awarded { winners } = award_lot(Market::Construction, &lot, 3, None, &bids) else {
+//!     panic!("three valid bids meet the minimum of three");
+//! };
+//! assert_eq!(winners[0].bidder, bidder(2)?);
+//! assert_eq!(winners[0].pay_fen, 800);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod award;
 pub mod command;

@@ -80,7 +80,7 @@ fn bidder() -> IdentityKeyPair {
 fn identity_and_signed_message_examples() {
     let mut examples = Examples::load();
     examples.check("identity-public-key", &bidder().public_key().to_string());
-    let payload = serde_json::json!({ "kind": "withdraw_bid", "nonce": 1, "tender": "T-2026-0042" });
+    let payload = serde_json::json!({ "kind": "withdraw_bid", "nonce": 1, "tender": "T-000042" });
     let message = SignedMessage::sign(&bidder(), &payload).unwrap();
     examples.check("signed-message", &text(to_canonical(&message).unwrap()));
     examples.finish();
@@ -92,7 +92,7 @@ fn envelope_example_opens_and_its_key_schedule_matches() {
     let secret = CurveScalar::from_bytes(&[0x11; 32]).unwrap();
     let key = OpeningKey::new(secret);
     examples.check("opening-public-key", &hex(&key.public_point().to_compressed()));
-    let context = SealContext::bid("T-2026-0042", "1", &bidder().public_key().to_string());
+    let context = SealContext::bid("T-000042", "1", &bidder().public_key().to_string());
     let associated_data = context.associated_data(Suite::P256HkdfSha256Aes256Gcm).unwrap();
     examples.check("seal-associated-data", &text(associated_data.clone()));
     let plaintext = examples
@@ -166,7 +166,7 @@ fn committee_example_rebuilds_the_documented_secret() {
     };
     // f(z) = 7 + 11·z: the sum of the qualified dealers' polynomials in a 2-of-3 committee.
     let outcome = CommitteeOutcome {
-        session: "T-2026-0042".into(),
+        session: "T-000042".into(),
         threshold: 2,
         member_count: 3,
         opening_key: scalar(7).public_point(),
@@ -177,7 +177,7 @@ fn committee_example_rebuilds_the_documented_secret() {
     examples.check("dkg-outcome", &text(to_canonical(&outcome).unwrap()));
     for (member, value) in [(1u16, 18u8), (3, 40)] {
         let share = ReleasedShare {
-            session: "T-2026-0042".into(),
+            session: "T-000042".into(),
             member,
             share: scalar(value),
         };

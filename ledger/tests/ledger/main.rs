@@ -12,5 +12,6 @@
 mod archive;
 mod awards;
 mod properties;
+mod protocol_example;
 mod rejections;
 mod support;

@@ -1,0 +1,55 @@
+//! The ledger example of docs/protocol.md §10.3: the documented bid command is exactly what a
+//! bidder signs for the documented envelope, and the envelope holds the documented offer.
+
+use sealbid_crypto::curve::CurveScalar;
+use sealbid_crypto::encoding::{from_canonical, to_canonical};
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, open};
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::{Action, Command, Offer};
+use sealbid_ledger::types::{LotId, TenderId};
+
+/// The content of the fenced block after `<!-- example: name -->` in docs/protocol.md.
+fn example(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/protocol.md");
+    let document = std::fs::read_to_string(path).unwrap();
+    let marker = format!("<!-- example: {name} -->\n```text\n");
+    let start = document.find(&marker).unwrap_or_else(|| panic!("no example {name}")) + marker.len();
+    let body = &document[start..];
+    body[..body.find("\n```").unwrap()].to_string()
+}
+
+#[test]
+fn the_documented_bid_command_and_offer() {
+    let envelope = Envelope::from_canonical(example("envelope").as_bytes()).unwrap();
+    let bidder = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+    let action = Action::SubmitBid {
+        tender: TenderId::parse("T-000042").unwrap(),
+        lot: LotId::parse("1").unwrap(),
+        envelope: envelope.clone(),
+    };
+    let command = Command {
+        nonce: 1,
+        expires_at_ms: 1_800_000_060_000,
+        action,
+    };
+    let signed = SignedMessage::sign(&bidder, &command).unwrap();
+    let text = String::from_utf8(to_canonical(&signed).unwrap()).unwrap();
+    assert_eq!(
+        example("submit-bid-command"),
+        text,
+        "docs/protocol.md should read:\n<!-- example: submit-bid-command -->\n```text\n{text}\n```"
+    );
+
+    let key = OpeningKey::new(CurveScalar::from_bytes(&[0x11; 32]).unwrap());
+    let context = SealContext::bid("T-000042", "1", &bidder.public_key().to_string());
+    let plaintext = open(&envelope, &context, &key).unwrap();
+    assert_eq!(
+        String::from_utf8(plaintext.clone()).unwrap(),
+        example("envelope-plaintext")
+    );
+    let offer: Offer = from_canonical(&plaintext).unwrap();
+    assert_eq!(offer.bidder, bidder.public_key());
+    assert_eq!(offer.price_fen.get(), 123_456_789);
+    assert_eq!(offer.quantity_tonnes, None);
+}
