@@ -13,8 +13,9 @@
 //!   store the caller provides, with inclusion and consistency proofs.
 //! - [`note`] and [`checkpoint`]: the log's size and root in the C2SP tlog-checkpoint format,
 //!   inside a C2SP signed note carrying node and witness signatures.
-//! - [`receipt`]: what a bidder keeps: entry, leaf hash, signed checkpoint, inclusion proof;
-//!   one call verifies it against trusted keys.
+//! - [`receipt`]: what a bidder keeps with its entry: the log, the entry's index and leaf hash,
+//!   a signed checkpoint and an inclusion proof; one call verifies it against the expected log
+//!   and trusted keys.
 //!
 //! `docs/protocol.md` at the repository root specifies every byte of these formats.
 //!

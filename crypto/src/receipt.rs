@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::encoding::{EncodingError, from_canonical, to_canonical};
-use crate::merkle::{Hash, ProofError, verify_inclusion};
+use crate::merkle::{Hash, ProofError, leaf_hash, verify_inclusion};
 use crate::note::{self, NoteError, NoteVerifier};
 
 /// The most proof hashes a receipt can carry (a tree of 2^63 leaves needs 63).
@@ -24,12 +24,12 @@ pub enum ReceiptError {
     /// The checkpoint body is malformed.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    /// The checkpoint is of another log.
-    #[error("the checkpoint is for log {found:?}, the receipt names {expected:?}")]
+    /// The receipt or its checkpoint is for another log than the one expected.
+    #[error("the receipt is for log {found:?}, not {expected:?}")]
     OriginMismatch {
-        /// The origin the receipt names.
+        /// The log the holder expects.
         expected: String,
-        /// The origin the checkpoint names.
+        /// The log the receipt or its checkpoint names.
         found: String,
     },
     /// The inclusion proof fails.
@@ -67,19 +67,30 @@ impl Receipt {
         Ok(to_canonical(self)?)
     }
 
-    /// Checks everything: at least `signatures_required` (and at least one) trusted keys
-    /// signed the checkpoint, it is for the receipt's log, and the entry is in its tree.
-    /// Returns the verified checkpoint.
-    pub fn verify(&self, trusted: &[NoteVerifier], signatures_required: usize) -> Result<Checkpoint, ReceiptError> {
+    /// Checks everything against the log the holder expects: the receipt and its checkpoint
+    /// are for `origin`, at least `signatures_required` (and at least one) trusted keys signed
+    /// the checkpoint, and the entry is in its tree. Returns the verified checkpoint.
+    pub fn verify(
+        &self,
+        origin: &str,
+        trusted: &[NoteVerifier],
+        signatures_required: usize,
+    ) -> Result<Checkpoint, ReceiptError> {
+        if self.origin != origin {
+            return Err(ReceiptError::OriginMismatch {
+                expected: origin.into(),
+                found: self.origin.clone(),
+            });
+        }
         if self.inclusion_proof.len() > PROOF_HASHES_MAX {
             return Err(ReceiptError::ProofTooLong);
         }
         let note = note::parse(&self.checkpoint)?;
         note.verify(trusted, signatures_required)?;
         let checkpoint = Checkpoint::parse(&note.text)?;
-        if checkpoint.origin != self.origin {
+        if checkpoint.origin != origin {
             return Err(ReceiptError::OriginMismatch {
-                expected: self.origin.clone(),
+                expected: origin.into(),
                 found: checkpoint.origin,
             });
         }
@@ -91,5 +102,10 @@ impl Receipt {
             &checkpoint.root.0,
         )?;
         Ok(checkpoint)
+    }
+
+    /// Whether `entry` (its canonical bytes) is the entry this receipt is for.
+    pub fn matches_entry(&self, entry: &[u8]) -> bool {
+        leaf_hash(entry) == self.leaf_hash
     }
 }

@@ -24,8 +24,8 @@ pub const ENVELOPE_VERSION: u8 = 1;
 /// Bytes of key material HKDF derives: a 32-byte AES key then a 12-byte nonce.
 const DERIVED_KEY_BYTES: usize = 32;
 const DERIVED_NONCE_BYTES: usize = 12;
-/// Bytes of AES-GCM tag appended to the ciphertext.
-const TAG_BYTES: usize = 16;
+/// Bytes of AES-GCM tag appended to every ciphertext.
+pub const TAG_BYTES: usize = 16;
 
 /// Why an envelope could not be sealed or opened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -216,15 +216,13 @@ impl OpeningKey {
     }
 }
 
-/// Seals `plaintext` to `recipient` under `context`.
+/// Seals `plaintext` to `recipient` under `context`, with a fresh ephemeral key from ring.
 pub fn seal(
     plaintext: &[u8],
     context: &SealContext,
     recipient: &CurvePoint,
     random: &dyn SecureRandom,
 ) -> Result<Envelope, SealError> {
-    let suite = Suite::P256HkdfSha256Aes256Gcm;
-    let context_bytes = context.associated_data(suite)?;
     let recipient_bytes = recipient.to_uncompressed();
     let ephemeral =
         agreement::EphemeralPrivateKey::generate(&agreement::ECDH_P256, random).map_err(|_| SealError::Random)?;
@@ -234,10 +232,42 @@ pub fn seal(
         .as_ref()
         .to_vec();
     let peer = agreement::UnparsedPublicKey::new(&agreement::ECDH_P256, recipient_bytes);
-    let (key, nonce) = agreement::agree_ephemeral(ephemeral, &peer, |shared| {
-        derive_key(shared, &ephemeral_key, &recipient_bytes, &context_bytes)
-    })
-    .map_err(|_| SealError::Rejected)??;
+    let shared_secret =
+        agreement::agree_ephemeral(ephemeral, &peer, |shared| shared.to_vec()).map_err(|_| SealError::Rejected)?;
+    encrypt(plaintext, context, &recipient_bytes, ephemeral_key, &shared_secret)
+}
+
+/// Seals with an ephemeral secret the caller chose, so that it can also prove it knows that
+/// secret (the key generation does, for each share it deals). The secret must be fresh.
+pub fn seal_with_ephemeral_secret(
+    plaintext: &[u8],
+    context: &SealContext,
+    recipient: &CurvePoint,
+    ephemeral_secret: &CurveScalar,
+) -> Result<Envelope, SealError> {
+    let ephemeral_key = ephemeral_secret.public_point().to_uncompressed().to_vec();
+    let shared = CurvePoint::from_projective(recipient.projective() * ephemeral_secret.0)
+        .map_err(|_| SealError::BadEphemeralKey)?;
+    encrypt(
+        plaintext,
+        context,
+        &recipient.to_uncompressed(),
+        ephemeral_key,
+        &shared.x_coordinate(),
+    )
+}
+
+/// Suite 1's encryption once the ECDH shared secret is known.
+fn encrypt(
+    plaintext: &[u8],
+    context: &SealContext,
+    recipient_bytes: &[u8],
+    ephemeral_key: Vec<u8>,
+    shared_secret: &[u8],
+) -> Result<Envelope, SealError> {
+    let suite = Suite::P256HkdfSha256Aes256Gcm;
+    let context_bytes = context.associated_data(suite)?;
+    let (key, nonce) = derive_key(shared_secret, &ephemeral_key, recipient_bytes, &context_bytes)?;
     let mut ciphertext = plaintext.to_vec();
     key.seal_in_place_append_tag(nonce, aead::Aad::from(&context_bytes), &mut ciphertext)
         .map_err(|_| SealError::Rejected)?;

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use sealbid_crypto::curve::CurvePoint;
-use sealbid_crypto::dkg::{Dealing, ReleasedShare, Response};
+use sealbid_crypto::dkg::{Dealing, KnowledgeProof, ReleasedShare, Response};
+use sealbid_crypto::encoding::{EncodingError, to_canonical};
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
@@ -23,7 +24,7 @@ pub struct Entry {
 
 /// What an entry holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum EntryBody {
     /// The first entry: the operator's key and the ledger's bounds.
     Genesis(Genesis),
@@ -61,6 +62,8 @@ pub struct LedgerConfig {
     pub lots_per_tender_max: usize,
     /// The most bids in one tender (all lots).
     pub bids_per_tender_max: usize,
+    /// The most amendments to one tender.
+    pub amendments_per_tender_max: usize,
     /// The largest sealed envelope's ciphertext.
     pub envelope_bytes_max: usize,
     /// The longest free text (titles, notices, reasons, names).
@@ -74,6 +77,7 @@ impl Default for LedgerConfig {
             open_tenders_max: 10_000,
             lots_per_tender_max: 100,
             bids_per_tender_max: 100_000,
+            amendments_per_tender_max: 100,
             envelope_bytes_max: 64 * 1024,
             text_bytes_max: 4096,
         }
@@ -96,7 +100,7 @@ pub struct Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    /// Admin: give `actor` a role. A committee member needs its P-256 encryption key.
+    /// Admin: give `actor` a role.
     GrantRole {
         /// Who receives the role.
         actor: PublicKey,
@@ -104,9 +108,14 @@ pub enum Action {
         role: Role,
         /// The actor's name, as shown to others.
         name: String,
-        /// For committee members: the key their key-generation shares are sealed to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        encryption_key: Option<CurvePoint>,
+    },
+    /// Committee member: register its own P-256 encryption key, to which key-generation shares
+    /// are sealed, proving it holds the secret (see [`encryption_key_statement`]).
+    RegisterEncryptionKey {
+        /// The key.
+        encryption_key: CurvePoint,
+        /// Proof of knowledge of its secret, bound to the signer's identity.
+        proof: KnowledgeProof,
     },
     /// Anyone: register the signing key as a bidder.
     RegisterBidder {
@@ -289,4 +298,18 @@ pub struct ReserveOffer {
     pub lot: LotId,
     /// The reserve price.
     pub price_fen: Fen,
+}
+
+/// What a committee member's proof of its encryption key is bound to: the canonical JSON of
+/// `{"identity": <its identity key>, "purpose": "committee_encryption_key"}`.
+pub fn encryption_key_statement(identity: &PublicKey) -> Result<Vec<u8>, EncodingError> {
+    #[derive(Serialize)]
+    struct Statement<'a> {
+        identity: &'a PublicKey,
+        purpose: &'static str,
+    }
+    to_canonical(&Statement {
+        identity,
+        purpose: "committee_encryption_key",
+    })
 }

@@ -98,6 +98,9 @@ pub enum Rejection {
         /// The entry's timestamp.
         timestamp_ms: u64,
     },
+    /// The tender's office or a member of its committee may not bid on it.
+    #[error("the office and the committee members of tender {0} may not bid on it")]
+    ConflictOfInterest(TenderId),
     /// The bidder already has a bid on this lot.
     #[error("you already have a bid on lot {lot}: replace or withdraw it instead")]
     DuplicateBid {

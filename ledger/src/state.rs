@@ -190,6 +190,9 @@ pub struct Ledger<S> {
     state: State,
     /// RFC 6962 tree over the canonical bytes of every applied entry.
     audit: MerkleTree<S>,
+    /// The latest timestamp of any entry seen, refused ones included: timestamps never
+    /// decrease along the log. Not part of the state (a refused entry changes no state).
+    last_seen_timestamp_ms: u64,
 }
 
 /// A ledger snapshot: the state and how many entries the audit log holds.
@@ -207,6 +210,7 @@ impl<S: NodeStore> Ledger<S> {
         Self {
             state: State::default(),
             audit: MerkleTree::new(store),
+            last_seen_timestamp_ms: 0,
         }
     }
 
@@ -215,6 +219,7 @@ impl<S: NodeStore> Ledger<S> {
         let audit =
             MerkleTree::open(store, snapshot.audit_size).map_err(|error| Fatal::AuditStore(error.to_string()))?;
         Ok(Self {
+            last_seen_timestamp_ms: snapshot.state.last_timestamp_ms,
             state: snapshot.state,
             audit,
         })
@@ -255,13 +260,14 @@ impl<S: NodeStore> Ledger<S> {
     /// Applies one log entry. A rejection leaves the ledger unchanged; a fatal error means
     /// the log is wrong and the replica must stop.
     pub fn apply(&mut self, entry: &Entry) -> Result<Applied, ApplyError> {
-        if entry.timestamp_ms < self.state.last_timestamp_ms {
+        if entry.timestamp_ms < self.last_seen_timestamp_ms {
             return Err(Fatal::TimestampWentBackwards {
-                previous_ms: self.state.last_timestamp_ms,
+                previous_ms: self.last_seen_timestamp_ms,
                 found_ms: entry.timestamp_ms,
             }
             .into());
         }
+        self.last_seen_timestamp_ms = entry.timestamp_ms;
         let bytes = to_canonical(entry).map_err(|error| Fatal::Encoding(error.to_string()))?;
         let context = EntryContext {
             timestamp_ms: entry.timestamp_ms,

@@ -134,6 +134,9 @@ pub struct Tender {
     pub committee: CommitteeParameters,
     /// Round-1 messages, one per dealer.
     pub dealings: Vec<Dealing>,
+    /// Round 1 is over (every member dealt, or the office closed it): no more dealings, and
+    /// responses may come. A response covers every dealing there is.
+    pub dealing_closed: bool,
     /// Round-2 messages, one per member.
     pub responses: Vec<Response>,
     /// The key generation's result; bids are sealed to its opening key.

@@ -12,6 +12,6 @@ fuzz_target!(|bytes: &[u8]| {
     assert_eq!(receipt.to_canonical().ok().as_deref(), Some(bytes), "a parsed receipt is canonical");
     let Ok(key) = IdentityKeyPair::from_seed(&[2; 32]) else { return };
     if let Ok(verifier) = NoteVerifier::new("node-1", key.public_key()) {
-        let _ = receipt.verify(&[verifier], 1);
+        let _ = receipt.verify("sealbid.test/log", &[verifier], 1);
     }
 });

@@ -47,8 +47,11 @@ impl Response {
         parameters.validate()?;
         parameters.member_key(member)?;
         let mut complaints = Vec::new();
-        for dealing in dealings.iter().filter(|dealing| dealing.check_form(parameters).is_ok()) {
-            if dealing.receive(parameters, member, key).is_err() {
+        for dealing in dealings.iter().filter(|dealing| dealing.session == parameters.session) {
+            // Complain only about a share that fails in a dealing whose public form holds: a
+            // complaint reveals the shared point of that envelope, which is safe only for an
+            // envelope whose ephemeral secret the dealer proved it knows.
+            if dealing.receive(parameters, member, key).is_err() && dealing.check_form(parameters).is_ok() {
                 complaints.push(Complaint::create(dealing, member, key, random)?);
             }
         }

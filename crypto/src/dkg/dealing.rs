@@ -1,13 +1,20 @@
-//! Round 1: a dealer's commitments and sealed shares, their public checks, and a recipient's
-//! private check of its own share.
+//! Round 1: a dealer's commitments and sealed shares with their proofs, the public checks, and
+//! a recipient's private check of its own share.
 
 use ring::rand::SecureRandom;
 use serde::{Deserialize, Serialize};
 
+use super::knowledge::KnowledgeProof;
 use super::polynomial::{Polynomial, share_matches};
 use super::{CommitteeParameters, DkgError, Fault, MemberNumber};
 use crate::curve::{CurvePoint, CurveScalar};
-use crate::seal::{Envelope, OpeningKey, SealContext, open, parse_ephemeral_key, seal};
+use crate::encoding::to_canonical;
+use crate::seal::{
+    Envelope, OpeningKey, SealContext, TAG_BYTES, open, parse_ephemeral_key, seal_with_ephemeral_secret,
+};
+
+/// The length of a sealed share: a 32-byte scalar and the AEAD tag.
+const SEALED_SHARE_BYTES: usize = 32 + TAG_BYTES;
 
 /// One dealer's round-1 message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,8 +26,29 @@ pub struct Dealing {
     pub dealer: MemberNumber,
     /// Feldman commitments a_0·G … a_{t−1}·G.
     pub commitments: Vec<CurvePoint>,
+    /// Proof that the dealer knows a_0 (no commitment chosen to cancel the others').
+    pub constant_proof: KnowledgeProof,
     /// Member j's share f(j), 32 bytes big-endian, sealed to member j's key; position j−1.
     pub shares: Vec<Envelope>,
+    /// For each share, proof that the dealer knows its envelope's ephemeral secret (no
+    /// envelope copied from another dealer, so no complaint reveals another dealer's share).
+    pub share_proofs: Vec<KnowledgeProof>,
+}
+
+/// What a dealing's proofs are bound to: the session, the dealer and (for a share) the recipient.
+fn statement(session: &str, dealer: MemberNumber, recipient: Option<MemberNumber>) -> Result<Vec<u8>, DkgError> {
+    #[derive(Serialize)]
+    struct Statement<'a> {
+        session: &'a str,
+        dealer: MemberNumber,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recipient: Option<MemberNumber>,
+    }
+    Ok(to_canonical(&Statement {
+        session,
+        dealer,
+        recipient,
+    })?)
 }
 
 impl Dealing {
@@ -33,24 +61,55 @@ impl Dealing {
         parameters.validate()?;
         parameters.member_key(dealer)?;
         let polynomial = Polynomial::random(parameters.threshold, random)?;
-        let shares = parameters
+        let constant_proof = KnowledgeProof::create(
+            polynomial.constant_term(),
+            &statement(&parameters.session, dealer, None)?,
+            random,
+        )?;
+        let (shares, share_proofs) = parameters
             .members()
             .map(|recipient| {
                 let share = polynomial.evaluate(recipient).to_bytes();
-                let context = SealContext::committee_share(&parameters.session, dealer, recipient);
-                seal(share.as_slice(), &context, parameters.member_key(recipient)?, random).map_err(DkgError::from)
+                let mut bytes = [0u8; 32];
+                bytes.copy_from_slice(share.as_slice());
+                Self::seal_share(parameters, dealer, recipient, &bytes, random)
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
         Ok(Self {
             session: parameters.session.clone(),
             dealer,
             commitments: polynomial.commitments(),
+            constant_proof,
             shares,
+            share_proofs,
         })
     }
 
-    /// The checks anyone can make: session, dealer, counts, and well-formed envelopes.
-    /// An error names the dealer.
+    /// Seals one share for `recipient` with a fresh ephemeral secret, and proves knowledge of
+    /// that secret. [`Dealing::create`] uses it for every share.
+    pub fn seal_share(
+        parameters: &CommitteeParameters,
+        dealer: MemberNumber,
+        recipient: MemberNumber,
+        share: &[u8; 32],
+        random: &dyn SecureRandom,
+    ) -> Result<(Envelope, KnowledgeProof), DkgError> {
+        let ephemeral_secret = CurveScalar::random(random)?;
+        let context = SealContext::committee_share(&parameters.session, dealer, recipient);
+        let envelope =
+            seal_with_ephemeral_secret(share, &context, parameters.member_key(recipient)?, &ephemeral_secret)?;
+        let proof = KnowledgeProof::create(
+            &ephemeral_secret,
+            &statement(&parameters.session, dealer, Some(recipient))?,
+            random,
+        )?;
+        Ok((envelope, proof))
+    }
+
+    /// The checks anyone can make: session, dealer, counts, well-formed envelopes of the right
+    /// length, and every proof. An error names the dealer.
     pub fn check_form(&self, parameters: &CommitteeParameters) -> Result<(), DkgError> {
         parameters.check_session(&self.session)?;
         parameters.member_key(self.dealer)?;
@@ -67,15 +126,37 @@ impl Dealing {
                 parameters.threshold
             )));
         }
-        if self.shares.len() != parameters.member_keys.len() {
+        let members = parameters.member_keys.len();
+        if self.shares.len() != members || self.share_proofs.len() != members {
             return Err(malformed(format!(
-                "{} shares for {} members",
+                "{} shares and {} share proofs for {members} members",
                 self.shares.len(),
-                parameters.member_keys.len()
+                self.share_proofs.len()
             )));
         }
-        for (position, envelope) in self.shares.iter().enumerate() {
-            parse_ephemeral_key(envelope).map_err(|error| malformed(format!("share {}: {error}", position + 1)))?;
+        let constant = self
+            .commitments
+            .first()
+            .ok_or_else(|| malformed("no commitments".into()))?;
+        if !self
+            .constant_proof
+            .verify(constant, &statement(&self.session, self.dealer, None)?)
+        {
+            return Err(malformed("the proof of the constant term does not verify".into()));
+        }
+        for (recipient, (envelope, proof)) in parameters.members().zip(self.shares.iter().zip(&self.share_proofs)) {
+            let ephemeral =
+                parse_ephemeral_key(envelope).map_err(|error| malformed(format!("share {recipient}: {error}")))?;
+            if envelope.ciphertext.len() != SEALED_SHARE_BYTES {
+                return Err(malformed(format!(
+                    "share {recipient} is not {SEALED_SHARE_BYTES} bytes"
+                )));
+            }
+            if !proof.verify(&ephemeral, &statement(&self.session, self.dealer, Some(recipient))?) {
+                return Err(malformed(format!(
+                    "the proof of share {recipient}'s ephemeral key does not verify"
+                )));
+            }
         }
         Ok(())
     }
@@ -94,14 +175,15 @@ impl Dealing {
     }
 
     /// What `recipient` does in round 2: open its share with its own key and check it against
-    /// the commitments. An error means the recipient should complain about this dealer.
+    /// the commitments. An error means the recipient should complain about this dealer. The
+    /// dealing's public form is the caller's to check first ([`Dealing::check_form`]).
     pub fn receive(
         &self,
         parameters: &CommitteeParameters,
         recipient: MemberNumber,
         key: &OpeningKey,
     ) -> Result<CurveScalar, DkgError> {
-        self.check_form(parameters)?;
+        parameters.check_session(&self.session)?;
         let bad_share = || DkgError::Faulty {
             fault: Fault::BadShare {
                 dealer: self.dealer,

@@ -3,7 +3,9 @@
 //!
 //! Data flow, for n members numbered 1..=n and threshold t:
 //! 1. Round 1: every member deals ([`Dealing::create`]): Feldman commitments to a random
-//!    polynomial of degree t−1, and one share per member, sealed to that member's P-256 key.
+//!    polynomial of degree t−1 with a proof of knowledge of its constant term, and one share
+//!    per member, sealed to that member's P-256 key with a proof of knowledge of the envelope's
+//!    ephemeral secret. Round 2 starts only once round 1 is over (the ledger enforces it).
 //! 2. Round 2: every member checks what it was dealt against the commitments and publishes a
 //!    [`Response`]: it accepts every dealing it does not complain about; a complaint reveals the
 //!    ECDH shared point with a Chaum–Pedersen proof, so anyone can open the disputed share and
@@ -22,6 +24,7 @@
 
 mod complaint;
 mod dealing;
+mod knowledge;
 mod outcome;
 mod polynomial;
 
@@ -29,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 pub use complaint::{Complaint, EqualityProof, Response};
 pub use dealing::Dealing;
+pub use knowledge::KnowledgeProof;
 pub use outcome::{CommitteeOutcome, ReleasedShare, finish, member_share};
 
 use crate::curve::{CurveError, CurvePoint};
@@ -43,7 +47,7 @@ pub type MemberNumber = u16;
 
 /// Who did what wrong in the key generation or the opening.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// The dealer's message is malformed (wrong counts, bad points, wrong session).
     MalformedDealing {
@@ -226,7 +230,7 @@ impl CommitteeParameters {
 
 /// Any key-generation or opening message, as the ledger carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum DkgMessage {
     /// Round 1.
     Dealing(Dealing),

@@ -7,6 +7,9 @@ use ring::rand::SecureRandom;
 use super::{DkgError, MemberNumber};
 use crate::curve::{CurvePoint, CurveScalar};
 
+/// The scalar one, a harmless stand-in that is never used: polynomials have a constant term.
+const ONE: CurveScalar = CurveScalar(Scalar::ONE);
+
 /// A secret polynomial f(z) = a_0 + a_1 z + … + a_{t−1} z^{t−1}.
 pub(super) struct Polynomial {
     /// a_0 … a_{t−1}; a_0 is the dealer's contribution to the joint secret.
@@ -20,6 +23,12 @@ impl Polynomial {
             .map(|_| CurveScalar::random(random))
             .collect::<Result<_, _>>()?;
         Ok(Self { coefficients })
+    }
+
+    /// a_0, the dealer's contribution to the joint secret.
+    pub(super) fn constant_term(&self) -> &CurveScalar {
+        // `random` draws `threshold` ≥ 1 coefficients; parameters are validated before.
+        self.coefficients.first().unwrap_or(&ONE)
     }
 
     /// Feldman commitments a_k·G.

@@ -64,18 +64,15 @@ impl Committee {
     }
 }
 
-/// Replaces dealer `dealer`'s sealed share for `recipient` with a wrong (but well-sealed) value.
+/// Replaces dealer `dealer`'s sealed share for `recipient` with a wrong value, sealed and proven
+/// as an honest share would be: only the recipient can tell.
 fn corrupt_share(committee: &Committee, dealings: &mut [Dealing], dealer: u16, recipient: u16) {
-    let context = SealContext::committee_share(&committee.parameters.session, dealer, recipient);
     let wrong = CurveScalar::random(&SystemRandom::new()).unwrap().to_bytes();
-    let envelope = seal(
-        &wrong,
-        &context,
-        committee.parameters.member_key(recipient).unwrap(),
-        &SystemRandom::new(),
-    )
-    .unwrap();
-    dealings[usize::from(dealer) - 1].shares[usize::from(recipient) - 1] = envelope;
+    let (envelope, proof) =
+        Dealing::seal_share(&committee.parameters, dealer, recipient, &wrong, &SystemRandom::new()).unwrap();
+    let dealing = &mut dealings[usize::from(dealer) - 1];
+    dealing.shares[usize::from(recipient) - 1] = envelope;
+    dealing.share_proofs[usize::from(recipient) - 1] = proof;
 }
 
 proptest! {
@@ -180,6 +177,45 @@ fn a_malformed_dealing_is_attributed_to_its_dealer() {
     assert_eq!(at_fault, vec![3, 4]);
     assert!(matches!(outcome.faults[0], Fault::MalformedDealing { dealer: 3, .. }));
     assert_eq!(outcome.qualified_dealers, vec![1, 2]);
+}
+
+#[test]
+fn a_copied_ephemeral_key_or_a_rogue_commitment_is_refused_before_any_complaint() {
+    let committee = Committee::new(2, 3);
+    // Dealer 1 copies dealer 3's envelope for member 2, hoping member 2's complaint would
+    // reveal dealer 3's share: the envelope's proof is bound to dealer 3.
+    let mut dealings = committee.deal();
+    dealings[0].shares[1] = dealings[2].shares[1].clone();
+    dealings[0].share_proofs[1] = dealings[2].share_proofs[1].clone();
+    let error = dealings[0].check_form(&committee.parameters).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            DkgError::Faulty {
+                fault: Fault::MalformedDealing { dealer: 1, .. }
+            }
+        ),
+        "{error}"
+    );
+
+    // Dealer 1 replaces its constant term to cancel the others' (a rogue key): it cannot
+    // prove knowledge of the new one.
+    let mut dealings = committee.deal();
+    dealings[0].commitments[0] = CurveScalar::random(&SystemRandom::new()).unwrap().public_point();
+    let responses = committee.respond(&dealings);
+    assert!(responses.iter().all(|response| response.complaints.is_empty()));
+    let outcome = finish(&committee.parameters, &dealings, &responses).unwrap();
+    assert!(
+        matches!(outcome.faults[..], [Fault::MalformedDealing { dealer: 1, .. }]),
+        "{:?}",
+        outcome.faults
+    );
+    assert_eq!(outcome.qualified_dealers, vec![2, 3]);
+
+    // A share envelope of the wrong length is malformed too.
+    let mut dealings = committee.deal();
+    dealings[1].shares[0].ciphertext.push(0);
+    assert!(dealings[1].check_form(&committee.parameters).is_err());
 }
 
 #[test]

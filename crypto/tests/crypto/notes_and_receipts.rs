@@ -38,7 +38,7 @@ proptest! {
         let node = signer("node-1", 1);
         let index = pick.index(count as usize) as u64;
         let receipt = receipt_for(count, index, &node);
-        let checkpoint = receipt.verify(&[node.verifier().clone()], 1).unwrap();
+        let checkpoint = receipt.verify(ORIGIN, &[node.verifier().clone()], 1).unwrap();
         prop_assert_eq!(checkpoint.size, count);
         let reparsed = Receipt::from_canonical(&receipt.to_canonical().unwrap()).unwrap();
         prop_assert_eq!(reparsed, receipt);
@@ -54,7 +54,7 @@ fn a_receipt_is_refused_for_each_kind_of_forgery() {
     let stranger = signer("node-1", 2);
     let by_stranger = receipt_for(10, 3, &stranger);
     assert_eq!(
-        by_stranger.verify(&trusted, 1),
+        by_stranger.verify(ORIGIN, &trusted, 1),
         Err(ReceiptError::Note(NoteError::NotEnoughSignatures {
             found: 0,
             required: 1
@@ -64,34 +64,45 @@ fn a_receipt_is_refused_for_each_kind_of_forgery() {
     let mut other_leaf = receipt.clone();
     other_leaf.leaf_hash = leaf_hash(b"entry 4");
     assert_eq!(
-        other_leaf.verify(&trusted, 1),
+        other_leaf.verify(ORIGIN, &trusted, 1),
         Err(ReceiptError::Proof(ProofError::RootMismatch))
     );
 
     let mut other_index = receipt.clone();
     other_index.index = 4;
-    assert!(matches!(other_index.verify(&trusted, 1), Err(ReceiptError::Proof(_))));
+    assert!(matches!(
+        other_index.verify(ORIGIN, &trusted, 1),
+        Err(ReceiptError::Proof(_))
+    ));
 
     let mut other_log = receipt.clone();
     other_log.origin = "sealbid.test/another-centre".into();
     assert!(matches!(
-        other_log.verify(&trusted, 1),
+        other_log.verify(ORIGIN, &trusted, 1),
         Err(ReceiptError::OriginMismatch { .. })
     ));
 
     let mut rewritten = receipt.clone();
     rewritten.checkpoint = rewritten.checkpoint.replacen("\n10\n", "\n11\n", 1);
     assert_eq!(
-        rewritten.verify(&trusted, 1),
+        rewritten.verify(ORIGIN, &trusted, 1),
         Err(ReceiptError::Note(NoteError::BadSignature("node-1".into())))
     );
 
     let mut long_proof = receipt.clone();
     long_proof.inclusion_proof = vec![Hash([0; 32]); 65];
-    assert_eq!(long_proof.verify(&trusted, 1), Err(ReceiptError::ProofTooLong));
+    assert_eq!(long_proof.verify(ORIGIN, &trusted, 1), Err(ReceiptError::ProofTooLong));
+
+    // A genuine receipt of another log signed by the same node is not a receipt of this log.
+    assert!(matches!(
+        receipt.verify("sealbid.test/another-centre", &trusted, 1),
+        Err(ReceiptError::OriginMismatch { .. })
+    ));
+    assert!(receipt.matches_entry(b"entry 3"));
+    assert!(!receipt.matches_entry(b"entry 4"));
 
     assert_eq!(
-        receipt.verify(&trusted, 2),
+        receipt.verify(ORIGIN, &trusted, 2),
         Err(ReceiptError::Note(NoteError::NotEnoughSignatures {
             found: 1,
             required: 2
@@ -106,7 +117,7 @@ fn a_witness_cosigns_and_both_signatures_count() {
     let mut receipt = receipt_for(5, 0, &node);
     receipt.checkpoint = note::cosign(&receipt.checkpoint, &[&witness]).unwrap();
     let trusted = [node.verifier().clone(), witness.verifier().clone()];
-    receipt.verify(&trusted, 2).unwrap();
+    receipt.verify(ORIGIN, &trusted, 2).unwrap();
     let signers = note::parse(&receipt.checkpoint).unwrap().verify(&trusted, 2).unwrap();
     assert_eq!(signers.len(), 2);
     // The same key signing twice still counts once.

@@ -242,7 +242,9 @@ fn log_checkpoint_and_receipt_examples() {
         examples.get("note-verifier-key"),
     ) {
         let documented = Receipt::from_canonical(json.as_bytes()).unwrap();
-        documented.verify(&[NoteVerifier::parse(&key).unwrap()], 1).unwrap();
+        documented
+            .verify("sealbid.example/city-centre", &[NoteVerifier::parse(&key).unwrap()], 1)
+            .unwrap();
     }
     examples.finish();
 }

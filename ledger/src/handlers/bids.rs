@@ -84,6 +84,9 @@ pub(crate) fn submit(
     state.require_role(&message.signer, Role::Bidder)?;
     let limit = state.config().bids_per_tender_max;
     let tender = check_bidding(state, context, id, lot, Some(envelope))?;
+    if tender.office == message.signer || tender.member_number(&message.signer).is_some() {
+        return Err(Rejection::ConflictOfInterest(id.clone()));
+    }
     if tender
         .bids
         .get(lot)

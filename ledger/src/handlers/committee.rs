@@ -20,7 +20,7 @@ fn require_member(tender: &Tender, signer: &PublicKey, member: u16) -> Result<()
     Ok(())
 }
 
-/// A member's round-1 dealing.
+/// A member's round-1 dealing: only while round 1 is open.
 pub(crate) fn deal(
     state: &mut State,
     signer: &PublicKey,
@@ -30,18 +30,33 @@ pub(crate) fn deal(
     let tender = state.tender(id)?;
     require_phase(tender, Phase::KeyGeneration, "generating its key")?;
     require_member(tender, signer, dealing.dealer)?;
+    if tender.dealing_closed {
+        return Err(Rejection::Invalid(
+            "round 1 of the key generation is over: no more dealings".into(),
+        ));
+    }
     if tender.dealings.iter().any(|existing| existing.dealer == dealing.dealer) {
         return Err(Rejection::Invalid(format!(
             "member {} has dealt already",
             dealing.dealer
         )));
     }
+    let limit = state.config().envelope_bytes_max;
+    if dealing.shares.iter().any(|envelope| envelope.ciphertext.len() > limit) {
+        return Err(Rejection::Limit {
+            what: "envelope bytes",
+            limit,
+        });
+    }
     dealing.check_form(&tender.committee)?;
-    state.tender_mut(id)?.dealings.push(dealing.clone());
+    let tender = state.tender_mut(id)?;
+    tender.dealings.push(dealing.clone());
+    tender.dealing_closed = tender.dealings.len() == usize::from(tender.committee.member_count());
     Ok(Effect::respond(Response::Applied))
 }
 
-/// A member's round-2 response; the key generation finishes once every member responded.
+/// A member's round-2 response, once round 1 is over; the key generation finishes once every
+/// member responded.
 pub(crate) fn respond(
     state: &mut State,
     signer: &PublicKey,
@@ -51,6 +66,13 @@ pub(crate) fn respond(
     let tender = state.tender(id)?;
     require_phase(tender, Phase::KeyGeneration, "generating its key")?;
     require_member(tender, signer, response.member)?;
+    if !tender.dealing_closed {
+        return Err(Rejection::Invalid(format!(
+            "round 1 of the key generation is still open ({} of {} dealings): respond after it",
+            tender.dealings.len(),
+            tender.committee.member_count()
+        )));
+    }
     if response.session != tender.committee.session {
         return Err(Rejection::Invalid(format!(
             "the response is for session {}",
@@ -68,13 +90,14 @@ pub(crate) fn respond(
         )));
     }
     let members = tender.committee.member_count();
+    let mut accused = std::collections::BTreeSet::new();
     if response
         .complaints
         .iter()
-        .any(|complaint| complaint.dealer == 0 || complaint.dealer > members)
+        .any(|complaint| complaint.dealer == 0 || complaint.dealer > members || !accused.insert(complaint.dealer))
     {
         return Err(Rejection::Invalid(
-            "a complaint names a dealer outside the committee".into(),
+            "a complaint names a dealer outside the committee, or one twice".into(),
         ));
     }
     let tender = state.tender_mut(id)?;
@@ -94,11 +117,24 @@ pub(crate) fn respond(
     }
 }
 
-/// The office finishes the key generation with the messages in the log.
+/// The office moves the key generation on when members are silent: during round 1 it closes
+/// the round with the dealings present (at least t); during round 2 it finishes with the
+/// responses present (a silent member is taken to accept).
 pub(crate) fn finish_key_generation(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
     require_phase(tender, Phase::KeyGeneration, "generating its key")?;
+    if !tender.dealing_closed {
+        if tender.dealings.len() < usize::from(tender.committee.threshold) {
+            return Err(Rejection::Invalid(format!(
+                "only {} dealings; closing round 1 needs at least {}",
+                tender.dealings.len(),
+                tender.committee.threshold
+            )));
+        }
+        state.tender_mut(id)?.dealing_closed = true;
+        return Ok(Effect::respond(Response::Applied));
+    }
     finish_on(state.tender_mut(id)?)
 }
 

@@ -22,12 +22,10 @@ pub(crate) fn dispatch(
 ) -> Result<Effect, Rejection> {
     let signer = &message.signer;
     match action {
-        Action::GrantRole {
-            actor,
-            role,
-            name,
-            encryption_key,
-        } => participants::grant_role(state, signer, actor, *role, name, encryption_key.as_ref()),
+        Action::GrantRole { actor, role, name } => participants::grant_role(state, signer, actor, *role, name),
+        Action::RegisterEncryptionKey { encryption_key, proof } => {
+            participants::register_encryption_key(state, signer, encryption_key, proof)
+        }
         Action::RegisterBidder {
             organisation,
             credit_code,

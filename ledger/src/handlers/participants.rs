@@ -3,8 +3,10 @@
 use std::collections::BTreeSet;
 
 use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::dkg::KnowledgeProof;
 use sealbid_crypto::identity::PublicKey;
 
+use crate::command::encryption_key_statement;
 use crate::credit_code::CreditCode;
 use crate::events::{AuditEvent, Response};
 use crate::rejection::Rejection;
@@ -18,7 +20,6 @@ pub(crate) fn grant_role(
     actor: &PublicKey,
     role: Role,
     name: &str,
-    encryption_key: Option<&CurvePoint>,
 ) -> Result<Effect, Rejection> {
     state.require_role(signer, Role::Admin)?;
     check_text(&state.config(), name, "name")?;
@@ -30,24 +31,14 @@ pub(crate) fn grant_role(
             "bidders register themselves with their credit code".into(),
         ));
     }
-    if role == Role::CommitteeMember && encryption_key.is_none() {
-        return Err(Rejection::Invalid(
-            "a committee member needs a P-256 encryption key".into(),
-        ));
-    }
-    let existing = state.participants.get(actor);
-    if existing.is_some_and(|participant| participant.roles.contains(&role)) {
+    if state
+        .participants
+        .get(actor)
+        .is_some_and(|participant| participant.roles.contains(&role))
+    {
         return Err(Rejection::DuplicateRegistration(format!(
             "{actor} already holds the {role:?} role"
         )));
-    }
-    let current_key = existing.and_then(|participant| participant.encryption_key);
-    if let (Some(current), Some(new)) = (current_key, encryption_key)
-        && current != *new
-    {
-        return Err(Rejection::Invalid(
-            "this actor already has a different encryption key".into(),
-        ));
     }
     let participant = state.participants.entry(*actor).or_insert_with(|| Participant {
         key: *actor,
@@ -57,13 +48,45 @@ pub(crate) fn grant_role(
         encryption_key: None,
     });
     participant.roles.insert(role);
-    if participant.encryption_key.is_none() {
-        participant.encryption_key = encryption_key.copied();
-    }
     Ok(Effect {
         events: vec![AuditEvent::RoleGranted { actor: *actor, role }],
         ..Effect::respond(Response::Applied)
     })
+}
+
+/// A committee member registers its own encryption key, proving it holds the secret. Nobody
+/// else, the operator included, can register a key for it.
+pub(crate) fn register_encryption_key(
+    state: &mut State,
+    signer: &PublicKey,
+    encryption_key: &CurvePoint,
+    proof: &KnowledgeProof,
+) -> Result<Effect, Rejection> {
+    let participant = state.require_role(signer, Role::CommitteeMember)?;
+    if participant.encryption_key.is_some() {
+        return Err(Rejection::DuplicateRegistration(
+            "this member's encryption key is registered already".into(),
+        ));
+    }
+    let statement = encryption_key_statement(signer).map_err(|error| Rejection::Malformed(error.to_string()))?;
+    if !proof.verify(encryption_key, &statement) {
+        return Err(Rejection::Invalid(
+            "the proof of the encryption key's secret does not verify".into(),
+        ));
+    }
+    if state
+        .participants
+        .values()
+        .any(|other| other.encryption_key.as_ref() == Some(encryption_key))
+    {
+        return Err(Rejection::DuplicateRegistration(
+            "this encryption key belongs to another member".into(),
+        ));
+    }
+    if let Some(participant) = state.participants.get_mut(signer) {
+        participant.encryption_key = Some(*encryption_key);
+    }
+    Ok(Effect::respond(Response::Applied))
 }
 
 /// A key registers itself as a bidder for an organisation.

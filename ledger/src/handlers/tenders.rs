@@ -12,6 +12,10 @@ use crate::state::{Effect, EntryContext, State, check_text, require_office};
 use crate::tender::{Amendment, Phase, Tender};
 use crate::types::{Role, TenderId};
 
+/// Procurement and construction tenders fail with fewer valid bids than this (DESIGN: 流标
+/// below three); an office may ask for more, not fewer.
+const VALID_BIDS_MIN_FLOOR: u16 = 3;
+
 /// Office publishes a tender.
 pub(crate) fn publish(
     state: &mut State,
@@ -57,6 +61,7 @@ pub(crate) fn publish(
         phase: Phase::KeyGeneration,
         committee,
         dealings: Vec::new(),
+        dealing_closed: false,
         responses: Vec::new(),
         committee_key: None,
         reserves: BTreeMap::new(),
@@ -99,8 +104,14 @@ fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Resul
         }
         let has_quantity = lot.quantity_tonnes.is_some() || lot.lot_size_tonnes_min.is_some();
         match (spec.market.is_multi_unit(), lot.quantity_tonnes) {
-            (true, Some(quantity)) if quantity > 0 => {}
-            (true, _) => return Err(Rejection::Invalid(format!("coal/coke lot {} needs its tonnes", lot.id))),
+            (true, Some(quantity))
+                if quantity > 0 && (1..=quantity).contains(&lot.lot_size_tonnes_min.unwrap_or(1)) => {}
+            (true, _) => {
+                return Err(Rejection::Invalid(format!(
+                    "coal/coke lot {} needs its tonnes, and a minimum lot size between 1 and those tonnes",
+                    lot.id
+                )));
+            }
             (false, _) if has_quantity => {
                 return Err(Rejection::Invalid(format!(
                     "lot {}: tonnes are for coal/coke lots only",
@@ -134,11 +145,12 @@ fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Resul
     if matches!(
         spec.market,
         crate::types::Market::Procurement | crate::types::Market::Construction
-    ) && spec.valid_bids_min == 0
+    ) && spec.valid_bids_min < VALID_BIDS_MIN_FLOOR
     {
-        return Err(Rejection::Invalid(
-            "the minimum number of valid bids must be at least 1".into(),
-        ));
+        return Err(Rejection::Invalid(format!(
+            "a procurement or construction tender fails with fewer than {VALID_BIDS_MIN_FLOOR} valid bids; \
+             its minimum cannot be lower"
+        )));
     }
     Ok(())
 }
@@ -171,6 +183,12 @@ pub(crate) fn amend(
             tender: id.clone(),
             deadline_ms: tender.deadline_ms,
             timestamp_ms: context.timestamp_ms,
+        });
+    }
+    if tender.amendments.len() >= config.amendments_per_tender_max {
+        return Err(Rejection::Limit {
+            what: "amendments per tender",
+            limit: config.amendments_per_tender_max,
         });
     }
     let requested = deadline_ms.unwrap_or(tender.deadline_ms);

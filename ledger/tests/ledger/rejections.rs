@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use ring::rand::SystemRandom;
 use sealbid_crypto::curve::CurveScalar;
-use sealbid_crypto::dkg::{ReleasedShare, member_share};
+use sealbid_crypto::dkg::{KnowledgeProof, ReleasedShare, member_share};
 use sealbid_crypto::identity::{IdentityKeyPair, Signature};
 use sealbid_crypto::seal::{SealContext, seal};
 use sealbid_crypto::signed::SignedMessage;
@@ -149,7 +149,6 @@ fn roles_and_registration() {
         actor: outsider.public_key(),
         role: Role::Office,
         name: "x".into(),
-        encryption_key: None,
     };
     refused_command(&mut harness, &bidder, grant, |rejection| {
         *rejection == Rejection::MissingRole(Role::Admin)
@@ -201,16 +200,54 @@ fn roles_and_registration() {
             Rejection::InvalidCreditCode(CreditCodeError::CheckCharacter { .. })
         )
     });
-    let member_without_key = Action::GrantRole {
-        actor: outsider.public_key(),
-        role: Role::CommitteeMember,
-        name: "m".into(),
-        encryption_key: None,
-    };
+    // A committee member's encryption key: only the member registers it, with a proof, once,
+    // and no two members share one.
     let operator = Rc::clone(&harness.operator);
-    refused_command(&mut harness, &operator, member_without_key, |rejection| {
+    let registration = harness.encryption_key_registration(0);
+    refused_command(&mut harness, &operator, registration.clone(), |rejection| {
+        *rejection == Rejection::MissingRole(Role::CommitteeMember)
+    });
+    let member = Rc::clone(&harness.members[0].0);
+    refused_command(&mut harness, &member, registration, |rejection| {
+        matches!(rejection, Rejection::DuplicateRegistration(_))
+    });
+    let newcomer = Rc::new(IdentityKeyPair::from_seed(&[98; 32]).unwrap());
+    let grant = Action::GrantRole {
+        actor: newcomer.public_key(),
+        role: Role::CommitteeMember,
+        name: "new".into(),
+    };
+    harness.run(&operator, grant).unwrap();
+    let Action::RegisterEncryptionKey { encryption_key, proof } = harness.encryption_key_registration(1) else {
+        unreachable!()
+    };
+    let copied = Action::RegisterEncryptionKey {
+        encryption_key,
+        proof: proof.clone(),
+    };
+    refused_command(&mut harness, &newcomer, copied, |rejection| {
         matches!(rejection, Rejection::Invalid(_))
     });
+    let own_secret = CurveScalar::from_bytes(&[97; 32]).unwrap();
+    let statement = sealbid_ledger::command::encryption_key_statement(&newcomer.public_key()).unwrap();
+    let wrong_statement = KnowledgeProof::create(&own_secret, b"another statement", &SystemRandom::new()).unwrap();
+    let unproven = Action::RegisterEncryptionKey {
+        encryption_key: own_secret.public_point(),
+        proof: wrong_statement,
+    };
+    refused_command(&mut harness, &newcomer, unproven, |rejection| {
+        matches!(rejection, Rejection::Invalid(_))
+    });
+    let proven = KnowledgeProof::create(&own_secret, &statement, &SystemRandom::new()).unwrap();
+    harness
+        .run(
+            &newcomer,
+            Action::RegisterEncryptionKey {
+                encryption_key: own_secret.public_point(),
+                proof: proven,
+            },
+        )
+        .unwrap();
     let _ = office;
 }
 
@@ -526,6 +563,21 @@ fn tender_specs_are_checked() {
                 ..base.clone()
             },
         ),
+        (
+            "fewer than three valid bids allowed",
+            sealbid_ledger::command::TenderSpec {
+                valid_bids_min: 2,
+                ..base.clone()
+            },
+        ),
+        (
+            "coal lot size above the lot",
+            sealbid_ledger::command::TenderSpec {
+                market: Market::CoalCoke,
+                lots: vec![crate::support::coal_lot("1", 5, 6)],
+                ..base.clone()
+            },
+        ),
     ];
     for (name, spec) in cases {
         let message = harness.sign(&office, Action::PublishTender(spec));
@@ -582,4 +634,193 @@ fn configured_bounds_are_enforced() {
             }
         )
     });
+}
+
+#[test]
+fn key_generation_rounds_are_kept_apart() {
+    let mut harness = Harness::new(3, 1);
+    let spec = harness.spec(Market::Procurement, vec![lot("1")], 2);
+    let applied = harness.office_runs(Action::PublishTender(spec)).unwrap();
+    let sealbid_ledger::events::Response::TenderPublished { tender } = applied.response else {
+        panic!()
+    };
+    let parameters = harness.ledger.state().tenders[&tender].committee.clone();
+    let random = SystemRandom::new();
+    let dealing = |dealer: u16| sealbid_crypto::dkg::Dealing::create(&parameters, dealer, &random).unwrap();
+    let member = |harness: &Harness, index: usize| Rc::clone(&harness.members[index].0);
+
+    // Round 1 open: a response is refused.
+    let first = member(&harness, 0);
+    harness
+        .run(
+            &first,
+            Action::Deal {
+                tender: tender.clone(),
+                dealing: dealing(1),
+            },
+        )
+        .unwrap();
+    let early = sealbid_crypto::dkg::Response {
+        session: tender.to_string(),
+        member: 1,
+        complaints: vec![],
+    };
+    refused_command(
+        &mut harness,
+        &first,
+        Action::Respond {
+            tender: tender.clone(),
+            response: early.clone(),
+        },
+        |rejection| matches!(rejection, Rejection::Invalid(message) if message.contains("round 1")),
+    );
+    // A member deals once, under its own number only.
+    refused_command(
+        &mut harness,
+        &first,
+        Action::Deal {
+            tender: tender.clone(),
+            dealing: dealing(2),
+        },
+        |rejection| matches!(rejection, Rejection::NotThatCommitteeMember { member: 2, .. }),
+    );
+    refused_command(
+        &mut harness,
+        &first,
+        Action::Deal {
+            tender: tender.clone(),
+            dealing: dealing(1),
+        },
+        |rejection| matches!(rejection, Rejection::Invalid(_)),
+    );
+    // The office closes round 1 with two of three dealings; member 3 can no longer deal.
+    let second = member(&harness, 1);
+    harness
+        .run(
+            &second,
+            Action::Deal {
+                tender: tender.clone(),
+                dealing: dealing(2),
+            },
+        )
+        .unwrap();
+    harness
+        .office_runs(Action::FinishKeyGeneration { tender: tender.clone() })
+        .unwrap();
+    let third = member(&harness, 2);
+    refused_command(
+        &mut harness,
+        &third,
+        Action::Deal {
+            tender: tender.clone(),
+            dealing: dealing(3),
+        },
+        |rejection| matches!(rejection, Rejection::Invalid(message) if message.contains("over")),
+    );
+    // Round 2: responses are taken; a complaint naming one dealer twice is refused.
+    let twice = {
+        let dealings = harness.ledger.state().tenders[&tender].dealings.clone();
+        let mut forged = dealings.clone();
+        let wrong = CurveScalar::random(&random).unwrap().to_bytes();
+        let (envelope, proof) = sealbid_crypto::dkg::Dealing::seal_share(&parameters, 1, 3, &wrong, &random).unwrap();
+        forged[0].shares[2] = envelope;
+        forged[0].share_proofs[2] = proof;
+        let mut response =
+            sealbid_crypto::dkg::Response::create(&parameters, 3, &harness.members[2].1, &forged, &random).unwrap();
+        let complaint = response.complaints[0].clone();
+        response.complaints.push(complaint);
+        response
+    };
+    refused_command(
+        &mut harness,
+        &third,
+        Action::Respond {
+            tender: tender.clone(),
+            response: twice,
+        },
+        |rejection| matches!(rejection, Rejection::Invalid(_)),
+    );
+    harness
+        .run(
+            &first,
+            Action::Respond {
+                tender: tender.clone(),
+                response: early,
+            },
+        )
+        .unwrap();
+    harness
+        .office_runs(Action::FinishKeyGeneration { tender: tender.clone() })
+        .unwrap();
+    let state_tender = &harness.ledger.state().tenders[&tender];
+    assert_eq!(state_tender.phase, Phase::Bidding);
+    assert_eq!(
+        state_tender.committee_key.as_ref().unwrap().qualified_dealers,
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn the_office_and_the_committee_may_not_bid() {
+    let mut harness = Harness::new(3, 0);
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    for (index, key) in [Rc::clone(&harness.members[0].0), Rc::clone(&harness.office)]
+        .into_iter()
+        .enumerate()
+    {
+        let register = Action::RegisterBidder {
+            organisation: format!("Insider {index}"),
+            credit_code: crate::support::credit_code(900 + index),
+        };
+        harness.run(&key, register).unwrap();
+        let context = SealContext::bid(tender.as_str(), "1", &key.public_key().to_string());
+        let opening_key = harness.ledger.state().tenders[&tender]
+            .committee_key
+            .as_ref()
+            .unwrap()
+            .opening_key;
+        let envelope = seal(b"{}", &context, &opening_key, &SystemRandom::new()).unwrap();
+        let bid = Action::SubmitBid {
+            tender: tender.clone(),
+            lot: lot_one(),
+            envelope,
+        };
+        refused_command(&mut harness, &key, bid, |rejection| {
+            matches!(rejection, Rejection::ConflictOfInterest(_))
+        });
+    }
+}
+
+#[test]
+fn time_never_goes_backwards_even_across_refused_entries() {
+    let (mut harness, tender) = bidding();
+    harness.now_ms += 10_000;
+    // A refused entry (closing before the deadline) still sets the clock's floor.
+    refused(&mut harness, EntryBody::Close { tender: tender.clone() }, |rejection| {
+        matches!(rejection, Rejection::BeforeDeadline { .. })
+    });
+    let earlier = sealbid_ledger::command::Entry {
+        timestamp_ms: harness.now_ms - 1,
+        body: EntryBody::Close { tender },
+    };
+    assert!(matches!(
+        harness.ledger.apply(&earlier),
+        Err(ApplyError::Fatal(Fatal::TimestampWentBackwards { .. }))
+    ));
+}
+
+#[test]
+fn entries_with_unknown_members_do_not_parse() {
+    for text in [
+        r#"{"body":{"close":{"tender":"T-000001","x":1}},"timestamp_ms":1}"#,
+        r#"{"body":{"close":{"tender":"T-000001"}},"extra":true,"timestamp_ms":1}"#,
+        r#"{"body":{"open":{"tender":"T-000001"}},"timestamp_ms":1}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<sealbid_ledger::command::Entry>(text).is_err(),
+            "{text}"
+        );
+    }
+    let good = r#"{"body":{"close":{"tender":"T-000001"}},"timestamp_ms":1}"#;
+    assert!(serde_json::from_str::<sealbid_ledger::command::Entry>(good).is_ok());
 }

@@ -2,7 +2,7 @@
 
 use ring::rand::SystemRandom;
 use sealbid_crypto::curve::CurveScalar;
-use sealbid_crypto::dkg::{Dealing, Response as DkgResponse, member_share};
+use sealbid_crypto::dkg::{Dealing, KnowledgeProof, Response as DkgResponse, member_share};
 use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::MemoryNodeStore;
@@ -11,6 +11,7 @@ use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::award::LotOutcome;
 use sealbid_ledger::command::{
     Action, Command, Entry, EntryBody, Genesis, LedgerConfig, LotSpec, Offer, ReserveOffer, TenderSpec,
+    encryption_key_statement,
 };
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::{Fen, LotId, Market, Role, TenderId};
@@ -92,18 +93,18 @@ impl Harness {
             actor: office,
             role: Role::Office,
             name: "交易中心".into(),
-            encryption_key: None,
         });
         for index in 0..members {
             let actor = harness.members[index].0.public_key();
-            let encryption_key = Some(harness.members[index].1.public_point());
             let name = format!("member {index}");
             harness.admin(Action::GrantRole {
                 actor,
                 role: Role::CommitteeMember,
                 name,
-                encryption_key,
             });
+            let action = harness.encryption_key_registration(index);
+            let member = Rc::clone(&harness.members[index].0);
+            harness.run(&member, action).unwrap();
         }
         for index in 0..bidders {
             let action = Action::RegisterBidder {
@@ -114,6 +115,17 @@ impl Harness {
             harness.run(&bidder, action).unwrap();
         }
         harness
+    }
+
+    /// Member `index` registering its own encryption key, with the proof of its secret.
+    pub fn encryption_key_registration(&self, index: usize) -> Action {
+        let (identity, key) = &self.members[index];
+        let statement = encryption_key_statement(&identity.public_key()).unwrap();
+        let proof = KnowledgeProof::create(key.secret(), &statement, &SystemRandom::new()).unwrap();
+        Action::RegisterEncryptionKey {
+            encryption_key: key.public_point(),
+            proof,
+        }
     }
 
     fn admin(&mut self, action: Action) {
