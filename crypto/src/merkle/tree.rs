@@ -124,6 +124,20 @@ impl<S: NodeStore> MerkleTree<S> {
         Ok(first)
     }
 
+    /// The right edge as (level, index, hash): the nodes [`MerkleTree::open`] reads. With them
+    /// alone a store can reopen the tree and keep appending, which is what a snapshot needs.
+    pub fn frontier(&self) -> Vec<(u8, u64, Hash)> {
+        let mut start = 0u64;
+        self.frontier
+            .iter()
+            .map(|&(level, hash)| {
+                let node = (level, start >> level, hash);
+                start += 1u64 << level;
+                node
+            })
+            .collect()
+    }
+
     /// The current root.
     pub fn root(&self) -> Hash {
         let mut nodes = self.frontier.iter().rev().map(|(_, hash)| *hash);

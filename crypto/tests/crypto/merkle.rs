@@ -102,8 +102,15 @@ proptest! {
     #[test]
     fn a_reopened_tree_continues_where_it_stopped(first in 0u64..200, second in 0u64..200) {
         let leaves = leaves(first + second);
-        let store = tree_of(&leaves[..first as usize]).into_store();
-        let mut reopened = MerkleTree::open(store, first).unwrap();
+        let tree = tree_of(&leaves[..first as usize]);
+        // The frontier alone is enough to reopen the tree and keep appending.
+        let mut frontier_only = MemoryNodeStore::new();
+        frontier_only.put_nodes(&tree.frontier()).unwrap();
+        prop_assert!(tree.frontier().len() <= 64);
+        let mut from_frontier = MerkleTree::open(frontier_only, first).unwrap();
+        from_frontier.append_leaf_hashes(&leaves[first as usize..]).unwrap();
+        prop_assert_eq!(from_frontier.root(), reference_root(&leaves));
+        let mut reopened = MerkleTree::open(tree.into_store(), first).unwrap();
         reopened.append_leaf_hashes(&leaves[first as usize..]).unwrap();
         prop_assert_eq!(reopened.root(), reference_root(&leaves));
     }

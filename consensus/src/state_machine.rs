@@ -1,0 +1,328 @@
+//! The replicated state machine: the ledger in memory, its audit-log nodes and archived
+//! tenders in SQLite, and snapshots that carry the ledger state with the audit log's right edge.
+//!
+//! The ledger itself is not written on every apply: after a restart the node restores its last
+//! snapshot and openraft re-applies the committed log after it. Audit nodes and archive records
+//! are written after every applied batch (rewriting them on a re-apply is harmless: they are
+//! determined by the log).
+
+use std::convert::Infallible;
+use std::io::Cursor;
+use std::sync::Arc;
+
+use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine, Snapshot};
+use openraft::{
+    BasicNode, EntryPayload, LogId, OptionalSend, SnapshotMeta, StorageError, StorageIOError, StoredMembership,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqlitePool};
+use tokio::sync::Mutex;
+
+use sealbid_crypto::merkle::{Hash, NodeStore};
+use sealbid_ledger::tender::ArchiveRecord;
+use sealbid_ledger::{ApplyError, Fatal, Ledger};
+
+use crate::types::{LedgerReply, TypeConfig};
+
+/// Audit-log nodes the ledger wrote and the database has not yet, shared with the store.
+type PendingNodes = Arc<std::sync::Mutex<Vec<(u8, u64, Hash)>>>;
+
+/// The ledger's node store: it holds the tree's right edge for reopening and buffers new nodes
+/// until the state machine writes them to SQLite after each batch.
+#[derive(Debug, Default)]
+pub struct BufferedNodeStore {
+    /// The right edge the tree was opened with.
+    frontier: Vec<(u8, u64, Hash)>,
+    /// Written by the tree, drained by the state machine.
+    pending: PendingNodes,
+}
+
+impl NodeStore for BufferedNodeStore {
+    type Error = Infallible;
+
+    fn node(&self, level: u8, index: u64) -> Result<Option<Hash>, Infallible> {
+        Ok(self
+            .frontier
+            .iter()
+            .find(|node| node.0 == level && node.1 == index)
+            .map(|node| node.2))
+    }
+
+    fn put_nodes(&mut self, nodes: &[(u8, u64, Hash)]) -> Result<(), Infallible> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(nodes);
+        Ok(())
+    }
+}
+
+/// What a snapshot holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct SnapshotContents {
+    /// The ledger state and the audit log's size.
+    ledger: sealbid_ledger::Snapshot,
+    /// The audit log's right edge, enough to keep appending.
+    audit_frontier: Vec<(u8, u64, Hash)>,
+}
+
+/// The state machine's data, behind one lock.
+#[derive(Debug)]
+struct Data {
+    /// The last log id applied.
+    last_applied: Option<LogId<u64>>,
+    /// The last membership applied.
+    last_membership: StoredMembership<u64, BasicNode>,
+    /// The ledger.
+    ledger: Ledger<BufferedNodeStore>,
+    /// The ledger's unwritten audit nodes.
+    pending: PendingNodes,
+    /// Numbers snapshot ids.
+    snapshots_built: u64,
+}
+
+impl Data {
+    /// A ledger restored from `contents` (or empty).
+    fn restore(contents: Option<SnapshotContents>) -> Result<(Ledger<BufferedNodeStore>, PendingNodes), Fatal> {
+        let pending = PendingNodes::default();
+        let ledger = match contents {
+            None => Ledger::new(BufferedNodeStore {
+                frontier: Vec::new(),
+                pending: Arc::clone(&pending),
+            }),
+            Some(contents) => {
+                let store = BufferedNodeStore {
+                    frontier: contents.audit_frontier,
+                    pending: Arc::clone(&pending),
+                };
+                Ledger::restore(contents.ledger, store)?
+            }
+        };
+        Ok((ledger, pending))
+    }
+}
+
+/// The state machine on the node's database. Cloning shares it.
+#[derive(Debug, Clone)]
+pub struct StateMachineStore {
+    /// The node's database.
+    pool: SqlitePool,
+    /// The ledger and openraft's bookkeeping.
+    data: Arc<Mutex<Data>>,
+}
+
+impl StateMachineStore {
+    /// Opens the state machine: the last snapshot, if any, restored.
+    pub async fn open(pool: SqlitePool) -> Result<Self, StorageError<u64>> {
+        let row = sqlx::query("SELECT meta, data FROM snapshot WHERE id = 0")
+            .fetch_optional(&pool)
+            .await
+            .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+        let (meta, contents) = match row {
+            None => (None, None),
+            Some(row) => {
+                let meta: SnapshotMeta<u64, BasicNode> = serde_json::from_str(row.get::<&str, _>("meta"))
+                    .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+                let contents: SnapshotContents = serde_json::from_slice(row.get::<&[u8], _>("data"))
+                    .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+                (Some(meta), Some(contents))
+            }
+        };
+        let (ledger, pending) = Data::restore(contents).map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+        let data = Data {
+            last_applied: meta.as_ref().and_then(|meta| meta.last_log_id),
+            last_membership: meta.map(|meta| meta.last_membership).unwrap_or_default(),
+            ledger,
+            pending,
+            snapshots_built: 0,
+        };
+        Ok(Self {
+            pool,
+            data: Arc::new(Mutex::new(data)),
+        })
+    }
+
+    /// Runs `read` on the ledger (for queries).
+    pub async fn read<T>(&self, read: impl FnOnce(&Ledger<BufferedNodeStore>) -> T) -> T {
+        read(&self.data.lock().await.ledger)
+    }
+
+    /// Writes drained audit nodes and archive records in one transaction.
+    async fn write_batch(
+        &self,
+        nodes: Vec<(u8, u64, Hash)>,
+        archived: Vec<ArchiveRecord>,
+    ) -> Result<(), StorageError<u64>> {
+        if nodes.is_empty() && archived.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = self.pool.begin().await.map_err(|error| write_failed(&error))?;
+        for (level, index, hash) in nodes {
+            sqlx::query("INSERT OR IGNORE INTO audit_node (level, node_index, hash) VALUES (?, ?, ?)")
+                .bind(i64::from(level))
+                .bind(i64::try_from(index).unwrap_or(i64::MAX))
+                .bind(hash.0.to_vec())
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| write_failed(&error))?;
+        }
+        for record in archived {
+            let text = serde_json::to_string(&record).map_err(|error| write_failed(&error))?;
+            sqlx::query("INSERT OR REPLACE INTO archive (tender, record) VALUES (?, ?)")
+                .bind(record.tender.id.to_string())
+                .bind(text)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| write_failed(&error))?;
+        }
+        transaction.commit().await.map_err(|error| write_failed(&error))?;
+        Ok(())
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<u64>> {
+        // Copy under the lock, serialise and write without it, so apply goes on meanwhile.
+        let (contents, meta) = {
+            let mut data = self.data.lock().await;
+            data.snapshots_built += 1;
+            let contents = SnapshotContents {
+                ledger: data.ledger.snapshot(),
+                audit_frontier: data.ledger.audit().frontier(),
+            };
+            let index = data.last_applied.map_or(0, |log_id| log_id.index);
+            let meta = SnapshotMeta {
+                last_log_id: data.last_applied,
+                last_membership: data.last_membership.clone(),
+                snapshot_id: format!("{index}-{}", data.snapshots_built),
+            };
+            (contents, meta)
+        };
+        let bytes = tokio::task::spawn_blocking(move || serde_json::to_vec(&contents))
+            .await
+            .map_err(|error| StorageIOError::write_snapshot(None, &error))?
+            .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
+        self.save_snapshot(&meta, &bytes).await?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(bytes)),
+        })
+    }
+}
+
+impl StateMachineStore {
+    /// Stores `bytes` as the current snapshot.
+    async fn save_snapshot(&self, meta: &SnapshotMeta<u64, BasicNode>, bytes: &[u8]) -> Result<(), StorageError<u64>> {
+        let meta_text = serde_json::to_string(meta).map_err(|error| StorageIOError::write_snapshot(None, &error))?;
+        sqlx::query("INSERT INTO snapshot (id, meta, data) VALUES (0, ?, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, data = excluded.data")
+            .bind(meta_text)
+            .bind(bytes)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
+        Ok(())
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachineStore {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<u64>>, StoredMembership<u64, BasicNode>), StorageError<u64>> {
+        let data = self.data.lock().await;
+        Ok((data.last_applied, data.last_membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<LedgerReply>, StorageError<u64>>
+    where
+        I: IntoIterator<Item = openraft::Entry<TypeConfig>> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut replies = Vec::new();
+        let mut archived = Vec::new();
+        let nodes = {
+            let mut data = self.data.lock().await;
+            for entry in entries {
+                data.last_applied = Some(entry.log_id);
+                let reply = match entry.payload {
+                    EntryPayload::Blank => LedgerReply::Internal,
+                    EntryPayload::Membership(membership) => {
+                        data.last_membership = StoredMembership::new(Some(entry.log_id), membership);
+                        LedgerReply::Internal
+                    }
+                    EntryPayload::Normal(ledger_entry) => match data.ledger.apply(&ledger_entry) {
+                        Ok(applied) => {
+                            archived.extend(applied.archived);
+                            LedgerReply::Applied {
+                                response: applied.response,
+                                audit_index: applied.audit_index,
+                                leaf_hash: applied.leaf_hash,
+                            }
+                        }
+                        Err(ApplyError::Rejected(rejection)) => LedgerReply::Rejected {
+                            reason: rejection.to_string(),
+                        },
+                        Err(ApplyError::Fatal(fatal)) => {
+                            return Err(StorageIOError::write_state_machine(&fatal).into());
+                        }
+                    },
+                };
+                replies.push(reply);
+            }
+            std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        };
+        self.write_batch(nodes, archived).await?;
+        Ok(replies)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<u64, BasicNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError<u64>> {
+        let bytes = snapshot.into_inner();
+        let signature = Some(meta.signature());
+        let contents: SnapshotContents =
+            serde_json::from_slice(&bytes).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
+        let frontier = contents.audit_frontier.clone();
+        let (ledger, pending) =
+            Data::restore(Some(contents)).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
+        self.write_batch(frontier, Vec::new()).await?;
+        self.save_snapshot(meta, &bytes).await?;
+        let mut data = self.data.lock().await;
+        data.ledger = ledger;
+        data.pending = pending;
+        data.last_applied = meta.last_log_id;
+        data.last_membership = meta.last_membership.clone();
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<u64>> {
+        let row = sqlx::query("SELECT meta, data FROM snapshot WHERE id = 0")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+        let Some(row) = row else { return Ok(None) };
+        let meta: SnapshotMeta<u64, BasicNode> = serde_json::from_str(row.get::<&str, _>("meta"))
+            .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+        let data: Vec<u8> = row.get("data");
+        Ok(Some(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        }))
+    }
+}
+
+/// A state-machine write error for openraft.
+fn write_failed<E: std::error::Error + 'static>(error: &E) -> StorageError<u64> {
+    StorageIOError::write_state_machine(error).into()
+}

@@ -1,0 +1,133 @@
+//! The state machine applies real ledger entries, writes their audit nodes, and comes back the
+//! same from a snapshot: installed on another node, or reopened from its own database.
+
+use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
+use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
+use sealbid_consensus::{LedgerReply, StateMachineStore, TypeConfig, open_database};
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::{Action, Command, Entry as LedgerEntry, EntryBody, Genesis, LedgerConfig};
+use sealbid_ledger::types::Role;
+use sqlx::Row;
+
+const NOW_MS: u64 = 1_800_000_000_000;
+
+/// The raft entry at `index` carrying a ledger entry.
+fn raft_entry(index: u64, body: EntryBody) -> Entry<TypeConfig> {
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(1, 0), index),
+        payload: EntryPayload::Normal(LedgerEntry {
+            timestamp_ms: NOW_MS + index,
+            body,
+        }),
+    }
+}
+
+/// Genesis, then the operator granting the office role to `count` keys; one refused command.
+fn entries(count: u64) -> Vec<Entry<TypeConfig>> {
+    let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+    let mut entries = vec![raft_entry(
+        1,
+        EntryBody::Genesis(Genesis {
+            operator: operator.public_key(),
+            config: LedgerConfig::default(),
+        }),
+    )];
+    for number in 0..count {
+        let mut seed = [2u8; 32];
+        seed[..8].copy_from_slice(&number.to_be_bytes());
+        let actor = IdentityKeyPair::from_seed(&seed).unwrap().public_key();
+        let command = Command {
+            nonce: number,
+            expires_at_ms: NOW_MS + 60_000,
+            action: Action::GrantRole {
+                actor,
+                role: Role::Office,
+                name: format!("office {number}"),
+            },
+        };
+        entries.push(raft_entry(
+            number + 2,
+            EntryBody::Command(SignedMessage::sign(&operator, &command).unwrap()),
+        ));
+    }
+    // The same nonce again: refused, not applied.
+    let replay = match &entries[2].payload {
+        EntryPayload::Normal(entry) => entry.body.clone(),
+        _ => unreachable!(),
+    };
+    entries.push(raft_entry(count + 2, replay));
+    entries
+}
+
+async fn state_machine(folder: &tempfile::TempDir) -> StateMachineStore {
+    StateMachineStore::open(open_database(&folder.path().join("node.sqlite")).await.unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn applied_entries_survive_snapshot_install_and_reopening() {
+    let leader_folder = tempfile::tempdir().unwrap();
+    let mut leader = state_machine(&leader_folder).await;
+    let replies = leader.apply(entries(20)).await.unwrap();
+    assert_eq!(replies.len(), 22);
+    assert!(matches!(replies[0], LedgerReply::Applied { audit_index: 0, .. }));
+    assert!(
+        matches!(replies[21], LedgerReply::Rejected { ref reason } if reason.contains("nonce")),
+        "{:?}",
+        replies[21]
+    );
+    let hash = leader.read(|ledger| ledger.state_hash()).await;
+    let audit_size = leader.read(|ledger| ledger.audit().size()).await;
+    assert_eq!(audit_size, 21, "the refused entry is not an audit leaf");
+
+    // Every audit node reached the database: 21 leaves and their complete parents.
+    let pool = open_database(&leader_folder.path().join("node.sqlite")).await.unwrap();
+    let nodes: i64 = sqlx::query("SELECT COUNT(*) AS count FROM audit_node")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .get("count");
+    assert_eq!(nodes, 21 + 10 + 5 + 2 + 1);
+
+    let snapshot = leader.build_snapshot().await.unwrap();
+    assert_eq!(snapshot.meta.last_log_id.map(|log_id| log_id.index), Some(22));
+
+    let follower_folder = tempfile::tempdir().unwrap();
+    let mut follower = state_machine(&follower_folder).await;
+    let mut received = follower.begin_receiving_snapshot().await.unwrap();
+    *received = *snapshot.snapshot;
+    follower.install_snapshot(&snapshot.meta, received).await.unwrap();
+    assert_eq!(follower.read(|ledger| ledger.state_hash()).await, hash);
+
+    // The follower goes on from the snapshot exactly as the leader does.
+    let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+    let actor = IdentityKeyPair::from_seed(&[9; 32]).unwrap().public_key();
+    let command = Command {
+        nonce: 1_000,
+        expires_at_ms: NOW_MS + 60_000,
+        action: Action::GrantRole {
+            actor,
+            role: Role::Supervisor,
+            name: "supervisor".into(),
+        },
+    };
+    let next = raft_entry(
+        23,
+        EntryBody::Command(SignedMessage::sign(&operator, &command).unwrap()),
+    );
+    leader.apply([next.clone()]).await.unwrap();
+    follower.apply([next]).await.unwrap();
+    let hash_after = leader.read(|ledger| ledger.state_hash()).await;
+    assert_eq!(follower.read(|ledger| ledger.state_hash()).await, hash_after);
+
+    // A node reopened from its database restores its last snapshot (then openraft re-applies
+    // the log after it).
+    drop(follower);
+    let reopened = state_machine(&follower_folder).await;
+    assert_eq!(reopened.read(|ledger| ledger.state_hash()).await, hash);
+    let mut reopened = reopened;
+    let (last_applied, _) = reopened.applied_state().await.unwrap();
+    assert_eq!(last_applied.map(|log_id| log_id.index), Some(22));
+}
