@@ -44,6 +44,22 @@ impl LogStore {
     }
 }
 
+/// Sets a `raft_meta` row.
+async fn upsert_meta<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    name: &str,
+    value: String,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO raft_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
+    .bind(name)
+    .bind(value)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// Converts a range of log indexes to `[start, end)`.
 fn bounds<RB: RangeBounds<u64>>(range: &RB) -> (i64, i64) {
     let start = match range.start_bound() {
@@ -131,14 +147,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), StorageError<u64>> {
         let text = serde_json::to_string(&committed).map_err(|error| StorageIOError::write(&error))?;
-        sqlx::query(
-            "INSERT INTO raft_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(COMMITTED)
-        .bind(text)
-        .execute(&self.pool)
-        .await
-        .map_err(|error| StorageIOError::write(&error))?;
+        upsert_meta(&self.pool, COMMITTED, text)
+            .await
+            .map_err(|error| StorageIOError::write(&error))?;
         Ok(())
     }
 
@@ -175,14 +186,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .begin()
             .await
             .map_err(|error| StorageIOError::write_logs(&error))?;
-        sqlx::query(
-            "INSERT INTO raft_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(LAST_PURGED)
-        .bind(text)
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| StorageIOError::write_logs(&error))?;
+        upsert_meta(&mut *transaction, LAST_PURGED, text)
+            .await
+            .map_err(|error| StorageIOError::write_logs(&error))?;
         sqlx::query("DELETE FROM raft_log WHERE log_index <= ?")
             .bind(to_sql(log_id.index))
             .execute(&mut *transaction)

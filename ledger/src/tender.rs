@@ -167,6 +167,11 @@ impl Tender {
         self.spec.lots.iter().find(|spec| &spec.id == lot)
     }
 
+    /// Whether `bidder` has a bid on `lot`.
+    pub fn has_bid(&self, lot: &LotId, bidder: &PublicKey) -> bool {
+        self.bids.get(lot).is_some_and(|bids| bids.contains_key(bidder))
+    }
+
     /// The member number of `key` on the committee (1-based).
     pub fn member_number(&self, key: &PublicKey) -> Option<u16> {
         self.spec

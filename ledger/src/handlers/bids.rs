@@ -87,11 +87,7 @@ pub(crate) fn submit(
     if tender.office == message.signer || tender.member_number(&message.signer).is_some() {
         return Err(Rejection::ConflictOfInterest(id.clone()));
     }
-    if tender
-        .bids
-        .get(lot)
-        .is_some_and(|bids| bids.contains_key(&message.signer))
-    {
+    if tender.has_bid(lot, &message.signer) {
         return Err(Rejection::DuplicateBid { lot: lot.clone() });
     }
     if tender.bid_count >= limit {
@@ -121,11 +117,7 @@ pub(crate) fn replace(
 ) -> Result<Effect, Rejection> {
     state.require_role(&message.signer, Role::Bidder)?;
     let tender = check_bidding(state, context, id, lot, Some(envelope))?;
-    if !tender
-        .bids
-        .get(lot)
-        .is_some_and(|bids| bids.contains_key(&message.signer))
-    {
+    if !tender.has_bid(lot, &message.signer) {
         return Err(Rejection::NoBid { lot: lot.clone() });
     }
     let tender = state.tender_mut(id)?;
@@ -147,7 +139,7 @@ pub(crate) fn withdraw(
 ) -> Result<Effect, Rejection> {
     state.require_role(signer, Role::Bidder)?;
     let tender = check_bidding(state, context, id, lot, None)?;
-    if !tender.bids.get(lot).is_some_and(|bids| bids.contains_key(signer)) {
+    if !tender.has_bid(lot, signer) {
         return Err(Rejection::NoBid { lot: lot.clone() });
     }
     let tender = state.tender_mut(id)?;
