@@ -8,15 +8,20 @@
 //! [`LedgerReply`]. The state machine writes the audit log's new nodes and archived tenders
 //! after every batch, and its snapshots carry the ledger state with the audit log's right edge.
 //!
-//! This crate holds the storage layer so far; node-to-node RPC, the client path and membership
-//! changes come with the cluster tests.
+//! Nodes talk over mutual-TLS HTTPS ([`tls`], [`network`], [`server`]); a [`Replica`] takes a
+//! command on any node, has the leader stamp and propose it, and answers once it is applied.
 
 mod database;
 mod log_store;
+pub mod network;
+mod replica;
+pub mod server;
 mod state_machine;
+pub mod tls;
 mod types;
 
 pub use database::{DatabaseError, open as open_database};
 pub use log_store::LogStore;
+pub use replica::{Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
 pub use state_machine::{BufferedNodeStore, StateMachineStore};
 pub use types::{LedgerReply, TypeConfig};

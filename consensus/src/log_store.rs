@@ -5,7 +5,10 @@ use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
-use openraft::{LogId, OptionalSend, RaftLogId, StorageError, StorageIOError, Vote};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use openraft::{EntryPayload, LogId, OptionalSend, RaftLogId, StorageError, StorageIOError, Vote};
 use sqlx::{Row, SqlitePool};
 
 use crate::types::TypeConfig;
@@ -23,12 +26,50 @@ const COMMITTED: &str = "committed_log_id";
 pub struct LogStore {
     /// The node's database.
     pool: SqlitePool,
+    /// The highest leader timestamp of any ledger entry appended to this log: a new leader
+    /// stamps no lower, so timestamps never decrease along the log across leader changes.
+    highest_timestamp_ms: Arc<AtomicU64>,
 }
 
 impl LogStore {
     /// The log store on `pool` (already migrated).
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            highest_timestamp_ms: Arc::default(),
+        }
+    }
+
+    /// The log store on `pool`, with the highest timestamp read from the log's last entries.
+    pub async fn open(pool: SqlitePool) -> Result<Self, StorageError<u64>> {
+        let store = Self::new(pool);
+        let last: Vec<Entry> = {
+            let rows = sqlx::query("SELECT entry FROM raft_log ORDER BY log_index DESC LIMIT 64")
+                .fetch_all(&store.pool)
+                .await
+                .map_err(|error| StorageIOError::read_logs(&error))?;
+            rows.iter()
+                .map(|row| serde_json::from_str(row.get::<&str, _>("entry")))
+                .collect::<Result<_, _>>()
+                .map_err(|error| StorageIOError::read_logs(&error))?
+        };
+        store.note_timestamps(&last);
+        Ok(store)
+    }
+
+    /// The shared highest timestamp.
+    pub fn highest_timestamp_ms(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.highest_timestamp_ms)
+    }
+
+    /// Raises the highest timestamp to those of `entries`.
+    fn note_timestamps<'a>(&self, entries: impl IntoIterator<Item = &'a Entry>) {
+        for entry in entries {
+            if let EntryPayload::Normal(ledger_entry) = &entry.payload {
+                self.highest_timestamp_ms
+                    .fetch_max(ledger_entry.timestamp_ms, Ordering::SeqCst);
+            }
+        }
     }
 
     /// Reads a JSON value from `raft_meta`.
@@ -215,6 +256,7 @@ impl LogStore {
             .await
             .map_err(|error| StorageIOError::write_logs(&error))?;
         for entry in entries {
+            self.note_timestamps([&entry]);
             let text = serde_json::to_string(&entry).map_err(|error| StorageIOError::write_logs(&error))?;
             sqlx::query("INSERT OR REPLACE INTO raft_log (log_index, entry) VALUES (?, ?)")
                 .bind(to_sql(entry.get_log_id().index))

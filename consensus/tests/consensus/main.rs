@@ -9,5 +9,6 @@
     missing_docs
 )]
 
+mod cluster;
 mod state_machine;
 mod storage_suite;

@@ -1,0 +1,250 @@
+//! One node of the cluster: its Raft, its stores, and the client path. Any node takes a
+//! command; the leader stamps it with its clock (never below any timestamp already in the log)
+//! and proposes it; a follower forwards it to the leader. The caller gets the reply only once
+//! the entry is committed and applied.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use openraft::error::ClientWriteError;
+use openraft::{BasicNode, Raft};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use sealbid_ledger::command::{Entry, EntryBody};
+
+use crate::database::{DatabaseError, open};
+use crate::log_store::LogStore;
+use crate::network::{Network, https_client, paths};
+use crate::state_machine::StateMachineStore;
+use crate::tls::{ClusterTls, TlsError};
+use crate::types::{LedgerReply, TypeConfig};
+
+/// How often a command is retried when leadership moves under it.
+const SUBMIT_ATTEMPTS_MAX: usize = 10;
+/// How long to wait for a leader before retrying.
+const LEADER_WAIT: Duration = Duration::from_millis(200);
+
+/// What a node needs to start.
+#[derive(Debug, Clone)]
+pub struct ReplicaConfig {
+    /// This node's id in the cluster.
+    pub node_id: u64,
+    /// Its SQLite database file.
+    pub database: PathBuf,
+    /// openraft's timing and snapshot settings.
+    pub raft: openraft::Config,
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    /// TLS.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// openraft's configuration or storage.
+    #[error("raft: {0}")]
+    Raft(String),
+}
+
+/// Why a command was not answered.
+#[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize, PartialEq, Eq)]
+pub enum SubmitError {
+    /// No leader could take it in time (an election is going on); retry.
+    #[error("no leader is available; retry shortly")]
+    NoLeader,
+    /// This node is not the leader and was asked not to forward.
+    #[error("this node is not the leader")]
+    NotLeader,
+    /// Raft failed (this node is shutting down, say).
+    #[error("replication failed: {0}")]
+    Raft(String),
+}
+
+/// A node's view, for operators and tests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// This node.
+    pub node_id: u64,
+    /// The leader it knows of.
+    pub leader: Option<u64>,
+    /// The last log index applied.
+    pub last_applied: Option<u64>,
+    /// The ledger's state hash, hex.
+    pub state_hash: String,
+    /// Entries in the audit log.
+    pub audit_size: u64,
+}
+
+/// A running node.
+pub struct Replica {
+    /// This node's id.
+    pub node_id: u64,
+    /// openraft.
+    pub raft: Raft<TypeConfig>,
+    /// The ledger, for reads.
+    state_machine: StateMachineStore,
+    /// The highest timestamp in the log (see [`LogStore::highest_timestamp_ms`]).
+    highest_timestamp_ms: Arc<AtomicU64>,
+    /// Stamping and proposing happen under this lock, so entries enter the log in stamp order.
+    proposing: Mutex<()>,
+    /// HTTPS client for forwarding to the leader.
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Replica")
+            .field("node_id", &self.node_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Replica {
+    /// Opens the database and starts Raft.
+    pub async fn start(config: ReplicaConfig, tls: &ClusterTls) -> Result<Self, StartError> {
+        let pool = open(&config.database).await?;
+        let log_store = LogStore::open(pool.clone())
+            .await
+            .map_err(|error| StartError::Raft(error.to_string()))?;
+        let highest_timestamp_ms = log_store.highest_timestamp_ms();
+        let state_machine = StateMachineStore::open(pool)
+            .await
+            .map_err(|error| StartError::Raft(error.to_string()))?;
+        let raft_config = Arc::new(
+            config
+                .raft
+                .validate()
+                .map_err(|error| StartError::Raft(error.to_string()))?,
+        );
+        let raft = Raft::new(
+            config.node_id,
+            raft_config,
+            Network::new(tls)?,
+            log_store,
+            state_machine.clone(),
+        )
+        .await
+        .map_err(|error| StartError::Raft(error.to_string()))?;
+        Ok(Self {
+            node_id: config.node_id,
+            raft,
+            state_machine,
+            highest_timestamp_ms,
+            proposing: Mutex::new(()),
+            client: https_client(tls)?,
+        })
+    }
+
+    /// Makes a new cluster of `members` (id → `host:port`); call on one node only.
+    pub async fn initialize(&self, members: BTreeMap<u64, String>) -> Result<(), SubmitError> {
+        let nodes: BTreeMap<u64, BasicNode> = members
+            .into_iter()
+            .map(|(id, address)| (id, BasicNode { addr: address }))
+            .collect();
+        self.raft
+            .initialize(nodes)
+            .await
+            .map_err(|error| SubmitError::Raft(error.to_string()))
+    }
+
+    /// The leader's clock for the next entry: now, but never below a timestamp in the log.
+    fn stamp(&self) -> u64 {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis());
+        let now_ms = u64::try_from(now_ms).unwrap_or(u64::MAX);
+        let previous = self.highest_timestamp_ms.fetch_max(now_ms, Ordering::SeqCst);
+        previous.max(now_ms)
+    }
+
+    /// Applies `body` through the cluster and returns the ledger's reply. With `forward`, a
+    /// follower sends it to the leader.
+    pub async fn submit(&self, body: EntryBody, forward: bool) -> Result<LedgerReply, SubmitError> {
+        for _ in 0..SUBMIT_ATTEMPTS_MAX {
+            match self.raft.current_leader().await {
+                Some(leader) if leader == self.node_id => match self.propose(body.clone()).await? {
+                    Some(reply) => return Ok(reply),
+                    None => continue,
+                },
+                Some(_) if !forward => return Err(SubmitError::NotLeader),
+                Some(leader) => match self.forward(leader, &body).await {
+                    Ok(reply) => return Ok(reply),
+                    Err(_) => tokio::time::sleep(LEADER_WAIT).await,
+                },
+                None => tokio::time::sleep(LEADER_WAIT).await,
+            }
+        }
+        Err(SubmitError::NoLeader)
+    }
+
+    /// Stamps and proposes as leader; `None` if leadership moved meanwhile.
+    async fn propose(&self, body: EntryBody) -> Result<Option<LedgerReply>, SubmitError> {
+        let receiver = {
+            let _order = self.proposing.lock().await;
+            let entry = Entry {
+                timestamp_ms: self.stamp(),
+                body,
+            };
+            self.raft
+                .client_write_ff(entry)
+                .await
+                .map_err(|error| SubmitError::Raft(error.to_string()))?
+        };
+        match receiver.await {
+            Ok(Ok(response)) => Ok(Some(response.data)),
+            Ok(Err(ClientWriteError::ForwardToLeader(_))) => Ok(None),
+            Ok(Err(error)) => Err(SubmitError::Raft(error.to_string())),
+            Err(error) => Err(SubmitError::Raft(error.to_string())),
+        }
+    }
+
+    /// Sends `body` to the leader, which proposes it without forwarding further.
+    async fn forward(&self, leader: u64, body: &EntryBody) -> Result<LedgerReply, SubmitError> {
+        let address = {
+            let metrics = self.raft.metrics();
+            let metrics = metrics.borrow();
+            metrics
+                .membership_config
+                .membership()
+                .get_node(&leader)
+                .map(|node| node.addr.clone())
+        }
+        .ok_or(SubmitError::NoLeader)?;
+        let response = self
+            .client
+            .post(format!("https://{address}{}", paths::SUBMIT))
+            .json(body)
+            .send()
+            .await
+            .map_err(|error| SubmitError::Raft(error.to_string()))?;
+        let result: Result<LedgerReply, SubmitError> = response
+            .json()
+            .await
+            .map_err(|error| SubmitError::Raft(error.to_string()))?;
+        result
+    }
+
+    /// This node's view.
+    pub async fn status(&self) -> ReplicaStatus {
+        let (state_hash, audit_size) = self
+            .state_machine
+            .read(|ledger| (ledger.state_hash(), ledger.audit().size()))
+            .await;
+        let metrics = self.raft.metrics().borrow().clone();
+        ReplicaStatus {
+            node_id: self.node_id,
+            leader: metrics.current_leader,
+            last_applied: metrics.last_applied.map(|log_id| log_id.index),
+            state_hash: state_hash.0.iter().map(|byte| format!("{byte:02x}")).collect(),
+            audit_size,
+        }
+    }
+}

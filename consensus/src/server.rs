@@ -1,0 +1,80 @@
+//! The server side of node-to-node RPC, over mutual-TLS HTTPS (actix-web, rustls with ring):
+//! openraft's calls, commands forwarded by followers, and the node's status.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
+
+use sealbid_ledger::command::EntryBody;
+
+use crate::network::paths;
+use crate::replica::Replica;
+use crate::tls::{ClusterTls, TlsError};
+use crate::types::TypeConfig;
+
+/// The largest RPC body accepted: a batch of entries or a snapshot chunk (openraft's default
+/// chunk is 3 MiB).
+pub const RPC_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Worker threads for the RPC server.
+const WORKERS: usize = 2;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// TLS.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The listener.
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves `replica`'s RPC on `listener` until the returned server is stopped.
+pub fn serve(
+    replica: Arc<Replica>,
+    listener: TcpListener,
+    tls: &ClusterTls,
+) -> Result<actix_web::dev::Server, ServeError> {
+    let data = web::Data::from(replica);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::JsonConfig::default().limit(RPC_BYTES_MAX))
+            .route(paths::APPEND, web::post().to(append))
+            .route(paths::VOTE, web::post().to(vote))
+            .route(paths::SNAPSHOT, web::post().to(snapshot))
+            .route(paths::SUBMIT, web::post().to(submit))
+            .route("/cluster/status", web::get().to(status))
+    })
+    .workers(WORKERS)
+    .listen_rustls_0_23(listener, tls.server_config()?)?
+    .run();
+    Ok(server)
+}
+
+/// AppendEntries from the leader.
+async fn append(replica: web::Data<Replica>, request: web::Json<AppendEntriesRequest<TypeConfig>>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.raft.append_entries(request.into_inner()).await)
+}
+
+/// RequestVote from a candidate.
+async fn vote(replica: web::Data<Replica>, request: web::Json<VoteRequest<u64>>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.raft.vote(request.into_inner()).await)
+}
+
+/// A snapshot chunk from the leader.
+async fn snapshot(replica: web::Data<Replica>, request: web::Json<InstallSnapshotRequest<TypeConfig>>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.raft.install_snapshot(request.into_inner()).await)
+}
+
+/// A command forwarded by a follower: proposed here, never forwarded again.
+async fn submit(replica: web::Data<Replica>, body: web::Json<EntryBody>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.submit(body.into_inner(), false).await)
+}
+
+/// This node's view.
+async fn status(replica: web::Data<Replica>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.status().await)
+}

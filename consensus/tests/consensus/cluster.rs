@@ -1,0 +1,195 @@
+//! A three-node cluster in one test process, over real mutual-TLS HTTPS on 127.0.0.1: commands
+//! sent to any node are applied everywhere in the same order; when the leader stops, the others
+//! elect a new one and go on.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use sealbid_consensus::tls::ClusterTls;
+use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig, ReplicaStatus};
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::{Action, Command, EntryBody, Genesis, LedgerConfig};
+use sealbid_ledger::types::Role;
+
+/// A cluster authority and one TLS identity per node, all for 127.0.0.1.
+fn identities(count: usize) -> Vec<ClusterTls> {
+    let mut authority = CertificateParams::new(Vec::<String>::new()).unwrap();
+    authority.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let authority = CertifiedIssuer::self_signed(authority, KeyPair::generate().unwrap()).unwrap();
+    (0..count)
+        .map(|_| {
+            let key = KeyPair::generate().unwrap();
+            let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+            let certificate = params.signed_by(&key, &authority).unwrap();
+            ClusterTls::from_pem(
+                certificate.pem().as_bytes(),
+                key.serialize_pem().as_bytes(),
+                authority.pem().as_bytes(),
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
+/// A running node and what stops it.
+struct Node {
+    replica: Arc<Replica>,
+    server: actix_web::dev::ServerHandle,
+    address: String,
+}
+
+async fn start(node_id: u64, tls: &ClusterTls, folder: &std::path::Path) -> Node {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let raft = openraft::Config {
+        heartbeat_interval: 100,
+        election_timeout_min: 500,
+        election_timeout_max: 1000,
+        ..openraft::Config::default()
+    };
+    let config = ReplicaConfig {
+        node_id,
+        database: folder.join(format!("node-{node_id}.sqlite")),
+        raft,
+    };
+    let replica = Arc::new(Replica::start(config, tls).await.unwrap());
+    let server = sealbid_consensus::server::serve(Arc::clone(&replica), listener, tls).unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Node {
+        replica,
+        server: handle,
+        address,
+    }
+}
+
+/// Polls until `check` holds, for at most ten seconds.
+async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The operator's command granting an office role to key number `number`.
+fn grant(operator: &IdentityKeyPair, number: u64) -> EntryBody {
+    let mut seed = [5u8; 32];
+    seed[..8].copy_from_slice(&number.to_be_bytes());
+    let actor = IdentityKeyPair::from_seed(&seed).unwrap().public_key();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let command = Command {
+        nonce: number,
+        expires_at_ms: now_ms + 10 * 60 * 1000,
+        action: Action::GrantRole {
+            actor,
+            role: Role::Office,
+            name: format!("office {number}"),
+        },
+    };
+    EntryBody::Command(SignedMessage::sign(operator, &command).unwrap())
+}
+
+async fn statuses(nodes: &[&Node]) -> Vec<ReplicaStatus> {
+    let mut all = Vec::new();
+    for node in nodes {
+        all.push(node.replica.status().await);
+    }
+    all
+}
+
+/// Whether every node applied the same entries to the same state.
+async fn agree(nodes: &[&Node]) -> bool {
+    let all = statuses(nodes).await;
+    all.windows(2)
+        .all(|pair| pair[0].last_applied == pair[1].last_applied && pair[0].state_hash == pair[1].state_hash)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping() {
+    let folder = tempfile::tempdir().unwrap();
+    let tls = identities(3);
+    let mut nodes = Vec::new();
+    for (index, identity) in tls.iter().enumerate() {
+        nodes.push(start(index as u64 + 1, identity, folder.path()).await);
+    }
+    let members: BTreeMap<u64, String> = nodes
+        .iter()
+        .map(|node| (node.replica.node_id, node.address.clone()))
+        .collect();
+    nodes[0].replica.initialize(members).await.unwrap();
+    eventually("a leader", || async {
+        nodes[0].replica.raft.current_leader().await.is_some()
+    })
+    .await;
+
+    // Genesis through a follower (forwarded), then commands through every node in turn.
+    let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+    let genesis = EntryBody::Genesis(Genesis {
+        operator: operator.public_key(),
+        config: LedgerConfig::default(),
+    });
+    let leader = nodes[0].replica.raft.current_leader().await.unwrap();
+    let follower = nodes.iter().find(|node| node.replica.node_id != leader).unwrap();
+    assert!(matches!(
+        follower.replica.submit(genesis, true).await.unwrap(),
+        LedgerReply::Applied { .. }
+    ));
+    for number in 0..30u64 {
+        let node = &nodes[number as usize % 3];
+        let reply = node.replica.submit(grant(&operator, number), true).await.unwrap();
+        assert!(
+            matches!(reply, LedgerReply::Applied { audit_index, .. } if audit_index == number + 1),
+            "{reply:?}"
+        );
+    }
+    // A replayed command is refused the same way everywhere.
+    let refused = nodes[1].replica.submit(grant(&operator, 3), true).await.unwrap();
+    assert!(matches!(refused, LedgerReply::Rejected { .. }), "{refused:?}");
+    let all: Vec<&Node> = nodes.iter().collect();
+    eventually("three nodes in agreement", || agree(&all)).await;
+    assert!(statuses(&all).await.iter().all(|status| status.audit_size == 31));
+
+    // The leader stops; the other two elect a new one and go on.
+    let leader = nodes[0].replica.raft.current_leader().await.unwrap();
+    let stopped = nodes.iter().position(|node| node.replica.node_id == leader).unwrap();
+    let stopped = nodes.remove(stopped);
+    stopped.replica.raft.shutdown().await.unwrap();
+    stopped.server.stop(false).await;
+    eventually("a new leader", || async {
+        nodes[0]
+            .replica
+            .raft
+            .current_leader()
+            .await
+            .is_some_and(|new| new != leader)
+    })
+    .await;
+    for number in 30..40u64 {
+        let reply = nodes[number as usize % 2]
+            .replica
+            .submit(grant(&operator, number), true)
+            .await
+            .unwrap();
+        assert!(matches!(reply, LedgerReply::Applied { .. }), "{reply:?}");
+    }
+    let survivors: Vec<&Node> = nodes.iter().collect();
+    eventually("the survivors in agreement", || agree(&survivors)).await;
+    assert!(statuses(&survivors).await.iter().all(|status| status.audit_size == 41));
+    for node in nodes {
+        node.replica.raft.shutdown().await.unwrap();
+        node.server.stop(false).await;
+    }
+}
