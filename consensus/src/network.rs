@@ -47,8 +47,8 @@ impl Network {
     }
 }
 
-/// The mutual-TLS HTTPS client this node uses for every peer.
-pub(crate) fn https_client(tls: &ClusterTls) -> Result<reqwest::Client, TlsError> {
+/// The mutual-TLS HTTPS client a node (or an operator's tool) uses to reach nodes.
+pub fn https_client(tls: &ClusterTls) -> Result<reqwest::Client, TlsError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls.client_config()?)
         .connect_timeout(CONNECT_TIMEOUT)

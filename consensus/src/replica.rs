@@ -80,6 +80,8 @@ pub struct ReplicaStatus {
     pub state_hash: String,
     /// Entries in the audit log.
     pub audit_size: u64,
+    /// Sealed bids held in open tenders.
+    pub bids: usize,
 }
 
 /// A running node.
@@ -143,8 +145,17 @@ impl Replica {
         })
     }
 
-    /// Makes a new cluster of `members` (id → `host:port`); call on one node only.
+    /// Makes a new cluster of `members` (id → `host:port`); call on one node only. A node that
+    /// already belongs to a cluster (restarted from its database) ignores it.
     pub async fn initialize(&self, members: BTreeMap<u64, String>) -> Result<(), SubmitError> {
+        if self
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|error| SubmitError::Raft(error.to_string()))?
+        {
+            return Ok(());
+        }
         let nodes: BTreeMap<u64, BasicNode> = members
             .into_iter()
             .map(|(id, address)| (id, BasicNode { addr: address }))
@@ -234,9 +245,12 @@ impl Replica {
 
     /// This node's view.
     pub async fn status(&self) -> ReplicaStatus {
-        let (state_hash, audit_size) = self
+        let (state_hash, audit_size, bids) = self
             .state_machine
-            .read(|ledger| (ledger.state_hash(), ledger.audit().size()))
+            .read(|ledger| {
+                let bids = ledger.state().tenders.values().map(|tender| tender.bid_count).sum();
+                (ledger.state_hash(), ledger.audit().size(), bids)
+            })
             .await;
         let metrics = self.raft.metrics().borrow().clone();
         ReplicaStatus {
@@ -245,6 +259,7 @@ impl Replica {
             last_applied: metrics.last_applied.map(|log_id| log_id.index),
             state_hash: state_hash.0.iter().map(|byte| format!("{byte:02x}")).collect(),
             audit_size,
+            bids,
         }
     }
 }

@@ -6,33 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use sealbid_consensus::tls::ClusterTls;
 use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig, ReplicaStatus};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, EntryBody, Genesis, LedgerConfig};
 use sealbid_ledger::types::Role;
-
-/// A cluster authority and one TLS identity per node, all for 127.0.0.1.
-fn identities(count: usize) -> Vec<ClusterTls> {
-    let mut authority = CertificateParams::new(Vec::<String>::new()).unwrap();
-    authority.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let authority = CertifiedIssuer::self_signed(authority, KeyPair::generate().unwrap()).unwrap();
-    (0..count)
-        .map(|_| {
-            let key = KeyPair::generate().unwrap();
-            let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-            let certificate = params.signed_by(&key, &authority).unwrap();
-            ClusterTls::from_pem(
-                certificate.pem().as_bytes(),
-                key.serialize_pem().as_bytes(),
-                authority.pem().as_bytes(),
-            )
-            .unwrap()
-        })
-        .collect()
-}
 
 /// A running node and what stops it.
 struct Node {
@@ -120,7 +99,8 @@ async fn agree(nodes: &[&Node]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping() {
     let folder = tempfile::tempdir().unwrap();
-    let tls = identities(3);
+    let pems = crate::support::ClusterPems::generate(3);
+    let tls: Vec<ClusterTls> = (0..3).map(|index| pems.tls(index)).collect();
     let mut nodes = Vec::new();
     for (index, identity) in tls.iter().enumerate() {
         nodes.push(start(index as u64 + 1, identity, folder.path()).await);

@@ -10,5 +10,7 @@
 )]
 
 mod cluster;
+mod processes;
 mod state_machine;
 mod storage_suite;
+mod support;
