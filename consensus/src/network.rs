@@ -17,7 +17,7 @@ use crate::tls::{ClusterTls, TlsError};
 use crate::types::TypeConfig;
 
 /// The paths of the RPC endpoints, shared with the server.
-pub(crate) mod paths {
+pub mod paths {
     /// AppendEntries.
     pub const APPEND: &str = "/raft/append";
     /// RequestVote.
@@ -26,6 +26,10 @@ pub(crate) mod paths {
     pub const SNAPSHOT: &str = "/raft/snapshot";
     /// A client command, forwarded to the leader.
     pub const SUBMIT: &str = "/cluster/submit";
+    /// Operator: add a learner.
+    pub const LEARNERS: &str = "/cluster/learners";
+    /// Operator: set the voters.
+    pub const VOTERS: &str = "/cluster/voters";
 }
 
 /// How long an HTTPS connection to a peer may take to open.

@@ -3,7 +3,7 @@
 //! and proposes it; a follower forwards it to the leader. The caller gets the reply only once
 //! the entry is committed and applied.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,12 +14,13 @@ use openraft::{BasicNode, Raft};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use sealbid_ledger::Ledger;
 use sealbid_ledger::command::{Entry, EntryBody};
 
 use crate::database::{DatabaseError, open};
 use crate::log_store::LogStore;
 use crate::network::{Network, https_client, paths};
-use crate::state_machine::StateMachineStore;
+use crate::state_machine::{BufferedNodeStore, StateMachineStore};
 use crate::tls::{ClusterTls, TlsError};
 use crate::types::{LedgerReply, TypeConfig};
 
@@ -166,6 +167,24 @@ impl Replica {
             .map_err(|error| SubmitError::Raft(error.to_string()))
     }
 
+    /// Leader: adds `node_id` at `address` as a learner and waits until it has caught up.
+    pub async fn add_learner(&self, node_id: u64, address: String) -> Result<(), SubmitError> {
+        self.raft
+            .add_learner(node_id, BasicNode { addr: address }, true)
+            .await
+            .map(|_| ())
+            .map_err(|error| SubmitError::Raft(error.to_string()))
+    }
+
+    /// Leader: makes `voters` the voting members (learners not among them are removed).
+    pub async fn change_voters(&self, voters: BTreeSet<u64>) -> Result<(), SubmitError> {
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map(|_| ())
+            .map_err(|error| SubmitError::Raft(error.to_string()))
+    }
+
     /// The leader's clock for the next entry: now, but never below a timestamp in the log.
     fn stamp(&self) -> u64 {
         let now_ms = SystemTime::now()
@@ -241,6 +260,20 @@ impl Replica {
             .await
             .map_err(|error| SubmitError::Raft(error.to_string()))?;
         result
+    }
+
+    /// Reads the ledger as of every entry committed before the call (openraft's linearizable
+    /// read: the leader confirms it still leads and waits until it has applied that far). On a
+    /// follower it answers [`SubmitError::NotLeader`].
+    pub async fn read_current<T>(&self, read: impl FnOnce(&Ledger<BufferedNodeStore>) -> T) -> Result<T, SubmitError> {
+        self.raft
+            .ensure_linearizable()
+            .await
+            .map_err(|error| match error.forward_to_leader() {
+                Some(_) => SubmitError::NotLeader,
+                None => SubmitError::Raft(error.to_string()),
+            })?;
+        Ok(self.state_machine.read(read).await)
     }
 
     /// This node's view.

@@ -47,6 +47,8 @@ pub fn serve(
             .route(paths::SNAPSHOT, web::post().to(snapshot))
             .route(paths::SUBMIT, web::post().to(submit))
             .route("/cluster/status", web::get().to(status))
+            .route(paths::LEARNERS, web::post().to(add_learner))
+            .route(paths::VOTERS, web::post().to(change_voters))
     })
     .workers(WORKERS)
     .listen_rustls_0_23(listener, tls.server_config()?)?
@@ -72,6 +74,29 @@ async fn snapshot(replica: web::Data<Replica>, request: web::Json<InstallSnapsho
 /// A command forwarded by a follower: proposed here, never forwarded again.
 async fn submit(replica: web::Data<Replica>, body: web::Json<EntryBody>) -> HttpResponse {
     HttpResponse::Ok().json(replica.submit(body.into_inner(), false).await)
+}
+
+/// A node joining as a learner.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct Learner {
+    /// Its id.
+    pub node_id: u64,
+    /// Its `host:port`.
+    pub address: String,
+}
+
+/// Operator, on the leader: add a learner (answers once it has caught up).
+async fn add_learner(replica: web::Data<Replica>, learner: web::Json<Learner>) -> HttpResponse {
+    let learner = learner.into_inner();
+    HttpResponse::Ok().json(replica.add_learner(learner.node_id, learner.address).await)
+}
+
+/// Operator, on the leader: set the voting members.
+async fn change_voters(
+    replica: web::Data<Replica>,
+    voters: web::Json<std::collections::BTreeSet<u64>>,
+) -> HttpResponse {
+    HttpResponse::Ok().json(replica.change_voters(voters.into_inner()).await)
 }
 
 /// This node's view.

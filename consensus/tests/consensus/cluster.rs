@@ -140,6 +140,16 @@ async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping()
     assert!(matches!(refused, LedgerReply::Rejected { .. }), "{refused:?}");
     let all: Vec<&Node> = nodes.iter().collect();
     eventually("three nodes in agreement", || agree(&all)).await;
+    // A current read on the leader sees every acknowledged command; a follower refers to it.
+    let leader = nodes[0].replica.raft.current_leader().await.unwrap();
+    for node in &nodes {
+        let read = node.replica.read_current(|ledger| ledger.audit().size()).await;
+        if node.replica.node_id == leader {
+            assert_eq!(read, Ok(31));
+        } else {
+            assert_eq!(read, Err(sealbid_consensus::SubmitError::NotLeader));
+        }
+    }
     assert!(statuses(&all).await.iter().all(|status| status.audit_size == 31));
 
     // The leader stops; the other two elect a new one and go on.

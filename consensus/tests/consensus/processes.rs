@@ -3,6 +3,7 @@
 //! both survivors with equal state hashes, and the killed node restarts from its database and
 //! catches up (through a snapshot, since the leader purges its log behind snapshots).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process};
 use std::sync::Arc;
@@ -169,234 +170,300 @@ fn applied(reply: Option<LedgerReply>) -> Response {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_bids_survive_killing_the_leader() {
-    let folder = tempfile::tempdir().unwrap();
-    let pems = ClusterPems::generate(4);
-    let authority = write(folder.path(), "authority.pem", &pems.authority);
-    let addresses: Vec<String> = (0..3).map(|_| free_address()).collect();
-    let members = addresses
-        .iter()
-        .enumerate()
-        .map(|(index, address)| format!("{}={address}", index + 1))
-        .collect::<Vec<_>>();
-    let mut nodes: Vec<NodeProcess> = (0..3)
-        .map(|index| {
-            let certificate = write(folder.path(), &format!("node-{index}.pem"), &pems.identities[index].0);
-            let key = write(folder.path(), &format!("node-{index}.key"), &pems.identities[index].1);
-            let mut arguments = vec![
-                "--id".into(),
-                (index + 1).to_string(),
-                "--listen".into(),
-                addresses[index].clone(),
-                "--database".into(),
-                folder.path().join(format!("node-{index}.sqlite")).display().to_string(),
-                "--certificate".into(),
-                certificate.display().to_string(),
-                "--key".into(),
-                key.display().to_string(),
-                "--authority".into(),
-                authority.display().to_string(),
-                "--snapshot-every".into(),
-                "200".into(),
-            ];
-            if index == 0 {
-                arguments.extend(["--initialize".to_string(), members.join(",")]);
-            }
-            NodeProcess {
-                node_id: index as u64 + 1,
-                address: addresses[index].clone(),
-                arguments,
-                child: None,
-            }
-        })
-        .collect();
-    for node in &mut nodes {
-        node.spawn();
-    }
-    let http = sealbid_consensus::network::https_client(&pems.tls(3)).unwrap();
-    let client = Client {
-        http,
-        addresses: Arc::new(addresses.clone()),
-    };
-    for _ in 0..100 {
-        if client
-            .status(&addresses[0])
-            .await
-            .and_then(|status| status.leader)
-            .is_some()
-        {
-            break;
+/// Node processes on 127.0.0.1 with their files, and a client holding its own identity.
+struct Cluster {
+    folder: tempfile::TempDir,
+    pems: ClusterPems,
+    nodes: Vec<NodeProcess>,
+    client: Client,
+}
+
+impl Cluster {
+    /// Starts `voters` nodes as a new cluster and prepares (without starting) `spare` more.
+    async fn start(voters: usize, spare: usize) -> Self {
+        let folder = tempfile::tempdir().unwrap();
+        let count = voters + spare;
+        let pems = ClusterPems::generate(count + 1);
+        let authority = write(folder.path(), "authority.pem", &pems.authority);
+        let addresses: Vec<String> = (0..count).map(|_| free_address()).collect();
+        let members: Vec<String> = addresses
+            .iter()
+            .take(voters)
+            .enumerate()
+            .map(|(index, address)| format!("{}={address}", index + 1))
+            .collect();
+        let mut nodes: Vec<NodeProcess> = (0..count)
+            .map(|index| {
+                let certificate = write(folder.path(), &format!("node-{index}.pem"), &pems.identities[index].0);
+                let key = write(folder.path(), &format!("node-{index}.key"), &pems.identities[index].1);
+                let database = folder.path().join(format!("node-{index}.sqlite"));
+                let mut arguments: Vec<String> = [
+                    ("--id", (index + 1).to_string()),
+                    ("--listen", addresses[index].clone()),
+                    ("--database", database.display().to_string()),
+                    ("--certificate", certificate.display().to_string()),
+                    ("--key", key.display().to_string()),
+                    ("--authority", authority.display().to_string()),
+                    ("--snapshot-every", "200".to_string()),
+                ]
+                .into_iter()
+                .flat_map(|(name, value)| [name.to_string(), value])
+                .collect();
+                if index == 0 {
+                    arguments.extend(["--initialize".to_string(), members.join(",")]);
+                }
+                NodeProcess {
+                    node_id: index as u64 + 1,
+                    address: addresses[index].clone(),
+                    arguments,
+                    child: None,
+                }
+            })
+            .collect();
+        for node in nodes.iter_mut().take(voters) {
+            node.spawn();
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let http = sealbid_consensus::network::https_client(&pems.tls(count)).unwrap();
+        let client = Client {
+            http,
+            addresses: Arc::new(addresses[..voters].to_vec()),
+        };
+        for _ in 0..100 {
+            if client
+                .status(&addresses[0])
+                .await
+                .and_then(|status| status.leader)
+                .is_some()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Self {
+            folder,
+            pems,
+            nodes,
+            client,
+        }
     }
 
-    // The scene: operator, office, a 2-of-3 committee with its key, bidders, a tender of 10 lots.
-    let mut signer = Signer { next_nonce: 0 };
-    let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
-    let office = IdentityKeyPair::from_seed(&[2; 32]).unwrap();
-    let genesis = EntryBody::Genesis(Genesis {
-        operator: operator.public_key(),
-        config: LedgerConfig::default(),
-    });
-    applied(client.submit(&genesis, 0).await);
-    let grant = signer.command(
-        &operator,
-        Action::GrantRole {
-            actor: office.public_key(),
-            role: Role::Office,
-            name: "office".into(),
-        },
-    );
-    applied(client.submit(&grant, 1).await);
-    let members: Vec<(IdentityKeyPair, OpeningKey)> = (0..3u8)
-        .map(|index| {
-            (
-                IdentityKeyPair::from_seed(&[10 + index; 32]).unwrap(),
-                OpeningKey::new(CurveScalar::from_bytes(&[20 + index; 32]).unwrap()),
-            )
-        })
-        .collect();
-    for (identity, encryption) in &members {
+    /// The address of the leader, as node 1 or 2 sees it.
+    async fn leader(&self) -> u64 {
+        for _ in 0..100 {
+            for node in self.nodes.iter().filter(|node| node.child.is_some()) {
+                if let Some(leader) = self.client.status(&node.address).await.and_then(|status| status.leader) {
+                    return leader;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("no leader");
+    }
+
+    /// Posts an operator request to the leader.
+    async fn operate<T: serde::Serialize>(&self, path: &str, request: &T) {
+        let leader = self.leader().await;
+        let address = &self.nodes[(leader - 1) as usize].address;
+        let response = self
+            .client
+            .http
+            .post(format!("https://{address}{path}"))
+            .json(request)
+            .send()
+            .await
+            .unwrap();
+        let result: Result<(), SubmitError> = response.json().await.unwrap();
+        result.unwrap();
+    }
+}
+
+/// A published tender with its committee key, and registered bidders.
+struct Scene {
+    signer: Signer,
+    tender: sealbid_ledger::types::TenderId,
+    opening_key: sealbid_crypto::curve::CurvePoint,
+    bidders: Vec<IdentityKeyPair>,
+}
+
+impl Scene {
+    /// Genesis, an office, a 2-of-3 committee that generates the key, a tender of LOTS lots and
+    /// BIDDERS registered bidders, all through the cluster.
+    async fn set_up(client: &Client) -> Self {
+        let mut signer = Signer { next_nonce: 0 };
+        let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+        let office = IdentityKeyPair::from_seed(&[2; 32]).unwrap();
+        let genesis = EntryBody::Genesis(Genesis {
+            operator: operator.public_key(),
+            config: LedgerConfig::default(),
+        });
+        applied(client.submit(&genesis, 0).await);
         let grant = signer.command(
             &operator,
             Action::GrantRole {
-                actor: identity.public_key(),
-                role: Role::CommitteeMember,
-                name: "member".into(),
+                actor: office.public_key(),
+                role: Role::Office,
+                name: "office".into(),
             },
         );
-        applied(client.submit(&grant, 0).await);
-        let statement = encryption_key_statement(&identity.public_key()).unwrap();
-        let proof = KnowledgeProof::create(encryption.secret(), &statement, &SystemRandom::new()).unwrap();
-        let register = signer.command(
-            identity,
-            Action::RegisterEncryptionKey {
-                encryption_key: encryption.public_point(),
-                proof,
-            },
-        );
-        applied(client.submit(&register, 2).await);
-    }
-    let lots: Vec<LotSpec> = (0..LOTS)
-        .map(|index| LotSpec {
-            id: LotId::parse(&index.to_string()).unwrap(),
-            title: format!("lot {index}"),
-            quantity_tonnes: None,
-            lot_size_tonnes_min: None,
-        })
-        .collect();
-    let spec = TenderSpec {
-        title: "road maintenance".into(),
-        market: Market::Construction,
-        lots,
-        deadline_ms: now_ms() + 60 * 60 * 1000,
-        notice_period_ms: 60_000,
-        valid_bids_min: 3,
-        committee: members.iter().map(|(identity, _)| identity.public_key()).collect(),
-        threshold: 2,
-    };
-    let publish = signer.command(&office, Action::PublishTender(spec));
-    let Response::TenderPublished { tender } = applied(client.submit(&publish, 0).await) else {
-        panic!()
-    };
-    let parameters = CommitteeParameters {
-        session: tender.to_string(),
-        threshold: 2,
-        member_keys: members
-            .iter()
-            .map(|(_, encryption)| encryption.public_point())
-            .collect(),
-    };
-    let dealings: Vec<Dealing> = (1..=3)
-        .map(|dealer| Dealing::create(&parameters, dealer, &SystemRandom::new()).unwrap())
-        .collect();
-    for (dealing, (identity, _)) in dealings.iter().zip(&members) {
-        let deal = signer.command(
-            identity,
-            Action::Deal {
-                tender: tender.clone(),
-                dealing: dealing.clone(),
-            },
-        );
-        applied(client.submit(&deal, 1).await);
-    }
-    let mut opening_key = None;
-    for (member, (identity, encryption)) in (1..=3).zip(&members) {
-        let response = DkgResponse::create(&parameters, member, encryption, &dealings, &SystemRandom::new()).unwrap();
-        let respond = signer.command(
-            identity,
-            Action::Respond {
-                tender: tender.clone(),
-                response,
-            },
-        );
-        if let Response::KeyGenerationFinished { opening_key: key } = applied(client.submit(&respond, 2).await) {
-            opening_key = Some(key);
+        applied(client.submit(&grant, 1).await);
+        let members: Vec<(IdentityKeyPair, OpeningKey)> = (0..3u8)
+            .map(|index| {
+                let identity = IdentityKeyPair::from_seed(&[10 + index; 32]).unwrap();
+                (
+                    identity,
+                    OpeningKey::new(CurveScalar::from_bytes(&[20 + index; 32]).unwrap()),
+                )
+            })
+            .collect();
+        for (identity, encryption) in &members {
+            let grant = signer.command(
+                &operator,
+                Action::GrantRole {
+                    actor: identity.public_key(),
+                    role: Role::CommitteeMember,
+                    name: "member".into(),
+                },
+            );
+            applied(client.submit(&grant, 0).await);
+            let statement = encryption_key_statement(&identity.public_key()).unwrap();
+            let proof = KnowledgeProof::create(encryption.secret(), &statement, &SystemRandom::new()).unwrap();
+            let register = signer.command(
+                identity,
+                Action::RegisterEncryptionKey {
+                    encryption_key: encryption.public_point(),
+                    proof,
+                },
+            );
+            applied(client.submit(&register, 2).await);
         }
-    }
-    let opening_key = opening_key.expect("the key generation finished");
-    let bidders: Vec<IdentityKeyPair> = (0..BIDDERS)
-        .map(|index| {
-            let mut seed = [7u8; 32];
-            seed[..8].copy_from_slice(&(index as u64).to_be_bytes());
-            IdentityKeyPair::from_seed(&seed).unwrap()
-        })
-        .collect();
-    for (index, bidder) in bidders.iter().enumerate() {
-        let code = credit_code(index);
-        let register = signer.command(
-            bidder,
-            Action::RegisterBidder {
-                organisation: format!("Bidder {index}"),
-                credit_code: code,
-            },
-        );
-        applied(client.submit(&register, index).await);
+        let lots: Vec<LotSpec> = (0..LOTS)
+            .map(|index| LotSpec {
+                id: LotId::parse(&index.to_string()).unwrap(),
+                title: format!("lot {index}"),
+                quantity_tonnes: None,
+                lot_size_tonnes_min: None,
+            })
+            .collect();
+        let spec = TenderSpec {
+            title: "road maintenance".into(),
+            market: Market::Construction,
+            lots,
+            deadline_ms: now_ms() + 60 * 60 * 1000,
+            notice_period_ms: 60_000,
+            valid_bids_min: 3,
+            committee: members.iter().map(|(identity, _)| identity.public_key()).collect(),
+            threshold: 2,
+        };
+        let publish = signer.command(&office, Action::PublishTender(spec));
+        let Response::TenderPublished { tender } = applied(client.submit(&publish, 0).await) else {
+            panic!()
+        };
+        let parameters = CommitteeParameters {
+            session: tender.to_string(),
+            threshold: 2,
+            member_keys: members
+                .iter()
+                .map(|(_, encryption)| encryption.public_point())
+                .collect(),
+        };
+        let dealings: Vec<Dealing> = (1..=3)
+            .map(|dealer| Dealing::create(&parameters, dealer, &SystemRandom::new()).unwrap())
+            .collect();
+        for (dealing, (identity, _)) in dealings.iter().zip(&members) {
+            let deal = signer.command(
+                identity,
+                Action::Deal {
+                    tender: tender.clone(),
+                    dealing: dealing.clone(),
+                },
+            );
+            applied(client.submit(&deal, 1).await);
+        }
+        let mut opening_key = None;
+        for (member, (identity, encryption)) in (1..=3).zip(&members) {
+            let response =
+                DkgResponse::create(&parameters, member, encryption, &dealings, &SystemRandom::new()).unwrap();
+            let respond = signer.command(
+                identity,
+                Action::Respond {
+                    tender: tender.clone(),
+                    response,
+                },
+            );
+            if let Response::KeyGenerationFinished { opening_key: key } = applied(client.submit(&respond, 2).await) {
+                opening_key = Some(key);
+            }
+        }
+        let bidders: Vec<IdentityKeyPair> = (0..BIDDERS)
+            .map(|index| {
+                let mut seed = [7u8; 32];
+                seed[..8].copy_from_slice(&(index as u64).to_be_bytes());
+                IdentityKeyPair::from_seed(&seed).unwrap()
+            })
+            .collect();
+        for (index, bidder) in bidders.iter().enumerate() {
+            let register = signer.command(
+                bidder,
+                Action::RegisterBidder {
+                    organisation: format!("Bidder {index}"),
+                    credit_code: credit_code(index),
+                },
+            );
+            applied(client.submit(&register, index).await);
+        }
+        Self {
+            signer,
+            tender,
+            opening_key: opening_key.expect("the key generation finished"),
+            bidders,
+        }
     }
 
-    // 1,000 sealed bids, CONCURRENCY at a time; the leader is killed after half of them.
-    let bids: Vec<EntryBody> = (0..LOTS)
-        .flat_map(|lot| (0..BIDDERS).map(move |bidder| (lot, bidder)))
-        .map(|(lot, bidder)| {
-            let key = &bidders[bidder];
-            let lot_id = LotId::parse(&lot.to_string()).unwrap();
-            let offer = Offer {
-                tender: tender.clone(),
-                lot: lot_id.clone(),
-                bidder: key.public_key(),
-                price_fen: Fen::new(1_000 + bidder as u64).unwrap(),
-                quantity_tonnes: None,
-            };
-            let context = SealContext::bid(tender.as_str(), lot_id.as_str(), &key.public_key().to_string());
-            let envelope = seal(
-                &to_canonical(&offer).unwrap(),
-                &context,
-                &opening_key,
-                &SystemRandom::new(),
-            )
-            .unwrap();
-            signer.command(
-                key,
-                Action::SubmitBid {
-                    tender: tender.clone(),
-                    lot: lot_id,
-                    envelope,
-                },
-            )
-        })
-        .collect();
-    let mut acknowledged = 0usize;
-    for (round, chunk) in bids.chunks(CONCURRENCY).enumerate() {
-        if round * CONCURRENCY == 496 {
-            let leader = client
-                .status(&addresses[0])
-                .await
-                .or(client.status(&addresses[1]).await)
-                .and_then(|status| status.leader)
+    /// One sealed bid per bidder and lot, signed.
+    fn bids(&mut self) -> Vec<EntryBody> {
+        let mut bids = Vec::with_capacity(LOTS * BIDDERS);
+        for lot in 0..LOTS {
+            for (number, key) in self.bidders.iter().enumerate() {
+                let lot_id = LotId::parse(&lot.to_string()).unwrap();
+                let offer = Offer {
+                    tender: self.tender.clone(),
+                    lot: lot_id.clone(),
+                    bidder: key.public_key(),
+                    price_fen: Fen::new(1_000 + number as u64).unwrap(),
+                    quantity_tonnes: None,
+                };
+                let context = SealContext::bid(self.tender.as_str(), lot_id.as_str(), &key.public_key().to_string());
+                let envelope = seal(
+                    &to_canonical(&offer).unwrap(),
+                    &context,
+                    &self.opening_key,
+                    &SystemRandom::new(),
+                )
                 .unwrap();
-            nodes[(leader - 1) as usize].kill();
+                bids.push(self.signer.command(
+                    key,
+                    Action::SubmitBid {
+                        tender: self.tender.clone(),
+                        lot: lot_id,
+                        envelope,
+                    },
+                ));
+            }
         }
+        bids
+    }
+}
+
+/// Submits `bids` CONCURRENCY at a time; calls `between` before each round with its number.
+/// Returns how many were acknowledged as accepted bids.
+async fn submit_all<F, Fut>(client: &Client, bids: &[EntryBody], mut between: F) -> usize
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut acknowledged = 0;
+    for (round, chunk) in bids.chunks(CONCURRENCY).enumerate() {
+        between(round).await;
         let mut tasks = tokio::task::JoinSet::new();
         for (offset, body) in chunk.iter().enumerate() {
             let (client, body) = (client.clone(), body.clone());
@@ -412,11 +479,28 @@ async fn a_thousand_bids_survive_killing_the_leader() {
             }
         }
     }
-    let killed = nodes
-        .iter()
-        .position(|node| node.child.is_none())
-        .expect("a node was killed");
-    let survivors: Vec<String> = nodes
+    acknowledged
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_bids_survive_killing_the_leader() {
+    let mut cluster = Cluster::start(3, 0).await;
+    let mut scene = Scene::set_up(&cluster.client).await;
+    let bids = scene.bids();
+    let client = cluster.client.clone();
+    let leader = cluster.leader().await;
+    let nodes = std::sync::Mutex::new(std::mem::take(&mut cluster.nodes));
+    let acknowledged = submit_all(&client, &bids, |round| {
+        if round == 31 {
+            nodes.lock().unwrap()[(leader - 1) as usize].kill();
+        }
+        async {}
+    })
+    .await;
+    cluster.nodes = nodes.into_inner().unwrap();
+    let killed = (leader - 1) as usize;
+    let survivors: Vec<String> = cluster
+        .nodes
         .iter()
         .filter(|node| node.child.is_some())
         .map(|node| node.address.clone())
@@ -431,12 +515,12 @@ async fn a_thousand_bids_survive_killing_the_leader() {
         "{} bids held, {acknowledged} acknowledged",
         statuses[0].bids
     );
-    assert_ne!(statuses[0].leader, Some(nodes[killed].node_id));
+    assert_ne!(statuses[0].leader, Some(leader));
 
     // The leader's log no longer reaches back to where the killed node stopped: catching up
     // needs a snapshot.
     let log_bound = |index: usize, query: &'static str| {
-        let path = folder.path().join(format!("node-{index}.sqlite"));
+        let path = cluster.folder.path().join(format!("node-{index}.sqlite"));
         async move {
             let pool = sealbid_consensus::open_database(&path).await.unwrap();
             let row = sqlx::query(query).fetch_one(&pool).await.unwrap();
@@ -444,17 +528,76 @@ async fn a_thousand_bids_survive_killing_the_leader() {
         }
     };
     let killed_last = log_bound(killed, "SELECT MAX(log_index) FROM raft_log").await;
-    let leader = statuses[0].leader.unwrap() as usize - 1;
-    let leader_first = log_bound(leader, "SELECT MIN(log_index) FROM raft_log").await;
+    let new_leader = statuses[0].leader.unwrap() as usize - 1;
+    let leader_first = log_bound(new_leader, "SELECT MIN(log_index) FROM raft_log").await;
     assert!(
         leader_first > killed_last + 1,
         "leader's log starts at {leader_first}; the killed node stopped at {killed_last}"
     );
 
     // The killed node restarts from its database and catches up.
-    nodes[killed].spawn();
+    cluster.nodes[killed].spawn();
+    let addresses: Vec<String> = cluster.nodes.iter().map(|node| node.address.clone()).collect();
     let everyone = client.agreement(&addresses).await;
     assert_eq!(everyone[0].bids, statuses[0].bids);
+    let _ = &cluster.pems;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_grows_to_five_and_back_to_three_while_bids_flow() {
+    let mut cluster = Cluster::start(3, 2).await;
+    let mut scene = Scene::set_up(&cluster.client).await;
+    let bids = scene.bids();
+    for node in cluster.nodes.iter_mut().skip(3) {
+        node.spawn();
+    }
+    let cluster = cluster;
+    let client = cluster.client.clone();
+    let learners: Vec<(u64, String)> = cluster
+        .nodes
+        .iter()
+        .skip(3)
+        .map(|node| (node.node_id, node.address.clone()))
+        .collect();
+    let acknowledged = submit_all(&client, &bids, |round| {
+        let cluster = &cluster;
+        let learners = learners.clone();
+        async move {
+            match round {
+                10 => {
+                    for (node_id, address) in learners {
+                        let learner = sealbid_consensus::server::Learner { node_id, address };
+                        cluster
+                            .operate(sealbid_consensus::network::paths::LEARNERS, &learner)
+                            .await;
+                    }
+                }
+                20 => {
+                    cluster
+                        .operate(
+                            sealbid_consensus::network::paths::VOTERS,
+                            &BTreeSet::from([1u64, 2, 3, 4, 5]),
+                        )
+                        .await
+                }
+                40 => {
+                    cluster
+                        .operate(sealbid_consensus::network::paths::VOTERS, &BTreeSet::from([1u64, 2, 3]))
+                        .await
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        acknowledged >= 990,
+        "only {acknowledged} of 1000 bids were acknowledged"
+    );
+    let voters: Vec<String> = cluster.nodes.iter().take(3).map(|node| node.address.clone()).collect();
+    let statuses = client.agreement(&voters).await;
+    assert!(statuses[0].bids >= acknowledged && statuses[0].bids <= 1000);
+    assert!(statuses[0].leader.is_some_and(|leader| leader <= 3));
 }
 
 /// A valid unified social credit code for bidder `index`.
