@@ -17,6 +17,8 @@ CREATE TABLE raft_log (
 
 CREATE TABLE snapshot (
     id INTEGER PRIMARY KEY CHECK (id = 0),
+    -- The last log index the snapshot covers (-1: none); a snapshot never replaces a newer one.
+    last_log_index INTEGER NOT NULL,
     meta TEXT NOT NULL,
     data BLOB NOT NULL
 );

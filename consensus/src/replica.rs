@@ -28,6 +28,9 @@ use crate::types::{LedgerReply, TypeConfig};
 const SUBMIT_ATTEMPTS_MAX: usize = 10;
 /// How long to wait for a leader before retrying.
 const LEADER_WAIT: Duration = Duration::from_millis(200);
+/// How long a command may take from proposal to applied reply before its outcome is reported
+/// unknown.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What a node needs to start.
 #[derive(Debug, Clone)]
@@ -63,6 +66,10 @@ pub enum SubmitError {
     /// This node is not the leader and was asked not to forward.
     #[error("this node is not the leader")]
     NotLeader,
+    /// The command was sent but no answer came in time: it may or may not be in the log.
+    /// Resubmitting the same signed command is safe: a second copy is refused as a replay.
+    #[error("no answer in time: the command may have been applied; resubmitting it is safe")]
+    Unknown,
     /// Raft failed (this node is shutting down, say).
     #[error("replication failed: {0}")]
     Raft(String),
@@ -185,14 +192,17 @@ impl Replica {
             .map_err(|error| SubmitError::Raft(error.to_string()))
     }
 
-    /// The leader's clock for the next entry: now, but never below a timestamp in the log.
-    fn stamp(&self) -> u64 {
+    /// The leader's clock for the next entry: now, but never below a timestamp in the log or
+    /// one the ledger has seen (a log purged behind a snapshot keeps it only there).
+    async fn stamp(&self) -> u64 {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_millis());
         let now_ms = u64::try_from(now_ms).unwrap_or(u64::MAX);
-        let previous = self.highest_timestamp_ms.fetch_max(now_ms, Ordering::SeqCst);
-        previous.max(now_ms)
+        let ledger_ms = self.state_machine.read(|ledger| ledger.last_seen_timestamp_ms()).await;
+        let floor_ms = now_ms.max(ledger_ms);
+        let previous = self.highest_timestamp_ms.fetch_max(floor_ms, Ordering::SeqCst);
+        previous.max(floor_ms)
     }
 
     /// Applies `body` through the cluster and returns the ledger's reply. With `forward`, a
@@ -207,7 +217,10 @@ impl Replica {
                 Some(_) if !forward => return Err(SubmitError::NotLeader),
                 Some(leader) => match self.forward(leader, &body).await {
                     Ok(reply) => return Ok(reply),
-                    Err(_) => tokio::time::sleep(LEADER_WAIT).await,
+                    // Not sent: safe to try again.
+                    Err(SubmitError::NoLeader | SubmitError::NotLeader) => tokio::time::sleep(LEADER_WAIT).await,
+                    // Sent but unanswered: the command may be in the log; the caller decides.
+                    Err(error) => return Err(error),
                 },
                 None => tokio::time::sleep(LEADER_WAIT).await,
             }
@@ -220,7 +233,7 @@ impl Replica {
         let receiver = {
             let _order = self.proposing.lock().await;
             let entry = Entry {
-                timestamp_ms: self.stamp(),
+                timestamp_ms: self.stamp().await,
                 body,
             };
             self.raft
@@ -228,7 +241,10 @@ impl Replica {
                 .await
                 .map_err(|error| SubmitError::Raft(error.to_string()))?
         };
-        match receiver.await {
+        let outcome = tokio::time::timeout(REPLY_TIMEOUT, receiver)
+            .await
+            .map_err(|_| SubmitError::Unknown)?;
+        match outcome {
             Ok(Ok(response)) => Ok(Some(response.data)),
             Ok(Err(ClientWriteError::ForwardToLeader(_))) => Ok(None),
             Ok(Err(error)) => Err(SubmitError::Raft(error.to_string())),
@@ -252,13 +268,17 @@ impl Replica {
             .client
             .post(format!("https://{address}{}", paths::SUBMIT))
             .json(body)
+            .timeout(REPLY_TIMEOUT)
             .send()
             .await
-            .map_err(|error| SubmitError::Raft(error.to_string()))?;
-        let result: Result<LedgerReply, SubmitError> = response
-            .json()
-            .await
-            .map_err(|error| SubmitError::Raft(error.to_string()))?;
+            .map_err(|error| {
+                if error.is_connect() {
+                    SubmitError::NoLeader
+                } else {
+                    SubmitError::Unknown
+                }
+            })?;
+        let result: Result<LedgerReply, SubmitError> = response.json().await.map_err(|_| SubmitError::Unknown)?;
         result
     }
 

@@ -17,6 +17,9 @@ use crate::types::TypeConfig;
 /// The largest RPC body accepted: a batch of entries or a snapshot chunk (openraft's default
 /// chunk is 3 MiB).
 pub const RPC_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// The largest forwarded command: far below [`RPC_BYTES_MAX`], so that entries always fit in
+/// an AppendEntries batch.
+pub const SUBMIT_BYTES_MAX: usize = 1024 * 1024;
 /// Worker threads for the RPC server.
 const WORKERS: usize = 2;
 
@@ -45,7 +48,11 @@ pub fn serve(
             .route(paths::APPEND, web::post().to(append))
             .route(paths::VOTE, web::post().to(vote))
             .route(paths::SNAPSHOT, web::post().to(snapshot))
-            .route(paths::SUBMIT, web::post().to(submit))
+            .service(
+                web::resource(paths::SUBMIT)
+                    .app_data(web::JsonConfig::default().limit(SUBMIT_BYTES_MAX))
+                    .route(web::post().to(submit)),
+            )
             .route("/cluster/status", web::get().to(status))
             .route(paths::LEARNERS, web::post().to(add_learner))
             .route(paths::VOTERS, web::post().to(change_voters))

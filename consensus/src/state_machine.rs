@@ -214,12 +214,21 @@ impl StateMachineStore {
     /// Stores `bytes` as the current snapshot.
     async fn save_snapshot(&self, meta: &SnapshotMeta<u64, BasicNode>, bytes: &[u8]) -> Result<(), StorageError<u64>> {
         let meta_text = serde_json::to_string(meta).map_err(|error| StorageIOError::write_snapshot(None, &error))?;
-        sqlx::query("INSERT INTO snapshot (id, meta, data) VALUES (0, ?, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, data = excluded.data")
-            .bind(meta_text)
-            .bind(bytes)
-            .execute(&self.pool)
-            .await
-            .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
+        // A snapshot built from an older copy never replaces one installed meanwhile.
+        let last_log_index = meta
+            .last_log_id
+            .map_or(-1, |log_id| i64::try_from(log_id.index).unwrap_or(i64::MAX));
+        sqlx::query(
+            "INSERT INTO snapshot (id, last_log_index, meta, data) VALUES (0, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET last_log_index = excluded.last_log_index, meta = excluded.meta, \
+             data = excluded.data WHERE excluded.last_log_index >= snapshot.last_log_index",
+        )
+        .bind(last_log_index)
+        .bind(meta_text)
+        .bind(bytes)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
         Ok(())
     }
 }
@@ -241,8 +250,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     {
         let mut replies = Vec::new();
         let mut archived = Vec::new();
+        // The lock is held until the batch's audit nodes and archive records are written, so a
+        // snapshot never covers an entry whose rows could still be lost in a crash.
+        let mut data = self.data.lock().await;
         let nodes = {
-            let mut data = self.data.lock().await;
             for entry in entries {
                 data.last_applied = Some(entry.log_id);
                 let reply = match entry.payload {
@@ -273,6 +284,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
         };
         self.write_batch(nodes, archived).await?;
+        drop(data);
         Ok(replies)
     }
 

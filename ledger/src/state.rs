@@ -195,13 +195,17 @@ pub struct Ledger<S> {
     last_seen_timestamp_ms: u64,
 }
 
-/// A ledger snapshot: the state and how many entries the audit log holds.
+/// A ledger snapshot: the state, how many entries the audit log holds, and the latest entry
+/// timestamp seen (refused entries included), so that a restored ledger refuses exactly what
+/// one that applied the whole log refuses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The whole state.
     pub state: State,
     /// The audit log's size; its nodes live in the node store.
     pub audit_size: u64,
+    /// The latest timestamp of any entry applied or refused.
+    pub last_seen_timestamp_ms: u64,
 }
 
 impl<S: NodeStore> Ledger<S> {
@@ -219,7 +223,7 @@ impl<S: NodeStore> Ledger<S> {
         let audit =
             MerkleTree::open(store, snapshot.audit_size).map_err(|error| Fatal::AuditStore(error.to_string()))?;
         Ok(Self {
-            last_seen_timestamp_ms: snapshot.state.last_timestamp_ms,
+            last_seen_timestamp_ms: snapshot.last_seen_timestamp_ms,
             state: snapshot.state,
             audit,
         })
@@ -230,7 +234,13 @@ impl<S: NodeStore> Ledger<S> {
         Snapshot {
             state: self.state.clone(),
             audit_size: self.audit.size(),
+            last_seen_timestamp_ms: self.last_seen_timestamp_ms,
         }
+    }
+
+    /// The latest timestamp of any entry applied or refused: a leader stamps no lower.
+    pub fn last_seen_timestamp_ms(&self) -> u64 {
+        self.last_seen_timestamp_ms
     }
 
     /// The state, for queries.

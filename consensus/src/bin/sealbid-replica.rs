@@ -86,6 +86,7 @@ async fn main() -> anyhow::Result<()> {
         election_timeout_max: 1000,
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(arguments.snapshot_every),
         max_in_snapshot_log_to_keep: 0,
+        install_snapshot_timeout: 30_000,
         ..openraft::Config::default()
     };
     let config = ReplicaConfig {

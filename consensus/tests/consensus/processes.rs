@@ -32,11 +32,11 @@ const LOTS: usize = 10;
 const CONCURRENCY: usize = 16;
 
 /// One node process and how to start it again.
-struct NodeProcess {
-    node_id: u64,
-    address: String,
+pub struct NodeProcess {
+    pub node_id: u64,
+    pub address: String,
     arguments: Vec<String>,
-    child: Option<Child>,
+    pub child: Option<Child>,
 }
 
 impl NodeProcess {
@@ -78,17 +78,17 @@ fn write(folder: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
 /// Signs commands with fresh nonces.
-struct Signer {
+pub struct Signer {
     next_nonce: u64,
 }
 
 impl Signer {
-    fn command(&mut self, key: &IdentityKeyPair, action: Action) -> EntryBody {
+    pub fn command(&mut self, key: &IdentityKeyPair, action: Action) -> EntryBody {
         self.next_nonce += 1;
         let command = Command {
             nonce: self.next_nonce,
@@ -101,14 +101,14 @@ impl Signer {
 
 /// A client of the cluster, as an operator's tool would be.
 #[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    addresses: Arc<Vec<String>>,
+pub struct Client {
+    pub http: reqwest::Client,
+    pub addresses: Arc<Vec<String>>,
 }
 
 impl Client {
     /// Submits through node `start`, trying the others on connection errors (bounded).
-    async fn submit(&self, body: &EntryBody, start: usize) -> Option<LedgerReply> {
+    pub async fn submit(&self, body: &EntryBody, start: usize) -> Option<LedgerReply> {
         for attempt in 0..30 {
             let address = &self.addresses[(start + attempt) % self.addresses.len()];
             let sent = self
@@ -129,7 +129,7 @@ impl Client {
         None
     }
 
-    async fn status(&self, address: &str) -> Option<ReplicaStatus> {
+    pub async fn status(&self, address: &str) -> Option<ReplicaStatus> {
         let response = self
             .http
             .get(format!("https://{address}/cluster/status"))
@@ -140,7 +140,7 @@ impl Client {
     }
 
     /// Polls until every node in `addresses` reports the same applied state, for at most 60 s.
-    async fn agreement(&self, addresses: &[String]) -> Vec<ReplicaStatus> {
+    pub async fn agreement(&self, addresses: &[String]) -> Vec<ReplicaStatus> {
         for _ in 0..300 {
             let mut all = Vec::new();
             for address in addresses {
@@ -163,7 +163,7 @@ impl Client {
     }
 }
 
-fn applied(reply: Option<LedgerReply>) -> Response {
+pub fn applied(reply: Option<LedgerReply>) -> Response {
     match reply {
         Some(LedgerReply::Applied { response, .. }) => response,
         other => panic!("expected an applied command, got {other:?}"),
@@ -171,16 +171,16 @@ fn applied(reply: Option<LedgerReply>) -> Response {
 }
 
 /// Node processes on 127.0.0.1 with their files, and a client holding its own identity.
-struct Cluster {
-    folder: tempfile::TempDir,
-    pems: ClusterPems,
-    nodes: Vec<NodeProcess>,
-    client: Client,
+pub struct Cluster {
+    pub folder: tempfile::TempDir,
+    pub pems: ClusterPems,
+    pub nodes: Vec<NodeProcess>,
+    pub client: Client,
 }
 
 impl Cluster {
     /// Starts `voters` nodes as a new cluster and prepares (without starting) `spare` more.
-    async fn start(voters: usize, spare: usize) -> Self {
+    pub async fn start(voters: usize, spare: usize) -> Self {
         let folder = tempfile::tempdir().unwrap();
         let count = voters + spare;
         let pems = ClusterPems::generate(count + 1);
@@ -248,7 +248,7 @@ impl Cluster {
     }
 
     /// The address of the leader, as node 1 or 2 sees it.
-    async fn leader(&self) -> u64 {
+    pub async fn leader(&self) -> u64 {
         for _ in 0..100 {
             for node in self.nodes.iter().filter(|node| node.child.is_some()) {
                 if let Some(leader) = self.client.status(&node.address).await.and_then(|status| status.leader) {
@@ -277,18 +277,26 @@ impl Cluster {
     }
 }
 
-/// A published tender with its committee key, and registered bidders.
-struct Scene {
-    signer: Signer,
-    tender: sealbid_ledger::types::TenderId,
-    opening_key: sealbid_crypto::curve::CurvePoint,
-    bidders: Vec<IdentityKeyPair>,
+/// A published tender with its committee key, and registered bidders. The committee's data is
+/// kept for the cluster benchmark, which also opens and awards the tender.
+#[allow(dead_code)]
+pub struct Scene {
+    pub signer: Signer,
+    pub office: IdentityKeyPair,
+    pub members: Vec<(IdentityKeyPair, OpeningKey)>,
+    pub parameters: CommitteeParameters,
+    pub dealings: Vec<Dealing>,
+    pub responses: Vec<DkgResponse>,
+    pub tender: sealbid_ledger::types::TenderId,
+    pub opening_key: sealbid_crypto::curve::CurvePoint,
+    pub lots: usize,
+    pub bidders: Vec<IdentityKeyPair>,
 }
 
 impl Scene {
     /// Genesis, an office, a 2-of-3 committee that generates the key, a tender of LOTS lots and
     /// BIDDERS registered bidders, all through the cluster.
-    async fn set_up(client: &Client) -> Self {
+    pub async fn set_up(client: &Client, lots: usize, bidders: usize) -> Self {
         let mut signer = Signer { next_nonce: 0 };
         let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
         let office = IdentityKeyPair::from_seed(&[2; 32]).unwrap();
@@ -336,7 +344,8 @@ impl Scene {
             );
             applied(client.submit(&register, 2).await);
         }
-        let lots: Vec<LotSpec> = (0..LOTS)
+        let lot_count = lots;
+        let lots: Vec<LotSpec> = (0..lot_count)
             .map(|index| LotSpec {
                 id: LotId::parse(&index.to_string()).unwrap(),
                 title: format!("lot {index}"),
@@ -349,7 +358,7 @@ impl Scene {
             market: Market::Construction,
             lots,
             deadline_ms: now_ms() + 60 * 60 * 1000,
-            notice_period_ms: 60_000,
+            notice_period_ms: 1_000,
             valid_bids_min: 3,
             committee: members.iter().map(|(identity, _)| identity.public_key()).collect(),
             threshold: 2,
@@ -380,9 +389,11 @@ impl Scene {
             applied(client.submit(&deal, 1).await);
         }
         let mut opening_key = None;
+        let mut responses = Vec::new();
         for (member, (identity, encryption)) in (1..=3).zip(&members) {
             let response =
                 DkgResponse::create(&parameters, member, encryption, &dealings, &SystemRandom::new()).unwrap();
+            responses.push(response.clone());
             let respond = signer.command(
                 identity,
                 Action::Respond {
@@ -394,7 +405,8 @@ impl Scene {
                 opening_key = Some(key);
             }
         }
-        let bidders: Vec<IdentityKeyPair> = (0..BIDDERS)
+        let bidder_count = bidders;
+        let bidders: Vec<IdentityKeyPair> = (0..bidder_count)
             .map(|index| {
                 let mut seed = [7u8; 32];
                 seed[..8].copy_from_slice(&(index as u64).to_be_bytes());
@@ -413,16 +425,22 @@ impl Scene {
         }
         Self {
             signer,
+            office,
+            members,
+            parameters,
+            dealings,
+            responses,
             tender,
             opening_key: opening_key.expect("the key generation finished"),
+            lots: lot_count,
             bidders,
         }
     }
 
     /// One sealed bid per bidder and lot, signed.
-    fn bids(&mut self) -> Vec<EntryBody> {
-        let mut bids = Vec::with_capacity(LOTS * BIDDERS);
-        for lot in 0..LOTS {
+    pub fn bids(&mut self) -> Vec<EntryBody> {
+        let mut bids = Vec::with_capacity(self.lots * self.bidders.len());
+        for lot in 0..self.lots {
             for (number, key) in self.bidders.iter().enumerate() {
                 let lot_id = LotId::parse(&lot.to_string()).unwrap();
                 let offer = Offer {
@@ -485,7 +503,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_bids_survive_killing_the_leader() {
     let mut cluster = Cluster::start(3, 0).await;
-    let mut scene = Scene::set_up(&cluster.client).await;
+    let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;
     let bids = scene.bids();
     let client = cluster.client.clone();
     let leader = cluster.leader().await;
@@ -546,7 +564,7 @@ async fn a_thousand_bids_survive_killing_the_leader() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn membership_grows_to_five_and_back_to_three_while_bids_flow() {
     let mut cluster = Cluster::start(3, 2).await;
-    let mut scene = Scene::set_up(&cluster.client).await;
+    let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;
     let bids = scene.bids();
     for node in cluster.nodes.iter_mut().skip(3) {
         node.spawn();

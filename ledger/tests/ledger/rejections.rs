@@ -803,6 +803,14 @@ fn time_never_goes_backwards_even_across_refused_entries() {
         timestamp_ms: harness.now_ms - 1,
         body: EntryBody::Close { tender },
     };
+    // A ledger restored from a snapshot remembers that floor too.
+    let mut restored =
+        sealbid_ledger::Ledger::restore(harness.ledger.snapshot(), harness.ledger.audit().store().clone()).unwrap();
+    assert_eq!(restored.last_seen_timestamp_ms(), harness.now_ms);
+    assert!(matches!(
+        restored.apply(&earlier),
+        Err(ApplyError::Fatal(Fatal::TimestampWentBackwards { .. }))
+    ));
     assert!(matches!(
         harness.ledger.apply(&earlier),
         Err(ApplyError::Fatal(Fatal::TimestampWentBackwards { .. }))
