@@ -26,6 +26,9 @@ pub mod paths {
     pub const SNAPSHOT: &str = "/raft/snapshot";
     /// A client command, forwarded to the leader.
     pub const SUBMIT: &str = "/cluster/submit";
+    /// The header a follower sets on a command it forwards: the leader proposes it and never
+    /// forwards it again.
+    pub const FORWARDED_HEADER: &str = "x-sealbid-forwarded";
     /// Operator: add a learner.
     pub const LEARNERS: &str = "/cluster/learners";
     /// Operator: set the voters.

@@ -267,6 +267,7 @@ impl Replica {
         let response = self
             .client
             .post(format!("https://{address}{}", paths::SUBMIT))
+            .header(paths::FORWARDED_HEADER, "1")
             .json(body)
             .timeout(REPLY_TIMEOUT)
             .send()

@@ -78,9 +78,15 @@ async fn snapshot(replica: web::Data<Replica>, request: web::Json<InstallSnapsho
     HttpResponse::Ok().json(replica.raft.install_snapshot(request.into_inner()).await)
 }
 
-/// A command forwarded by a follower: proposed here, never forwarded again.
-async fn submit(replica: web::Data<Replica>, body: web::Json<EntryBody>) -> HttpResponse {
-    HttpResponse::Ok().json(replica.submit(body.into_inner(), false).await)
+/// A command from a client (forwarded to the leader if this node is a follower) or from a
+/// follower (proposed here, never forwarded again).
+async fn submit(
+    replica: web::Data<Replica>,
+    request: actix_web::HttpRequest,
+    body: web::Json<EntryBody>,
+) -> HttpResponse {
+    let forwarded = request.headers().contains_key(paths::FORWARDED_HEADER);
+    HttpResponse::Ok().json(replica.submit(body.into_inner(), !forwarded).await)
 }
 
 /// A node joining as a learner.
