@@ -87,7 +87,9 @@ fn percentile(sorted: &[u64], fraction: f64) -> u64 {
 }
 
 async fn run() {
-    let cluster = Cluster::start(3, 0).await;
+    // Snapshots every 20,000 entries: a snapshot copies the whole state, which grows to
+    // 100,000 bids here.
+    let cluster = Cluster::start_with_snapshots_every(3, 0, 20_000).await;
     let idle = resident_mib(&cluster);
     println!("resident memory at start (MiB per node): {idle:?}");
     let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;

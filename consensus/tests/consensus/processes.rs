@@ -181,6 +181,11 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `voters` nodes as a new cluster and prepares (without starting) `spare` more.
     pub async fn start(voters: usize, spare: usize) -> Self {
+        Self::start_with_snapshots_every(voters, spare, 200).await
+    }
+
+    /// As [`Cluster::start`], with each node taking a snapshot every `snapshot_every` entries.
+    pub async fn start_with_snapshots_every(voters: usize, spare: usize, snapshot_every: u64) -> Self {
         let folder = tempfile::tempdir().unwrap();
         let count = voters + spare;
         let pems = ClusterPems::generate(count + 1);
@@ -204,7 +209,7 @@ impl Cluster {
                     ("--certificate", certificate.display().to_string()),
                     ("--key", key.display().to_string()),
                     ("--authority", authority.display().to_string()),
-                    ("--snapshot-every", "200".to_string()),
+                    ("--snapshot-every", snapshot_every.to_string()),
                 ]
                 .into_iter()
                 .flat_map(|(name, value)| [name.to_string(), value])
