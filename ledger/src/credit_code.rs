@@ -48,30 +48,50 @@ impl CreditCode {
         if characters.len() != CODE_LENGTH {
             return Err(CreditCodeError::Length(characters.len()));
         }
-        let mut values = [0u32; CODE_LENGTH];
-        for (position, (&character, value)) in characters.iter().zip(values.iter_mut()).enumerate() {
-            *value = alphabet_value(character).ok_or(CreditCodeError::Character {
-                position: position + 1,
-                character,
-            })?;
+        let (body, check) = characters.split_at(CODE_LENGTH - 1);
+        let expected = check_character(body)?;
+        let found = check.first().copied().unwrap_or('?');
+        if alphabet_value(found).is_none() {
+            return Err(CreditCodeError::Character {
+                position: CODE_LENGTH,
+                character: found,
+            });
         }
-        let (body, check) = values.split_at(CODE_LENGTH - 1);
-        let sum: u32 = body.iter().zip(WEIGHTS).map(|(value, weight)| value * weight).sum();
-        let expected_value = (31 - sum % 31) % 31;
-        if check.first() != Some(&expected_value) {
-            let expected = ALPHABET
-                .get(expected_value as usize)
-                .map_or('?', |&byte| char::from(byte));
-            let found = characters.last().copied().unwrap_or('?');
+        if found != expected {
             return Err(CreditCodeError::CheckCharacter { expected, found });
         }
         Ok(Self(text.into()))
+    }
+
+    /// Completes the first 17 characters of a code with their check character (for tools that
+    /// issue or repair codes).
+    pub fn from_body(body: &str) -> Result<Self, CreditCodeError> {
+        let characters: Vec<char> = body.chars().collect();
+        if characters.len() != CODE_LENGTH - 1 {
+            return Err(CreditCodeError::Length(characters.len() + 1));
+        }
+        let check = check_character(&characters)?;
+        Ok(Self(format!("{body}{check}")))
     }
 
     /// The code text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The check character of a 17-character body: (31 − Σ value·weight mod 31) mod 31.
+fn check_character(body: &[char]) -> Result<char, CreditCodeError> {
+    let mut sum = 0u32;
+    for (position, (&character, weight)) in body.iter().zip(WEIGHTS).enumerate() {
+        let value = alphabet_value(character).ok_or(CreditCodeError::Character {
+            position: position + 1,
+            character,
+        })?;
+        sum += value * weight;
+    }
+    let value = (31 - sum % 31) % 31;
+    Ok(ALPHABET.get(value as usize).map_or('?', |&byte| char::from(byte)))
 }
 
 /// A character's value in the code alphabet.
@@ -135,5 +155,13 @@ mod tests {
         ));
         // A swap of two characters changes the check character.
         assert!(CreditCode::parse("91351000M000100Y43").is_err());
+        assert_eq!(
+            CreditCode::from_body("91350100M000100Y4").map(|code| code.0),
+            Ok("91350100M000100Y43".into())
+        );
+        assert_eq!(
+            CreditCode::from_body("91350100M000100Y"),
+            Err(CreditCodeError::Length(17))
+        );
     }
 }

@@ -37,17 +37,12 @@ pub struct Harness {
     next_nonce: u64,
 }
 
-/// A unified social credit code for test bidder `index`: a fixed body and a computed check.
+/// A unified social credit code for test bidder `index`: a fixed body and its check character.
 pub fn credit_code(index: usize) -> String {
-    const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    let body = format!("91350100MA{index:07}");
-    let sum: u32 = body
-        .chars()
-        .enumerate()
-        .map(|(position, character)| ALPHABET.find(character).unwrap() as u32 * 3u32.pow(position as u32) % 31)
-        .sum();
-    let check = ALPHABET.chars().nth(((31 - sum % 31) % 31) as usize).unwrap();
-    format!("{body}{check}")
+    sealbid_ledger::credit_code::CreditCode::from_body(&format!("91350100MA{index:07}"))
+        .unwrap()
+        .as_str()
+        .to_string()
 }
 
 impl Harness {
