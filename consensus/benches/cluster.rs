@@ -30,7 +30,7 @@ use ring::rand::SystemRandom;
 use sealbid_consensus::LedgerReply;
 use sealbid_crypto::dkg::{finish, member_share};
 use sealbid_crypto::seal::{SealContext, seal};
-use sealbid_ledger::command::{Action, EntryBody};
+use sealbid_ledger::command::Action;
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::LotId;
 
@@ -225,21 +225,7 @@ async fn run() {
         panic!()
     };
     let _ = cluster.client.agreement(&addresses).await;
-    // Let each node take a snapshot and purge its log behind it, as it does every 200 entries.
-    let filler_key = &scene.bidders[0];
-    for number in 0..250 {
-        let body = scene.signer.command(
-            filler_key,
-            Action::WithdrawBid {
-                tender: scene.tender.clone(),
-                lot: LotId::parse("0").unwrap(),
-            },
-        );
-        let _ = cluster.client.submit(&body, number).await;
-    }
-    let _ = EntryBody::Close {
-        tender: scene.tender.clone(),
-    };
+    // Give the nodes a moment to settle (the archived tender has left every ledger).
     tokio::time::sleep(Duration::from_secs(5)).await;
     println!(
         "resident memory after the award (MiB per node): {:?}",

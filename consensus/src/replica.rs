@@ -194,13 +194,12 @@ impl Replica {
 
     /// The leader's clock for the next entry: now, but never below a timestamp in the log or
     /// one the ledger has seen (a log purged behind a snapshot keeps it only there).
-    async fn stamp(&self) -> u64 {
+    fn stamp(&self) -> u64 {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_millis());
         let now_ms = u64::try_from(now_ms).unwrap_or(u64::MAX);
-        let ledger_ms = self.state_machine.read(|ledger| ledger.last_seen_timestamp_ms()).await;
-        let floor_ms = now_ms.max(ledger_ms);
+        let floor_ms = now_ms.max(self.state_machine.clock_floor_ms());
         let previous = self.highest_timestamp_ms.fetch_max(floor_ms, Ordering::SeqCst);
         previous.max(floor_ms)
     }
@@ -233,7 +232,7 @@ impl Replica {
         let receiver = {
             let _order = self.proposing.lock().await;
             let entry = Entry {
-                timestamp_ms: self.stamp().await,
+                timestamp_ms: self.stamp(),
                 body,
             };
             self.raft

@@ -9,6 +9,7 @@
 use std::convert::Infallible;
 use std::io::Cursor;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine, Snapshot};
 use openraft::{
@@ -109,6 +110,9 @@ pub struct StateMachineStore {
     pool: SqlitePool,
     /// The ledger and openraft's bookkeeping.
     data: Arc<Mutex<Data>>,
+    /// The ledger's last-seen timestamp, published after every batch and install, so that the
+    /// leader's clock can read its floor without waiting for the lock.
+    clock_floor_ms: Arc<AtomicU64>,
 }
 
 impl StateMachineStore {
@@ -136,10 +140,17 @@ impl StateMachineStore {
             pending,
             snapshots_built: 0,
         };
+        let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
         Ok(Self {
             pool,
             data: Arc::new(Mutex::new(data)),
+            clock_floor_ms,
         })
+    }
+
+    /// The ledger's last-seen timestamp as of the last applied batch or installed snapshot.
+    pub fn clock_floor_ms(&self) -> u64 {
+        self.clock_floor_ms.load(Ordering::SeqCst)
     }
 
     /// Runs `read` on the ledger (for queries).
@@ -284,6 +295,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
         };
         self.write_batch(nodes, archived).await?;
+        self.clock_floor_ms
+            .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         drop(data);
         Ok(replies)
     }
@@ -315,6 +328,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         data.pending = pending;
         data.last_applied = meta.last_log_id;
         data.last_membership = meta.last_membership.clone();
+        self.clock_floor_ms
+            .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         Ok(())
     }
 

@@ -173,7 +173,6 @@ pub fn applied(reply: Option<LedgerReply>) -> Response {
 /// Node processes on 127.0.0.1 with their files, and a client holding its own identity.
 pub struct Cluster {
     pub folder: tempfile::TempDir,
-    pub pems: ClusterPems,
     pub nodes: Vec<NodeProcess>,
     pub client: Client,
 }
@@ -244,12 +243,7 @@ impl Cluster {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        Self {
-            folder,
-            pems,
-            nodes,
-            client,
-        }
+        Self { folder, nodes, client }
     }
 
     /// The address of the leader, as node 1 or 2 sees it.
@@ -563,7 +557,6 @@ async fn a_thousand_bids_survive_killing_the_leader() {
     let addresses: Vec<String> = cluster.nodes.iter().map(|node| node.address.clone()).collect();
     let everyone = client.agreement(&addresses).await;
     assert_eq!(everyone[0].bids, statuses[0].bids);
-    let _ = &cluster.pems;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -142,7 +142,6 @@ fn genesis_rules_and_backwards_time() {
 fn roles_and_registration() {
     let (mut harness, tender) = bidding();
     let bidder = Rc::clone(&harness.bidders[0]);
-    let office = Rc::clone(&harness.office);
     let outsider = IdentityKeyPair::from_seed(&[99; 32]).unwrap();
 
     let grant = Action::GrantRole {
@@ -248,7 +247,6 @@ fn roles_and_registration() {
             },
         )
         .unwrap();
-    let _ = office;
 }
 
 #[test]
