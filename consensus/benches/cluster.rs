@@ -56,9 +56,9 @@ fn resident_mib(cluster: &Cluster) -> Vec<u64> {
     cluster
         .nodes
         .iter()
-        .filter_map(|node| node.child.as_ref())
-        .map(|child| {
-            let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+        .filter_map(|node| node.pid())
+        .map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
             let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap();
             line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
         })

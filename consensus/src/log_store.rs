@@ -1,17 +1,22 @@
-//! openraft's log and vote in SQLite. One `append` is one transaction, so one fsync carries
-//! every entry of the batch, and the flush callback fires only after the commit.
+//! openraft's log and vote in SQLite. Writes go through the node's [`Writer`]: an `append`
+//! queues its entries and returns, the writer commits every append waiting in one transaction
+//! (one fsync for many bids), and openraft's flush callback fires only after that commit.
+//! The newest entries are also kept in memory ([`RecentEntries`]): readers see them before the
+//! commit, so replication can start at once, and the leader sends them without reading them back.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use openraft::{EntryPayload, LogId, OptionalSend, RaftLogId, StorageError, StorageIOError, Vote};
 use sqlx::{Row, SqlitePool};
 
+use crate::recent::RecentEntries;
 use crate::types::TypeConfig;
+use crate::writer::{Completion, Statement, Value, WriteError, Writer};
 
 /// The log entry type.
 type Entry = openraft::Entry<TypeConfig>;
@@ -21,28 +26,42 @@ const LAST_PURGED: &str = "last_purged_log_id";
 /// The `raft_meta` row holding the last committed log id.
 const COMMITTED: &str = "committed_log_id";
 
-/// The Raft log on the node's database. Cloning shares the pool.
+/// The newest entries, shared by the store's clones.
+type Recent = Arc<Mutex<RecentEntries>>;
+
+/// Durable entries kept in memory: a few seconds of the bid-opening burst, a few MiB.
+const RECENT_ENTRIES_MAX: usize = 4_096;
+
+/// The Raft log on the node's database. Cloning shares the pool, the writer and the newest
+/// entries.
 #[derive(Debug, Clone)]
 pub struct LogStore {
-    /// The node's database.
+    /// The node's database, for reads.
     pool: SqlitePool,
+    /// The node's one writer.
+    writer: Writer,
+    /// The newest entries, durable or still waiting for the writer.
+    recent: Recent,
     /// The highest leader timestamp of any ledger entry appended to this log: a new leader
     /// stamps no lower, so timestamps never decrease along the log across leader changes.
     highest_timestamp_ms: Arc<AtomicU64>,
 }
 
 impl LogStore {
-    /// The log store on `pool` (already migrated).
-    pub fn new(pool: SqlitePool) -> Self {
+    /// The log store reading from `pool` (already migrated) and writing through `writer`.
+    pub fn new(pool: SqlitePool, writer: Writer) -> Self {
         Self {
             pool,
+            writer,
+            recent: Arc::new(Mutex::new(RecentEntries::new(RECENT_ENTRIES_MAX))),
             highest_timestamp_ms: Arc::default(),
         }
     }
 
-    /// The log store on `pool`, with the highest timestamp read from the log's last entries.
-    pub async fn open(pool: SqlitePool) -> Result<Self, StorageError<u64>> {
-        let store = Self::new(pool);
+    /// The log store as [`LogStore::new`], with the highest timestamp read from the log's last
+    /// entries.
+    pub async fn open(pool: SqlitePool, writer: Writer) -> Result<Self, StorageError<u64>> {
+        let store = Self::new(pool, writer);
         let last: Vec<Entry> = {
             let rows = sqlx::query("SELECT entry FROM raft_log ORDER BY log_index DESC LIMIT 64")
                 .fetch_all(&store.pool)
@@ -86,19 +105,17 @@ impl LogStore {
 }
 
 /// Sets a `raft_meta` row.
-async fn upsert_meta<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
-    name: &str,
-    value: String,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+fn upsert_meta(name: &str, value: String) -> Statement {
+    Statement::new(
         "INSERT INTO raft_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        vec![Value::Text(name.to_owned()), Value::Text(value)],
     )
-    .bind(name)
-    .bind(value)
-    .execute(executor)
-    .await?;
-    Ok(())
+}
+
+/// The newest entries, even if a panicking holder poisoned the lock (every change to them is a
+/// single step, so they stay consistent).
+fn lock(recent: &Recent) -> std::sync::MutexGuard<'_, RecentEntries> {
+    recent.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Converts a range of log indexes to `[start, end)`.
@@ -126,6 +143,15 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError<u64>> {
+        let waiting = {
+            let recent = lock(&self.recent);
+            if let Some(entries) = recent.covering(range.clone()) {
+                return Ok(entries);
+            }
+            recent.in_range(range.clone())
+        };
+        // Memory first, then the database: an entry leaves memory only after its commit, so
+        // in this order none can slip between the two reads.
         let (start, end) = bounds(&range);
         let rows = sqlx::query("SELECT entry FROM raft_log WHERE log_index >= ? AND log_index < ? ORDER BY log_index")
             .bind(start)
@@ -133,10 +159,14 @@ impl RaftLogReader<TypeConfig> for LogStore {
             .fetch_all(&self.pool)
             .await
             .map_err(|error| StorageIOError::read_logs(&error))?;
-        rows.iter()
-            .map(|row| serde_json::from_str(row.get::<&str, _>("entry")))
-            .collect::<Result<Vec<Entry>, _>>()
-            .map_err(|error| StorageIOError::read_logs(&error).into())
+        let mut entries = BTreeMap::new();
+        for row in &rows {
+            let entry: Entry =
+                serde_json::from_str(row.get::<&str, _>("entry")).map_err(|error| StorageIOError::read_logs(&error))?;
+            entries.insert(entry.get_log_id().index, entry);
+        }
+        entries.extend(waiting.into_iter().map(|entry| (entry.get_log_id().index, entry)));
+        Ok(entries.into_values().collect())
     }
 }
 
@@ -145,6 +175,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<u64>> {
         let last_purged_log_id: Option<LogId<u64>> = self.meta(LAST_PURGED).await?;
+        let waiting_last = lock(&self.recent).last_log_id();
         let row = sqlx::query("SELECT entry FROM raft_log ORDER BY log_index DESC LIMIT 1")
             .fetch_optional(&self.pool)
             .await
@@ -153,7 +184,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map(|row| serde_json::from_str(row.get::<&str, _>("entry")))
             .transpose()
             .map_err(|error| StorageIOError::read_logs(&error))?;
-        let last_log_id = last_entry.map(|entry| *entry.get_log_id()).or(last_purged_log_id);
+        let last_log_id = waiting_last
+            .or(last_entry.map(|entry| *entry.get_log_id()))
+            .or(last_purged_log_id);
         Ok(LogState {
             last_purged_log_id,
             last_log_id,
@@ -166,14 +199,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), StorageError<u64>> {
         let text = serde_json::to_string(vote).map_err(|error| StorageIOError::write_vote(&error))?;
-        sqlx::query(
+        let statement = Statement::new(
             "INSERT INTO raft_vote (id, vote) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET vote = excluded.vote",
-        )
-        .bind(text)
-        .execute(&self.pool)
-        .await
-        .map_err(|error| StorageIOError::write_vote(&error))?;
-        Ok(())
+            vec![Value::Text(text)],
+        );
+        self.writer
+            .write(vec![statement])
+            .await
+            .map_err(|error| StorageIOError::write_vote(&error).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, StorageError<u64>> {
@@ -186,12 +219,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|error| StorageIOError::read_vote(&error).into())
     }
 
+    /// Queued without waiting: openraft does not need the committed id to be durable (a node
+    /// that restarts with an older one learns the newer from the leader).
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), StorageError<u64>> {
         let text = serde_json::to_string(&committed).map_err(|error| StorageIOError::write(&error))?;
-        upsert_meta(&self.pool, COMMITTED, text)
+        self.writer
+            .submit(vec![upsert_meta(COMMITTED, text)], None)
             .await
-            .map_err(|error| StorageIOError::write(&error))?;
-        Ok(())
+            .map_err(|error| StorageIOError::write(&error).into())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<u64>>, StorageError<u64>> {
@@ -203,72 +238,56 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let result = self.append_in_one_transaction(entries).await;
-        match &result {
-            Ok(()) => callback.log_io_completed(Ok(())),
-            Err(error) => callback.log_io_completed(Err(std::io::Error::other(error.to_string()))),
+        let mut statements = Vec::new();
+        let mut log_ids = Vec::new();
+        let mut appended = Vec::new();
+        for entry in entries {
+            self.note_timestamps([&entry]);
+            let text = serde_json::to_string(&entry).map_err(|error| StorageIOError::write_logs(&error))?;
+            let log_id = *entry.get_log_id();
+            statements.push(Statement::row(
+                "INSERT OR REPLACE INTO raft_log (log_index, entry) VALUES",
+                vec![Value::Integer(to_sql(log_id.index)), Value::Text(text)],
+            ));
+            log_ids.push(log_id);
+            appended.push(entry);
         }
-        result
+        lock(&self.recent).append(appended);
+        let recent = Arc::clone(&self.recent);
+        let completion: Completion = Box::new(move |result: Result<(), WriteError>| {
+            if result.is_ok() {
+                lock(&recent).mark_durable(&log_ids);
+            }
+            callback.log_io_completed(result.map_err(std::io::Error::other));
+        });
+        self.writer
+            .submit(statements, Some(completion))
+            .await
+            .map_err(|error| StorageIOError::write_logs(&error).into())
     }
 
     async fn truncate(&mut self, log_id: LogId<u64>) -> Result<(), StorageError<u64>> {
-        sqlx::query("DELETE FROM raft_log WHERE log_index >= ?")
-            .bind(to_sql(log_id.index))
-            .execute(&self.pool)
+        lock(&self.recent).truncate(log_id.index);
+        let statement = Statement::new(
+            "DELETE FROM raft_log WHERE log_index >= ?",
+            vec![Value::Integer(to_sql(log_id.index))],
+        );
+        self.writer
+            .write(vec![statement])
             .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        Ok(())
+            .map_err(|error| StorageIOError::write_logs(&error).into())
     }
 
     async fn purge(&mut self, log_id: LogId<u64>) -> Result<(), StorageError<u64>> {
         let text = serde_json::to_string(&log_id).map_err(|error| StorageIOError::write_logs(&error))?;
-        let mut transaction = self
-            .pool
-            .begin()
+        lock(&self.recent).purge(log_id.index);
+        let delete = Statement::new(
+            "DELETE FROM raft_log WHERE log_index <= ?",
+            vec![Value::Integer(to_sql(log_id.index))],
+        );
+        self.writer
+            .write(vec![upsert_meta(LAST_PURGED, text), delete])
             .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        upsert_meta(&mut *transaction, LAST_PURGED, text)
-            .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        sqlx::query("DELETE FROM raft_log WHERE log_index <= ?")
-            .bind(to_sql(log_id.index))
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        transaction
-            .commit()
-            .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        Ok(())
-    }
-}
-
-impl LogStore {
-    /// Writes a batch of entries in one transaction: one fsync for the whole batch.
-    async fn append_in_one_transaction<I>(&mut self, entries: I) -> Result<(), StorageError<u64>>
-    where
-        I: IntoIterator<Item = Entry> + OptionalSend,
-        I::IntoIter: OptionalSend,
-    {
-        let mut transaction = self
-            .pool
-            .begin()
-            .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        for entry in entries {
-            self.note_timestamps([&entry]);
-            let text = serde_json::to_string(&entry).map_err(|error| StorageIOError::write_logs(&error))?;
-            sqlx::query("INSERT OR REPLACE INTO raft_log (log_index, entry) VALUES (?, ?)")
-                .bind(to_sql(entry.get_log_id().index))
-                .bind(text)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| StorageIOError::write_logs(&error))?;
-        }
-        transaction
-            .commit()
-            .await
-            .map_err(|error| StorageIOError::write_logs(&error))?;
-        Ok(())
+            .map_err(|error| StorageIOError::write_logs(&error).into())
     }
 }

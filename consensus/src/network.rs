@@ -33,6 +33,8 @@ pub mod paths {
     pub const LEARNERS: &str = "/cluster/learners";
     /// Operator: set the voters.
     pub const VOTERS: &str = "/cluster/voters";
+    /// Audit history entries, for a peer filling its hole (`?from=&count=`).
+    pub const HISTORY: &str = "/cluster/history";
 }
 
 /// How long an HTTPS connection to a peer may take to open.

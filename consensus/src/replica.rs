@@ -18,11 +18,13 @@ use sealbid_ledger::Ledger;
 use sealbid_ledger::command::{Entry, EntryBody};
 
 use crate::database::{DatabaseError, open};
+use crate::history::{self, HistoryError};
 use crate::log_store::LogStore;
 use crate::network::{Network, https_client, paths};
 use crate::state_machine::{BufferedNodeStore, StateMachineStore};
 use crate::tls::{ClusterTls, TlsError};
 use crate::types::{LedgerReply, TypeConfig};
+use crate::writer::Writer;
 
 /// How often a command is retried when leadership moves under it.
 const SUBMIT_ATTEMPTS_MAX: usize = 10;
@@ -31,6 +33,10 @@ const LEADER_WAIT: Duration = Duration::from_millis(200);
 /// How long a command may take from proposal to applied reply before its outcome is reported
 /// unknown.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a peer may take to send a batch of audit history.
+const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The history filler's pause when it has nothing to do or a fetch failed.
+const HISTORY_PAUSE: Duration = Duration::from_millis(500);
 
 /// What a node needs to start.
 #[derive(Debug, Clone)]
@@ -90,6 +96,8 @@ pub struct ReplicaStatus {
     pub audit_size: u64,
     /// Sealed bids held in open tenders.
     pub bids: usize,
+    /// The voting members in the membership this node knows.
+    pub voters: BTreeSet<u64>,
 }
 
 /// A running node.
@@ -121,11 +129,12 @@ impl Replica {
     /// Opens the database and starts Raft.
     pub async fn start(config: ReplicaConfig, tls: &ClusterTls) -> Result<Self, StartError> {
         let pool = open(&config.database).await?;
-        let log_store = LogStore::open(pool.clone())
+        let writer = Writer::start(pool.clone());
+        let log_store = LogStore::open(pool.clone(), writer.clone())
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
         let highest_timestamp_ms = log_store.highest_timestamp_ms();
-        let state_machine = StateMachineStore::open(pool)
+        let state_machine = StateMachineStore::open(pool, writer)
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
         let raft_config = Arc::new(
@@ -296,6 +305,93 @@ impl Replica {
         Ok(self.state_machine.read(read).await)
     }
 
+    /// Audit history entries `[from, from + count)` held here, as canonical entry text.
+    pub async fn history(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
+        let entries = history::read_entries(self.state_machine.pool(), from, count).await?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(index, bytes)| String::from_utf8(bytes).ok().map(|text| (index, text)))
+            .collect())
+    }
+
+    /// Fills the first hole in this node's audit history (left by a snapshot from a peer) with
+    /// up to [`history::ENTRIES_PER_FETCH_MAX`] entries from another member. Returns how many
+    /// entries it kept; 0 when there is no hole.
+    pub async fn fill_history(&self) -> Result<u64, HistoryError> {
+        let pool = self.state_machine.pool();
+        let Some((start, end)) = history::first_hole(pool, self.state_machine.history_size()).await? else {
+            return Ok(0);
+        };
+        let count = (end - start).min(history::ENTRIES_PER_FETCH_MAX);
+        let peers: Vec<String> = {
+            let metrics = self.raft.metrics();
+            let metrics = metrics.borrow();
+            metrics
+                .membership_config
+                .membership()
+                .nodes()
+                .filter(|(node_id, _)| **node_id != self.node_id)
+                .map(|(_, node)| node.addr.clone())
+                .collect()
+        };
+        let mut last_error = HistoryError::WrongRange {
+            wanted: (start, start + count),
+            got: Vec::new(),
+        };
+        for address in peers {
+            match self.fetch_history(&address, start, count).await {
+                Ok(entries) => {
+                    let kept = entries.len() as u64;
+                    match history::fill(pool, self.state_machine.writer(), (start, start + count), entries).await {
+                        Ok(()) => return Ok(kept),
+                        Err(error) => last_error = error,
+                    }
+                }
+                Err(error) => tracing::warn!(%address, %error, "cannot fetch audit history"),
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Asks the peer at `address` for history entries.
+    async fn fetch_history(&self, address: &str, from: u64, count: u64) -> Result<Vec<(u64, Vec<u8>)>, reqwest::Error> {
+        let entries: Vec<(u64, String)> = self
+            .client
+            .get(format!("https://{address}{}?from={from}&count={count}", paths::HISTORY))
+            .timeout(HISTORY_TIMEOUT)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|(index, text)| (index, text.into_bytes()))
+            .collect())
+    }
+
+    /// Fills history holes in the background for as long as the node runs: at most one fetch
+    /// per [`HISTORY_PAUSE`] when there is nothing to do or a fetch failed.
+    pub fn spawn_history_filler(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let replica = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(replica) = replica.upgrade() else { return };
+                let kept = match replica.fill_history().await {
+                    Ok(kept) => kept,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot fill the audit history yet");
+                        0
+                    }
+                };
+                drop(replica);
+                if kept == 0 {
+                    tokio::time::sleep(HISTORY_PAUSE).await;
+                }
+            }
+        })
+    }
+
     /// This node's view.
     pub async fn status(&self) -> ReplicaStatus {
         let (state_hash, audit_size, bids) = self
@@ -313,6 +409,7 @@ impl Replica {
             state_hash: state_hash.0.iter().map(|byte| format!("{byte:02x}")).collect(),
             audit_size,
             bids,
+            voters: metrics.membership_config.membership().voter_ids().collect(),
         }
     }
 }

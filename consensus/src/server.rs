@@ -56,6 +56,7 @@ pub fn serve(
             .route("/cluster/status", web::get().to(status))
             .route(paths::LEARNERS, web::post().to(add_learner))
             .route(paths::VOTERS, web::post().to(change_voters))
+            .route(paths::HISTORY, web::get().to(history))
     })
     .workers(WORKERS)
     .listen_rustls_0_23(listener, tls.server_config()?)?
@@ -115,4 +116,21 @@ async fn change_voters(
 /// This node's view.
 async fn status(replica: web::Data<Replica>) -> HttpResponse {
     HttpResponse::Ok().json(replica.status().await)
+}
+
+/// Which history entries a peer asks for.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct HistoryRange {
+    /// The first audit index.
+    pub from: u64,
+    /// How many (at most [`crate::history::ENTRIES_PER_FETCH_MAX`] are sent).
+    pub count: u64,
+}
+
+/// Audit history entries held here: `[(index, canonical entry text)]`.
+async fn history(replica: web::Data<Replica>, range: web::Query<HistoryRange>) -> HttpResponse {
+    match replica.history(range.from, range.count).await {
+        Ok(entries) => HttpResponse::Ok().json(entries),
+        Err(error) => HttpResponse::InternalServerError().body(error.to_string()),
+    }
 }

@@ -3,8 +3,9 @@
 //!
 //! The ledger itself is not written on every apply: after a restart the node restores its last
 //! snapshot and openraft re-applies the committed log after it. Audit nodes and archive records
-//! are written after every applied batch (rewriting them on a re-apply is harmless: they are
-//! determined by the log).
+//! are queued on the node's [`Writer`] after every applied batch without waiting for them
+//! (rewriting them on a re-apply is harmless: they are determined by the log); a snapshot is
+//! queued after them, so it is never durable without the rows of the entries it covers.
 
 use std::convert::Infallible;
 use std::io::Cursor;
@@ -23,7 +24,9 @@ use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::tender::ArchiveRecord;
 use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
+use crate::history;
 use crate::types::{LedgerReply, TypeConfig};
+use crate::writer::{Statement, Value, Writer};
 
 /// Audit-log nodes the ledger wrote and the database has not yet, shared with the store.
 type PendingNodes = Arc<std::sync::Mutex<Vec<(u8, u64, Hash)>>>;
@@ -106,18 +109,24 @@ impl Data {
 /// The state machine on the node's database. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct StateMachineStore {
-    /// The node's database.
+    /// The node's database, for reads.
     pool: SqlitePool,
+    /// The node's one writer.
+    writer: Writer,
     /// The ledger and openraft's bookkeeping.
     data: Arc<Mutex<Data>>,
     /// The ledger's last-seen timestamp, published after every batch and install, so that the
     /// leader's clock can read its floor without waiting for the lock.
     clock_floor_ms: Arc<AtomicU64>,
+    /// The audit size of the last snapshot restored or installed: every entry below it must
+    /// be in the history, and one installed from a peer may leave a hole to fill.
+    history_size: Arc<AtomicU64>,
 }
 
 impl StateMachineStore {
-    /// Opens the state machine: the last snapshot, if any, restored.
-    pub async fn open(pool: SqlitePool) -> Result<Self, StorageError<u64>> {
+    /// Opens the state machine reading from `pool` and writing through `writer`: the last
+    /// snapshot, if any, restored.
+    pub async fn open(pool: SqlitePool, writer: Writer) -> Result<Self, StorageError<u64>> {
         let row = sqlx::query("SELECT meta, data FROM snapshot WHERE id = 0")
             .fetch_optional(&pool)
             .await
@@ -141,10 +150,13 @@ impl StateMachineStore {
             snapshots_built: 0,
         };
         let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
+        let history_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         Ok(Self {
             pool,
+            writer,
             data: Arc::new(Mutex::new(data)),
             clock_floor_ms,
+            history_size,
         })
     }
 
@@ -153,41 +165,63 @@ impl StateMachineStore {
         self.clock_floor_ms.load(Ordering::SeqCst)
     }
 
+    /// The audit size below which this node must hold every history entry (see
+    /// [`crate::history`]).
+    pub fn history_size(&self) -> u64 {
+        self.history_size.load(Ordering::SeqCst)
+    }
+
+    /// The node's database, for reading history.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The node's writer, for filling history.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
     /// Runs `read` on the ledger (for queries).
     pub async fn read<T>(&self, read: impl FnOnce(&Ledger<BufferedNodeStore>) -> T) -> T {
         read(&self.data.lock().await.ledger)
     }
 
-    /// Writes drained audit nodes and archive records in one transaction.
+    /// Queues history entries, drained audit nodes and archive records; with `wait`, returns
+    /// once they are durable.
     async fn write_batch(
         &self,
+        entries: Vec<(u64, Vec<u8>)>,
         nodes: Vec<(u8, u64, Hash)>,
         archived: Vec<ArchiveRecord>,
+        wait: bool,
     ) -> Result<(), StorageError<u64>> {
-        if nodes.is_empty() && archived.is_empty() {
+        if entries.is_empty() && nodes.is_empty() && archived.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.pool.begin().await.map_err(|error| write_failed(&error))?;
-        for (level, index, hash) in nodes {
-            sqlx::query("INSERT OR IGNORE INTO audit_node (level, node_index, hash) VALUES (?, ?, ?)")
-                .bind(i64::from(level))
-                .bind(i64::try_from(index).unwrap_or(i64::MAX))
-                .bind(hash.0.to_vec())
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| write_failed(&error))?;
-        }
+        let mut statements = Vec::with_capacity(entries.len() + nodes.len() + archived.len());
+        statements.extend(
+            entries
+                .into_iter()
+                .map(|(index, bytes)| history::entry_row(index, bytes)),
+        );
+        statements.extend(
+            nodes
+                .iter()
+                .map(|(level, index, hash)| history::node_row(*level, *index, hash)),
+        );
         for record in archived {
             let text = serde_json::to_string(&record).map_err(|error| write_failed(&error))?;
-            sqlx::query("INSERT OR REPLACE INTO archive (tender, record) VALUES (?, ?)")
-                .bind(record.tender.id.to_string())
-                .bind(text)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| write_failed(&error))?;
+            statements.push(Statement::row(
+                "INSERT OR REPLACE INTO archive (tender, record) VALUES",
+                vec![Value::Text(record.tender.id.to_string()), Value::Text(text)],
+            ));
         }
-        transaction.commit().await.map_err(|error| write_failed(&error))?;
-        Ok(())
+        let result = if wait {
+            self.writer.write(statements).await
+        } else {
+            self.writer.submit(statements, None).await
+        };
+        result.map_err(|error| write_failed(&error))
     }
 }
 
@@ -213,7 +247,9 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             .await
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
-        self.save_snapshot(&meta, &bytes).await?;
+        let bytes = Arc::new(bytes);
+        self.save_snapshot(&meta, Value::SharedBlob(Arc::clone(&bytes))).await?;
+        let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|shared| shared.as_ref().clone());
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(bytes)),
@@ -222,25 +258,23 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
 }
 
 impl StateMachineStore {
-    /// Stores `bytes` as the current snapshot.
-    async fn save_snapshot(&self, meta: &SnapshotMeta<u64, BasicNode>, bytes: &[u8]) -> Result<(), StorageError<u64>> {
+    /// Stores `bytes` (a blob value) as the current snapshot.
+    async fn save_snapshot(&self, meta: &SnapshotMeta<u64, BasicNode>, bytes: Value) -> Result<(), StorageError<u64>> {
         let meta_text = serde_json::to_string(meta).map_err(|error| StorageIOError::write_snapshot(None, &error))?;
         // A snapshot built from an older copy never replaces one installed meanwhile.
         let last_log_index = meta
             .last_log_id
             .map_or(-1, |log_id| i64::try_from(log_id.index).unwrap_or(i64::MAX));
-        sqlx::query(
+        let statement = Statement::new(
             "INSERT INTO snapshot (id, last_log_index, meta, data) VALUES (0, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET last_log_index = excluded.last_log_index, meta = excluded.meta, \
              data = excluded.data WHERE excluded.last_log_index >= snapshot.last_log_index",
-        )
-        .bind(last_log_index)
-        .bind(meta_text)
-        .bind(bytes)
-        .execute(&self.pool)
-        .await
-        .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
-        Ok(())
+            vec![Value::Integer(last_log_index), Value::Text(meta_text), bytes],
+        );
+        self.writer
+            .write(vec![statement])
+            .await
+            .map_err(|error| StorageIOError::write_snapshot(None, &error).into())
     }
 }
 
@@ -261,8 +295,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     {
         let mut replies = Vec::new();
         let mut archived = Vec::new();
-        // The lock is held until the batch's audit nodes and archive records are written, so a
-        // snapshot never covers an entry whose rows could still be lost in a crash.
+        let mut history = Vec::new();
+        // The batch's audit nodes and archive records are queued before the lock is released,
+        // so a snapshot (queued later) never becomes durable without them.
         let mut data = self.data.lock().await;
         let nodes = {
             for entry in entries {
@@ -276,6 +311,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                     EntryPayload::Normal(ledger_entry) => match data.ledger.apply(&ledger_entry) {
                         Ok(applied) => {
                             archived.extend(applied.archived);
+                            history.push((applied.audit_index, applied.entry_bytes));
                             LedgerReply::Applied {
                                 response: applied.response,
                                 audit_index: applied.audit_index,
@@ -294,7 +330,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             }
             std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
         };
-        self.write_batch(nodes, archived).await?;
+        self.write_batch(history, nodes, archived, false).await?;
         self.clock_floor_ms
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         drop(data);
@@ -321,8 +357,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let frontier = contents.audit_frontier.clone();
         let (ledger, pending) =
             Data::restore(Some(contents)).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
-        self.write_batch(frontier, Vec::new()).await?;
-        self.save_snapshot(meta, &bytes).await?;
+        self.write_batch(Vec::new(), frontier, Vec::new(), true).await?;
+        self.save_snapshot(meta, Value::Blob(bytes)).await?;
         let mut data = self.data.lock().await;
         data.ledger = ledger;
         data.pending = pending;
@@ -330,6 +366,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         data.last_membership = meta.last_membership.clone();
         self.clock_floor_ms
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
+        self.history_size
+            .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
         Ok(())
     }
 

@@ -181,6 +181,8 @@ pub struct Applied {
     pub audit_index: u64,
     /// The entry's leaf hash.
     pub leaf_hash: Hash,
+    /// The entry's canonical bytes, the audit log's leaf: what the caller keeps as history.
+    pub entry_bytes: Vec<u8>,
 }
 
 /// The ledger: its state and the audit log of every applied entry.
@@ -299,6 +301,7 @@ impl<S: NodeStore> Ledger<S> {
             archived,
             audit_index: context.audit_index,
             leaf_hash: context.leaf_hash,
+            entry_bytes: bytes,
         })
     }
 

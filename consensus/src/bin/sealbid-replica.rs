@@ -72,7 +72,9 @@ fn arguments() -> anyhow::Result<Arguments> {
     Ok(arguments)
 }
 
-#[actix_web::main]
+/// Raft, the state machine and replication run on a multi-threaded runtime (a single-threaded
+/// one would hold the whole node to one core); the HTTP server brings its own worker threads.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let arguments = arguments()?;
     let tls = ClusterTls::from_pem(
@@ -95,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         raft,
     };
     let replica = Arc::new(Replica::start(config, &tls).await?);
+    let _history_filler = replica.spawn_history_filler();
     let listener = std::net::TcpListener::bind(&arguments.listen)?;
     let server = sealbid_consensus::server::serve(Arc::clone(&replica), listener, &tls)?;
     if let Some(members) = arguments.initialize {

@@ -36,24 +36,31 @@ pub struct NodeProcess {
     pub node_id: u64,
     pub address: String,
     arguments: Vec<String>,
-    pub child: Option<Child>,
+    /// The running process; behind a lock so a test can kill and restart nodes while it
+    /// shares the cluster with the code submitting bids.
+    child: std::sync::Mutex<Option<Child>>,
 }
 
 impl NodeProcess {
-    fn spawn(&mut self) {
+    pub fn spawn(&self) {
         let child = Process::new(env!("CARGO_BIN_EXE_sealbid-replica"))
             .args(&self.arguments)
             .spawn()
             .unwrap();
-        self.child = Some(child);
+        *self.child.lock().unwrap() = Some(child);
     }
 
     /// SIGKILL, no goodbye.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
+    pub fn kill(&self) {
+        if let Some(mut child) = self.child.lock().unwrap_or_else(|poison| poison.into_inner()).take() {
             child.kill().unwrap();
             child.wait().unwrap();
         }
+    }
+
+    /// The process id, while the node runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.lock().unwrap().as_ref().map(Child::id)
     }
 }
 
@@ -196,7 +203,7 @@ impl Cluster {
             .enumerate()
             .map(|(index, address)| format!("{}={address}", index + 1))
             .collect();
-        let mut nodes: Vec<NodeProcess> = (0..count)
+        let nodes: Vec<NodeProcess> = (0..count)
             .map(|index| {
                 let certificate = write(folder.path(), &format!("node-{index}.pem"), &pems.identities[index].0);
                 let key = write(folder.path(), &format!("node-{index}.key"), &pems.identities[index].1);
@@ -220,11 +227,11 @@ impl Cluster {
                     node_id: index as u64 + 1,
                     address: addresses[index].clone(),
                     arguments,
-                    child: None,
+                    child: std::sync::Mutex::new(None),
                 }
             })
             .collect();
-        for node in nodes.iter_mut().take(voters) {
+        for node in nodes.iter().take(voters) {
             node.spawn();
         }
         let http = sealbid_consensus::network::https_client(&pems.tls(count)).unwrap();
@@ -249,7 +256,7 @@ impl Cluster {
     /// The address of the leader, as node 1 or 2 sees it.
     pub async fn leader(&self) -> u64 {
         for _ in 0..100 {
-            for node in self.nodes.iter().filter(|node| node.child.is_some()) {
+            for node in self.nodes.iter().filter(|node| node.pid().is_some()) {
                 if let Some(leader) = self.client.status(&node.address).await.and_then(|status| status.leader) {
                     return leader;
                 }
@@ -471,14 +478,17 @@ impl Scene {
     }
 }
 
+/// An acknowledged bid: its audit-log index and leaf hash, as the reply gave them.
+type Acknowledged = (u64, sealbid_crypto::merkle::Hash);
+
 /// Submits `bids` CONCURRENCY at a time; calls `between` before each round with its number.
-/// Returns how many were acknowledged as accepted bids.
-async fn submit_all<F, Fut>(client: &Client, bids: &[EntryBody], mut between: F) -> usize
+/// Returns the bids acknowledged as accepted.
+async fn submit_all<F, Fut>(client: &Client, bids: &[EntryBody], mut between: F) -> Vec<Acknowledged>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let mut acknowledged = 0;
+    let mut acknowledged = Vec::new();
     for (round, chunk) in bids.chunks(CONCURRENCY).enumerate() {
         between(round).await;
         let mut tasks = tokio::task::JoinSet::new();
@@ -489,50 +499,106 @@ where
         while let Some(reply) = tasks.join_next().await {
             if let Some(LedgerReply::Applied {
                 response: Response::BidAccepted { .. },
-                ..
+                audit_index,
+                leaf_hash,
             }) = reply.unwrap()
             {
-                acknowledged += 1;
+                acknowledged.push((audit_index, leaf_hash));
             }
         }
     }
     acknowledged
 }
 
+/// Asserts that node `index`'s database holds every acknowledged bid as the same audit-log
+/// leaf, and the entry itself in its history. Nodes write these shortly after applying, and a
+/// node caught up through a snapshot fetches the history it missed, so this waits up to 10 s.
+async fn assert_holds_every_acknowledged_bid(cluster: &Cluster, index: usize, acknowledged: &[Acknowledged]) {
+    let path = cluster.folder.path().join(format!("node-{index}.sqlite"));
+    let pool = sealbid_consensus::open_database(&path).await.unwrap();
+    let mut missing = Vec::new();
+    for _ in 0..50 {
+        let rows = sqlx::query("SELECT node_index, hash FROM audit_node WHERE level = 0")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let leaves: std::collections::HashMap<i64, Vec<u8>> = rows
+            .iter()
+            .map(|row| (sqlx::Row::get(row, "node_index"), sqlx::Row::get(row, "hash")))
+            .collect();
+        let entries = sqlx::query("SELECT audit_index, entry FROM audit_entry")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let history: std::collections::HashMap<i64, sealbid_crypto::merkle::Hash> = entries
+            .iter()
+            .map(|row| {
+                let bytes: Vec<u8> = sqlx::Row::get(row, "entry");
+                (
+                    sqlx::Row::get(row, "audit_index"),
+                    sealbid_crypto::merkle::leaf_hash(&bytes),
+                )
+            })
+            .collect();
+        missing = acknowledged
+            .iter()
+            .filter(|(audit_index, leaf_hash)| {
+                let index = *audit_index as i64;
+                leaves.get(&index).map(Vec::as_slice) != Some(leaf_hash.0.as_slice())
+                    || history.get(&index) != Some(leaf_hash)
+            })
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!(
+        "node {} lacks {} acknowledged bids, first {:?}",
+        index + 1,
+        missing.len(),
+        missing.first()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_bids_survive_killing_the_leader() {
-    let mut cluster = Cluster::start(3, 0).await;
+    let cluster = Cluster::start(3, 0).await;
     let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;
     let bids = scene.bids();
     let client = cluster.client.clone();
     let leader = cluster.leader().await;
-    let nodes = std::sync::Mutex::new(std::mem::take(&mut cluster.nodes));
+    let killed = (leader - 1) as usize;
     let acknowledged = submit_all(&client, &bids, |round| {
         if round == 31 {
-            nodes.lock().unwrap()[(leader - 1) as usize].kill();
+            cluster.nodes[killed].kill();
         }
         async {}
     })
     .await;
-    cluster.nodes = nodes.into_inner().unwrap();
-    let killed = (leader - 1) as usize;
     let survivors: Vec<String> = cluster
         .nodes
         .iter()
-        .filter(|node| node.child.is_some())
+        .filter(|node| node.pid().is_some())
         .map(|node| node.address.clone())
         .collect();
     let statuses = client.agreement(&survivors).await;
     assert!(
-        acknowledged >= 990,
-        "only {acknowledged} of 1000 bids were acknowledged"
+        acknowledged.len() >= 990,
+        "only {} of 1000 bids were acknowledged",
+        acknowledged.len()
     );
     assert!(
-        statuses[0].bids >= acknowledged && statuses[0].bids <= 1000,
-        "{} bids held, {acknowledged} acknowledged",
-        statuses[0].bids
+        statuses[0].bids >= acknowledged.len() && statuses[0].bids <= 1000,
+        "{} bids held, {} acknowledged",
+        statuses[0].bids,
+        acknowledged.len()
     );
     assert_ne!(statuses[0].leader, Some(leader));
+    for index in (0..3).filter(|index| *index != killed) {
+        assert_holds_every_acknowledged_bid(&cluster, index, &acknowledged).await;
+    }
 
     // The leader's log no longer reaches back to where the killed node stopped: catching up
     // needs a snapshot.
@@ -557,17 +623,17 @@ async fn a_thousand_bids_survive_killing_the_leader() {
     let addresses: Vec<String> = cluster.nodes.iter().map(|node| node.address.clone()).collect();
     let everyone = client.agreement(&addresses).await;
     assert_eq!(everyone[0].bids, statuses[0].bids);
+    assert_holds_every_acknowledged_bid(&cluster, killed, &acknowledged).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn membership_grows_to_five_and_back_to_three_while_bids_flow() {
-    let mut cluster = Cluster::start(3, 2).await;
+async fn membership_grows_to_five_and_back_to_three_while_bids_flow_and_a_follower_is_killed() {
+    let cluster = Cluster::start(3, 2).await;
     let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;
     let bids = scene.bids();
-    for node in cluster.nodes.iter_mut().skip(3) {
+    for node in cluster.nodes.iter().skip(3) {
         node.spawn();
     }
-    let cluster = cluster;
     let client = cluster.client.clone();
     let learners: Vec<(u64, String)> = cluster
         .nodes
@@ -575,9 +641,10 @@ async fn membership_grows_to_five_and_back_to_three_while_bids_flow() {
         .skip(3)
         .map(|node| (node.node_id, node.address.clone()))
         .collect();
+    let follower = std::sync::Mutex::new(None);
+    let voter_ids = |status: &ReplicaStatus| status.voters.clone();
     let acknowledged = submit_all(&client, &bids, |round| {
-        let cluster = &cluster;
-        let learners = learners.clone();
+        let (cluster, learners, follower) = (&cluster, learners.clone(), &follower);
         async move {
             match round {
                 10 => {
@@ -594,7 +661,20 @@ async fn membership_grows_to_five_and_back_to_three_while_bids_flow() {
                             sealbid_consensus::network::paths::VOTERS,
                             &BTreeSet::from([1u64, 2, 3, 4, 5]),
                         )
-                        .await
+                        .await;
+                    let status = cluster.client.status(&cluster.nodes[0].address).await.unwrap();
+                    assert_eq!(voter_ids(&status), BTreeSet::from([1, 2, 3, 4, 5]));
+                }
+                25 => {
+                    // Kill -9 a follower among nodes 1-3 in the middle of the writes.
+                    let leader = cluster.leader().await;
+                    let index = (0..3).find(|index| *index as u64 + 1 != leader).unwrap();
+                    cluster.nodes[index].kill();
+                    *follower.lock().unwrap() = Some(index);
+                }
+                32 => {
+                    let index = follower.lock().unwrap().unwrap();
+                    cluster.nodes[index].spawn();
                 }
                 40 => {
                     cluster
@@ -607,13 +687,19 @@ async fn membership_grows_to_five_and_back_to_three_while_bids_flow() {
     })
     .await;
     assert!(
-        acknowledged >= 990,
-        "only {acknowledged} of 1000 bids were acknowledged"
+        acknowledged.len() >= 990,
+        "only {} of 1000 bids were acknowledged",
+        acknowledged.len()
     );
     let voters: Vec<String> = cluster.nodes.iter().take(3).map(|node| node.address.clone()).collect();
     let statuses = client.agreement(&voters).await;
-    assert!(statuses[0].bids >= acknowledged && statuses[0].bids <= 1000);
+    assert!(statuses[0].bids >= acknowledged.len() && statuses[0].bids <= 1000);
     assert!(statuses[0].leader.is_some_and(|leader| leader <= 3));
+    assert_eq!(voter_ids(&statuses[0]), BTreeSet::from([1, 2, 3]));
+    // The follower killed mid-writes reopened its database, rejoined and holds every bid.
+    for index in 0..3 {
+        assert_holds_every_acknowledged_bid(&cluster, index, &acknowledged).await;
+    }
 }
 
 /// A valid unified social credit code for bidder `index`.

@@ -1,9 +1,10 @@
-//! The state machine applies real ledger entries, writes their audit nodes, and comes back the
-//! same from a snapshot: installed on another node, or reopened from its own database.
+//! The state machine applies real ledger entries, writes their audit nodes and history, and
+//! comes back the same from a snapshot: installed on another node (which then fills its history
+//! hole), or reopened from its own database.
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
-use sealbid_consensus::{LedgerReply, StateMachineStore, TypeConfig, open_database};
+use sealbid_consensus::{LedgerReply, StateMachineStore, TypeConfig, Writer, open_database};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Entry as LedgerEntry, EntryBody, Genesis, LedgerConfig};
@@ -61,7 +62,8 @@ fn entries(count: u64) -> Vec<Entry<TypeConfig>> {
 }
 
 async fn state_machine(folder: &tempfile::TempDir) -> StateMachineStore {
-    StateMachineStore::open(open_database(&folder.path().join("node.sqlite")).await.unwrap())
+    let pool = open_database(&folder.path().join("node.sqlite")).await.unwrap();
+    StateMachineStore::open(pool.clone(), Writer::start(pool))
         .await
         .unwrap()
 }
@@ -82,7 +84,11 @@ async fn applied_entries_survive_snapshot_install_and_reopening() {
     let audit_size = leader.read(|ledger| ledger.audit().size()).await;
     assert_eq!(audit_size, 21, "the refused entry is not an audit leaf");
 
-    // Every audit node reached the database: 21 leaves and their complete parents.
+    let snapshot = leader.build_snapshot().await.unwrap();
+    assert_eq!(snapshot.meta.last_log_id.map(|log_id| log_id.index), Some(22));
+
+    // Apply does not wait for its audit nodes, but the snapshot is written after them: once it
+    // is durable, every node is in the database (21 leaves and their complete parents).
     let pool = open_database(&leader_folder.path().join("node.sqlite")).await.unwrap();
     let nodes: i64 = sqlx::query("SELECT COUNT(*) AS count FROM audit_node")
         .fetch_one(&pool)
@@ -90,9 +96,6 @@ async fn applied_entries_survive_snapshot_install_and_reopening() {
         .unwrap()
         .get("count");
     assert_eq!(nodes, 21 + 10 + 5 + 2 + 1);
-
-    let snapshot = leader.build_snapshot().await.unwrap();
-    assert_eq!(snapshot.meta.last_log_id.map(|log_id| log_id.index), Some(22));
 
     let follower_folder = tempfile::tempdir().unwrap();
     let mut follower = state_machine(&follower_folder).await;
@@ -130,4 +133,80 @@ async fn applied_entries_survive_snapshot_install_and_reopening() {
     let mut reopened = reopened;
     let (last_applied, _) = reopened.applied_state().await.unwrap();
     assert_eq!(last_applied.map(|log_id| log_id.index), Some(22));
+}
+
+#[tokio::test]
+async fn a_node_installed_from_a_snapshot_fills_its_history_hole_and_refuses_a_wrong_history() {
+    use sealbid_consensus::history::{HistoryError, fill, first_hole, read_entries};
+
+    let leader_folder = tempfile::tempdir().unwrap();
+    let mut leader = state_machine(&leader_folder).await;
+    leader.apply(entries(20)).await.unwrap();
+    let snapshot = leader.build_snapshot().await.unwrap();
+    let history = read_entries(leader.pool(), 0, 100).await.unwrap();
+    assert_eq!(
+        history.len(),
+        21,
+        "every applied entry is history; the refused one is not"
+    );
+    assert_eq!(first_hole(leader.pool(), 21).await.unwrap(), None);
+
+    let follower_folder = tempfile::tempdir().unwrap();
+    let mut follower = state_machine(&follower_folder).await;
+    let mut received = follower.begin_receiving_snapshot().await.unwrap();
+    *received = *snapshot.snapshot;
+    follower.install_snapshot(&snapshot.meta, received).await.unwrap();
+    assert_eq!(follower.history_size(), 21);
+    assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), Some((0, 21)));
+
+    let nodes = |pool: sqlx::SqlitePool| async move {
+        let rows = sqlx::query("SELECT level, node_index, hash FROM audit_node ORDER BY level, node_index")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| {
+                (
+                    row.get::<i64, _>("level"),
+                    row.get::<i64, _>("node_index"),
+                    row.get::<Vec<u8>, _>("hash"),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let follower_nodes_before = nodes(follower.pool().clone()).await;
+
+    // Two real entries swapped: each is a ledger entry, but the rebuilt tree contradicts the
+    // snapshot's right edge.
+    let mut tampered = history.clone();
+    let (fifth, sixth) = (tampered[5].1.clone(), tampered[6].1.clone());
+    tampered[5].1 = sixth;
+    tampered[6].1 = fifth;
+    let error = fill(follower.pool(), follower.writer(), (0, 21), tampered)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, HistoryError::Mismatch { .. }), "{error}");
+    // Not an entry at all.
+    let mut garbage = history.clone();
+    garbage[3].1 = b"{\"not\":\"an entry\"}".to_vec();
+    let error = fill(follower.pool(), follower.writer(), (0, 21), garbage)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, HistoryError::NotAnEntry { index: 3, .. }), "{error}");
+    // Other entries than those asked for.
+    let error = fill(follower.pool(), follower.writer(), (1, 21), history.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, HistoryError::WrongRange { .. }), "{error}");
+    // None of the refused attempts left anything behind.
+    assert_eq!(nodes(follower.pool().clone()).await, follower_nodes_before);
+    assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), Some((0, 21)));
+
+    // The true history fills the hole: the follower then holds what the leader holds.
+    fill(follower.pool(), follower.writer(), (0, 21), history.clone())
+        .await
+        .unwrap();
+    assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), None);
+    assert_eq!(read_entries(follower.pool(), 0, 100).await.unwrap(), history);
+    assert_eq!(nodes(follower.pool().clone()).await, nodes(leader.pool().clone()).await);
 }

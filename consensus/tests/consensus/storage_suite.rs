@@ -3,7 +3,7 @@
 
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::{StorageError, StorageIOError};
-use sealbid_consensus::{LogStore, StateMachineStore, TypeConfig, open_database};
+use sealbid_consensus::{LogStore, StateMachineStore, TypeConfig, Writer, open_database};
 
 /// Builds both stores on a new database; the folder lives as long as the guard.
 struct SqliteStoreBuilder;
@@ -14,8 +14,9 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, tempfile::TempDir> fo
         let pool = open_database(&folder.path().join("node.sqlite"))
             .await
             .map_err(|error| StorageIOError::write(&error))?;
-        let state_machine = StateMachineStore::open(pool.clone()).await?;
-        Ok((folder, LogStore::new(pool), state_machine))
+        let writer = Writer::start(pool.clone());
+        let state_machine = StateMachineStore::open(pool.clone(), writer.clone()).await?;
+        Ok((folder, LogStore::new(pool, writer), state_machine))
     }
 }
 

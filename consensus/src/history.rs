@@ -1,0 +1,217 @@
+//! The audit log's history on disk: every applied entry's canonical bytes (`audit_entry`) and
+//! the Merkle tree's nodes (`audit_node`). Applying writes both as it goes; a node that caught
+//! up through a snapshot has a hole below the snapshot's audit size, which it fills from a peer.
+//! Fetched entries are checked before they are kept: each must be a ledger entry, and the tree
+//! nodes rebuilt from them must equal every node already held (the snapshot's right edge among
+//! them). The batch that completes a subtree held here is refused if it contradicts it; peers
+//! are trusted not to lie (Raft's crash-fault model), this catches corruption and bugs.
+
+use std::collections::BTreeMap;
+
+use sealbid_crypto::merkle::{Hash, leaf_hash, node_hash};
+use sqlx::{Row, SqlitePool};
+
+use crate::writer::{Statement, Value, WriteError, Writer};
+
+/// Entries sent in one answer at most.
+pub const ENTRIES_PER_FETCH_MAX: u64 = 1_000;
+
+/// Why history could not be read or filled.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// Reading the database failed.
+    #[error("cannot read the audit history: {0}")]
+    Read(#[from] sqlx::Error),
+    /// Writing failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A fetched entry is not a ledger entry.
+    #[error("audit entry {index} from the peer is not a ledger entry: {reason}")]
+    NotAnEntry {
+        /// The entry's audit index.
+        index: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The entries do not rebuild the tree this node holds.
+    #[error("audit entries from the peer do not match this node's tree at level {level}, node {index}")]
+    Mismatch {
+        /// The node's level.
+        level: u8,
+        /// The node's index in its level.
+        index: u64,
+    },
+    /// The peer sent other entries than those asked for.
+    #[error("the peer answered with entries {got:?} for {wanted:?}")]
+    WrongRange {
+        /// The indexes asked for.
+        wanted: (u64, u64),
+        /// The indexes received.
+        got: Vec<u64>,
+    },
+}
+
+/// The statement that keeps one applied entry.
+pub fn entry_row(audit_index: u64, bytes: Vec<u8>) -> Statement {
+    Statement::row(
+        "INSERT OR IGNORE INTO audit_entry (audit_index, entry) VALUES",
+        vec![Value::Integer(to_sql(audit_index)), Value::Blob(bytes)],
+    )
+}
+
+/// The statement that keeps one tree node.
+pub fn node_row(level: u8, index: u64, hash: &Hash) -> Statement {
+    Statement::row(
+        "INSERT OR IGNORE INTO audit_node (level, node_index, hash) VALUES",
+        vec![
+            Value::Integer(i64::from(level)),
+            Value::Integer(to_sql(index)),
+            Value::Blob(hash.0.to_vec()),
+        ],
+    )
+}
+
+/// Entries `[from, from + count)` held here, in order (fewer if some are missing), with at most
+/// [`ENTRIES_PER_FETCH_MAX`].
+pub async fn read_entries(pool: &SqlitePool, from: u64, count: u64) -> Result<Vec<(u64, Vec<u8>)>, HistoryError> {
+    let count = count.min(ENTRIES_PER_FETCH_MAX);
+    let rows = sqlx::query(
+        "SELECT audit_index, entry FROM audit_entry WHERE audit_index >= ? AND audit_index < ? ORDER BY audit_index",
+    )
+    .bind(to_sql(from))
+    .bind(to_sql(from.saturating_add(count)))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| (from_sql(row.get("audit_index")), row.get("entry")))
+        .collect())
+}
+
+/// The first run of missing entries below `size`, as `[start, end)`.
+pub async fn first_hole(pool: &SqlitePool, size: u64) -> Result<Option<(u64, u64)>, HistoryError> {
+    if size == 0 {
+        return Ok(None);
+    }
+    // The first index below `size` whose entry is missing: 0, or one past a held entry.
+    let row = sqlx::query(
+        "SELECT MIN(candidate) AS start FROM ( \
+             SELECT 0 AS candidate WHERE NOT EXISTS (SELECT 1 FROM audit_entry WHERE audit_index = 0) \
+             UNION ALL \
+             SELECT a.audit_index + 1 FROM audit_entry a WHERE a.audit_index + 1 < ? AND NOT EXISTS \
+                 (SELECT 1 FROM audit_entry b WHERE b.audit_index = a.audit_index + 1))",
+    )
+    .bind(to_sql(size))
+    .fetch_one(pool)
+    .await?;
+    let Some(start) = row.get::<Option<i64>, _>("start") else {
+        return Ok(None);
+    };
+    let start = from_sql(start);
+    let next_held: Option<i64> = sqlx::query("SELECT MIN(audit_index) AS next FROM audit_entry WHERE audit_index > ?")
+        .bind(to_sql(start))
+        .fetch_one(pool)
+        .await?
+        .get("next");
+    let end = next_held.map_or(size, from_sql).min(size);
+    Ok((start < end).then_some((start, end)))
+}
+
+/// Checks `entries` (consecutive, from `wanted.0`) against this node's tree and keeps them
+/// with the tree nodes they complete.
+pub async fn fill(
+    pool: &SqlitePool,
+    writer: &Writer,
+    wanted: (u64, u64),
+    entries: Vec<(u64, Vec<u8>)>,
+) -> Result<(), HistoryError> {
+    let consecutive = entries
+        .iter()
+        .enumerate()
+        .all(|(offset, (index, _))| Some(*index) == wanted.0.checked_add(offset as u64) && *index < wanted.1);
+    if entries.is_empty() || !consecutive {
+        return Err(HistoryError::WrongRange {
+            wanted,
+            got: entries.iter().map(|(index, _)| *index).collect(),
+        });
+    }
+    let mut level: BTreeMap<u64, Hash> = BTreeMap::new();
+    for (index, bytes) in &entries {
+        sealbid_crypto::encoding::from_canonical::<sealbid_ledger::command::Entry>(bytes).map_err(|error| {
+            HistoryError::NotAnEntry {
+                index: *index,
+                reason: error.to_string(),
+            }
+        })?;
+        level.insert(*index, leaf_hash(bytes));
+    }
+    let mut statements: Vec<Statement> = entries
+        .into_iter()
+        .map(|(index, bytes)| entry_row(index, bytes))
+        .collect();
+    for height in 0..=63u8 {
+        if level.is_empty() {
+            break;
+        }
+        let held = held_nodes(pool, height, &level).await?;
+        let mut parents = BTreeMap::new();
+        for (&index, hash) in &level {
+            if let Some(existing) = held.get(&index) {
+                if existing != hash {
+                    return Err(HistoryError::Mismatch { level: height, index });
+                }
+            } else {
+                statements.push(node_row(height, index, hash));
+            }
+            let sibling = index ^ 1;
+            let sibling_hash = level.get(&sibling).or_else(|| held.get(&sibling));
+            if let Some(sibling_hash) = sibling_hash {
+                let (left, right) = if index % 2 == 0 {
+                    (hash, sibling_hash)
+                } else {
+                    (sibling_hash, hash)
+                };
+                parents.insert(index / 2, node_hash(&left.0, &right.0));
+            }
+        }
+        level = parents;
+    }
+    writer.write(statements).await?;
+    Ok(())
+}
+
+/// The nodes held at `height` among those in `level` and their siblings.
+async fn held_nodes(
+    pool: &SqlitePool,
+    height: u8,
+    level: &BTreeMap<u64, Hash>,
+) -> Result<BTreeMap<u64, Hash>, HistoryError> {
+    let (Some(first), Some(last)) = (level.keys().next(), level.keys().next_back()) else {
+        return Ok(BTreeMap::new());
+    };
+    let rows =
+        sqlx::query("SELECT node_index, hash FROM audit_node WHERE level = ? AND node_index >= ? AND node_index <= ?")
+            .bind(i64::from(height))
+            .bind(to_sql(first.saturating_sub(1)))
+            .bind(to_sql(last.saturating_add(1)))
+            .fetch_all(pool)
+            .await?;
+    let mut held = BTreeMap::new();
+    for row in &rows {
+        let bytes: Vec<u8> = row.get("hash");
+        if let Ok(hash) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            held.insert(from_sql(row.get("node_index")), Hash(hash));
+        }
+    }
+    Ok(held)
+}
+
+/// SQLite integers are signed; indexes stay far below 2^63.
+fn to_sql(index: u64) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}
+
+/// The reverse of [`to_sql`]; negative values do not occur.
+fn from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}

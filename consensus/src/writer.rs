@@ -1,0 +1,198 @@
+//! The node's one database writer. Every write (log appends, vote, committed id, truncation,
+//! purging, audit nodes, archive records, snapshots) is a [`Request`] on one bounded queue; a
+//! single task takes every request waiting, runs them in one transaction and commits it, so one
+//! fsync carries all of them (group commit), then completes each request in order.
+//!
+//! Requests run in the order they were queued, which is what makes it safe not to wait for some
+//! of them: a snapshot queued after an apply's audit nodes is never durable without them.
+//!
+//! A failed transaction fails every request in it and every later one: a node whose storage
+//! broke stops taking writes rather than carry on with a gap.
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+/// Requests waiting for the writer; senders wait when it is full.
+const QUEUE_REQUESTS_MAX: usize = 4_096;
+/// Requests in one transaction at most, so one commit never grows without bound.
+const TRANSACTION_REQUESTS_MAX: usize = 1_024;
+/// Rows merged into one insert at most (SQLite allows 32,766 parameters per statement).
+const STATEMENT_ROWS_MAX: usize = 256;
+
+/// A value bound to a statement parameter.
+#[derive(Debug)]
+pub enum Value {
+    /// An SQLite integer.
+    Integer(i64),
+    /// SQLite text.
+    Text(String),
+    /// An SQLite blob.
+    Blob(Vec<u8>),
+    /// An SQLite blob the caller keeps too (a snapshot it also returns), without a copy.
+    SharedBlob(Arc<Vec<u8>>),
+}
+
+/// One SQL statement and its parameters.
+#[derive(Debug)]
+pub struct Statement {
+    /// The SQL, with `?` parameters; for a row, the `INSERT … VALUES` head without the row.
+    sql: &'static str,
+    /// The parameters, in order.
+    values: Vec<Value>,
+    /// Whether this is one row of a plain insert, which the writer may merge with the rows
+    /// around it into one multi-row statement (far fewer round trips to SQLite).
+    row: bool,
+}
+
+impl Statement {
+    /// `sql` with `values` bound in order.
+    pub fn new(sql: &'static str, values: Vec<Value>) -> Self {
+        Self {
+            sql,
+            values,
+            row: false,
+        }
+    }
+
+    /// One row `values` of the plain insert `head` (`INSERT … INTO table (columns) VALUES`,
+    /// with no clause after the rows).
+    pub fn row(head: &'static str, values: Vec<Value>) -> Self {
+        Self {
+            sql: head,
+            values,
+            row: true,
+        }
+    }
+
+    /// Whether `next` can join this row in one statement.
+    fn joins(&self, next: &Statement) -> bool {
+        self.row && next.row && self.sql == next.sql && self.values.len() == next.values.len()
+    }
+}
+
+/// Why a write did not happen.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the database write failed: {0}")]
+pub struct WriteError(Arc<str>);
+
+/// Called once the request's transaction committed (or failed).
+pub type Completion = Box<dyn FnOnce(Result<(), WriteError>) + Send>;
+
+/// Statements to run in the next transaction, and who to tell.
+struct Request {
+    /// Run in order inside the transaction.
+    statements: Vec<Statement>,
+    /// Told the outcome after the commit; `None` when nobody waits.
+    completion: Option<Completion>,
+}
+
+/// The handle to the node's writer task. Cloning shares the task.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    /// The queue the task drains.
+    sender: mpsc::Sender<Request>,
+}
+
+impl Writer {
+    /// Starts the writer task on `pool` (on the current Tokio runtime). It ends when the last
+    /// handle is dropped.
+    pub fn start(pool: SqlitePool) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
+        tokio::spawn(run(pool, receiver));
+        Self { sender }
+    }
+
+    /// Queues `statements` and returns once they are queued; `completion` learns when they are
+    /// durable.
+    pub async fn submit(&self, statements: Vec<Statement>, completion: Option<Completion>) -> Result<(), WriteError> {
+        self.sender
+            .send(Request { statements, completion })
+            .await
+            .map_err(|_| WriteError(Arc::from("the database writer has stopped")))
+    }
+
+    /// Queues `statements` and returns once they are durable.
+    pub async fn write(&self, statements: Vec<Statement>) -> Result<(), WriteError> {
+        let (sender, receiver) = oneshot::channel();
+        let completion: Completion = Box::new(move |result| {
+            // The caller may have gone away; then nobody needs the outcome.
+            let _ = sender.send(result);
+        });
+        self.submit(statements, Some(completion)).await?;
+        receiver
+            .await
+            .map_err(|_| WriteError(Arc::from("the database writer has stopped")))?
+    }
+}
+
+/// The writer task: one transaction per turn over every request waiting.
+async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
+    let mut failure: Option<WriteError> = None;
+    let mut statements = Vec::new();
+    let mut completions = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        let mut next = Some(first);
+        let mut requests = 0;
+        while let Some(request) = next.take() {
+            statements.extend(request.statements);
+            completions.extend(request.completion);
+            requests += 1;
+            if requests < TRANSACTION_REQUESTS_MAX {
+                next = receiver.try_recv().ok();
+            }
+        }
+        let result = match &failure {
+            Some(error) => Err(error.clone()),
+            None => commit(&pool, &statements).await,
+        };
+        if let Err(error) = &result {
+            if failure.is_none() {
+                tracing::error!(%error, "the database writer stops taking writes");
+            }
+            failure = Some(error.clone());
+        }
+        // Dropped first, so a caller sharing a value owns it alone when told.
+        statements.clear();
+        for completion in completions.drain(..) {
+            completion(result.clone());
+        }
+    }
+}
+
+/// Runs `statements` in one transaction and commits it, consecutive rows of one insert as one
+/// statement.
+async fn commit(pool: &SqlitePool, statements: &[Statement]) -> Result<(), WriteError> {
+    let failed = |error: sqlx::Error| WriteError(Arc::from(error.to_string()));
+    let mut transaction = pool.begin().await.map_err(failed)?;
+    let mut rest = statements;
+    while let Some((first, _)) = rest.split_first() {
+        let rows = rest
+            .iter()
+            .take(STATEMENT_ROWS_MAX)
+            .take_while(|statement| first.joins(statement) || std::ptr::eq(*statement, first))
+            .count();
+        let (group, after) = rest.split_at(rows);
+        rest = after;
+        // Safe to build: a fixed head and `?` placeholders, every value bound.
+        let sql = if first.row {
+            let placeholders = vec!["?"; first.values.len()].join(", ");
+            let rows = vec![format!("({placeholders})"); group.len()].join(", ");
+            format!("{} {rows}", first.sql)
+        } else {
+            first.sql.to_owned()
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in group.iter().flat_map(|statement| &statement.values) {
+            query = match value {
+                Value::Integer(integer) => query.bind(*integer),
+                Value::Text(text) => query.bind(text.as_str()),
+                Value::Blob(blob) => query.bind(blob.as_slice()),
+                Value::SharedBlob(blob) => query.bind(blob.as_slice()),
+            };
+        }
+        query.execute(&mut *transaction).await.map_err(failed)?;
+    }
+    transaction.commit().await.map_err(failed)
+}
