@@ -21,6 +21,7 @@ use crate::database::{DatabaseError, open};
 use crate::history::{self, HistoryError};
 use crate::log_store::LogStore;
 use crate::network::{Network, https_client, paths};
+use crate::snapshot_file::SnapshotFile;
 use crate::state_machine::{BufferedNodeStore, StateMachineStore};
 use crate::tls::{ClusterTls, TlsError};
 use crate::types::{LedgerReply, TypeConfig};
@@ -134,7 +135,7 @@ impl Replica {
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
         let highest_timestamp_ms = log_store.highest_timestamp_ms();
-        let state_machine = StateMachineStore::open(pool, writer)
+        let state_machine = StateMachineStore::open(pool, writer, SnapshotFile::beside(&config.database))
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
         let raft_config = Arc::new(

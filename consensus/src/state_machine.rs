@@ -17,7 +17,7 @@ use openraft::{
     BasicNode, EntryPayload, LogId, OptionalSend, SnapshotMeta, StorageError, StorageIOError, StoredMembership,
 };
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
 use sealbid_crypto::merkle::{Hash, NodeStore};
@@ -25,6 +25,7 @@ use sealbid_ledger::tender::ArchiveRecord;
 use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
 use crate::history;
+use crate::snapshot_file::SnapshotFile;
 use crate::types::{LedgerReply, TypeConfig};
 use crate::writer::{Statement, Value, Writer};
 
@@ -113,6 +114,8 @@ pub struct StateMachineStore {
     pool: SqlitePool,
     /// The node's one writer.
     writer: Writer,
+    /// Where the current snapshot is kept.
+    snapshot_file: SnapshotFile,
     /// The ledger and openraft's bookkeeping.
     data: Arc<Mutex<Data>>,
     /// The ledger's last-seen timestamp, published after every batch and install, so that the
@@ -124,20 +127,22 @@ pub struct StateMachineStore {
 }
 
 impl StateMachineStore {
-    /// Opens the state machine reading from `pool` and writing through `writer`: the last
-    /// snapshot, if any, restored.
-    pub async fn open(pool: SqlitePool, writer: Writer) -> Result<Self, StorageError<u64>> {
-        let row = sqlx::query("SELECT meta, data FROM snapshot WHERE id = 0")
-            .fetch_optional(&pool)
+    /// Opens the state machine reading from `pool`, writing through `writer` and keeping its
+    /// snapshot in `snapshot_file`: the last snapshot, if any, restored.
+    pub async fn open(
+        pool: SqlitePool,
+        writer: Writer,
+        snapshot_file: SnapshotFile,
+    ) -> Result<Self, StorageError<u64>> {
+        let stored = snapshot_file
+            .load()
             .await
             .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
-        let (meta, contents) = match row {
+        let (meta, contents) = match stored {
             None => (None, None),
-            Some(row) => {
-                let meta: SnapshotMeta<u64, BasicNode> = serde_json::from_str(row.get::<&str, _>("meta"))
-                    .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
-                let contents: SnapshotContents = serde_json::from_slice(row.get::<&[u8], _>("data"))
-                    .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+            Some((meta, bytes)) => {
+                let contents: SnapshotContents =
+                    serde_json::from_slice(&bytes).map_err(|error| StorageIOError::read_snapshot(None, &error))?;
                 (Some(meta), Some(contents))
             }
         };
@@ -154,6 +159,7 @@ impl StateMachineStore {
         Ok(Self {
             pool,
             writer,
+            snapshot_file,
             data: Arc::new(Mutex::new(data)),
             clock_floor_ms,
             history_size,
@@ -248,7 +254,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
         let bytes = Arc::new(bytes);
-        self.save_snapshot(&meta, Value::SharedBlob(Arc::clone(&bytes))).await?;
+        self.save_snapshot(&meta, Arc::clone(&bytes)).await?;
         let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|shared| shared.as_ref().clone());
         Ok(Snapshot {
             meta,
@@ -258,21 +264,19 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
 }
 
 impl StateMachineStore {
-    /// Stores `bytes` (a blob value) as the current snapshot.
-    async fn save_snapshot(&self, meta: &SnapshotMeta<u64, BasicNode>, bytes: Value) -> Result<(), StorageError<u64>> {
-        let meta_text = serde_json::to_string(meta).map_err(|error| StorageIOError::write_snapshot(None, &error))?;
-        // A snapshot built from an older copy never replaces one installed meanwhile.
-        let last_log_index = meta
-            .last_log_id
-            .map_or(-1, |log_id| i64::try_from(log_id.index).unwrap_or(i64::MAX));
-        let statement = Statement::new(
-            "INSERT INTO snapshot (id, last_log_index, meta, data) VALUES (0, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET last_log_index = excluded.last_log_index, meta = excluded.meta, \
-             data = excluded.data WHERE excluded.last_log_index >= snapshot.last_log_index",
-            vec![Value::Integer(last_log_index), Value::Text(meta_text), bytes],
-        );
+    /// Makes `bytes` the current snapshot, once every row queued before it is durable (the
+    /// audit nodes, history and archive records of the entries it covers).
+    async fn save_snapshot(
+        &self,
+        meta: &SnapshotMeta<u64, BasicNode>,
+        bytes: Arc<Vec<u8>>,
+    ) -> Result<(), StorageError<u64>> {
         self.writer
-            .write(vec![statement])
+            .write(Vec::new())
+            .await
+            .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
+        self.snapshot_file
+            .save(meta, bytes)
             .await
             .map_err(|error| StorageIOError::write_snapshot(None, &error).into())
     }
@@ -358,7 +362,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let (ledger, pending) =
             Data::restore(Some(contents)).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
         self.write_batch(Vec::new(), frontier, Vec::new(), true).await?;
-        self.save_snapshot(meta, Value::Blob(bytes)).await?;
+        self.save_snapshot(meta, Arc::new(bytes)).await?;
         let mut data = self.data.lock().await;
         data.ledger = ledger;
         data.pending = pending;
@@ -372,15 +376,12 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<u64>> {
-        let row = sqlx::query("SELECT meta, data FROM snapshot WHERE id = 0")
-            .fetch_optional(&self.pool)
+        let stored = self
+            .snapshot_file
+            .load()
             .await
             .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
-        let Some(row) = row else { return Ok(None) };
-        let meta: SnapshotMeta<u64, BasicNode> = serde_json::from_str(row.get::<&str, _>("meta"))
-            .map_err(|error| StorageIOError::read_snapshot(None, &error))?;
-        let data: Vec<u8> = row.get("data");
-        Ok(Some(Snapshot {
+        Ok(stored.map(|(meta, data)| Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(data)),
         }))

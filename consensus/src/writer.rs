@@ -1,10 +1,11 @@
 //! The node's one database writer. Every write (log appends, vote, committed id, truncation,
-//! purging, audit nodes, archive records, snapshots) is a [`Request`] on one bounded queue; a
+//! purging, audit history and nodes, archive records) is a [`Request`] on one bounded queue; a
 //! single task takes every request waiting, runs them in one transaction and commits it, so one
 //! fsync carries all of them (group commit), then completes each request in order.
 //!
 //! Requests run in the order they were queued, which is what makes it safe not to wait for some
-//! of them: a snapshot queued after an apply's audit nodes is never durable without them.
+//! of them: once a later request is durable, so is every earlier one (the state machine waits on
+//! an empty request before it writes a snapshot covering entries whose rows it did not wait for).
 //!
 //! A failed transaction fails every request in it and every later one: a node whose storage
 //! broke stops taking writes rather than carry on with a gap.
@@ -30,8 +31,6 @@ pub enum Value {
     Text(String),
     /// An SQLite blob.
     Blob(Vec<u8>),
-    /// An SQLite blob the caller keeps too (a snapshot it also returns), without a copy.
-    SharedBlob(Arc<Vec<u8>>),
 }
 
 /// One SQL statement and its parameters.
@@ -153,7 +152,6 @@ async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
             }
             failure = Some(error.clone());
         }
-        // Dropped first, so a caller sharing a value owns it alone when told.
         statements.clear();
         for completion in completions.drain(..) {
             completion(result.clone());
@@ -189,7 +187,6 @@ async fn commit(pool: &SqlitePool, statements: &[Statement]) -> Result<(), Write
                 Value::Integer(integer) => query.bind(*integer),
                 Value::Text(text) => query.bind(text.as_str()),
                 Value::Blob(blob) => query.bind(blob.as_slice()),
-                Value::SharedBlob(blob) => query.bind(blob.as_slice()),
             };
         }
         query.execute(&mut *transaction).await.map_err(failed)?;

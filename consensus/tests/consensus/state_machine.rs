@@ -4,7 +4,7 @@
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
-use sealbid_consensus::{LedgerReply, StateMachineStore, TypeConfig, Writer, open_database};
+use sealbid_consensus::{LedgerReply, SnapshotFile, StateMachineStore, TypeConfig, Writer, open_database};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Entry as LedgerEntry, EntryBody, Genesis, LedgerConfig};
@@ -62,8 +62,9 @@ fn entries(count: u64) -> Vec<Entry<TypeConfig>> {
 }
 
 async fn state_machine(folder: &tempfile::TempDir) -> StateMachineStore {
-    let pool = open_database(&folder.path().join("node.sqlite")).await.unwrap();
-    StateMachineStore::open(pool.clone(), Writer::start(pool))
+    let database = folder.path().join("node.sqlite");
+    let pool = open_database(&database).await.unwrap();
+    StateMachineStore::open(pool.clone(), Writer::start(pool), SnapshotFile::beside(&database))
         .await
         .unwrap()
 }
@@ -209,4 +210,51 @@ async fn a_node_installed_from_a_snapshot_fills_its_history_hole_and_refuses_a_w
     assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), None);
     assert_eq!(read_entries(follower.pool(), 0, 100).await.unwrap(), history);
     assert_eq!(nodes(follower.pool().clone()).await, nodes(leader.pool().clone()).await);
+}
+
+#[tokio::test]
+async fn the_snapshot_file_keeps_the_newest_snapshot_and_a_damaged_one_stops_the_node_from_opening() {
+    use openraft::{BasicNode, SnapshotMeta, StoredMembership};
+    use sealbid_consensus::SnapshotFileError;
+
+    let folder = tempfile::tempdir().unwrap();
+    let database = folder.path().join("node.sqlite");
+    let file = SnapshotFile::beside(&database);
+    assert!(file.load().await.unwrap().is_none(), "no file, no snapshot");
+    let meta = |index: u64| SnapshotMeta::<u64, BasicNode> {
+        last_log_id: Some(LogId::new(CommittedLeaderId::new(1, 0), index)),
+        last_membership: StoredMembership::default(),
+        snapshot_id: format!("snapshot-{index}"),
+    };
+    file.save(&meta(10), std::sync::Arc::new(b"ten".to_vec()))
+        .await
+        .unwrap();
+    file.save(&meta(5), std::sync::Arc::new(b"five".to_vec()))
+        .await
+        .unwrap();
+    let (kept, data) = file.load().await.unwrap().unwrap();
+    assert_eq!(
+        (kept.snapshot_id.as_str(), data.as_slice()),
+        ("snapshot-10", b"ten".as_slice())
+    );
+    file.save(&meta(12), std::sync::Arc::new(b"twelve".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(file.load().await.unwrap().unwrap().1, b"twelve");
+
+    // A damaged file is an error, never an empty state.
+    let mut path = database.as_os_str().to_owned();
+    path.push(".snapshot");
+    std::fs::write(&path, [0, 0, 0, 0, 0, 0, 0, 9, b'{', b'x']).unwrap();
+    assert!(matches!(file.load().await, Err(SnapshotFileError::Io { .. })));
+    std::fs::write(&path, [0, 0, 0, 0, 0, 0, 0, 2, b'{', b'x']).unwrap();
+    assert!(matches!(file.load().await, Err(SnapshotFileError::Damaged { .. })));
+    std::fs::write(&path, [255; 16]).unwrap();
+    assert!(matches!(file.load().await, Err(SnapshotFileError::Damaged { .. })));
+    let pool = open_database(&database).await.unwrap();
+    assert!(
+        StateMachineStore::open(pool.clone(), Writer::start(pool), file)
+            .await
+            .is_err()
+    );
 }

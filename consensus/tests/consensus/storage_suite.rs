@@ -3,7 +3,7 @@
 
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::{StorageError, StorageIOError};
-use sealbid_consensus::{LogStore, StateMachineStore, TypeConfig, Writer, open_database};
+use sealbid_consensus::{LogStore, SnapshotFile, StateMachineStore, TypeConfig, Writer, open_database};
 
 /// Builds both stores on a new database; the folder lives as long as the guard.
 struct SqliteStoreBuilder;
@@ -15,7 +15,8 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachineStore, tempfile::TempDir> fo
             .await
             .map_err(|error| StorageIOError::write(&error))?;
         let writer = Writer::start(pool.clone());
-        let state_machine = StateMachineStore::open(pool.clone(), writer.clone()).await?;
+        let snapshot_file = SnapshotFile::beside(&folder.path().join("node.sqlite"));
+        let state_machine = StateMachineStore::open(pool.clone(), writer.clone(), snapshot_file).await?;
         Ok((folder, LogStore::new(pool, writer), state_machine))
     }
 }
