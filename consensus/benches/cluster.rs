@@ -65,11 +65,11 @@ fn resident_mib(cluster: &Cluster) -> Vec<u64> {
         .collect()
 }
 
-/// Database size of each node (file and WAL), MiB.
+/// Storage of each node (database, its WAL and the snapshot file), MiB.
 fn database_mib(cluster: &Cluster) -> Vec<u64> {
     (0..cluster.nodes.len())
         .map(|index| {
-            ["", "-wal"]
+            ["", "-wal", ".snapshot"]
                 .iter()
                 .filter_map(|suffix| {
                     std::fs::metadata(cluster.folder.path().join(format!("node-{index}.sqlite{suffix}"))).ok()
@@ -166,7 +166,7 @@ async fn run() {
         resident_mib(&cluster)
     );
     println!(
-        "database size after the bids (MiB per node): {:?}",
+        "storage after the bids (database, WAL, snapshot; MiB per node): {:?}",
         database_mib(&cluster)
     );
 
@@ -232,7 +232,7 @@ async fn run() {
         resident_mib(&cluster)
     );
     println!(
-        "database size after the award (MiB per node): {:?}",
+        "storage after the award (database, WAL, snapshot; MiB per node): {:?}",
         database_mib(&cluster)
     );
 }

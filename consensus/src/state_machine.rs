@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 
 use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::tender::ArchiveRecord;
-use sealbid_ledger::{ApplyError, Fatal, Ledger};
+use sealbid_ledger::{ApplyError, Fatal, Ledger, Rejection};
 
 use crate::history;
 use crate::snapshot_file::SnapshotFile;
@@ -323,7 +323,13 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                             }
                         }
                         Err(ApplyError::Rejected(rejection)) => LedgerReply::Rejected {
+                            code: rejection.code().to_owned(),
+                            kind: rejection.kind(),
                             reason: rejection.to_string(),
+                            first_audit_index: match rejection {
+                                Rejection::ReplayedNonce { first_audit_index, .. } => Some(first_audit_index),
+                                _ => None,
+                            },
                         },
                         Err(ApplyError::Fatal(fatal)) => {
                             return Err(StorageIOError::write_state_machine(&fatal).into());

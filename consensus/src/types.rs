@@ -36,7 +36,13 @@ pub enum LedgerReply {
     },
     /// The ledger refused the command; nothing changed.
     Rejected {
+        /// The refusal's stable identifier ([`sealbid_ledger::Rejection::code`]).
+        code: String,
+        /// Its kind.
+        kind: sealbid_ledger::RejectionKind,
         /// Why, as a person can act on it.
         reason: String,
+        /// For a replayed nonce: the audit index of the command that used it first.
+        first_audit_index: Option<u64>,
     },
 }

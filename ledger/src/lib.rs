@@ -49,5 +49,5 @@ pub mod state;
 pub mod tender;
 pub mod types;
 
-pub use rejection::{ApplyError, Fatal, Rejection};
+pub use rejection::{ApplyError, Fatal, Rejection, RejectionKind};
 pub use state::{Applied, Ledger, Snapshot, State};

@@ -38,10 +38,12 @@ pub enum Rejection {
         lifetime_ms_max: u64,
     },
     /// The same signer used this nonce before: a replay.
-    #[error("nonce {nonce} was already used by this signer: a replayed command")]
+    #[error("nonce {nonce} was already used by this signer (audit entry {first_audit_index}): a replayed command")]
     ReplayedNonce {
         /// The nonce.
         nonce: u64,
+        /// The audit index of the command that used it first.
+        first_audit_index: u64,
     },
     /// The signer lacks the role the command needs.
     #[error("the signer does not hold the {0:?} role")]
@@ -149,6 +151,90 @@ pub enum Rejection {
         /// The bidder.
         bidder: PublicKey,
     },
+}
+
+/// What kind of refusal a [`Rejection`] is, for callers that map refusals to their own
+/// classes (the API maps each to an HTTP status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RejectionKind {
+    /// The command cannot be read: fix its form.
+    Malformed,
+    /// The signature does not prove who sent it.
+    Unauthenticated,
+    /// The signer may not do this.
+    Forbidden,
+    /// What it refers to does not exist.
+    Unknown,
+    /// It conflicts with the ledger's state (phase, replay, duplicate, deadline).
+    Conflict,
+    /// It is well formed but breaks a rule of its content or a bound.
+    Invalid,
+}
+
+impl Rejection {
+    /// A stable identifier of the refusal, in kebab case: clients may match on it, and it never
+    /// changes meaning.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::NotInitialised => "not-initialised",
+            Rejection::AlreadyInitialised => "already-initialised",
+            Rejection::BadSignature => "bad-signature",
+            Rejection::Malformed(_) => "malformed-command",
+            Rejection::Expired { .. } => "expired-command",
+            Rejection::ExpiryTooFar { .. } => "expiry-too-far",
+            Rejection::ReplayedNonce { .. } => "replayed-nonce",
+            Rejection::MissingRole(_) => "missing-role",
+            Rejection::NotTheTendersOffice(_) => "not-the-tenders-office",
+            Rejection::NotThatCommitteeMember { .. } => "not-that-committee-member",
+            Rejection::UnknownTender(_) => "unknown-tender",
+            Rejection::UnknownLot { .. } => "unknown-lot",
+            Rejection::WrongPhase { .. } => "wrong-phase",
+            Rejection::Late { .. } => "late-bid",
+            Rejection::BeforeDeadline { .. } => "before-deadline",
+            Rejection::ConflictOfInterest(_) => "conflict-of-interest",
+            Rejection::DuplicateBid { .. } => "duplicate-bid",
+            Rejection::NoBid { .. } => "no-bid",
+            Rejection::DuplicateRegistration(_) => "duplicate-registration",
+            Rejection::InvalidCreditCode(_) => "invalid-credit-code",
+            Rejection::Invalid(_) => "invalid-command",
+            Rejection::Limit { .. } => "limit-reached",
+            Rejection::Committee(_) => "committee-check-failed",
+            Rejection::NotEnoughShares { .. } => "not-enough-shares",
+            Rejection::NoSuchOpenedBid { .. } => "no-such-opened-bid",
+        }
+    }
+
+    /// The kind of refusal.
+    pub fn kind(&self) -> RejectionKind {
+        match self {
+            Rejection::Malformed(_) => RejectionKind::Malformed,
+            Rejection::BadSignature => RejectionKind::Unauthenticated,
+            Rejection::MissingRole(_)
+            | Rejection::NotTheTendersOffice(_)
+            | Rejection::NotThatCommitteeMember { .. }
+            | Rejection::ConflictOfInterest(_) => RejectionKind::Forbidden,
+            Rejection::UnknownTender(_)
+            | Rejection::UnknownLot { .. }
+            | Rejection::NoBid { .. }
+            | Rejection::NoSuchOpenedBid { .. } => RejectionKind::Unknown,
+            Rejection::NotInitialised
+            | Rejection::AlreadyInitialised
+            | Rejection::ReplayedNonce { .. }
+            | Rejection::WrongPhase { .. }
+            | Rejection::Late { .. }
+            | Rejection::BeforeDeadline { .. }
+            | Rejection::DuplicateBid { .. }
+            | Rejection::DuplicateRegistration(_)
+            | Rejection::NotEnoughShares { .. } => RejectionKind::Conflict,
+            Rejection::Expired { .. }
+            | Rejection::ExpiryTooFar { .. }
+            | Rejection::InvalidCreditCode(_)
+            | Rejection::Invalid(_)
+            | Rejection::Limit { .. }
+            | Rejection::Committee(_) => RejectionKind::Invalid,
+        }
+    }
 }
 
 impl From<DkgError> for Rejection {

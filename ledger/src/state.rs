@@ -42,32 +42,35 @@ pub struct Participant {
 /// forgotten once its command has expired (it could not be applied again anyway).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NonceBook {
-    /// (signer, nonce) pairs in use.
-    used: BTreeSet<(PublicKey, u64)>,
-    /// The same pairs by expiry, for forgetting.
-    by_expiry: BTreeSet<(u64, PublicKey, u64)>,
+    /// (signer, nonce, audit index of the command that used it), in use.
+    used: BTreeSet<(PublicKey, u64, u64)>,
+    /// The same by expiry, for forgetting.
+    by_expiry: BTreeSet<(u64, PublicKey, u64, u64)>,
 }
 
 impl NonceBook {
-    /// Whether the signer used the nonce in a command not yet expired.
-    fn contains(&self, signer: &PublicKey, nonce: u64) -> bool {
-        self.used.contains(&(*signer, nonce))
+    /// The audit index of the command that used the signer's nonce, if it has not expired.
+    fn used_at(&self, signer: &PublicKey, nonce: u64) -> Option<u64> {
+        self.used
+            .range((*signer, nonce, 0)..=(*signer, nonce, u64::MAX))
+            .next()
+            .map(|(_, _, audit_index)| *audit_index)
     }
 
-    /// Records a nonce until its command's expiry.
-    fn insert(&mut self, signer: PublicKey, nonce: u64, expires_at_ms: u64) {
-        self.used.insert((signer, nonce));
-        self.by_expiry.insert((expires_at_ms, signer, nonce));
+    /// Records a nonce, used by the command at `audit_index`, until the command's expiry.
+    fn insert(&mut self, signer: PublicKey, nonce: u64, expires_at_ms: u64, audit_index: u64) {
+        self.used.insert((signer, nonce, audit_index));
+        self.by_expiry.insert((expires_at_ms, signer, nonce, audit_index));
     }
 
     /// Forgets nonces whose commands expired before `timestamp_ms`.
     fn forget_expired(&mut self, timestamp_ms: u64) {
-        while let Some(&(expires_at_ms, signer, nonce)) = self.by_expiry.first() {
+        while let Some(&(expires_at_ms, signer, nonce, audit_index)) = self.by_expiry.first() {
             if expires_at_ms >= timestamp_ms {
                 break;
             }
             self.by_expiry.pop_first();
-            self.used.remove(&(signer, nonce));
+            self.used.remove(&(signer, nonce, audit_index));
         }
     }
 
@@ -331,9 +334,12 @@ impl<S: NodeStore> Ledger<S> {
                 })?;
                 self.check_freshness(&message.signer, &command, context)?;
                 let effect = handlers::dispatch(&mut self.state, context, message, &command.action)?;
-                self.state
-                    .nonces
-                    .insert(message.signer, command.nonce, command.expires_at_ms);
+                self.state.nonces.insert(
+                    message.signer,
+                    command.nonce,
+                    command.expires_at_ms,
+                    context.audit_index,
+                );
                 Ok(effect)
             }
         }
@@ -351,8 +357,11 @@ impl<S: NodeStore> Ledger<S> {
         if command.expires_at_ms - context.timestamp_ms > lifetime_ms_max {
             return Err(Rejection::ExpiryTooFar { lifetime_ms_max });
         }
-        if self.state.nonces.contains(signer, command.nonce) {
-            return Err(Rejection::ReplayedNonce { nonce: command.nonce });
+        if let Some(first_audit_index) = self.state.nonces.used_at(signer, command.nonce) {
+            return Err(Rejection::ReplayedNonce {
+                nonce: command.nonce,
+                first_audit_index,
+            });
         }
         Ok(())
     }

@@ -77,7 +77,7 @@ async fn applied_entries_survive_snapshot_install_and_reopening() {
     assert_eq!(replies.len(), 22);
     assert!(matches!(replies[0], LedgerReply::Applied { audit_index: 0, .. }));
     assert!(
-        matches!(replies[21], LedgerReply::Rejected { ref reason } if reason.contains("nonce")),
+        matches!(replies[21], LedgerReply::Rejected { ref code, first_audit_index: Some(2), .. } if code == "replayed-nonce"),
         "{:?}",
         replies[21]
     );

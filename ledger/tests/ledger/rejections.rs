@@ -100,9 +100,11 @@ fn signatures_payloads_and_freshness() {
     });
 
     let once = harness.sign(&bidder, action);
-    harness.apply(EntryBody::Command(once.clone())).unwrap();
+    let first = harness.apply(EntryBody::Command(once.clone())).unwrap();
     refused(&mut harness, EntryBody::Command(once), |rejection| {
-        matches!(rejection, Rejection::ReplayedNonce { .. })
+        matches!(rejection, Rejection::ReplayedNonce { first_audit_index, .. } if *first_audit_index == first.audit_index)
+            && rejection.code() == "replayed-nonce"
+            && rejection.kind() == sealbid_ledger::RejectionKind::Conflict
     });
 }
 
