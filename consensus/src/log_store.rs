@@ -45,6 +45,8 @@ pub struct LogStore {
     /// The highest leader timestamp of any ledger entry appended to this log: a new leader
     /// stamps no lower, so timestamps never decrease along the log across leader changes.
     highest_timestamp_ms: Arc<AtomicU64>,
+    /// The committed log index openraft last reported (0: none yet), for readiness checks.
+    committed_index: Arc<AtomicU64>,
 }
 
 impl LogStore {
@@ -55,6 +57,7 @@ impl LogStore {
             writer,
             recent: Arc::new(Mutex::new(RecentEntries::new(RECENT_ENTRIES_MAX))),
             highest_timestamp_ms: Arc::default(),
+            committed_index: Arc::default(),
         }
     }
 
@@ -74,6 +77,11 @@ impl LogStore {
         };
         store.note_timestamps(&last);
         Ok(store)
+    }
+
+    /// The shared committed index (0: none yet).
+    pub fn committed_index(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.committed_index)
     }
 
     /// The shared highest timestamp.
@@ -222,6 +230,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     /// Queued without waiting: openraft does not need the committed id to be durable (a node
     /// that restarts with an older one learns the newer from the leader).
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), StorageError<u64>> {
+        if let Some(committed) = committed {
+            self.committed_index.fetch_max(committed.index, Ordering::SeqCst);
+        }
         let text = serde_json::to_string(&committed).map_err(|error| StorageIOError::write(&error))?;
         self.writer
             .submit(vec![upsert_meta(COMMITTED, text)], None)

@@ -111,6 +111,8 @@ pub struct Replica {
     state_machine: StateMachineStore,
     /// The highest timestamp in the log (see [`LogStore::highest_timestamp_ms`]).
     highest_timestamp_ms: Arc<AtomicU64>,
+    /// The committed log index the log store last saved (0: none yet).
+    committed_index: Arc<AtomicU64>,
     /// Stamping and proposing happen under this lock, so entries enter the log in stamp order.
     proposing: Mutex<()>,
     /// HTTPS client for forwarding to the leader.
@@ -135,6 +137,7 @@ impl Replica {
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
         let highest_timestamp_ms = log_store.highest_timestamp_ms();
+        let committed_index = log_store.committed_index();
         let state_machine = StateMachineStore::open(pool, writer, SnapshotFile::beside(&config.database))
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
@@ -158,6 +161,7 @@ impl Replica {
             raft,
             state_machine,
             highest_timestamp_ms,
+            committed_index,
             proposing: Mutex::new(()),
             client: https_client(tls)?,
         })
@@ -304,6 +308,36 @@ impl Replica {
                 None => SubmitError::Raft(error.to_string()),
             })?;
         Ok(self.state_machine.read(read).await)
+    }
+
+    /// Reads the ledger as this node has applied it (no round trip; a follower may lag the
+    /// leader by the entries in flight).
+    pub async fn read_applied<T>(&self, read: impl FnOnce(&Ledger<BufferedNodeStore>) -> T) -> T {
+        self.state_machine.read(read).await
+    }
+
+    /// The archive record of a finished tender, as stored (JSON), if this node holds it.
+    pub async fn archived(&self, tender: &str) -> Result<Option<String>, HistoryError> {
+        let row = sqlx::query("SELECT record FROM archive WHERE tender = ?")
+            .bind(tender)
+            .fetch_optional(self.state_machine.pool())
+            .await?;
+        Ok(row.map(|row| sqlx::Row::get(&row, "record")))
+    }
+
+    /// The highest log index this node knows to be committed.
+    pub fn committed_index(&self) -> Option<u64> {
+        match self.committed_index.load(Ordering::SeqCst) {
+            0 => None,
+            index => Some(index),
+        }
+    }
+
+    /// As [`Replica::history`], after every history row queued so far is written: a client that
+    /// holds a receipt then finds its entry.
+    pub async fn history_settled(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
+        self.state_machine.writer().write(Vec::new()).await?;
+        self.history(from, count).await
     }
 
     /// Audit history entries `[from, from + count)` held here, as canonical entry text.

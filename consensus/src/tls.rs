@@ -1,6 +1,7 @@
 //! Mutual TLS between the nodes of a cluster: every node presents a certificate signed by the
-//! cluster's certificate authority and accepts only peers that do the same. rustls with the
-//! ring provider only.
+//! cluster's certificate authority and accepts only peers that do the same. The public API
+//! presents the same certificate without asking clients for one. rustls with the ring provider
+//! only. [`ClusterCertificates`] makes an authority and node certificates for a new cluster.
 
 use std::sync::Arc;
 
@@ -87,11 +88,67 @@ impl ClusterTls {
             .with_single_cert(self.chain.clone(), self.key.clone_key())?)
     }
 
+    /// The public side (the API): present this node's certificate, ask clients for none.
+    pub fn public_server_config(&self) -> Result<ServerConfig, TlsError> {
+        Ok(ServerConfig::builder_with_provider(Self::provider())
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())?)
+    }
+
     /// The client side: trust only the cluster's authority, present this node's certificate.
     pub fn client_config(&self) -> Result<ClientConfig, TlsError> {
         Ok(ClientConfig::builder_with_provider(Self::provider())
             .with_safe_default_protocol_versions()?
             .with_root_certificates(self.roots()?)
             .with_client_auth_cert(self.chain.clone(), self.key.clone_key())?)
+    }
+}
+
+/// PEM text of a new cluster's authority and of node identities it signed.
+#[derive(Debug, Clone)]
+pub struct ClusterCertificates {
+    /// The authority's certificate: what nodes and clients trust.
+    pub authority: String,
+    /// One (certificate, private key) per node.
+    pub identities: Vec<(String, String)>,
+}
+
+impl ClusterCertificates {
+    /// A new authority and `count` node identities, each valid for `hosts` (names or IP
+    /// addresses, as clients will address the nodes).
+    pub fn generate(count: usize, hosts: &[String]) -> Result<Self, TlsError> {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let failed = |error: rcgen::Error| TlsError::Verifier(format!("certificate generation: {error}"));
+        let mut authority = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
+        authority.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        authority
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "sealbid cluster authority");
+        let authority =
+            CertifiedIssuer::self_signed(authority, KeyPair::generate().map_err(failed)?).map_err(failed)?;
+        let identities = (0..count)
+            .map(|_| {
+                let key = KeyPair::generate().map_err(failed)?;
+                let params = CertificateParams::new(hosts.to_vec()).map_err(failed)?;
+                Ok((
+                    params.signed_by(&key, &authority).map_err(failed)?.pem(),
+                    key.serialize_pem(),
+                ))
+            })
+            .collect::<Result<Vec<_>, TlsError>>()?;
+        Ok(Self {
+            authority: authority.pem(),
+            identities,
+        })
+    }
+
+    /// Identity `index` as a TLS configuration source.
+    pub fn tls(&self, index: usize) -> Result<ClusterTls, TlsError> {
+        let (certificate, key) = self.identities.get(index).ok_or_else(|| TlsError::Pem {
+            what: "certificate chain",
+            reason: format!("no identity {index}"),
+        })?;
+        ClusterTls::from_pem(certificate.as_bytes(), key.as_bytes(), self.authority.as_bytes())
     }
 }

@@ -195,7 +195,7 @@ impl Cluster {
         let folder = tempfile::tempdir().unwrap();
         let count = voters + spare;
         let pems = ClusterPems::generate(count + 1);
-        let authority = write(folder.path(), "authority.pem", &pems.authority);
+        let authority = write(folder.path(), "authority.pem", &pems.0.authority);
         let addresses: Vec<String> = (0..count).map(|_| free_address()).collect();
         let members: Vec<String> = addresses
             .iter()
@@ -205,8 +205,8 @@ impl Cluster {
             .collect();
         let nodes: Vec<NodeProcess> = (0..count)
             .map(|index| {
-                let certificate = write(folder.path(), &format!("node-{index}.pem"), &pems.identities[index].0);
-                let key = write(folder.path(), &format!("node-{index}.key"), &pems.identities[index].1);
+                let certificate = write(folder.path(), &format!("node-{index}.pem"), &pems.0.identities[index].0);
+                let key = write(folder.path(), &format!("node-{index}.key"), &pems.0.identities[index].1);
                 let database = folder.path().join(format!("node-{index}.sqlite"));
                 let mut arguments: Vec<String> = [
                     ("--id", (index + 1).to_string()),

@@ -1,0 +1,124 @@
+//! A typed client of the API (feature `client`), for the CLI, the load test and tests: HTTPS
+//! with rustls and the ring provider, trusting only the platform's authority certificate.
+//! Failures the API reports come back as the [`Problem`] it sent.
+
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use sealbid_crypto::signed::SignedMessage;
+use serde::de::DeserializeOwned;
+
+use crate::audit::{AuditEntry, TreeHead};
+use crate::commands::Receipt;
+use crate::paths;
+use crate::problem::Problem;
+
+/// How long a request may take in all: a command waits for commit and apply.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long opening a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The API answered with a problem.
+    #[error("{0}")]
+    Problem(Problem),
+    /// The request did not get an answer (connection, timeout) or the answer was unreadable.
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The authority certificate or TLS setup is unusable.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// A client of one node's API.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `https://host:port`.
+    base: String,
+    /// The HTTPS client.
+    http: reqwest::Client,
+}
+
+/// An HTTPS client (ring) trusting only the authority in `authority_pem`.
+pub fn https_client(authority_pem: &[u8]) -> Result<reqwest::Client, ClientError> {
+    let authority =
+        CertificateDer::from_pem_slice(authority_pem).map_err(|error| ClientError::Tls(error.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(authority)
+        .map_err(|error| ClientError::Tls(error.to_string()))?;
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|error| ClientError::Tls(error.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .build()?)
+}
+
+impl Client {
+    /// A client of the API at `base` (`https://host:port`), trusting `authority_pem`.
+    pub fn new(base: &str, authority_pem: &[u8]) -> Result<Self, ClientError> {
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: https_client(authority_pem)?,
+        })
+    }
+
+    /// Submits a signed command; its receipt once applied.
+    pub async fn submit(&self, command: &SignedMessage) -> Result<Receipt, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, paths::COMMANDS))
+            .json(command)
+            .send()
+            .await?;
+        read(response).await
+    }
+
+    /// The audit log's size, root and the state hash.
+    pub async fn audit_head(&self) -> Result<TreeHead, ClientError> {
+        self.get(paths::AUDIT_HEAD).await
+    }
+
+    /// Audit entries from `from` (at most `count`).
+    pub async fn audit_entries(&self, from: u64, count: u64) -> Result<Vec<AuditEntry>, ClientError> {
+        self.get(&format!("{}?from={from}&count={count}", paths::AUDIT_ENTRIES))
+            .await
+    }
+
+    /// A tender (open or archived), as JSON.
+    pub async fn tender(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/tenders/{id}")).await
+    }
+
+    /// GETs `path` and decodes the answer.
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await?;
+        read(response).await
+    }
+}
+
+/// The answer as `T`, or the problem it reports.
+async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+    if response.status().is_success() {
+        return Ok(response.json().await?);
+    }
+    let status = response.status();
+    let text = response.text().await?;
+    Err(ClientError::Problem(serde_json::from_str(&text).unwrap_or_else(|_| {
+        Problem::new(
+            actix_web::http::StatusCode::from_u16(status.as_u16()).unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY),
+            "unexpected-answer",
+            "The answer is not a problem document",
+            text,
+        )
+    })))
+}

@@ -1,0 +1,83 @@
+//! Prometheus metrics (`sealbid_` prefix, base units): submissions by outcome, commit latency,
+//! and gauges read from the node at scrape time (Raft term, leader, indexes, tenders by phase).
+//! No per-bidder labels.
+
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
+
+/// Commit-latency buckets in seconds: fine in the milliseconds, up to the reply timeout.
+const LATENCY_BUCKETS_SECONDS: [f64; 16] = [
+    0.000_5, 0.001, 0.002, 0.003, 0.005, 0.007_5, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 60.0,
+];
+
+/// Why the metrics could not be built or rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("metrics: {0}")]
+pub struct MetricsError(#[from] prometheus::Error);
+
+/// The API's metrics and their registry.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    /// Everything below, for rendering.
+    registry: Registry,
+    /// Commands submitted, by outcome (`accepted`, `replayed`, a refusal code, or an error).
+    pub submissions: IntCounterVec,
+    /// Seconds from a command's arrival to its applied (or refused) reply.
+    pub commit_latency: Histogram,
+    /// The node's current Raft term.
+    pub raft_term: IntGauge,
+    /// The leader's node id (0 when none is known).
+    pub raft_leader: IntGauge,
+    /// The commit index the node knows of.
+    pub raft_commit_index: IntGauge,
+    /// The last index the node applied.
+    pub raft_applied_index: IntGauge,
+    /// Open tenders by phase.
+    pub tenders: IntGaugeVec,
+}
+
+impl Metrics {
+    /// Registers every metric in a new registry.
+    pub fn new() -> Result<Self, MetricsError> {
+        let registry = Registry::new();
+        let submissions = IntCounterVec::new(
+            Opts::new("sealbid_submissions_total", "Commands submitted, by outcome."),
+            &["outcome"],
+        )?;
+        let commit_latency = Histogram::with_opts(
+            HistogramOpts::new(
+                "sealbid_commit_latency_seconds",
+                "Seconds from a command's arrival to its applied or refused reply.",
+            )
+            .buckets(LATENCY_BUCKETS_SECONDS.to_vec()),
+        )?;
+        let raft_term = IntGauge::new("sealbid_raft_term", "The node's current Raft term.")?;
+        let raft_leader = IntGauge::new("sealbid_raft_leader", "The leader's node id; 0 when none is known.")?;
+        let raft_commit_index = IntGauge::new("sealbid_raft_commit_index", "The commit index this node knows of.")?;
+        let raft_applied_index = IntGauge::new("sealbid_raft_applied_index", "The last log index this node applied.")?;
+        let tenders = IntGaugeVec::new(Opts::new("sealbid_tenders", "Open tenders by phase."), &["phase"])?;
+        registry.register(Box::new(submissions.clone()))?;
+        registry.register(Box::new(commit_latency.clone()))?;
+        registry.register(Box::new(raft_term.clone()))?;
+        registry.register(Box::new(raft_leader.clone()))?;
+        registry.register(Box::new(raft_commit_index.clone()))?;
+        registry.register(Box::new(raft_applied_index.clone()))?;
+        registry.register(Box::new(tenders.clone()))?;
+        Ok(Self {
+            registry,
+            submissions,
+            commit_latency,
+            raft_term,
+            raft_leader,
+            raft_commit_index,
+            raft_applied_index,
+            tenders,
+        })
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> Result<String, MetricsError> {
+        let mut buffer = Vec::new();
+        prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        Ok(String::from_utf8_lossy(&buffer).into_owned())
+    }
+}

@@ -1,0 +1,142 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`). Every failure has a stable
+//! `type` (`urn:sealbid:problem:<code>`, the same `code` as a field for convenience), a short
+//! `title`, the HTTP `status` and a `detail` that says what to do about it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+
+use sealbid_ledger::RejectionKind;
+
+/// The media type of a problem.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem detail, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{status} {code}: {detail}")]
+pub struct Problem {
+    /// `urn:sealbid:problem:<code>`: stable, match on it.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// The stable code alone.
+    pub code: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened here and what to do.
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem with `status`, stable `code`, `title` and `detail`.
+    pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_uri: format!("urn:sealbid:problem:{code}"),
+            code: code.to_owned(),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The ledger refused a command: its code, and a status from its kind.
+    pub fn rejected(code: &str, kind: RejectionKind, reason: &str) -> Self {
+        let (status, title) = match kind {
+            RejectionKind::Malformed => (StatusCode::BAD_REQUEST, "The command cannot be read"),
+            RejectionKind::Unauthenticated => (StatusCode::UNAUTHORIZED, "The signature does not verify"),
+            RejectionKind::Forbidden => (StatusCode::FORBIDDEN, "The signer may not do this"),
+            RejectionKind::Unknown => (StatusCode::NOT_FOUND, "What the command refers to does not exist"),
+            RejectionKind::Conflict => (StatusCode::CONFLICT, "The command conflicts with the ledger's state"),
+            RejectionKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, "The command breaks a rule"),
+        };
+        Self::new(status, code, title, reason)
+    }
+
+    /// A request body that is not JSON of the expected shape.
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The body is not valid JSON of the expected shape",
+            detail,
+        )
+    }
+
+    /// Something this API does not have.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", what)
+    }
+
+    /// A failure on this side; the detail says whether retrying helps.
+    pub fn unavailable(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            "The platform cannot take this now",
+            detail,
+        )
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type(PROBLEM_JSON)
+            .json(self)
+    }
+}
+
+/// Turns actix-web's JSON extractor failures into problems: too large, wrong media type,
+/// unreadable or of the wrong shape (unknown fields included).
+pub fn json_error(error: actix_web::error::JsonPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    let problem = match &error {
+        JsonPayloadError::OverflowKnownLength { length, limit } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "The body is too large",
+            format!("the body has {length} bytes; at most {limit} are accepted"),
+        ),
+        JsonPayloadError::Overflow { limit } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "The body is too large",
+            format!("at most {limit} bytes are accepted"),
+        ),
+        JsonPayloadError::ContentType => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "The body must be JSON",
+            "send the body with Content-Type: application/json",
+        ),
+        other => Problem::malformed_json(other.to_string()),
+    };
+    problem.into()
+}
+
+/// Turns query-string failures into problems.
+pub fn query_error(error: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-query",
+        "The query string is not valid",
+        error.to_string(),
+    )
+    .into()
+}
+
+/// Turns path failures into problems.
+pub fn path_error(error: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-path",
+        "The path is not valid",
+        error.to_string(),
+    )
+    .into()
+}

@@ -1,0 +1,123 @@
+//! Reads: tenders (open ones from the ledger, finished ones from the archive), a tender's bids
+//! as anyone may see them, and the registered participants. Reads answer from the state this
+//! node has applied; a follower may lag the leader by the entries in flight.
+
+use actix_web::{HttpResponse, web};
+
+use sealbid_ledger::query::{bids_view, participants, results, tender_view};
+use sealbid_ledger::tender::ArchiveRecord;
+use sealbid_ledger::types::TenderId;
+
+use crate::ApiState;
+use crate::problem::Problem;
+
+/// Every open tender.
+pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    let body = state
+        .replica
+        .read_applied(|ledger| {
+            serde_json::to_value(ledger.state().tenders.values().map(tender_view).collect::<Vec<_>>())
+        })
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// One tender, open or archived, with its results once it has them.
+pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let id = parse_tender(&id)?;
+    let open = state
+        .replica
+        .read_applied(|ledger| {
+            ledger.state().tenders.get(&id).map(|tender| {
+                serde_json::to_value(serde_json::json!({
+                    "tender": tender_view(tender),
+                    "results": results(tender),
+                }))
+            })
+        })
+        .await
+        .transpose()
+        .map_err(encoding_problem)?;
+    if let Some(body) = open {
+        return Ok(HttpResponse::Ok().json(body));
+    }
+    let record = archived(&state, &id).await?;
+    let body = serde_json::json!({
+        "tender": tender_view(&record.tender),
+        "results": results(&record.tender),
+        "archived_at_ms": record.archived_at_ms,
+    });
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// A tender's bids: counts and receipts while sealed, everything once opened.
+pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let id = parse_tender(&id)?;
+    let open = state
+        .replica
+        .read_applied(|ledger| {
+            ledger
+                .state()
+                .tenders
+                .get(&id)
+                .map(|tender| serde_json::to_value(bids_view(tender)))
+        })
+        .await
+        .transpose()
+        .map_err(encoding_problem)?;
+    if let Some(body) = open {
+        return Ok(HttpResponse::Ok().json(body));
+    }
+    let record = archived(&state, &id).await?;
+    let body = serde_json::to_value(bids_view(&record.tender)).map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Every registered participant with its roles.
+pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(participants(ledger.state()).collect::<Vec<_>>()))
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// A tender id from the path, or a problem naming the expected form.
+fn parse_tender(text: &str) -> Result<TenderId, Problem> {
+    TenderId::parse(text).map_err(|error| {
+        Problem::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "malformed-tender-id",
+            "The tender id is not valid",
+            format!("{text:?}: {error}; a tender id looks like T-000001"),
+        )
+    })
+}
+
+/// The archived tender `id`, or a not-found problem.
+async fn archived(state: &ApiState, id: &TenderId) -> Result<ArchiveRecord, Problem> {
+    let text = state
+        .replica
+        .archived(&id.to_string())
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
+        .ok_or_else(|| {
+            Problem::new(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "unknown-tender",
+                "No such tender",
+                format!("no tender {id} on this ledger, open or archived"),
+            )
+        })?;
+    serde_json::from_str(&text).map_err(|error| Problem::unavailable("storage-damaged", error.to_string()))
+}
+
+/// A view that could not be encoded: a bug, reported as such.
+fn encoding_problem(error: serde_json::Error) -> Problem {
+    Problem::unavailable(
+        "encoding-failed",
+        format!("the answer could not be encoded: {error}; report this"),
+    )
+}

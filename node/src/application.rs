@@ -1,0 +1,196 @@
+//! The composition root: [`Application::build`] turns [`Settings`] into a running node: the
+//! data folder prepared, the replica started on its database, node-to-node RPC and the public
+//! API listening, the one-node cluster initialised and the ledger's genesis entry written on
+//! first start. Tests build it the same way, on port 0 and a temporary folder.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sealbid_api::{ApiState, Metrics};
+use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig};
+use sealbid_ledger::command::{EntryBody, Genesis, LedgerConfig};
+
+use crate::data_dir::DataDir;
+use crate::settings::Settings;
+
+/// How long a new one-node cluster may take to elect itself.
+const LEADER_WAIT: Duration = Duration::from_secs(10);
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The data folder.
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The replica could not start.
+    #[error("cannot start the replica: {0}")]
+    Replica(#[from] sealbid_consensus::StartError),
+    /// The cluster could not be initialised or did not elect a leader.
+    #[error("cannot form the cluster: {0}")]
+    Cluster(String),
+    /// TLS or a server could not be set up.
+    #[error("cannot serve: {0}")]
+    Serve(String),
+    /// The metrics registry.
+    #[error(transparent)]
+    Metrics(#[from] sealbid_api::MetricsError),
+}
+
+/// A running node.
+pub struct Application {
+    /// Where the public API listens (the real port when 0 was asked for).
+    pub api_address: SocketAddr,
+    /// Where node-to-node RPC listens.
+    pub cluster_address: SocketAddr,
+    /// The data folder and its files.
+    pub data_dir: DataDir,
+    /// The replica, for tests and shutdown.
+    pub replica: Arc<Replica>,
+    /// Stops the API server.
+    api: actix_web::dev::ServerHandle,
+    /// Ends when the API server stops.
+    api_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Stops the node-to-node RPC server.
+    cluster: actix_web::dev::ServerHandle,
+    /// Fills audit history left out by snapshots.
+    history_filler: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Application")
+            .field("api_address", &self.api_address)
+            .field("cluster_address", &self.cluster_address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Starts a node from `settings` (on the current Tokio runtime).
+    pub async fn build(settings: &Settings) -> Result<Self, BuildError> {
+        let data_dir = DataDir::prepare(&settings.data_dir)?;
+        let api_listener = bind(settings.listen)?;
+        let cluster_listener = bind(settings.cluster_listen)?;
+        let local = |listener: &TcpListener, asked: SocketAddr| listener.local_addr().unwrap_or(asked);
+        let api_address = local(&api_listener, settings.listen);
+        let cluster_address = local(&cluster_listener, settings.cluster_listen);
+
+        let raft = openraft::Config {
+            heartbeat_interval: 100,
+            election_timeout_min: 300,
+            election_timeout_max: 600,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(settings.snapshot_every),
+            max_in_snapshot_log_to_keep: 0,
+            install_snapshot_timeout: 30_000,
+            ..openraft::Config::default()
+        };
+        let config = ReplicaConfig {
+            node_id: settings.node_id,
+            database: data_dir.database.clone(),
+            raft,
+        };
+        let replica = Arc::new(Replica::start(config, &data_dir.tls).await?);
+        let cluster = sealbid_consensus::server::serve(Arc::clone(&replica), cluster_listener, &data_dir.tls)
+            .map_err(|error| BuildError::Serve(error.to_string()))?;
+        let cluster_handle = cluster.handle();
+        tokio::spawn(cluster);
+        let history_filler = replica.spawn_history_filler();
+
+        replica
+            .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
+            .await
+            .map_err(|error| BuildError::Cluster(error.to_string()))?;
+        wait_for_leader(&replica).await?;
+        write_genesis(&replica, &data_dir).await?;
+
+        let state = ApiState {
+            replica: Arc::clone(&replica),
+            metrics: Metrics::new()?,
+        };
+        let tls = data_dir
+            .tls
+            .public_server_config()
+            .map_err(|error| BuildError::Serve(error.to_string()))?;
+        let api = sealbid_api::serve(state, api_listener, tls).map_err(|error| BuildError::Serve(error.to_string()))?;
+        let api_handle = api.handle();
+        Ok(Self {
+            api_address,
+            cluster_address,
+            data_dir,
+            replica,
+            api: api_handle,
+            api_task: tokio::spawn(api),
+            cluster: cluster_handle,
+            history_filler,
+        })
+    }
+
+    /// Serves until Ctrl-C, then stops gracefully.
+    pub async fn run_until_interrupted(self) -> std::io::Result<()> {
+        let interrupted = tokio::signal::ctrl_c().await;
+        self.stop().await;
+        interrupted
+    }
+
+    /// Stops both servers and Raft.
+    pub async fn stop(self) {
+        self.api.stop(true).await;
+        let _ = self.api_task.await;
+        self.cluster.stop(true).await;
+        self.history_filler.abort();
+        if let Err(error) = self.replica.raft.shutdown().await {
+            tracing::warn!(%error, "Raft did not shut down cleanly");
+        }
+    }
+}
+
+/// Binds `address`.
+fn bind(address: SocketAddr) -> Result<TcpListener, BuildError> {
+    TcpListener::bind(address).map_err(|source| BuildError::Listen { address, source })
+}
+
+/// Waits until the cluster has a leader, for at most [`LEADER_WAIT`].
+async fn wait_for_leader(replica: &Replica) -> Result<(), BuildError> {
+    let mut metrics = replica.raft.metrics();
+    let wait = tokio::time::timeout(LEADER_WAIT, async {
+        loop {
+            if metrics.borrow().current_leader.is_some() {
+                return Ok(());
+            }
+            if metrics.changed().await.is_err() {
+                return Err(BuildError::Cluster("Raft stopped".into()));
+            }
+        }
+    });
+    wait.await
+        .map_err(|_| BuildError::Cluster(format!("no leader within {} s", LEADER_WAIT.as_secs())))?
+}
+
+/// Writes the genesis entry (the operator's key and the default bounds) unless the ledger has
+/// one already.
+async fn write_genesis(replica: &Replica, data_dir: &DataDir) -> Result<(), BuildError> {
+    if replica.read_applied(|ledger| ledger.state().genesis.is_some()).await {
+        return Ok(());
+    }
+    let genesis = Genesis {
+        operator: data_dir.operator.public_key(),
+        config: LedgerConfig::default(),
+    };
+    match replica.submit(EntryBody::Genesis(genesis), true).await {
+        Ok(LedgerReply::Applied { .. }) => Ok(()),
+        Ok(LedgerReply::Rejected { code, .. }) if code == "already-initialised" => Ok(()),
+        Ok(other) => Err(BuildError::Cluster(format!("genesis not applied: {other:?}"))),
+        Err(error) => Err(BuildError::Cluster(format!("genesis not applied: {error}"))),
+    }
+}

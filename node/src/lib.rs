@@ -1,0 +1,12 @@
+//! The sealbid node: the only composition root. It owns the `sealbid` binary's settings
+//! ([`settings`]: defaults, a TOML file, `SEALBID_` variables, flags), the data folder
+//! ([`data_dir`]: database, certificates, operator key) and [`application::Application`],
+//! which wires the replica (`sealbid-consensus`), its node-to-node RPC and the public API
+//! (`sealbid-api`) together. Nothing imports this crate.
+
+pub mod application;
+pub mod data_dir;
+pub mod settings;
+
+pub use application::{Application, BuildError};
+pub use settings::{Layer, Settings, SettingsError};

@@ -1,0 +1,187 @@
+//! The node's settings, layered: defaults, then a TOML file, then `SEALBID_` environment
+//! variables, then command-line flags; each layer sets only what it names. The result is
+//! validated once, with messages that say what to fix.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the settings are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file could not be read.
+    #[error("cannot read the settings file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the settings' shape.
+    #[error("the settings file {path} is not valid: {reason}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong (TOML's message, with the line).
+        reason: String,
+    },
+    /// A value is out of range or of the wrong form.
+    #[error("setting {name} = {value:?} is not valid: {fix}")]
+    Invalid {
+        /// The setting (its TOML key).
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What to change.
+        fix: String,
+    },
+}
+
+/// Everything the node needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The folder holding the database, the snapshot, the certificates and the operator key.
+    pub data_dir: PathBuf,
+    /// Where the public HTTPS API listens (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Where node-to-node RPC listens (mutual TLS; port 0: any free port).
+    pub cluster_listen: SocketAddr,
+    /// This node's id in the cluster (from 1).
+    pub node_id: u64,
+    /// A snapshot after this many log entries; the log before it is purged.
+    pub snapshot_every: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("sealbid-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            cluster_listen: SocketAddr::from(([127, 0, 0, 1], 8444)),
+            node_id: 1,
+            snapshot_every: 20_000,
+        }
+    }
+}
+
+/// One layer: the settings it names, as text, before validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    /// See [`Settings::data_dir`].
+    pub data_dir: Option<String>,
+    /// See [`Settings::listen`].
+    pub listen: Option<String>,
+    /// See [`Settings::cluster_listen`].
+    pub cluster_listen: Option<String>,
+    /// See [`Settings::node_id`].
+    pub node_id: Option<u64>,
+    /// See [`Settings::snapshot_every`].
+    pub snapshot_every: Option<u64>,
+}
+
+impl Layer {
+    /// The layer in the TOML file at `path`.
+    pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|error| SettingsError::Parse {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+        })
+    }
+
+    /// The layer in `SEALBID_DATA_DIR`, `SEALBID_LISTEN`, `SEALBID_CLUSTER_LISTEN`,
+    /// `SEALBID_NODE_ID` and `SEALBID_SNAPSHOT_EVERY`, read through `variable`.
+    pub fn from_environment(variable: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let number = |name: &'static str, key: &str| -> Result<Option<u64>, SettingsError> {
+            variable(key)
+                .map(|value| {
+                    value.parse().map_err(|_| SettingsError::Invalid {
+                        name,
+                        value,
+                        fix: format!("{key} must be a whole number"),
+                    })
+                })
+                .transpose()
+        };
+        Ok(Self {
+            data_dir: variable("SEALBID_DATA_DIR"),
+            listen: variable("SEALBID_LISTEN"),
+            cluster_listen: variable("SEALBID_CLUSTER_LISTEN"),
+            node_id: number("node_id", "SEALBID_NODE_ID")?,
+            snapshot_every: number("snapshot_every", "SEALBID_SNAPSHOT_EVERY")?,
+        })
+    }
+
+    /// This layer over `below`: what this one names wins.
+    pub fn over(self, below: Layer) -> Layer {
+        Layer {
+            data_dir: self.data_dir.or(below.data_dir),
+            listen: self.listen.or(below.listen),
+            cluster_listen: self.cluster_listen.or(below.cluster_listen),
+            node_id: self.node_id.or(below.node_id),
+            snapshot_every: self.snapshot_every.or(below.snapshot_every),
+        }
+    }
+
+    /// The defaults with this layer applied, validated.
+    pub fn settle(self) -> Result<Settings, SettingsError> {
+        let defaults = Settings::default();
+        let address = |name: &'static str, value: Option<String>, default: SocketAddr| match value {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|_| SettingsError::Invalid {
+                name,
+                fix: "give an IP address and a port, such as 127.0.0.1:8443".into(),
+                value,
+            }),
+        };
+        let settings = Settings {
+            data_dir: self.data_dir.map_or(defaults.data_dir, PathBuf::from),
+            listen: address("listen", self.listen, defaults.listen)?,
+            cluster_listen: address("cluster_listen", self.cluster_listen, defaults.cluster_listen)?,
+            node_id: self.node_id.unwrap_or(defaults.node_id),
+            snapshot_every: self.snapshot_every.unwrap_or(defaults.snapshot_every),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+impl Settings {
+    /// Checks the values against each other and their ranges.
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.node_id == 0 {
+            return Err(SettingsError::Invalid {
+                name: "node_id",
+                value: "0".into(),
+                fix: "node ids start at 1".into(),
+            });
+        }
+        if self.snapshot_every < 100 {
+            return Err(SettingsError::Invalid {
+                name: "snapshot_every",
+                value: self.snapshot_every.to_string(),
+                fix: "take snapshots every 100 entries or more".into(),
+            });
+        }
+        if self.listen == self.cluster_listen && self.listen.port() != 0 {
+            return Err(SettingsError::Invalid {
+                name: "cluster_listen",
+                value: self.cluster_listen.to_string(),
+                fix: "the API and the cluster RPC need different ports".into(),
+            });
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(SettingsError::Invalid {
+                name: "data_dir",
+                value: String::new(),
+                fix: "name a folder, such as sealbid-data".into(),
+            });
+        }
+        Ok(())
+    }
+}

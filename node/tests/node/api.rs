@@ -1,0 +1,185 @@
+//! The public API over HTTPS: a command's receipt, its replay, the audit trail and health; and
+//! every kind of bad input answered with a 4xx problem that leaves the state as it was.
+
+use reqwest::StatusCode;
+use ring::rand::SystemRandom;
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::merkle::leaf_hash;
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::Action;
+use sealbid_ledger::types::{Role, TenderId};
+use serde_json::{Value, json};
+
+use crate::support::Platform;
+
+const PROBLEM: &str = "application/problem+json";
+
+fn new_key() -> IdentityKeyPair {
+    IdentityKeyPair::generate(&SystemRandom::new()).unwrap().0
+}
+
+fn grant(actor: &IdentityKeyPair, role: Role, name: &str) -> Action {
+    Action::GrantRole {
+        actor: actor.public_key(),
+        role,
+        name: name.into(),
+    }
+}
+
+/// Asserts a problem with `status` and `code`, and returns its detail.
+fn assert_problem(answer: &(StatusCode, String, Value), status: StatusCode, code: &str) -> String {
+    let (got_status, content_type, body) = answer;
+    assert_eq!(*got_status, status, "{body}");
+    assert_eq!(content_type, PROBLEM, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["type"], format!("urn:sealbid:problem:{code}"), "{body}");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    let detail = body["detail"].as_str().unwrap().to_string();
+    assert!(!detail.is_empty(), "{body}");
+    detail
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_gets_a_receipt_in_the_audit_trail_and_its_replay_the_same_receipt() {
+    let platform = Platform::start().await;
+    let (status, _, ready) = platform.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+
+    let office = new_key();
+    let command = platform.sign(
+        &platform.operator,
+        grant(&office, Role::Office, "City procurement office"),
+    );
+    let (status, _, receipt) = platform.post("/v1/commands", &command).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["replayed"], false);
+    let audit_index = receipt["audit_index"].as_u64().unwrap();
+    assert_eq!(audit_index, 1, "the genesis entry is 0");
+
+    // The audit trail holds the entry whose leaf hash the receipt names.
+    let (status, _, entries) = platform.get("/v1/audit/entries?from=0&count=10").await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let entry = entries[1]["entry"].as_str().unwrap();
+    let hash = serde_json::to_value(leaf_hash(entry.as_bytes())).unwrap();
+    assert_eq!(receipt["leaf_hash"], hash);
+    let (_, _, head) = platform.get("/v1/audit/head").await;
+    assert_eq!(head["size"], 2);
+
+    // The same signed command again: the same receipt, marked as a replay, nothing applied.
+    let state_hash = platform.state_hash().await;
+    let (status, _, again) = platform.post("/v1/commands", &command).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["audit_index"], receipt["audit_index"]);
+    assert_eq!(again["leaf_hash"], receipt["leaf_hash"]);
+    assert_eq!(platform.state_hash().await, state_hash);
+
+    // The participant is listed with its role.
+    let (_, _, participants) = platform.get("/v1/participants").await;
+    assert!(
+        participants
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|participant| participant["name"] == "City procurement office"),
+        "{participants}"
+    );
+
+    // Metrics count the outcomes.
+    let (status, metrics) = platform.get_text("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        metrics.contains("sealbid_submissions_total{outcome=\"accepted\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("sealbid_submissions_total{outcome=\"replayed\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("sealbid_commit_latency_seconds_bucket"), "{metrics}");
+    assert!(metrics.contains("sealbid_raft_leader 1"), "{metrics}");
+    let (status, live) = platform.get_text("/livez").await;
+    assert_eq!((status, live.as_str()), (StatusCode::OK, "live\n"));
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_problem_and_changes_nothing() {
+    let platform = Platform::start().await;
+    let operator = &platform.operator;
+    let before = platform.state_hash().await;
+
+    // Malformed JSON.
+    let answer = platform.post_bytes("/v1/commands", b"{\"signer\": ".to_vec()).await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-json");
+
+    // An oversized body.
+    let answer = platform.post_bytes("/v1/commands", vec![b' '; 600 * 1024]).await;
+    assert_problem(&answer, StatusCode::PAYLOAD_TOO_LARGE, "body-too-large");
+
+    // An unknown field.
+    let office = new_key();
+    let command = platform.sign(operator, grant(&office, Role::Office, "office"));
+    let mut with_extra = serde_json::to_value(&command).unwrap();
+    with_extra["priority"] = json!("high");
+    let answer = platform.post("/v1/commands", &with_extra).await;
+    let detail = assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-json");
+    assert!(detail.contains("priority"), "{detail}");
+
+    // A wrong signature: the payload changed after signing.
+    let mut forged = command.clone();
+    forged.payload = forged.payload.replace("office", "offico");
+    let answer = platform.post("/v1/commands", &forged).await;
+    assert_problem(&answer, StatusCode::UNAUTHORIZED, "bad-signature");
+
+    // A wrong role: someone without the admin role grants roles.
+    let stranger = new_key();
+    let command_by_stranger = platform.sign(&stranger, grant(&office, Role::Office, "office"));
+    let answer = platform.post("/v1/commands", &command_by_stranger).await;
+    assert_problem(&answer, StatusCode::FORBIDDEN, "missing-role");
+
+    // An unknown tender, as a query and as a command's target.
+    let answer = platform.get("/v1/tenders/T-999999").await;
+    assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
+    let answer = platform.get(&format!("/v1/tenders/{}", "T".repeat(40))).await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    assert_eq!(
+        platform.state_hash().await,
+        before,
+        "no refused input changed the state"
+    );
+
+    // A replayed nonce with other content is a conflict, not the earlier receipt.
+    let (status, _, _) = platform.post("/v1/commands", &command).await;
+    assert_eq!(status, StatusCode::OK);
+    let after_grant = platform.state_hash().await;
+    let mut reused: Value = serde_json::from_str(&command.payload).unwrap();
+    reused["action"]["grant_role"]["name"] = json!("another name");
+    let reused: sealbid_ledger::command::Command = serde_json::from_value(reused).unwrap();
+    let reused = SignedMessage::sign(operator, &reused).unwrap();
+    let answer = platform.post("/v1/commands", &reused).await;
+    let detail = assert_problem(&answer, StatusCode::CONFLICT, "replayed-nonce");
+    assert!(detail.contains("nonce"), "{detail}");
+
+    // A command for a tender that does not exist.
+    let close = platform.sign(
+        &office,
+        Action::CloseTender {
+            tender: TenderId::parse("T-999999").unwrap(),
+        },
+    );
+    let answer = platform.post("/v1/commands", &close).await;
+    assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
+    assert_eq!(
+        platform.state_hash().await,
+        after_grant,
+        "no refused command changed the state"
+    );
+
+    // No such route.
+    let answer = platform.get("/v1/nothing-here").await;
+    assert_problem(&answer, StatusCode::NOT_FOUND, "not-found");
+    platform.stop().await;
+}

@@ -1,0 +1,15 @@
+//! The node's integration tests: the real application (`Application::build`) on port 0 and a
+//! temporary data folder, spoken to over real HTTPS.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+mod api;
+mod serve;
+mod settings;
+mod support;

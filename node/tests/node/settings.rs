@@ -1,0 +1,114 @@
+//! Settings: each layer overrides the one below only where it names a setting, and bad values
+//! are refused with a message that says what to fix.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use sealbid_node::{Layer, Settings, SettingsError};
+
+fn environment(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+#[test]
+fn nothing_configured_gives_the_documented_defaults() {
+    let settings = Layer::default().settle().unwrap();
+    assert_eq!(settings, Settings::default());
+    assert_eq!(settings.data_dir, PathBuf::from("sealbid-data"));
+    assert_eq!(settings.listen, "127.0.0.1:8443".parse::<SocketAddr>().unwrap());
+    assert_eq!(settings.cluster_listen, "127.0.0.1:8444".parse::<SocketAddr>().unwrap());
+}
+
+#[test]
+fn file_then_environment_then_flags() {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("sealbid.toml");
+    std::fs::write(
+        &file,
+        "data_dir = \"from-file\"\nlisten = \"127.0.0.1:9000\"\nnode_id = 4\n",
+    )
+    .unwrap();
+    let file = Layer::from_file(&file).unwrap();
+    let environment = Layer::from_environment(environment(&[
+        ("SEALBID_LISTEN", "127.0.0.1:9001"),
+        ("SEALBID_NODE_ID", "5"),
+    ]))
+    .unwrap();
+    let flags = Layer {
+        node_id: Some(6),
+        ..Layer::default()
+    };
+    let settings = flags.over(environment.over(file)).settle().unwrap();
+    assert_eq!(settings.data_dir, PathBuf::from("from-file"), "only the file names it");
+    assert_eq!(
+        settings.listen,
+        "127.0.0.1:9001".parse::<SocketAddr>().unwrap(),
+        "the environment beats the file"
+    );
+    assert_eq!(settings.node_id, 6, "flags beat everything");
+    assert_eq!(
+        settings.snapshot_every,
+        Settings::default().snapshot_every,
+        "nobody names it"
+    );
+}
+
+#[test]
+fn bad_values_are_refused_with_what_to_fix() {
+    let invalid = |layer: Layer| match layer.settle() {
+        Err(SettingsError::Invalid { name, fix, .. }) => (name, fix),
+        other => panic!("expected an invalid setting, got {other:?}"),
+    };
+    let (name, fix) = invalid(Layer {
+        listen: Some("localhost".into()),
+        ..Layer::default()
+    });
+    assert_eq!(name, "listen");
+    assert!(fix.contains("127.0.0.1:8443"), "{fix}");
+    assert_eq!(
+        invalid(Layer {
+            node_id: Some(0),
+            ..Layer::default()
+        })
+        .0,
+        "node_id"
+    );
+    assert_eq!(
+        invalid(Layer {
+            snapshot_every: Some(5),
+            ..Layer::default()
+        })
+        .0,
+        "snapshot_every"
+    );
+    assert_eq!(
+        invalid(Layer {
+            listen: Some("127.0.0.1:7000".into()),
+            cluster_listen: Some("127.0.0.1:7000".into()),
+            ..Layer::default()
+        })
+        .0,
+        "cluster_listen"
+    );
+    assert!(matches!(
+        Layer::from_environment(environment(&[("SEALBID_NODE_ID", "one")])),
+        Err(SettingsError::Invalid { name: "node_id", .. })
+    ));
+
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("sealbid.toml");
+    std::fs::write(&file, "data_dir = \"x\"\nlisten_port = 8443\n").unwrap();
+    match Layer::from_file(&file) {
+        Err(SettingsError::Parse { reason, .. }) => assert!(reason.contains("listen_port"), "{reason}"),
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+    assert!(matches!(
+        Layer::from_file(&folder.path().join("missing.toml")),
+        Err(SettingsError::Read { .. })
+    ));
+}

@@ -1,0 +1,127 @@
+//! A running one-node platform and a client for it.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::StatusCode;
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::{Action, Command};
+use sealbid_node::{Application, Layer};
+use serde_json::Value;
+
+/// The application, its folder and an HTTPS client that trusts its authority.
+pub struct Platform {
+    pub application: Option<Application>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub operator: IdentityKeyPair,
+    next_nonce: std::sync::atomic::AtomicU64,
+    _folder: tempfile::TempDir,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+impl Platform {
+    /// Builds the application as `sealbid serve` does, on port 0 in a new folder.
+    pub async fn start() -> Self {
+        let folder = tempfile::tempdir().unwrap();
+        let settings = Layer {
+            data_dir: Some(folder.path().join("data").display().to_string()),
+            listen: Some("127.0.0.1:0".into()),
+            cluster_listen: Some("127.0.0.1:0".into()),
+            node_id: None,
+            snapshot_every: None,
+        }
+        .settle()
+        .unwrap();
+        let application = Application::build(&settings).await.unwrap();
+        let authority = std::fs::read(&application.data_dir.authority).unwrap();
+        let http = sealbid_api::client::https_client(&authority).unwrap();
+        let operator =
+            IdentityKeyPair::from_pkcs8(&std::fs::read(&application.data_dir.operator_key_path).unwrap()).unwrap();
+        Self {
+            base: format!("https://{}", application.api_address),
+            application: Some(application),
+            http,
+            operator,
+            next_nonce: std::sync::atomic::AtomicU64::new(0),
+            _folder: folder,
+        }
+    }
+
+    /// `action` signed by `key` with a fresh nonce.
+    pub fn sign(&self, key: &IdentityKeyPair, action: Action) -> SignedMessage {
+        let nonce = self.next_nonce.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let command = Command {
+            nonce,
+            expires_at_ms: now_ms() + 10 * 60 * 1000,
+            action,
+        };
+        SignedMessage::sign(key, &command).unwrap()
+    }
+
+    /// POSTs `body` as JSON to `path`; the status, the content type and the JSON answer.
+    pub async fn post(&self, path: &str, body: &impl serde::Serialize) -> (StatusCode, String, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    /// POSTs raw bytes as JSON to `path`.
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>) -> (StatusCode, String, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        answer(response).await
+    }
+
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> (StatusCode, String, Value) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        answer(response).await
+    }
+
+    /// GETs `path` as text.
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// The ledger's state hash, from the audit head.
+    pub async fn state_hash(&self) -> String {
+        let (status, _, head) = self.get("/v1/audit/head").await;
+        assert_eq!(status, StatusCode::OK);
+        head["state_hash"].as_str().unwrap().to_string()
+    }
+
+    /// Stops the application.
+    pub async fn stop(mut self) {
+        if let Some(application) = self.application.take() {
+            application.stop().await;
+        }
+    }
+}
+
+async fn answer(response: reqwest::Response) -> (StatusCode, String, Value) {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, content_type, value)
+}
