@@ -22,7 +22,6 @@ pub struct Range {
 
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     /// Its audit index.
     pub index: u64,
@@ -32,7 +31,6 @@ pub struct AuditEntry {
 
 /// The audit log's size and root as this node has applied it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TreeHead {
     /// Entries in the log.
     pub size: u64,

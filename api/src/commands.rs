@@ -24,7 +24,6 @@ pub const COMMAND_BYTES_MAX: usize = 512 * 1024;
 
 /// The answer to an applied command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// The entry's position in the audit log.
     pub audit_index: u64,
@@ -59,11 +58,12 @@ pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage
             kind,
             reason,
         }) => match earlier_receipt(&state, first, &message).await {
-            Some(receipt) => Ok(receipt),
-            None => Err(Problem::rejected(&code, kind, &reason)),
+            Ok(Some(receipt)) => Ok(receipt),
+            Ok(None) => Err(Problem::rejected(&code, kind, &reason)),
+            Err(problem) => Err(problem),
         },
         Ok(LedgerReply::Rejected { code, kind, reason, .. }) => Err(Problem::rejected(&code, kind, &reason)),
-        Ok(LedgerReply::Internal) => Err(Problem::unavailable(
+        Ok(LedgerReply::Internal) => Err(Problem::internal(
             "internal-entry",
             "the command was answered as an internal entry; report this",
         )),
@@ -78,26 +78,55 @@ pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage
     outcome.map(|receipt| HttpResponse::Ok().json(receipt))
 }
 
-/// The receipt of the command at `audit_index` if it is exactly `message`.
-async fn earlier_receipt(state: &ApiState, audit_index: u64, message: &SignedMessage) -> Option<Receipt> {
+/// How long a node waits to apply the entry a replay names (a follower may trail the leader
+/// that refused the replay), and how often it looks.
+const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const APPLY_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The receipt of the command at `audit_index` if it is exactly `message`; `None` if another
+/// command used the nonce.
+async fn earlier_receipt(
+    state: &ApiState,
+    audit_index: u64,
+    message: &SignedMessage,
+) -> Result<Option<Receipt>, Problem> {
+    let applied = tokio::time::timeout(APPLY_WAIT, async {
+        while state.replica.read_applied(|ledger| ledger.audit().size()).await <= audit_index {
+            tokio::time::sleep(APPLY_POLL).await;
+        }
+    });
+    if applied.await.is_err() {
+        return Err(Problem::unavailable(
+            "history-incomplete",
+            format!("this node has not applied audit entry {audit_index} yet; send the command again shortly"),
+        ));
+    }
     let found = state
         .replica
         .history_settled(audit_index, 1)
         .await
-        .ok()?
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
         .into_iter()
         .next();
-    let (index, text) = found?;
-    let entry: Entry = from_canonical(text.as_bytes()).ok()?;
-    match entry.body {
-        EntryBody::Command(earlier) if index == audit_index && earlier == *message => Some(Receipt {
+    let Some((index, text)) = found.filter(|(index, _)| *index == audit_index) else {
+        return Err(Problem::unavailable(
+            "history-incomplete",
+            format!(
+                "this node is still fetching audit entry {audit_index} from a peer; send the command again shortly"
+            ),
+        ));
+    };
+    let entry: Entry = from_canonical(text.as_bytes())
+        .map_err(|error| Problem::internal("storage-damaged", format!("audit entry {index}: {error}")))?;
+    Ok(match entry.body {
+        EntryBody::Command(earlier) if earlier == *message => Some(Receipt {
             audit_index,
             leaf_hash: sealbid_crypto::merkle::leaf_hash(text.as_bytes()),
             response: None,
             replayed: true,
         }),
         _ => None,
-    }
+    })
 }
 
 /// A problem for a command that did not reach a reply.
@@ -110,6 +139,11 @@ fn submit_problem(error: &SubmitError) -> Problem {
             "No answer in time",
             error.to_string(),
         ),
-        SubmitError::Raft(_) => Problem::unavailable("replication-failed", error.to_string()),
+        SubmitError::Raft(_) => Problem::unavailable(
+            "replication-failed",
+            format!(
+                "{error}; if the command was proposed it may still be applied: sending the same signed command again is safe"
+            ),
+        ),
     }
 }

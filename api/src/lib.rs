@@ -76,18 +76,32 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .error_handler(problem::json_error),
         )
         .app_data(web::QueryConfig::default().error_handler(problem::query_error))
-        .app_data(web::PathConfig::default().error_handler(problem::path_error))
-        .route(paths::COMMANDS, web::post().to(commands::submit))
-        .route(paths::TENDERS, web::get().to(queries::tenders))
-        .route(paths::TENDER, web::get().to(queries::tender))
-        .route(paths::TENDER_BIDS, web::get().to(queries::bids))
-        .route(paths::PARTICIPANTS, web::get().to(queries::participant_list))
-        .route(paths::AUDIT_ENTRIES, web::get().to(audit::entries))
-        .route(paths::AUDIT_HEAD, web::get().to(audit::head))
-        .route(paths::LIVEZ, web::get().to(health::livez))
-        .route(paths::READYZ, web::get().to(health::readyz))
-        .route(paths::METRICS, web::get().to(health::metrics))
+        .service(resource(paths::COMMANDS).post(commands::submit))
+        .service(resource(paths::TENDERS).get(queries::tenders))
+        .service(resource(paths::TENDER).get(queries::tender))
+        .service(resource(paths::TENDER_BIDS).get(queries::bids))
+        .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
+        .service(resource(paths::AUDIT_ENTRIES).get(audit::entries))
+        .service(resource(paths::AUDIT_HEAD).get(audit::head))
+        .service(resource(paths::LIVEZ).get(health::livez))
+        .service(resource(paths::READYZ).get(health::readyz))
+        .service(resource(paths::METRICS).get(health::metrics))
         .default_service(web::to(not_found));
+}
+
+/// A resource whose other methods answer 405 with a problem.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// A method the path does not take.
+async fn method_not_allowed(request: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
+    Err(Problem::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("{} does not take {}", request.path(), request.method()),
+    ))
 }
 
 /// Any other path.
@@ -106,7 +120,10 @@ pub fn serve(
     tls: rustls::ServerConfig,
 ) -> std::io::Result<actix_web::dev::Server> {
     let state = web::Data::new(state);
+    // The node decides when to stop (it stops this server, then Raft); actix must not act on
+    // signals by itself.
     let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(configure))
+        .disable_signals()
         .workers(WORKERS)
         .listen_rustls_0_23(listener, tls)?
         .run();

@@ -68,7 +68,17 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", what)
     }
 
-    /// A failure on this side; the detail says whether retrying helps.
+    /// A fault on this side that retrying will not cure (damaged storage, a bug): report it.
+    pub fn internal(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code,
+            "Something is wrong on the platform",
+            detail,
+        )
+    }
+
+    /// A passing failure on this side; the detail says when to retry.
     pub fn unavailable(code: &str, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -125,17 +135,6 @@ pub fn query_error(error: actix_web::error::QueryPayloadError, _: &actix_web::Ht
         StatusCode::BAD_REQUEST,
         "malformed-query",
         "The query string is not valid",
-        error.to_string(),
-    )
-    .into()
-}
-
-/// Turns path failures into problems.
-pub fn path_error(error: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "malformed-path",
-        "The path is not valid",
         error.to_string(),
     )
     .into()

@@ -111,12 +111,12 @@ async fn archived(state: &ApiState, id: &TenderId) -> Result<ArchiveRecord, Prob
                 format!("no tender {id} on this ledger, open or archived"),
             )
         })?;
-    serde_json::from_str(&text).map_err(|error| Problem::unavailable("storage-damaged", error.to_string()))
+    serde_json::from_str(&text).map_err(|error| Problem::internal("storage-damaged", error.to_string()))
 }
 
 /// A view that could not be encoded: a bug, reported as such.
 fn encoding_problem(error: serde_json::Error) -> Problem {
-    Problem::unavailable(
+    Problem::internal(
         "encoding-failed",
         format!("the answer could not be encoded: {error}; report this"),
     )

@@ -88,19 +88,22 @@ pub async fn read_entries(pool: &SqlitePool, from: u64, count: u64) -> Result<Ve
         .collect())
 }
 
-/// The first run of missing entries below `size`, as `[start, end)`.
-pub async fn first_hole(pool: &SqlitePool, size: u64) -> Result<Option<(u64, u64)>, HistoryError> {
-    if size == 0 {
+/// The first run of missing entries in `[from, size)`, as `[start, end)`.
+pub async fn first_hole(pool: &SqlitePool, from: u64, size: u64) -> Result<Option<(u64, u64)>, HistoryError> {
+    if from >= size {
         return Ok(None);
     }
-    // The first index below `size` whose entry is missing: 0, or one past a held entry.
+    // The first index in [from, size) whose entry is missing: `from`, or one past a held entry.
     let row = sqlx::query(
         "SELECT MIN(candidate) AS start FROM ( \
-             SELECT 0 AS candidate WHERE NOT EXISTS (SELECT 1 FROM audit_entry WHERE audit_index = 0) \
+             SELECT ? AS candidate WHERE NOT EXISTS (SELECT 1 FROM audit_entry WHERE audit_index = ?) \
              UNION ALL \
-             SELECT a.audit_index + 1 FROM audit_entry a WHERE a.audit_index + 1 < ? AND NOT EXISTS \
-                 (SELECT 1 FROM audit_entry b WHERE b.audit_index = a.audit_index + 1))",
+             SELECT a.audit_index + 1 FROM audit_entry a WHERE a.audit_index >= ? AND a.audit_index + 1 < ? \
+                 AND NOT EXISTS (SELECT 1 FROM audit_entry b WHERE b.audit_index = a.audit_index + 1))",
     )
+    .bind(to_sql(from))
+    .bind(to_sql(from))
+    .bind(to_sql(from))
     .bind(to_sql(size))
     .fetch_one(pool)
     .await?;
@@ -199,9 +202,10 @@ async fn held_nodes(
     let mut held = BTreeMap::new();
     for row in &rows {
         let bytes: Vec<u8> = row.get("hash");
-        if let Ok(hash) = <[u8; 32]>::try_from(bytes.as_slice()) {
-            held.insert(from_sql(row.get("node_index")), Hash(hash));
-        }
+        let index = from_sql(row.get("node_index"));
+        let hash =
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| HistoryError::Mismatch { level: height, index })?;
+        held.insert(index, Hash(hash));
     }
     Ok(held)
 }

@@ -1,8 +1,11 @@
 //! openraft's log and vote in SQLite. Writes go through the node's [`Writer`]: an `append`
-//! queues its entries and returns, the writer commits every append waiting in one transaction
-//! (one fsync for many bids), and openraft's flush callback fires only after that commit.
-//! The newest entries are also kept in memory ([`RecentEntries`]): readers see them before the
-//! commit, so replication can start at once, and the leader sends them without reading them back.
+//! queues its entries and returns, the writer commits them with whatever else is waiting in one
+//! transaction, and openraft's flush callback fires only after that commit. (openraft 0.9 waits
+//! for that callback before it goes on, so on the leader one append is in flight at a time; the
+//! batching comes from the other writes sharing the transaction and from followers receiving
+//! many entries per AppendEntries.) The newest entries are also kept in memory
+//! ([`RecentEntries`]): readers see them as soon as `append` returns, as openraft requires, and
+//! the leader sends them to followers without reading them back from SQLite.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -45,7 +48,8 @@ pub struct LogStore {
     /// The highest leader timestamp of any ledger entry appended to this log: a new leader
     /// stamps no lower, so timestamps never decrease along the log across leader changes.
     highest_timestamp_ms: Arc<AtomicU64>,
-    /// The committed log index openraft last reported (0: none yet), for readiness checks.
+    /// The committed log index openraft last reported ([`u64::MAX`]: none yet), for
+    /// readiness checks.
     committed_index: Arc<AtomicU64>,
 }
 
@@ -57,7 +61,7 @@ impl LogStore {
             writer,
             recent: Arc::new(Mutex::new(RecentEntries::new(RECENT_ENTRIES_MAX))),
             highest_timestamp_ms: Arc::default(),
-            committed_index: Arc::default(),
+            committed_index: Arc::new(AtomicU64::new(u64::MAX)),
         }
     }
 
@@ -79,7 +83,7 @@ impl LogStore {
         Ok(store)
     }
 
-    /// The shared committed index (0: none yet).
+    /// The shared committed index ([`u64::MAX`]: none yet).
     pub fn committed_index(&self) -> Arc<AtomicU64> {
         Arc::clone(&self.committed_index)
     }
@@ -231,7 +235,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     /// that restarts with an older one learns the newer from the leader).
     async fn save_committed(&mut self, committed: Option<LogId<u64>>) -> Result<(), StorageError<u64>> {
         if let Some(committed) = committed {
-            self.committed_index.fetch_max(committed.index, Ordering::SeqCst);
+            // Raise it from "none" (u64::MAX) or from a lower index; never lower it.
+            let _ = self
+                .committed_index
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |current| {
+                    (current == u64::MAX || current < committed.index).then_some(committed.index)
+                });
         }
         let text = serde_json::to_string(&committed).map_err(|error| StorageIOError::write(&error))?;
         self.writer

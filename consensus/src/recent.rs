@@ -1,6 +1,6 @@
-//! The log's newest entries in memory. They serve readers before the writer has committed them,
-//! and afterwards they spare the leader's replication a database read and a JSON parse of every
-//! entry it sends. Durable entries beyond the capacity are dropped oldest first; entries still
+//! The log's newest entries in memory. They serve readers as soon as they are appended (before
+//! the writer has committed them), and afterwards they spare the leader's replication a database
+//! read and a JSON parse of every entry it sends. Durable entries beyond the capacity are dropped oldest first; entries still
 //! waiting for the writer are never dropped.
 
 use std::collections::BTreeMap;

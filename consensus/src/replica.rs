@@ -111,8 +111,10 @@ pub struct Replica {
     state_machine: StateMachineStore,
     /// The highest timestamp in the log (see [`LogStore::highest_timestamp_ms`]).
     highest_timestamp_ms: Arc<AtomicU64>,
-    /// The committed log index the log store last saved (0: none yet).
+    /// The committed log index openraft last reported ([`u64::MAX`]: none yet).
     committed_index: Arc<AtomicU64>,
+    /// Every history entry below this index is held: the filler's scans start here.
+    history_complete_below: AtomicU64,
     /// Stamping and proposing happen under this lock, so entries enter the log in stamp order.
     proposing: Mutex<()>,
     /// HTTPS client for forwarding to the leader.
@@ -162,6 +164,7 @@ impl Replica {
             state_machine,
             highest_timestamp_ms,
             committed_index,
+            history_complete_below: AtomicU64::new(0),
             proposing: Mutex::new(()),
             client: https_client(tls)?,
         })
@@ -328,25 +331,35 @@ impl Replica {
     /// The highest log index this node knows to be committed.
     pub fn committed_index(&self) -> Option<u64> {
         match self.committed_index.load(Ordering::SeqCst) {
-            0 => None,
+            u64::MAX => None,
             index => Some(index),
         }
     }
 
-    /// As [`Replica::history`], after every history row queued so far is written: a client that
-    /// holds a receipt then finds its entry.
+    /// As [`Replica::history`], once the rows of the entries this node has applied in that range
+    /// are written (they are written just after apply; this waits at most [`HISTORY_TIMEOUT`]): a
+    /// client that holds a receipt then finds its entry.
     pub async fn history_settled(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
-        self.state_machine.writer().write(Vec::new()).await?;
+        let applied = self.state_machine.read(|ledger| ledger.audit().size()).await;
+        let wanted = from.saturating_add(count).min(applied);
+        self.state_machine.wait_history_written(wanted, HISTORY_TIMEOUT).await;
         self.history(from, count).await
     }
 
     /// Audit history entries `[from, from + count)` held here, as canonical entry text.
     pub async fn history(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
         let entries = history::read_entries(self.state_machine.pool(), from, count).await?;
-        Ok(entries
+        entries
             .into_iter()
-            .filter_map(|(index, bytes)| String::from_utf8(bytes).ok().map(|text| (index, text)))
-            .collect())
+            .map(|(index, bytes)| {
+                String::from_utf8(bytes)
+                    .map(|text| (index, text))
+                    .map_err(|_| HistoryError::NotAnEntry {
+                        index,
+                        reason: "this node's copy is not UTF-8: its storage is damaged".into(),
+                    })
+            })
+            .collect()
     }
 
     /// Fills the first hole in this node's audit history (left by a snapshot from a peer) with
@@ -354,9 +367,14 @@ impl Replica {
     /// entries it kept; 0 when there is no hole.
     pub async fn fill_history(&self) -> Result<u64, HistoryError> {
         let pool = self.state_machine.pool();
-        let Some((start, end)) = history::first_hole(pool, self.state_machine.history_size()).await? else {
+        let size = self.state_machine.history_size();
+        let complete_below = self.history_complete_below.load(Ordering::SeqCst);
+        let Some((start, end)) = history::first_hole(pool, complete_below, size).await? else {
+            self.history_complete_below.fetch_max(size, Ordering::SeqCst);
             return Ok(0);
         };
+        // Everything below the hole is held: later scans start at it.
+        self.history_complete_below.fetch_max(start, Ordering::SeqCst);
         let count = (end - start).min(history::ENTRIES_PER_FETCH_MAX);
         let peers: Vec<String> = {
             let metrics = self.raft.metrics();

@@ -58,6 +58,8 @@ pub fn serve(
             .route(paths::VOTERS, web::post().to(change_voters))
             .route(paths::HISTORY, web::get().to(history))
     })
+    // The process that embeds the server decides when to stop; actix must not act on signals.
+    .disable_signals()
     .workers(WORKERS)
     .listen_rustls_0_23(listener, tls.server_config()?)?
     .run();

@@ -108,14 +108,22 @@ fn read(path: &std::path::Path, with_data: bool) -> Result<Option<(Meta, Vec<u8>
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(io(error)),
     };
+    // A file cut short is damaged, not unreadable.
+    let short = |error: std::io::Error| {
+        if error.kind() == std::io::ErrorKind::UnexpectedEof {
+            damaged("the file ends early".into())
+        } else {
+            io(error)
+        }
+    };
     let mut length = [0u8; 8];
-    file.read_exact(&mut length).map_err(io)?;
+    file.read_exact(&mut length).map_err(short)?;
     let length = u64::from_be_bytes(length);
     if length > META_BYTES_MAX {
         return Err(damaged(format!("metadata of {length} bytes")));
     }
     let mut meta = vec![0u8; usize::try_from(length).map_err(|error| damaged(error.to_string()))?];
-    file.read_exact(&mut meta).map_err(io)?;
+    file.read_exact(&mut meta).map_err(short)?;
     let meta: Meta = serde_json::from_slice(&meta).map_err(|error| damaged(error.to_string()))?;
     let mut data = Vec::new();
     if with_data {
@@ -141,8 +149,11 @@ fn write(path: &std::path::Path, meta: &Meta, data: &[u8]) -> Result<(), Snapsho
     file.sync_all().map_err(io)?;
     drop(file);
     std::fs::rename(&temporary, path).map_err(io)?;
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        File::open(folder).and_then(|folder| folder.sync_all()).map_err(io)?;
-    }
+    // The rename is durable once the folder is (a bare file name lives in the current folder).
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => std::path::Path::new("."),
+    };
+    File::open(folder).and_then(|folder| folder.sync_all()).map_err(io)?;
     Ok(())
 }

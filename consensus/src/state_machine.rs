@@ -1,11 +1,13 @@
-//! The replicated state machine: the ledger in memory, its audit-log nodes and archived
-//! tenders in SQLite, and snapshots that carry the ledger state with the audit log's right edge.
+//! The replicated state machine: the ledger in memory; its audit history, audit-log nodes and
+//! archived tenders in SQLite; and snapshots, in a file, that carry the ledger state with the
+//! audit log's right edge.
 //!
 //! The ledger itself is not written on every apply: after a restart the node restores its last
-//! snapshot and openraft re-applies the committed log after it. Audit nodes and archive records
-//! are queued on the node's [`Writer`] after every applied batch without waiting for them
-//! (rewriting them on a re-apply is harmless: they are determined by the log); a snapshot is
-//! queued after them, so it is never durable without the rows of the entries it covers.
+//! snapshot and openraft re-applies the committed log after it. History rows, audit nodes and
+//! archive records are queued on the node's [`Writer`] after every applied batch without waiting
+//! for them (rewriting them on a re-apply is harmless: they are determined by the log). Before a
+//! snapshot file is written, the state machine waits for an empty writer request: every row
+//! queued before it is then durable, so a snapshot never exists without the rows it covers.
 
 use std::convert::Infallible;
 use std::io::Cursor;
@@ -124,6 +126,9 @@ pub struct StateMachineStore {
     /// The audit size of the last snapshot restored or installed: every entry below it must
     /// be in the history, and one installed from a peer may leave a hole to fill.
     history_size: Arc<AtomicU64>,
+    /// Every history row below this audit index has been written (or belongs to a hole a
+    /// snapshot left, which the filler fills): readers wait for it instead of the writer.
+    history_written: Arc<AtomicU64>,
 }
 
 impl StateMachineStore {
@@ -156,6 +161,7 @@ impl StateMachineStore {
         };
         let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
         let history_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
+        let history_written = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         Ok(Self {
             pool,
             writer,
@@ -163,6 +169,7 @@ impl StateMachineStore {
             data: Arc::new(Mutex::new(data)),
             clock_floor_ms,
             history_size,
+            history_written,
         })
     }
 
@@ -175,6 +182,18 @@ impl StateMachineStore {
     /// [`crate::history`]).
     pub fn history_size(&self) -> u64 {
         self.history_size.load(Ordering::SeqCst)
+    }
+
+    /// Waits until every history row below `size` is written, for at most `timeout`; whether
+    /// they are.
+    pub async fn wait_history_written(&self, size: u64, timeout: std::time::Duration) -> bool {
+        let poll = std::time::Duration::from_millis(5);
+        let waited = tokio::time::timeout(timeout, async {
+            while self.history_written.load(Ordering::SeqCst) < size {
+                tokio::time::sleep(poll).await;
+            }
+        });
+        waited.await.is_ok()
     }
 
     /// The node's database, for reading history.
@@ -204,6 +223,7 @@ impl StateMachineStore {
         if entries.is_empty() && nodes.is_empty() && archived.is_empty() {
             return Ok(());
         }
+        let entries_end = entries.iter().map(|(index, _)| index.saturating_add(1)).max();
         let mut statements = Vec::with_capacity(entries.len() + nodes.len() + archived.len());
         statements.extend(
             entries
@@ -222,10 +242,17 @@ impl StateMachineStore {
                 vec![Value::Text(record.tender.id.to_string()), Value::Text(text)],
             ));
         }
+        let written_size = entries_end;
+        let history_written = Arc::clone(&self.history_written);
         let result = if wait {
             self.writer.write(statements).await
         } else {
-            self.writer.submit(statements, None).await
+            let completion: crate::writer::Completion = Box::new(move |result| {
+                if let (Ok(()), Some(size)) = (result, written_size) {
+                    history_written.fetch_max(size, Ordering::SeqCst);
+                }
+            });
+            self.writer.submit(statements, Some(completion)).await
         };
         result.map_err(|error| write_failed(&error))
     }
@@ -377,6 +404,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         self.clock_floor_ms
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         self.history_size
+            .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
+        self.history_written
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
         Ok(())
     }

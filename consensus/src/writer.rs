@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 /// Requests waiting for the writer; senders wait when it is full.
@@ -95,8 +95,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on `pool` (on the current Tokio runtime). It ends when the last
-    /// handle is dropped.
+    /// Starts the writer task (on the current Tokio runtime), which takes one connection from
+    /// `pool` and keeps it. It ends when the last handle is dropped.
     pub fn start(pool: SqlitePool) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
         tokio::spawn(run(pool, receiver));
@@ -126,9 +126,19 @@ impl Writer {
     }
 }
 
-/// The writer task: one transaction per turn over every request waiting.
+/// The writer task: one transaction per turn over every request waiting, on a connection it
+/// keeps for its whole life (readers never make it wait for a pooled connection).
 async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
     let mut failure: Option<WriteError> = None;
+    let mut connection = match pool.acquire().await {
+        Ok(connection) => Some(connection),
+        Err(error) => {
+            let error = WriteError(Arc::from(format!("no database connection for the writer: {error}")));
+            tracing::error!(%error, "the database writer cannot start");
+            failure = Some(error);
+            None
+        }
+    };
     let mut statements = Vec::new();
     let mut completions = Vec::new();
     while let Some(first) = receiver.recv().await {
@@ -142,9 +152,10 @@ async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
                 next = receiver.try_recv().ok();
             }
         }
-        let result = match &failure {
-            Some(error) => Err(error.clone()),
-            None => commit(&pool, &statements).await,
+        let result = match (&failure, connection.as_mut()) {
+            (None, Some(connection)) => commit(connection, &statements).await,
+            (Some(error), _) => Err(error.clone()),
+            (None, None) => Err(WriteError(Arc::from("the database writer has no connection"))),
         };
         if let Err(error) = &result {
             if failure.is_none() {
@@ -161,9 +172,9 @@ async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
 
 /// Runs `statements` in one transaction and commits it, consecutive rows of one insert as one
 /// statement.
-async fn commit(pool: &SqlitePool, statements: &[Statement]) -> Result<(), WriteError> {
+async fn commit(connection: &mut SqliteConnection, statements: &[Statement]) -> Result<(), WriteError> {
     let failed = |error: sqlx::Error| WriteError(Arc::from(error.to_string()));
-    let mut transaction = pool.begin().await.map_err(failed)?;
+    let mut transaction = sqlx::Connection::begin(connection).await.map_err(failed)?;
     let mut rest = statements;
     while let Some((first, _)) = rest.split_first() {
         let rows = rest

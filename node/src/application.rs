@@ -79,7 +79,12 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Starts a node from `settings` (on the current Tokio runtime).
     pub async fn build(settings: &Settings) -> Result<Self, BuildError> {
-        let data_dir = DataDir::prepare(&settings.data_dir)?;
+        let hosts: Vec<String> = [settings.listen.ip(), settings.cluster_listen.ip()]
+            .iter()
+            .filter(|ip| !ip.is_unspecified())
+            .map(ToString::to_string)
+            .collect();
+        let data_dir = DataDir::prepare(&settings.data_dir, &hosts)?;
         let api_listener = bind(settings.listen)?;
         let cluster_listener = bind(settings.cluster_listen)?;
         let local = |listener: &TcpListener, asked: SocketAddr| listener.local_addr().unwrap_or(asked);
@@ -107,22 +112,35 @@ impl Application {
         tokio::spawn(cluster);
         let history_filler = replica.spawn_history_filler();
 
-        replica
-            .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
-            .await
-            .map_err(|error| BuildError::Cluster(error.to_string()))?;
-        wait_for_leader(&replica).await?;
-        write_genesis(&replica, &data_dir).await?;
-
-        let state = ApiState {
-            replica: Arc::clone(&replica),
-            metrics: Metrics::new()?,
+        let serving = async {
+            replica
+                .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
+                .await
+                .map_err(|error| BuildError::Cluster(error.to_string()))?;
+            wait_for_leader(&replica).await?;
+            write_genesis(&replica, &data_dir).await?;
+            let state = ApiState {
+                replica: Arc::clone(&replica),
+                metrics: Metrics::new()?,
+            };
+            let tls = data_dir
+                .tls
+                .public_server_config()
+                .map_err(|error| BuildError::Serve(error.to_string()))?;
+            sealbid_api::serve(state, api_listener, tls).map_err(|error| BuildError::Serve(error.to_string()))
         };
-        let tls = data_dir
-            .tls
-            .public_server_config()
-            .map_err(|error| BuildError::Serve(error.to_string()))?;
-        let api = sealbid_api::serve(state, api_listener, tls).map_err(|error| BuildError::Serve(error.to_string()))?;
+        let api = match serving.await {
+            Ok(api) => api,
+            Err(error) => {
+                // Nothing keeps running after a failed start.
+                cluster_handle.stop(false).await;
+                history_filler.abort();
+                if let Err(shutdown) = replica.raft.shutdown().await {
+                    tracing::warn!(%shutdown, "Raft did not shut down cleanly");
+                }
+                return Err(error);
+            }
+        };
         let api_handle = api.handle();
         Ok(Self {
             api_address,
@@ -136,11 +154,18 @@ impl Application {
         })
     }
 
-    /// Serves until Ctrl-C, then stops gracefully.
+    /// Serves until SIGINT (Ctrl-C) or SIGTERM, then stops gracefully: the API first (requests
+    /// in flight finish), then node-to-node RPC, then Raft.
     pub async fn run_until_interrupted(self) -> std::io::Result<()> {
-        let interrupted = tokio::signal::ctrl_c().await;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
         self.stop().await;
-        interrupted
+        Ok(())
     }
 
     /// Stops both servers and Raft.
@@ -180,7 +205,18 @@ async fn wait_for_leader(replica: &Replica) -> Result<(), BuildError> {
 /// Writes the genesis entry (the operator's key and the default bounds) unless the ledger has
 /// one already.
 async fn write_genesis(replica: &Replica, data_dir: &DataDir) -> Result<(), BuildError> {
-    if replica.read_applied(|ledger| ledger.state().genesis.is_some()).await {
+    let operator = data_dir.operator.public_key();
+    let existing = replica
+        .read_applied(|ledger| ledger.state().genesis.as_ref().map(|genesis| genesis.operator))
+        .await;
+    if let Some(ledger_operator) = existing {
+        if ledger_operator != operator {
+            return Err(BuildError::Cluster(format!(
+                "the operator key {} ({operator}) is not this ledger's operator ({ledger_operator}): \
+                 restore the key the ledger was started with",
+                data_dir.operator_key_path.display()
+            )));
+        }
         return Ok(());
     }
     let genesis = Genesis {

@@ -1,12 +1,15 @@
 //! The node's data folder. On first start it is filled with what a one-node platform needs: a
-//! cluster certificate authority and this node's certificate (for 127.0.0.1 and localhost), and
-//! an operator key; later starts reuse them. Private keys are written readable by the owner only.
+//! cluster certificate authority and this node's certificate (for 127.0.0.1, localhost and the
+//! address the API listens on), and an operator key; later starts reuse them. The folder is the
+//! owner's alone (0700), private keys are 0600 and a later start refuses keys others can read.
+//! Files are written under a temporary name and renamed, so a crash never leaves half of them.
+//! A lock file keeps a second node off the same folder.
 //!
-//! Layout: `node.sqlite` (+ WAL, `.snapshot`), `tls/authority.pem`, `tls/node.pem`,
+//! Layout: `lock`, `node.sqlite` (+ WAL, `.snapshot`), `tls/authority.pem`, `tls/node.pem`,
 //! `tls/node.key`, `operator.pk8` (PKCS#8 Ed25519), `operator.pub` (`ed25519:` text).
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use ring::rand::SystemRandom;
@@ -27,6 +30,18 @@ pub enum DataDirError {
     /// Certificates could not be made or read.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// Another node holds the folder.
+    #[error("another sealbid node is using {path}: stop it, or give this one its own data_dir")]
+    Locked {
+        /// The folder.
+        path: String,
+    },
+    /// A private key is readable by others.
+    #[error("{path} is readable by other users: run chmod 600 {path}")]
+    Exposed {
+        /// The file.
+        path: String,
+    },
     /// The operator key could not be made or read.
     #[error("operator key {path}: {reason}")]
     Key {
@@ -54,29 +69,60 @@ pub struct DataDir {
     pub operator: IdentityKeyPair,
     /// Whether this start created the certificates and the key.
     pub created: bool,
+    /// Held for the node's life: the folder's lock.
+    _lock: std::fs::File,
 }
 
 impl DataDir {
-    /// Opens `root`, creating it and its certificates and operator key if missing.
-    pub fn prepare(root: &Path) -> Result<Self, DataDirError> {
+    /// Opens `root`, creating it and its certificates (valid for 127.0.0.1, localhost and
+    /// `hosts`) and operator key if missing.
+    pub fn prepare(root: &Path, hosts: &[String]) -> Result<Self, DataDirError> {
         let io = |path: &Path| {
             let path = path.display().to_string();
             move |source| DataDirError::Io { path, source }
         };
+        if !root.exists() {
+            std::fs::create_dir_all(root).map_err(io(root))?;
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700)).map_err(io(root))?;
+        }
+        let lock_path = root.join("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        lock.try_lock().map_err(|_| DataDirError::Locked {
+            path: root.display().to_string(),
+        })?;
         let tls_folder = root.join("tls");
-        std::fs::create_dir_all(&tls_folder).map_err(io(&tls_folder))?;
         let authority = tls_folder.join("authority.pem");
         let certificate = tls_folder.join("node.pem");
         let key = tls_folder.join("node.key");
-        let created = !authority.exists();
+        let created = !tls_folder.exists();
         if created {
-            let hosts = ["127.0.0.1".to_string(), "localhost".to_string()];
-            let generated = ClusterCertificates::generate(1, &hosts)?;
+            let mut names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+            names.extend(
+                hosts
+                    .iter()
+                    .filter(|host| !names.contains(host))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            let generated = ClusterCertificates::generate(1, &names)?;
             let (node_certificate, node_key) = generated.identities.first().cloned().unwrap_or_default();
-            write_private(&key, node_key.as_bytes()).map_err(io(&key))?;
-            std::fs::write(&certificate, node_certificate).map_err(io(&certificate))?;
-            std::fs::write(&authority, &generated.authority).map_err(io(&authority))?;
+            // Written in a side folder and renamed: the certificates appear whole or not at all.
+            let partial = root.join("tls.partial");
+            if partial.exists() {
+                std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
+            }
+            std::fs::create_dir(&partial).map_err(io(&partial))?;
+            write_private(&partial.join("node.key"), node_key.as_bytes()).map_err(io(&key))?;
+            std::fs::write(partial.join("node.pem"), node_certificate).map_err(io(&certificate))?;
+            std::fs::write(partial.join("authority.pem"), &generated.authority).map_err(io(&authority))?;
+            std::fs::rename(&partial, &tls_folder).map_err(io(&tls_folder))?;
         }
+        refuse_exposed(&key)?;
         let read = |path: &Path| std::fs::read(path).map_err(io(path));
         let tls = ClusterTls::from_pem(&read(&certificate)?, &read(&key)?, &read(&authority)?)?;
         let operator_key_path = root.join("operator.pk8");
@@ -89,8 +135,26 @@ impl DataDir {
             operator_key_path,
             operator,
             created,
+            _lock: lock,
         })
     }
+}
+
+/// Refuses a private key file that others may read.
+fn refuse_exposed(path: &Path) -> Result<(), DataDirError> {
+    let mode = std::fs::metadata(path)
+        .map_err(|source| DataDirError::Io {
+            path: path.display().to_string(),
+            source,
+        })?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(DataDirError::Exposed {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Reads the operator key at `path`, or makes one (and its public text beside it).
@@ -100,6 +164,7 @@ fn operator_key(path: &Path, public_path: &Path) -> Result<IdentityKeyPair, Data
         reason,
     };
     if path.exists() {
+        refuse_exposed(path)?;
         let pkcs8 = std::fs::read(path).map_err(|error| failed(error.to_string()))?;
         return IdentityKeyPair::from_pkcs8(&pkcs8).map_err(|error| failed(error.to_string()));
     }
@@ -109,13 +174,19 @@ fn operator_key(path: &Path, public_path: &Path) -> Result<IdentityKeyPair, Data
     Ok(key)
 }
 
-/// Creates `path` readable and writable by its owner only, and writes `bytes`.
+/// Writes `bytes` to `path`, readable and writable by its owner only: under a temporary name,
+/// fsynced, then renamed.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".partial");
+    let temporary = PathBuf::from(temporary);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
-        .open(path)?;
+        .open(&temporary)?;
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)
 }

@@ -2,9 +2,11 @@
 //! ([`settings`]: defaults, a TOML file, `SEALBID_` variables, flags), the data folder
 //! ([`data_dir`]: database, certificates, operator key) and [`application::Application`],
 //! which wires the replica (`sealbid-consensus`), its node-to-node RPC and the public API
-//! (`sealbid-api`) together. Nothing imports this crate.
+//! (`sealbid-api`) together; and the supervisor's [`audit`]: fetch the log, replay it. Nothing
+//! imports this crate.
 
 pub mod application;
+pub mod audit;
 pub mod data_dir;
 pub mod settings;
 

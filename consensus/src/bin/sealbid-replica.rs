@@ -72,6 +72,11 @@ fn arguments() -> anyhow::Result<Arguments> {
     Ok(arguments)
 }
 
+/// mimalloc returns freed memory to the system; the C library's allocator kept the peaks of
+/// snapshots and archives resident for the life of the process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Raft, the state machine and replication run on a multi-threaded runtime (a single-threaded
 /// one would hold the whole node to one core); the HTTP server brings its own worker threads.
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

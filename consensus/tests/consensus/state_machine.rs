@@ -150,7 +150,7 @@ async fn a_node_installed_from_a_snapshot_fills_its_history_hole_and_refuses_a_w
         21,
         "every applied entry is history; the refused one is not"
     );
-    assert_eq!(first_hole(leader.pool(), 21).await.unwrap(), None);
+    assert_eq!(first_hole(leader.pool(), 0, 21).await.unwrap(), None);
 
     let follower_folder = tempfile::tempdir().unwrap();
     let mut follower = state_machine(&follower_folder).await;
@@ -158,7 +158,7 @@ async fn a_node_installed_from_a_snapshot_fills_its_history_hole_and_refuses_a_w
     *received = *snapshot.snapshot;
     follower.install_snapshot(&snapshot.meta, received).await.unwrap();
     assert_eq!(follower.history_size(), 21);
-    assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), Some((0, 21)));
+    assert_eq!(first_hole(follower.pool(), 0, 21).await.unwrap(), Some((0, 21)));
 
     let nodes = |pool: sqlx::SqlitePool| async move {
         let rows = sqlx::query("SELECT level, node_index, hash FROM audit_node ORDER BY level, node_index")
@@ -201,13 +201,24 @@ async fn a_node_installed_from_a_snapshot_fills_its_history_hole_and_refuses_a_w
     assert!(matches!(error, HistoryError::WrongRange { .. }), "{error}");
     // None of the refused attempts left anything behind.
     assert_eq!(nodes(follower.pool().clone()).await, follower_nodes_before);
-    assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), Some((0, 21)));
+    assert_eq!(first_hole(follower.pool(), 0, 21).await.unwrap(), Some((0, 21)));
 
-    // The true history fills the hole: the follower then holds what the leader holds.
-    fill(follower.pool(), follower.writer(), (0, 21), history.clone())
+    // The true history fills the hole, here in two batches: the follower then holds what the
+    // leader holds.
+    fill(follower.pool(), follower.writer(), (0, 21), history[..10].to_vec())
         .await
         .unwrap();
-    assert_eq!(first_hole(follower.pool(), 21).await.unwrap(), None);
+    assert_eq!(first_hole(follower.pool(), 0, 21).await.unwrap(), Some((10, 21)));
+    assert_eq!(first_hole(follower.pool(), 5, 21).await.unwrap(), Some((10, 21)));
+    fill(follower.pool(), follower.writer(), (10, 21), history[10..].to_vec())
+        .await
+        .unwrap();
+    assert_eq!(first_hole(follower.pool(), 0, 21).await.unwrap(), None);
+    assert_eq!(
+        first_hole(follower.pool(), 21, 21).await.unwrap(),
+        None,
+        "nothing to scan above the size"
+    );
     assert_eq!(read_entries(follower.pool(), 0, 100).await.unwrap(), history);
     assert_eq!(nodes(follower.pool().clone()).await, nodes(leader.pool().clone()).await);
 }
@@ -246,7 +257,10 @@ async fn the_snapshot_file_keeps_the_newest_snapshot_and_a_damaged_one_stops_the
     let mut path = database.as_os_str().to_owned();
     path.push(".snapshot");
     std::fs::write(&path, [0, 0, 0, 0, 0, 0, 0, 9, b'{', b'x']).unwrap();
-    assert!(matches!(file.load().await, Err(SnapshotFileError::Io { .. })));
+    assert!(
+        matches!(file.load().await, Err(SnapshotFileError::Damaged { .. })),
+        "cut short"
+    );
     std::fs::write(&path, [0, 0, 0, 0, 0, 0, 0, 2, b'{', b'x']).unwrap();
     assert!(matches!(file.load().await, Err(SnapshotFileError::Damaged { .. })));
     std::fs::write(&path, [255; 16]).unwrap();

@@ -178,6 +178,28 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
         "no refused command changed the state"
     );
 
+    // A method the route does not take, a body that is not JSON, a query that does not parse.
+    let answer = platform.get("/v1/commands").await;
+    assert_problem(&answer, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+    let response = platform
+        .http
+        .post(format!("{}/v1/commands", platform.base))
+        .header("content-type", "text/plain")
+        .body(serde_json::to_vec(&command).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let answer = platform.get("/v1/audit/entries?from=first").await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-query");
+    let answer = platform.get("/v1/audit/entries?from=0&colour=blue").await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-query");
+    assert_eq!(
+        platform.state_hash().await,
+        after_grant,
+        "no refused request changed the state"
+    );
+
     // No such route.
     let answer = platform.get("/v1/nothing-here").await;
     assert_problem(&answer, StatusCode::NOT_FOUND, "not-found");

@@ -10,6 +10,8 @@
 )]
 
 mod api;
+mod audit;
+mod data_dir;
 mod serve;
 mod settings;
 mod support;

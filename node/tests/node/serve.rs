@@ -6,6 +6,18 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Kills the node if the test fails before it stops it.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts `sealbid serve` in `folder`, waits for it to announce itself, checks the API, then
 /// interrupts it; returns what it printed.
 async fn serve_once(folder: &std::path::Path) -> String {
@@ -18,6 +30,7 @@ async fn serve_once(folder: &std::path::Path) -> String {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let mut child = KillOnDrop(Some(child));
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -41,12 +54,13 @@ async fn serve_once(folder: &std::path::Path) -> String {
     let ready = http.get("https://127.0.0.1:8443/readyz").send().await.unwrap();
     assert_eq!(ready.status(), reqwest::StatusCode::OK);
 
+    let mut running = child.0.take().unwrap();
     let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &running.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupted.success());
-    let status = child.wait().unwrap();
+    let status = running.wait().unwrap();
     assert!(status.success(), "sealbid serve exited with {status}");
     while let Ok(line) = receiver.recv_timeout(Duration::from_secs(5)) {
         printed.push_str(&line);

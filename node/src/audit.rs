@@ -1,0 +1,192 @@
+//! A supervisor's audit: the audit log fetched from a node into a file, then replayed from the
+//! first entry in a fresh ledger. Every entry must be canonical, in its place and accepted on
+//! replay (which checks every signature, nonce, phase and rule again); the replayed audit log's
+//! leaves, size and root and the ledger's state hash must equal what the node published. The
+//! first thing that differs is reported, naming the entry.
+//!
+//! File layout (JSON lines): the tree head (`{size, root, state_hash}`), then one
+//! `{index, entry}` per line in index order.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use sealbid_api::audit::{AuditEntry, TreeHead};
+use sealbid_crypto::encoding::from_canonical;
+use sealbid_crypto::merkle::{MemoryNodeStore, leaf_hash};
+use sealbid_ledger::command::Entry;
+use sealbid_ledger::{ApplyError, Ledger};
+
+/// Why an audit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The file could not be read or written.
+    #[error("audit file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of the file is not what belongs there.
+    #[error("audit file line {line}: {reason}")]
+    Format {
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An entry does not replay.
+    #[error("audit entry {index}: {reason}")]
+    Entry {
+        /// The entry's audit index.
+        index: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The replay ends elsewhere than the node said.
+    #[error("the replayed log does not match the published head: {reason}")]
+    Head {
+        /// What differs.
+        reason: String,
+    },
+}
+
+/// What a passing audit established.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditReport {
+    /// Entries replayed.
+    pub entries: u64,
+    /// The head they reproduce.
+    pub head: TreeHead,
+    /// Tenders open at the end of the log.
+    pub open_tenders: usize,
+    /// Tenders archived along the log.
+    pub archived_tenders: u64,
+}
+
+/// Writes `head` and `entries` to `path` in the audit file layout.
+pub fn write_file(path: &Path, head: &TreeHead, entries: &[AuditEntry]) -> Result<(), AuditError> {
+    let io = |source| AuditError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    serde_json::to_writer(&mut file, head).map_err(|error| io(error.into()))?;
+    writeln!(file).map_err(io)?;
+    for entry in entries {
+        serde_json::to_writer(&mut file, entry).map_err(|error| io(error.into()))?;
+        writeln!(file).map_err(io)?;
+    }
+    file.flush().map_err(io)
+}
+
+/// Reads an audit file.
+pub fn read_file(path: &Path) -> Result<(TreeHead, Vec<AuditEntry>), AuditError> {
+    let io = |source| AuditError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let mut lines = file.lines().enumerate();
+    let head: TreeHead = match lines.next() {
+        Some((_, line)) => parse_line(1, &line.map_err(io)?)?,
+        None => {
+            return Err(AuditError::Format {
+                line: 1,
+                reason: "the file is empty; it starts with the tree head".into(),
+            });
+        }
+    };
+    let mut entries = Vec::new();
+    for (number, line) in lines {
+        entries.push(parse_line(number + 1, &line.map_err(io)?)?);
+    }
+    Ok((head, entries))
+}
+
+/// One JSON line as `T`.
+fn parse_line<T: serde::de::DeserializeOwned>(line: usize, text: &str) -> Result<T, AuditError> {
+    serde_json::from_str(text).map_err(|error| AuditError::Format {
+        line,
+        reason: error.to_string(),
+    })
+}
+
+/// Replays `entries` from an empty ledger and checks them against `head`; `progress` is told
+/// each entry replayed.
+pub fn verify(head: &TreeHead, entries: &[AuditEntry], progress: impl Fn(u64)) -> Result<AuditReport, AuditError> {
+    let mut ledger = Ledger::new(MemoryNodeStore::new());
+    for (position, audit_entry) in entries.iter().enumerate() {
+        let index = position as u64;
+        let failed = |reason: String| AuditError::Entry { index, reason };
+        if audit_entry.index != index {
+            return Err(failed(format!(
+                "the file holds entry {} in this place",
+                audit_entry.index
+            )));
+        }
+        let bytes = audit_entry.entry.as_bytes();
+        let entry: Entry =
+            from_canonical(bytes).map_err(|error| failed(format!("not a canonical ledger entry: {error}")))?;
+        let applied = ledger.apply(&entry).map_err(|error| match error {
+            ApplyError::Rejected(rejection) => failed(format!("refused on replay: {rejection}")),
+            ApplyError::Fatal(fatal) => failed(format!("cannot be applied: {fatal}")),
+        })?;
+        if applied.audit_index != index || applied.leaf_hash != leaf_hash(bytes) {
+            return Err(failed("its leaf differs from the one the ledger appends".into()));
+        }
+        progress(index + 1);
+    }
+    let replayed = TreeHead {
+        size: ledger.audit().size(),
+        root: ledger.audit().root(),
+        state_hash: ledger.state_hash(),
+    };
+    if replayed.size != head.size {
+        return Err(AuditError::Head {
+            reason: format!("{} entries replayed, the head says {}", replayed.size, head.size),
+        });
+    }
+    if replayed.root != head.root {
+        return Err(AuditError::Head {
+            reason: "the Merkle root differs".into(),
+        });
+    }
+    if replayed.state_hash != head.state_hash {
+        return Err(AuditError::Head {
+            reason: "the state hash differs".into(),
+        });
+    }
+    Ok(AuditReport {
+        entries: replayed.size,
+        open_tenders: ledger.state().tenders.len(),
+        archived_tenders: ledger.state().archived_count,
+        head: replayed,
+    })
+}
+
+/// Entries asked for per request while fetching.
+const FETCH_PAGE_ENTRIES: u64 = 1_000;
+
+/// Fetches the head and every entry up to it from the API behind `client`; `progress` is told
+/// the head's size once and then each page's end.
+pub async fn fetch(
+    client: &sealbid_api::client::Client,
+    progress: impl Fn(u64, u64),
+) -> Result<(TreeHead, Vec<AuditEntry>), sealbid_api::client::ClientError> {
+    let head = client.audit_head().await?;
+    let mut entries = Vec::new();
+    let mut from = 0;
+    while from < head.size {
+        let page = client
+            .audit_entries(from, FETCH_PAGE_ENTRIES.min(head.size - from))
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        from += page.len() as u64;
+        entries.extend(page);
+        progress(from, head.size);
+    }
+    Ok((head, entries))
+}
