@@ -319,8 +319,12 @@ impl Replica {
         self.state_machine.read(read).await
     }
 
-    /// The archive record of a finished tender, as stored (JSON), if this node holds it.
+    /// The archive record of a finished tender, as stored (JSON), if this node holds it. Waits
+    /// (at most [`HISTORY_TIMEOUT`]) until the rows of every entry this node applied are written,
+    /// so a tender archived by an entry already answered is found.
     pub async fn archived(&self, tender: &str) -> Result<Option<String>, HistoryError> {
+        let applied = self.state_machine.read(|ledger| ledger.audit().size()).await;
+        self.state_machine.wait_history_written(applied, HISTORY_TIMEOUT).await;
         let row = sqlx::query("SELECT record FROM archive WHERE tender = ?")
             .bind(tender)
             .fetch_optional(self.state_machine.pool())

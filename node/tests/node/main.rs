@@ -15,3 +15,4 @@ mod data_dir;
 mod serve;
 mod settings;
 mod support;
+mod tender;

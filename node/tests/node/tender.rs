@@ -1,0 +1,321 @@
+//! Whole tenders over HTTPS, as the three kinds of users run them: the office publishes, the
+//! committee generates the opening key, bidders submit, replace and withdraw sealed offers, a
+//! late bid is refused, the office closes, two members release their shares, the office opens
+//! and awards; every bidder finds its receipt in the audit trail and a supervisor's replay of the
+//! whole log verifies. Procurement (lowest price), land-use right (highest at or above the sealed
+//! reserve) and coal/coke (multi-unit, highest price first).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::merkle::leaf_hash;
+use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
+use sealbid_ledger::events::Response;
+use sealbid_ledger::types::{LotId, Market, Role, TenderId};
+use sealbid_testkit::{Committee, bidder, grant, key, sealed_offer, sealed_reserve};
+use serde_json::Value;
+
+use crate::support::{Platform, now_ms};
+
+/// Prices are in fen; a yuan is 100 fen.
+const YUAN: u64 = 100;
+
+/// How long bidding stays open in these tests.
+const BIDDING_MS: u64 = 5_000;
+
+/// The people of a tender.
+struct Cast {
+    office: IdentityKeyPair,
+    committee: Committee,
+    bidders: Vec<IdentityKeyPair>,
+}
+
+/// Submits `action` signed by `key`; the receipt, asserting it was applied.
+async fn run(platform: &Platform, key: &IdentityKeyPair, action: Action) -> Value {
+    let (status, _, receipt) = platform.post("/v1/commands", &platform.sign(key, action)).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    receipt
+}
+
+/// The ledger's response in a receipt.
+fn response(receipt: &Value) -> Response {
+    serde_json::from_value(receipt["response"].clone()).unwrap()
+}
+
+/// Registers an office, a supervisor, a 2-of-3 committee and `bidders` bidders.
+async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
+    let office = key(label, 1_000).unwrap();
+    let supervisor = key(label, 1_001).unwrap();
+    run(
+        platform,
+        &platform.operator,
+        grant(&office, Role::Office, "Municipal trading office"),
+    )
+    .await;
+    run(
+        platform,
+        &platform.operator,
+        grant(&supervisor, Role::Supervisor, "Supervision bureau"),
+    )
+    .await;
+    let committee = Committee::new(label.wrapping_add(100), 3, 2).unwrap();
+    for (identity, _) in &committee.members {
+        run(
+            platform,
+            &platform.operator,
+            grant(identity, Role::CommitteeMember, "Committee member"),
+        )
+        .await;
+    }
+    for (identity, registration) in committee.registrations().unwrap() {
+        run(platform, identity, registration).await;
+    }
+    let mut keys = Vec::new();
+    for index in 0..bidders {
+        let (bidder_key, registration) = bidder(u64::from(label) * 1_000 + index).unwrap();
+        run(platform, &bidder_key, registration).await;
+        keys.push(bidder_key);
+    }
+    Cast {
+        office,
+        committee,
+        bidders: keys,
+    }
+}
+
+/// Publishes a one-lot tender and runs the key generation; the tender, its deadline and key.
+async fn publish(platform: &Platform, cast: &mut Cast, market: Market, lot: LotSpec) -> (TenderId, u64, CurvePoint) {
+    let deadline_ms = now_ms() + BIDDING_MS;
+    let spec = TenderSpec {
+        title: format!("{market:?} test tender"),
+        market,
+        lots: vec![lot],
+        deadline_ms,
+        notice_period_ms: 1_000,
+        valid_bids_min: 3,
+        committee: cast.committee.identities(),
+        threshold: 2,
+    };
+    let receipt = run(platform, &cast.office, Action::PublishTender(spec)).await;
+    let Response::TenderPublished { tender } = response(&receipt) else {
+        panic!("{receipt}")
+    };
+    for (identity, action) in cast.committee.deals(&tender).unwrap() {
+        run(platform, identity, action).await;
+    }
+    let mut opening_key = None;
+    for (identity, action) in cast.committee.responses(&tender).unwrap() {
+        if let Response::KeyGenerationFinished { opening_key: key } = response(&run(platform, identity, action).await) {
+            opening_key = Some(key);
+        }
+    }
+    (tender, deadline_ms, opening_key.expect("the key generation finished"))
+}
+
+/// Waits until `deadline_ms` has passed.
+async fn wait_for(deadline_ms: u64) {
+    let now = now_ms();
+    if deadline_ms >= now {
+        tokio::time::sleep(Duration::from_millis(deadline_ms - now + 100)).await;
+    }
+}
+
+/// Closes, releases members 1 and 2's shares, opens and awards; the results as JSON.
+async fn close_open_award(platform: &Platform, cast: &Cast, tender: &TenderId) -> Value {
+    run(platform, &cast.office, Action::CloseTender { tender: tender.clone() }).await;
+    for member in 1..=2 {
+        let (identity, action) = cast.committee.release(tender, member).unwrap();
+        run(platform, identity, action).await;
+    }
+    run(platform, &cast.office, Action::OpenTender { tender: tender.clone() }).await;
+    let receipt = run(platform, &cast.office, Action::AwardTender { tender: tender.clone() }).await;
+    let Response::TenderAwarded { .. } = response(&receipt) else {
+        panic!("{receipt}")
+    };
+    let (status, _, body) = platform.get(&format!("/v1/tenders/{tender}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["results"].clone()
+}
+
+/// The winners of lot `lot` in `results`: (bidder key text, price, filled tonnes).
+fn winners(results: &Value, lot: &str) -> Vec<(String, u64, Option<u64>)> {
+    results[lot]["awarded"]["winners"]
+        .as_array()
+        .unwrap_or_else(|| panic!("lot {lot} was not awarded: {results}"))
+        .iter()
+        .map(|winner| {
+            (
+                winner["bidder"].as_str().unwrap().to_string(),
+                winner["price_fen"].as_u64().unwrap(),
+                winner["filled_tonnes"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+/// Every receipt's leaf is in the audit trail at its index, and the whole log replays.
+async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
+    let application = platform.application.as_ref().unwrap();
+    let authority = std::fs::read(&application.data_dir.authority).unwrap();
+    let client = sealbid_api::client::Client::new(&platform.base, &authority).unwrap();
+    let (head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    for receipt in receipts {
+        let index = receipt["audit_index"].as_u64().unwrap() as usize;
+        let leaf = serde_json::to_value(leaf_hash(entries[index].entry.as_bytes())).unwrap();
+        assert_eq!(receipt["leaf_hash"], leaf, "receipt {receipt}");
+    }
+    sealbid_node::audit::verify(&head, &entries, |_| {}).unwrap();
+}
+
+fn lot(id: &str) -> LotSpec {
+    LotSpec {
+        id: LotId::parse(id).unwrap(),
+        title: format!("lot {id}"),
+        quantity_tonnes: None,
+        lot_size_tonnes_min: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_procurement_tender_from_publication_to_award() {
+    let platform = Platform::start().await;
+    let mut cast = cast(&platform, 1, 5).await;
+    let (tender, deadline_ms, opening_key) = publish(&platform, &mut cast, Market::Procurement, lot("1")).await;
+    let lot_id = LotId::parse("1").unwrap();
+    let bid = |index: usize, price: u64| Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot_id.clone(),
+        envelope: sealed_offer(&tender, &lot_id, &cast.bidders[index], price, None, &opening_key).unwrap(),
+    };
+    let mut receipts = Vec::new();
+    for (index, price) in [900 * YUAN, 800 * YUAN, 1_000 * YUAN, 700 * YUAN, 950 * YUAN]
+        .into_iter()
+        .enumerate()
+    {
+        receipts.push(run(&platform, &cast.bidders[index], bid(index, price)).await);
+    }
+    // Bidder 0 replaces its offer with the lowest; bidder 1 withdraws.
+    let replace = Action::ReplaceBid {
+        tender: tender.clone(),
+        lot: lot_id.clone(),
+        envelope: sealed_offer(&tender, &lot_id, &cast.bidders[0], 650 * YUAN, None, &opening_key).unwrap(),
+    };
+    receipts.push(run(&platform, &cast.bidders[0], replace).await);
+    let withdraw = Action::WithdrawBid {
+        tender: tender.clone(),
+        lot: lot_id.clone(),
+    };
+    receipts.push(run(&platform, &cast.bidders[1], withdraw).await);
+    let (_, _, sealed) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
+    assert_eq!(sealed["sealed"]["counts"]["1"], 4, "{sealed}");
+
+    // A share before the close is refused, and changes nothing.
+    let before = platform.state_hash().await;
+    let (identity, early_share) = cast.committee.release(&tender, 1).unwrap();
+    let answer = platform
+        .post("/v1/commands", &platform.sign(identity, early_share))
+        .await;
+    assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.2);
+    assert_eq!(answer.2["code"], "wrong-phase");
+
+    // After the deadline, a bid is late.
+    wait_for(deadline_ms).await;
+    let late = platform
+        .post("/v1/commands", &platform.sign(&cast.bidders[1], bid(1, 600 * YUAN)))
+        .await;
+    assert_eq!(late.0, StatusCode::CONFLICT, "{}", late.2);
+    assert_eq!(late.1, "application/problem+json");
+    assert_eq!(late.2["code"], "late-bid");
+    assert_eq!(platform.state_hash().await, before, "refusals changed nothing");
+
+    let results = close_open_award(&platform, &cast, &tender).await;
+    let won = winners(&results, "1");
+    assert_eq!(won.len(), 1, "{results}");
+    assert_eq!(
+        won[0].0,
+        cast.bidders[0].public_key().to_string(),
+        "the lowest offer wins"
+    );
+    assert_eq!(won[0].1, 650 * YUAN);
+    let (_, _, opened) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
+    assert!(opened.get("opened").is_some(), "{opened}");
+    verify_receipts_and_audit(&platform, &receipts).await;
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_land_use_right_transfer_and_a_coal_sale() {
+    let platform = Platform::start().await;
+    let mut cast = cast(&platform, 2, 4).await;
+    let mut receipts = Vec::new();
+
+    // Land-use right: the highest offer at or above the office's sealed reserve.
+    let (tender, deadline_ms, opening_key) = publish(&platform, &mut cast, Market::LandUseRight, lot("A")).await;
+    let parcel = LotId::parse("A").unwrap();
+    let reserve = Action::SealReservePrice {
+        tender: tender.clone(),
+        lot: parcel.clone(),
+        envelope: sealed_reserve(&tender, &parcel, &cast.office, 5_000_000 * YUAN, &opening_key).unwrap(),
+    };
+    run(&platform, &cast.office, reserve).await;
+    for (index, price) in [4_800_000 * YUAN, 5_200_000 * YUAN, 5_100_000 * YUAN]
+        .into_iter()
+        .enumerate()
+    {
+        let action = Action::SubmitBid {
+            tender: tender.clone(),
+            lot: parcel.clone(),
+            envelope: sealed_offer(&tender, &parcel, &cast.bidders[index], price, None, &opening_key).unwrap(),
+        };
+        receipts.push(run(&platform, &cast.bidders[index], action).await);
+    }
+    wait_for(deadline_ms).await;
+    let results = close_open_award(&platform, &cast, &tender).await;
+    let won = winners(&results, "A");
+    assert_eq!(won[0].0, cast.bidders[1].public_key().to_string(), "{results}");
+    assert_eq!(won[0].1, 5_200_000 * YUAN);
+
+    // Coal/coke: 1,000 tonnes filled from the highest price down, in lots of at least 100.
+    let mut coal = lot("C1");
+    coal.quantity_tonnes = Some(1_000);
+    coal.lot_size_tonnes_min = Some(100);
+    let (tender, deadline_ms, opening_key) = publish(&platform, &mut cast, Market::CoalCoke, coal).await;
+    let lot_id = LotId::parse("C1").unwrap();
+    for (index, (price, tonnes)) in [
+        (900 * YUAN, 600u64),
+        (950 * YUAN, 300),
+        (920 * YUAN, 500),
+        (880 * YUAN, 400),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let action = Action::SubmitBid {
+            tender: tender.clone(),
+            lot: lot_id.clone(),
+            envelope: sealed_offer(
+                &tender,
+                &lot_id,
+                &cast.bidders[index],
+                price,
+                Some(tonnes),
+                &opening_key,
+            )
+            .unwrap(),
+        };
+        receipts.push(run(&platform, &cast.bidders[index], action).await);
+    }
+    wait_for(deadline_ms).await;
+    let results = close_open_award(&platform, &cast, &tender).await;
+    let filled: Vec<(String, u64, Option<u64>)> = winners(&results, "C1");
+    let expected = vec![
+        (cast.bidders[1].public_key().to_string(), 950 * YUAN, Some(300)),
+        (cast.bidders[2].public_key().to_string(), 920 * YUAN, Some(500)),
+        (cast.bidders[0].public_key().to_string(), 900 * YUAN, Some(200)),
+    ];
+    assert_eq!(filled, expected, "{results}");
+    verify_receipts_and_audit(&platform, &receipts).await;
+    platform.stop().await;
+}
