@@ -1,5 +1,6 @@
-//! `POST /v1/commands`: a signed ledger command, answered once it is committed and applied with
-//! its receipt (the audit-log position and leaf hash). Sending the same signed command again
+//! `POST /v1/commands`: a signed ledger command, answered once it is committed and applied (on
+//! the leader and on this node, so the client's next read here sees it) with its receipt (the
+//! audit-log position and leaf hash). Sending the same signed command again
 //! answers the same receipt, marked `replayed`, instead of applying it twice.
 
 use std::time::Instant;
@@ -46,12 +47,17 @@ pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage
             response,
             audit_index,
             leaf_hash,
-        }) => Ok(Receipt {
-            audit_index,
-            leaf_hash,
-            response: Some(response),
-            replayed: false,
-        }),
+        }) => {
+            // Read your writes: a follower answers once it has applied the entry too, so the
+            // client's next read on this node sees it.
+            wait_applied(&state, audit_index).await;
+            Ok(Receipt {
+                audit_index,
+                leaf_hash,
+                response: Some(response),
+                replayed: false,
+            })
+        }
         Ok(LedgerReply::Rejected {
             first_audit_index: Some(first),
             code,
@@ -78,10 +84,21 @@ pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage
     outcome.map(|receipt| HttpResponse::Ok().json(receipt))
 }
 
-/// How long a node waits to apply the entry a replay names (a follower may trail the leader
-/// that refused the replay), and how often it looks.
+/// How long a node waits to apply an entry the leader applied (a follower may trail it), and
+/// how often it looks.
 const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 const APPLY_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Waits (at most [`APPLY_WAIT`]) until this node has applied audit entry `audit_index`;
+/// whether it has.
+async fn wait_applied(state: &ApiState, audit_index: u64) -> bool {
+    let applied = tokio::time::timeout(APPLY_WAIT, async {
+        while state.replica.read_applied(|ledger| ledger.audit().size()).await <= audit_index {
+            tokio::time::sleep(APPLY_POLL).await;
+        }
+    });
+    applied.await.is_ok()
+}
 
 /// The receipt of the command at `audit_index` if it is exactly `message`; `None` if another
 /// command used the nonce.
@@ -90,12 +107,7 @@ async fn earlier_receipt(
     audit_index: u64,
     message: &SignedMessage,
 ) -> Result<Option<Receipt>, Problem> {
-    let applied = tokio::time::timeout(APPLY_WAIT, async {
-        while state.replica.read_applied(|ledger| ledger.audit().size()).await <= audit_index {
-            tokio::time::sleep(APPLY_POLL).await;
-        }
-    });
-    if applied.await.is_err() {
+    if !wait_applied(state, audit_index).await {
         return Err(Problem::unavailable(
             "history-incomplete",
             format!("this node has not applied audit entry {audit_index} yet; send the command again shortly"),

@@ -99,6 +99,8 @@ pub struct ReplicaStatus {
     pub bids: usize,
     /// The voting members in the membership this node knows.
     pub voters: BTreeSet<u64>,
+    /// Every member (voters and learners) with its node-to-node address.
+    pub members: BTreeMap<u64, String>,
 }
 
 /// A running node.
@@ -467,6 +469,12 @@ impl Replica {
             audit_size,
             bids,
             voters: metrics.membership_config.membership().voter_ids().collect(),
+            members: metrics
+                .membership_config
+                .membership()
+                .nodes()
+                .map(|(node_id, node)| (*node_id, node.addr.clone()))
+                .collect(),
         }
     }
 }

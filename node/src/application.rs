@@ -1,7 +1,8 @@
 //! The composition root: [`Application::build`] turns [`Settings`] into a running node: the
 //! data folder prepared, the replica started on its database, node-to-node RPC and the public
-//! API listening, the one-node cluster initialised and the ledger's genesis entry written on
-//! first start. Tests build it the same way, on port 0 and a temporary folder.
+//! API listening; with `bootstrap` (the default), the one-node cluster initialised and the
+//! ledger's genesis entry written on first start, otherwise the node waits for a leader to add
+//! it. Tests build it the same way, on port 0 and a temporary folder.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -113,12 +114,14 @@ impl Application {
         let history_filler = replica.spawn_history_filler();
 
         let serving = async {
-            replica
-                .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
-                .await
-                .map_err(|error| BuildError::Cluster(error.to_string()))?;
-            wait_for_leader(&replica).await?;
-            write_genesis(&replica, &data_dir).await?;
+            if settings.bootstrap {
+                replica
+                    .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
+                    .await
+                    .map_err(|error| BuildError::Cluster(error.to_string()))?;
+                wait_for_leader(&replica).await?;
+                write_genesis(&replica, &data_dir).await?;
+            }
             let state = ApiState {
                 replica: Arc::clone(&replica),
                 metrics: Metrics::new()?,

@@ -7,6 +7,7 @@
 
 pub mod application;
 pub mod audit;
+pub mod cluster;
 pub mod data_dir;
 pub mod settings;
 

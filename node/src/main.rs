@@ -26,6 +26,75 @@ enum Command {
     /// Supervisors: fetch the audit log, verify it by replaying it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Operators: certificates for a multi-node cluster, and its membership.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// `sealbid cluster …`: node addresses are node-to-node RPC addresses (`cluster_listen`).
+#[derive(Debug, Subcommand)]
+enum ClusterCommand {
+    /// Write one data folder per node (node-1, node-2, …) holding certificates from one new
+    /// authority; start each node with its folder (node 1 normally, the others with --join).
+    Certificates {
+        /// How many nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Names and addresses the certificates are valid for (repeat the flag).
+        #[arg(long = "host", default_values_t = ["127.0.0.1".to_string(), "localhost".to_string()])]
+        hosts: Vec<String>,
+        /// Where to write the folders.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// A node's view of the cluster, as JSON.
+    Status {
+        /// A data folder whose node identity to present.
+        #[arg(long, default_value = "sealbid-data")]
+        data_dir: PathBuf,
+        /// The node to ask.
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        node: String,
+    },
+    /// Add a node as a learner (it catches up; then promote it).
+    AddLearner {
+        /// A data folder whose node identity to present.
+        #[arg(long, default_value = "sealbid-data")]
+        data_dir: PathBuf,
+        /// Any member; the request goes to the leader it names.
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        via: String,
+        /// The new node's id.
+        #[arg(long)]
+        node_id: u64,
+        /// The new node's RPC address.
+        #[arg(long)]
+        address: String,
+    },
+    /// Make a learner a voter.
+    Promote {
+        /// A data folder whose node identity to present.
+        #[arg(long, default_value = "sealbid-data")]
+        data_dir: PathBuf,
+        /// Any member; the request goes to the leader it names.
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        via: String,
+        /// The learner's id.
+        #[arg(long)]
+        node_id: u64,
+    },
+    /// Remove a node from the cluster.
+    Remove {
+        /// A data folder whose node identity to present.
+        #[arg(long, default_value = "sealbid-data")]
+        data_dir: PathBuf,
+        /// Any member; the request goes to the leader it names.
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        via: String,
+        /// The node's id.
+        #[arg(long)]
+        node_id: u64,
+    },
 }
 
 /// `sealbid audit …`.
@@ -74,6 +143,10 @@ struct ServeFlags {
     /// Entries between snapshots [default: 20000].
     #[arg(long)]
     snapshot_every: Option<u64>,
+    /// Join a cluster instead of forming a one-node cluster: wait for the leader to add this
+    /// node (`sealbid cluster add-learner`). Also SEALBID_BOOTSTRAP=false.
+    #[arg(long)]
+    join: bool,
 }
 
 impl ServeFlags {
@@ -85,6 +158,7 @@ impl ServeFlags {
             cluster_listen: self.cluster_listen.clone(),
             node_id: self.node_id,
             snapshot_every: self.snapshot_every,
+            bootstrap: self.join.then_some(false),
         }
     }
 }
@@ -110,7 +184,44 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(flags) => serve(flags).await,
         Command::Audit(AuditCommand::Fetch { api, authority, out }) => audit_fetch(&api, &authority, &out).await,
         Command::Audit(AuditCommand::Verify { file, json }) => audit_verify(&file, json),
+        Command::Cluster(command) => cluster(command).await,
     }
+}
+
+/// `sealbid cluster …`.
+async fn cluster(command: ClusterCommand) -> anyhow::Result<()> {
+    use sealbid_node::cluster::{ClusterAdmin, write_certificates};
+    match command {
+        ClusterCommand::Certificates { nodes, hosts, out } => {
+            for folder in write_certificates(&out, nodes, &hosts)? {
+                println!("{}", folder.display());
+            }
+        }
+        ClusterCommand::Status { data_dir, node } => {
+            let status = ClusterAdmin::from_data_dir(&data_dir)?.status(&node).await?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+        }
+        ClusterCommand::AddLearner {
+            data_dir,
+            via,
+            node_id,
+            address,
+        } => {
+            ClusterAdmin::from_data_dir(&data_dir)?
+                .add_learner(&via, node_id, &address)
+                .await?;
+            println!("node {node_id} is a learner and has caught up");
+        }
+        ClusterCommand::Promote { data_dir, via, node_id } => {
+            ClusterAdmin::from_data_dir(&data_dir)?.promote(&via, node_id).await?;
+            println!("node {node_id} is a voter");
+        }
+        ClusterCommand::Remove { data_dir, via, node_id } => {
+            ClusterAdmin::from_data_dir(&data_dir)?.remove(&via, node_id).await?;
+            println!("node {node_id} left the cluster");
+        }
+    }
+    Ok(())
 }
 
 /// A progress bar of `total` steps on standard error.

@@ -51,6 +51,10 @@ pub struct Settings {
     pub node_id: u64,
     /// A snapshot after this many log entries; the log before it is purged.
     pub snapshot_every: u64,
+    /// Whether a node whose cluster is not formed yet forms a one-node cluster of itself and
+    /// writes the ledger's genesis (the default). A node joining a cluster sets it to false
+    /// and waits for the leader to add it (`sealbid cluster add-learner`).
+    pub bootstrap: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +65,7 @@ impl Default for Settings {
             cluster_listen: SocketAddr::from(([127, 0, 0, 1], 8444)),
             node_id: 1,
             snapshot_every: 20_000,
+            bootstrap: true,
         }
     }
 }
@@ -79,6 +84,8 @@ pub struct Layer {
     pub node_id: Option<u64>,
     /// See [`Settings::snapshot_every`].
     pub snapshot_every: Option<u64>,
+    /// See [`Settings::bootstrap`].
+    pub bootstrap: Option<bool>,
 }
 
 impl Layer {
@@ -95,7 +102,8 @@ impl Layer {
     }
 
     /// The layer in `SEALBID_DATA_DIR`, `SEALBID_LISTEN`, `SEALBID_CLUSTER_LISTEN`,
-    /// `SEALBID_NODE_ID` and `SEALBID_SNAPSHOT_EVERY`, read through `variable`.
+    /// `SEALBID_NODE_ID`, `SEALBID_SNAPSHOT_EVERY` and `SEALBID_BOOTSTRAP`, read through
+    /// `variable`.
     pub fn from_environment(variable: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let number = |name: &'static str, key: &str| -> Result<Option<u64>, SettingsError> {
             variable(key)
@@ -114,6 +122,17 @@ impl Layer {
             cluster_listen: variable("SEALBID_CLUSTER_LISTEN"),
             node_id: number("node_id", "SEALBID_NODE_ID")?,
             snapshot_every: number("snapshot_every", "SEALBID_SNAPSHOT_EVERY")?,
+            bootstrap: variable("SEALBID_BOOTSTRAP")
+                .map(|value| match value.as_str() {
+                    "true" => Ok(true),
+                    "false" => Ok(false),
+                    _ => Err(SettingsError::Invalid {
+                        name: "bootstrap",
+                        value,
+                        fix: "SEALBID_BOOTSTRAP must be true or false".into(),
+                    }),
+                })
+                .transpose()?,
         })
     }
 
@@ -125,6 +144,7 @@ impl Layer {
             cluster_listen: self.cluster_listen.or(below.cluster_listen),
             node_id: self.node_id.or(below.node_id),
             snapshot_every: self.snapshot_every.or(below.snapshot_every),
+            bootstrap: self.bootstrap.or(below.bootstrap),
         }
     }
 
@@ -145,6 +165,7 @@ impl Layer {
             cluster_listen: address("cluster_listen", self.cluster_listen, defaults.cluster_listen)?,
             node_id: self.node_id.unwrap_or(defaults.node_id),
             snapshot_every: self.snapshot_every.unwrap_or(defaults.snapshot_every),
+            bootstrap: self.bootstrap.unwrap_or(defaults.bootstrap),
         };
         settings.validate()?;
         Ok(settings)

@@ -6,17 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Kills the node if the test fails before it stops it.
-struct KillOnDrop(Option<std::process::Child>);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use crate::support::KillOnDrop;
 
 /// Starts `sealbid serve` in `folder`, waits for it to announce itself, checks the API, then
 /// interrupts it; returns what it printed.

@@ -11,14 +11,35 @@ use serde_json::Value;
 
 /// The application, its folder and an HTTPS client that trusts its authority.
 pub struct Platform {
+    /// The application, when this test started it in-process.
     pub application: Option<Application>,
+    /// `https://host:port` of the API.
     pub base: String,
+    /// HTTPS trusting the platform's authority.
     pub http: reqwest::Client,
+    /// The authority's certificate, PEM.
+    pub authority: Vec<u8>,
+    /// The ledger's operator key.
     pub operator: IdentityKeyPair,
+    /// The last nonce signed.
     next_nonce: std::sync::atomic::AtomicU64,
-    _folder: tempfile::TempDir,
+    /// The data folder of an in-process application.
+    _folder: Option<tempfile::TempDir>,
 }
 
+/// Kills a node process if the test ends (or fails) before it stops it.
+pub struct KillOnDrop(pub Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The current time, ms since the Unix epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
@@ -33,6 +54,7 @@ impl Platform {
             cluster_listen: Some("127.0.0.1:0".into()),
             node_id: None,
             snapshot_every: None,
+            bootstrap: None,
         }
         .settle()
         .unwrap();
@@ -45,9 +67,23 @@ impl Platform {
             base: format!("https://{}", application.api_address),
             application: Some(application),
             http,
+            authority,
             operator,
             next_nonce: std::sync::atomic::AtomicU64::new(0),
-            _folder: folder,
+            _folder: Some(folder),
+        }
+    }
+
+    /// A platform running elsewhere (node processes), reached at `base`.
+    pub fn remote(base: String, authority: Vec<u8>, operator: IdentityKeyPair, first_nonce: u64) -> Self {
+        Self {
+            application: None,
+            http: sealbid_api::client::https_client(&authority).unwrap(),
+            base,
+            authority,
+            operator,
+            next_nonce: std::sync::atomic::AtomicU64::new(first_nonce),
+            _folder: None,
         }
     }
 

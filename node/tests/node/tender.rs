@@ -157,9 +157,7 @@ fn winners(results: &Value, lot: &str) -> Vec<(String, u64, Option<u64>)> {
 
 /// Every receipt's leaf is in the audit trail at its index, and the whole log replays.
 async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
-    let application = platform.application.as_ref().unwrap();
-    let authority = std::fs::read(&application.data_dir.authority).unwrap();
-    let client = sealbid_api::client::Client::new(&platform.base, &authority).unwrap();
+    let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
     let (head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
     for receipt in receipts {
         let index = receipt["audit_index"].as_u64().unwrap() as usize;
@@ -181,8 +179,14 @@ fn lot(id: &str) -> LotSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procurement_tender_from_publication_to_award() {
     let platform = Platform::start().await;
-    let mut cast = cast(&platform, 1, 5).await;
-    let (tender, deadline_ms, opening_key) = publish(&platform, &mut cast, Market::Procurement, lot("1")).await;
+    procurement(&platform, 1).await;
+    platform.stop().await;
+}
+
+/// A procurement tender among 5 bidders (cast from `label`), checked step by step.
+pub async fn procurement(platform: &Platform, label: u8) {
+    let mut cast = cast(platform, label, 5).await;
+    let (tender, deadline_ms, opening_key) = publish(platform, &mut cast, Market::Procurement, lot("1")).await;
     let lot_id = LotId::parse("1").unwrap();
     let bid = |index: usize, price: u64| Action::SubmitBid {
         tender: tender.clone(),
@@ -194,7 +198,7 @@ async fn a_procurement_tender_from_publication_to_award() {
         .into_iter()
         .enumerate()
     {
-        receipts.push(run(&platform, &cast.bidders[index], bid(index, price)).await);
+        receipts.push(run(platform, &cast.bidders[index], bid(index, price)).await);
     }
     // Bidder 0 replaces its offer with the lowest; bidder 1 withdraws.
     let replace = Action::ReplaceBid {
@@ -202,12 +206,12 @@ async fn a_procurement_tender_from_publication_to_award() {
         lot: lot_id.clone(),
         envelope: sealed_offer(&tender, &lot_id, &cast.bidders[0], 650 * YUAN, None, &opening_key).unwrap(),
     };
-    receipts.push(run(&platform, &cast.bidders[0], replace).await);
+    receipts.push(run(platform, &cast.bidders[0], replace).await);
     let withdraw = Action::WithdrawBid {
         tender: tender.clone(),
         lot: lot_id.clone(),
     };
-    receipts.push(run(&platform, &cast.bidders[1], withdraw).await);
+    receipts.push(run(platform, &cast.bidders[1], withdraw).await);
     let (_, _, sealed) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
     assert_eq!(sealed["sealed"]["counts"]["1"], 4, "{sealed}");
 
@@ -230,7 +234,7 @@ async fn a_procurement_tender_from_publication_to_award() {
     assert_eq!(late.2["code"], "late-bid");
     assert_eq!(platform.state_hash().await, before, "refusals changed nothing");
 
-    let results = close_open_award(&platform, &cast, &tender).await;
+    let results = close_open_award(platform, &cast, &tender).await;
     let won = winners(&results, "1");
     assert_eq!(won.len(), 1, "{results}");
     assert_eq!(
@@ -241,8 +245,7 @@ async fn a_procurement_tender_from_publication_to_award() {
     assert_eq!(won[0].1, 650 * YUAN);
     let (_, _, opened) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
     assert!(opened.get("opened").is_some(), "{opened}");
-    verify_receipts_and_audit(&platform, &receipts).await;
-    platform.stop().await;
+    verify_receipts_and_audit(platform, &receipts).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

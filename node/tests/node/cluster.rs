@@ -1,0 +1,258 @@
+//! Three `sealbid serve` processes formed into one cluster with the `sealbid cluster` commands
+//! (certificates, add-learner, promote), then a whole procurement tender run through a
+//! follower's API: writes sent to a follower succeed, every node holds the same state, and a
+//! supervisor's replay of the log fetched from another follower verifies.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sealbid_crypto::identity::IdentityKeyPair;
+
+use crate::support::{KillOnDrop, Platform};
+
+/// A free port on 127.0.0.1 (released before the node binds it).
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// Runs `sealbid` with `arguments` to completion; its standard output, asserting success.
+fn sealbid(arguments: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args(arguments)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sealbid {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// One node process.
+struct Node {
+    folder: String,
+    api: String,
+    rpc: String,
+    process: KillOnDrop,
+}
+
+impl Node {
+    fn start(folder: &std::path::Path, node_id: u64, join: bool) -> Self {
+        let (api, rpc) = (free_address(), free_address());
+        let folder = folder.display().to_string();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sealbid"));
+        command
+            .args([
+                "serve",
+                "--data-dir",
+                &folder,
+                "--listen",
+                &api,
+                "--cluster-listen",
+                &rpc,
+            ])
+            .args(["--node-id", &node_id.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if join {
+            command.arg("--join");
+        }
+        Self {
+            folder,
+            api,
+            rpc,
+            process: KillOnDrop(Some(command.spawn().unwrap())),
+        }
+    }
+
+    /// Waits (up to 30 s) until `path` answers 200 on this node's API.
+    async fn wait_for(&self, http: &reqwest::Client, path: &str) {
+        for _ in 0..150 {
+            if let Ok(response) = http.get(format!("https://{}{path}", self.api)).send().await
+                && response.status() == StatusCode::OK
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("node at {} never answered 200 on {path}", self.api);
+    }
+
+    /// SIGTERM, and a clean exit.
+    fn stop(mut self) {
+        let mut child = self.process.0.take().unwrap();
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "node {} exited with {status}", self.folder);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_node_processes_form_a_cluster_and_a_follower_takes_a_whole_tender() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().display().to_string();
+    let folders = sealbid(&["cluster", "certificates", "--nodes", "3", "--out", &out]);
+    assert_eq!(folders.lines().count(), 3, "{folders}");
+
+    let first = Node::start(&folder.path().join("node-1"), 1, false);
+    let second = Node::start(&folder.path().join("node-2"), 2, true);
+    let third = Node::start(&folder.path().join("node-3"), 3, true);
+    let authority = std::fs::read(folder.path().join("node-1/tls/authority.pem")).unwrap();
+    let http = sealbid_api::client::https_client(&authority).unwrap();
+    first.wait_for(&http, "/readyz").await;
+    second.wait_for(&http, "/livez").await;
+    third.wait_for(&http, "/livez").await;
+
+    // Membership: learners catch up, then become voters. Requests may go through any member
+    // that knows the leader (node 3's promotion goes through node 2).
+    let data_dir = &first.folder;
+    sealbid(&[
+        "cluster",
+        "add-learner",
+        "--data-dir",
+        data_dir,
+        "--via",
+        &first.rpc,
+        "--node-id",
+        "2",
+        "--address",
+        &second.rpc,
+    ]);
+    sealbid(&[
+        "cluster",
+        "promote",
+        "--data-dir",
+        data_dir,
+        "--via",
+        &first.rpc,
+        "--node-id",
+        "2",
+    ]);
+    sealbid(&[
+        "cluster",
+        "add-learner",
+        "--data-dir",
+        data_dir,
+        "--via",
+        &second.rpc,
+        "--node-id",
+        "3",
+        "--address",
+        &third.rpc,
+    ]);
+    sealbid(&[
+        "cluster",
+        "promote",
+        "--data-dir",
+        data_dir,
+        "--via",
+        &second.rpc,
+        "--node-id",
+        "3",
+    ]);
+    let status: serde_json::Value = serde_json::from_str(&sealbid(&[
+        "cluster",
+        "status",
+        "--data-dir",
+        &first.folder,
+        "--node",
+        &third.rpc,
+    ]))
+    .unwrap();
+    assert_eq!(status["voters"], serde_json::json!([1, 2, 3]), "{status}");
+    assert_eq!(status["leader"], 1, "{status}");
+    second.wait_for(&http, "/readyz").await;
+
+    // A whole tender through node 2, a follower: every write is forwarded to the leader.
+    let operator_key = std::fs::read(folder.path().join("node-1/operator.pk8")).unwrap();
+    let operator = IdentityKeyPair::from_pkcs8(&operator_key).unwrap();
+    let follower = Platform::remote(format!("https://{}", second.api), authority.clone(), operator, 0);
+    crate::tender::procurement(&follower, 3).await;
+
+    // Node 3 serves the same log and state; a supervisor's replay of it verifies.
+    let head = |node: &Node| {
+        let client = sealbid_api::client::Client::new(&format!("https://{}", node.api), &authority).unwrap();
+        async move { client.audit_head().await.unwrap() }
+    };
+    let leader_head = head(&first).await;
+    let mut third_head = head(&third).await;
+    for _ in 0..50 {
+        if third_head == leader_head {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        third_head = head(&third).await;
+    }
+    assert_eq!(third_head, leader_head, "node 3 holds the leader's log and state");
+    let client = sealbid_api::client::Client::new(&format!("https://{}", third.api), &authority).unwrap();
+    let (fetched_head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    sealbid_node::audit::verify(&fetched_head, &entries, |_| {}).unwrap();
+
+    for node in [third, second, first] {
+        node.stop();
+    }
+}
+
+/// Runs `ops/local-cluster` with this test's binary and ports of its own.
+fn local_cluster(action: &str, folder: &std::path::Path) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/local-cluster");
+    let output = Command::new(script)
+        .args([action, &folder.display().to_string()])
+        .env("SEALBID_BIN", env!("CARGO_BIN_EXE_sealbid"))
+        .env("SEALBID_LOCAL_PORT", "19440")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "ops/local-cluster {action}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_local_cluster_starts_three_voters_and_stops_them() {
+    let folder = tempfile::tempdir().unwrap();
+    // Stops the nodes even if an assertion below fails.
+    struct StopOnDrop<'a>(&'a std::path::Path);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/local-cluster");
+            let _ = Command::new(script)
+                .args(["stop", &self.0.display().to_string()])
+                .env("SEALBID_LOCAL_PORT", "19440")
+                .output();
+        }
+    }
+    let _stop = StopOnDrop(folder.path());
+    let started = local_cluster("start", folder.path());
+    assert!(started.contains("node 3: API https://127.0.0.1:19443"), "{started}");
+    let status: serde_json::Value = serde_json::from_str(&local_cluster("status", folder.path())).unwrap();
+    assert_eq!(status["voters"], serde_json::json!([1, 2, 3]), "{status}");
+    let authority = std::fs::read(folder.path().join("node-1/tls/authority.pem")).unwrap();
+    let http = sealbid_api::client::https_client(&authority).unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(response) = http.get("https://127.0.0.1:19443/readyz").send().await
+            && response.status() == StatusCode::OK
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stopped = local_cluster("stop", folder.path());
+    assert!(ready, "node 3 never became ready");
+    assert_eq!(stopped.lines().count(), 3, "{stopped}");
+    assert!(
+        http.get("https://127.0.0.1:19441/livez").send().await.is_err(),
+        "node 1 still answers"
+    );
+}
