@@ -84,8 +84,8 @@ impl Node {
     /// SIGTERM, and a clean exit.
     fn stop(mut self) {
         let mut child = self.process.0.take().unwrap();
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", child.id())])
             .status()
             .unwrap();
         assert!(sent.success());

@@ -45,8 +45,8 @@ async fn serve_once(folder: &std::path::Path) -> String {
     assert_eq!(ready.status(), reqwest::StatusCode::OK);
 
     let mut running = child.0.take().unwrap();
-    let interrupted = Command::new("kill")
-        .args(["-INT", &running.id().to_string()])
+    let interrupted = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", running.id())])
         .status()
         .unwrap();
     assert!(interrupted.success());
