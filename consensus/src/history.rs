@@ -4,7 +4,10 @@
 //! Fetched entries are checked before they are kept: each must be a ledger entry, and the tree
 //! nodes rebuilt from them must equal every node already held (the snapshot's right edge among
 //! them). The batch that completes a subtree held here is refused if it contradicts it; peers
-//! are trusted not to lie (Raft's crash-fault model), this catches corruption and bugs.
+//! are trusted not to lie (Raft's crash-fault model), this catches corruption and bugs. Not yet
+//! handled: when a hole spans several batches and an earlier, unverifiable batch was wrong, the
+//! batch that completes the subtree is refused on every retry (logged; the node keeps serving
+//! and the hole stays) instead of the wrong rows being removed and fetched again.
 
 use std::collections::BTreeMap;
 

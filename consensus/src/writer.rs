@@ -204,3 +204,87 @@ async fn commit(connection: &mut SqliteConnection, statements: &[Statement]) -> 
     }
     transaction.commit().await.map_err(failed)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::sync::Mutex;
+
+    use sqlx::Row;
+
+    use super::*;
+
+    async fn writer() -> (tempfile::TempDir, SqlitePool, Writer) {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = crate::database::open(&folder.path().join("node.sqlite")).await.unwrap();
+        let writer = Writer::start(pool.clone());
+        (folder, pool, writer)
+    }
+
+    fn meta_row(index: u64) -> Statement {
+        Statement::row(
+            "INSERT INTO raft_meta (name, value) VALUES",
+            vec![Value::Text(format!("row-{index:04}")), Value::Text(index.to_string())],
+        )
+    }
+
+    #[tokio::test]
+    async fn rows_merge_across_the_statement_bound_and_other_statements_keep_their_place() {
+        let (_folder, pool, writer) = writer().await;
+        // 600 rows (more than two statements' worth), an update of row 5 in the middle, then
+        // more rows: the update must see row 5 and later rows must not be lost.
+        let mut statements: Vec<Statement> = (0..300).map(meta_row).collect();
+        statements.push(Statement::new(
+            "UPDATE raft_meta SET value = 'updated' WHERE name = ?",
+            vec![Value::Text("row-0005".into())],
+        ));
+        statements.extend((300..600).map(meta_row));
+        writer.write(statements).await.unwrap();
+        let count: i64 = sqlx::query("SELECT COUNT(*) AS count FROM raft_meta WHERE name LIKE 'row-%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get("count");
+        assert_eq!(count, 600);
+        let value: String = sqlx::query("SELECT value FROM raft_meta WHERE name = 'row-0005'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get("value");
+        assert_eq!(value, "updated");
+    }
+
+    #[tokio::test]
+    async fn completions_come_in_queue_order_and_a_failure_stops_every_later_write() {
+        let (_folder, pool, writer) = writer().await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        for index in 0..50u64 {
+            let order = Arc::clone(&order);
+            let completion: Completion = Box::new(move |result| {
+                assert!(result.is_ok());
+                order.lock().unwrap().push(index);
+            });
+            writer.submit(vec![meta_row(index)], Some(completion)).await.unwrap();
+        }
+        writer.write(Vec::new()).await.unwrap();
+        assert_eq!(*order.lock().unwrap(), (0..50).collect::<Vec<_>>());
+
+        // A statement SQLite refuses fails its transaction and every later request.
+        let failed = writer
+            .write(vec![Statement::new(
+                "INSERT INTO no_such_table (x) VALUES (?)",
+                vec![Value::Integer(1)],
+            )])
+            .await;
+        assert!(failed.is_err());
+        let later = writer.write(vec![meta_row(999)]).await;
+        assert!(later.unwrap_err().to_string().contains("no_such_table"));
+        let written: Option<String> = sqlx::query("SELECT value FROM raft_meta WHERE name = 'row-0999'")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .map(|row| row.get("value"));
+        assert_eq!(written, None, "nothing is written after a failure");
+    }
+}
