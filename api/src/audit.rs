@@ -11,8 +11,9 @@ use crate::ApiState;
 use crate::problem::Problem;
 
 /// Which entries to send.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Range {
     /// The first audit index.
     pub from: u64,
@@ -21,7 +22,7 @@ pub struct Range {
 }
 
 /// One entry of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its audit index.
     pub index: u64,
@@ -30,18 +31,25 @@ pub struct AuditEntry {
 }
 
 /// The audit log's size and root as this node has applied it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TreeHead {
     /// Entries in the log.
     pub size: u64,
     /// The Merkle root (base64url).
+    #[schema(value_type = String)]
     pub root: Hash,
     /// The ledger's state hash (base64url): equal on every node that applied the same log, and
     /// unchanged by a refused command.
+    #[schema(value_type = String)]
     pub state_hash: Hash,
 }
 
 /// Entries `[from, from + count)`; fewer at the end of the log.
+#[utoipa::path(get, path = "/v1/audit/entries", tag = "audit", params(Range),
+    responses(
+        (status = 200, description = "Entries in index order (fewer at the end of the log)", body = Vec<AuditEntry>),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Result<HttpResponse, Problem> {
     let count = range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX);
     let entries = state
@@ -57,6 +65,8 @@ pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Re
 }
 
 /// The current tree head.
+#[utoipa::path(get, path = "/v1/audit/head", tag = "audit",
+    responses((status = 200, description = "The audit log's size, root and the state hash", body = TreeHead)))]
 pub async fn head(state: web::Data<ApiState>) -> HttpResponse {
     let head = state
         .replica

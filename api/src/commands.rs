@@ -24,19 +24,53 @@ use crate::problem::Problem;
 pub const COMMAND_BYTES_MAX: usize = 512 * 1024;
 
 /// The answer to an applied command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
     /// The entry's position in the audit log.
     pub audit_index: u64,
     /// The entry's leaf hash (base64url): check it against a checkpoint with an inclusion proof.
+    #[schema(value_type = String)]
     pub leaf_hash: Hash,
     /// What the ledger answered; absent when this is a replay of an applied command.
+    #[schema(value_type = Option<Object>)]
     pub response: Option<Response>,
     /// Whether this command had been applied before and this is its earlier receipt.
     pub replayed: bool,
 }
 
+/// A signed command as sent (documentation of [`SignedMessage`]'s form; see docs/protocol.md).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignedCommand {
+    /// The signer's identity key, `ed25519:` and base64url.
+    signer: String,
+    /// The command's RFC 8785 canonical JSON (`{nonce, expires_at_ms, action}`), exactly the
+    /// bytes signed.
+    payload: String,
+    /// Ed25519 over the payload's UTF-8 bytes, base64url.
+    signature: String,
+}
+
 /// Submits a signed command.
+#[utoipa::path(
+    post,
+    path = "/v1/commands",
+    tag = "commands",
+    request_body(content = SignedCommand, description = "A signed ledger command", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Applied (or applied before: `replayed`)", body = Receipt),
+        (status = 400, description = "Malformed JSON, an unknown field, or a malformed command", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The signature does not verify", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The signer may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "What the command refers to does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the ledger's state (phase, replayed nonce, deadline, duplicate)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 512 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Breaks a rule of the ledger", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No leader, or the node is catching up: send the same command again", body = Problem, content_type = "application/problem+json"),
+        (status = 504, description = "No answer in time: send the same command again to learn its receipt", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage>) -> Result<HttpResponse, Problem> {
     let started = Instant::now();
     let message = message.into_inner();

@@ -29,11 +29,18 @@ struct Readiness {
 }
 
 /// Always 200 while the process serves.
+#[utoipa::path(get, path = "/livez", tag = "operations",
+    responses((status = 200, description = "The process serves", body = String, content_type = "text/plain")))]
 pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("live\n")
 }
 
 /// 200 when a leader is known and this node has applied what it knows to be committed.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "A leader is known and this node has applied what is committed", body = Object),
+        (status = 503, description = "No leader, or catching up", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn readyz(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let metrics = state.replica.raft.metrics().borrow().clone();
     let readiness = Readiness {
@@ -56,6 +63,8 @@ pub async fn readyz(state: web::Data<ApiState>) -> Result<HttpResponse, Problem>
 }
 
 /// The Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let raft = state.replica.raft.metrics().borrow().clone();
     let gauges = &state.metrics;

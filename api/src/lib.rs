@@ -5,7 +5,8 @@
 //! [`Problem`] (RFC 9457). Commands go to this node's [`Replica`], which forwards them to the
 //! leader, and are answered after commit and apply with a [`commands::Receipt`]; refusals become
 //! problems with the ledger's stable code. Reads answer from the ledger this node has applied, the
-//! archive and the audit history on disk. `/metrics`, `/livez` and `/readyz` serve operators.
+//! archive and the audit history on disk. `/metrics`, `/livez` and `/readyz` serve operators;
+//! `/openapi.json` (and the page `/docs`) document every route, generated from the handlers.
 //!
 //! The caller (the `sealbid` node) builds the [`Replica`] and calls [`serve`] with a bound
 //! listener and a TLS configuration: this crate opens no files and picks no ports.
@@ -18,6 +19,7 @@ pub mod client;
 pub mod commands;
 mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 mod queries;
 
@@ -53,6 +55,26 @@ pub mod paths {
     pub const READYZ: &str = "/readyz";
     /// Prometheus metrics.
     pub const METRICS: &str = "/metrics";
+    /// The OpenAPI document.
+    pub const OPENAPI: &str = "/openapi.json";
+    /// The document as a page.
+    pub const DOCS: &str = "/docs";
+
+    /// Every route, for checking the document covers them all.
+    pub const ALL: [&str; 12] = [
+        COMMANDS,
+        TENDERS,
+        TENDER,
+        TENDER_BIDS,
+        PARTICIPANTS,
+        AUDIT_ENTRIES,
+        AUDIT_HEAD,
+        LIVEZ,
+        READYZ,
+        METRICS,
+        OPENAPI,
+        DOCS,
+    ];
 }
 
 /// HTTP worker threads.
@@ -86,6 +108,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::LIVEZ).get(health::livez))
         .service(resource(paths::READYZ).get(health::readyz))
         .service(resource(paths::METRICS).get(health::metrics))
+        .service(resource(paths::OPENAPI).get(openapi::document))
+        .service(resource(paths::DOCS).get(openapi::page))
         .default_service(web::to(not_found));
 }
 

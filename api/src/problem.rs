@@ -12,7 +12,7 @@ use sealbid_ledger::RejectionKind;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem detail, as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema)]
 #[error("{status} {code}: {detail}")]
 pub struct Problem {
     /// `urn:sealbid:problem:<code>`: stable, match on it.

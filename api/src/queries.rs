@@ -12,6 +12,8 @@ use crate::ApiState;
 use crate::problem::Problem;
 
 /// Every open tender.
+#[utoipa::path(get, path = "/v1/tenders", tag = "queries",
+    responses((status = 200, description = "Open tenders", body = Object)))]
 pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let body = state
         .replica
@@ -24,6 +26,13 @@ pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem
 }
 
 /// One tender, open or archived, with its results once it has them.
+#[utoipa::path(get, path = "/v1/tenders/{id}", tag = "queries",
+    params(("id" = String, Path, description = "The tender id, such as T-000001")),
+    responses(
+        (status = 200, description = "The tender (open or archived) and its results", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
     let id = parse_tender(&id)?;
     let open = state
@@ -52,6 +61,13 @@ pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result
 }
 
 /// A tender's bids: counts and receipts while sealed, everything once opened.
+#[utoipa::path(get, path = "/v1/tenders/{id}/bids", tag = "queries",
+    params(("id" = String, Path, description = "The tender id")),
+    responses(
+        (status = 200, description = "Counts and receipts while sealed; every bid once opened", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
     let id = parse_tender(&id)?;
     let open = state
@@ -75,6 +91,8 @@ pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<H
 }
 
 /// Every registered participant with its roles.
+#[utoipa::path(get, path = "/v1/participants", tag = "queries",
+    responses((status = 200, description = "Registered participants and their roles", body = Object)))]
 pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let body = state
         .replica

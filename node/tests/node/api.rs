@@ -205,3 +205,30 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     assert_problem(&answer, StatusCode::NOT_FOUND, "not-found");
     platform.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_covers_every_route_and_the_page_renders_it() {
+    let platform = Platform::start().await;
+    let (status, content_type, document) = platform.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{document}");
+    let documented = document["paths"].as_object().unwrap();
+    for path in sealbid_api::paths::ALL {
+        assert!(documented.contains_key(path), "{path} is not in the document");
+    }
+    assert_eq!(
+        documented.len(),
+        sealbid_api::paths::ALL.len(),
+        "the document has routes the API lacks"
+    );
+    // Problems are documented with their media type.
+    let refused = &document["paths"]["/v1/commands"]["post"]["responses"]["409"]["content"];
+    assert!(refused.get("application/problem+json").is_some(), "{refused}");
+    assert!(document["components"]["schemas"].get("Receipt").is_some());
+
+    let (status, page) = platform.get_text("/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("fetch(\"/openapi.json\")"), "{page}");
+    platform.stop().await;
+}
