@@ -185,6 +185,7 @@ fn submit_problem(error: &SubmitError) -> Problem {
             "No answer in time",
             error.to_string(),
         ),
+        SubmitError::NotMember(_) => Problem::internal("internal-entry", error.to_string()),
         SubmitError::Raft(_) => Problem::unavailable(
             "replication-failed",
             format!(

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 
 use sealbid_ledger::query::{bids_view, participants, results, tender_view};
-use sealbid_ledger::tender::ArchiveRecord;
+use sealbid_ledger::tender::{ArchiveRecord, Tender};
 use sealbid_ledger::types::TenderId;
 
 use crate::ApiState;
@@ -34,29 +34,17 @@ pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem
         (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
-    let open = state
-        .replica
-        .read_applied(|ledger| {
-            ledger.state().tenders.get(&id).map(|tender| {
-                serde_json::to_value(serde_json::json!({
-                    "tender": tender_view(tender),
-                    "results": results(tender),
-                }))
-            })
-        })
-        .await
-        .transpose()
-        .map_err(encoding_problem)?;
-    if let Some(body) = open {
-        return Ok(HttpResponse::Ok().json(body));
-    }
-    let record = archived(&state, &id).await?;
-    let body = serde_json::json!({
-        "tender": tender_view(&record.tender),
-        "results": results(&record.tender),
-        "archived_at_ms": record.archived_at_ms,
-    });
+    let body = open_or_archived(&state, &id, |tender, archived_at_ms| {
+        let mut body = serde_json::json!({
+            "tender": tender_view(tender),
+            "results": results(tender),
+        });
+        if let (Some(archived_at_ms), Some(fields)) = (archived_at_ms, body.as_object_mut()) {
+            fields.insert("archived_at_ms".into(), archived_at_ms.into());
+        }
+        serde_json::to_value(body)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -69,25 +57,29 @@ pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result
         (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
+    let body = open_or_archived(&state, &id, |tender, _| serde_json::to_value(bids_view(tender))).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `view` of tender `id`: from the ledger while open, from the archive once finished (with the
+/// time it was archived).
+async fn open_or_archived(
+    state: &ApiState,
+    id: &str,
+    view: impl Fn(&Tender, Option<u64>) -> serde_json::Result<serde_json::Value>,
+) -> Result<serde_json::Value, Problem> {
+    let id = parse_tender(id)?;
     let open = state
         .replica
-        .read_applied(|ledger| {
-            ledger
-                .state()
-                .tenders
-                .get(&id)
-                .map(|tender| serde_json::to_value(bids_view(tender)))
-        })
+        .read_applied(|ledger| ledger.state().tenders.get(&id).map(|tender| view(tender, None)))
         .await
         .transpose()
         .map_err(encoding_problem)?;
     if let Some(body) = open {
-        return Ok(HttpResponse::Ok().json(body));
+        return Ok(body);
     }
-    let record = archived(&state, &id).await?;
-    let body = serde_json::to_value(bids_view(&record.tender)).map_err(encoding_problem)?;
-    Ok(HttpResponse::Ok().json(body))
+    let record = archived(state, &id).await?;
+    view(&record.tender, Some(record.archived_at_ms)).map_err(encoding_problem)
 }
 
 /// Every registered participant with its roles.

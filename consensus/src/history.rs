@@ -44,6 +44,12 @@ pub enum HistoryError {
         /// The node's index in its level.
         index: u64,
     },
+    /// This node's rows for the entries it applied are not written yet (the writer is behind).
+    #[error("this node has not written the rows of its first {size} audit entries yet; retry shortly")]
+    NotWrittenYet {
+        /// The audit size waited for.
+        size: u64,
+    },
     /// The peer sent other entries than those asked for.
     #[error("the peer answered with entries {got:?} for {wanted:?}")]
     WrongRange {

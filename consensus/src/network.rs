@@ -33,6 +33,8 @@ pub mod paths {
     pub const LEARNERS: &str = "/cluster/learners";
     /// Operator: set the voters.
     pub const VOTERS: &str = "/cluster/voters";
+    /// Operator: remove a node (`{"node_id": N}`).
+    pub const REMOVE: &str = "/cluster/remove";
     /// Audit history entries, for a peer filling its hole (`?from=&count=`).
     pub const HISTORY: &str = "/cluster/history";
 }

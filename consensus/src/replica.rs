@@ -4,6 +4,8 @@
 //! the entry is committed and applied.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use openraft::ChangeMembers;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +52,23 @@ pub struct ReplicaConfig {
     pub raft: openraft::Config,
 }
 
+impl ReplicaConfig {
+    /// openraft's timing for nodes on one site (heartbeats every 100 ms, elections after 500 to
+    /// 1,000 ms of silence), a snapshot every `snapshot_every` entries with the log before it
+    /// purged, and up to 30 s to install a snapshot.
+    pub fn raft(snapshot_every: u64) -> openraft::Config {
+        openraft::Config {
+            heartbeat_interval: 100,
+            election_timeout_min: 500,
+            election_timeout_max: 1000,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(snapshot_every),
+            max_in_snapshot_log_to_keep: 0,
+            install_snapshot_timeout: 30_000,
+            ..openraft::Config::default()
+        }
+    }
+}
+
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -80,6 +99,9 @@ pub enum SubmitError {
     /// Raft failed (this node is shutting down, say).
     #[error("replication failed: {0}")]
     Raft(String),
+    /// A membership change named a node that is not a member.
+    #[error("node {0} is not a member of the cluster")]
+    NotMember(u64),
 }
 
 /// A node's view, for operators and tests.
@@ -202,7 +224,25 @@ impl Replica {
             .map_err(|error| SubmitError::Raft(error.to_string()))
     }
 
-    /// Leader: makes `voters` the voting members (learners not among them are removed).
+    /// Leader: removes node `node_id` from the cluster, voter or learner.
+    pub async fn remove_node(&self, node_id: u64) -> Result<(), SubmitError> {
+        let membership = self.raft.metrics().borrow().membership_config.membership().clone();
+        let change = if membership.voter_ids().any(|voter| voter == node_id) {
+            ChangeMembers::RemoveVoters(BTreeSet::from([node_id]))
+        } else if membership.get_node(&node_id).is_some() {
+            ChangeMembers::RemoveNodes(BTreeSet::from([node_id]))
+        } else {
+            return Err(SubmitError::NotMember(node_id));
+        };
+        self.raft
+            .change_membership(change, false)
+            .await
+            .map(|_| ())
+            .map_err(|error| SubmitError::Raft(error.to_string()))
+    }
+
+    /// Leader: makes `voters` the voting members; voters not among them leave the cluster,
+    /// learners stay learners.
     pub async fn change_voters(&self, voters: BTreeSet<u64>) -> Result<(), SubmitError> {
         self.raft
             .change_membership(voters, false)
@@ -326,7 +366,9 @@ impl Replica {
     /// so a tender archived by an entry already answered is found.
     pub async fn archived(&self, tender: &str) -> Result<Option<String>, HistoryError> {
         let applied = self.state_machine.read(|ledger| ledger.audit().size()).await;
-        self.state_machine.wait_history_written(applied, HISTORY_TIMEOUT).await;
+        if !self.state_machine.wait_history_written(applied, HISTORY_TIMEOUT).await {
+            return Err(HistoryError::NotWrittenYet { size: applied });
+        }
         let row = sqlx::query("SELECT record FROM archive WHERE tender = ?")
             .bind(tender)
             .fetch_optional(self.state_machine.pool())
@@ -348,7 +390,9 @@ impl Replica {
     pub async fn history_settled(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
         let applied = self.state_machine.read(|ledger| ledger.audit().size()).await;
         let wanted = from.saturating_add(count).min(applied);
-        self.state_machine.wait_history_written(wanted, HISTORY_TIMEOUT).await;
+        if !self.state_machine.wait_history_written(wanted, HISTORY_TIMEOUT).await {
+            return Err(HistoryError::NotWrittenYet { size: wanted });
+        }
         self.history(from, count).await
     }
 

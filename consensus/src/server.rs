@@ -56,6 +56,7 @@ pub fn serve(
             .route("/cluster/status", web::get().to(status))
             .route(paths::LEARNERS, web::post().to(add_learner))
             .route(paths::VOTERS, web::post().to(change_voters))
+            .route(paths::REMOVE, web::post().to(remove))
             .route(paths::HISTORY, web::get().to(history))
     })
     // The process that embeds the server decides when to stop; actix must not act on signals.
@@ -113,6 +114,18 @@ async fn change_voters(
     voters: web::Json<std::collections::BTreeSet<u64>>,
 ) -> HttpResponse {
     HttpResponse::Ok().json(replica.change_voters(voters.into_inner()).await)
+}
+
+/// The node an operator removes.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct Removal {
+    /// Its id.
+    pub node_id: u64,
+}
+
+/// Operator, on the leader: remove a node.
+async fn remove(replica: web::Data<Replica>, removal: web::Json<Removal>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.remove_node(removal.node_id).await)
 }
 
 /// This node's view.

@@ -92,19 +92,10 @@ impl Application {
         let api_address = local(&api_listener, settings.listen);
         let cluster_address = local(&cluster_listener, settings.cluster_listen);
 
-        let raft = openraft::Config {
-            heartbeat_interval: 100,
-            election_timeout_min: 300,
-            election_timeout_max: 600,
-            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(settings.snapshot_every),
-            max_in_snapshot_log_to_keep: 0,
-            install_snapshot_timeout: 30_000,
-            ..openraft::Config::default()
-        };
         let config = ReplicaConfig {
             node_id: settings.node_id,
             database: data_dir.database.clone(),
-            raft,
+            raft: ReplicaConfig::raft(settings.snapshot_every),
         };
         let replica = Arc::new(Replica::start(config, &data_dir.tls).await?);
         let cluster = sealbid_consensus::server::serve(Arc::clone(&replica), cluster_listener, &data_dir.tls)
@@ -114,11 +105,22 @@ impl Application {
         let history_filler = replica.spawn_history_filler();
 
         let serving = async {
-            if settings.bootstrap {
+            let initialized = replica
+                .raft
+                .is_initialized()
+                .await
+                .map_err(|error| BuildError::Cluster(error.to_string()))?;
+            // A one-node platform (new with `bootstrap`, or restarted alone in its cluster)
+            // needs its leader and genesis before it serves; a member of a larger cluster, or a
+            // node waiting to join one, serves at once and reports itself not ready meanwhile.
+            let alone = initialized && restored_alone(&replica, settings.node_id).await;
+            if !initialized && settings.bootstrap {
                 replica
                     .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
                     .await
                     .map_err(|error| BuildError::Cluster(error.to_string()))?;
+            }
+            if (!initialized && settings.bootstrap) || alone {
                 wait_for_leader(&replica).await?;
                 write_genesis(&replica, &data_dir).await?;
             }
@@ -181,6 +183,29 @@ impl Application {
             tracing::warn!(%error, "Raft did not shut down cleanly");
         }
     }
+}
+
+/// Whether the membership this initialised node restored holds only itself (it may take a
+/// moment to appear in the metrics after start; waits at most [`LEADER_WAIT`]).
+async fn restored_alone(replica: &Replica, node_id: u64) -> bool {
+    let mut metrics = replica.raft.metrics();
+    let members = tokio::time::timeout(LEADER_WAIT, async {
+        loop {
+            let members: Vec<u64> = metrics
+                .borrow()
+                .membership_config
+                .membership()
+                .nodes()
+                .map(|(id, _)| *id)
+                .collect();
+            if !members.is_empty() || metrics.changed().await.is_err() {
+                return members;
+            }
+        }
+    })
+    .await
+    .unwrap_or_default();
+    members == [node_id]
 }
 
 /// Binds `address`.

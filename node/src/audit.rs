@@ -173,7 +173,7 @@ const FETCH_PAGE_ENTRIES: u64 = 1_000;
 pub async fn fetch(
     client: &sealbid_api::client::Client,
     progress: impl Fn(u64, u64),
-) -> Result<(TreeHead, Vec<AuditEntry>), sealbid_api::client::ClientError> {
+) -> Result<(TreeHead, Vec<AuditEntry>), FetchError> {
     let head = client.audit_head().await?;
     let mut entries = Vec::new();
     let mut from = 0;
@@ -181,12 +181,34 @@ pub async fn fetch(
         let page = client
             .audit_entries(from, FETCH_PAGE_ENTRIES.min(head.size - from))
             .await?;
-        if page.is_empty() {
-            break;
+        // The node must send the entries asked for, consecutively, or the log has a gap.
+        let first_gap = page
+            .iter()
+            .enumerate()
+            .find(|(offset, entry)| entry.index != from + *offset as u64)
+            .map(|(offset, _)| from + offset as u64);
+        if let Some(index) = first_gap.or(page.is_empty().then_some(from)) {
+            return Err(FetchError::Incomplete { index });
         }
         from += page.len() as u64;
         entries.extend(page);
         progress(from, head.size);
     }
     Ok((head, entries))
+}
+
+/// Why fetching the log failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The API refused or could not be reached.
+    #[error(transparent)]
+    Client(#[from] sealbid_api::client::ClientError),
+    /// The node lacks an entry below its head (it may still be filling its history).
+    #[error(
+        "the node did not send audit entry {index}: it may still be fetching its history; try again or ask another node"
+    )]
+    Incomplete {
+        /// The first entry missing.
+        index: u64,
+    },
 }

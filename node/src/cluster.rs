@@ -6,12 +6,11 @@
 //! writes the genesis), the others start with `--join`; the operator adds each as a learner,
 //! which catches up, then promotes it to voter.
 
-use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use sealbid_consensus::network::{https_client, paths};
-use sealbid_consensus::server::Learner;
+use sealbid_consensus::network::paths;
+use sealbid_consensus::server::{Learner, Removal};
 use sealbid_consensus::tls::{ClusterCertificates, ClusterTls, TlsError};
 use sealbid_consensus::{ReplicaStatus, SubmitError};
 
@@ -52,6 +51,7 @@ pub enum ClusterError {
 
 /// Writes one data folder per node under `out` (`node-1`, `node-2`, …), each holding the
 /// shared authority and its own certificate (valid for `hosts`) in `tls/`; returns the folders.
+/// The authority's private key is not kept: certify every node the cluster will have at once.
 pub fn write_certificates(out: &Path, nodes: usize, hosts: &[String]) -> Result<Vec<PathBuf>, ClusterError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -80,6 +80,9 @@ pub fn write_certificates(out: &Path, nodes: usize, hosts: &[String]) -> Result<
     Ok(folders)
 }
 
+/// How long a membership request may take: adding a learner waits until it has caught up.
+pub const ADMIN_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// An operator's client of the cluster's RPC.
 #[derive(Debug, Clone)]
 pub struct ClusterAdmin {
@@ -98,9 +101,13 @@ impl ClusterAdmin {
             })
         };
         let tls = ClusterTls::from_pem(&read("node.pem")?, &read("node.key")?, &read("authority.pem")?)?;
-        Ok(Self {
-            http: https_client(&tls)?,
-        })
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls.client_config()?)
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(ADMIN_REQUEST_TIMEOUT)
+            .build()
+            .map_err(|error| ClusterError::Invalid(format!("cannot build the HTTPS client: {error}")))?;
+        Ok(Self { http })
     }
 
     /// The view of the node at `address` (its RPC address).
@@ -130,9 +137,15 @@ impl ClusterAdmin {
         Ok((leader, leader_status))
     }
 
-    /// Adds node `node_id` at RPC `address` as a learner; returns once it has caught up.
+    /// Adds node `node_id` at RPC `address` as a learner; returns once it has caught up (or
+    /// fails after [`ADMIN_REQUEST_TIMEOUT`]).
     pub async fn add_learner(&self, via: &str, node_id: u64, address: &str) -> Result<(), ClusterError> {
-        let (leader, _) = self.leader(via).await?;
+        let (leader, status) = self.leader(via).await?;
+        if let Some(known) = status.members.get(&node_id).filter(|known| *known != address) {
+            return Err(ClusterError::Invalid(format!(
+                "node {node_id} is already a member at {known}: remove it first to give it another address"
+            )));
+        }
         let learner = Learner {
             node_id,
             address: address.to_owned(),
@@ -153,19 +166,16 @@ impl ClusterAdmin {
         self.post(&leader, paths::VOTERS, &voters).await
     }
 
-    /// Removes node `node_id` from the voters and the cluster.
+    /// Removes node `node_id` (voter or learner) from the cluster.
     pub async fn remove(&self, via: &str, node_id: u64) -> Result<(), ClusterError> {
         let (leader, status) = self.leader(via).await?;
-        let voters: BTreeSet<u64> = status
-            .voters
-            .iter()
-            .copied()
-            .filter(|voter| *voter != node_id)
-            .collect();
-        if voters.is_empty() {
+        if !status.members.contains_key(&node_id) {
+            return Err(ClusterError::Invalid(format!("node {node_id} is not a member")));
+        }
+        if status.voters.len() == 1 && status.voters.contains(&node_id) {
             return Err(ClusterError::Invalid("a cluster needs at least one voter".into()));
         }
-        self.post(&leader, paths::VOTERS, &voters).await
+        self.post(&leader, paths::REMOVE, &Removal { node_id }).await
     }
 
     /// Posts an operator request and reads its `Result<(), SubmitError>` answer.

@@ -31,6 +31,17 @@ enum Command {
     Cluster(ClusterCommand),
 }
 
+/// Where a membership command goes and whose identity it presents.
+#[derive(Debug, clap::Args)]
+struct Target {
+    /// A data folder whose node identity to present.
+    #[arg(long, default_value = "sealbid-data")]
+    data_dir: PathBuf,
+    /// Any member; the request goes to the leader it names.
+    #[arg(long, default_value = "127.0.0.1:8444")]
+    via: String,
+}
+
 /// `sealbid cluster …`: node addresses are node-to-node RPC addresses (`cluster_listen`).
 #[derive(Debug, Subcommand)]
 enum ClusterCommand {
@@ -58,12 +69,9 @@ enum ClusterCommand {
     },
     /// Add a node as a learner (it catches up; then promote it).
     AddLearner {
-        /// A data folder whose node identity to present.
-        #[arg(long, default_value = "sealbid-data")]
-        data_dir: PathBuf,
-        /// Any member; the request goes to the leader it names.
-        #[arg(long, default_value = "127.0.0.1:8444")]
-        via: String,
+        /// Who to ask, as whom.
+        #[command(flatten)]
+        target: Target,
         /// The new node's id.
         #[arg(long)]
         node_id: u64,
@@ -73,24 +81,18 @@ enum ClusterCommand {
     },
     /// Make a learner a voter.
     Promote {
-        /// A data folder whose node identity to present.
-        #[arg(long, default_value = "sealbid-data")]
-        data_dir: PathBuf,
-        /// Any member; the request goes to the leader it names.
-        #[arg(long, default_value = "127.0.0.1:8444")]
-        via: String,
+        /// Who to ask, as whom.
+        #[command(flatten)]
+        target: Target,
         /// The learner's id.
         #[arg(long)]
         node_id: u64,
     },
     /// Remove a node from the cluster.
     Remove {
-        /// A data folder whose node identity to present.
-        #[arg(long, default_value = "sealbid-data")]
-        data_dir: PathBuf,
-        /// Any member; the request goes to the leader it names.
-        #[arg(long, default_value = "127.0.0.1:8444")]
-        via: String,
+        /// Who to ask, as whom.
+        #[command(flatten)]
+        target: Target,
         /// The node's id.
         #[arg(long)]
         node_id: u64,
@@ -202,22 +204,25 @@ async fn cluster(command: ClusterCommand) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&status)?);
         }
         ClusterCommand::AddLearner {
-            data_dir,
-            via,
+            target,
             node_id,
             address,
         } => {
-            ClusterAdmin::from_data_dir(&data_dir)?
-                .add_learner(&via, node_id, &address)
+            ClusterAdmin::from_data_dir(&target.data_dir)?
+                .add_learner(&target.via, node_id, &address)
                 .await?;
             println!("node {node_id} is a learner and has caught up");
         }
-        ClusterCommand::Promote { data_dir, via, node_id } => {
-            ClusterAdmin::from_data_dir(&data_dir)?.promote(&via, node_id).await?;
+        ClusterCommand::Promote { target, node_id } => {
+            ClusterAdmin::from_data_dir(&target.data_dir)?
+                .promote(&target.via, node_id)
+                .await?;
             println!("node {node_id} is a voter");
         }
-        ClusterCommand::Remove { data_dir, via, node_id } => {
-            ClusterAdmin::from_data_dir(&data_dir)?.remove(&via, node_id).await?;
+        ClusterCommand::Remove { target, node_id } => {
+            ClusterAdmin::from_data_dir(&target.data_dir)?
+                .remove(&target.via, node_id)
+                .await?;
             println!("node {node_id} left the cluster");
         }
     }

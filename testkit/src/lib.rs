@@ -1,5 +1,7 @@
 //! Actors and the signed commands they send, for sealbid's tests, benchmarks and load test.
-//! Pure: no I/O, no clock (callers pass the time), keys derived from seeds so runs repeat.
+//! Pure: no I/O, no clock (callers pass the time); identity and committee keys derive from
+//! seeds, so the same actors appear on every run (dealings, proofs and seals still draw fresh
+//! randomness, as they must).
 //!
 //! A [`Signer`] numbers nonces and signs [`Action`]s; a [`Committee`] holds members' identity
 //! and encryption keys and produces every step of the key generation and the share release;

@@ -87,15 +87,7 @@ async fn main() -> anyhow::Result<()> {
         &std::fs::read(&arguments.key)?,
         &std::fs::read(&arguments.authority)?,
     )?;
-    let raft = openraft::Config {
-        heartbeat_interval: 100,
-        election_timeout_min: 500,
-        election_timeout_max: 1000,
-        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(arguments.snapshot_every),
-        max_in_snapshot_log_to_keep: 0,
-        install_snapshot_timeout: 30_000,
-        ..openraft::Config::default()
-    };
+    let raft = ReplicaConfig::raft(arguments.snapshot_every);
     let config = ReplicaConfig {
         node_id: arguments.node_id,
         database: arguments.database,

@@ -17,18 +17,25 @@ fn free_address() -> String {
     listener.local_addr().unwrap().to_string()
 }
 
-/// Runs `sealbid` with `arguments` to completion; its standard output, asserting success.
-fn sealbid(arguments: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+/// Runs `program` with `arguments` and `environment` to completion; its standard output,
+/// asserting success.
+fn run(program: &str, arguments: &[&str], environment: &[(&str, &str)]) -> String {
+    let output = Command::new(program)
         .args(arguments)
+        .envs(environment.iter().copied())
         .output()
         .unwrap();
     assert!(
         output.status.success(),
-        "sealbid {arguments:?}: {}",
+        "{program} {arguments:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `sealbid` with `arguments` to completion; its standard output, asserting success.
+fn sealbid(arguments: &[&str]) -> String {
+    run(env!("CARGO_BIN_EXE_sealbid"), arguments, &[])
 }
 
 /// One node process.
@@ -83,13 +90,7 @@ impl Node {
 
     /// SIGTERM, and a clean exit.
     fn stop(mut self) {
-        let mut child = self.process.0.take().unwrap();
-        let sent = Command::new("sh")
-            .args(["-c", &format!("kill -TERM {}", child.id())])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let status = child.wait().unwrap();
+        let status = self.process.stop("TERM");
         assert!(status.success(), "node {} exited with {status}", self.folder);
     }
 }
@@ -167,7 +168,7 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_a_whole_tender
     ]))
     .unwrap();
     assert_eq!(status["voters"], serde_json::json!([1, 2, 3]), "{status}");
-    assert_eq!(status["leader"], 1, "{status}");
+    assert!(status["leader"].as_u64().is_some(), "{status}");
     second.wait_for(&http, "/readyz").await;
 
     // A whole tender through node 2, a follower: every write is forwarded to the leader.
@@ -200,21 +201,16 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_a_whole_tender
     }
 }
 
-/// Runs `ops/local-cluster` with this test's binary and ports of its own.
+/// The script, and the environment that gives it this test's binary and ports of its own.
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/local-cluster");
+const SCRIPT_ENVIRONMENT: [(&str, &str); 2] = [
+    ("SEALBID_BIN", env!("CARGO_BIN_EXE_sealbid")),
+    ("SEALBID_LOCAL_PORT", "19440"),
+];
+
+/// Runs `ops/local-cluster action folder`.
 fn local_cluster(action: &str, folder: &std::path::Path) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/local-cluster");
-    let output = Command::new(script)
-        .args([action, &folder.display().to_string()])
-        .env("SEALBID_BIN", env!("CARGO_BIN_EXE_sealbid"))
-        .env("SEALBID_LOCAL_PORT", "19440")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "ops/local-cluster {action}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    run(SCRIPT, &[action, &folder.display().to_string()], &SCRIPT_ENVIRONMENT)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,10 +220,9 @@ async fn ops_local_cluster_starts_three_voters_and_stops_them() {
     struct StopOnDrop<'a>(&'a std::path::Path);
     impl Drop for StopOnDrop<'_> {
         fn drop(&mut self) {
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/local-cluster");
-            let _ = Command::new(script)
+            let _ = Command::new(SCRIPT)
                 .args(["stop", &self.0.display().to_string()])
-                .env("SEALBID_LOCAL_PORT", "19440")
+                .envs(SCRIPT_ENVIRONMENT)
                 .output();
         }
     }

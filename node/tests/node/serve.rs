@@ -44,13 +44,7 @@ async fn serve_once(folder: &std::path::Path) -> String {
     let ready = http.get("https://127.0.0.1:8443/readyz").send().await.unwrap();
     assert_eq!(ready.status(), reqwest::StatusCode::OK);
 
-    let mut running = child.0.take().unwrap();
-    let interrupted = Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", running.id())])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let status = running.wait().unwrap();
+    let status = child.stop("INT");
     assert!(status.success(), "sealbid serve exited with {status}");
     while let Ok(line) = receiver.recv_timeout(Duration::from_secs(5)) {
         printed.push_str(&line);

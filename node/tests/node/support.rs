@@ -30,6 +30,27 @@ pub struct Platform {
 /// Kills a node process if the test ends (or fails) before it stops it.
 pub struct KillOnDrop(pub Option<std::process::Child>);
 
+impl KillOnDrop {
+    /// Sends `signal` (by name, through the shell's `kill`) and waits up to 20 s for a clean
+    /// exit; the exit status. On timeout the process is killed by the drop.
+    pub fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+        let child = self.0.as_mut().expect("the process runs");
+        let sent = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -{signal} {}", child.id())])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal} failed");
+        for _ in 0..200 {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.0 = None;
+                return status;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the process did not stop within 20 s of SIG{signal}");
+    }
+}
+
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         if let Some(mut child) = self.0.take() {

@@ -22,8 +22,12 @@ use crate::support::{Platform, now_ms};
 /// Prices are in fen; a yuan is 100 fen.
 const YUAN: u64 = 100;
 
-/// How long bidding stays open in these tests.
-const BIDDING_MS: u64 = 5_000;
+/// Bidding stays open this long after publication; once the bids are in, the office amends the
+/// deadline to [`CLOSING_MS`] ahead, so a slow machine never turns an early bid into a late one.
+const BIDDING_MS: u64 = 10 * 60 * 1000;
+/// How far ahead the amended deadline lies (the notice period is a second; the margin covers
+/// the amendment's own ordering).
+const CLOSING_MS: u64 = 3_000;
 
 /// The people of a tender.
 struct Cast {
@@ -85,8 +89,8 @@ async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
     }
 }
 
-/// Publishes a one-lot tender and runs the key generation; the tender, its deadline and key.
-async fn publish(platform: &Platform, cast: &mut Cast, market: Market, lot: LotSpec) -> (TenderId, u64, CurvePoint) {
+/// Publishes a one-lot tender and runs the key generation; the tender and its opening key.
+async fn publish(platform: &Platform, cast: &mut Cast, market: Market, lot: LotSpec) -> (TenderId, CurvePoint) {
     let deadline_ms = now_ms() + BIDDING_MS;
     let spec = TenderSpec {
         title: format!("{market:?} test tender"),
@@ -111,11 +115,18 @@ async fn publish(platform: &Platform, cast: &mut Cast, market: Market, lot: LotS
             opening_key = Some(key);
         }
     }
-    (tender, deadline_ms, opening_key.expect("the key generation finished"))
+    (tender, opening_key.expect("the key generation finished"))
 }
 
-/// Waits until `deadline_ms` has passed.
-async fn wait_for(deadline_ms: u64) {
+/// The office moves the deadline to [`CLOSING_MS`] from now; returns once it has passed.
+async fn end_bidding(platform: &Platform, cast: &Cast, tender: &TenderId) {
+    let deadline_ms = now_ms() + CLOSING_MS;
+    let amend = Action::AmendTender {
+        tender: tender.clone(),
+        notice: "bidding ends shortly".into(),
+        deadline_ms: Some(deadline_ms),
+    };
+    run(platform, &cast.office, amend).await;
     let now = now_ms();
     if deadline_ms >= now {
         tokio::time::sleep(Duration::from_millis(deadline_ms - now + 100)).await;
@@ -186,7 +197,7 @@ async fn a_procurement_tender_from_publication_to_award() {
 /// A procurement tender among 5 bidders (cast from `label`), checked step by step.
 pub async fn procurement(platform: &Platform, label: u8) {
     let mut cast = cast(platform, label, 5).await;
-    let (tender, deadline_ms, opening_key) = publish(platform, &mut cast, Market::Procurement, lot("1")).await;
+    let (tender, opening_key) = publish(platform, &mut cast, Market::Procurement, lot("1")).await;
     let lot_id = LotId::parse("1").unwrap();
     let bid = |index: usize, price: u64| Action::SubmitBid {
         tender: tender.clone(),
@@ -223,16 +234,18 @@ pub async fn procurement(platform: &Platform, label: u8) {
         .await;
     assert_eq!(answer.0, StatusCode::CONFLICT, "{}", answer.2);
     assert_eq!(answer.2["code"], "wrong-phase");
+    assert_eq!(platform.state_hash().await, before, "the early share changed nothing");
 
     // After the deadline, a bid is late.
-    wait_for(deadline_ms).await;
+    end_bidding(platform, &cast, &tender).await;
+    let before = platform.state_hash().await;
     let late = platform
         .post("/v1/commands", &platform.sign(&cast.bidders[1], bid(1, 600 * YUAN)))
         .await;
     assert_eq!(late.0, StatusCode::CONFLICT, "{}", late.2);
     assert_eq!(late.1, "application/problem+json");
     assert_eq!(late.2["code"], "late-bid");
-    assert_eq!(platform.state_hash().await, before, "refusals changed nothing");
+    assert_eq!(platform.state_hash().await, before, "the late bid changed nothing");
 
     let results = close_open_award(platform, &cast, &tender).await;
     let won = winners(&results, "1");
@@ -255,7 +268,7 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
     let mut receipts = Vec::new();
 
     // Land-use right: the highest offer at or above the office's sealed reserve.
-    let (tender, deadline_ms, opening_key) = publish(&platform, &mut cast, Market::LandUseRight, lot("A")).await;
+    let (tender, opening_key) = publish(&platform, &mut cast, Market::LandUseRight, lot("A")).await;
     let parcel = LotId::parse("A").unwrap();
     let reserve = Action::SealReservePrice {
         tender: tender.clone(),
@@ -274,7 +287,7 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
         };
         receipts.push(run(&platform, &cast.bidders[index], action).await);
     }
-    wait_for(deadline_ms).await;
+    end_bidding(&platform, &cast, &tender).await;
     let results = close_open_award(&platform, &cast, &tender).await;
     let won = winners(&results, "A");
     assert_eq!(won[0].0, cast.bidders[1].public_key().to_string(), "{results}");
@@ -284,7 +297,7 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
     let mut coal = lot("C1");
     coal.quantity_tonnes = Some(1_000);
     coal.lot_size_tonnes_min = Some(100);
-    let (tender, deadline_ms, opening_key) = publish(&platform, &mut cast, Market::CoalCoke, coal).await;
+    let (tender, opening_key) = publish(&platform, &mut cast, Market::CoalCoke, coal).await;
     let lot_id = LotId::parse("C1").unwrap();
     for (index, (price, tonnes)) in [
         (900 * YUAN, 600u64),
@@ -310,7 +323,7 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
         };
         receipts.push(run(&platform, &cast.bidders[index], action).await);
     }
-    wait_for(deadline_ms).await;
+    end_bidding(&platform, &cast, &tender).await;
     let results = close_open_award(&platform, &cast, &tender).await;
     let filled: Vec<(String, u64, Option<u64>)> = winners(&results, "C1");
     let expected = vec![
