@@ -114,50 +114,26 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_a_whole_tender
     // Membership: learners catch up, then become voters. Requests may go through any member
     // that knows the leader (node 3's promotion goes through node 2).
     let data_dir = &first.folder;
-    sealbid(&[
-        "cluster",
-        "add-learner",
-        "--data-dir",
-        data_dir,
-        "--via",
-        &first.rpc,
-        "--node-id",
-        "2",
-        "--address",
-        &second.rpc,
-    ]);
-    sealbid(&[
-        "cluster",
-        "promote",
-        "--data-dir",
-        data_dir,
-        "--via",
-        &first.rpc,
-        "--node-id",
-        "2",
-    ]);
-    sealbid(&[
-        "cluster",
-        "add-learner",
-        "--data-dir",
-        data_dir,
-        "--via",
-        &second.rpc,
-        "--node-id",
-        "3",
-        "--address",
-        &third.rpc,
-    ]);
-    sealbid(&[
-        "cluster",
-        "promote",
-        "--data-dir",
-        data_dir,
-        "--via",
-        &second.rpc,
-        "--node-id",
-        "3",
-    ]);
+    let add_learner = |via: &str, node_id: &str, address: &str| {
+        let arguments = ["--via", via, "--node-id", node_id, "--address", address];
+        sealbid(&[&["cluster", "add-learner", "--data-dir", data_dir][..], &arguments[..]].concat())
+    };
+    let promote = |via: &str, node_id: &str| {
+        sealbid(&[
+            "cluster",
+            "promote",
+            "--data-dir",
+            data_dir,
+            "--via",
+            via,
+            "--node-id",
+            node_id,
+        ])
+    };
+    add_learner(&first.rpc, "2", &second.rpc);
+    promote(&first.rpc, "2");
+    add_learner(&second.rpc, "3", &third.rpc);
+    promote(&second.rpc, "3");
     let status: serde_json::Value = serde_json::from_str(&sealbid(&[
         "cluster",
         "status",
