@@ -1,6 +1,6 @@
 //! Three `sealbid serve` processes formed into one cluster with the `sealbid cluster` commands
-//! (certificates, add-learner, promote), then a whole procurement tender run through a
-//! follower's API: writes sent to a follower succeed, every node holds the same state, and a
+//! (certificates, add-learner, promote), then whole tenders (procurement, land-use right, coal)
+//! run through a follower's API: writes sent to a follower succeed, every node holds the same state, and a
 //! supervisor's replay of the log fetched from another follower verifies.
 
 use std::process::{Command, Stdio};
@@ -96,7 +96,7 @@ impl Node {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_node_processes_form_a_cluster_and_a_follower_takes_a_whole_tender() {
+async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().display().to_string();
     let folders = sealbid(&["cluster", "certificates", "--nodes", "3", "--out", &out]);
@@ -152,6 +152,7 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_a_whole_tender
     let operator = IdentityKeyPair::from_pkcs8(&operator_key).unwrap();
     let follower = Platform::remote(format!("https://{}", second.api), authority.clone(), operator, 0);
     crate::tender::procurement(&follower, 3).await;
+    crate::tender::land_use_and_coal(&follower, 4).await;
 
     // Node 3 serves the same log and state; a supervisor's replay of it verifies.
     let head = |node: &Node| {

@@ -264,18 +264,24 @@ pub async fn procurement(platform: &Platform, label: u8) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_land_use_right_transfer_and_a_coal_sale() {
     let platform = Platform::start().await;
-    let mut cast = cast(&platform, 2, 4).await;
+    land_use_and_coal(&platform, 2).await;
+    platform.stop().await;
+}
+
+/// A land-use-right transfer and a coal/coke sale among 4 bidders (cast from `label`).
+pub async fn land_use_and_coal(platform: &Platform, label: u8) {
+    let mut cast = cast(platform, label, 4).await;
     let mut receipts = Vec::new();
 
     // Land-use right: the highest offer at or above the office's sealed reserve.
-    let (tender, opening_key) = publish(&platform, &mut cast, Market::LandUseRight, lot("A")).await;
+    let (tender, opening_key) = publish(platform, &mut cast, Market::LandUseRight, lot("A")).await;
     let parcel = LotId::parse("A").unwrap();
     let reserve = Action::SealReservePrice {
         tender: tender.clone(),
         lot: parcel.clone(),
         envelope: sealed_reserve(&tender, &parcel, &cast.office, 5_000_000 * YUAN, &opening_key).unwrap(),
     };
-    run(&platform, &cast.office, reserve).await;
+    run(platform, &cast.office, reserve).await;
     for (index, price) in [4_800_000 * YUAN, 5_200_000 * YUAN, 5_100_000 * YUAN]
         .into_iter()
         .enumerate()
@@ -285,10 +291,10 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
             lot: parcel.clone(),
             envelope: sealed_offer(&tender, &parcel, &cast.bidders[index], price, None, &opening_key).unwrap(),
         };
-        receipts.push(run(&platform, &cast.bidders[index], action).await);
+        receipts.push(run(platform, &cast.bidders[index], action).await);
     }
-    end_bidding(&platform, &cast, &tender).await;
-    let results = close_open_award(&platform, &cast, &tender).await;
+    end_bidding(platform, &cast, &tender).await;
+    let results = close_open_award(platform, &cast, &tender).await;
     let won = winners(&results, "A");
     assert_eq!(won[0].0, cast.bidders[1].public_key().to_string(), "{results}");
     assert_eq!(won[0].1, 5_200_000 * YUAN);
@@ -297,7 +303,7 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
     let mut coal = lot("C1");
     coal.quantity_tonnes = Some(1_000);
     coal.lot_size_tonnes_min = Some(100);
-    let (tender, opening_key) = publish(&platform, &mut cast, Market::CoalCoke, coal).await;
+    let (tender, opening_key) = publish(platform, &mut cast, Market::CoalCoke, coal).await;
     let lot_id = LotId::parse("C1").unwrap();
     for (index, (price, tonnes)) in [
         (900 * YUAN, 600u64),
@@ -321,10 +327,10 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
             )
             .unwrap(),
         };
-        receipts.push(run(&platform, &cast.bidders[index], action).await);
+        receipts.push(run(platform, &cast.bidders[index], action).await);
     }
-    end_bidding(&platform, &cast, &tender).await;
-    let results = close_open_award(&platform, &cast, &tender).await;
+    end_bidding(platform, &cast, &tender).await;
+    let results = close_open_award(platform, &cast, &tender).await;
     let filled: Vec<(String, u64, Option<u64>)> = winners(&results, "C1");
     let expected = vec![
         (cast.bidders[1].public_key().to_string(), 950 * YUAN, Some(300)),
@@ -332,6 +338,5 @@ async fn a_land_use_right_transfer_and_a_coal_sale() {
         (cast.bidders[0].public_key().to_string(), 900 * YUAN, Some(200)),
     ];
     assert_eq!(filled, expected, "{results}");
-    verify_receipts_and_audit(&platform, &receipts).await;
-    platform.stop().await;
+    verify_receipts_and_audit(platform, &receipts).await;
 }
