@@ -9,6 +9,8 @@ pub mod application;
 pub mod audit;
 pub mod cluster;
 pub mod data_dir;
+pub mod participant;
+pub mod participant_cli;
 pub mod settings;
 
 pub use application::{Application, BuildError};

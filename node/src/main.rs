@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use sealbid_node::participant_cli::{self, BidderCommand, Connection, OfficeCommand, OperatorCommand};
 use sealbid_node::{Application, Layer};
 
 /// sealbid: sealed-bid public-resource trading.
@@ -29,6 +30,33 @@ enum Command {
     /// Operators: certificates for a multi-node cluster, and its membership.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// The platform's operator: grant roles.
+    Operator {
+        /// Where and as whom.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// Bidders: keys, registration, sealing on this machine, bids, receipts.
+    Bidder {
+        /// Where and as whom.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: BidderCommand,
+    },
+    /// Tendering offices: publish, amend, close, open, disqualify, award.
+    Office {
+        /// Where and as whom.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: OfficeCommand,
+    },
 }
 
 /// Where a membership command goes and whose identity it presents.
@@ -187,6 +215,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Fetch { api, authority, out }) => audit_fetch(&api, &authority, &out).await,
         Command::Audit(AuditCommand::Verify { file, json }) => audit_verify(&file, json),
         Command::Cluster(command) => cluster(command).await,
+        Command::Operator { connection, command } => Ok(participant_cli::operator(&connection, command).await?),
+        Command::Bidder { connection, command } => Ok(participant_cli::bidder(&connection, command).await?),
+        Command::Office { connection, command } => Ok(participant_cli::office(&connection, command).await?),
     }
 }
 

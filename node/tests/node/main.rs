@@ -11,6 +11,7 @@
 
 mod api;
 mod audit;
+mod cli;
 mod cluster;
 mod data_dir;
 mod serve;

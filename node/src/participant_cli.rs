@@ -1,0 +1,394 @@
+//! The `sealbid operator | bidder | office` subcommands: thin shells that parse flags, call
+//! [`crate::participant`] and print the answer (JSON with `--json`).
+
+use std::path::PathBuf;
+
+use sealbid_api::client::Client;
+use sealbid_api::commands::Receipt;
+use sealbid_crypto::identity::PublicKey;
+use sealbid_ledger::command::{Action, TenderSpec};
+use sealbid_ledger::types::{LotId, Role, TenderId};
+
+use crate::participant::{ParticipantError, keygen, load_key, opening_key, seal_offer, submit, verify_receipt};
+
+/// Where the API is, what to trust, whose key signs, and how to print.
+#[derive(Debug, clap::Args)]
+pub struct Connection {
+    /// The node's API.
+    #[arg(long, default_value = "https://127.0.0.1:8443", global = true)]
+    pub api: String,
+    /// The certificate authority to trust for the API.
+    #[arg(long, default_value = "sealbid-data/tls/authority.pem", global = true)]
+    pub authority: PathBuf,
+    /// The signer's identity key (PKCS#8).
+    #[arg(long, global = true)]
+    pub key: Option<PathBuf>,
+    /// Print answers as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `sealbid operator …`: the platform's operator (the key printed by `sealbid serve`).
+#[derive(Debug, clap::Subcommand)]
+pub enum OperatorCommand {
+    /// Grant a role (office, committee_member, supervisor) to a participant's key.
+    Grant {
+        /// The participant's key (`ed25519:…`).
+        #[arg(long)]
+        actor: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+        /// The name others see.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `sealbid bidder …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum BidderCommand {
+    /// Make an identity key (also for offices and committee members); prints its public key.
+    Keygen {
+        /// Where to write it (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Register as a bidder with the organisation's unified social credit code.
+    Register {
+        /// The organisation's registered name.
+        #[arg(long)]
+        organisation: String,
+        /// Its unified social credit code (18 characters).
+        #[arg(long)]
+        credit_code: String,
+    },
+    /// Seal an offer on this machine to the tender's opening key; writes the envelope.
+    Seal {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The lot.
+        #[arg(long)]
+        lot: String,
+        /// The price in fen (1 yuan = 100 fen).
+        #[arg(long)]
+        price_fen: u64,
+        /// Coal/coke: the tonnes wanted.
+        #[arg(long)]
+        quantity_tonnes: Option<u64>,
+        /// Where to write the sealed envelope (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Submit a sealed envelope as a bid; prints (and with --receipt, writes) the receipt.
+    Submit(BidFlags),
+    /// Replace this bidder's bid on a lot with a new sealed envelope.
+    Replace(BidFlags),
+    /// Withdraw this bidder's bid on a lot.
+    Withdraw {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The lot.
+        #[arg(long)]
+        lot: String,
+    },
+    /// Check receipts against the audit trail.
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
+}
+
+/// A sealed envelope to send for a lot.
+#[derive(Debug, clap::Args)]
+pub struct BidFlags {
+    /// The tender.
+    #[arg(long)]
+    pub tender: String,
+    /// The lot.
+    #[arg(long)]
+    pub lot: String,
+    /// The envelope `sealbid bidder seal` wrote.
+    #[arg(long)]
+    pub envelope: PathBuf,
+    /// Also write the receipt here.
+    #[arg(long)]
+    pub receipt: Option<PathBuf>,
+}
+
+/// `sealbid bidder receipts …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ReceiptsCommand {
+    /// Check that each receipt's entry is in the audit trail with the same leaf hash.
+    Verify {
+        /// Receipt files (as `--receipt` wrote them).
+        receipts: Vec<PathBuf>,
+    },
+}
+
+/// `sealbid office tender …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum OfficeCommand {
+    /// The office's tender commands.
+    #[command(subcommand)]
+    Tender(TenderCommand),
+}
+
+/// `sealbid office tender …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TenderCommand {
+    /// Publish a tender described by a JSON file (a TenderSpec; see docs/protocol.md §10).
+    Publish {
+        /// The specification.
+        #[arg(long)]
+        spec: PathBuf,
+    },
+    /// Publish an amendment, optionally moving the deadline.
+    Amend {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The amendment's text.
+        #[arg(long)]
+        notice: String,
+        /// The new deadline, ms since the Unix epoch.
+        #[arg(long)]
+        deadline_ms: Option<u64>,
+    },
+    /// Close bidding (after the deadline).
+    Close(TenderFlag),
+    /// Open the bids (after enough committee shares are released).
+    Open(TenderFlag),
+    /// Disqualify an opened bid.
+    Disqualify {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The lot.
+        #[arg(long)]
+        lot: String,
+        /// The bidder's key.
+        #[arg(long)]
+        bidder: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Apply the award rule and publish the results.
+    Award(TenderFlag),
+}
+
+/// A tender.
+#[derive(Debug, clap::Args)]
+pub struct TenderFlag {
+    /// The tender.
+    #[arg(long)]
+    pub tender: String,
+}
+
+/// Parses a tender id.
+fn tender(text: &str) -> Result<TenderId, ParticipantError> {
+    TenderId::parse(text).map_err(|error| ParticipantError::Invalid(format!("tender {text:?}: {error}")))
+}
+
+/// Parses a lot id.
+fn lot(text: &str) -> Result<LotId, ParticipantError> {
+    LotId::parse(text).map_err(|error| ParticipantError::Invalid(format!("lot {text:?}: {error}")))
+}
+
+/// Parses a public key.
+fn public_key(text: &str) -> Result<PublicKey, ParticipantError> {
+    PublicKey::parse(text).map_err(|error| ParticipantError::Invalid(format!("key {text:?}: {error}")))
+}
+
+/// Reads a JSON file.
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, ParticipantError> {
+    let failed = |reason: String| ParticipantError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|error| failed(error.to_string()))?;
+    serde_json::from_str(&text).map_err(|error| failed(error.to_string()))
+}
+
+/// Writes a JSON file.
+fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<(), ParticipantError> {
+    let failed = |reason: String| ParticipantError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = serde_json::to_string_pretty(value).map_err(|error| failed(error.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|error| failed(error.to_string()))
+}
+
+impl Connection {
+    /// The API client.
+    fn client(&self) -> Result<Client, ParticipantError> {
+        let authority = std::fs::read(&self.authority).map_err(|error| ParticipantError::File {
+            path: self.authority.display().to_string(),
+            reason: error.to_string(),
+        })?;
+        Ok(Client::new(&self.api, &authority)?)
+    }
+
+    /// The signer's key.
+    fn signer(&self) -> Result<sealbid_crypto::identity::IdentityKeyPair, ParticipantError> {
+        let path = self
+            .key
+            .as_ref()
+            .ok_or_else(|| ParticipantError::Invalid("this command is signed: give --key FILE".into()))?;
+        load_key(path)
+    }
+
+    /// Signs and submits `action`, prints the receipt, and writes it to `save` if given.
+    async fn send(&self, action: Action, save: Option<&std::path::Path>) -> Result<Receipt, ParticipantError> {
+        let receipt = submit(&self.client()?, &self.signer()?, action).await?;
+        if let Some(path) = save {
+            write_json(path, &receipt)?;
+        }
+        self.print_receipt(&receipt);
+        Ok(receipt)
+    }
+
+    /// Prints a receipt, as JSON or as a line.
+    fn print_receipt(&self, receipt: &Receipt) {
+        if self.json {
+            println!("{}", serde_json::to_string(receipt).unwrap_or_default());
+        } else {
+            let answer = receipt
+                .response
+                .as_ref()
+                .and_then(|response| serde_json::to_string(response).ok())
+                .unwrap_or_else(|| "applied before (replayed)".into());
+            println!("applied as audit entry {}: {answer}", receipt.audit_index);
+        }
+    }
+}
+
+/// `sealbid operator …`.
+pub async fn operator(connection: &Connection, command: OperatorCommand) -> Result<(), ParticipantError> {
+    match command {
+        OperatorCommand::Grant { actor, role, name } => {
+            let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).map_err(|_| {
+                ParticipantError::Invalid(format!(
+                    "role {role:?}: use office, committee_member, supervisor, bidder or admin"
+                ))
+            })?;
+            let action = Action::GrantRole {
+                actor: public_key(&actor)?,
+                role,
+                name,
+            };
+            connection.send(action, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `sealbid bidder …`.
+pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(), ParticipantError> {
+    match command {
+        BidderCommand::Keygen { out } => {
+            let key = keygen(&out)?;
+            println!("{}", key.public_key());
+        }
+        BidderCommand::Register {
+            organisation,
+            credit_code,
+        } => {
+            let action = Action::RegisterBidder {
+                organisation,
+                credit_code,
+            };
+            connection.send(action, None).await?;
+        }
+        BidderCommand::Seal {
+            tender: tender_text,
+            lot: lot_text,
+            price_fen,
+            quantity_tonnes,
+            out,
+        } => {
+            let (tender, lot) = (tender(&tender_text)?, lot(&lot_text)?);
+            let key = connection.signer()?;
+            let opening_key = opening_key(&connection.client()?, &tender).await?;
+            let envelope = seal_offer(&tender, &lot, &key, price_fen, quantity_tonnes, &opening_key)?;
+            write_json(&out, &envelope)?;
+            println!("sealed to tender {tender}'s opening key: {}", out.display());
+        }
+        BidderCommand::Submit(flags) => {
+            let action = Action::SubmitBid {
+                tender: tender(&flags.tender)?,
+                lot: lot(&flags.lot)?,
+                envelope: read_json(&flags.envelope)?,
+            };
+            connection.send(action, flags.receipt.as_deref()).await?;
+        }
+        BidderCommand::Replace(flags) => {
+            let action = Action::ReplaceBid {
+                tender: tender(&flags.tender)?,
+                lot: lot(&flags.lot)?,
+                envelope: read_json(&flags.envelope)?,
+            };
+            connection.send(action, flags.receipt.as_deref()).await?;
+        }
+        BidderCommand::Withdraw {
+            tender: tender_text,
+            lot: lot_text,
+        } => {
+            let action = Action::WithdrawBid {
+                tender: tender(&tender_text)?,
+                lot: lot(&lot_text)?,
+            };
+            connection.send(action, None).await?;
+        }
+        BidderCommand::Receipts(ReceiptsCommand::Verify { receipts }) => {
+            let client = connection.client()?;
+            for path in receipts {
+                let receipt: Receipt = read_json(&path)?;
+                verify_receipt(&client, &receipt).await?;
+                println!("{}: audit entry {} matches", path.display(), receipt.audit_index);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `sealbid office …`.
+pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(), ParticipantError> {
+    let OfficeCommand::Tender(command) = command;
+    let action = match command {
+        TenderCommand::Publish { spec } => Action::PublishTender(read_json::<TenderSpec>(&spec)?),
+        TenderCommand::Amend {
+            tender: id,
+            notice,
+            deadline_ms,
+        } => Action::AmendTender {
+            tender: tender(&id)?,
+            notice,
+            deadline_ms,
+        },
+        TenderCommand::Close(flag) => Action::CloseTender {
+            tender: tender(&flag.tender)?,
+        },
+        TenderCommand::Open(flag) => Action::OpenTender {
+            tender: tender(&flag.tender)?,
+        },
+        TenderCommand::Disqualify {
+            tender: id,
+            lot: lot_text,
+            bidder,
+            reason,
+        } => Action::DisqualifyBid {
+            tender: tender(&id)?,
+            lot: lot(&lot_text)?,
+            bidder: public_key(&bidder)?,
+            reason,
+        },
+        TenderCommand::Award(flag) => Action::AwardTender {
+            tender: tender(&flag.tender)?,
+        },
+    };
+    connection.send(action, None).await?;
+    Ok(())
+}

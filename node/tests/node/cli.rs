@@ -1,0 +1,338 @@
+//! A procurement tender driven by the `sealbid` CLI as each participant would run it on their
+//! own machine: keys, roles, registration, publication, sealing, bids with receipts, a
+//! replacement, the deadline, close, opening, award, receipts checked, the log fetched and
+//! verified. The committee's key-generation and share steps have no CLI yet and go through the
+//! API with `sealbid-testkit`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reqwest::StatusCode;
+use sealbid_crypto::identity::PublicKey;
+use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
+use sealbid_ledger::types::{LotId, Market, Role, TenderId};
+use sealbid_testkit::{Committee, bidder, grant};
+
+use crate::support::{Platform, now_ms};
+
+/// Runs `sealbid` with `arguments` plus the platform's API and authority; standard output.
+fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args(arguments)
+        .args(["--api", &platform.base, "--authority", &authority.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "sealbid {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn path_text(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_procurement_tender_through_the_cli() {
+    let platform = Platform::start().await;
+    let application = platform.application.as_ref().unwrap();
+    let authority = application.data_dir.authority.clone();
+    let operator_key = path_text(&application.data_dir.operator_key_path);
+    let folder = tempfile::tempdir().unwrap();
+    let file = |name: &str| -> PathBuf { folder.path().join(name) };
+    let run = |arguments: &[&str]| sealbid(&platform, &authority, arguments);
+
+    // The office makes its key; the operator grants it the office role.
+    let office_key = path_text(&file("office.pk8"));
+    let office = run(&["bidder", "keygen", "--out", &office_key]).trim().to_string();
+    run(&[
+        "operator",
+        "grant",
+        "--key",
+        &operator_key,
+        "--actor",
+        &office,
+        "--role",
+        "office",
+        "--name",
+        "City office",
+    ]);
+
+    // The committee (no CLI yet): roles, encryption keys.
+    let mut committee = Committee::new(50, 3, 2).unwrap();
+    for (identity, _) in &committee.members {
+        let (status, _, body) = platform
+            .post(
+                "/v1/commands",
+                &platform.sign(&platform.operator, grant(identity, Role::CommitteeMember, "member")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    for (identity, action) in committee.registrations().unwrap() {
+        assert_eq!(
+            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
+            StatusCode::OK
+        );
+    }
+
+    // Three bidders make keys and register.
+    let mut bidders = Vec::new();
+    for index in 0..3u64 {
+        let key = path_text(&file(&format!("bidder-{index}.pk8")));
+        let public = run(&["bidder", "keygen", "--out", &key]).trim().to_string();
+        let Action::RegisterBidder { credit_code, .. } = bidder(500 + index).unwrap().1 else {
+            panic!()
+        };
+        let organisation = format!("Bidder {index} Co., Ltd.");
+        run(&[
+            "bidder",
+            "register",
+            "--key",
+            &key,
+            "--organisation",
+            &organisation,
+            "--credit-code",
+            &credit_code,
+        ]);
+        bidders.push((key, public));
+    }
+
+    // The office publishes from a JSON specification.
+    let spec = TenderSpec {
+        title: "Street lighting maintenance".into(),
+        market: Market::Procurement,
+        lots: vec![LotSpec {
+            id: LotId::parse("1").unwrap(),
+            title: "District 1".into(),
+            quantity_tonnes: None,
+            lot_size_tonnes_min: None,
+        }],
+        deadline_ms: now_ms() + 10 * 60 * 1000,
+        notice_period_ms: 1_000,
+        valid_bids_min: 3,
+        committee: committee.identities(),
+        threshold: 2,
+    };
+    std::fs::write(file("spec.json"), serde_json::to_string(&spec).unwrap()).unwrap();
+    let spec_path = path_text(&file("spec.json"));
+    let published = run(&[
+        "office",
+        "tender",
+        "publish",
+        "--key",
+        &office_key,
+        "--spec",
+        &spec_path,
+        "--json",
+    ]);
+    let receipt: serde_json::Value = serde_json::from_str(&published).unwrap();
+    let tender = TenderId::parse(receipt["response"]["tender_published"]["tender"].as_str().unwrap()).unwrap();
+    let tender_text = tender.to_string();
+
+    // The committee generates the opening key (through the API).
+    for (identity, action) in committee.deals(&tender).unwrap() {
+        assert_eq!(
+            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
+            StatusCode::OK
+        );
+    }
+    for (identity, action) in committee.responses(&tender).unwrap() {
+        assert_eq!(
+            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
+            StatusCode::OK
+        );
+    }
+
+    // Each bidder seals on its own machine and submits, keeping the receipt; bidder 2 then
+    // replaces its offer with a lower one.
+    let mut receipts = Vec::new();
+    for (index, ((key, _), price)) in bidders.iter().zip(["90000", "80000", "85000"]).enumerate() {
+        let envelope = path_text(&file(&format!("envelope-{index}.json")));
+        run(&[
+            "bidder",
+            "seal",
+            "--key",
+            key,
+            "--tender",
+            &tender_text,
+            "--lot",
+            "1",
+            "--price-fen",
+            price,
+            "--out",
+            &envelope,
+        ]);
+        let sealed = std::fs::read_to_string(&envelope).unwrap();
+        assert!(!sealed.contains(price), "the envelope does not show the price");
+        let receipt = path_text(&file(&format!("receipt-{index}.json")));
+        run(&[
+            "bidder",
+            "submit",
+            "--key",
+            key,
+            "--tender",
+            &tender_text,
+            "--lot",
+            "1",
+            "--envelope",
+            &envelope,
+            "--receipt",
+            &receipt,
+        ]);
+        receipts.push(receipt);
+    }
+    let (key, _) = &bidders[2];
+    let envelope = path_text(&file("envelope-2b.json"));
+    run(&[
+        "bidder",
+        "seal",
+        "--key",
+        key,
+        "--tender",
+        &tender_text,
+        "--lot",
+        "1",
+        "--price-fen",
+        "70000",
+        "--out",
+        &envelope,
+    ]);
+    let receipt = path_text(&file("receipt-2b.json"));
+    run(&[
+        "bidder",
+        "replace",
+        "--key",
+        key,
+        "--tender",
+        &tender_text,
+        "--lot",
+        "1",
+        "--envelope",
+        &envelope,
+        "--receipt",
+        &receipt,
+    ]);
+    receipts.push(receipt);
+
+    // The office ends bidding, closes, and after two shares opens and awards.
+    let deadline_ms = now_ms() + 3_000;
+    run(&[
+        "office",
+        "tender",
+        "amend",
+        "--key",
+        &office_key,
+        "--tender",
+        &tender_text,
+        "--notice",
+        "closing",
+        "--deadline-ms",
+        &deadline_ms.to_string(),
+    ]);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        deadline_ms.saturating_sub(now_ms()) + 100,
+    ))
+    .await;
+    run(&[
+        "office",
+        "tender",
+        "close",
+        "--key",
+        &office_key,
+        "--tender",
+        &tender_text,
+    ]);
+    for member in 1..=2 {
+        let (identity, action) = committee.release(&tender, member).unwrap();
+        assert_eq!(
+            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
+            StatusCode::OK
+        );
+    }
+    run(&[
+        "office",
+        "tender",
+        "open",
+        "--key",
+        &office_key,
+        "--tender",
+        &tender_text,
+    ]);
+    let awarded = run(&[
+        "office",
+        "tender",
+        "award",
+        "--key",
+        &office_key,
+        "--tender",
+        &tender_text,
+        "--json",
+    ]);
+    let awarded: serde_json::Value = serde_json::from_str(&awarded).unwrap();
+    let winners = &awarded["response"]["tender_awarded"]["results"]["1"]["awarded"]["winners"];
+    let winner: PublicKey = serde_json::from_value(winners[0]["bidder"].clone()).unwrap();
+    assert_eq!(
+        winner.to_string(),
+        bidders[2].1,
+        "the lowest offer (the replacement) wins: {awarded}"
+    );
+
+    // Every bidder checks its receipts; a supervisor fetches and verifies the whole log.
+    let mut verify = vec!["bidder", "receipts", "verify"];
+    verify.extend(receipts.iter().map(String::as_str));
+    let checked = run(&verify);
+    assert_eq!(
+        checked.lines().filter(|line| line.ends_with("matches")).count(),
+        4,
+        "{checked}"
+    );
+    let log = path_text(&file("audit.jsonl"));
+    let audit_fetch = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args([
+            "audit",
+            "fetch",
+            "--api",
+            &platform.base,
+            "--authority",
+            &path_text(&authority),
+            "--out",
+            &log,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        audit_fetch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit_fetch.stderr)
+    );
+    let verified = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args(["audit", "verify", &log])
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+
+    // A command with a bad argument is refused before anything is sent.
+    let refused = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args([
+            "office",
+            "tender",
+            "close",
+            "--key",
+            &office_key,
+            "--tender",
+            "not a tender",
+        ])
+        .args(["--api", &platform.base, "--authority", &path_text(&authority)])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a tender"));
+    platform.stop().await;
+}
