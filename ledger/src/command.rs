@@ -288,6 +288,21 @@ pub struct Offer {
     pub quantity_tonnes: Option<u64>,
 }
 
+impl Offer {
+    /// This offer sealed to the tender's `opening_key`, bound to its tender, lot and bidder (the
+    /// context the ledger checks at the opening). Sealing happens on the bidder's machine.
+    pub fn seal(
+        &self,
+        opening_key: &CurvePoint,
+        random: &dyn ring::rand::SecureRandom,
+    ) -> Result<Envelope, sealbid_crypto::seal::SealError> {
+        let plaintext = to_canonical(self)?;
+        let context =
+            sealbid_crypto::seal::SealContext::bid(self.tender.as_str(), self.lot.as_str(), &self.bidder.to_string());
+        sealbid_crypto::seal::seal(&plaintext, &context, opening_key, random)
+    }
+}
+
 /// What an office seals as a lot's reserve price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,10 +11,9 @@ use ring::rand::SystemRandom;
 use sealbid_api::client::{Client, ClientError};
 use sealbid_api::commands::Receipt;
 use sealbid_crypto::curve::CurvePoint;
-use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::leaf_hash;
-use sealbid_crypto::seal::{Envelope, SealContext, seal};
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Offer};
 use sealbid_ledger::types::{Fen, LotId, TenderId};
@@ -122,9 +121,9 @@ pub fn seal_offer(
         price_fen: Fen::new(price_fen).map_err(|error| invalid(&error))?,
         quantity_tonnes,
     };
-    let context = SealContext::bid(tender.as_str(), lot.as_str(), &bidder.public_key().to_string());
-    let plaintext = to_canonical(&offer).map_err(|error| invalid(&error))?;
-    seal(&plaintext, &context, opening_key, &SystemRandom::new()).map_err(|error| invalid(&error))
+    offer
+        .seal(opening_key, &SystemRandom::new())
+        .map_err(|error| invalid(&error))
 }
 
 /// Checks `receipt` against the audit trail: the entry at its index hashes to its leaf.

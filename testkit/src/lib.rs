@@ -97,14 +97,7 @@ pub fn sealed_offer(
         price_fen: Fen::new(price_fen).map_err(kit)?,
         quantity_tonnes,
     };
-    let context = SealContext::bid(tender.as_str(), lot.as_str(), &bidder.public_key().to_string());
-    seal(
-        &to_canonical(&offer).map_err(kit)?,
-        &context,
-        opening_key,
-        &SystemRandom::new(),
-    )
-    .map_err(kit)
+    offer.seal(opening_key, &SystemRandom::new()).map_err(kit)
 }
 
 /// The office's reserve price on a lot, sealed to `opening_key`.
