@@ -127,7 +127,7 @@ const APPLY_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 /// whether it has.
 async fn wait_applied(state: &ApiState, audit_index: u64) -> bool {
     let applied = tokio::time::timeout(APPLY_WAIT, async {
-        while state.replica.read_applied(|ledger| ledger.audit().size()).await <= audit_index {
+        while state.replica.applied_audit_size() <= audit_index {
             tokio::time::sleep(APPLY_POLL).await;
         }
     });

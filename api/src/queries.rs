@@ -35,17 +35,26 @@ pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem
     ))]
 pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
     let body = open_or_archived(&state, &id, |tender, archived_at_ms| {
-        let mut body = serde_json::json!({
-            "tender": tender_view(tender),
-            "results": results(tender),
-        });
-        if let (Some(archived_at_ms), Some(fields)) = (archived_at_ms, body.as_object_mut()) {
-            fields.insert("archived_at_ms".into(), archived_at_ms.into());
-        }
-        serde_json::to_value(body)
+        serde_json::to_value(TenderAnswer {
+            tender: tender_view(tender),
+            results: results(tender),
+            archived_at_ms,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The answer about one tender.
+#[derive(serde::Serialize)]
+struct TenderAnswer<'a> {
+    /// What anyone may see of it.
+    tender: sealbid_ledger::query::TenderView<'a>,
+    /// Each lot's outcome, once awarded or failed.
+    results: Option<&'a std::collections::BTreeMap<sealbid_ledger::types::LotId, sealbid_ledger::award::LotOutcome>>,
+    /// When it was archived, for a finished tender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archived_at_ms: Option<u64>,
 }
 
 /// A tender's bids: counts and receipts while sealed, everything once opened.

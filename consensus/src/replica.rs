@@ -365,10 +365,7 @@ impl Replica {
     /// (at most [`HISTORY_TIMEOUT`]) until the rows of every entry this node applied are written,
     /// so a tender archived by an entry already answered is found.
     pub async fn archived(&self, tender: &str) -> Result<Option<String>, HistoryError> {
-        let applied = self.state_machine.read(|ledger| ledger.audit().size()).await;
-        if !self.state_machine.wait_history_written(applied, HISTORY_TIMEOUT).await {
-            return Err(HistoryError::NotWrittenYet { size: applied });
-        }
+        self.rows_written(self.applied_audit_size()).await?;
         let row = sqlx::query("SELECT record FROM archive WHERE tender = ?")
             .bind(tender)
             .fetch_optional(self.state_machine.pool())
@@ -388,12 +385,24 @@ impl Replica {
     /// are written (they are written just after apply; this waits at most [`HISTORY_TIMEOUT`]): a
     /// client that holds a receipt then finds its entry.
     pub async fn history_settled(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
-        let applied = self.state_machine.read(|ledger| ledger.audit().size()).await;
-        let wanted = from.saturating_add(count).min(applied);
-        if !self.state_machine.wait_history_written(wanted, HISTORY_TIMEOUT).await {
-            return Err(HistoryError::NotWrittenYet { size: wanted });
-        }
+        self.rows_written(from.saturating_add(count).min(self.applied_audit_size()))
+            .await?;
         self.history(from, count).await
+    }
+
+    /// Waits (at most [`HISTORY_TIMEOUT`]) until the rows of the first `size` applied audit
+    /// entries are written.
+    async fn rows_written(&self, size: u64) -> Result<(), HistoryError> {
+        if self.state_machine.wait_history_written(size, HISTORY_TIMEOUT).await {
+            Ok(())
+        } else {
+            Err(HistoryError::NotWrittenYet { size })
+        }
+    }
+
+    /// How many audit entries this node has applied (no lock: published after every batch).
+    pub fn applied_audit_size(&self) -> u64 {
+        self.state_machine.audit_size()
     }
 
     /// Audit history entries `[from, from + count)` held here, as canonical entry text.

@@ -123,6 +123,9 @@ pub struct StateMachineStore {
     /// The ledger's last-seen timestamp, published after every batch and install, so that the
     /// leader's clock can read its floor without waiting for the lock.
     clock_floor_ms: Arc<AtomicU64>,
+    /// The audit log's size as of the last applied batch or installed snapshot, published so
+    /// that waiting for an entry to be applied needs no lock.
+    audit_size: Arc<AtomicU64>,
     /// The audit size of the last snapshot restored or installed: every entry below it must
     /// be in the history, and one installed from a peer may leave a hole to fill.
     history_size: Arc<AtomicU64>,
@@ -160,6 +163,7 @@ impl StateMachineStore {
             snapshots_built: 0,
         };
         let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
+        let audit_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         let history_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         let history_written = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         Ok(Self {
@@ -168,6 +172,7 @@ impl StateMachineStore {
             snapshot_file,
             data: Arc::new(Mutex::new(data)),
             clock_floor_ms,
+            audit_size,
             history_size,
             history_written,
         })
@@ -176,6 +181,11 @@ impl StateMachineStore {
     /// The ledger's last-seen timestamp as of the last applied batch or installed snapshot.
     pub fn clock_floor_ms(&self) -> u64 {
         self.clock_floor_ms.load(Ordering::SeqCst)
+    }
+
+    /// The audit log's size as of the last applied batch or installed snapshot.
+    pub fn audit_size(&self) -> u64 {
+        self.audit_size.load(Ordering::SeqCst)
     }
 
     /// The audit size below which this node must hold every history entry (see
@@ -370,6 +380,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         self.write_batch(history, nodes, archived, false).await?;
         self.clock_floor_ms
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
+        self.audit_size.store(data.ledger.audit().size(), Ordering::SeqCst);
         drop(data);
         Ok(replies)
     }
@@ -407,6 +418,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
         self.history_written
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
+        self.audit_size.store(data.ledger.audit().size(), Ordering::SeqCst);
         Ok(())
     }
 

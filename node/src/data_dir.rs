@@ -110,7 +110,12 @@ impl DataDir {
                     .collect::<Vec<_>>(),
             );
             let generated = ClusterCertificates::generate(1, &names)?;
-            let (node_certificate, node_key) = generated.identities.first().cloned().unwrap_or_default();
+            let (node_certificate, node_key) = generated.identities.first().cloned().ok_or_else(|| {
+                DataDirError::Tls(TlsError::Pem {
+                    what: "certificate chain",
+                    reason: "no node identity was generated".into(),
+                })
+            })?;
             // Written in a side folder and renamed: the certificates appear whole or not at all.
             let partial = root.join("tls.partial");
             if partial.exists() {

@@ -148,74 +148,33 @@ async fn a_procurement_tender_through_the_cli() {
 
     // Each bidder seals on its own machine and submits, keeping the receipt; bidder 2 then
     // replaces its offer with a lower one.
-    let mut receipts = Vec::new();
-    for (index, ((key, _), price)) in bidders.iter().zip(["90000", "80000", "85000"]).enumerate() {
-        let envelope = path_text(&file(&format!("envelope-{index}.json")));
+    // Seals `price` with `key` on this machine, checks the envelope hides it, sends it with
+    // `verb` (submit or replace); the receipt's file.
+    let bid = |verb: &str, key: &str, price: &str, name: &str| {
+        let envelope = path_text(&file(&format!("envelope-{name}.json")));
+        let lot = ["--key", key, "--tender", &tender_text, "--lot", "1"];
         run(&[
-            "bidder",
-            "seal",
-            "--key",
-            key,
-            "--tender",
-            &tender_text,
-            "--lot",
-            "1",
-            "--price-fen",
-            price,
-            "--out",
-            &envelope,
-        ]);
+            &["bidder", "seal"][..],
+            &lot,
+            &["--price-fen", price, "--out", &envelope],
+        ]
+        .concat());
         let sealed = std::fs::read_to_string(&envelope).unwrap();
         assert!(!sealed.contains(price), "the envelope does not show the price");
-        let receipt = path_text(&file(&format!("receipt-{index}.json")));
+        let receipt = path_text(&file(&format!("receipt-{name}.json")));
         run(&[
-            "bidder",
-            "submit",
-            "--key",
-            key,
-            "--tender",
-            &tender_text,
-            "--lot",
-            "1",
-            "--envelope",
-            &envelope,
-            "--receipt",
-            &receipt,
-        ]);
-        receipts.push(receipt);
+            &["bidder", verb][..],
+            &lot,
+            &["--envelope", &envelope, "--receipt", &receipt],
+        ]
+        .concat());
+        receipt
+    };
+    let mut receipts = Vec::new();
+    for (index, ((key, _), price)) in bidders.iter().zip(["90000", "80000", "85000"]).enumerate() {
+        receipts.push(bid("submit", key, price, &index.to_string()));
     }
-    let (key, _) = &bidders[2];
-    let envelope = path_text(&file("envelope-2b.json"));
-    run(&[
-        "bidder",
-        "seal",
-        "--key",
-        key,
-        "--tender",
-        &tender_text,
-        "--lot",
-        "1",
-        "--price-fen",
-        "70000",
-        "--out",
-        &envelope,
-    ]);
-    let receipt = path_text(&file("receipt-2b.json"));
-    run(&[
-        "bidder",
-        "replace",
-        "--key",
-        key,
-        "--tender",
-        &tender_text,
-        "--lot",
-        "1",
-        "--envelope",
-        &envelope,
-        "--receipt",
-        &receipt,
-    ]);
-    receipts.push(receipt);
+    receipts.push(bid("replace", &bidders[2].0, "70000", "2b"));
 
     // The office ends bidding, closes, and after two shares opens and awards.
     let deadline_ms = now_ms() + 3_000;
