@@ -1,11 +1,20 @@
-//! The audit trail: entries by range (each the canonical bytes that are the audit log's leaf)
-//! and the log's current size and root, with the ledger's state hash. Supervisors fetch these and replay the ledger.
+//! The audit trail: entries by range (each the canonical bytes that are the audit log's leaf);
+//! the log's current size and root, with the ledger's state hash; the current checkpoint signed
+//! with the log's key (C2SP tlog-checkpoint in a signed note); inclusion and consistency proofs
+//! (RFC 9162); and receipts that carry a signed checkpoint with the entry's inclusion proof.
+//! Supervisors fetch the entries and replay the ledger; bidders check their receipts and that
+//! every later checkpoint extends the one they hold.
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use sealbid_consensus::history::ENTRIES_PER_FETCH_MAX;
-use sealbid_crypto::merkle::Hash;
+use sealbid_consensus::proofs::{AuditProofError, ProofRequest};
+use sealbid_crypto::checkpoint::Checkpoint;
+use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::merkle::{Hash, leaf_hash};
+use sealbid_crypto::note::{self, NoteError, NoteSigner};
+use sealbid_crypto::receipt::Receipt;
 
 use crate::ApiState;
 use crate::problem::Problem;
@@ -77,4 +86,217 @@ pub async fn head(state: web::Data<ApiState>) -> HttpResponse {
         })
         .await;
     HttpResponse::Ok().json(head)
+}
+
+/// The key that signs this log's checkpoints and the log's name: what a holder of a receipt
+/// trusts. Every node of a cluster holds the same key (`sealbid cluster certificates` writes it).
+#[derive(Debug)]
+pub struct LogSigner {
+    /// The log's origin line: the first line of every checkpoint.
+    pub origin: String,
+    /// Signs checkpoints (its name is the origin).
+    pub signer: NoteSigner,
+}
+
+impl LogSigner {
+    /// A signer for the log named after `key`: `sealbid/` and the first 8 bytes of its public
+    /// key in hex, so that two platforms' logs never share an origin.
+    pub fn new(key: IdentityKeyPair) -> Result<Self, NoteError> {
+        let public = key.public_key();
+        let origin = format!(
+            "sealbid/{}",
+            public
+                .0
+                .iter()
+                .take(8)
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        );
+        let signer = NoteSigner::new(&origin, key)?;
+        Ok(Self { origin, signer })
+    }
+
+    /// The signed checkpoint of the tree of `size` leaves with `root`.
+    pub fn checkpoint(&self, size: u64, root: Hash) -> Result<String, NoteError> {
+        note::sign(&Checkpoint::new(&self.origin, size, root).to_text(), &[&self.signer])
+    }
+}
+
+/// Who signs this log's checkpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LogKey {
+    /// The log's origin: the first line of its checkpoints and the `origin` of its receipts.
+    pub origin: String,
+    /// The checkpoint-signing key as a signed-note verifier key (`name+id+base64`).
+    pub verifier_key: String,
+}
+
+/// Which inclusion proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionQuery {
+    /// The entry's audit index.
+    pub index: u64,
+    /// The tree size (a checkpoint's); at most this node's applied size.
+    pub size: u64,
+}
+
+/// Which consistency proof.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    /// The older tree's size (at least 1).
+    pub from: u64,
+    /// The newer tree's size; at most this node's applied size.
+    pub to: u64,
+}
+
+/// Which entry a receipt is wanted for.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptQuery {
+    /// The entry's audit index (a command's receipt names it).
+    pub index: u64,
+}
+
+/// A Merkle proof (RFC 9162) and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditProof {
+    /// The older size (consistency) or the entry's index (inclusion).
+    pub from: u64,
+    /// The tree size the proof is in.
+    pub size: u64,
+    /// The proof's hashes (base64url), leaf side first.
+    #[schema(value_type = Vec<String>)]
+    pub proof: Vec<Hash>,
+}
+
+/// `GET /v1/audit/log-key`.
+#[utoipa::path(get, path = "/v1/audit/log-key", tag = "audit",
+    responses((status = 200, description = "The log's origin and the key that signs its checkpoints", body = LogKey)))]
+pub async fn log_key(state: web::Data<ApiState>) -> HttpResponse {
+    HttpResponse::Ok().json(LogKey {
+        origin: state.log.origin.clone(),
+        verifier_key: state.log.signer.verifier().to_string(),
+    })
+}
+
+/// `GET /v1/audit/checkpoint`: the log's current head as a signed note (C2SP tlog-checkpoint).
+#[utoipa::path(get, path = "/v1/audit/checkpoint", tag = "audit",
+    responses((status = 200, description = "The current checkpoint, signed", body = String, content_type = "text/plain")))]
+pub async fn checkpoint(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    let (size, root) = state
+        .replica
+        .read_applied(|ledger| (ledger.audit().size(), ledger.audit().root()))
+        .await;
+    let note = signed_checkpoint(&state, size, root)?;
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(note))
+}
+
+/// `GET /v1/audit/proof/inclusion`.
+#[utoipa::path(get, path = "/v1/audit/proof/inclusion", tag = "audit", params(InclusionQuery),
+    responses(
+        (status = 200, description = "The entry's inclusion proof in the tree of that size", body = AuditProof),
+        (status = 400, description = "An index or size this node cannot prove", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This node does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn inclusion(state: web::Data<ApiState>, query: web::Query<InclusionQuery>) -> Result<HttpResponse, Problem> {
+    let request = ProofRequest::Inclusion {
+        index: query.index,
+        size: query.size,
+    };
+    let proof = state.replica.audit_proof(request).await.map_err(proof_problem)?;
+    Ok(HttpResponse::Ok().json(AuditProof {
+        from: query.index,
+        size: query.size,
+        proof,
+    }))
+}
+
+/// `GET /v1/audit/proof/consistency`.
+#[utoipa::path(get, path = "/v1/audit/proof/consistency", tag = "audit", params(ConsistencyQuery),
+    responses(
+        (status = 200, description = "The consistency proof between the two sizes", body = AuditProof),
+        (status = 400, description = "Sizes this node cannot prove", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This node does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn consistency(
+    state: web::Data<ApiState>,
+    query: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse, Problem> {
+    let request = ProofRequest::Consistency {
+        old_size: query.from,
+        new_size: query.to,
+    };
+    let proof = state.replica.audit_proof(request).await.map_err(proof_problem)?;
+    Ok(HttpResponse::Ok().json(AuditProof {
+        from: query.from,
+        size: query.to,
+        proof,
+    }))
+}
+
+/// `GET /v1/audit/receipt`: a receipt for an entry with the current signed checkpoint and the
+/// entry's inclusion proof in it (`sealbid_crypto::receipt::Receipt`).
+#[utoipa::path(get, path = "/v1/audit/receipt", tag = "audit", params(ReceiptQuery),
+    responses(
+        (status = 200, description = "The entry's receipt: signed checkpoint and inclusion proof", body = Object),
+        (status = 400, description = "No such entry yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This node does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>) -> Result<HttpResponse, Problem> {
+    let (size, root) = state
+        .replica
+        .read_applied(|ledger| (ledger.audit().size(), ledger.audit().root()))
+        .await;
+    let request = ProofRequest::Inclusion {
+        index: query.index,
+        size,
+    };
+    let inclusion_proof = state.replica.audit_proof(request).await.map_err(proof_problem)?;
+    let entry = state
+        .replica
+        .history(query.index, 1)
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            Problem::unavailable(
+                "proof-unavailable",
+                format!("this node does not hold audit entry {} yet", query.index),
+            )
+        })?;
+    Ok(HttpResponse::Ok().json(Receipt {
+        origin: state.log.origin.clone(),
+        index: query.index,
+        leaf_hash: leaf_hash(entry.1.as_bytes()),
+        checkpoint: signed_checkpoint(&state, size, root)?,
+        inclusion_proof,
+    }))
+}
+
+/// The checkpoint of (`size`, `root`) signed with the log's key.
+fn signed_checkpoint(state: &ApiState, size: u64, root: Hash) -> Result<String, Problem> {
+    state
+        .log
+        .checkpoint(size, root)
+        .map_err(|error| Problem::internal("signing-failed", format!("the checkpoint could not be signed: {error}")))
+}
+
+/// A proof that could not be built, as a problem.
+fn proof_problem(error: AuditProofError) -> Problem {
+    match error {
+        AuditProofError::Invalid(reason) => Problem::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "proof-out-of-range",
+            "No such proof",
+            reason,
+        ),
+        error @ AuditProofError::NotHeld { .. } => Problem::unavailable("proof-unavailable", error.to_string()),
+        error @ AuditProofError::Read(_) => Problem::unavailable("storage-unavailable", error.to_string()),
+    }
 }

@@ -9,7 +9,10 @@ use rustls_pki_types::pem::PemObject;
 use sealbid_crypto::signed::SignedMessage;
 use serde::de::DeserializeOwned;
 
-use crate::audit::{AuditEntry, TreeHead};
+use sealbid_crypto::receipt::Receipt as LogReceipt;
+use sealbid_ledger::query::KeyGeneration;
+
+use crate::audit::{AuditEntry, AuditProof, LogKey, TreeHead};
 use crate::commands::Receipt;
 use crate::paths;
 use crate::problem::Problem;
@@ -92,6 +95,46 @@ impl Client {
     pub async fn audit_entries(&self, from: u64, count: u64) -> Result<Vec<AuditEntry>, ClientError> {
         self.get(&format!("{}?from={from}&count={count}", paths::AUDIT_ENTRIES))
             .await
+    }
+
+    /// The log's origin and checkpoint-signing key.
+    pub async fn log_key(&self) -> Result<LogKey, ClientError> {
+        self.get(paths::AUDIT_LOG_KEY).await
+    }
+
+    /// The current checkpoint as a signed note.
+    pub async fn checkpoint(&self) -> Result<String, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}{}", self.base, paths::AUDIT_CHECKPOINT))
+            .send()
+            .await?;
+        if response.status().is_success() {
+            return Ok(response.text().await?);
+        }
+        read(response).await
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries.
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<AuditProof, ClientError> {
+        self.get(&format!("{}?index={index}&size={size}", paths::AUDIT_INCLUSION))
+            .await
+    }
+
+    /// The consistency proof from the tree of `from` entries to that of `to`.
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<AuditProof, ClientError> {
+        self.get(&format!("{}?from={from}&to={to}", paths::AUDIT_CONSISTENCY))
+            .await
+    }
+
+    /// A receipt for entry `index`: the current signed checkpoint and the inclusion proof.
+    pub async fn receipt(&self, index: u64) -> Result<LogReceipt, ClientError> {
+        self.get(&format!("{}?index={index}", paths::AUDIT_RECEIPT)).await
+    }
+
+    /// A tender's key generation.
+    pub async fn key_generation(&self, tender: &str) -> Result<KeyGeneration, ClientError> {
+        self.get(&format!("/v1/tenders/{tender}/key-generation")).await
     }
 
     /// A tender (open or archived), as JSON.

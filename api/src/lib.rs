@@ -43,12 +43,24 @@ pub mod paths {
     pub const TENDER: &str = "/v1/tenders/{id}";
     /// A tender's bids (`{id}`).
     pub const TENDER_BIDS: &str = "/v1/tenders/{id}/bids";
+    /// A tender's key generation (`{id}`).
+    pub const TENDER_KEY_GENERATION: &str = "/v1/tenders/{id}/key-generation";
     /// Registered participants.
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// Audit entries by range (`?from=&count=`).
     pub const AUDIT_ENTRIES: &str = "/v1/audit/entries";
     /// The audit log's size and root.
     pub const AUDIT_HEAD: &str = "/v1/audit/head";
+    /// The log's origin and checkpoint key.
+    pub const AUDIT_LOG_KEY: &str = "/v1/audit/log-key";
+    /// The current signed checkpoint.
+    pub const AUDIT_CHECKPOINT: &str = "/v1/audit/checkpoint";
+    /// An inclusion proof (`?index=&size=`).
+    pub const AUDIT_INCLUSION: &str = "/v1/audit/proof/inclusion";
+    /// A consistency proof (`?from=&to=`).
+    pub const AUDIT_CONSISTENCY: &str = "/v1/audit/proof/consistency";
+    /// A receipt with checkpoint and inclusion proof (`?index=`).
+    pub const AUDIT_RECEIPT: &str = "/v1/audit/receipt";
     /// Liveness.
     pub const LIVEZ: &str = "/livez";
     /// Readiness.
@@ -61,14 +73,20 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 18] = [
         COMMANDS,
         TENDERS,
         TENDER,
         TENDER_BIDS,
+        TENDER_KEY_GENERATION,
         PARTICIPANTS,
         AUDIT_ENTRIES,
         AUDIT_HEAD,
+        AUDIT_LOG_KEY,
+        AUDIT_CHECKPOINT,
+        AUDIT_INCLUSION,
+        AUDIT_CONSISTENCY,
+        AUDIT_RECEIPT,
         LIVEZ,
         READYZ,
         METRICS,
@@ -87,6 +105,8 @@ pub struct ApiState {
     pub replica: Arc<Replica>,
     /// The API's metrics.
     pub metrics: Metrics,
+    /// Signs checkpoints of the audit log.
+    pub log: audit::LogSigner,
 }
 
 /// Registers every route of the API on `config`.
@@ -102,9 +122,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDERS).get(queries::tenders))
         .service(resource(paths::TENDER).get(queries::tender))
         .service(resource(paths::TENDER_BIDS).get(queries::bids))
+        .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
         .service(resource(paths::AUDIT_ENTRIES).get(audit::entries))
         .service(resource(paths::AUDIT_HEAD).get(audit::head))
+        .service(resource(paths::AUDIT_LOG_KEY).get(audit::log_key))
+        .service(resource(paths::AUDIT_CHECKPOINT).get(audit::checkpoint))
+        .service(resource(paths::AUDIT_INCLUSION).get(audit::inclusion))
+        .service(resource(paths::AUDIT_CONSISTENCY).get(audit::consistency))
+        .service(resource(paths::AUDIT_RECEIPT).get(audit::receipt))
         .service(resource(paths::LIVEZ).get(health::livez))
         .service(resource(paths::READYZ).get(health::readyz))
         .service(resource(paths::METRICS).get(health::metrics))

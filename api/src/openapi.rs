@@ -4,7 +4,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use crate::audit::{AuditEntry, TreeHead};
+use crate::audit::{AuditEntry, AuditProof, LogKey, TreeHead};
 use crate::commands::{Receipt, SignedCommand};
 use crate::problem::Problem;
 
@@ -21,16 +21,22 @@ use crate::problem::Problem;
         crate::queries::tenders,
         crate::queries::tender,
         crate::queries::bids,
+        crate::queries::key_generation,
         crate::queries::participant_list,
         crate::audit::entries,
         crate::audit::head,
+        crate::audit::log_key,
+        crate::audit::checkpoint,
+        crate::audit::inclusion,
+        crate::audit::consistency,
+        crate::audit::receipt,
         crate::health::livez,
         crate::health::readyz,
         crate::health::metrics,
         document,
         page,
     ),
-    components(schemas(Receipt, SignedCommand, Problem, AuditEntry, TreeHead))
+    components(schemas(Receipt, SignedCommand, Problem, AuditEntry, TreeHead, LogKey, AuditProof))
 )]
 pub struct ApiDocument;
 

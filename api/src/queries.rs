@@ -70,6 +70,22 @@ pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<H
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// A tender's key generation: what its committee members read to deal, respond and release.
+#[utoipa::path(get, path = "/v1/tenders/{id}/key-generation", tag = "queries",
+    params(("id" = String, Path, description = "The tender id")),
+    responses(
+        (status = 200, description = "Parameters, members, dealings, responses and the outcome once finished", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn key_generation(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let body = open_or_archived(&state, &id, |tender, _| {
+        serde_json::to_value(sealbid_ledger::query::key_generation(tender))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
 /// `view` of tender `id`: from the ledger while open, from the archive once finished (with the
 /// time it was archived).
 async fn open_or_archived(

@@ -18,6 +18,7 @@ mod database;
 pub mod history;
 mod log_store;
 pub mod network;
+pub mod proofs;
 mod recent;
 mod replica;
 pub mod server;

@@ -16,6 +16,7 @@ use openraft::{BasicNode, Raft};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use sealbid_crypto::merkle::Hash;
 use sealbid_ledger::Ledger;
 use sealbid_ledger::command::{Entry, EntryBody};
 
@@ -23,6 +24,7 @@ use crate::database::{DatabaseError, open};
 use crate::history::{self, HistoryError};
 use crate::log_store::LogStore;
 use crate::network::{Network, https_client, paths};
+use crate::proofs::{self, AuditProofError, ProofRequest};
 use crate::snapshot_file::SnapshotFile;
 use crate::state_machine::{BufferedNodeStore, StateMachineStore};
 use crate::tls::{ClusterTls, TlsError};
@@ -398,6 +400,22 @@ impl Replica {
         } else {
             Err(HistoryError::NotWrittenYet { size })
         }
+    }
+
+    /// The inclusion or consistency proof `request` over the audit log this node has applied
+    /// (waiting, at most [`HISTORY_TIMEOUT`], until its nodes are written).
+    pub async fn audit_proof(&self, request: ProofRequest) -> Result<Vec<Hash>, AuditProofError> {
+        let applied = self.applied_audit_size();
+        if request.tree_size() > applied {
+            return Err(AuditProofError::Invalid(format!(
+                "this node has applied {applied} audit entries, fewer than the {} asked for",
+                request.tree_size()
+            )));
+        }
+        self.rows_written(request.tree_size())
+            .await
+            .map_err(|error| AuditProofError::Read(error.to_string()))?;
+        proofs::build(self.state_machine.pool(), request).await
     }
 
     /// How many audit entries this node has applied (no lock: published after every batch).

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use sealbid_crypto::curve::CurvePoint;
+use sealbid_crypto::dkg::{CommitteeOutcome, CommitteeParameters, Dealing, Response};
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 
@@ -147,4 +148,37 @@ pub fn own_bids<'a>(state: &'a State, bidder: &'a PublicKey) -> Vec<OwnBid<'a>> 
             })
         })
         .collect()
+}
+
+/// A tender's key generation as its committee members need it: the parameters, the members'
+/// identity keys in member order, and every dealing and response in the log so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KeyGeneration {
+    /// The tender.
+    pub tender: TenderId,
+    /// Member j's identity key is at position j−1.
+    pub members: Vec<PublicKey>,
+    /// The session (the tender id), threshold and members' encryption keys.
+    pub parameters: CommitteeParameters,
+    /// Round-1 messages, one per dealer.
+    pub dealings: Vec<Dealing>,
+    /// Whether round 1 is over (responses may come).
+    pub dealing_closed: bool,
+    /// Round-2 messages, one per member.
+    pub responses: Vec<Response>,
+    /// The result, once the key generation finished.
+    pub outcome: Option<CommitteeOutcome>,
+}
+
+/// The key generation of `tender`.
+pub fn key_generation(tender: &Tender) -> KeyGeneration {
+    KeyGeneration {
+        tender: tender.id.clone(),
+        members: tender.spec.committee.clone(),
+        parameters: tender.committee.clone(),
+        dealings: tender.dealings.clone(),
+        dealing_closed: tender.dealing_closed,
+        responses: tender.responses.clone(),
+        outcome: tender.committee_key.clone(),
+    }
 }

@@ -9,6 +9,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+use sealbid_api::audit::LogSigner;
 use sealbid_api::{ApiState, Metrics};
 use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig};
 use sealbid_ledger::command::{EntryBody, Genesis, LedgerConfig};
@@ -85,6 +86,15 @@ impl Application {
             .filter(|ip| !ip.is_unspecified())
             .map(ToString::to_string)
             .collect();
+        let log_key_path = settings.data_dir.join(crate::data_dir::LOG_KEY_FILE);
+        if !settings.bootstrap && !log_key_path.exists() {
+            // A joining node signs checkpoints with the cluster's key, never one of its own.
+            return Err(BuildError::Cluster(format!(
+                "{} is missing: a joining node signs checkpoints with the cluster's key; make its folder \
+                 with `sealbid cluster certificates` or copy log.pk8 from the first node's folder",
+                log_key_path.display()
+            )));
+        }
         let data_dir = DataDir::prepare(&settings.data_dir, &hosts)?;
         let api_listener = bind(settings.listen)?;
         let cluster_listener = bind(settings.cluster_listen)?;
@@ -124,9 +134,15 @@ impl Application {
                 wait_for_leader(&replica).await?;
                 write_genesis(&replica, &data_dir).await?;
             }
+            let log = LogSigner::new(data_dir.log_key()?)
+                .map_err(|error| BuildError::Serve(format!("the log key: {error}")))?;
+            let public_path = data_dir.root.join(crate::checkpoints::LOG_PUBLIC_FILE);
+            std::fs::write(&public_path, format!("{}\n", log.signer.verifier()))
+                .map_err(|error| BuildError::Serve(format!("{}: {error}", public_path.display())))?;
             let state = ApiState {
                 replica: Arc::clone(&replica),
                 metrics: Metrics::new()?,
+                log,
             };
             let tls = data_dir
                 .tls

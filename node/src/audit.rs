@@ -1,16 +1,21 @@
 //! A supervisor's audit: the audit log fetched from a node into a file, then replayed from the
 //! first entry in a fresh ledger. Every entry must be canonical, in its place and accepted on
 //! replay (which checks every signature, nonce, phase and rule again); the replayed audit log's
-//! leaves, size and root and the ledger's state hash must equal what the node published. The
-//! first thing that differs is reported, naming the entry.
+//! leaves, size and root and the ledger's state hash must equal what the node published; and
+//! every signed checkpoint (the copy's own, and any the supervisor kept from earlier) must be
+//! signed with the log's key and be a prefix of the replayed tree, so a copy cut short or
+//! rewritten fails even with a head rewritten to match. The first thing that differs is
+//! reported, naming the entry.
 //!
-//! File layout (JSON lines): the tree head (`{size, root, state_hash}`), then one
-//! `{index, entry}` per line in index order.
+//! File layout (JSON lines): the head (`{size, root, state_hash, checkpoint}`, the checkpoint a
+//! signed note fetched just before the head), then one `{index, entry}` per line in index
+//! order.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use sealbid_api::audit::{AuditEntry, TreeHead};
+use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::encoding::from_canonical;
 use sealbid_crypto::merkle::{MemoryNodeStore, leaf_hash};
 use sealbid_ledger::command::Entry;
@@ -51,6 +56,16 @@ pub enum AuditError {
     },
 }
 
+/// The first line of an audit file: the head the entries lead to and a signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CopyHead {
+    /// The node's head when the entries were fetched.
+    #[serde(flatten)]
+    pub head: TreeHead,
+    /// The node's signed checkpoint, fetched before the head (so no larger than it).
+    pub checkpoint: String,
+}
+
 /// What a passing audit established.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditReport {
@@ -62,10 +77,12 @@ pub struct AuditReport {
     pub open_tenders: usize,
     /// Tenders archived along the log.
     pub archived_tenders: u64,
+    /// Signed checkpoints found to be prefixes of the replayed log.
+    pub checkpoints: usize,
 }
 
 /// Writes `head` and `entries` to `path` in the audit file layout.
-pub fn write_file(path: &Path, head: &TreeHead, entries: &[AuditEntry]) -> Result<(), AuditError> {
+pub fn write_file(path: &Path, head: &CopyHead, entries: &[AuditEntry]) -> Result<(), AuditError> {
     let io = |source| AuditError::Io {
         path: path.display().to_string(),
         source,
@@ -81,19 +98,19 @@ pub fn write_file(path: &Path, head: &TreeHead, entries: &[AuditEntry]) -> Resul
 }
 
 /// Reads an audit file.
-pub fn read_file(path: &Path) -> Result<(TreeHead, Vec<AuditEntry>), AuditError> {
+pub fn read_file(path: &Path) -> Result<(CopyHead, Vec<AuditEntry>), AuditError> {
     let io = |source| AuditError::Io {
         path: path.display().to_string(),
         source,
     };
     let file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
     let mut lines = file.lines().enumerate();
-    let head: TreeHead = match lines.next() {
+    let head: CopyHead = match lines.next() {
         Some((_, line)) => parse_line(1, &line.map_err(io)?)?,
         None => {
             return Err(AuditError::Format {
                 line: 1,
-                reason: "the file is empty; it starts with the tree head".into(),
+                reason: "the file is empty; it starts with the head and checkpoint".into(),
             });
         }
     };
@@ -112,9 +129,15 @@ fn parse_line<T: serde::de::DeserializeOwned>(line: usize, text: &str) -> Result
     })
 }
 
-/// Replays `entries` from an empty ledger and checks them against `head`; `progress` is told
-/// each entry replayed.
-pub fn verify(head: &TreeHead, entries: &[AuditEntry], progress: impl Fn(u64)) -> Result<AuditReport, AuditError> {
+/// Replays `entries` from an empty ledger and checks them against `head` and every
+/// `checkpoints` (already verified as signed with the log's key); `progress` is told each
+/// entry replayed.
+pub fn verify(
+    head: &TreeHead,
+    checkpoints: &[Checkpoint],
+    entries: &[AuditEntry],
+    progress: impl Fn(u64),
+) -> Result<AuditReport, AuditError> {
     let mut ledger = Ledger::new(MemoryNodeStore::new());
     for (position, audit_entry) in entries.iter().enumerate() {
         let index = position as u64;
@@ -157,12 +180,44 @@ pub fn verify(head: &TreeHead, entries: &[AuditEntry], progress: impl Fn(u64)) -
             reason: "the state hash differs".into(),
         });
     }
+    for checkpoint in checkpoints {
+        check_prefix(&ledger, checkpoint)?;
+    }
     Ok(AuditReport {
+        checkpoints: checkpoints.len(),
         entries: replayed.size,
         open_tenders: ledger.state().tenders.len(),
         archived_tenders: ledger.state().archived_count,
         head: replayed,
     })
+}
+
+/// Refuses a replayed log that `checkpoint` is not a prefix of.
+fn check_prefix(ledger: &Ledger<MemoryNodeStore>, checkpoint: &Checkpoint) -> Result<(), AuditError> {
+    let size = ledger.audit().size();
+    if checkpoint.size > size {
+        return Err(AuditError::Head {
+            reason: format!(
+                "a checkpoint signed with the log's key covers {} entries; the copy holds {size}: it is cut short",
+                checkpoint.size
+            ),
+        });
+    }
+    let root = ledger
+        .audit()
+        .root_at(checkpoint.size)
+        .map_err(|error| AuditError::Head {
+            reason: error.to_string(),
+        })?;
+    if root != checkpoint.root {
+        return Err(AuditError::Head {
+            reason: format!(
+                "the first {} entries do not give the root of the checkpoint signed for that size: the log was rewritten",
+                checkpoint.size
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Entries asked for per request while fetching.
@@ -173,7 +228,9 @@ const FETCH_PAGE_ENTRIES: u64 = 1_000;
 pub async fn fetch(
     client: &sealbid_api::client::Client,
     progress: impl Fn(u64, u64),
-) -> Result<(TreeHead, Vec<AuditEntry>), FetchError> {
+) -> Result<(CopyHead, Vec<AuditEntry>), FetchError> {
+    // The checkpoint first: the head fetched after it is at least as large.
+    let checkpoint = client.checkpoint().await?;
     let head = client.audit_head().await?;
     let mut entries = Vec::new();
     let mut from = 0;
@@ -194,7 +251,7 @@ pub async fn fetch(
         entries.extend(page);
         progress(from, head.size);
     }
-    Ok((head, entries))
+    Ok((CopyHead { head, checkpoint }, entries))
 }
 
 /// Why fetching the log failed.

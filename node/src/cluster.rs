@@ -50,7 +50,8 @@ pub enum ClusterError {
 }
 
 /// Writes one data folder per node under `out` (`node-1`, `node-2`, …), each holding the
-/// shared authority and its own certificate (valid for `hosts`) in `tls/`; returns the folders.
+/// shared authority and its own certificate (valid for `hosts`) in `tls/`, and the cluster's
+/// checkpoint key (`log.pk8`, the same in every folder); returns the folders.
 /// The authority's private key is not kept: certify every node the cluster will have at once.
 pub fn write_certificates(out: &Path, nodes: usize, hosts: &[String]) -> Result<Vec<PathBuf>, ClusterError> {
     let io = |path: &Path| {
@@ -58,6 +59,9 @@ pub fn write_certificates(out: &Path, nodes: usize, hosts: &[String]) -> Result<
         move |source| ClusterError::Io { path, source }
     };
     let certificates = ClusterCertificates::generate(nodes, hosts)?;
+    // One checkpoint key for the whole cluster: a receipt from any node verifies with it.
+    let (_, log_key) = sealbid_crypto::identity::IdentityKeyPair::generate(&ring::rand::SystemRandom::new())
+        .map_err(|error| ClusterError::Invalid(format!("cannot make the log key: {error}")))?;
     let mut folders = Vec::new();
     for (index, (certificate, key)) in certificates.identities.iter().enumerate() {
         let folder = out.join(format!("node-{}", index + 1));
@@ -75,6 +79,8 @@ pub fn write_certificates(out: &Path, nodes: usize, hosts: &[String]) -> Result<
         let key_path = tls.join("node.key");
         std::fs::write(&key_path, key).map_err(io(&key_path))?;
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).map_err(io(&key_path))?;
+        let log_key_path = folder.join(crate::data_dir::LOG_KEY_FILE);
+        crate::data_dir::write_private(&log_key_path, &log_key).map_err(io(&log_key_path))?;
         folders.push(folder);
     }
     Ok(folders)

@@ -42,8 +42,8 @@ pub enum DataDirError {
         /// The file.
         path: String,
     },
-    /// The operator key could not be made or read.
-    #[error("operator key {path}: {reason}")]
+    /// A private key (the operator's, the log's) could not be made or read.
+    #[error("key {path}: {reason}")]
     Key {
         /// The file.
         path: String,
@@ -51,6 +51,9 @@ pub enum DataDirError {
         reason: String,
     },
 }
+
+/// The file, in a data folder, of the key that signs checkpoints.
+pub const LOG_KEY_FILE: &str = "log.pk8";
 
 /// The prepared folder's files.
 #[derive(Debug)]
@@ -132,6 +135,9 @@ impl DataDir {
         let tls = ClusterTls::from_pem(&read(&certificate)?, &read(&key)?, &read(&authority)?)?;
         let operator_key_path = root.join("operator.pk8");
         let operator = operator_key(&operator_key_path, &root.join("operator.pub"))?;
+        // The key that signs the audit log's checkpoints: the same on every node of a cluster
+        // (`sealbid cluster certificates` writes it into each folder), made here for a lone node.
+        private_key(&root.join(LOG_KEY_FILE))?;
         Ok(Self {
             root: root.to_path_buf(),
             database: root.join("node.sqlite"),
@@ -142,6 +148,13 @@ impl DataDir {
             created,
             _lock: lock,
         })
+    }
+}
+
+impl DataDir {
+    /// The key that signs checkpoints (read again from the folder: it is kept nowhere else).
+    pub fn log_key(&self) -> Result<IdentityKeyPair, DataDirError> {
+        private_key(&self.root.join(LOG_KEY_FILE)).map(|(key, _)| key)
     }
 }
 
@@ -164,6 +177,19 @@ fn refuse_exposed(path: &Path) -> Result<(), DataDirError> {
 
 /// Reads the operator key at `path`, or makes one (and its public text beside it).
 fn operator_key(path: &Path, public_path: &Path) -> Result<IdentityKeyPair, DataDirError> {
+    let (key, _) = private_key(path)?;
+    if !public_path.exists() {
+        std::fs::write(public_path, format!("{}\n", key.public_key())).map_err(|error| DataDirError::Key {
+            path: public_path.display().to_string(),
+            reason: error.to_string(),
+        })?;
+    }
+    Ok(key)
+}
+
+/// Reads the Ed25519 key (PKCS#8) at `path`, refusing it if others may read it, or makes one;
+/// the key and its PKCS#8 bytes.
+fn private_key(path: &Path) -> Result<(IdentityKeyPair, Vec<u8>), DataDirError> {
     let failed = |reason: String| DataDirError::Key {
         path: path.display().to_string(),
         reason,
@@ -171,17 +197,17 @@ fn operator_key(path: &Path, public_path: &Path) -> Result<IdentityKeyPair, Data
     if path.exists() {
         refuse_exposed(path)?;
         let pkcs8 = std::fs::read(path).map_err(|error| failed(error.to_string()))?;
-        return IdentityKeyPair::from_pkcs8(&pkcs8).map_err(|error| failed(error.to_string()));
+        let key = IdentityKeyPair::from_pkcs8(&pkcs8).map_err(|error| failed(error.to_string()))?;
+        return Ok((key, pkcs8));
     }
     let (key, pkcs8) = IdentityKeyPair::generate(&SystemRandom::new()).map_err(|error| failed(error.to_string()))?;
     write_private(path, &pkcs8).map_err(|error| failed(error.to_string()))?;
-    std::fs::write(public_path, format!("{}\n", key.public_key())).map_err(|error| failed(error.to_string()))?;
-    Ok(key)
+    Ok((key, pkcs8))
 }
 
 /// Writes `bytes` to `path`, readable and writable by its owner only: under a temporary name,
 /// fsynced, then renamed.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".partial");
     let temporary = PathBuf::from(temporary);

@@ -1,13 +1,17 @@
 //! The sealbid node: the only composition root. It owns the `sealbid` binary's settings
 //! ([`settings`]: defaults, a TOML file, `SEALBID_` variables, flags), the data folder
-//! ([`data_dir`]: database, certificates, operator key) and [`application::Application`],
-//! which wires the replica (`sealbid-consensus`), its node-to-node RPC and the public API
-//! (`sealbid-api`) together; and the supervisor's [`audit`]: fetch the log, replay it. Nothing
-//! imports this crate.
+//! ([`data_dir`]: database, certificates, operator and log keys) and
+//! [`application::Application`], which wires the replica (`sealbid-consensus`), its
+//! node-to-node RPC and the public API (`sealbid-api`) together; the participants' CLI
+//! ([`participant`], [`committee`]); signed [`checkpoints`] as their holders check them; and the
+//! supervisor's [`audit`]: fetch the log, replay it. Nothing imports this crate.
 
 pub mod application;
 pub mod audit;
+pub mod checkpoints;
 pub mod cluster;
+pub mod committee;
+pub mod committee_cli;
 pub mod data_dir;
 pub mod participant;
 pub mod participant_cli;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use sealbid_node::committee_cli::{self, CommitteeCommand};
 use sealbid_node::participant_cli::{self, BidderCommand, Connection, OfficeCommand, OperatorCommand};
 use sealbid_node::{Application, Layer};
 
@@ -48,6 +49,15 @@ enum Command {
         #[command(subcommand)]
         command: BidderCommand,
     },
+    /// Committee members: encryption key, the tender's key generation, share release.
+    Committee {
+        /// Where and as whom.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: CommitteeCommand,
+    },
     /// Tendering offices: publish, amend, close, open, disqualify, award.
     Office {
         /// Where and as whom.
@@ -74,7 +84,9 @@ struct Target {
 #[derive(Debug, Subcommand)]
 enum ClusterCommand {
     /// Write one data folder per node (node-1, node-2, …) holding certificates from one new
-    /// authority; start each node with its folder (node 1 normally, the others with --join).
+    /// authority and the cluster's checkpoint key; start each node with its folder (node 1
+    /// normally, the others with --join).
+    #[command(alias = "init")]
     Certificates {
         /// How many nodes.
         #[arg(long, default_value_t = 3)]
@@ -141,11 +153,22 @@ enum AuditCommand {
         /// Where to write the log.
         #[arg(long)]
         out: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
-    /// Replay a fetched log from its first entry and check it against its head.
+    /// Replay a fetched log from its first entry and check it against its head and signed
+    /// checkpoints.
     Verify {
         /// The file `sealbid audit fetch` wrote.
         file: PathBuf,
+        /// The log's verifier key (a node writes it to log.pub in its data folder).
+        #[arg(long, default_value = "sealbid-data/log.pub")]
+        log_key: PathBuf,
+        /// Checkpoints kept from earlier (signed notes, one per file; repeat the flag): each
+        /// must be a prefix of this log.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -212,12 +235,23 @@ async fn main() -> anyhow::Result<()> {
     let arguments = Arguments::parse();
     match arguments.command {
         Command::Serve(flags) => serve(flags).await,
-        Command::Audit(AuditCommand::Fetch { api, authority, out }) => audit_fetch(&api, &authority, &out).await,
-        Command::Audit(AuditCommand::Verify { file, json }) => audit_verify(&file, json),
+        Command::Audit(AuditCommand::Fetch {
+            api,
+            authority,
+            out,
+            json,
+        }) => audit_fetch(&api, &authority, &out, json).await,
+        Command::Audit(AuditCommand::Verify {
+            file,
+            log_key,
+            checkpoints,
+            json,
+        }) => audit_verify(&file, &log_key, &checkpoints, json),
         Command::Cluster(command) => cluster(command).await,
         Command::Operator { connection, command } => Ok(participant_cli::operator(&connection, command).await?),
         Command::Bidder { connection, command } => Ok(participant_cli::bidder(&connection, command).await?),
         Command::Office { connection, command } => Ok(participant_cli::office(&connection, command).await?),
+        Command::Committee { connection, command } => Ok(committee_cli::committee(&connection, command).await?),
     }
 }
 
@@ -271,7 +305,7 @@ fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
 }
 
 /// `sealbid audit fetch`.
-async fn audit_fetch(api: &str, authority: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+async fn audit_fetch(api: &str, authority: &std::path::Path, out: &std::path::Path, json: bool) -> anyhow::Result<()> {
     let authority_pem =
         std::fs::read(authority).with_context(|| format!("reading the trust anchor {}", authority.display()))?;
     let client = sealbid_api::client::Client::new(api, &authority_pem)?;
@@ -283,24 +317,44 @@ async fn audit_fetch(api: &str, authority: &std::path::Path, out: &std::path::Pa
     .await?;
     bar.finish_and_clear();
     sealbid_node::audit::write_file(out, &head, &entries)?;
-    println!("{} entries written to {}", entries.len(), out.display());
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "entries": entries.len(), "file": out.display().to_string() })
+        );
+    } else {
+        println!("{} entries written to {}", entries.len(), out.display());
+    }
     Ok(())
 }
 
 /// `sealbid audit verify`.
-fn audit_verify(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+fn audit_verify(
+    file: &std::path::Path,
+    log_key: &std::path::Path,
+    earlier: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<()> {
+    use sealbid_node::checkpoints::{load_log_key, verify_checkpoint};
+    let log_key = load_log_key(log_key)?;
     let (head, entries) = sealbid_node::audit::read_file(file)?;
+    let mut checkpoints =
+        vec![verify_checkpoint(&head.checkpoint, &log_key).context("the checkpoint in the audit file")?];
+    for path in earlier {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        checkpoints.push(verify_checkpoint(&text, &log_key).with_context(|| path.display().to_string())?);
+    }
     let bar = progress_bar(entries.len() as u64, "replaying");
-    let result = sealbid_node::audit::verify(&head, &entries, |done| bar.set_position(done));
+    let result = sealbid_node::audit::verify(&head.head, &checkpoints, &entries, |done| bar.set_position(done));
     bar.finish_and_clear();
     let report = result?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "verified: {} entries replayed; every signature, rule and leaf checks; root and state hash match the head \
-             ({} open tenders, {} archived)",
-            report.entries, report.open_tenders, report.archived_tenders
+            "verified: {} entries replayed; every signature, rule and leaf checks; root and state hash match the head; \
+             {} signed checkpoints are prefixes of the log ({} open tenders, {} archived)",
+            report.entries, report.checkpoints, report.open_tenders, report.archived_tenders
         );
     }
     Ok(())
@@ -332,6 +386,12 @@ async fn serve(flags: ServeFlags) -> anyhow::Result<()> {
         data_dir.operator_key_path.display(),
         data_dir.operator.public_key(),
         if data_dir.created { ", created now" } else { "" }
+    );
+    let log_key =
+        std::fs::read_to_string(data_dir.root.join(sealbid_node::checkpoints::LOG_PUBLIC_FILE)).unwrap_or_default();
+    println!(
+        "  log key:       {} (receipts and audits check checkpoints with it; also in log.pub)",
+        log_key.trim()
     );
     println!("  cluster RPC:   {}", application.cluster_address);
     application.run_until_interrupted().await?;

@@ -1,6 +1,7 @@
 //! The participants' side of the CLI: identity keys in PKCS#8 files, commands signed on the
 //! participant's machine and sent to the API, offers sealed locally to the tender's opening key
-//! (the plaintext never leaves the machine), and receipts checked against the audit trail.
+//! (the plaintext never leaves the machine), and receipts checked against the log's signed
+//! checkpoints and the audit trail.
 //!
 //! Nonces are the signing time in microseconds, so the CLI keeps no state between calls.
 
@@ -10,9 +11,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ring::rand::SystemRandom;
 use sealbid_api::client::{Client, ClientError};
 use sealbid_api::commands::Receipt;
+use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::merkle::leaf_hash;
+use sealbid_crypto::merkle::{leaf_hash, verify_consistency};
+use sealbid_crypto::note::NoteVerifier;
+use sealbid_crypto::receipt::Receipt as LogReceipt;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Offer};
@@ -126,18 +130,91 @@ pub fn seal_offer(
         .map_err(|error| invalid(&error))
 }
 
-/// Checks `receipt` against the audit trail: the entry at its index hashes to its leaf.
-pub async fn verify_receipt(client: &Client, receipt: &Receipt) -> Result<(), ParticipantError> {
-    let entries = client.audit_entries(receipt.audit_index, 1).await?;
-    let entry = entries
-        .into_iter()
-        .find(|entry| entry.index == receipt.audit_index)
-        .ok_or_else(|| ParticipantError::Invalid(format!("the audit trail has no entry {}", receipt.audit_index)))?;
-    if leaf_hash(entry.entry.as_bytes()) != receipt.leaf_hash {
-        return Err(ParticipantError::Invalid(format!(
-            "audit entry {} does not match the receipt: the log differs from what was acknowledged",
-            receipt.audit_index
+/// What a participant keeps for an applied command: the API's answer and the log's receipt
+/// (a signed checkpoint and the entry's inclusion proof in it).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedReceipt {
+    /// The API's answer to the command.
+    pub command: Receipt,
+    /// The signed checkpoint and inclusion proof fetched right after.
+    pub log: LogReceipt,
+}
+
+/// Signs and submits `action`, then fetches the log's receipt for its entry.
+pub async fn submit_with_receipt(
+    client: &Client,
+    key: &IdentityKeyPair,
+    action: Action,
+) -> Result<SavedReceipt, ParticipantError> {
+    let command = submit(client, key, action).await?;
+    let log = client.receipt(command.audit_index).await?;
+    Ok(SavedReceipt { command, log })
+}
+
+/// What verifying a receipt established.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReceiptCheck {
+    /// The entry's audit index.
+    pub audit_index: u64,
+    /// The size of the signed checkpoint the receipt proves inclusion in.
+    pub checkpoint_size: u64,
+    /// The size of the node's current signed checkpoint, proven to extend it.
+    pub current_size: u64,
+}
+
+/// Checks `saved` against the log's key and the node's current state: the receipt's
+/// checkpoint is signed by `log_key` and includes the entry; the node's current checkpoint is
+/// signed too and extends it (consistency proof); the entry the node serves hashes to the leaf.
+pub async fn verify_receipt(
+    client: &Client,
+    log_key: &NoteVerifier,
+    current: &Checkpoint,
+    saved: &SavedReceipt,
+) -> Result<ReceiptCheck, ParticipantError> {
+    let index = saved.command.audit_index;
+    let failed = |reason: String| ParticipantError::Invalid(format!("receipt for audit entry {index}: {reason}"));
+    if saved.log.index != index || saved.log.leaf_hash != saved.command.leaf_hash {
+        return Err(failed(
+            "the log receipt is for another entry than the command's answer".into(),
+        ));
+    }
+    let held = saved
+        .log
+        .verify(&log_key.name, std::slice::from_ref(log_key), 1)
+        .map_err(|error| failed(error.to_string()))?;
+    if held.size > current.size {
+        return Err(failed(format!(
+            "the node's checkpoint ({} entries) is older than the receipt's ({}): ask another node",
+            current.size, held.size
         )));
     }
-    Ok(())
+    if held.size == current.size {
+        if held.root != current.root {
+            return Err(failed(
+                "the log was rewritten: two signed checkpoints of one size differ".into(),
+            ));
+        }
+    } else {
+        let proof = client.consistency_proof(held.size, current.size).await?;
+        verify_consistency(held.size, current.size, &proof.proof, &held.root.0, &current.root.0).map_err(|error| {
+            failed(format!(
+                "the current checkpoint does not extend the receipt's: the log was rewritten ({error})"
+            ))
+        })?;
+    }
+    let entries = client.audit_entries(index, 1).await?;
+    let entry = entries
+        .into_iter()
+        .find(|entry| entry.index == index)
+        .ok_or_else(|| failed("the node does not serve this entry".into()))?;
+    if leaf_hash(entry.entry.as_bytes()) != saved.command.leaf_hash {
+        return Err(failed(
+            "the entry the node serves differs from the one acknowledged".into(),
+        ));
+    }
+    Ok(ReceiptCheck {
+        audit_index: index,
+        checkpoint_size: held.size,
+        current_size: current.size,
+    })
 }

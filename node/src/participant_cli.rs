@@ -9,7 +9,11 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_ledger::command::{Action, TenderSpec};
 use sealbid_ledger::types::{LotId, Role, TenderId};
 
-use crate::participant::{ParticipantError, keygen, load_key, opening_key, seal_offer, submit, verify_receipt};
+use crate::checkpoints::{load_log_key, verify_checkpoint};
+use crate::participant::{
+    ParticipantError, SavedReceipt, keygen, load_key, opening_key, seal_offer, submit, submit_with_receipt,
+    verify_receipt,
+};
 
 /// Where the API is, what to trust, whose key signs, and how to print.
 #[derive(Debug, clap::Args)]
@@ -119,9 +123,14 @@ pub struct BidFlags {
 /// `sealbid bidder receipts …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum ReceiptsCommand {
-    /// Check that each receipt's entry is in the audit trail with the same leaf hash.
+    /// Check each receipt: its checkpoint is signed with the log's key and includes the entry,
+    /// the node's current checkpoint extends it, and the entry served hashes to the leaf.
     Verify {
+        /// The log's verifier key (the node writes it to log.pub in its data folder).
+        #[arg(long, default_value = "sealbid-data/log.pub")]
+        log_key: PathBuf,
         /// Receipt files (as `--receipt` wrote them).
+        #[arg(required = true)]
         receipts: Vec<PathBuf>,
     },
 }
@@ -223,7 +232,7 @@ fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<
 
 impl Connection {
     /// The API client.
-    fn client(&self) -> Result<Client, ParticipantError> {
+    pub fn client(&self) -> Result<Client, ParticipantError> {
         let authority = std::fs::read(&self.authority).map_err(|error| ParticipantError::File {
             path: self.authority.display().to_string(),
             reason: error.to_string(),
@@ -232,7 +241,7 @@ impl Connection {
     }
 
     /// The signer's key.
-    fn signer(&self) -> Result<sealbid_crypto::identity::IdentityKeyPair, ParticipantError> {
+    pub fn signer(&self) -> Result<sealbid_crypto::identity::IdentityKeyPair, ParticipantError> {
         let path = self
             .key
             .as_ref()
@@ -240,12 +249,18 @@ impl Connection {
         load_key(path)
     }
 
-    /// Signs and submits `action`, prints the receipt, and writes it to `save` if given.
-    async fn send(&self, action: Action, save: Option<&std::path::Path>) -> Result<Receipt, ParticipantError> {
-        let receipt = submit(&self.client()?, &self.signer()?, action).await?;
-        if let Some(path) = save {
-            write_json(path, &receipt)?;
-        }
+    /// Signs and submits `action` and prints the answer; with `save`, also fetches the log's
+    /// receipt (signed checkpoint, inclusion proof) and writes both there.
+    pub async fn send(&self, action: Action, save: Option<&std::path::Path>) -> Result<Receipt, ParticipantError> {
+        let client = self.client()?;
+        let receipt = match save {
+            None => submit(&client, &self.signer()?, action).await?,
+            Some(path) => {
+                let saved = submit_with_receipt(&client, &self.signer()?, action).await?;
+                write_json(path, &saved)?;
+                saved.command
+            }
+        };
         self.print_receipt(&receipt);
         Ok(receipt)
     }
@@ -342,12 +357,25 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             };
             connection.send(action, None).await?;
         }
-        BidderCommand::Receipts(ReceiptsCommand::Verify { receipts }) => {
+        BidderCommand::Receipts(ReceiptsCommand::Verify { log_key, receipts }) => {
             let client = connection.client()?;
+            let log_key = load_log_key(&log_key).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+            let current = verify_checkpoint(&client.checkpoint().await?, &log_key)
+                .map_err(|error| ParticipantError::Invalid(format!("the node's current checkpoint: {error}")))?;
             for path in receipts {
-                let receipt: Receipt = read_json(&path)?;
-                verify_receipt(&client, &receipt).await?;
-                println!("{}: audit entry {} matches", path.display(), receipt.audit_index);
+                let saved: SavedReceipt = read_json(&path)?;
+                let check = verify_receipt(&client, &log_key, &current, &saved).await?;
+                if connection.json {
+                    println!("{}", serde_json::to_string(&check).unwrap_or_default());
+                } else {
+                    println!(
+                        "{}: audit entry {} is in the signed checkpoint of {} entries, which the current one ({}) extends",
+                        path.display(),
+                        check.audit_index,
+                        check.checkpoint_size,
+                        check.current_size
+                    );
+                }
             }
         }
     }

@@ -232,3 +232,78 @@ async fn the_openapi_document_covers_every_route_and_the_page_renders_it() {
     assert!(page.contains("fetch(\"/openapi.json\")"), "{page}");
     platform.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_and_proofs_match_a_tree_built_from_the_entries() {
+    use sealbid_crypto::merkle::{Hash, MemoryNodeStore, MerkleTree, verify_consistency, verify_inclusion};
+    let platform = Platform::start().await;
+    for number in 0..12 {
+        let action = grant(&new_key(), Role::Supervisor, &format!("supervisor {number}"));
+        let (status, _, body) = platform
+            .post("/v1/commands", &platform.sign(&platform.operator, action))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
+    let log_key = sealbid_crypto::note::NoteVerifier::parse(&client.log_key().await.unwrap().verifier_key).unwrap();
+    let checkpoint =
+        sealbid_node::checkpoints::verify_checkpoint(&client.checkpoint().await.unwrap(), &log_key).unwrap();
+    assert_eq!(checkpoint.size, 13, "the genesis and 12 grants");
+
+    // A tree built here from the entries the node serves gives the same roots and proofs.
+    let entries = client.audit_entries(0, 13).await.unwrap();
+    let leaves: Vec<Hash> = entries.iter().map(|entry| leaf_hash(entry.entry.as_bytes())).collect();
+    let mut tree = MerkleTree::new(MemoryNodeStore::new());
+    tree.append_leaf_hashes(&leaves).unwrap();
+    assert_eq!(tree.root(), checkpoint.root);
+    for (index, size) in [(0, 1), (0, 13), (5, 13), (12, 13), (6, 7), (3, 8)] {
+        let proof = client.inclusion_proof(index, size).await.unwrap();
+        assert_eq!(
+            proof.proof,
+            tree.inclusion_proof(index, size).unwrap(),
+            "{index} in {size}"
+        );
+        let root = tree.root_at(size).unwrap();
+        verify_inclusion(index, size, &leaves[index as usize].0, &proof.proof, &root.0).unwrap();
+    }
+    for (from, to) in [(1, 13), (7, 13), (8, 13), (13, 13), (3, 5)] {
+        let proof = client.consistency_proof(from, to).await.unwrap();
+        assert_eq!(proof.proof, tree.consistency_proof(from, to).unwrap(), "{from} to {to}");
+        let (old, new) = (tree.root_at(from).unwrap(), tree.root_at(to).unwrap());
+        verify_consistency(from, to, &proof.proof, &old.0, &new.0).unwrap();
+    }
+    let receipt = client.receipt(4).await.unwrap();
+    let held = receipt
+        .verify(&log_key.name, std::slice::from_ref(&log_key), 1)
+        .unwrap();
+    assert_eq!((held.size, receipt.leaf_hash), (13, leaves[4]));
+
+    // Proofs the node cannot give are 4xx problems naming why.
+    for path in [
+        "/v1/audit/proof/inclusion?index=13&size=13",
+        "/v1/audit/proof/inclusion?index=0&size=14",
+        "/v1/audit/proof/consistency?from=0&to=13",
+        "/v1/audit/proof/consistency?from=9&to=4",
+        "/v1/audit/proof/consistency?from=1&to=99",
+        "/v1/audit/receipt?index=13",
+    ] {
+        let answer = platform.get(path).await;
+        assert_problem(&answer, StatusCode::BAD_REQUEST, "proof-out-of-range");
+    }
+    for path in [
+        "/v1/audit/proof/inclusion?index=0",
+        "/v1/audit/proof/consistency?from=a&to=2",
+        "/v1/audit/receipt?index=1&size=2",
+    ] {
+        let answer = platform.get(path).await;
+        assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-query");
+    }
+    let answer = platform.get("/v1/tenders/T-999999/key-generation").await;
+    assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
+    let answer = platform.get("/v1/tenders/not%20a%20tender/key-generation").await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    let (status, text) = platform.get_text("/v1/audit/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.starts_with(&format!("{}\n13\n", log_key.name)), "{text}");
+    platform.stop().await;
+}

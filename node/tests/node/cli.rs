@@ -1,17 +1,17 @@
 //! A procurement tender driven by the `sealbid` CLI as each participant would run it on their
-//! own machine: keys, roles, registration, publication, sealing, bids with receipts, a
-//! replacement, the deadline, close, opening, award, receipts checked, the log fetched and
-//! verified. The committee's key-generation and share steps have no CLI yet and go through the
-//! API with `sealbid-testkit`.
+//! own machine: keys, roles, registration, the committee's encryption keys, publication, the
+//! key generation, sealing, bids with receipts, a replacement, the deadline, close, share
+//! release, opening, award, receipts checked against signed checkpoints, the log fetched and
+//! verified; and the CLI's refusals (out-of-order committee steps, a wrong key, a bad argument),
+//! each with a message and a non-zero exit.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reqwest::StatusCode;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
-use sealbid_ledger::types::{LotId, Market, Role, TenderId};
-use sealbid_testkit::{Committee, bidder, grant};
+use sealbid_ledger::types::{LotId, Market, TenderId};
+use sealbid_testkit::bidder;
 
 use crate::support::{Platform, now_ms};
 
@@ -28,6 +28,18 @@ fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String 
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `sealbid` with `arguments` plus the platform's API and authority, expecting a refusal;
+/// its standard error.
+fn refused(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args(arguments)
+        .args(["--api", &platform.base, "--authority", &authority.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "sealbid {arguments:?} should fail");
+    String::from_utf8(output.stderr).unwrap()
 }
 
 fn path_text(path: &Path) -> String {
@@ -60,23 +72,37 @@ async fn a_procurement_tender_through_the_cli() {
         "City office",
     ]);
 
-    // The committee (no CLI yet): roles, encryption keys.
-    let mut committee = Committee::new(50, 3, 2).unwrap();
-    for (identity, _) in &committee.members {
-        let (status, _, body) = platform
-            .post(
-                "/v1/commands",
-                &platform.sign(&platform.operator, grant(identity, Role::CommitteeMember, "member")),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+    // Three committee members make identity and encryption keys; the operator grants them the
+    // role; each registers its encryption key.
+    let mut members = Vec::new();
+    for member in 1..=3 {
+        let identity = path_text(&file(&format!("member-{member}.pk8")));
+        let encryption = path_text(&file(&format!("member-{member}.enc")));
+        let public = run(&["bidder", "keygen", "--out", &identity]).trim().to_string();
+        run(&[
+            "operator",
+            "grant",
+            "--key",
+            &operator_key,
+            "--actor",
+            &public,
+            "--role",
+            "committee_member",
+            "--name",
+            &format!("Member {member}"),
+        ]);
+        run(&["committee", "keygen", "--out", &encryption]);
+        run(&[
+            "committee",
+            "register",
+            "--key",
+            &identity,
+            "--encryption-key",
+            &encryption,
+        ]);
+        members.push((identity, encryption, PublicKey::parse(&public).unwrap()));
     }
-    for (identity, action) in committee.registrations().unwrap() {
-        assert_eq!(
-            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
-            StatusCode::OK
-        );
-    }
+    let refused = |arguments: &[&str]| refused(&platform, &authority, arguments);
 
     // Three bidders make keys and register.
     let mut bidders = Vec::new();
@@ -113,7 +139,7 @@ async fn a_procurement_tender_through_the_cli() {
         deadline_ms: now_ms() + 10 * 60 * 1000,
         notice_period_ms: 1_000,
         valid_bids_min: 3,
-        committee: committee.identities(),
+        committee: members.iter().map(|(_, _, public)| *public).collect(),
         threshold: 2,
     };
     std::fs::write(file("spec.json"), serde_json::to_string(&spec).unwrap()).unwrap();
@@ -132,19 +158,89 @@ async fn a_procurement_tender_through_the_cli() {
     let tender = TenderId::parse(receipt["response"]["tender_published"]["tender"].as_str().unwrap()).unwrap();
     let tender_text = tender.to_string();
 
-    // The committee generates the opening key (through the API).
-    for (identity, action) in committee.deals(&tender).unwrap() {
-        assert_eq!(
-            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
-            StatusCode::OK
-        );
+    // The committee generates the opening key. Responding before every member dealt, and with
+    // another member's encryption key, is refused by the CLI before anything is sent.
+    let member = |index: usize| (members[index].0.as_str(), members[index].1.as_str());
+    let deal = |index: usize| {
+        run(&[
+            "committee",
+            "dkg",
+            "deal",
+            "--key",
+            member(index).0,
+            "--tender",
+            &tender_text,
+        ])
+    };
+    let respond_arguments = |identity: &str, encryption: &str| {
+        [
+            "committee",
+            "dkg",
+            "respond",
+            "--key",
+            identity,
+            "--encryption-key",
+            encryption,
+            "--tender",
+            &tender_text,
+        ]
+        .map(str::to_string)
+    };
+    deal(0);
+    let early = respond_arguments(member(0).0, member(0).1);
+    let message = refused(&early.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(message.contains("still in its dealing round"), "{message}");
+    deal(1);
+    deal(2);
+    let message = refused(&[
+        "committee",
+        "dkg",
+        "deal",
+        "--key",
+        member(0).0,
+        "--tender",
+        &tender_text,
+    ]);
+    assert!(message.contains("dealing round is over"), "{message}");
+    let swapped = respond_arguments(member(0).0, member(1).1);
+    let message = refused(&swapped.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(message.contains("not the one member 1 registered"), "{message}");
+    let message = refused(&[
+        "committee",
+        "dkg",
+        "deal",
+        "--key",
+        &office_key,
+        "--tender",
+        &tender_text,
+    ]);
+    assert!(message.contains("is not on tender"), "{message}");
+    for index in 0..3 {
+        let arguments = respond_arguments(member(index).0, member(index).1);
+        run(&arguments.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    for (identity, action) in committee.responses(&tender).unwrap() {
-        assert_eq!(
-            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
-            StatusCode::OK
-        );
-    }
+    let status = run(&["committee", "dkg", "status", "--tender", &tender_text, "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(
+        (status["dealt"].as_u64(), status["responded"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(status["opening_key"].is_string(), "{status}");
+    let release = |index: usize| {
+        [
+            "committee",
+            "release-share",
+            "--key",
+            member(index).0,
+            "--encryption-key",
+            member(index).1,
+            "--tender",
+            &tender_text,
+        ]
+    };
+    // Before the close the ledger refuses a share, and the CLI says so.
+    let message = refused(&release(0));
+    assert!(message.contains("close"), "{message}");
 
     // Each bidder seals on its own machine and submits, keeping the receipt; bidder 2 then
     // replaces its offer with a lower one.
@@ -204,12 +300,8 @@ async fn a_procurement_tender_through_the_cli() {
         "--tender",
         &tender_text,
     ]);
-    for member in 1..=2 {
-        let (identity, action) = committee.release(&tender, member).unwrap();
-        assert_eq!(
-            platform.post("/v1/commands", &platform.sign(identity, action)).await.0,
-            StatusCode::OK
-        );
+    for index in 0..2 {
+        run(&release(index));
     }
     run(&[
         "office",
@@ -239,15 +331,24 @@ async fn a_procurement_tender_through_the_cli() {
         "the lowest offer (the replacement) wins: {awarded}"
     );
 
-    // Every bidder checks its receipts; a supervisor fetches and verifies the whole log.
-    let mut verify = vec!["bidder", "receipts", "verify"];
+    // Every bidder checks its receipts against the log's signed checkpoints; a supervisor
+    // fetches and verifies the whole log.
+    let log_key = path_text(&application.data_dir.root.join("log.pub"));
+    let mut verify = vec!["bidder", "receipts", "verify", "--log-key", &log_key];
     verify.extend(receipts.iter().map(String::as_str));
     let checked = run(&verify);
     assert_eq!(
-        checked.lines().filter(|line| line.ends_with("matches")).count(),
+        checked.lines().filter(|line| line.ends_with("extends")).count(),
         4,
         "{checked}"
     );
+    // A receipt whose entry hash was changed fails, naming the entry.
+    let forged = path_text(&file("forged.json"));
+    let mut saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&receipts[0]).unwrap()).unwrap();
+    saved["command"]["leaf_hash"] = saved["log"]["inclusion_proof"][0].clone();
+    std::fs::write(&forged, saved.to_string()).unwrap();
+    let message = refused(&["bidder", "receipts", "verify", "--log-key", &log_key, &forged]);
+    assert!(message.contains("receipt for audit entry"), "{message}");
     let log = path_text(&file("audit.jsonl"));
     let audit_fetch = Command::new(env!("CARGO_BIN_EXE_sealbid"))
         .args([
@@ -268,7 +369,7 @@ async fn a_procurement_tender_through_the_cli() {
         String::from_utf8_lossy(&audit_fetch.stderr)
     );
     let verified = Command::new(env!("CARGO_BIN_EXE_sealbid"))
-        .args(["audit", "verify", &log])
+        .args(["audit", "verify", &log, "--log-key", &log_key])
         .output()
         .unwrap();
     assert!(

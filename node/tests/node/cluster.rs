@@ -171,7 +171,15 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     assert_eq!(third_head, leader_head, "node 3 holds the leader's log and state");
     let client = sealbid_api::client::Client::new(&format!("https://{}", third.api), &authority).unwrap();
     let (fetched_head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
-    sealbid_node::audit::verify(&fetched_head, &entries, |_| {}).unwrap();
+    // Every node signs with the cluster's one log key: node 3's checkpoint verifies under the
+    // key node 1 published.
+    let published: Vec<String> = (1..=3)
+        .map(|node| std::fs::read_to_string(folder.path().join(format!("node-{node}/log.pub"))).unwrap())
+        .collect();
+    assert!(published.iter().all(|key| *key == published[0]), "{published:?}");
+    let log_key = sealbid_node::checkpoints::load_log_key(&folder.path().join("node-1/log.pub")).unwrap();
+    let checkpoint = sealbid_node::checkpoints::verify_checkpoint(&fetched_head.checkpoint, &log_key).unwrap();
+    sealbid_node::audit::verify(&fetched_head.head, &[checkpoint], &entries, |_| {}).unwrap();
 
     for node in [third, second, first] {
         node.stop();
@@ -227,4 +235,24 @@ async fn ops_local_cluster_starts_three_voters_and_stops_them() {
         http.get("https://127.0.0.1:19441/livez").send().await.is_err(),
         "node 1 still answers"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_joining_without_the_cluster_log_key_is_refused() {
+    let folder = tempfile::tempdir().unwrap();
+    let settings = sealbid_node::Layer {
+        data_dir: Some(folder.path().join("data").display().to_string()),
+        listen: Some("127.0.0.1:0".into()),
+        cluster_listen: Some("127.0.0.1:0".into()),
+        node_id: Some(2),
+        snapshot_every: None,
+        bootstrap: Some(false),
+    }
+    .settle()
+    .unwrap();
+    match sealbid_node::Application::build(&settings).await {
+        Err(error) => assert!(error.to_string().contains("log.pk8"), "{error}"),
+        Ok(_) => panic!("a node joining with a log key of its own must be refused"),
+    }
+    assert!(!folder.path().join("data").exists(), "nothing is created");
 }

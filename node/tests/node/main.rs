@@ -14,6 +14,7 @@ mod audit;
 mod cli;
 mod cluster;
 mod data_dir;
+mod readme;
 mod serve;
 mod settings;
 mod support;

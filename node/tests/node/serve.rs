@@ -2,43 +2,14 @@
 //! starts a one-node platform on https://127.0.0.1:8443 that answers over HTTPS, and stops
 //! cleanly on Ctrl-C (SIGINT). A second start reuses the folder.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::KillOnDrop;
+use crate::support::{DEFAULT_PORTS, start_serve};
 
 /// Starts `sealbid serve` in `folder`, waits for it to announce itself, checks the API, then
 /// interrupts it; returns what it printed.
 async fn serve_once(folder: &std::path::Path) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sealbid"))
-        .arg("serve")
-        .current_dir(folder)
-        .env_remove("SEALBID_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut child = KillOnDrop(Some(child));
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut printed = String::new();
-    let started = Instant::now();
-    while !printed.contains("cluster RPC") {
-        let line = receiver
-            .recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed()))
-            .unwrap_or_else(|_| panic!("sealbid serve did not start within 30 s: {printed}"));
-        printed.push_str(&line);
-        printed.push('\n');
-    }
+    let (mut child, receiver, mut printed) = start_serve(folder);
     let authority = std::fs::read(folder.join("sealbid-data/tls/authority.pem")).unwrap();
     let http = sealbid_api::client::https_client(&authority).unwrap();
     let ready = http.get("https://127.0.0.1:8443/readyz").send().await.unwrap();
@@ -55,11 +26,15 @@ async fn serve_once(folder: &std::path::Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealbid_serve_with_no_configuration_runs_a_one_node_platform() {
+    let _ports = DEFAULT_PORTS.lock().await;
     let folder = tempfile::tempdir().unwrap();
     let first = serve_once(folder.path()).await;
     assert!(first.contains("serving https://127.0.0.1:8443"), "{first}");
     assert!(first.contains("sealbid-data/operator.pk8"), "{first}");
     assert!(first.contains("created now"), "{first}");
+    let log_key = std::fs::read_to_string(folder.path().join("sealbid-data/log.pub")).unwrap();
+    assert!(log_key.starts_with("sealbid/"), "{log_key}");
+    assert!(first.contains(&format!("log key:       {}", log_key.trim())), "{first}");
     assert!(first.contains("stopped"), "{first}");
     let second = serve_once(folder.path()).await;
     assert!(

@@ -60,6 +60,46 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Held by tests that run `sealbid serve` as the README does, on its default ports (8443 and
+/// 8444): one at a time.
+pub static DEFAULT_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Starts `sealbid serve` with no configuration in `folder` and waits (at most 30 s) until it
+/// has printed its addresses: the process, its further output lines, what it printed so far.
+pub fn start_serve(folder: &std::path::Path) -> (KillOnDrop, std::sync::mpsc::Receiver<String>, String) {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .arg("serve")
+        .current_dir(folder)
+        .env_remove("SEALBID_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(Some(child));
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    let started = Instant::now();
+    while !printed.contains("cluster RPC") {
+        let line = receiver
+            .recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed()))
+            .unwrap_or_else(|_| panic!("sealbid serve did not start within 30 s: {printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    (child, receiver, printed)
+}
+
 /// The current time, ms since the Unix epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64

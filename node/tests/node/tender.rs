@@ -10,10 +10,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::merkle::leaf_hash;
+use sealbid_crypto::merkle::{leaf_hash, verify_consistency};
+use sealbid_crypto::note::NoteVerifier;
 use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
+use sealbid_node::checkpoints::verify_checkpoint;
 use sealbid_testkit::{Committee, bidder, grant, key, sealed_offer, sealed_reserve};
 use serde_json::Value;
 
@@ -166,16 +168,40 @@ fn winners(results: &Value, lot: &str) -> Vec<(String, u64, Option<u64>)> {
         .collect()
 }
 
-/// Every receipt's leaf is in the audit trail at its index, and the whole log replays.
+/// Every receipt's leaf is in the audit trail at its index; the log's receipt for it (signed
+/// checkpoint, inclusion proof) verifies under the log's key, and the checkpoint fetched with
+/// the log extends it (consistency proof); the whole log replays and the checkpoint is its prefix.
 async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
     let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
-    let (head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    let log_key = NoteVerifier::parse(&client.log_key().await.unwrap().verifier_key).unwrap();
+    let mut log_receipts = Vec::new();
     for receipt in receipts {
+        let index = receipt["audit_index"].as_u64().unwrap();
+        log_receipts.push(client.receipt(index).await.unwrap());
+    }
+    // More entries after the receipts were issued, so the consistency proofs span a real gap.
+    let auditor = IdentityKeyPair::generate(&ring::rand::SystemRandom::new()).unwrap().0;
+    run(
+        platform,
+        &platform.operator,
+        grant(&auditor, Role::Supervisor, "auditor"),
+    )
+    .await;
+    let (head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    let current = verify_checkpoint(&head.checkpoint, &log_key).unwrap();
+    for (receipt, log_receipt) in receipts.iter().zip(&log_receipts) {
         let index = receipt["audit_index"].as_u64().unwrap() as usize;
         let leaf = serde_json::to_value(leaf_hash(entries[index].entry.as_bytes())).unwrap();
         assert_eq!(receipt["leaf_hash"], leaf, "receipt {receipt}");
+        assert_eq!(serde_json::to_value(log_receipt.leaf_hash).unwrap(), leaf);
+        let held = log_receipt
+            .verify(&log_key.name, std::slice::from_ref(&log_key), 1)
+            .unwrap();
+        assert!(held.size < current.size);
+        let proof = client.consistency_proof(held.size, current.size).await.unwrap();
+        verify_consistency(held.size, current.size, &proof.proof, &held.root.0, &current.root.0).unwrap();
     }
-    sealbid_node::audit::verify(&head, &entries, |_| {}).unwrap();
+    sealbid_node::audit::verify(&head.head, &[current], &entries, |_| {}).unwrap();
 }
 
 fn lot(id: &str) -> LotSpec {

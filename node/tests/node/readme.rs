@@ -1,0 +1,77 @@
+//! The README's walkthrough of a whole tender, run as written: `sealbid serve` with no
+//! configuration in an empty folder, then the README's `sh` block after the walkthrough marker,
+//! in bash with `set -euo pipefail`, the `sealbid` under test first on the PATH.
+
+use std::process::Command;
+use std::time::Duration;
+
+use sealbid_node::participant::load_key;
+
+use crate::support::{DEFAULT_PORTS, start_serve};
+
+/// The marker that precedes the walkthrough's block in README.md.
+const MARKER: &str = "<!-- walkthrough:";
+
+/// The walkthrough block of the README.
+fn walkthrough() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let after_marker = &readme[readme.find(MARKER).expect("the README has the walkthrough marker")..];
+    let block = &after_marker[after_marker.find("```sh\n").unwrap() + "```sh\n".len()..];
+    block[..block.find("\n```").unwrap()].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_runs_as_written() {
+    let _ports = DEFAULT_PORTS.lock().await;
+    let folder = tempfile::tempdir().unwrap();
+    let (mut server, _lines, _printed) = start_serve(folder.path());
+
+    let binary_folder = std::path::Path::new(env!("CARGO_BIN_EXE_sealbid")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        binary_folder.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = format!("set -euo pipefail\n{}", walkthrough());
+    let run = tokio::task::spawn_blocking({
+        let folder = folder.path().to_path_buf();
+        move || {
+            Command::new("bash")
+                .args(["-c", &script])
+                .current_dir(folder)
+                .env("PATH", path)
+                .output()
+                .unwrap()
+        }
+    });
+    let output = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the walkthrough ends within 5 minutes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "walkthrough failed:\n{stdout}\n{stderr}");
+
+    // The tender went the way the README says: the late bid refused with the ledger's reason,
+    // the lowest offer (bidder 3's replacement) awarded, four receipts checked, the log verified.
+    assert!(stdout.contains("late bid refused, as it must be"), "{stdout}");
+    assert!(stderr.contains("closed"), "the refusal says why: {stderr}");
+    let bidder_3 = load_key(&folder.path().join("demo/bidder-3.pk8")).unwrap().public_key();
+    let award = stdout.lines().find(|line| line.contains("tender_awarded")).unwrap();
+    let winners = &award[award.find("\"winners\"").unwrap()..];
+    assert!(
+        winners.contains(&format!("\"bidder\":\"{bidder_3}\"")) && winners.contains("7900000"),
+        "{award}"
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|line| line.contains("which the current one"))
+            .count(),
+        4,
+        "{stdout}"
+    );
+    assert!(stdout.contains("verified: "), "{stdout}");
+    let status = server.stop("INT");
+    assert!(status.success(), "sealbid serve exited with {status}");
+}
