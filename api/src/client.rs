@@ -142,6 +142,11 @@ impl Client {
         self.get(&format!("/v1/tenders/{id}")).await
     }
 
+    /// GETs `path` (any route of the API) as JSON.
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(path).await
+    }
+
     /// GETs `path` and decodes the answer.
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let response = self.http.get(format!("{}{path}", self.base)).send().await?;
