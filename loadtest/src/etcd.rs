@@ -108,7 +108,7 @@ impl EtcdCluster {
                 .map_err(io("start etcd (install it with loadtest/install-etcd)"))?;
             cluster.members.push(child);
         }
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let http = plain_http()?.timeout(Duration::from_secs(2)).build()?;
         for (index, client) in client_urls.iter().enumerate() {
             let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
             loop {
@@ -143,12 +143,24 @@ impl Drop for EtcdCluster {
     }
 }
 
+/// A client builder for plain HTTP. reqwest builds a TLS configuration even for plain HTTP;
+/// it gets ring's (the only provider in the tree), with no roots.
+fn plain_http() -> Result<reqwest::ClientBuilder, EtcdError> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| EtcdError::Io {
+            what: "configure TLS".into(),
+            source: std::io::Error::other(error),
+        })?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder().tls_backend_preconfigured(config))
+}
+
 /// An HTTP/2 (prior knowledge, no TLS) client for etcd's gRPC API.
 pub fn grpc_client() -> Result<reqwest::Client, EtcdError> {
-    Ok(reqwest::Client::builder()
-        .http2_prior_knowledge()
-        .timeout(PUT_TIMEOUT)
-        .build()?)
+    Ok(plain_http()?.http2_prior_knowledge().timeout(PUT_TIMEOUT).build()?)
 }
 
 /// The protobuf bytes of `PutRequest { key = 1, value = 2 }`.
