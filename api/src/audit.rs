@@ -200,8 +200,8 @@ pub async fn checkpoint(state: web::Data<ApiState>) -> Result<HttpResponse, Prob
 #[utoipa::path(get, path = "/v1/audit/proof/inclusion", tag = "audit", params(InclusionQuery),
     responses(
         (status = 200, description = "The entry's inclusion proof in the tree of that size", body = AuditProof),
-        (status = 400, description = "An index or size this node cannot prove", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "This node does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An index not below the size", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A size beyond this node's applied log, or nodes it does not hold yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn inclusion(state: web::Data<ApiState>, query: web::Query<InclusionQuery>) -> Result<HttpResponse, Problem> {
     let request = ProofRequest::Inclusion {
@@ -220,8 +220,8 @@ pub async fn inclusion(state: web::Data<ApiState>, query: web::Query<InclusionQu
 #[utoipa::path(get, path = "/v1/audit/proof/consistency", tag = "audit", params(ConsistencyQuery),
     responses(
         (status = 200, description = "The consistency proof between the two sizes", body = AuditProof),
-        (status = 400, description = "Sizes this node cannot prove", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "This node does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An empty older tree, or sizes out of order", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A size beyond this node's applied log, or nodes it does not hold yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn consistency(
     state: web::Data<ApiState>,
@@ -244,14 +244,22 @@ pub async fn consistency(
 #[utoipa::path(get, path = "/v1/audit/receipt", tag = "audit", params(ReceiptQuery),
     responses(
         (status = 200, description = "The entry's receipt: signed checkpoint and inclusion proof", body = Object),
-        (status = 400, description = "No such entry yet", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "This node does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This node has not applied the entry (within 5 s) or does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>) -> Result<HttpResponse, Problem> {
+    // A command just answered by another node (or by this one, a moment ago) may not be applied
+    // here yet: wait as a command's answer waits.
+    crate::commands::wait_applied(&state, query.index).await;
     let (size, root) = state
         .replica
         .read_applied(|ledger| (ledger.audit().size(), ledger.audit().root()))
         .await;
+    if query.index >= size {
+        return Err(proof_problem(AuditProofError::NotApplied {
+            applied: size,
+            size: query.index + 1,
+        }));
+    }
     let request = ProofRequest::Inclusion {
         index: query.index,
         size,
@@ -296,7 +304,9 @@ fn proof_problem(error: AuditProofError) -> Problem {
             "No such proof",
             reason,
         ),
-        error @ AuditProofError::NotHeld { .. } => Problem::unavailable("proof-unavailable", error.to_string()),
+        error @ (AuditProofError::NotHeld { .. } | AuditProofError::NotApplied { .. }) => {
+            Problem::unavailable("proof-unavailable", error.to_string())
+        }
         error @ AuditProofError::Read(_) => Problem::unavailable("storage-unavailable", error.to_string()),
     }
 }

@@ -125,7 +125,7 @@ const APPLY_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Waits (at most [`APPLY_WAIT`]) until this node has applied audit entry `audit_index`;
 /// whether it has.
-async fn wait_applied(state: &ApiState, audit_index: u64) -> bool {
+pub(crate) async fn wait_applied(state: &ApiState, audit_index: u64) -> bool {
     let applied = tokio::time::timeout(APPLY_WAIT, async {
         while state.replica.applied_audit_size() <= audit_index {
             tokio::time::sleep(APPLY_POLL).await;

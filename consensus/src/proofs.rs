@@ -49,6 +49,17 @@ pub enum AuditProofError {
     /// tree, an older tree larger than the newer one).
     #[error("{0}")]
     Invalid(String),
+    /// The tree asked for is larger than the log this node has applied (it lags, or the entries
+    /// do not exist yet).
+    #[error(
+        "this node has applied {applied} audit entries, fewer than the {size} asked for; retry, or ask another node"
+    )]
+    NotApplied {
+        /// Entries this node has applied.
+        applied: u64,
+        /// The tree size asked for.
+        size: u64,
+    },
     /// This node lacks a node of the tree (its history is still being filled after a snapshot).
     #[error(
         "this node does not hold the audit log's node at level {level}, index {index} yet; ask another node or retry"

@@ -407,10 +407,10 @@ impl Replica {
     pub async fn audit_proof(&self, request: ProofRequest) -> Result<Vec<Hash>, AuditProofError> {
         let applied = self.applied_audit_size();
         if request.tree_size() > applied {
-            return Err(AuditProofError::Invalid(format!(
-                "this node has applied {applied} audit entries, fewer than the {} asked for",
-                request.tree_size()
-            )));
+            return Err(AuditProofError::NotApplied {
+                applied,
+                size: request.tree_size(),
+            });
         }
         self.rows_written(request.tree_size())
             .await

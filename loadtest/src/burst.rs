@@ -151,9 +151,16 @@ pub async fn run(options: &Options) -> Result<Summary, BurstError> {
         .map(|bid| bid.bidder)
         .collect();
 
-    let start_ms = now_ms() + LEAD_MS;
+    // The amendments take a few ms each; the window opens once they are surely applied.
+    let start_ms = now_ms() + LEAD_MS + 100 * options.tenders as u64;
     let deadline_ms = start_ms + window_ms + options.deadline_margin_ms;
     set_deadlines(&target.platform, &prepared, deadline_ms).await?;
+    if now_ms() >= start_ms {
+        return Err(BurstError::Invalid(
+            "moving the deadlines took longer than the lead before the window; fewer --tenders or a less loaded machine"
+                .into(),
+        ));
+    }
     let start = Instant::now() + Duration::from_millis(start_ms.saturating_sub(now_ms()));
     say(options, "running the burst");
     let mut target = target;
@@ -190,7 +197,12 @@ pub async fn run(options: &Options) -> Result<Summary, BurstError> {
         etcd,
         thresholds: Vec::new(),
     };
-    summary.thresholds = thresholds(&summary, options.max_p99_ms, options.min_peak_rate);
+    summary.thresholds = thresholds(
+        &summary,
+        options.max_p99_ms,
+        options.min_peak_rate,
+        options.kill_leader_at.is_some(),
+    );
     write_report(options, &summary)?;
     Ok(summary)
 }

@@ -161,8 +161,10 @@ impl LocalCluster {
         self.folder.path().join(format!("node-{id}"))
     }
 
-    /// Starts node `id`'s process (`join` on its first start for nodes 2 and 3).
+    /// Starts node `id`'s process (`join` on its first start for nodes 2 and 3), killing the
+    /// one running, if any.
     fn spawn(&mut self, id: u64, join: bool) -> Result<(), ClusterError> {
+        self.kill(id);
         let data_dir = self.data_dir(id);
         let log_path = self.folder.path().join(format!("node-{id}.log"));
         let io = |what: &str| {

@@ -75,7 +75,9 @@ where
                     }
                     Attempt::Retry(reason) => {
                         outcome = Outcome::Failed { reason };
-                        tokio::time::sleep(RETRY_PAUSE).await;
+                        if attempt + 1 < ATTEMPTS_MAX {
+                            tokio::time::sleep(RETRY_PAUSE).await;
+                        }
                     }
                 }
             }

@@ -221,14 +221,49 @@ fn row(text: &mut String, run: &SystemRun) {
     );
 }
 
-/// The thresholds: zero lost receipts always; p99 and peak rate when limits are given.
-pub fn thresholds(summary: &Summary, max_p99_ms: Option<f64>, min_peak_rate: Option<u64>) -> Vec<Threshold> {
-    let mut thresholds = vec![Threshold {
-        name: "lost receipts".into(),
-        limit: "0".into(),
-        measured: summary.verification.lost.to_string(),
-        held: summary.verification.lost == 0,
-    }];
+/// The thresholds: always zero lost receipts, every request answered, every late bid refused
+/// as late, and (when asked for) a leader killed; p99 and peak rate when limits are given.
+pub fn thresholds(
+    summary: &Summary,
+    max_p99_ms: Option<f64>,
+    min_peak_rate: Option<u64>,
+    kill_asked: bool,
+) -> Vec<Threshold> {
+    let late_refused = summary.late.refused.get("late-bid").copied().unwrap_or(0);
+    let failed = summary.sealbid.failed + summary.late.failed;
+    let mut thresholds = vec![
+        Threshold {
+            name: "lost receipts".into(),
+            limit: "0".into(),
+            measured: summary.verification.lost.to_string(),
+            held: summary.verification.lost == 0,
+        },
+        Threshold {
+            name: "requests without an answer".into(),
+            limit: "0".into(),
+            measured: failed.to_string(),
+            held: failed == 0,
+        },
+        Threshold {
+            name: "late bids refused as late".into(),
+            limit: format!("{} of {}", summary.late.sent, summary.late.sent),
+            measured: late_refused.to_string(),
+            held: late_refused == summary.late.sent,
+        },
+    ];
+    if kill_asked {
+        thresholds.push(Threshold {
+            name: "leader killed and restarted".into(),
+            limit: "yes".into(),
+            measured: if summary.leader_kill.is_some() {
+                "yes"
+            } else {
+                "no leader found"
+            }
+            .into(),
+            held: summary.leader_kill.is_some(),
+        });
+    }
     if let Some(limit) = max_p99_ms {
         let measured = summary.sealbid.latency.p99_ms;
         thresholds.push(Threshold {
@@ -260,12 +295,34 @@ mod tests {
         let mut summary = Summary::default();
         summary.sealbid.latency.p99_ms = 40.0;
         summary.sealbid.peak_accepted_per_second = 900;
-        summary.thresholds = thresholds(&summary, Some(50.0), Some(800));
+        summary.thresholds = thresholds(&summary, Some(50.0), Some(800), false);
         assert!(summary.passed());
         summary.verification.lost = 1;
-        summary.thresholds = thresholds(&summary, Some(50.0), Some(800));
+        summary.thresholds = thresholds(&summary, Some(50.0), Some(800), false);
         assert!(!summary.passed());
         assert!(summary.to_text().contains("FAIL lost receipts"));
+    }
+
+    #[test]
+    fn unanswered_requests_an_accepted_late_bid_or_a_kill_that_did_not_happen_fail_the_run() {
+        let mut summary = Summary::default();
+        summary.late.sent = 2;
+        summary.late.refused.insert("late-bid".into(), 2);
+        assert!(
+            thresholds(&summary, None, None, false)
+                .iter()
+                .all(|threshold| threshold.held)
+        );
+        summary.sealbid.failed = 1;
+        assert!(!thresholds(&summary, None, None, false)[1].held);
+        summary.sealbid.failed = 0;
+        summary.late.refused.insert("late-bid".into(), 1);
+        summary.late.accepted = 1;
+        assert!(!thresholds(&summary, None, None, false)[2].held);
+        summary.late.refused.insert("late-bid".into(), 2);
+        let with_kill = thresholds(&summary, None, None, true);
+        assert_eq!(with_kill.len(), 4);
+        assert!(!with_kill[3].held, "no kill was recorded");
     }
 
     #[test]
@@ -273,9 +330,9 @@ mod tests {
         let mut summary = Summary::default();
         summary.sealbid.latency.p99_ms = 120.0;
         summary.sealbid.peak_accepted_per_second = 100;
-        assert_eq!(thresholds(&summary, None, None).len(), 1);
-        let checked = thresholds(&summary, Some(100.0), Some(50));
-        assert!(!checked[1].held, "p99 120 ms over 100 ms");
-        assert!(checked[2].held, "100/s over 50/s");
+        assert_eq!(thresholds(&summary, None, None, false).len(), 3);
+        let checked = thresholds(&summary, Some(100.0), Some(50), false);
+        assert!(!checked[3].held, "p99 120 ms over 100 ms");
+        assert!(checked[4].held, "100/s over 50/s");
     }
 }

@@ -3,9 +3,10 @@
 //! replay (which checks every signature, nonce, phase and rule again); the replayed audit log's
 //! leaves, size and root and the ledger's state hash must equal what the node published; and
 //! every signed checkpoint (the copy's own, and any the supervisor kept from earlier) must be
-//! signed with the log's key and be a prefix of the replayed tree, so a copy cut short or
-//! rewritten fails even with a head rewritten to match. The first thing that differs is
-//! reported, naming the entry.
+//! signed with the log's key and be a prefix of the replayed tree, so a copy cut short below
+//! a checkpoint, or rewritten, fails even with a head rewritten to match. (Whoever edits the
+//! file can put an older signed checkpoint in it: checkpoints kept from independent sources are
+//! what pins the log's length.) The first thing that differs is reported, naming the entry.
 //!
 //! File layout (JSON lines): the head (`{size, root, state_hash, checkpoint}`, the checkpoint a
 //! signed note fetched just before the head), then one `{index, entry}` per line in index
@@ -229,7 +230,8 @@ pub async fn fetch(
     client: &sealbid_api::client::Client,
     progress: impl Fn(u64, u64),
 ) -> Result<(CopyHead, Vec<AuditEntry>), FetchError> {
-    // The checkpoint first: the head fetched after it is at least as large.
+    // The checkpoint first: the same node's head fetched after it is at least as large (the
+    // check in `verify` catches a head from another, lagging node behind a load balancer).
     let checkpoint = client.checkpoint().await?;
     let head = client.audit_head().await?;
     let mut entries = Vec::new();

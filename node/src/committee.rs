@@ -19,29 +19,18 @@ use sealbid_ledger::command::{Action, encryption_key_statement};
 use sealbid_ledger::query::KeyGeneration;
 use sealbid_ledger::types::TenderId;
 
-use crate::participant::ParticipantError;
+use crate::participant::{ParticipantError, write_new_key};
 
 /// Bytes of an encryption key file: the scalar, big-endian.
 const ENCRYPTION_KEY_BYTES: usize = 32;
 
 /// A new encryption key written to `path` (owner-only, never overwritten).
 pub fn encryption_keygen(path: &Path) -> Result<OpeningKey, ParticipantError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let failed = |reason: String| ParticipantError::File {
+    let secret = CurveScalar::random(&SystemRandom::new()).map_err(|error| ParticipantError::File {
         path: path.display().to_string(),
-        reason,
-    };
-    let secret = CurveScalar::random(&SystemRandom::new()).map_err(|error| failed(error.to_string()))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|error| failed(format!("{error} (the CLI never overwrites a key)")))?;
-    file.write_all(&secret.to_bytes())
-        .map_err(|error| failed(error.to_string()))?;
-    file.sync_all().map_err(|error| failed(error.to_string()))?;
+        reason: error.to_string(),
+    })?;
+    write_new_key(path, &secret.to_bytes())?;
     Ok(OpeningKey::new(secret))
 }
 
@@ -88,12 +77,14 @@ fn member_number(generation: &KeyGeneration, identity: &IdentityKeyPair) -> Resu
     u16::try_from(position + 1).map_err(|error| ParticipantError::Invalid(error.to_string()))
 }
 
-/// Refuses an encryption key other than the one the committee's parameters hold for `member`.
-fn check_encryption_key(
+/// The signer's member number, once `encryption` is found to be the key the committee's
+/// parameters hold for that member.
+fn member_with_key(
     generation: &KeyGeneration,
-    member: u16,
+    identity: &IdentityKeyPair,
     encryption: &OpeningKey,
-) -> Result<(), ParticipantError> {
+) -> Result<u16, ParticipantError> {
+    let member = member_number(generation, identity)?;
     let registered = generation
         .parameters
         .member_key(member)
@@ -104,7 +95,7 @@ fn check_encryption_key(
             generation.tender
         )));
     }
-    Ok(())
+    Ok(member)
 }
 
 /// Round 1: the signer's dealing for the tender.
@@ -130,8 +121,7 @@ pub fn respond(
     identity: &IdentityKeyPair,
     encryption: &OpeningKey,
 ) -> Result<Action, ParticipantError> {
-    let member = member_number(generation, identity)?;
-    check_encryption_key(generation, member, encryption)?;
+    let member = member_with_key(generation, identity, encryption)?;
     if !generation.dealing_closed {
         return Err(ParticipantError::Invalid(format!(
             "tender {} is still in its dealing round ({} of {} dealt): respond once every member has dealt",
@@ -160,15 +150,16 @@ pub fn release_share(
     identity: &IdentityKeyPair,
     encryption: &OpeningKey,
 ) -> Result<Action, ParticipantError> {
-    let member = member_number(generation, identity)?;
-    check_encryption_key(generation, member, encryption)?;
+    let member = member_with_key(generation, identity, encryption)?;
     let Some(published) = &generation.outcome else {
         return Err(ParticipantError::Invalid(format!(
             "tender {} has no opening key yet: its key generation has not finished",
             generation.tender
         )));
     };
-    // The member rebuilds the outcome from the log's messages rather than trust the node's.
+    // The member rebuilds the outcome from the dealings and responses the node served: a node
+    // whose published key contradicts its own messages is caught here. (Those messages come
+    // from the same node; checking them against the log is the supervisor's audit.)
     let outcome = finish(&generation.parameters, &generation.dealings, &generation.responses)
         .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
     if outcome != *published {

@@ -46,22 +46,31 @@ pub enum ParticipantError {
 
 /// A new identity key written to `path` (owner-only); its public key.
 pub fn keygen(path: &Path) -> Result<IdentityKeyPair, ParticipantError> {
+    let (key, pkcs8) = IdentityKeyPair::generate(&SystemRandom::new()).map_err(|error| ParticipantError::File {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    })?;
+    write_new_key(path, &pkcs8)?;
+    Ok(key)
+}
+
+/// Writes a new key file at `path`, readable by its owner only, and syncs it; an existing file
+/// is never overwritten.
+pub fn write_new_key(path: &Path, bytes: &[u8]) -> Result<(), ParticipantError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let failed = |reason: String| ParticipantError::File {
         path: path.display().to_string(),
         reason,
     };
-    let (key, pkcs8) = IdentityKeyPair::generate(&SystemRandom::new()).map_err(|error| failed(error.to_string()))?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(|error| failed(format!("{error} (the CLI never overwrites a key)")))?;
-    file.write_all(&pkcs8).map_err(|error| failed(error.to_string()))?;
-    file.sync_all().map_err(|error| failed(error.to_string()))?;
-    Ok(key)
+    file.write_all(bytes).map_err(|error| failed(error.to_string()))?;
+    file.sync_all().map_err(|error| failed(error.to_string()))
 }
 
 /// The identity key in `path`.
@@ -140,15 +149,28 @@ pub struct SavedReceipt {
     pub log: LogReceipt,
 }
 
-/// Signs and submits `action`, then fetches the log's receipt for its entry.
-pub async fn submit_with_receipt(
-    client: &Client,
-    key: &IdentityKeyPair,
-    action: Action,
-) -> Result<SavedReceipt, ParticipantError> {
-    let command = submit(client, key, action).await?;
-    let log = client.receipt(command.audit_index).await?;
-    Ok(SavedReceipt { command, log })
+/// How often the log's receipt is asked for before giving up.
+const RECEIPT_ATTEMPTS: u32 = 5;
+
+/// The log's receipt for the entry `command` answered, asked for up to [`RECEIPT_ATTEMPTS`]
+/// times a second apart (a node that lags answers 503 until it has applied the entry).
+pub async fn fetch_log_receipt(client: &Client, command: Receipt) -> Result<SavedReceipt, ParticipantError> {
+    let mut attempt = 1;
+    loop {
+        match client.receipt(command.audit_index).await {
+            Ok(log) => return Ok(SavedReceipt { command, log }),
+            Err(error) if attempt >= RECEIPT_ATTEMPTS => {
+                return Err(ParticipantError::Invalid(format!(
+                    "the command was applied as audit entry {}, but the log's receipt could not be fetched: {error}",
+                    command.audit_index
+                )));
+            }
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
 /// What verifying a receipt established.

@@ -11,7 +11,7 @@ use sealbid_ledger::types::{LotId, Role, TenderId};
 
 use crate::checkpoints::{load_log_key, verify_checkpoint};
 use crate::participant::{
-    ParticipantError, SavedReceipt, keygen, load_key, opening_key, seal_offer, submit, submit_with_receipt,
+    ParticipantError, SavedReceipt, fetch_log_receipt, keygen, load_key, opening_key, seal_offer, submit,
     verify_receipt,
 };
 
@@ -253,15 +253,12 @@ impl Connection {
     /// receipt (signed checkpoint, inclusion proof) and writes both there.
     pub async fn send(&self, action: Action, save: Option<&std::path::Path>) -> Result<Receipt, ParticipantError> {
         let client = self.client()?;
-        let receipt = match save {
-            None => submit(&client, &self.signer()?, action).await?,
-            Some(path) => {
-                let saved = submit_with_receipt(&client, &self.signer()?, action).await?;
-                write_json(path, &saved)?;
-                saved.command
-            }
-        };
+        let receipt = submit(&client, &self.signer()?, action).await?;
+        // The answer first: whatever happens to the log's receipt, the user sees it was applied.
         self.print_receipt(&receipt);
+        if let Some(path) = save {
+            write_json(path, &fetch_log_receipt(&client, receipt.clone()).await?)?;
+        }
         Ok(receipt)
     }
 

@@ -15,13 +15,18 @@ use sealbid_testkit::bidder;
 
 use crate::support::{Platform, now_ms};
 
-/// Runs `sealbid` with `arguments` plus the platform's API and authority; standard output.
-fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+/// Runs `sealbid` with `arguments` plus the platform's API and authority.
+fn invoke(platform: &Platform, authority: &Path, arguments: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sealbid"))
         .args(arguments)
         .args(["--api", &platform.base, "--authority", &authority.display().to_string()])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `sealbid` with `arguments` plus the platform's API and authority; standard output.
+fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
+    let output = invoke(platform, authority, arguments);
     assert!(
         output.status.success(),
         "sealbid {arguments:?}: {}",
@@ -33,11 +38,7 @@ fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String 
 /// Runs `sealbid` with `arguments` plus the platform's API and authority, expecting a refusal;
 /// its standard error.
 fn refused(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
-        .args(arguments)
-        .args(["--api", &platform.base, "--authority", &authority.display().to_string()])
-        .output()
-        .unwrap();
+    let output = invoke(platform, authority, arguments);
     assert!(!output.status.success(), "sealbid {arguments:?} should fail");
     String::from_utf8(output.stderr).unwrap()
 }
@@ -342,13 +343,32 @@ async fn a_procurement_tender_through_the_cli() {
         4,
         "{checked}"
     );
-    // A receipt whose entry hash was changed fails, naming the entry.
+    // A receipt for another entry than the one its proof is for (both leaf hashes changed
+    // together) fails on the inclusion proof, naming the entry.
     let forged = path_text(&file("forged.json"));
     let mut saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&receipts[0]).unwrap()).unwrap();
-    saved["command"]["leaf_hash"] = saved["log"]["inclusion_proof"][0].clone();
+    let other_leaf = saved["log"]["inclusion_proof"][0].clone();
+    saved["command"]["leaf_hash"] = other_leaf.clone();
+    saved["log"]["leaf_hash"] = other_leaf;
     std::fs::write(&forged, saved.to_string()).unwrap();
     let message = refused(&["bidder", "receipts", "verify", "--log-key", &log_key, &forged]);
-    assert!(message.contains("receipt for audit entry"), "{message}");
+    assert!(
+        message.contains("receipt for audit entry") && message.contains("inclusion proof"),
+        "{message}"
+    );
+    // Checked under a key that is not the log's, a genuine receipt is refused: the node's
+    // checkpoint is not signed by it.
+    let log_name = std::fs::read_to_string(&log_key).unwrap();
+    let log_name = log_name.split('+').next().unwrap();
+    let stranger = ring::rand::SystemRandom::new();
+    let stranger = sealbid_crypto::identity::IdentityKeyPair::generate(&stranger)
+        .unwrap()
+        .0;
+    let stranger = sealbid_crypto::note::NoteVerifier::new(log_name, stranger.public_key()).unwrap();
+    let stranger_key = path_text(&file("stranger.pub"));
+    std::fs::write(&stranger_key, format!("{stranger}\n")).unwrap();
+    let message = refused(&["bidder", "receipts", "verify", "--log-key", &stranger_key, &receipts[0]]);
+    assert!(message.contains("checkpoint"), "{message}");
     let log = path_text(&file("audit.jsonl"));
     let audit_fetch = Command::new(env!("CARGO_BIN_EXE_sealbid"))
         .args([

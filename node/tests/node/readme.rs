@@ -33,21 +33,28 @@ async fn the_readme_walkthrough_runs_as_written() {
         std::env::var("PATH").unwrap_or_default()
     );
     let script = format!("set -euo pipefail\n{}", walkthrough());
-    let run = tokio::task::spawn_blocking({
-        let folder = folder.path().to_path_buf();
-        move || {
-            Command::new("bash")
-                .args(["-c", &script])
-                .current_dir(folder)
-                .env("PATH", path)
-                .output()
-                .unwrap()
-        }
-    });
-    let output = tokio::time::timeout(Duration::from_secs(300), run)
-        .await
-        .expect("the walkthrough ends within 5 minutes")
+    // Its own process group, so that a walkthrough that hangs is killed with every command it
+    // started.
+    let child = tokio::process::Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(folder.path())
+        .env("PATH", path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
         .unwrap();
+    let group = child.id().unwrap();
+    let output = match tokio::time::timeout(Duration::from_secs(300), child.wait_with_output()).await {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("sh")
+                .args(["-c", &format!("kill -KILL -{group}")])
+                .status();
+            panic!("the walkthrough did not end within 5 minutes");
+        }
+    };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "walkthrough failed:\n{stdout}\n{stderr}");
@@ -55,7 +62,11 @@ async fn the_readme_walkthrough_runs_as_written() {
     // The tender went the way the README says: the late bid refused with the ledger's reason,
     // the lowest offer (bidder 3's replacement) awarded, four receipts checked, the log verified.
     assert!(stdout.contains("late bid refused, as it must be"), "{stdout}");
-    assert!(stderr.contains("closed"), "the refusal says why: {stderr}");
+    let refusal = stderr
+        .lines()
+        .find(|line| line.contains("closed"))
+        .unwrap_or_else(|| panic!("the late bid's refusal says why: {stderr}"));
+    assert!(refusal.contains("T-000001"), "{refusal}");
     let bidder_3 = load_key(&folder.path().join("demo/bidder-3.pk8")).unwrap().public_key();
     let award = stdout.lines().find(|line| line.contains("tender_awarded")).unwrap();
     let winners = &award[award.find("\"winners\"").unwrap()..];
