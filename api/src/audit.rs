@@ -257,7 +257,7 @@ pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>
     if query.index >= size {
         return Err(proof_problem(AuditProofError::NotApplied {
             applied: size,
-            size: query.index + 1,
+            size: query.index.saturating_add(1),
         }));
     }
     let request = ProofRequest::Inclusion {
