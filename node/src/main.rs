@@ -78,6 +78,21 @@ struct Target {
     /// Any member; the request goes to the leader it names.
     #[arg(long, default_value = "127.0.0.1:8444")]
     via: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints a membership change's result as a sentence, or as JSON with `--json`.
+fn report_membership(target: &Target, node_id: u64, membership: &str, sentence: &str) {
+    if target.json {
+        println!(
+            "{}",
+            serde_json::json!({ "node_id": node_id, "membership": membership })
+        );
+    } else {
+        println!("{sentence}");
+    }
 }
 
 /// `sealbid cluster …`: node addresses are node-to-node RPC addresses (`cluster_listen`).
@@ -273,22 +288,33 @@ async fn cluster(command: ClusterCommand) -> anyhow::Result<()> {
             node_id,
             address,
         } => {
-            ClusterAdmin::from_data_dir(&target.data_dir)?
+            // Adding a learner returns once it has caught up, which can take minutes.
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message(format!("node {node_id} is catching up"));
+            spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+            let added = ClusterAdmin::from_data_dir(&target.data_dir)?
                 .add_learner(&target.via, node_id, &address)
-                .await?;
-            println!("node {node_id} is a learner and has caught up");
+                .await;
+            spinner.finish_and_clear();
+            added?;
+            report_membership(
+                &target,
+                node_id,
+                "learner",
+                &format!("node {node_id} is a learner and has caught up"),
+            );
         }
         ClusterCommand::Promote { target, node_id } => {
             ClusterAdmin::from_data_dir(&target.data_dir)?
                 .promote(&target.via, node_id)
                 .await?;
-            println!("node {node_id} is a voter");
+            report_membership(&target, node_id, "voter", &format!("node {node_id} is a voter"));
         }
         ClusterCommand::Remove { target, node_id } => {
             ClusterAdmin::from_data_dir(&target.data_dir)?
                 .remove(&target.via, node_id)
                 .await?;
-            println!("node {node_id} left the cluster");
+            report_membership(&target, node_id, "removed", &format!("node {node_id} left the cluster"));
         }
     }
     Ok(())

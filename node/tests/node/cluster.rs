@@ -133,7 +133,19 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     add_learner(&first.rpc, "2", &second.rpc);
     promote(&first.rpc, "2");
     add_learner(&second.rpc, "3", &third.rpc);
-    promote(&second.rpc, "3");
+    let promoted = sealbid(&[
+        "cluster",
+        "promote",
+        "--data-dir",
+        data_dir,
+        "--via",
+        &second.rpc,
+        "--node-id",
+        "3",
+        "--json",
+    ]);
+    let promoted: serde_json::Value = serde_json::from_str(&promoted).unwrap();
+    assert_eq!(promoted, serde_json::json!({ "node_id": 3, "membership": "voter" }));
     let status: serde_json::Value = serde_json::from_str(&sealbid(&[
         "cluster",
         "status",
