@@ -5,7 +5,9 @@
 //! [`Problem`] (RFC 9457). Commands go to this node's [`Replica`], which forwards them to the
 //! leader, and are answered after commit and apply with a [`commands::Receipt`]; refusals become
 //! problems with the ledger's stable code. Reads answer from the ledger this node has applied, the
-//! archive and the audit history on disk. `/metrics`, `/livez` and `/readyz` serve operators;
+//! archive and the audit history on disk; the [`audit`] routes also sign checkpoints with the
+//! log's key (given by the caller as an [`audit::LogSigner`]) and build inclusion and
+//! consistency proofs from the Merkle nodes on disk. `/metrics`, `/livez` and `/readyz` serve operators;
 //! `/openapi.json` (and the page `/docs`) document every route, generated from the handlers.
 //!
 //! The caller (the `sealbid` node) builds the [`Replica`] and calls [`serve`] with a bound

@@ -1,6 +1,7 @@
 //! The receipt a bidder keeps for an accepted entry: which log, which entry, its leaf hash,
 //! a signed checkpoint of the log, and the proof that the entry is in that checkpoint's tree.
-//! [`Receipt::verify`] checks all of it against the keys the bidder trusts.
+//! [`Receipt::verify`] checks all of it against the keys the bidder trusts; [`verify_checkpoint`]
+//! checks a signed checkpoint alone.
 
 use serde::{Deserialize, Serialize};
 
@@ -85,15 +86,7 @@ impl Receipt {
         if self.inclusion_proof.len() > PROOF_HASHES_MAX {
             return Err(ReceiptError::ProofTooLong);
         }
-        let note = note::parse(&self.checkpoint)?;
-        note.verify(trusted, signatures_required)?;
-        let checkpoint = Checkpoint::parse(&note.text)?;
-        if checkpoint.origin != origin {
-            return Err(ReceiptError::OriginMismatch {
-                expected: origin.into(),
-                found: checkpoint.origin,
-            });
-        }
+        let checkpoint = verify_checkpoint(&self.checkpoint, origin, trusted, signatures_required)?;
         verify_inclusion(
             self.index,
             checkpoint.size,
@@ -108,4 +101,24 @@ impl Receipt {
     pub fn matches_entry(&self, entry: &[u8]) -> bool {
         leaf_hash(entry) == self.leaf_hash
     }
+}
+
+/// The checkpoint in `signed_note` once at least `signatures_required` (and at least one) of
+/// the `trusted` keys are found to have signed it and it is for log `origin`.
+pub fn verify_checkpoint(
+    signed_note: &str,
+    origin: &str,
+    trusted: &[NoteVerifier],
+    signatures_required: usize,
+) -> Result<Checkpoint, ReceiptError> {
+    let note = note::parse(signed_note)?;
+    note.verify(trusted, signatures_required)?;
+    let checkpoint = Checkpoint::parse(&note.text)?;
+    if checkpoint.origin != origin {
+        return Err(ReceiptError::OriginMismatch {
+            expected: origin.into(),
+            found: checkpoint.origin,
+        });
+    }
+    Ok(checkpoint)
 }

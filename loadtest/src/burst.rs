@@ -22,7 +22,7 @@ use crate::platform::{Platform, now_ms};
 use crate::random::SeededRandom;
 use crate::record::{Outcome, Sample, latency, longest_gap_after, timeline};
 use crate::report::{LeaderKill, Summary, SystemRun, thresholds};
-use crate::scenario::{Prepared, Size, finish, prepare, set_deadlines};
+use crate::scenario::{Prepared, PreparedBid, Size, finish, prepare, set_deadlines};
 use crate::verify::{Acknowledged, verify};
 
 /// How long before the window opens the deadlines are moved (their amendments must be applied
@@ -138,18 +138,14 @@ pub async fn run(options: &Options) -> Result<Summary, BurstError> {
     let mut schedule_us = ramp.arrivals_us(&mut random);
     let deadline_offset_us = (window_ms + options.deadline_margin_ms) * 1_000;
     schedule_us.extend((0..prepared.late_bids.len() as u64).map(|late| deadline_offset_us + 1_000_000 + late * 50_000));
-    let commands: Vec<SignedMessage> = order
+    // Request i of the run is `sent[i]`: the on-time bids in shuffled order, then the late ones.
+    let sent: Vec<&PreparedBid> = order
         .iter()
         .filter_map(|bid| prepared.bids.get(*bid))
         .chain(&prepared.late_bids)
-        .map(|bid| bid.command.clone())
         .collect();
-    let bidders: Vec<usize> = order
-        .iter()
-        .filter_map(|bid| prepared.bids.get(*bid))
-        .chain(&prepared.late_bids)
-        .map(|bid| bid.bidder)
-        .collect();
+    let commands: Arc<Vec<SignedMessage>> = Arc::new(sent.iter().map(|bid| bid.command.clone()).collect());
+    let bidders: Vec<usize> = sent.iter().map(|bid| bid.bidder).collect();
 
     // The amendments take a few ms each; the window opens once they are surely applied.
     let start_ms = now_ms() + LEAD_MS + 100 * options.tenders as u64;
@@ -165,12 +161,20 @@ pub async fn run(options: &Options) -> Result<Summary, BurstError> {
     say(options, "running the burst");
     let mut target = target;
     let sampling = MemorySampler::start(target.cluster.as_ref());
-    let (samples, leader_kill) = send_bids(options, &mut target, start, &schedule_us, commands.clone(), &bidders).await;
+    let (samples, leader_kill) = send_bids(
+        options,
+        &mut target,
+        start,
+        &schedule_us,
+        Arc::clone(&commands),
+        &bidders,
+    )
+    .await;
     let node_memory_peak_mib = sampling.stop().await;
 
     say(options, "closing, releasing shares, opening and awarding every tender");
     let openings = finish(&target.platform, &prepared, deadline_ms).await?;
-    let acknowledged = acknowledged(&samples, &prepared, &order);
+    let acknowledged = acknowledged(&samples, &prepared, &sent);
     let tenders: Vec<String> = prepared.tenders.iter().map(|tender| tender.id.to_string()).collect();
     let verification = verify(target.platform.first()?, &target.log_key, &acknowledged, &tenders).await?;
     drop(target);
@@ -296,11 +300,10 @@ async fn send_bids(
     target: &mut Target,
     start: Instant,
     schedule_us: &[u64],
-    commands: Vec<SignedMessage>,
+    commands: Arc<Vec<SignedMessage>>,
     bidders: &[usize],
 ) -> (Vec<Sample>, Option<LeaderKill>) {
     let clients = Arc::new(target.platform.clients.clone());
-    let commands = Arc::new(commands);
     let bidders = Arc::new(bidders.to_vec());
     let send = move |index: usize, attempt: usize| {
         let clients = Arc::clone(&clients);
@@ -377,17 +380,14 @@ fn progress_bar(options: &Options, total: usize) -> indicatif::ProgressBar {
 }
 
 /// The accepted samples as acknowledgements to check, with their tender and bidder.
-fn acknowledged(samples: &[Sample], prepared: &Prepared, order: &[usize]) -> Vec<Acknowledged> {
+fn acknowledged(samples: &[Sample], prepared: &Prepared, sent: &[&PreparedBid]) -> Vec<Acknowledged> {
     samples
         .iter()
         .filter_map(|sample| {
             let Outcome::Accepted { audit_index, leaf_hash } = &sample.outcome else {
                 return None;
             };
-            let bid = match order.get(sample.request) {
-                Some(bid) => prepared.bids.get(*bid),
-                None => prepared.late_bids.get(sample.request - order.len()),
-            }?;
+            let bid = sent.get(sample.request)?;
             Some(Acknowledged {
                 audit_index: *audit_index,
                 leaf_hash: *leaf_hash,

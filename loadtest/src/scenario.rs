@@ -131,31 +131,15 @@ pub async fn prepare(platform: &Platform, size: &Size) -> Result<Prepared, Scena
     }
     let started = Instant::now();
     let mut random = SeededRandom::new(size.seed);
+    let mut seal = |tender: usize, bidder_index: usize| {
+        seal_bid(platform, &tenders, &opening_keys, tender, bidder_index, &mut random)
+    };
+    // Bid j is bidder j / T's on tender j mod T; late bid k is a bidder of its own, beyond them.
     let bids = (0..size.bids)
-        .map(|bid| {
-            let tender = bid % size.tenders;
-            seal_bid(
-                platform,
-                &tenders,
-                &opening_keys,
-                tender,
-                bid / size.tenders,
-                &mut random,
-            )
-        })
+        .map(|bid| seal(bid % size.tenders, bid / size.tenders))
         .collect::<Result<Vec<_>, _>>()?;
     let late_bids = (0..size.late_bids)
-        .map(|late| {
-            let tender = late % size.tenders;
-            seal_bid(
-                platform,
-                &tenders,
-                &opening_keys,
-                tender,
-                size.bidders() + late,
-                &mut random,
-            )
-        })
+        .map(|late| seal(late % size.tenders, size.bidders() + late))
         .collect::<Result<Vec<_>, _>>()?;
     let sealing_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     Ok(Prepared {

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use sealbid_api::client::Client;
 use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::merkle::{Hash, MemoryNodeStore, MerkleTree, leaf_hash};
-use sealbid_crypto::note::{self, NoteVerifier};
+use sealbid_crypto::note::NoteVerifier;
+use sealbid_crypto::receipt::verify_checkpoint;
 
 use crate::platform::ScenarioError;
 
@@ -46,8 +47,7 @@ pub struct Verification {
 }
 
 /// Checks `acknowledged` against the final signed checkpoint (verified with `log_key`) and the
-/// tenders' openings; `bids_sent` are every (tender, bidder) the run sent, to tell applied-but-
-/// unacknowledged bids from strangers.
+/// openings of `tenders`; bids in an opening that nothing acknowledged are counted apart.
 pub async fn verify(
     client: &Client,
     log_key: &NoteVerifier,
@@ -139,14 +139,6 @@ pub async fn verify(
 
 /// The checkpoint in `signed`, if `log_key` signed it for its own log.
 pub fn trusted_checkpoint(signed: &str, log_key: &NoteVerifier) -> Result<Checkpoint, ScenarioError> {
-    let invalid = |reason: String| ScenarioError::Unexpected(format!("the final checkpoint: {reason}"));
-    let parsed = note::parse(signed).map_err(|error| invalid(error.to_string()))?;
-    parsed
-        .verify(std::slice::from_ref(log_key), 1)
-        .map_err(|error| invalid(error.to_string()))?;
-    let checkpoint = Checkpoint::parse(&parsed.text).map_err(|error| invalid(error.to_string()))?;
-    if checkpoint.origin != log_key.name {
-        return Err(invalid(format!("it is for log {:?}", checkpoint.origin)));
-    }
-    Ok(checkpoint)
+    verify_checkpoint(signed, &log_key.name, std::slice::from_ref(log_key), 1)
+        .map_err(|error| ScenarioError::Unexpected(format!("the final checkpoint: {error}")))
 }

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use sealbid_crypto::checkpoint::Checkpoint;
-use sealbid_crypto::note::{self, NoteVerifier};
+use sealbid_crypto::note::NoteVerifier;
+use sealbid_crypto::receipt;
 
 /// The file, in a data folder, holding the log's verifier key (`name+id+base64`).
 pub const LOG_PUBLIC_FILE: &str = "log.pub";
@@ -37,16 +38,6 @@ pub fn load_log_key(path: &Path) -> Result<NoteVerifier, CheckpointCheckError> {
 
 /// The checkpoint in `signed_note` once `key` is found to have signed it for its own log.
 pub fn verify_checkpoint(signed_note: &str, key: &NoteVerifier) -> Result<Checkpoint, CheckpointCheckError> {
-    let invalid = |reason: String| CheckpointCheckError::Invalid(reason);
-    let note = note::parse(signed_note).map_err(|error| invalid(error.to_string()))?;
-    note.verify(std::slice::from_ref(key), 1)
-        .map_err(|error| invalid(format!("{error} (trusted key {})", key.name)))?;
-    let checkpoint = Checkpoint::parse(&note.text).map_err(|error| invalid(error.to_string()))?;
-    if checkpoint.origin != key.name {
-        return Err(invalid(format!(
-            "it is for log {:?}, the trusted key is {:?}'s",
-            checkpoint.origin, key.name
-        )));
-    }
-    Ok(checkpoint)
+    receipt::verify_checkpoint(signed_note, &key.name, std::slice::from_ref(key), 1)
+        .map_err(|error| CheckpointCheckError::Invalid(format!("{error} (trusted key {})", key.name)))
 }

@@ -370,24 +370,8 @@ async fn a_procurement_tender_through_the_cli() {
     let message = refused(&["bidder", "receipts", "verify", "--log-key", &stranger_key, &receipts[0]]);
     assert!(message.contains("checkpoint"), "{message}");
     let log = path_text(&file("audit.jsonl"));
-    let audit_fetch = Command::new(env!("CARGO_BIN_EXE_sealbid"))
-        .args([
-            "audit",
-            "fetch",
-            "--api",
-            &platform.base,
-            "--authority",
-            &path_text(&authority),
-            "--out",
-            &log,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        audit_fetch.status.success(),
-        "{}",
-        String::from_utf8_lossy(&audit_fetch.stderr)
-    );
+    run(&["audit", "fetch", "--out", &log]);
+    // `audit verify` reads only the file and the key: it takes no --api.
     let verified = Command::new(env!("CARGO_BIN_EXE_sealbid"))
         .args(["audit", "verify", &log, "--log-key", &log_key])
         .output()
@@ -399,20 +383,15 @@ async fn a_procurement_tender_through_the_cli() {
     );
 
     // A command with a bad argument is refused before anything is sent.
-    let refused = Command::new(env!("CARGO_BIN_EXE_sealbid"))
-        .args([
-            "office",
-            "tender",
-            "close",
-            "--key",
-            &office_key,
-            "--tender",
-            "not a tender",
-        ])
-        .args(["--api", &platform.base, "--authority", &path_text(&authority)])
-        .output()
-        .unwrap();
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a tender"));
+    let message = refused(&[
+        "office",
+        "tender",
+        "close",
+        "--key",
+        &office_key,
+        "--tender",
+        "not a tender",
+    ]);
+    assert!(message.contains("not a tender"), "{message}");
     platform.stop().await;
 }
