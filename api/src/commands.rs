@@ -31,7 +31,8 @@ pub struct Receipt {
     /// The entry's leaf hash (base64url): check it against a checkpoint with an inclusion proof.
     #[schema(value_type = String)]
     pub leaf_hash: Hash,
-    /// What the ledger answered; absent when this is a replay of an applied command.
+    /// What the ledger answered. A replay carries the original answer, unless the node took
+    /// the entry from a peer's history after a snapshot (then it is absent).
     #[schema(value_type = Option<Object>)]
     pub response: Option<Response>,
     /// Whether this command had been applied before and this is its earlier receipt.
@@ -67,14 +68,14 @@ pub struct SignedCommand {
         (status = 413, description = "The body is larger than 512 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Breaks a rule of the ledger", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "No leader, or the node is catching up: send the same command again", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Busy (the node's bound on commands in flight), no leader, or the node is catching up: send the same command again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "No answer in time: send the same command again to learn its receipt", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage>) -> Result<HttpResponse, Problem> {
     let started = Instant::now();
     let message = message.into_inner();
-    let result = state.replica.submit(EntryBody::Command(message.clone()), true).await;
+    let result = state.replica.submit_command(message.clone()).await;
     state.metrics.commit_latency.observe(started.elapsed().as_secs_f64());
     let outcome = match result {
         Ok(LedgerReply::Applied {
@@ -164,20 +165,33 @@ async fn earlier_receipt(
     };
     let entry: Entry = from_canonical(text.as_bytes())
         .map_err(|error| Problem::internal("storage-damaged", format!("audit entry {index}: {error}")))?;
-    Ok(match entry.body {
-        EntryBody::Command(earlier) if earlier == *message => Some(Receipt {
-            audit_index,
-            leaf_hash: sealbid_crypto::merkle::leaf_hash(text.as_bytes()),
-            response: None,
-            replayed: true,
-        }),
-        _ => None,
-    })
+    let EntryBody::Command(earlier) = entry.body else {
+        return Ok(None);
+    };
+    if earlier.signed != *message {
+        return Ok(None);
+    }
+    let response = state
+        .replica
+        .response(audit_index)
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
+        .map(|text| serde_json::from_str::<Response>(&text))
+        .transpose()
+        .map_err(|error| Problem::internal("storage-damaged", format!("the answer to audit entry {index}: {error}")))?;
+    Ok(Some(Receipt {
+        audit_index,
+        leaf_hash: sealbid_crypto::merkle::leaf_hash(text.as_bytes()),
+        response,
+        replayed: true,
+    }))
 }
 
 /// A problem for a command that did not reach a reply.
 fn submit_problem(error: &SubmitError) -> Problem {
     match error {
+        SubmitError::Busy { .. } => Problem::unavailable("busy", error.to_string()),
+        SubmitError::ArrivalOutOfWindow { .. } => Problem::unavailable("arrival-out-of-window", error.to_string()),
         SubmitError::NoLeader | SubmitError::NotLeader => Problem::unavailable("no-leader", error.to_string()),
         SubmitError::Unknown => Problem::new(
             StatusCode::GATEWAY_TIMEOUT,

@@ -3,7 +3,9 @@
 //! `/livez` answers 200 while the process serves. `/readyz` answers 200 when a leader is known
 //! and this node has applied what it knows to be committed, give or take
 //! [`READY_LAG_ENTRIES_MAX`] entries (under load the commit index always runs a little ahead of
-//! apply; a node that far behind is catching up), 503 with the reason otherwise. `/metrics`
+//! apply; a node that far behind is catching up) and its clock is within the ledger's arrival
+//! window of the leader's (a node further off would get every command it stamps refused), 503
+//! with the reason otherwise. `/metrics`
 //! refreshes the gauges from the node and renders every metric.
 
 use actix_web::{HttpResponse, web};
@@ -39,7 +41,7 @@ pub async fn livez() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "A leader is known and this node has applied what is committed", body = Object),
-        (status = 503, description = "No leader, or catching up", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No leader, catching up, or the node's clock is off the leader's by more than the arrival window", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let metrics = state.replica.raft.metrics().borrow().clone();
@@ -50,6 +52,18 @@ pub async fn readyz(state: web::Data<ApiState>) -> Result<HttpResponse, Problem>
     };
     if readiness.leader.is_none() {
         return Err(Problem::unavailable("not-ready", "no leader is known yet"));
+    }
+    let window_ms = state.replica.arrival_window_ms();
+    if let Some(offset_ms) = state.replica.clock_offset_ms()
+        && offset_ms > window_ms
+    {
+        return Err(Problem::unavailable(
+            "clock-skew",
+            format!(
+                "this node's clock is {offset_ms} ms off the leader's, more than the {window_ms} ms arrival window: \
+                 the leader refuses what it stamps; fix its time synchronisation"
+            ),
+        ));
     }
     let applied = readiness.applied_index.unwrap_or(0);
     let committed = readiness.committed_index.unwrap_or(0);

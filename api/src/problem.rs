@@ -26,7 +26,14 @@ pub struct Problem {
     pub status: u16,
     /// What happened here and what to do.
     pub detail: String,
+    /// For a problem worth retrying (every 503): after how many seconds; the same as the
+    /// `Retry-After` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
 }
+
+/// How long a client waits before it sends again what a node could not take now.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
 
 impl Problem {
     /// A problem with `status`, stable `code`, `title` and `detail`.
@@ -37,6 +44,7 @@ impl Problem {
             title: title.to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
+            retry_after_seconds: (status == StatusCode::SERVICE_UNAVAILABLE).then_some(RETRY_AFTER_SECONDS),
         }
     }
 
@@ -49,6 +57,7 @@ impl Problem {
             RejectionKind::Unknown => (StatusCode::NOT_FOUND, "What the command refers to does not exist"),
             RejectionKind::Conflict => (StatusCode::CONFLICT, "The command conflicts with the ledger's state"),
             RejectionKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, "The command breaks a rule"),
+            RejectionKind::Transient => (StatusCode::SERVICE_UNAVAILABLE, "The platform cannot take this now"),
         };
         Self::new(status, code, title, reason)
     }
@@ -95,9 +104,12 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type(PROBLEM_JSON)
-            .json(self)
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        if let Some(seconds) = self.retry_after_seconds {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(self)
     }
 }
 

@@ -170,7 +170,8 @@ async fn run() {
         database_mib(&cluster)
     );
 
-    // Move the deadline to now (the notice period is a second), close, release, open, award.
+    // Move the deadline to now (the notice period is a second), let the leader close the tender
+    // once the deadline and the arrival window have passed, release, open, award.
     let deadline_ms = now_ms() + 1_500;
     let amend = scene.signer.command(
         &scene.office,
@@ -181,14 +182,8 @@ async fn run() {
         },
     );
     applied(cluster.client.submit(&amend, 0).await);
-    tokio::time::sleep(Duration::from_millis(2_000)).await;
-    let close = scene.signer.command(
-        &scene.office,
-        Action::CloseTender {
-            tender: scene.tender.clone(),
-        },
-    );
-    applied(cluster.client.submit(&close, 0).await);
+    let window_ms = sealbid_ledger::command::LedgerConfig::default().arrival_window_ms;
+    tokio::time::sleep(Duration::from_millis(1_500 + window_ms + 500)).await;
     let outcome = finish(&scene.parameters, &scene.dealings, &scene.responses).unwrap();
     for member in 1..=2u16 {
         let (identity, encryption) = &scene.members[usize::from(member) - 1];

@@ -68,6 +68,23 @@ pub fn entry_row(audit_index: u64, bytes: Vec<u8>) -> Statement {
     )
 }
 
+/// The statement that keeps the ledger's answer (JSON) to the entry at `audit_index`.
+pub fn response_row(audit_index: u64, response: String) -> Statement {
+    Statement::row(
+        "INSERT OR IGNORE INTO command_response (audit_index, response) VALUES",
+        vec![Value::Integer(to_sql(audit_index)), Value::Text(response)],
+    )
+}
+
+/// The ledger's answer (JSON) to the entry at `audit_index`, if this node applied it.
+pub async fn read_response(pool: &SqlitePool, audit_index: u64) -> Result<Option<String>, HistoryError> {
+    let row = sqlx::query("SELECT response FROM command_response WHERE audit_index = ?")
+        .bind(to_sql(audit_index))
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|row| row.get("response")))
+}
+
 /// The statement that keeps one tree node.
 pub fn node_row(level: u8, index: u64, hash: &Hash) -> Statement {
     Statement::row(

@@ -11,9 +11,15 @@
 //! snapshots carry the ledger state with the audit log's right edge ([`SnapshotFile`]).
 //!
 //! Nodes talk over mutual-TLS HTTPS ([`tls`], [`network`], [`server`]); a [`Replica`] takes a
-//! command on any node, has the leader stamp and propose it, and answers once it is applied; it
-//! also fills the history a snapshot from a peer left out.
+//! command on any node, and answers once it is applied. The receiving node admits it first
+//! (a bound on commands in flight, the signature off the async threads, then the ledger's
+//! admission checks against the state it has applied: a refused command never enters the log)
+//! and stamps its arrival with its [`clock`]; the leader checks the stamp against its own clock,
+//! stamps the entry and proposes it. The leader also closes each tender once its deadline plus
+//! the arrival window has passed. A replica also fills the history a snapshot from a peer left
+//! out.
 
+pub mod clock;
 mod database;
 pub mod history;
 mod log_store;
@@ -30,7 +36,7 @@ mod writer;
 
 pub use database::{DatabaseError, open as open_database};
 pub use log_store::LogStore;
-pub use replica::{Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
+pub use replica::{InFlight, Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
 pub use snapshot_file::{SnapshotFile, SnapshotFileError};
 pub use state_machine::{BufferedNodeStore, StateMachineStore};
 pub use types::{LedgerReply, TypeConfig};

@@ -37,6 +37,8 @@ pub mod paths {
     pub const REMOVE: &str = "/cluster/remove";
     /// Audit history entries, for a peer filling its hole (`?from=&count=`).
     pub const HISTORY: &str = "/cluster/history";
+    /// The node's clock (`{"clock_ms": n}`), for a follower comparing its own with the leader's.
+    pub const CLOCK: &str = "/cluster/clock";
 }
 
 /// How long an HTTPS connection to a peer may take to open.

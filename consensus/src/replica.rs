@@ -1,25 +1,35 @@
 //! One node of the cluster: its Raft, its stores, and the client path. Any node takes a
-//! command; the leader stamps it with its clock (never below any timestamp already in the log)
-//! and proposes it; a follower forwards it to the leader. The caller gets the reply only once
-//! the entry is committed and applied.
+//! command: it reserves a place among the commands in flight (or answers busy at once), checks
+//! the signature on the blocking pool and the ledger's admission rules against its applied
+//! state, and stamps the command's arrival with its clock. The leader checks that stamp against
+//! its own clock, stamps the entry (never below any timestamp already in the log) and proposes
+//! it; a follower forwards it to the leader. The caller gets the reply only once the entry is
+//! committed and applied. The leader closes each tender once its deadline plus the arrival
+//! window has passed ([`Replica::spawn_closer`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use openraft::ChangeMembers;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use openraft::error::ClientWriteError;
 use openraft::{BasicNode, Raft};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
+use sealbid_crypto::encoding::from_canonical;
+use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
-use sealbid_ledger::Ledger;
-use sealbid_ledger::command::{Entry, EntryBody};
+use sealbid_crypto::signed::SignedMessage;
+use sealbid_ledger::command::{Arrival, Command, Entry, EntryBody, ReceivedCommand};
+use sealbid_ledger::state::verify_command;
+use sealbid_ledger::types::TenderId;
+use sealbid_ledger::{Ledger, Rejection};
 
+use crate::clock::Clock;
 use crate::database::{DatabaseError, open};
 use crate::history::{self, HistoryError};
 use crate::log_store::LogStore;
@@ -42,6 +52,17 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The history filler's pause when it has nothing to do or a fetch failed.
 const HISTORY_PAUSE: Duration = Duration::from_millis(500);
+/// How often the leader looks for tenders due to close.
+const CLOSE_TICK: Duration = Duration::from_millis(100);
+/// How long the leader waits for a close it proposed before proposing it again.
+const CLOSE_RETRY_MS: u64 = 2_000;
+/// How often a follower compares its clock with the leader's.
+const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// The longest round trip a clock comparison uses (the reading is taken as of its middle, so
+/// its error is at most half of it).
+const CLOCK_CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+/// [`Replica::clock_offset_ms`] before the first comparison.
+const CLOCK_OFFSET_UNKNOWN: u64 = u64::MAX;
 
 /// What a node needs to start.
 #[derive(Debug, Clone)]
@@ -52,6 +73,12 @@ pub struct ReplicaConfig {
     pub database: PathBuf,
     /// openraft's timing and snapshot settings.
     pub raft: openraft::Config,
+    /// What stamps arrivals and entries.
+    pub clock: Arc<dyn Clock>,
+    /// The most commands this node handles at once (its clients' and, on the leader, those
+    /// forwarded to it); past it a command is answered [`SubmitError::Busy`] before anything
+    /// is stamped or proposed.
+    pub commands_in_flight_max: usize,
 }
 
 impl ReplicaConfig {
@@ -88,6 +115,28 @@ pub enum StartError {
 /// Why a command was not answered.
 #[derive(Debug, Clone, thiserror::Error, Serialize, Deserialize, PartialEq, Eq)]
 pub enum SubmitError {
+    /// This node already handles as many commands as it may; nothing was stamped or proposed.
+    #[error("this node is handling {limit} commands already; send the command again in a moment")]
+    Busy {
+        /// The bound on commands in flight.
+        limit: usize,
+    },
+    /// The leader took the command further than the arrival window from its arrival stamp:
+    /// the receiving node's clock is off, or the command waited too long on its way.
+    #[error(
+        "the command arrived at {received_at_ms} ms by node {node_id}'s clock, more than {window_ms} ms from the \
+         leader's {leader_ms} ms; nothing was proposed: send it again"
+    )]
+    ArrivalOutOfWindow {
+        /// The node that stamped it.
+        node_id: u64,
+        /// Its stamp.
+        received_at_ms: u64,
+        /// The leader's clock.
+        leader_ms: u64,
+        /// The ledger's arrival window.
+        window_ms: u64,
+    },
     /// No leader could take it in time (an election is going on); retry.
     #[error("no leader is available; retry shortly")]
     NoLeader,
@@ -145,6 +194,39 @@ pub struct Replica {
     proposing: Mutex<()>,
     /// HTTPS client for forwarding to the leader.
     client: reqwest::Client,
+    /// What stamps arrivals and entries.
+    clock: Arc<dyn Clock>,
+    /// Places for commands in flight: a command holds one from its arrival to its answer.
+    in_flight: Arc<Semaphore>,
+    /// The bound `in_flight` was made with.
+    in_flight_max: usize,
+    /// The closes this leader proposed, with when (its clock): proposed again only after
+    /// [`CLOSE_RETRY_MS`].
+    closes_proposed: std::sync::Mutex<HashMap<TenderId, u64>>,
+    /// How far this node's clock was from the leader's at the last comparison, ms (0 on the
+    /// leader; [`CLOCK_OFFSET_UNKNOWN`] before the first).
+    clock_offset_ms: AtomicU64,
+}
+
+/// What admission made of a command.
+enum Admission {
+    /// It may be proposed, stamped with its arrival; `by_leader`: this node checked it against
+    /// its state as leader.
+    Admitted {
+        /// The command with its arrival stamp.
+        received: ReceivedCommand,
+        /// Whether the check was a leader's.
+        by_leader: bool,
+    },
+    /// It is refused: the reply to give, nothing proposed.
+    Refused(LedgerReply),
+}
+
+/// A command's place among those a node handles at once; released when dropped.
+#[derive(Debug)]
+pub struct InFlight {
+    /// The semaphore's permit.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for Replica {
@@ -193,7 +275,113 @@ impl Replica {
             history_complete_below: AtomicU64::new(0),
             proposing: Mutex::new(()),
             client: https_client(tls)?,
+            clock: config.clock,
+            in_flight: Arc::new(Semaphore::new(config.commands_in_flight_max)),
+            in_flight_max: config.commands_in_flight_max,
+            closes_proposed: std::sync::Mutex::new(HashMap::new()),
+            clock_offset_ms: AtomicU64::new(CLOCK_OFFSET_UNKNOWN),
         })
+    }
+
+    /// Reserves a place for one more command in flight, or answers [`SubmitError::Busy`] at
+    /// once. [`Replica::submit`] holds one for every command it handles.
+    pub fn reserve_command(&self) -> Result<InFlight, SubmitError> {
+        Arc::clone(&self.in_flight)
+            .try_acquire_owned()
+            .map(|permit| InFlight { _permit: permit })
+            .map_err(|_| SubmitError::Busy {
+                limit: self.in_flight_max,
+            })
+    }
+
+    /// How many commands this node is handling now.
+    pub fn commands_in_flight(&self) -> usize {
+        self.in_flight_max.saturating_sub(self.in_flight.available_permits())
+    }
+
+    /// This node's clock, ms since the Unix epoch.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// How far this node's clock was from the leader's at the last comparison, ms; `None`
+    /// before the first. A node further off than [`Replica::arrival_window_ms`] gets every
+    /// command it stamps refused by the leader, so it reports itself not ready.
+    pub fn clock_offset_ms(&self) -> Option<u64> {
+        match self.clock_offset_ms.load(Ordering::SeqCst) {
+            CLOCK_OFFSET_UNKNOWN => None,
+            offset_ms => Some(offset_ms),
+        }
+    }
+
+    /// The ledger's arrival window (genesis configuration), ms.
+    pub fn arrival_window_ms(&self) -> u64 {
+        self.state_machine.arrival_window_ms()
+    }
+
+    /// Compares this node's clock with the leader's every [`CLOCK_CHECK_EVERY`], for as long as
+    /// the node runs (see [`Replica::clock_offset_ms`]).
+    pub fn spawn_clock_watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let replica = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CLOCK_CHECK_EVERY).await;
+                let Some(replica) = replica.upgrade() else { return };
+                replica.compare_clock().await;
+            }
+        })
+    }
+
+    /// One comparison: the leader's clock read over RPC, taken as of the middle of the round
+    /// trip. A failed or slow reading changes nothing.
+    async fn compare_clock(&self) {
+        let Some(leader) = self.raft.current_leader().await else {
+            return;
+        };
+        if leader == self.node_id {
+            self.clock_offset_ms.store(0, Ordering::SeqCst);
+            return;
+        }
+        let Some(address) = self.member_address(leader) else {
+            return;
+        };
+        let sent_ms = self.clock.now_ms();
+        let reading = async {
+            self.client
+                .get(format!("https://{address}{}", paths::CLOCK))
+                .timeout(CLOCK_CHECK_TIMEOUT)
+                .send()
+                .await?
+                .error_for_status()?
+                .json::<crate::server::ClockReading>()
+                .await
+        };
+        match reading.await {
+            Ok(reading) => {
+                let middle_ms = sent_ms.midpoint(self.clock.now_ms());
+                let offset_ms = reading.clock_ms.abs_diff(middle_ms);
+                if offset_ms > self.arrival_window_ms() {
+                    tracing::warn!(
+                        offset_ms,
+                        leader,
+                        "this node's clock is off the leader's by more than the arrival window"
+                    );
+                }
+                self.clock_offset_ms.store(offset_ms, Ordering::SeqCst);
+            }
+            Err(error) => tracing::debug!(%error, leader, "cannot read the leader's clock"),
+        }
+    }
+
+    /// The node-to-node address of member `node_id`, if it is one.
+    fn member_address(&self, node_id: u64) -> Option<String> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics
+            .membership_config
+            .membership()
+            .get_node(&node_id)
+            .map(|node| node.addr.clone())
     }
 
     /// Makes a new cluster of `members` (id → `host:port`); call on one node only. A node that
@@ -256,29 +444,91 @@ impl Replica {
     /// The leader's clock for the next entry: now, but never below a timestamp in the log or
     /// one the ledger has seen (a log purged behind a snapshot keeps it only there).
     fn stamp(&self) -> u64 {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis());
-        let now_ms = u64::try_from(now_ms).unwrap_or(u64::MAX);
+        let now_ms = self.clock.now_ms();
         let floor_ms = now_ms.max(self.state_machine.clock_floor_ms());
         let previous = self.highest_timestamp_ms.fetch_max(floor_ms, Ordering::SeqCst);
         previous.max(floor_ms)
     }
 
-    /// Applies `body` through the cluster and returns the ledger's reply. With `forward`, a
-    /// follower sends it to the leader.
-    pub async fn submit(&self, body: EntryBody, forward: bool) -> Result<LedgerReply, SubmitError> {
+    /// Applies a client's signed command through the cluster and returns the ledger's reply.
+    /// The command holds a place in flight throughout ([`Replica::reserve_command`]); this node
+    /// stamps its arrival and admits it ([`Replica::admit`]): a refusal there is answered as
+    /// [`LedgerReply::Rejected`] with nothing proposed. A follower forwards it to the leader.
+    pub async fn submit_command(&self, signed: SignedMessage) -> Result<LedgerReply, SubmitError> {
+        let _in_flight = self.reserve_command()?;
+        let arrival = Arrival {
+            node_id: self.node_id,
+            received_at_ms: self.clock.now_ms(),
+        };
+        match self.admit(signed, arrival).await? {
+            Admission::Admitted { received, by_leader } => {
+                self.route(EntryBody::Command(received), true, by_leader).await
+            }
+            Admission::Refused(reply) => Ok(reply),
+        }
+    }
+
+    /// Applies `body` through the cluster and returns the ledger's reply. `from_client`: the
+    /// body comes from this node's own client (a command is handled as by
+    /// [`Replica::submit_command`], its arrival stamped here whatever stamp it came with);
+    /// otherwise a follower forwarded it, stamped, and this node proposes it as leader (a
+    /// command after the leader's admission, holding a place in flight) or refuses
+    /// [`SubmitError::NotLeader`].
+    pub async fn submit(&self, body: EntryBody, from_client: bool) -> Result<LedgerReply, SubmitError> {
+        match body {
+            EntryBody::Command(received) if from_client => self.submit_command(received.signed).await,
+            EntryBody::Command(_) => {
+                let _in_flight = self.reserve_command()?;
+                self.route(body, false, false).await
+            }
+            EntryBody::Genesis(_) | EntryBody::Close { .. } => self.route(body, from_client, false).await,
+        }
+    }
+
+    /// Proposes `body` as leader or, with `forward`, sends it to the leader. `leader_admitted`:
+    /// whether a leader's applied state has passed the command through admission already.
+    async fn route(
+        &self,
+        body: EntryBody,
+        forward: bool,
+        mut leader_admitted: bool,
+    ) -> Result<LedgerReply, SubmitError> {
         for _ in 0..SUBMIT_ATTEMPTS_MAX {
             match self.raft.current_leader().await {
-                Some(leader) if leader == self.node_id => match self.propose(body.clone()).await? {
-                    Some(reply) => return Ok(reply),
-                    None => continue,
-                },
+                Some(leader) if leader == self.node_id => {
+                    if let EntryBody::Command(received) = &body
+                        && !leader_admitted
+                    {
+                        let command = from_canonical::<Command>(received.signed.payload.as_bytes())
+                            .map_err(|error| Rejection::Malformed(error.to_string()));
+                        let refusal = match command {
+                            Ok(command) => {
+                                self.refusal_on_view(&received.signed.signer, &command, received.arrival, true)
+                                    .await
+                            }
+                            Err(rejection) => Some(LedgerReply::rejected(&rejection)),
+                        };
+                        if let Some(refused) = refusal {
+                            return Ok(refused);
+                        }
+                        leader_admitted = true;
+                    }
+                    match self.propose(body.clone()).await? {
+                        Some(reply) => return Ok(reply),
+                        None => continue,
+                    }
+                }
                 Some(_) if !forward => return Err(SubmitError::NotLeader),
                 Some(leader) => match self.forward(leader, &body).await {
                     Ok(reply) => return Ok(reply),
-                    // Not sent: safe to try again.
-                    Err(SubmitError::NoLeader | SubmitError::NotLeader) => tokio::time::sleep(LEADER_WAIT).await,
+                    // Not sent, or given up for a new leader: safe to send again (the same
+                    // signed command applied twice is refused as a replay). Straight away to a
+                    // new leader; after a pause to the same one.
+                    Err(SubmitError::NoLeader | SubmitError::NotLeader) => {
+                        if self.raft.current_leader().await == Some(leader) {
+                            tokio::time::sleep(LEADER_WAIT).await;
+                        }
+                    }
                     // Sent but unanswered: the command may be in the log; the caller decides.
                     Err(error) => return Err(error),
                 },
@@ -288,22 +538,86 @@ impl Replica {
         Err(SubmitError::NoLeader)
     }
 
-    /// Stamps and proposes as leader; `None` if leadership moved meanwhile.
+    /// Admission of a command that arrived from a client: its signature and canonical form,
+    /// checked on the blocking pool, then the ledger's admission rules against the state this
+    /// node has applied (a refusal that a later entry could change is left to the leader when
+    /// this node is a follower).
+    async fn admit(&self, signed: SignedMessage, arrival: Arrival) -> Result<Admission, SubmitError> {
+        let (signed, verified) = tokio::task::spawn_blocking(move || {
+            let verified = verify_command(&signed);
+            (signed, verified)
+        })
+        .await
+        .map_err(|error| SubmitError::Raft(format!("the signature check did not finish: {error}")))?;
+        let command = match verified {
+            Ok(command) => command,
+            Err(rejection) => return Ok(Admission::Refused(LedgerReply::rejected(&rejection))),
+        };
+        let by_leader = self.raft.current_leader().await == Some(self.node_id);
+        Ok(
+            match self.refusal_on_view(&signed.signer, &command, arrival, by_leader).await {
+                Some(refused) => Admission::Refused(refused),
+                None => Admission::Admitted {
+                    received: ReceivedCommand { arrival, signed },
+                    by_leader,
+                },
+            },
+        )
+    }
+
+    /// The ledger's admission rules for `received` against the state this node has applied
+    /// ([`Ledger::admit`], at the command's arrival time), as the reply to give, if it is
+    /// refused. With `definitive` false (a follower, whose state may lag), refusals that a later
+    /// entry could change are not given.
+    async fn refusal_on_view(
+        &self,
+        signer: &PublicKey,
+        command: &Command,
+        arrival: Arrival,
+        definitive: bool,
+    ) -> Option<LedgerReply> {
+        let verdict = self
+            .state_machine
+            .read(|ledger| ledger.admit(signer, command, arrival.received_at_ms))
+            .await;
+        match verdict {
+            Ok(()) => None,
+            Err(rejection) if rejection.may_change() && !definitive => None,
+            Err(rejection) => Some(LedgerReply::rejected(&rejection)),
+        }
+    }
+
+    /// Stamps and proposes as leader; `None` if leadership moved meanwhile. A command whose
+    /// arrival stamp lies further than the ledger's arrival window from the entry's stamp is
+    /// refused here, unproposed: the ledger would refuse it, and the client can send it again.
     async fn propose(&self, body: EntryBody) -> Result<Option<LedgerReply>, SubmitError> {
+        let window_ms = self.state_machine.arrival_window_ms();
         let receiver = {
             let _order = self.proposing.lock().await;
-            let entry = Entry {
-                timestamp_ms: self.stamp(),
-                body,
-            };
+            let timestamp_ms = self.stamp();
+            if let EntryBody::Command(received) = &body
+                && received.arrival.received_at_ms.abs_diff(timestamp_ms) > window_ms
+            {
+                return Err(SubmitError::ArrivalOutOfWindow {
+                    node_id: received.arrival.node_id,
+                    received_at_ms: received.arrival.received_at_ms,
+                    leader_ms: timestamp_ms,
+                    window_ms,
+                });
+            }
+            let entry = Entry { timestamp_ms, body };
             self.raft
                 .client_write_ff(entry)
                 .await
                 .map_err(|error| SubmitError::Raft(error.to_string()))?
         };
-        let outcome = tokio::time::timeout(REPLY_TIMEOUT, receiver)
-            .await
-            .map_err(|_| SubmitError::Unknown)?;
+        // A leader deposed meanwhile may never answer its proposals (one caught up through a
+        // snapshot drops them): it stops waiting as soon as it knows it no longer leads, and the
+        // caller sends the same command to the new leader.
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(REPLY_TIMEOUT, receiver) => outcome.map_err(|_| SubmitError::Unknown)?,
+            () = self.leadership_lost() => return Ok(None),
+        };
         match outcome {
             Ok(Ok(response)) => Ok(Some(response.data)),
             Ok(Err(ClientWriteError::ForwardToLeader(_))) => Ok(None),
@@ -314,33 +628,52 @@ impl Replica {
 
     /// Sends `body` to the leader, which proposes it without forwarding further.
     async fn forward(&self, leader: u64, body: &EntryBody) -> Result<LedgerReply, SubmitError> {
-        let address = {
-            let metrics = self.raft.metrics();
-            let metrics = metrics.borrow();
-            metrics
-                .membership_config
-                .membership()
-                .get_node(&leader)
-                .map(|node| node.addr.clone())
+        let address = self.member_address(leader).ok_or(SubmitError::NoLeader)?;
+        let exchange = async {
+            let response = self
+                .client
+                .post(format!("https://{address}{}", paths::SUBMIT))
+                .header(paths::FORWARDED_HEADER, "1")
+                .json(body)
+                .timeout(REPLY_TIMEOUT)
+                .send()
+                .await
+                .map_err(|error| {
+                    if error.is_connect() {
+                        SubmitError::NoLeader
+                    } else {
+                        SubmitError::Unknown
+                    }
+                })?;
+            let result: Result<LedgerReply, SubmitError> = response.json().await.map_err(|_| SubmitError::Unknown)?;
+            result
+        };
+        // A stalled or cut-off old leader is not waited for once another one is known.
+        tokio::select! {
+            result = exchange => result,
+            () = self.leader_other_than(leader) => Err(SubmitError::NotLeader),
         }
-        .ok_or(SubmitError::NoLeader)?;
-        let response = self
-            .client
-            .post(format!("https://{address}{}", paths::SUBMIT))
-            .header(paths::FORWARDED_HEADER, "1")
-            .json(body)
-            .timeout(REPLY_TIMEOUT)
-            .send()
-            .await
-            .map_err(|error| {
-                if error.is_connect() {
-                    SubmitError::NoLeader
-                } else {
-                    SubmitError::Unknown
-                }
-            })?;
-        let result: Result<LedgerReply, SubmitError> = response.json().await.map_err(|_| SubmitError::Unknown)?;
-        result
+    }
+
+    /// Resolves once this node no longer leads (or Raft stopped).
+    async fn leadership_lost(&self) {
+        let mut metrics = self.raft.metrics();
+        while metrics.borrow().current_leader == Some(self.node_id) {
+            if metrics.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Resolves once this node knows of a leader other than `leader` (an election in progress,
+    /// with no leader known, does not count), or Raft stopped.
+    async fn leader_other_than(&self, leader: u64) {
+        let mut metrics = self.raft.metrics();
+        while metrics.borrow().current_leader.is_none_or(|current| current == leader) {
+            if metrics.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Reads the ledger as of every entry committed before the call (openraft's linearizable
@@ -421,6 +754,14 @@ impl Replica {
     /// How many audit entries this node has applied (no lock: published after every batch).
     pub fn applied_audit_size(&self) -> u64 {
         self.state_machine.audit_size()
+    }
+
+    /// What the ledger answered the entry at `audit_index` (JSON), once its rows are written;
+    /// `None` for an entry this node took from a peer's history.
+    pub async fn response(&self, audit_index: u64) -> Result<Option<String>, HistoryError> {
+        self.rows_written(audit_index.saturating_add(1).min(self.applied_audit_size()))
+            .await?;
+        history::read_response(self.state_machine.pool(), audit_index).await
     }
 
     /// Audit history entries `[from, from + count)` held here, as canonical entry text.
@@ -520,6 +861,61 @@ impl Replica {
                 }
             }
         })
+    }
+
+    /// As leader, closes every tender whose deadline plus the arrival window has passed by
+    /// this node's clock, for as long as the node runs: it looks every [`CLOSE_TICK`], and
+    /// proposes a close again if the one it proposed is not applied after [`CLOSE_RETRY_MS`].
+    /// The close goes through the same stamping lock as the commands, so every bid the leader
+    /// took before it is ordered before it.
+    pub fn spawn_closer(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let replica = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CLOSE_TICK).await;
+                let Some(replica) = replica.upgrade() else { return };
+                replica.close_due_tenders().await;
+            }
+        })
+    }
+
+    /// One look of [`Replica::spawn_closer`]: proposes the closes due now, if this node leads.
+    async fn close_due_tenders(&self) {
+        if self.raft.current_leader().await != Some(self.node_id) {
+            return;
+        }
+        let now_ms = self.clock.now_ms();
+        let due = self
+            .state_machine
+            .read(|ledger| ledger.tenders_due_to_close(now_ms))
+            .await;
+        let to_propose: Vec<TenderId> = {
+            let mut proposed = self
+                .closes_proposed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            proposed.retain(|tender, _| due.contains(tender));
+            due.into_iter()
+                .filter(|tender| {
+                    let again = proposed
+                        .get(tender)
+                        .is_none_or(|at_ms| now_ms.saturating_sub(*at_ms) >= CLOSE_RETRY_MS);
+                    if again {
+                        proposed.insert(tender.clone(), now_ms);
+                    }
+                    again
+                })
+                .collect()
+        };
+        for tender in to_propose {
+            match self.submit(EntryBody::Close { tender: tender.clone() }, false).await {
+                Ok(LedgerReply::Applied { audit_index, .. }) => {
+                    tracing::info!(%tender, audit_index, "closed bidding at the deadline");
+                }
+                Ok(reply) => tracing::warn!(%tender, ?reply, "the close was not applied"),
+                Err(error) => tracing::warn!(%tender, %error, "cannot close the tender yet"),
+            }
+        }
     }
 
     /// This node's view.

@@ -58,6 +58,7 @@ pub fn serve(
             .route(paths::VOTERS, web::post().to(change_voters))
             .route(paths::REMOVE, web::post().to(remove))
             .route(paths::HISTORY, web::get().to(history))
+            .route(paths::CLOCK, web::get().to(clock))
     })
     // The process that embeds the server decides when to stop; actix must not act on signals.
     .disable_signals()
@@ -131,6 +132,20 @@ async fn remove(replica: web::Data<Replica>, removal: web::Json<Removal>) -> Htt
 /// This node's view.
 async fn status(replica: web::Data<Replica>) -> HttpResponse {
     HttpResponse::Ok().json(replica.status().await)
+}
+
+/// A node's clock, as a peer reads it.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct ClockReading {
+    /// The node's clock when it answered, ms since the Unix epoch.
+    pub clock_ms: u64,
+}
+
+/// This node's clock.
+async fn clock(replica: web::Data<Replica>) -> HttpResponse {
+    HttpResponse::Ok().json(ClockReading {
+        clock_ms: replica.now_ms(),
+    })
 }
 
 /// Which history entries a peer asks for.

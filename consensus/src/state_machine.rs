@@ -24,7 +24,7 @@ use tokio::sync::Mutex;
 
 use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::tender::ArchiveRecord;
-use sealbid_ledger::{ApplyError, Fatal, Ledger, Rejection};
+use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
 use crate::history;
 use crate::snapshot_file::SnapshotFile;
@@ -109,6 +109,19 @@ impl Data {
     }
 }
 
+/// What one applied batch (or an installed snapshot) writes.
+#[derive(Debug, Default)]
+struct Rows {
+    /// History: each applied entry's canonical bytes by audit index.
+    entries: Vec<(u64, Vec<u8>)>,
+    /// The ledger's answer (JSON) to each, for answering a command sent again.
+    responses: Vec<(u64, String)>,
+    /// Audit-log nodes drained from the ledger's buffer.
+    nodes: Vec<(u8, u64, Hash)>,
+    /// Tenders that became final.
+    archived: Vec<ArchiveRecord>,
+}
+
 /// The state machine on the node's database. Cloning shares it.
 #[derive(Debug, Clone)]
 pub struct StateMachineStore {
@@ -126,6 +139,9 @@ pub struct StateMachineStore {
     /// The audit log's size as of the last applied batch or installed snapshot, published so
     /// that waiting for an entry to be applied needs no lock.
     audit_size: Arc<AtomicU64>,
+    /// The ledger's arrival window (genesis configuration), published likewise: the leader
+    /// checks every command's arrival stamp against it while it holds the stamping lock.
+    arrival_window_ms: Arc<AtomicU64>,
     /// The audit size of the last snapshot restored or installed: every entry below it must
     /// be in the history, and one installed from a peer may leave a hole to fill.
     history_size: Arc<AtomicU64>,
@@ -164,6 +180,7 @@ impl StateMachineStore {
         };
         let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
         let audit_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
+        let arrival_window_ms = Arc::new(AtomicU64::new(data.ledger.state().config().arrival_window_ms));
         let history_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         let history_written = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         Ok(Self {
@@ -173,6 +190,7 @@ impl StateMachineStore {
             data: Arc::new(Mutex::new(data)),
             clock_floor_ms,
             audit_size,
+            arrival_window_ms,
             history_size,
             history_written,
         })
@@ -186,6 +204,11 @@ impl StateMachineStore {
     /// The audit log's size as of the last applied batch or installed snapshot.
     pub fn audit_size(&self) -> u64 {
         self.audit_size.load(Ordering::SeqCst)
+    }
+
+    /// The ledger's arrival window as of the last applied batch or installed snapshot.
+    pub fn arrival_window_ms(&self) -> u64 {
+        self.arrival_window_ms.load(Ordering::SeqCst)
     }
 
     /// The audit size below which this node must hold every history entry (see
@@ -221,24 +244,35 @@ impl StateMachineStore {
         read(&self.data.lock().await.ledger)
     }
 
-    /// Queues history entries, drained audit nodes and archive records; with `wait`, returns
-    /// once they are durable.
-    async fn write_batch(
-        &self,
-        entries: Vec<(u64, Vec<u8>)>,
-        nodes: Vec<(u8, u64, Hash)>,
-        archived: Vec<ArchiveRecord>,
-        wait: bool,
-    ) -> Result<(), StorageError<u64>> {
+    /// Publishes what readers take without the lock: the audit size and the arrival window.
+    fn publish(&self, ledger: &Ledger<BufferedNodeStore>) {
+        self.audit_size.store(ledger.audit().size(), Ordering::SeqCst);
+        self.arrival_window_ms
+            .store(ledger.state().config().arrival_window_ms, Ordering::SeqCst);
+    }
+
+    /// Queues a batch's rows; with `wait`, returns once they are durable.
+    async fn write_batch(&self, rows: Rows, wait: bool) -> Result<(), StorageError<u64>> {
+        let Rows {
+            entries,
+            responses,
+            nodes,
+            archived,
+        } = rows;
         if entries.is_empty() && nodes.is_empty() && archived.is_empty() {
             return Ok(());
         }
         let entries_end = entries.iter().map(|(index, _)| index.saturating_add(1)).max();
-        let mut statements = Vec::with_capacity(entries.len() + nodes.len() + archived.len());
+        let mut statements = Vec::with_capacity(entries.len() + responses.len() + nodes.len() + archived.len());
         statements.extend(
             entries
                 .into_iter()
                 .map(|(index, bytes)| history::entry_row(index, bytes)),
+        );
+        statements.extend(
+            responses
+                .into_iter()
+                .map(|(index, response)| history::response_row(index, response)),
         );
         statements.extend(
             nodes
@@ -337,6 +371,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let mut replies = Vec::new();
         let mut archived = Vec::new();
         let mut history = Vec::new();
+        let mut responses = Vec::new();
         // The batch's audit nodes and archive records are queued before the lock is released,
         // so a snapshot (queued later) never becomes durable without them.
         let mut data = self.data.lock().await;
@@ -352,6 +387,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                     EntryPayload::Normal(ledger_entry) => match data.ledger.apply(&ledger_entry) {
                         Ok(applied) => {
                             archived.extend(applied.archived);
+                            let response =
+                                serde_json::to_string(&applied.response).map_err(|error| write_failed(&error))?;
+                            responses.push((applied.audit_index, response));
                             history.push((applied.audit_index, applied.entry_bytes));
                             LedgerReply::Applied {
                                 response: applied.response,
@@ -359,15 +397,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                                 leaf_hash: applied.leaf_hash,
                             }
                         }
-                        Err(ApplyError::Rejected(rejection)) => LedgerReply::Rejected {
-                            code: rejection.code().to_owned(),
-                            kind: rejection.kind(),
-                            reason: rejection.to_string(),
-                            first_audit_index: match rejection {
-                                Rejection::ReplayedNonce { first_audit_index, .. } => Some(first_audit_index),
-                                _ => None,
-                            },
-                        },
+                        Err(ApplyError::Rejected(rejection)) => LedgerReply::rejected(&rejection),
                         Err(ApplyError::Fatal(fatal)) => {
                             return Err(StorageIOError::write_state_machine(&fatal).into());
                         }
@@ -377,10 +407,19 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             }
             std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
         };
-        self.write_batch(history, nodes, archived, false).await?;
+        self.write_batch(
+            Rows {
+                entries: history,
+                responses,
+                nodes,
+                archived,
+            },
+            false,
+        )
+        .await?;
         self.clock_floor_ms
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
-        self.audit_size.store(data.ledger.audit().size(), Ordering::SeqCst);
+        self.publish(&data.ledger);
         drop(data);
         Ok(replies)
     }
@@ -405,7 +444,14 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let frontier = contents.audit_frontier.clone();
         let (ledger, pending) =
             Data::restore(Some(contents)).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
-        self.write_batch(Vec::new(), frontier, Vec::new(), true).await?;
+        self.write_batch(
+            Rows {
+                nodes: frontier,
+                ..Rows::default()
+            },
+            true,
+        )
+        .await?;
         self.save_snapshot(meta, Arc::new(bytes)).await?;
         let mut data = self.data.lock().await;
         data.ledger = ledger;
@@ -418,7 +464,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
         self.history_written
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
-        self.audit_size.store(data.ledger.audit().size(), Ordering::SeqCst);
+        self.publish(&data.ledger);
         Ok(())
     }
 

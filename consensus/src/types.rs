@@ -46,3 +46,18 @@ pub enum LedgerReply {
         first_audit_index: Option<u64>,
     },
 }
+
+impl LedgerReply {
+    /// The reply that refuses a command for `rejection`.
+    pub fn rejected(rejection: &sealbid_ledger::Rejection) -> Self {
+        LedgerReply::Rejected {
+            code: rejection.code().to_owned(),
+            kind: rejection.kind(),
+            reason: rejection.to_string(),
+            first_audit_index: match rejection {
+                sealbid_ledger::Rejection::ReplayedNonce { first_audit_index, .. } => Some(*first_audit_index),
+                _ => None,
+            },
+        }
+    }
+}

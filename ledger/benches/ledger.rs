@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use sealbid_ledger::command::{Action, Entry, EntryBody, LedgerConfig};
+use sealbid_ledger::command::{Action, Entry, LedgerConfig};
 use sealbid_ledger::types::{LotId, Market};
 use sealbid_ledger::{Ledger, Snapshot};
 
@@ -47,7 +47,7 @@ fn prepared(lots: usize, bidders: usize) -> (Harness, Vec<Entry>) {
                 envelope,
             };
             let message = harness.sign(&key, action);
-            entries.push(harness.entry(EntryBody::Command(message)));
+            entries.push(harness.entry(harness.received(message)));
         }
     }
     (harness, entries)
@@ -91,7 +91,7 @@ fn open_tender(criterion: &mut Criterion) {
     harness.release_shares(&tender, 2);
     let office = std::rc::Rc::clone(&harness.office);
     let open = harness.sign(&office, Action::OpenTender { tender: tender.clone() });
-    let open = harness.entry(EntryBody::Command(open));
+    let open = harness.entry(harness.received(open));
     let snapshot = harness.ledger.snapshot();
     let mut group = criterion.benchmark_group("opening");
     group

@@ -28,14 +28,50 @@ pub struct Entry {
 pub enum EntryBody {
     /// The first entry: the operator's key and the ledger's bounds.
     Genesis(Genesis),
-    /// A command signed by an actor; its payload is a [`Command`].
-    Command(SignedMessage),
-    /// The leader closing a tender at its deadline, unsigned: anyone replaying the log checks
-    /// that the timestamp has reached the deadline.
+    /// A command signed by an actor, as a node received it; its payload is a [`Command`].
+    Command(ReceivedCommand),
+    /// The leader closing a tender once its deadline and the arrival window have passed,
+    /// unsigned: anyone replaying the log checks that the timestamp has reached them.
     Close {
         /// The tender to close.
         tender: TenderId,
     },
+}
+
+impl EntryBody {
+    /// A command body: `signed` as it arrived at node `node_id` at `received_at_ms`.
+    pub fn command(signed: SignedMessage, node_id: u64, received_at_ms: u64) -> Self {
+        Self::Command(ReceivedCommand {
+            arrival: Arrival {
+                node_id,
+                received_at_ms,
+            },
+            signed,
+        })
+    }
+}
+
+/// A signed command with the stamp of the node that received it from its signer. The stamp is
+/// outside the signed bytes: the signer cannot choose it, the receiving node vouches for it, and
+/// the leader checks it against its own clock (see [`LedgerConfig::arrival_window_ms`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedCommand {
+    /// Where and when the command arrived.
+    pub arrival: Arrival,
+    /// The command exactly as its signer made it.
+    pub signed: SignedMessage,
+}
+
+/// Which node received a command, and when by its clock: what decides whether a bid is on
+/// time (电子招标投标办法 Art. 27: a bid received before the deadline is accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arrival {
+    /// The receiving node's id.
+    pub node_id: u64,
+    /// Its clock when the command arrived, ms since the Unix epoch.
+    pub received_at_ms: u64,
 }
 
 /// The genesis entry.
@@ -68,6 +104,11 @@ pub struct LedgerConfig {
     pub envelope_bytes_max: usize,
     /// The longest free text (titles, notices, reasons, names).
     pub text_bytes_max: usize,
+    /// How far a command's arrival stamp may lie from its entry's timestamp, either way: the
+    /// most the receiving node's clock may differ from the leader's plus the time a command may
+    /// take from its arrival to the leader's admission. A tender closes this long after its
+    /// deadline, so that every bid that arrived before the deadline is ordered before the close.
+    pub arrival_window_ms: u64,
 }
 
 impl Default for LedgerConfig {
@@ -80,6 +121,7 @@ impl Default for LedgerConfig {
             amendments_per_tender_max: 100,
             envelope_bytes_max: 64 * 1024,
             text_bytes_max: 4096,
+            arrival_window_ms: 2_000,
         }
     }
 }
@@ -230,6 +272,45 @@ pub enum Action {
         /// The tender.
         tender: TenderId,
     },
+}
+
+impl Action {
+    /// The role a signer must hold for this action, if any: what a node checks against its
+    /// applied view before proposing a command. The ledger's handlers check it again, with
+    /// everything else (an office's actions also need the tender's own office, a member's its
+    /// own member number); so a command refused for this role would be refused by them too.
+    pub fn required_role(&self) -> Option<Role> {
+        match self {
+            Action::GrantRole { .. } => Some(Role::Admin),
+            Action::RegisterBidder { .. } => None,
+            Action::RegisterEncryptionKey { .. }
+            | Action::Deal { .. }
+            | Action::Respond { .. }
+            | Action::ReleaseShare { .. } => Some(Role::CommitteeMember),
+            Action::PublishTender(_)
+            | Action::AmendTender { .. }
+            | Action::CancelTender { .. }
+            | Action::FinishKeyGeneration { .. }
+            | Action::SealReservePrice { .. }
+            | Action::CloseTender { .. }
+            | Action::OpenTender { .. }
+            | Action::DisqualifyBid { .. }
+            | Action::AwardTender { .. } => Some(Role::Office),
+            Action::SubmitBid { .. } | Action::ReplaceBid { .. } | Action::WithdrawBid { .. } => Some(Role::Bidder),
+        }
+    }
+
+    /// The tender a bid-changing action (a bid's submission, replacement or withdrawal, or a
+    /// reserve price) is for: refused once the tender has closed.
+    pub fn bidding_tender(&self) -> Option<&TenderId> {
+        match self {
+            Action::SubmitBid { tender, .. }
+            | Action::ReplaceBid { tender, .. }
+            | Action::WithdrawBid { tender, .. }
+            | Action::SealReservePrice { tender, .. } => Some(tender),
+            _ => None,
+        }
+    }
 }
 
 /// What an office publishes.

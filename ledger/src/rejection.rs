@@ -80,25 +80,44 @@ pub enum Rejection {
         /// What the command needs.
         needed: &'static str,
     },
-    /// A bid ordered at or after the deadline.
-    #[error("bidding on tender {tender} closed at {deadline_ms} ms; this bid was ordered at {timestamp_ms} ms")]
+    /// A bid (or a change to one) that arrived at or after the deadline, or after the close.
+    #[error("bidding on tender {tender} closed at its deadline, {deadline_ms} ms; this arrived at {arrived_at_ms} ms")]
     Late {
         /// The tender.
         tender: TenderId,
         /// The deadline.
         deadline_ms: u64,
-        /// The entry's timestamp.
-        timestamp_ms: u64,
+        /// When the command arrived at the node that received it.
+        arrived_at_ms: u64,
     },
-    /// Close asked for before the deadline.
-    #[error("tender {tender} cannot close before its deadline at {deadline_ms} ms (now {timestamp_ms} ms)")]
+    /// Close asked for before the deadline plus the arrival window.
+    #[error(
+        "tender {tender} closes at {closes_at_ms} ms (its deadline {deadline_ms} ms plus the arrival window), \
+         not before (now {timestamp_ms} ms)"
+    )]
     BeforeDeadline {
         /// The tender.
         tender: TenderId,
         /// The deadline.
         deadline_ms: u64,
+        /// The earliest time it may close: the deadline plus the arrival window.
+        closes_at_ms: u64,
         /// The entry's timestamp.
         timestamp_ms: u64,
+    },
+    /// A command's arrival stamp lies further from its entry's timestamp than the arrival
+    /// window: the receiving node's clock is off, or the command waited too long to be ordered.
+    #[error(
+        "the command arrived at {received_at_ms} ms by its node's clock, more than {window_ms} ms from the \
+         leader's {timestamp_ms} ms: send it again"
+    )]
+    ArrivalOutOfWindow {
+        /// The arrival stamp.
+        received_at_ms: u64,
+        /// The entry's timestamp.
+        timestamp_ms: u64,
+        /// The configured window.
+        window_ms: u64,
     },
     /// The tender's office or a member of its committee may not bid on it.
     #[error("the office and the committee members of tender {0} may not bid on it")]
@@ -170,6 +189,9 @@ pub enum RejectionKind {
     Conflict,
     /// It is well formed but breaks a rule of its content or a bound.
     Invalid,
+    /// It failed for a reason of the moment, not of the command: the same signed command sent
+    /// again may be accepted.
+    Transient,
 }
 
 impl Rejection {
@@ -192,6 +214,7 @@ impl Rejection {
             Rejection::WrongPhase { .. } => "wrong-phase",
             Rejection::Late { .. } => "late-bid",
             Rejection::BeforeDeadline { .. } => "before-deadline",
+            Rejection::ArrivalOutOfWindow { .. } => "arrival-out-of-window",
             Rejection::ConflictOfInterest(_) => "conflict-of-interest",
             Rejection::DuplicateBid { .. } => "duplicate-bid",
             Rejection::NoBid { .. } => "no-bid",
@@ -227,6 +250,7 @@ impl Rejection {
             | Rejection::DuplicateBid { .. }
             | Rejection::DuplicateRegistration(_)
             | Rejection::NotEnoughShares { .. } => RejectionKind::Conflict,
+            Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }
             | Rejection::InvalidCreditCode(_)
@@ -234,6 +258,15 @@ impl Rejection {
             | Rejection::Limit { .. }
             | Rejection::Committee(_) => RejectionKind::Invalid,
         }
+    }
+}
+
+impl Rejection {
+    /// Whether a later entry could turn this refusal into acceptance: a role granted or the
+    /// genesis applied. A node whose applied state lags the leader's must not refuse for these
+    /// reasons alone; it leaves them to the leader.
+    pub fn may_change(&self) -> bool {
+        matches!(self, Rejection::MissingRole(_) | Rejection::NotInitialised)
     }
 }
 

@@ -12,8 +12,9 @@ use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::{Hash, MerkleTree, NodeStore, leaf_hash};
+use sealbid_crypto::signed::{SignedError, SignedMessage};
 
-use crate::command::{Command, Entry, EntryBody, Genesis, LedgerConfig};
+use crate::command::{Arrival, Command, Entry, EntryBody, Genesis, LedgerConfig};
 use crate::credit_code::CreditCode;
 use crate::events::{AuditEvent, Response};
 use crate::handlers;
@@ -144,6 +145,9 @@ impl State {
 pub(crate) struct EntryContext {
     /// The leader's timestamp.
     pub timestamp_ms: u64,
+    /// When a command arrived at the node that received it (a command's arrival stamp; the
+    /// timestamp for the leader's own entries): what decides whether a bid is on time.
+    pub arrived_at_ms: u64,
     /// The audit-log index this entry gets if it is applied.
     pub audit_index: u64,
     /// Its leaf hash.
@@ -284,8 +288,13 @@ impl<S: NodeStore> Ledger<S> {
         }
         self.last_seen_timestamp_ms = entry.timestamp_ms;
         let bytes = to_canonical(entry).map_err(|error| Fatal::Encoding(error.to_string()))?;
+        let arrived_at_ms = match &entry.body {
+            EntryBody::Command(received) => received.arrival.received_at_ms,
+            EntryBody::Genesis(_) | EntryBody::Close { .. } => entry.timestamp_ms,
+        };
         let context = EntryContext {
             timestamp_ms: entry.timestamp_ms,
+            arrived_at_ms,
             audit_index: self.audit.size(),
             leaf_hash: leaf_hash(&bytes),
         };
@@ -327,12 +336,11 @@ impl<S: NodeStore> Ledger<S> {
             (EntryBody::Genesis(_), true) => Err(Rejection::AlreadyInitialised),
             (_, false) => Err(Rejection::NotInitialised),
             (EntryBody::Close { tender }, true) => handlers::tenders::close(&mut self.state, context, tender),
-            (EntryBody::Command(message), true) => {
-                let command: Command = message.verify().map_err(|error| match error {
-                    sealbid_crypto::signed::SignedError::BadSignature => Rejection::BadSignature,
-                    sealbid_crypto::signed::SignedError::Payload(error) => Rejection::Malformed(error.to_string()),
-                })?;
-                self.check_freshness(&message.signer, &command, context)?;
+            (EntryBody::Command(received), true) => {
+                self.check_arrival(&received.arrival, context.timestamp_ms)?;
+                let message = &received.signed;
+                let command = verify_command(message)?;
+                self.check_freshness(&message.signer, &command, context.timestamp_ms)?;
                 let effect = handlers::dispatch(&mut self.state, context, message, &command.action)?;
                 self.state.nonces.insert(
                     message.signer,
@@ -345,16 +353,74 @@ impl<S: NodeStore> Ledger<S> {
         }
     }
 
-    /// Refuses expired, too-long-lived and replayed commands.
-    fn check_freshness(&self, signer: &PublicKey, command: &Command, context: &EntryContext) -> Result<(), Rejection> {
-        if command.expires_at_ms < context.timestamp_ms {
+    /// Refuses an arrival stamp further than the arrival window from the entry's timestamp:
+    /// the receiving node's clock was off, or the command waited too long before the leader
+    /// took it.
+    fn check_arrival(&self, arrival: &Arrival, timestamp_ms: u64) -> Result<(), Rejection> {
+        let window_ms = self.state.config().arrival_window_ms;
+        if arrival.received_at_ms.abs_diff(timestamp_ms) > window_ms {
+            return Err(Rejection::ArrivalOutOfWindow {
+                received_at_ms: arrival.received_at_ms,
+                timestamp_ms,
+                window_ms,
+            });
+        }
+        Ok(())
+    }
+
+    /// The checks a node makes before it proposes a signed `command` (already verified with
+    /// [`verify_command`]) that arrived at `now_ms` by its clock, against the state it has
+    /// applied: the ledger exists, the command has not expired and does not expire too far
+    /// ahead, its nonce is unused, its signer holds the role the action needs
+    /// ([`crate::command::Action::required_role`]), and a bid's tender has not closed. Every
+    /// one of them is checked again by [`Ledger::apply`], so a command refused here would be
+    /// refused in the log too; refusing it here keeps it out of the log.
+    ///
+    /// A state that lags the leader's can refuse wrongly only where a later entry could change
+    /// the answer: a missing role or genesis (see [`Rejection::may_change`]).
+    pub fn admit(&self, signer: &PublicKey, command: &Command, now_ms: u64) -> Result<(), Rejection> {
+        if self.state.genesis.is_none() {
+            return Err(Rejection::NotInitialised);
+        }
+        self.check_freshness(signer, command, now_ms)?;
+        if let Some(role) = command.action.required_role() {
+            self.state.require_role(signer, role)?;
+        }
+        if let Some(id) = command.action.bidding_tender()
+            && let Some(tender) = self.state.tenders.get(id)
+            && matches!(tender.phase, Phase::Closed | Phase::Opened)
+        {
+            return Err(Rejection::Late {
+                tender: id.clone(),
+                deadline_ms: tender.deadline_ms,
+                arrived_at_ms: now_ms,
+            });
+        }
+        Ok(())
+    }
+
+    /// The tenders still taking bids whose deadline plus the arrival window has passed at
+    /// `now_ms`: the leader closes them (an [`EntryBody::Close`] each).
+    pub fn tenders_due_to_close(&self, now_ms: u64) -> Vec<TenderId> {
+        let window_ms = self.state.config().arrival_window_ms;
+        self.state
+            .tenders
+            .values()
+            .filter(|tender| tender.phase == Phase::Bidding && tender.deadline_ms.saturating_add(window_ms) <= now_ms)
+            .map(|tender| tender.id.clone())
+            .collect()
+    }
+
+    /// Refuses expired, too-long-lived and replayed commands, at `timestamp_ms`.
+    fn check_freshness(&self, signer: &PublicKey, command: &Command, timestamp_ms: u64) -> Result<(), Rejection> {
+        if command.expires_at_ms < timestamp_ms {
             return Err(Rejection::Expired {
                 expires_at_ms: command.expires_at_ms,
-                timestamp_ms: context.timestamp_ms,
+                timestamp_ms,
             });
         }
         let lifetime_ms_max = self.state.config().command_lifetime_ms_max;
-        if command.expires_at_ms - context.timestamp_ms > lifetime_ms_max {
+        if command.expires_at_ms - timestamp_ms > lifetime_ms_max {
             return Err(Rejection::ExpiryTooFar { lifetime_ms_max });
         }
         if let Some(first_audit_index) = self.state.nonces.used_at(signer, command.nonce) {
@@ -385,6 +451,16 @@ impl<S: NodeStore> Ledger<S> {
         self.state.archived_count += 1;
         Some(record)
     }
+}
+
+/// Checks a signed command's signature, then decodes its payload, which must be a canonical
+/// [`Command`]. Pure and independent of the state: a node runs it on the command's arrival, off
+/// its async threads, and [`Ledger::apply`] runs it again.
+pub fn verify_command(message: &SignedMessage) -> Result<Command, Rejection> {
+    message.verify().map_err(|error| match error {
+        SignedError::BadSignature => Rejection::BadSignature,
+        SignedError::Payload(error) => Rejection::Malformed(error.to_string()),
+    })
 }
 
 /// Whether `phase` is the phase a command needs.

@@ -3,7 +3,9 @@
 //! all are busy waits, and the wait counts in its latency). A request that gets no answer (a
 //! node down, 503, an unknown outcome) is sent again, the same signed bytes, to the next node:
 //! the platform answers a resent command with its earlier receipt, so retrying never bids
-//! twice.
+//! twice. A node that answers busy (503 with `Retry-After`) gets the same bytes again after
+//! that pause, at most [`BUSY_ANSWERS_MAX`] times; the request keeps its intended send time,
+//! so the pauses count in its latency.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +21,10 @@ use crate::record::{Outcome, Sample};
 pub const ATTEMPTS_MAX: usize = 3;
 /// How long to wait before trying the next node.
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
+/// How many busy answers one request takes before it counts as failed.
+pub const BUSY_ANSWERS_MAX: u32 = 20;
+/// The longest pause a busy answer's `Retry-After` is honoured with.
+const BUSY_PAUSE_MAX: Duration = Duration::from_secs(2);
 
 /// What one attempt of one request gave.
 #[derive(Debug)]
@@ -27,6 +33,9 @@ pub enum Attempt {
     Answered(Outcome),
     /// No answer from this node; another may give one.
     Retry(String),
+    /// The node is busy: send the same bytes to it again after this pause (its
+    /// `Retry-After`).
+    Busy(Duration),
 }
 
 /// Sends request `index` (of `schedule_us.len()`) at `start + schedule_us[index]` through
@@ -67,7 +76,11 @@ where
             let mut outcome = Outcome::Failed {
                 reason: "not sent".into(),
             };
-            for attempt in 0..ATTEMPTS_MAX {
+            let mut attempt = 0;
+            let mut busy_answers = 0;
+            let mut last_sent_us = sent_us;
+            while attempt < ATTEMPTS_MAX {
+                last_sent_us = micros(Instant::now());
                 match send(index, attempt).await {
                     Attempt::Answered(answer) => {
                         outcome = answer;
@@ -75,9 +88,20 @@ where
                     }
                     Attempt::Retry(reason) => {
                         outcome = Outcome::Failed { reason };
-                        if attempt + 1 < ATTEMPTS_MAX {
+                        attempt += 1;
+                        if attempt < ATTEMPTS_MAX {
                             tokio::time::sleep(RETRY_PAUSE).await;
                         }
+                    }
+                    Attempt::Busy(pause) => {
+                        busy_answers += 1;
+                        outcome = Outcome::Failed {
+                            reason: format!("busy {busy_answers} times"),
+                        };
+                        if busy_answers >= BUSY_ANSWERS_MAX {
+                            break;
+                        }
+                        tokio::time::sleep(pause.min(BUSY_PAUSE_MAX)).await;
                     }
                 }
             }
@@ -85,8 +109,10 @@ where
                 request: index,
                 intended_us,
                 sent_us,
+                last_sent_us,
                 done_us: micros(Instant::now()),
                 outcome,
+                busy_answers,
             }
         });
     }
@@ -106,7 +132,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    use super::{ATTEMPTS_MAX, Attempt, drive};
+    use super::{ATTEMPTS_MAX, Attempt, BUSY_ANSWERS_MAX, drive};
     use crate::record::Outcome;
 
     fn accepted(index: usize) -> Outcome {
@@ -159,5 +185,37 @@ mod tests {
         assert_eq!(samples[1].sent_us, 50_000);
         assert!(matches!(samples[2].outcome, Outcome::Failed { .. }));
         assert_eq!(calls.load(Ordering::SeqCst), 2 + 1 + ATTEMPTS_MAX);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_answer_is_retried_after_its_pause_with_the_intended_time_kept() {
+        // Request 0: busy twice (pause 300 ms), then accepted; request 1: always busy.
+        let schedule = [0, 10_000];
+        let answers = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&answers);
+        let send = move |index: usize, _attempt: usize| {
+            let call = counted.fetch_add(usize::from(index == 0), Ordering::SeqCst);
+            async move {
+                match index {
+                    0 if call < 2 => Attempt::Busy(Duration::from_millis(300)),
+                    0 => Attempt::Answered(accepted(0)),
+                    _ => Attempt::Busy(Duration::from_millis(300)),
+                }
+            }
+        };
+        let start = tokio::time::Instant::now();
+        let mut samples = drive(start, &schedule, 8, send, |_| {}).await;
+        samples.sort_by_key(|sample| sample.request);
+        assert_eq!(samples[0].outcome, accepted(0));
+        assert_eq!(samples[0].busy_answers, 2);
+        // Two pauses of 300 ms, counted from the intended send time.
+        assert!(samples[0].latency_us() >= 600_000, "{:?}", samples[0]);
+        assert!(
+            samples[0].last_sent_us >= samples[0].sent_us + 600_000,
+            "{:?}",
+            samples[0]
+        );
+        assert!(matches!(samples[1].outcome, Outcome::Failed { .. }));
+        assert_eq!(samples[1].busy_answers, BUSY_ANSWERS_MAX);
     }
 }

@@ -108,6 +108,36 @@ impl Platform {
         })
     }
 
+    /// Waits until tender `id` no longer takes bids (the leader closes it once its deadline and
+    /// the arrival window have passed), asking the first node that answers, for at most
+    /// `wait`; its phase then.
+    pub async fn wait_closed(&self, id: &str, wait: std::time::Duration) -> Result<String, ScenarioError> {
+        let poll = std::time::Duration::from_millis(100);
+        let started = std::time::Instant::now();
+        loop {
+            let mut phase = None;
+            for client in &self.clients {
+                if let Ok(view) = client.tender(id).await {
+                    phase = view
+                        .pointer("/tender/phase")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned);
+                    break;
+                }
+            }
+            match phase {
+                Some(phase) if phase != "bidding" => return Ok(phase),
+                _ if started.elapsed() >= wait => {
+                    return Err(ScenarioError::Unexpected(format!(
+                        "tender {id} still takes bids {} s after its deadline",
+                        wait.as_secs()
+                    )));
+                }
+                _ => tokio::time::sleep(poll).await,
+            }
+        }
+    }
+
     /// Like [`Platform::run`], but the command must be applied.
     pub async fn apply(&self, step: &str, key: &IdentityKeyPair, action: Action) -> Result<Receipt, ScenarioError> {
         self.run(step, key, action, &[])

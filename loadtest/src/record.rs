@@ -42,10 +42,14 @@ pub struct Sample {
     pub intended_us: u64,
     /// When it was sent (after waiting for a free connection slot).
     pub sent_us: u64,
+    /// When its last attempt was sent (after busy answers or a retry on another node).
+    pub last_sent_us: u64,
     /// When its answer (or last failure) arrived.
     pub done_us: u64,
     /// How it ended.
     pub outcome: Outcome,
+    /// How many busy answers (503 with `Retry-After`) it got before its end.
+    pub busy_answers: u32,
 }
 
 impl Sample {
@@ -186,8 +190,10 @@ mod tests {
             request: 0,
             intended_us,
             sent_us: intended_us,
+            last_sent_us: intended_us,
             done_us,
             outcome,
+            busy_answers: 0,
         }
     }
 

@@ -21,6 +21,15 @@ pub struct SystemRun {
     pub accepted: usize,
     /// Refused, by the problem's code.
     pub refused: BTreeMap<String, usize>,
+    /// Requests whose last attempt left before the deadline (less the allowance for reaching a
+    /// node) and that were refused as late: what must never happen.
+    pub late_refusals_sent_before_deadline: usize,
+    /// Requests refused as late whose last attempt left after that: sent late by the load
+    /// test's own queue (every connection slot busy) or after busy answers.
+    pub late_refusals_sent_after_deadline: usize,
+    /// Busy answers (503 `busy` with `Retry-After`) before the requests' ends, every one
+    /// followed by the same bytes again after the pause: not refusals.
+    pub busy_answers: u64,
     /// No answer after every attempt.
     pub failed: usize,
     /// Latency of the accepted requests, from their intended send time.
@@ -141,6 +150,16 @@ impl Summary {
         }
         let _ = writeln!(
             text,
+            "busy answers (503 busy, sent again after Retry-After; not refusals): {}",
+            self.sealbid.busy_answers
+        );
+        let _ = writeln!(
+            text,
+            "refused as late although sent before the deadline: {}; refused as late, last sent after it: {}",
+            self.sealbid.late_refusals_sent_before_deadline, self.sealbid.late_refusals_sent_after_deadline
+        );
+        let _ = writeln!(
+            text,
             "late bids: {} sent, {} refused {:?}, {} accepted, {} failed",
             self.late.sent,
             self.late.refused.values().sum::<usize>(),
@@ -222,7 +241,8 @@ fn row(text: &mut String, run: &SystemRun) {
 }
 
 /// The thresholds: always zero lost receipts, every request answered, every late bid refused
-/// as late, and (when asked for) a leader killed; p99 and peak rate when limits are given.
+/// as late and no bid sent before the deadline refused as late, and (when asked for) a leader
+/// killed; p99 and peak rate when limits are given.
 pub fn thresholds(
     summary: &Summary,
     max_p99_ms: Option<f64>,
@@ -230,6 +250,7 @@ pub fn thresholds(
     kill_asked: bool,
 ) -> Vec<Threshold> {
     let late_refused = summary.late.refused.get("late-bid").copied().unwrap_or(0);
+    let on_time_refused_late = summary.sealbid.late_refusals_sent_before_deadline;
     let failed = summary.sealbid.failed + summary.late.failed;
     let mut thresholds = vec![
         Threshold {
@@ -249,6 +270,12 @@ pub fn thresholds(
             limit: format!("{} of {}", summary.late.sent, summary.late.sent),
             measured: late_refused.to_string(),
             held: late_refused == summary.late.sent,
+        },
+        Threshold {
+            name: "bids sent before the deadline refused as late".into(),
+            limit: "0".into(),
+            measured: on_time_refused_late.to_string(),
+            held: on_time_refused_late == 0,
         },
     ];
     if kill_asked {
@@ -320,9 +347,20 @@ mod tests {
         summary.late.accepted = 1;
         assert!(!thresholds(&summary, None, None, false)[2].held);
         summary.late.refused.insert("late-bid".into(), 2);
+        summary.sealbid.late_refusals_sent_after_deadline = 1;
+        assert!(
+            thresholds(&summary, None, None, false)[3].held,
+            "a bid the load test itself sent after the deadline may be late"
+        );
+        summary.sealbid.late_refusals_sent_before_deadline = 1;
+        assert!(
+            !thresholds(&summary, None, None, false)[3].held,
+            "an on-time bid refused as late"
+        );
+        summary.sealbid.late_refusals_sent_before_deadline = 0;
         let with_kill = thresholds(&summary, None, None, true);
-        assert_eq!(with_kill.len(), 4);
-        assert!(!with_kill[3].held, "no kill was recorded");
+        assert_eq!(with_kill.len(), 5);
+        assert!(!with_kill[4].held, "no kill was recorded");
     }
 
     #[test]
@@ -330,9 +368,9 @@ mod tests {
         let mut summary = Summary::default();
         summary.sealbid.latency.p99_ms = 120.0;
         summary.sealbid.peak_accepted_per_second = 100;
-        assert_eq!(thresholds(&summary, None, None, false).len(), 3);
+        assert_eq!(thresholds(&summary, None, None, false).len(), 4);
         let checked = thresholds(&summary, Some(100.0), Some(50), false);
-        assert!(!checked[3].held, "p99 120 ms over 100 ms");
-        assert!(checked[4].held, "100/s over 50/s");
+        assert!(!checked[4].held, "p99 120 ms over 100 ms");
+        assert!(checked[5].held, "100/s over 50/s");
     }
 }

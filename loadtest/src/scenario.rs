@@ -345,8 +345,12 @@ pub struct Finished {
     pub opened: serde_json::Value,
 }
 
-/// Closes every tender (once the deadline has passed), releases two shares each, opens (timed)
-/// and awards them.
+/// How long after the deadline the load test waits for the leader to close a tender: the
+/// arrival window (2 s by default) and a margin.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits for the leader to close every tender (at the deadline plus the arrival window),
+/// releases two shares each, opens (timed) and awards them.
 pub async fn finish(
     platform: &Platform,
     prepared: &Prepared,
@@ -357,9 +361,7 @@ pub async fn finish(
     let mut finished = Vec::new();
     for tender in &prepared.tenders {
         let id = tender.id.clone();
-        platform
-            .apply("close", &prepared.office, Action::CloseTender { tender: id.clone() })
-            .await?;
+        platform.wait_closed(id.as_str(), CLOSE_WAIT).await?;
         for member in 1..=2 {
             let (identity, action) = tender.committee.release(&id, member).map_err(unexpected)?;
             platform.apply("release a share", identity, action).await?;

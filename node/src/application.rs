@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use sealbid_api::audit::LogSigner;
 use sealbid_api::{ApiState, Metrics};
+use sealbid_consensus::clock::{Clock, SystemClock};
 use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig};
 use sealbid_ledger::command::{EntryBody, Genesis, LedgerConfig};
 
@@ -64,8 +65,10 @@ pub struct Application {
     api_task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Stops the node-to-node RPC server.
     cluster: actix_web::dev::ServerHandle,
-    /// Fills audit history left out by snapshots.
-    history_filler: tokio::task::JoinHandle<()>,
+    /// The replica's background tasks: filling audit history left out by snapshots, closing
+    /// tenders as leader at their deadline plus the arrival window, comparing the clock with the
+    /// leader's.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -79,8 +82,14 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Starts a node from `settings` (on the current Tokio runtime).
+    /// Starts a node from `settings` (on the current Tokio runtime), on the system clock.
     pub async fn build(settings: &Settings) -> Result<Self, BuildError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Starts a node from `settings` whose arrivals, entries and deadlines follow `clock`
+    /// (tests set it instead of sleeping).
+    pub async fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
         let hosts: Vec<String> = [settings.listen.ip(), settings.cluster_listen.ip()]
             .iter()
             .filter(|ip| !ip.is_unspecified())
@@ -106,13 +115,19 @@ impl Application {
             node_id: settings.node_id,
             database: data_dir.database.clone(),
             raft: ReplicaConfig::raft(settings.snapshot_every),
+            clock,
+            commands_in_flight_max: settings.commands_in_flight_max,
         };
         let replica = Arc::new(Replica::start(config, &data_dir.tls).await?);
         let cluster = sealbid_consensus::server::serve(Arc::clone(&replica), cluster_listener, &data_dir.tls)
             .map_err(|error| BuildError::Serve(error.to_string()))?;
         let cluster_handle = cluster.handle();
         tokio::spawn(cluster);
-        let history_filler = replica.spawn_history_filler();
+        let background = vec![
+            replica.spawn_history_filler(),
+            replica.spawn_closer(),
+            replica.spawn_clock_watch(),
+        ];
 
         let serving = async {
             let initialized = replica
@@ -155,7 +170,7 @@ impl Application {
             Err(error) => {
                 // Nothing keeps running after a failed start.
                 cluster_handle.stop(false).await;
-                history_filler.abort();
+                background.iter().for_each(tokio::task::JoinHandle::abort);
                 if let Err(shutdown) = replica.raft.shutdown().await {
                     tracing::warn!(%shutdown, "Raft did not shut down cleanly");
                 }
@@ -171,7 +186,7 @@ impl Application {
             api: api_handle,
             api_task: tokio::spawn(api),
             cluster: cluster_handle,
-            history_filler,
+            background,
         })
     }
 
@@ -194,7 +209,7 @@ impl Application {
         self.api.stop(true).await;
         let _ = self.api_task.await;
         self.cluster.stop(true).await;
-        self.history_filler.abort();
+        self.background.iter().for_each(tokio::task::JoinHandle::abort);
         if let Err(error) = self.replica.raft.shutdown().await {
             tracing::warn!(%error, "Raft did not shut down cleanly");
         }

@@ -211,6 +211,10 @@ struct ServeFlags {
     /// Entries between snapshots [default: 20000].
     #[arg(long)]
     snapshot_every: Option<u64>,
+    /// The most commands the node handles at once; past it, 503 busy with Retry-After
+    /// [default: 1024].
+    #[arg(long)]
+    commands_in_flight_max: Option<usize>,
     /// Join a cluster instead of forming a one-node cluster: wait for the leader to add this
     /// node (`sealbid cluster add-learner`). Also SEALBID_BOOTSTRAP=false.
     #[arg(long)]
@@ -227,6 +231,7 @@ impl ServeFlags {
             node_id: self.node_id,
             snapshot_every: self.snapshot_every,
             bootstrap: self.join.then_some(false),
+            commands_in_flight_max: self.commands_in_flight_max,
         }
     }
 }

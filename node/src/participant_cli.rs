@@ -164,7 +164,8 @@ pub enum TenderCommand {
         #[arg(long)]
         deadline_ms: Option<u64>,
     },
-    /// Close bidding (after the deadline).
+    /// Wait for bidding to close: the platform closes it by itself once the deadline and the
+    /// ledger's arrival window have passed; if it is still open 30 s later, the office closes it.
     Close(TenderFlag),
     /// Open the bids (after enough committee shares are released).
     Open(TenderFlag),
@@ -379,6 +380,63 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
     Ok(())
 }
 
+/// How long `sealbid office tender close` waits for the platform's own close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often it looks.
+const CLOSE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// `sealbid office tender close`: the leader closes bidding by itself once the deadline and the
+/// ledger's arrival window have passed, so this waits for that (at most [`CLOSE_WAIT`]); only a
+/// tender still taking bids then is closed by the office's own command. Before the deadline it
+/// refuses, sending nothing.
+async fn close_bidding(connection: &Connection, id: &TenderId) -> Result<(), ParticipantError> {
+    let client = connection.client()?;
+    let phase_and_deadline = |view: &serde_json::Value| {
+        (
+            view.pointer("/tender/phase")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            view.pointer("/tender/deadline_ms").and_then(serde_json::Value::as_u64),
+        )
+    };
+    let (_, deadline_ms) = phase_and_deadline(&client.tender(id.as_str()).await?);
+    let deadline_ms = deadline_ms
+        .ok_or_else(|| ParticipantError::Invalid(format!("the node's answer about {id} has no deadline")))?;
+    let now_ms = sealbid_consensus::clock::Clock::now_ms(&sealbid_consensus::clock::SystemClock);
+    if now_ms < deadline_ms {
+        return Err(ParticipantError::Invalid(format!(
+            "tender {id} takes bids for {} s more (deadline {deadline_ms} ms); the platform closes it by itself then",
+            (deadline_ms - now_ms).div_ceil(1_000)
+        )));
+    }
+    let waited = tokio::time::timeout(CLOSE_WAIT, async {
+        loop {
+            match phase_and_deadline(&client.tender(id.as_str()).await?).0.as_deref() {
+                Some("bidding") | None => tokio::time::sleep(CLOSE_POLL).await,
+                Some(phase) => return Ok::<String, ParticipantError>(phase.to_owned()),
+            }
+        }
+    })
+    .await;
+    match waited {
+        Ok(Ok(phase)) => {
+            if connection.json {
+                println!("{}", serde_json::json!({ "tender": id, "phase": phase }));
+            } else {
+                println!("tender {id} is {phase}: the platform closed bidding at its deadline");
+            }
+            Ok(())
+        }
+        Ok(Err(error)) => Err(error),
+        Err(_) => {
+            connection
+                .send(Action::CloseTender { tender: id.clone() }, None)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
 /// `sealbid office …`.
 pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(), ParticipantError> {
     let OfficeCommand::Tender(command) = command;
@@ -393,9 +451,7 @@ pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(
             notice,
             deadline_ms,
         },
-        TenderCommand::Close(flag) => Action::CloseTender {
-            tender: tender(&flag.tender)?,
-        },
+        TenderCommand::Close(flag) => return close_bidding(connection, &tender(&flag.tender)?).await,
         TenderCommand::Open(flag) => Action::OpenTender {
             tender: tender(&flag.tender)?,
         },

@@ -38,6 +38,10 @@ pub enum SettingsError {
     },
 }
 
+/// The largest bound on commands in flight a node accepts (tokio's semaphore allows more; a
+/// node that takes more than this at once only queues them).
+pub const COMMANDS_IN_FLIGHT_LIMIT: usize = 1 << 20;
+
 /// Everything the node needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -55,6 +59,10 @@ pub struct Settings {
     /// writes the ledger's genesis (the default). A node joining a cluster sets it to false
     /// and waits for the leader to add it (`sealbid cluster add-learner`).
     pub bootstrap: bool,
+    /// The most commands the node handles at once (its clients' and, as leader, those its
+    /// followers forward); past it a command is answered 503 `busy` with `Retry-After` at
+    /// once, before it is stamped or proposed.
+    pub commands_in_flight_max: usize,
 }
 
 impl Default for Settings {
@@ -66,6 +74,7 @@ impl Default for Settings {
             node_id: 1,
             snapshot_every: 20_000,
             bootstrap: true,
+            commands_in_flight_max: 1024,
         }
     }
 }
@@ -86,6 +95,8 @@ pub struct Layer {
     pub snapshot_every: Option<u64>,
     /// See [`Settings::bootstrap`].
     pub bootstrap: Option<bool>,
+    /// See [`Settings::commands_in_flight_max`].
+    pub commands_in_flight_max: Option<usize>,
 }
 
 impl Layer {
@@ -122,6 +133,8 @@ impl Layer {
             cluster_listen: variable("SEALBID_CLUSTER_LISTEN"),
             node_id: number("node_id", "SEALBID_NODE_ID")?,
             snapshot_every: number("snapshot_every", "SEALBID_SNAPSHOT_EVERY")?,
+            commands_in_flight_max: number("commands_in_flight_max", "SEALBID_COMMANDS_IN_FLIGHT_MAX")?
+                .map(|value| usize::try_from(value).unwrap_or(usize::MAX)),
             bootstrap: variable("SEALBID_BOOTSTRAP")
                 .map(|value| match value.as_str() {
                     "true" => Ok(true),
@@ -145,6 +158,7 @@ impl Layer {
             node_id: self.node_id.or(below.node_id),
             snapshot_every: self.snapshot_every.or(below.snapshot_every),
             bootstrap: self.bootstrap.or(below.bootstrap),
+            commands_in_flight_max: self.commands_in_flight_max.or(below.commands_in_flight_max),
         }
     }
 
@@ -166,6 +180,7 @@ impl Layer {
             node_id: self.node_id.unwrap_or(defaults.node_id),
             snapshot_every: self.snapshot_every.unwrap_or(defaults.snapshot_every),
             bootstrap: self.bootstrap.unwrap_or(defaults.bootstrap),
+            commands_in_flight_max: self.commands_in_flight_max.unwrap_or(defaults.commands_in_flight_max),
         };
         settings.validate()?;
         Ok(settings)
@@ -187,6 +202,13 @@ impl Settings {
                 name: "snapshot_every",
                 value: self.snapshot_every.to_string(),
                 fix: "take snapshots every 100 entries or more".into(),
+            });
+        }
+        if !(1..=COMMANDS_IN_FLIGHT_LIMIT).contains(&self.commands_in_flight_max) {
+            return Err(SettingsError::Invalid {
+                name: "commands_in_flight_max",
+                value: self.commands_in_flight_max.to_string(),
+                fix: format!("allow from 1 to {COMMANDS_IN_FLIGHT_LIMIT} commands in flight"),
             });
         }
         if self.listen == self.cluster_listen && self.listen.port() != 0 {

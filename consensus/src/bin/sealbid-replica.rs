@@ -92,9 +92,13 @@ async fn main() -> anyhow::Result<()> {
         node_id: arguments.node_id,
         database: arguments.database,
         raft,
+        clock: Arc::new(sealbid_consensus::clock::SystemClock),
+        commands_in_flight_max: 1024,
     };
     let replica = Arc::new(Replica::start(config, &tls).await?);
     let _history_filler = replica.spawn_history_filler();
+    let _closer = replica.spawn_closer();
+    let _clock_watch = replica.spawn_clock_watch();
     let listener = std::net::TcpListener::bind(&arguments.listen)?;
     let server = sealbid_consensus::server::serve(Arc::clone(&replica), listener, &tls)?;
     if let Some(members) = arguments.initialize {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sealbid_consensus::tls::ClusterTls;
-use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig, ReplicaStatus};
+use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig, ReplicaStatus, SubmitError};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, EntryBody, Genesis, LedgerConfig};
@@ -21,6 +21,16 @@ struct Node {
 }
 
 async fn start(node_id: u64, tls: &ClusterTls, folder: &std::path::Path) -> Node {
+    start_with_clock(node_id, tls, folder, Arc::new(sealbid_consensus::clock::SystemClock)).await
+}
+
+/// A node on `clock`, with its background tasks (the closer, the clock watch).
+async fn start_with_clock(
+    node_id: u64,
+    tls: &ClusterTls,
+    folder: &std::path::Path,
+    clock: Arc<dyn sealbid_consensus::clock::Clock>,
+) -> Node {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
     let raft = openraft::Config {
@@ -33,8 +43,12 @@ async fn start(node_id: u64, tls: &ClusterTls, folder: &std::path::Path) -> Node
         node_id,
         database: folder.join(format!("node-{node_id}.sqlite")),
         raft,
+        clock,
+        commands_in_flight_max: 1024,
     };
     let replica = Arc::new(Replica::start(config, tls).await.unwrap());
+    replica.spawn_closer();
+    replica.spawn_clock_watch();
     let server = sealbid_consensus::server::serve(Arc::clone(&replica), listener, tls).unwrap();
     let handle = server.handle();
     tokio::spawn(server);
@@ -78,7 +92,8 @@ fn grant(operator: &IdentityKeyPair, number: u64) -> EntryBody {
             name: format!("office {number}"),
         },
     };
-    EntryBody::Command(SignedMessage::sign(operator, &command).unwrap())
+    // The receiving node stamps the arrival; the stamp sent here is replaced.
+    EntryBody::command(SignedMessage::sign(operator, &command).unwrap(), 0, 0)
 }
 
 async fn statuses(nodes: &[&Node]) -> Vec<ReplicaStatus> {
@@ -178,6 +193,110 @@ async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping()
     let survivors: Vec<&Node> = nodes.iter().collect();
     eventually("the survivors in agreement", || agree(&survivors)).await;
     assert!(statuses(&survivors).await.iter().all(|status| status.audit_size == 41));
+    for node in nodes {
+        node.replica.raft.shutdown().await.unwrap();
+        node.server.stop(false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_clock_is_off_the_leaders_knows_it_and_its_stamps_are_refused() {
+    let folder = tempfile::tempdir().unwrap();
+    let pems = crate::support::ClusterPems::generate(3);
+    let tls: Vec<ClusterTls> = (0..3).map(|index| pems.tls(index)).collect();
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64
+    };
+    // Node 3's clock runs ten seconds ahead (and stands still: the test moves it).
+    let skewed = Arc::new(sealbid_consensus::clock::ManualClock::new(now_ms() + 10_000));
+    let mut nodes = vec![
+        start(1, &tls[0], folder.path()).await,
+        start(2, &tls[1], folder.path()).await,
+    ];
+    nodes.push(start_with_clock(3, &tls[2], folder.path(), Arc::clone(&skewed) as Arc<_>).await);
+    // Node 1 starts alone and leads; the others join as learners and are made voters, so the
+    // leader stays node 1 (whose clock is right).
+    nodes[0]
+        .replica
+        .initialize(BTreeMap::from([(1, nodes[0].address.clone())]))
+        .await
+        .unwrap();
+    eventually("node 1 leads", || async {
+        nodes[0].replica.raft.current_leader().await == Some(1)
+    })
+    .await;
+    for node in &nodes[1..] {
+        nodes[0]
+            .replica
+            .add_learner(node.replica.node_id, node.address.clone())
+            .await
+            .unwrap();
+    }
+    nodes[0]
+        .replica
+        .change_voters([1, 2, 3].into_iter().collect())
+        .await
+        .unwrap();
+    let operator = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+    let genesis = EntryBody::Genesis(Genesis {
+        operator: operator.public_key(),
+        config: LedgerConfig::default(),
+    });
+    assert!(matches!(
+        nodes[0].replica.submit(genesis, true).await.unwrap(),
+        LedgerReply::Applied { .. }
+    ));
+    let window_ms = LedgerConfig::default().arrival_window_ms;
+
+    eventually("node 3 finds its clock off", || async {
+        nodes[2]
+            .replica
+            .clock_offset_ms()
+            .is_some_and(|offset| offset > window_ms)
+    })
+    .await;
+    eventually("node 2 finds its clock in step", || async {
+        nodes[1]
+            .replica
+            .clock_offset_ms()
+            .is_some_and(|offset| offset <= window_ms)
+    })
+    .await;
+    assert_eq!(
+        nodes[0].replica.clock_offset_ms(),
+        Some(0),
+        "the leader is its own reference"
+    );
+
+    // What node 3 stamps, the leader refuses unproposed; node 2's goes through.
+    let size = nodes[0].replica.applied_audit_size();
+    match nodes[2].replica.submit(grant(&operator, 1), true).await {
+        Err(SubmitError::ArrivalOutOfWindow { node_id: 3, .. }) => {}
+        other => panic!("a stamp ten seconds ahead is refused: {other:?}"),
+    }
+    assert_eq!(nodes[0].replica.applied_audit_size(), size);
+    assert!(matches!(
+        nodes[1].replica.submit(grant(&operator, 2), true).await.unwrap(),
+        LedgerReply::Applied { .. }
+    ));
+
+    // Its clock set right, node 3 is in step again and its commands go through.
+    skewed.set(now_ms());
+    eventually("node 3 back in step", || async {
+        nodes[2]
+            .replica
+            .clock_offset_ms()
+            .is_some_and(|offset| offset <= window_ms)
+    })
+    .await;
+    skewed.set(now_ms());
+    assert!(matches!(
+        nodes[2].replica.submit(grant(&operator, 3), true).await.unwrap(),
+        LedgerReply::Applied { .. }
+    ));
     for node in nodes {
         node.replica.raft.shutdown().await.unwrap();
         node.server.stop(false).await;

@@ -102,7 +102,8 @@ impl Signer {
             expires_at_ms: now_ms() + 30 * 60 * 1000,
             action,
         };
-        EntryBody::Command(SignedMessage::sign(key, &command).unwrap())
+        // The receiving node stamps the arrival; the stamp sent here is replaced.
+        EntryBody::command(SignedMessage::sign(key, &command).unwrap(), 0, 0)
     }
 }
 
@@ -708,4 +709,77 @@ fn credit_code(index: usize) -> String {
         .unwrap()
         .as_str()
         .to_string()
+}
+
+/// Sends `signal` (by name, through the shell's `kill`) to node `index`'s process.
+fn signal(cluster: &Cluster, index: usize, name: &str) {
+    let pid = cluster.nodes[index].pid().expect("the node runs");
+    let sent = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -{name} {pid}")])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{name} {pid}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_forwarded_to_a_paused_leader_go_to_the_new_one() {
+    let cluster = Cluster::start(3, 0).await;
+    let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;
+    let bids: Vec<EntryBody> = scene.bids().into_iter().take(400).collect();
+    let leader = cluster.leader().await;
+    let paused = (leader - 1) as usize;
+    // Bids go through the two followers only, which forward them to the leader.
+    let followers = Client {
+        http: cluster.client.http.clone(),
+        addresses: Arc::new(
+            cluster
+                .nodes
+                .iter()
+                .filter(|node| node.node_id != leader)
+                .map(|node| node.address.clone())
+                .collect(),
+        ),
+    };
+    let mut slowest = Duration::ZERO;
+    let mut acknowledged = 0;
+    for (round, chunk) in bids.chunks(CONCURRENCY).enumerate() {
+        match round {
+            // The leader stops (SIGSTOP) with these bids forwarded to it: its connections stay
+            // open and nothing answers.
+            5 => signal(&cluster, paused, "STOP"),
+            20 => signal(&cluster, paused, "CONT"),
+            _ => {}
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (offset, body) in chunk.iter().enumerate() {
+            let (client, body) = (followers.clone(), body.clone());
+            tasks.spawn(async move {
+                let started = std::time::Instant::now();
+                let reply = client.submit(&body, offset).await;
+                (reply, started.elapsed())
+            });
+        }
+        while let Some(answer) = tasks.join_next().await {
+            let (reply, took) = answer.unwrap();
+            slowest = slowest.max(took);
+            match reply {
+                Some(LedgerReply::Applied { .. }) => acknowledged += 1,
+                // Sent again to the new leader after the old one had taken it: the first copy's.
+                Some(LedgerReply::Rejected {
+                    first_audit_index: Some(_),
+                    ..
+                }) => acknowledged += 1,
+                other => panic!("round {round}: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(acknowledged, bids.len());
+    // Nobody waited for the 60 s reply timeout: forwards to the paused leader were given up as
+    // soon as the followers elected another (a bound far above the election, far below the
+    // timeout).
+    assert!(slowest < Duration::from_secs(15), "a bid waited {slowest:?}");
+    let addresses: Vec<String> = cluster.nodes.iter().map(|node| node.address.clone()).collect();
+    let statuses = cluster.client.agreement(&addresses).await;
+    assert_ne!(statuses[0].leader, Some(leader));
+    assert_eq!(statuses[0].bids, bids.len());
 }

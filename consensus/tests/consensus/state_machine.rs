@@ -49,7 +49,7 @@ fn entries(count: u64) -> Vec<Entry<TypeConfig>> {
         };
         entries.push(raft_entry(
             number + 2,
-            EntryBody::Command(SignedMessage::sign(&operator, &command).unwrap()),
+            EntryBody::command(SignedMessage::sign(&operator, &command).unwrap(), 1, NOW_MS),
         ));
     }
     // The same nonce again: refused, not applied.
@@ -119,7 +119,7 @@ async fn applied_entries_survive_snapshot_install_and_reopening() {
     };
     let next = raft_entry(
         23,
-        EntryBody::Command(SignedMessage::sign(&operator, &command).unwrap()),
+        EntryBody::command(SignedMessage::sign(&operator, &command).unwrap(), 1, NOW_MS),
     );
     leader.apply([next.clone()]).await.unwrap();
     follower.apply([next]).await.unwrap();

@@ -10,8 +10,9 @@ use crate::state::{Effect, EntryContext, State, require_office, require_phase};
 use crate::tender::{Bid, Phase, Tender};
 use crate::types::{LotId, Role, TenderId};
 
-/// The checks every change to a bid or reserve shares: the tender takes bids, the entry is
-/// before the deadline, the lot exists and the envelope is well formed and within bounds.
+/// The checks every change to a bid or reserve shares: the tender takes bids, the command
+/// arrived before the deadline (on time by arrival: however long it then waited to be ordered,
+/// the close comes after it), the lot exists and the envelope is well formed and within bounds.
 fn check_bidding<'a>(
     state: &'a State,
     context: &EntryContext,
@@ -21,12 +22,12 @@ fn check_bidding<'a>(
 ) -> Result<&'a Tender, Rejection> {
     let tender = state.tender(id)?;
     if matches!(tender.phase, Phase::Closed | Phase::Opened)
-        || (tender.phase == Phase::Bidding && context.timestamp_ms >= tender.deadline_ms)
+        || (tender.phase == Phase::Bidding && context.arrived_at_ms >= tender.deadline_ms)
     {
         return Err(Rejection::Late {
             tender: id.clone(),
             deadline_ms: tender.deadline_ms,
-            timestamp_ms: context.timestamp_ms,
+            arrived_at_ms: context.arrived_at_ms,
         });
     }
     require_phase(tender, Phase::Bidding, "taking bids (its committee key must exist)")?;

@@ -178,11 +178,13 @@ pub(crate) fn amend(
     if notice.trim().is_empty() {
         return Err(Rejection::Invalid("an amendment needs its text".into()));
     }
+    // An amendment counts by its order, not its arrival: it moves the deadline from its
+    // timestamp, and may not do so once the deadline has passed in the log.
     if context.timestamp_ms >= tender.deadline_ms {
         return Err(Rejection::Late {
             tender: id.clone(),
             deadline_ms: tender.deadline_ms,
-            timestamp_ms: context.timestamp_ms,
+            arrived_at_ms: context.timestamp_ms,
         });
     }
     if tender.amendments.len() >= config.amendments_per_tender_max {
@@ -243,14 +245,17 @@ pub(crate) fn cancel(state: &mut State, signer: &PublicKey, id: &TenderId, reaso
     })
 }
 
-/// Closes bidding, once the entry's timestamp has reached the deadline.
+/// Closes bidding, once the entry's timestamp has reached the deadline plus the arrival window
+/// (the leader's own close, or the office's).
 pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     crate::state::require_phase(tender, Phase::Bidding, "bidding")?;
-    if context.timestamp_ms < tender.deadline_ms {
+    let closes_at_ms = tender.deadline_ms.saturating_add(state.config().arrival_window_ms);
+    if context.timestamp_ms < closes_at_ms {
         return Err(Rejection::BeforeDeadline {
             tender: id.clone(),
             deadline_ms: tender.deadline_ms,
+            closes_at_ms,
             timestamp_ms: context.timestamp_ms,
         });
     }

@@ -10,6 +10,7 @@
 )]
 
 mod archive;
+mod arrival;
 mod awards;
 mod properties;
 mod protocol_example;

@@ -37,7 +37,8 @@ fn refused_command(
     expected: impl Fn(&Rejection) -> bool,
 ) {
     let message = harness.sign(key, action);
-    refused(harness, EntryBody::Command(message), expected);
+    let body = harness.received(message);
+    refused(harness, body, expected);
 }
 
 /// A harness with one procurement tender in bidding, lot "1", committee 3, threshold 2.
@@ -64,18 +65,17 @@ fn signatures_payloads_and_freshness() {
 
     let mut unsigned = harness.sign(&bidder, action.clone());
     unsigned.signature = Signature([0; 64]);
-    refused(&mut harness, EntryBody::Command(unsigned), |rejection| {
-        *rejection == Rejection::BadSignature
-    });
+    let body = harness.received(unsigned);
+    refused(&mut harness, body, |rejection| *rejection == Rejection::BadSignature);
 
     let mut wrong_signer = harness.sign(&bidder, action.clone());
     wrong_signer.signer = harness.bidders[1].public_key();
-    refused(&mut harness, EntryBody::Command(wrong_signer), |rejection| {
-        *rejection == Rejection::BadSignature
-    });
+    let body = harness.received(wrong_signer);
+    refused(&mut harness, body, |rejection| *rejection == Rejection::BadSignature);
 
     let not_a_command = SignedMessage::sign(&bidder, &serde_json::json!({ "hello": "ledger" })).unwrap();
-    refused(&mut harness, EntryBody::Command(not_a_command), |rejection| {
+    let body = harness.received(not_a_command);
+    refused(&mut harness, body, |rejection| {
         matches!(rejection, Rejection::Malformed(_))
     });
 
@@ -85,7 +85,8 @@ fn signatures_payloads_and_freshness() {
         action: action.clone(),
     };
     let expired = SignedMessage::sign(&bidder, &expired).unwrap();
-    refused(&mut harness, EntryBody::Command(expired), |rejection| {
+    let body = harness.received(expired);
+    refused(&mut harness, body, |rejection| {
         matches!(rejection, Rejection::Expired { .. })
     });
 
@@ -95,13 +96,15 @@ fn signatures_payloads_and_freshness() {
         action: action.clone(),
     };
     let far = SignedMessage::sign(&bidder, &far).unwrap();
-    refused(&mut harness, EntryBody::Command(far), |rejection| {
+    let body = harness.received(far);
+    refused(&mut harness, body, |rejection| {
         matches!(rejection, Rejection::ExpiryTooFar { .. })
     });
 
     let once = harness.sign(&bidder, action);
-    let first = harness.apply(EntryBody::Command(once.clone())).unwrap();
-    refused(&mut harness, EntryBody::Command(once), |rejection| {
+    let first = harness.apply(harness.received(once.clone())).unwrap();
+    let body = harness.received(once);
+    refused(&mut harness, body, |rejection| {
         matches!(rejection, Rejection::ReplayedNonce { first_audit_index, .. } if *first_audit_index == first.audit_index)
             && rejection.code() == "replayed-nonce"
             && rejection.kind() == sealbid_ledger::RejectionKind::Conflict
@@ -582,7 +585,7 @@ fn tender_specs_are_checked() {
     for (name, spec) in cases {
         let message = harness.sign(&office, Action::PublishTender(spec));
         let hash = harness.ledger.state_hash();
-        let result = harness.apply(EntryBody::Command(message));
+        let result = harness.apply(harness.received(message));
         assert!(
             matches!(result, Err(ApplyError::Rejected(Rejection::Invalid(_)))),
             "{name}: {result:?}"

@@ -157,7 +157,13 @@ impl Harness {
     /// Signs and applies.
     pub fn run(&mut self, key: &IdentityKeyPair, action: Action) -> Result<Applied, ApplyError> {
         let message = self.sign(key, action);
-        self.apply(EntryBody::Command(message))
+        let body = self.received(message);
+        self.apply(body)
+    }
+
+    /// `message` as node 1 received it, now.
+    pub fn received(&self, message: SignedMessage) -> EntryBody {
+        EntryBody::command(message, 1, self.now_ms)
     }
 
     /// Signs and applies, expecting a rejection.
@@ -316,9 +322,13 @@ impl Harness {
         .unwrap();
     }
 
-    /// Moves the clock to the deadline and lets the leader close the tender.
+    /// Moves the clock to the deadline plus the arrival window and lets the leader close the
+    /// tender.
     pub fn close(&mut self, tender: &TenderId) {
-        self.now_ms = self.now_ms.max(self.ledger.state().tenders[tender].deadline_ms);
+        let window_ms = self.ledger.state().config().arrival_window_ms;
+        self.now_ms = self
+            .now_ms
+            .max(self.ledger.state().tenders[tender].deadline_ms + window_ms);
         self.apply(EntryBody::Close { tender: tender.clone() }).unwrap();
     }
 

@@ -257,8 +257,8 @@ async fn a_node_joining_without_the_cluster_log_key_is_refused() {
         listen: Some("127.0.0.1:0".into()),
         cluster_listen: Some("127.0.0.1:0".into()),
         node_id: Some(2),
-        snapshot_every: None,
         bootstrap: Some(false),
+        ..sealbid_node::Layer::default()
     }
     .settle()
     .unwrap();

@@ -9,6 +9,7 @@
     clippy::cast_possible_truncation
 )]
 
+mod admission;
 mod api;
 mod audit;
 mod cli;

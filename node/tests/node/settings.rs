@@ -80,6 +80,14 @@ fn bad_values_are_refused_with_what_to_fix() {
     );
     assert_eq!(
         invalid(Layer {
+            commands_in_flight_max: Some(0),
+            ..Layer::default()
+        })
+        .0,
+        "commands_in_flight_max"
+    );
+    assert_eq!(
+        invalid(Layer {
             snapshot_every: Some(5),
             ..Layer::default()
         })
@@ -110,5 +118,28 @@ fn bad_values_are_refused_with_what_to_fix() {
     assert!(matches!(
         Layer::from_file(&folder.path().join("missing.toml")),
         Err(SettingsError::Read { .. })
+    ));
+}
+
+#[test]
+fn the_bound_on_commands_in_flight_comes_from_every_layer() {
+    assert_eq!(Layer::default().settle().unwrap().commands_in_flight_max, 1024);
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("sealbid.toml");
+    std::fs::write(&file, "commands_in_flight_max = 64\n").unwrap();
+    let file = Layer::from_file(&file).unwrap();
+    assert_eq!(file.clone().settle().unwrap().commands_in_flight_max, 64);
+    let from_environment = Layer::from_environment(environment(&[("SEALBID_COMMANDS_IN_FLIGHT_MAX", "128")])).unwrap();
+    assert_eq!(
+        from_environment.over(file).settle().unwrap().commands_in_flight_max,
+        128
+    );
+    let not_a_number = Layer::from_environment(environment(&[("SEALBID_COMMANDS_IN_FLIGHT_MAX", "many")]));
+    assert!(matches!(
+        not_a_number,
+        Err(SettingsError::Invalid {
+            name: "commands_in_flight_max",
+            ..
+        })
     ));
 }

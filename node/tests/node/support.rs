@@ -1,8 +1,10 @@
 //! A running one-node platform and a client for it.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
+use sealbid_consensus::clock::{Clock, SystemClock};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command};
@@ -108,18 +110,22 @@ pub fn now_ms() -> u64 {
 impl Platform {
     /// Builds the application as `sealbid serve` does, on port 0 in a new folder.
     pub async fn start() -> Self {
+        Self::start_with(Layer::default(), Arc::new(SystemClock)).await
+    }
+
+    /// As [`Platform::start`], with the settings in `overrides` and on `clock`.
+    pub async fn start_with(overrides: Layer, clock: Arc<dyn Clock>) -> Self {
         let folder = tempfile::tempdir().unwrap();
-        let settings = Layer {
-            data_dir: Some(folder.path().join("data").display().to_string()),
-            listen: Some("127.0.0.1:0".into()),
-            cluster_listen: Some("127.0.0.1:0".into()),
-            node_id: None,
-            snapshot_every: None,
-            bootstrap: None,
-        }
-        .settle()
-        .unwrap();
-        let application = Application::build(&settings).await.unwrap();
+        let settings = overrides
+            .over(Layer {
+                data_dir: Some(folder.path().join("data").display().to_string()),
+                listen: Some("127.0.0.1:0".into()),
+                cluster_listen: Some("127.0.0.1:0".into()),
+                ..Layer::default()
+            })
+            .settle()
+            .unwrap();
+        let application = Application::build_with_clock(&settings, clock).await.unwrap();
         let authority = std::fs::read(&application.data_dir.authority).unwrap();
         let http = sealbid_api::client::https_client(&authority).unwrap();
         let operator =
@@ -201,6 +207,21 @@ impl Platform {
         let (status, _, head) = self.get("/v1/audit/head").await;
         assert_eq!(status, StatusCode::OK);
         head["state_hash"].as_str().unwrap().to_string()
+    }
+
+    /// How far the log has come on this node: the audit log's size and the Raft commit index
+    /// (from `/metrics`); neither moves for a command refused before it was proposed.
+    pub async fn log_position(&self) -> (u64, u64) {
+        let (status, _, head) = self.get("/v1/audit/head").await;
+        assert_eq!(status, StatusCode::OK, "{head}");
+        let (status, metrics) = self.get_text("/metrics").await;
+        assert_eq!(status, StatusCode::OK, "{metrics}");
+        let commit_index = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("sealbid_raft_commit_index "))
+            .and_then(|value| value.trim().parse::<f64>().ok())
+            .expect("the commit index is a metric") as u64;
+        (head["size"].as_u64().unwrap(), commit_index)
     }
 
     /// Stops the application.

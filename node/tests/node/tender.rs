@@ -1,6 +1,6 @@
 //! Whole tenders over HTTPS, as the three kinds of users run them: the office publishes, the
 //! committee generates the opening key, bidders submit, replace and withdraw sealed offers, a
-//! late bid is refused, the office closes, two members release their shares, the office opens
+//! late bid is refused, the leader closes bidding by itself, two members release their shares, the office opens
 //! and awards; every bidder finds its receipt in the audit trail and a supervisor's replay of the
 //! whole log verifies. Procurement (lowest price), land-use right (highest at or above the sealed
 //! reserve) and coal/coke (multi-unit, highest price first).
@@ -32,26 +32,26 @@ const BIDDING_MS: u64 = 10 * 60 * 1000;
 const CLOSING_MS: u64 = 3_000;
 
 /// The people of a tender.
-struct Cast {
-    office: IdentityKeyPair,
-    committee: Committee,
-    bidders: Vec<IdentityKeyPair>,
+pub struct Cast {
+    pub office: IdentityKeyPair,
+    pub committee: Committee,
+    pub bidders: Vec<IdentityKeyPair>,
 }
 
 /// Submits `action` signed by `key`; the receipt, asserting it was applied.
-async fn run(platform: &Platform, key: &IdentityKeyPair, action: Action) -> Value {
+pub async fn run(platform: &Platform, key: &IdentityKeyPair, action: Action) -> Value {
     let (status, _, receipt) = platform.post("/v1/commands", &platform.sign(key, action)).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     receipt
 }
 
 /// The ledger's response in a receipt.
-fn response(receipt: &Value) -> Response {
+pub fn response(receipt: &Value) -> Response {
     serde_json::from_value(receipt["response"].clone()).unwrap()
 }
 
 /// Registers an office, a supervisor, a 2-of-3 committee and `bidders` bidders.
-async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
+pub async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
     let office = key(label, 1_000).unwrap();
     let supervisor = key(label, 1_001).unwrap();
     run(
@@ -93,7 +93,17 @@ async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
 
 /// Publishes a one-lot tender and runs the key generation; the tender and its opening key.
 async fn publish(platform: &Platform, cast: &mut Cast, market: Market, lot: LotSpec) -> (TenderId, CurvePoint) {
-    let deadline_ms = now_ms() + BIDDING_MS;
+    publish_until(platform, cast, market, lot, now_ms() + BIDDING_MS).await
+}
+
+/// As [`publish`], with the deadline `deadline_ms`.
+pub async fn publish_until(
+    platform: &Platform,
+    cast: &mut Cast,
+    market: Market,
+    lot: LotSpec,
+    deadline_ms: u64,
+) -> (TenderId, CurvePoint) {
     let spec = TenderSpec {
         title: format!("{market:?} test tender"),
         market,
@@ -135,9 +145,25 @@ async fn end_bidding(platform: &Platform, cast: &Cast, tender: &TenderId) {
     }
 }
 
-/// Closes, releases members 1 and 2's shares, opens and awards; the results as JSON.
+/// Waits (at most 15 s) until the leader has closed bidding by itself, at the deadline plus the
+/// arrival window: no office command closes it.
+pub async fn wait_closed(platform: &Platform, tender: &TenderId) {
+    for _ in 0..150 {
+        let (status, _, body) = platform.get(&format!("/v1/tenders/{tender}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["tender"]["phase"] != "bidding" {
+            assert_eq!(body["tender"]["phase"], "closed", "{body}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("tender {tender} was not closed by the leader");
+}
+
+/// Waits for the leader's close, releases members 1 and 2's shares, opens and awards; the
+/// results as JSON.
 async fn close_open_award(platform: &Platform, cast: &Cast, tender: &TenderId) -> Value {
-    run(platform, &cast.office, Action::CloseTender { tender: tender.clone() }).await;
+    wait_closed(platform, tender).await;
     for member in 1..=2 {
         let (identity, action) = cast.committee.release(tender, member).unwrap();
         run(platform, identity, action).await;
