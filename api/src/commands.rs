@@ -17,6 +17,7 @@ use sealbid_ledger::command::{Entry, EntryBody};
 use sealbid_ledger::events::Response;
 
 use crate::ApiState;
+use crate::limits::TimedJson;
 use crate::problem::Problem;
 
 /// The largest command body accepted: a sealed bid with its offer is a few KiB, a committee
@@ -64,17 +65,19 @@ pub struct SignedCommand {
         (status = 401, description = "The signature does not verify", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The signer may not do this", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "What the command refers to does not exist", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the body timeout (10 s by default): send it again", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Conflicts with the ledger's state (phase, replayed nonce, deadline, duplicate)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than 512 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Breaks a rule of the ledger", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests in flight from this address: send it again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Busy (the node's bound on commands in flight), no leader, or the node is catching up: send the same command again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "No answer in time: send the same command again to learn its receipt", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn submit(state: web::Data<ApiState>, message: web::Json<SignedMessage>) -> Result<HttpResponse, Problem> {
+pub async fn submit(state: web::Data<ApiState>, message: TimedJson<SignedMessage>) -> Result<HttpResponse, Problem> {
     let started = Instant::now();
-    let message = message.into_inner();
+    let TimedJson(message) = message;
     let result = state.replica.submit_command(message.clone()).await;
     state.metrics.commit_latency.observe(started.elapsed().as_secs_f64());
     let outcome = match result {

@@ -26,8 +26,8 @@ pub struct Problem {
     pub status: u16,
     /// What happened here and what to do.
     pub detail: String,
-    /// For a problem worth retrying (every 503): after how many seconds; the same as the
-    /// `Retry-After` header.
+    /// For a problem worth retrying (every 408, 429 and 503): after how many seconds; the same
+    /// as the `Retry-After` header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
 }
@@ -44,7 +44,11 @@ impl Problem {
             title: title.to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
-            retry_after_seconds: (status == StatusCode::SERVICE_UNAVAILABLE).then_some(RETRY_AFTER_SECONDS),
+            retry_after_seconds: matches!(
+                status,
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT
+            )
+            .then_some(RETRY_AFTER_SECONDS),
         }
     }
 

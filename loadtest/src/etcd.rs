@@ -184,8 +184,10 @@ pub fn put_request(key: &[u8], value: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// One put of `frame` (from [`put_request`]) to the member at `client_url`.
+/// One put of `frame` (from [`put_request`]) to the member at `client_url`: the whole answer
+/// read, trailers included, and judged by [`put_outcome`].
 pub async fn put(http: &reqwest::Client, client_url: &str, frame: Vec<u8>) -> Attempt {
+    use http_body_util::BodyExt;
     let answer = http
         .post(format!("{client_url}/etcdserverpb.KV/Put"))
         .header("content-type", "application/grpc")
@@ -197,35 +199,133 @@ pub async fn put(http: &reqwest::Client, client_url: &str, frame: Vec<u8>) -> At
         Ok(answer) => answer,
         Err(error) => return Attempt::Retry(error.to_string()),
     };
-    if !answer.status().is_success() {
-        return Attempt::Retry(format!("HTTP {}", answer.status()));
-    }
-    // A refusal without a message comes as a "trailers-only" answer: grpc-status in the headers.
-    let status = answer
-        .headers()
+    let http_status = answer.status().as_u16();
+    let header_status = grpc_status(answer.headers());
+    let response: http::Response<reqwest::Body> = answer.into();
+    let collected = match response.into_body().collect().await {
+        Ok(collected) => collected,
+        Err(error) => return Attempt::Retry(error.to_string()),
+    };
+    let trailer_status = collected.trailers().and_then(grpc_status);
+    let body = collected.to_bytes();
+    put_outcome(http_status, header_status.as_deref(), &body, trailer_status.as_deref())
+}
+
+/// The `grpc-status` in `headers` (or trailers), if any.
+fn grpc_status(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
         .get("grpc-status")
         .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    if let Some(code) = status.filter(|code| code != "0") {
+        .map(str::to_owned)
+}
+
+/// gRPC's UNAVAILABLE: the member cannot serve now (no leader, shutting down); another may.
+const GRPC_UNAVAILABLE: &str = "14";
+
+/// What a put's answer means. It is done only when its gRPC status is 0 (in the trailers, or
+/// in the headers of a trailers-only answer) and its body is exactly one uncompressed gRPC
+/// message that is a `PutResponse` (whose first field is its `ResponseHeader`, field 1). Any
+/// other status is a refusal, but UNAVAILABLE, which is retried on the next member like an
+/// answer cut short or not of that shape.
+pub fn put_outcome(
+    http_status: u16,
+    header_status: Option<&str>,
+    body: &[u8],
+    trailer_status: Option<&str>,
+) -> Attempt {
+    if http_status != 200 {
+        return Attempt::Retry(format!("HTTP {http_status}"));
+    }
+    let Some(status) = trailer_status.or(header_status) else {
+        return Attempt::Retry("no grpc-status: the answer was cut short".into());
+    };
+    if status == GRPC_UNAVAILABLE {
+        return Attempt::Retry("grpc-14 (unavailable)".into());
+    }
+    if status != "0" {
         return Attempt::Answered(Outcome::Refused {
-            code: format!("grpc-{code}"),
+            code: format!("grpc-{status}"),
         });
     }
-    match answer.bytes().await {
-        // A PutResponse carries at least its header: a frame of 5 bytes and a message.
-        Ok(body) if body.len() > 5 => Attempt::Answered(Outcome::Accepted {
+    // One frame: not compressed (0), the message's length (4 bytes, big-endian), the message.
+    let message = body
+        .split_first()
+        .filter(|(compressed, rest)| **compressed == 0 && rest.len() >= 4)
+        .map(|(_, rest)| rest.split_at(4))
+        .filter(|(length, message)| {
+            <[u8; 4]>::try_from(*length)
+                .map(u32::from_be_bytes)
+                .is_ok_and(|length| usize::try_from(length).is_ok_and(|length| length == message.len()))
+        })
+        .map(|(_, message)| message);
+    match message {
+        Some(message) if message.first() == Some(&0x0A) => Attempt::Answered(Outcome::Accepted {
             audit_index: 0,
             leaf_hash: sealbid_crypto::merkle::Hash::empty_tree(),
         }),
-        Ok(_) => Attempt::Retry("an empty answer".into()),
-        Err(error) => Attempt::Retry(error.to_string()),
+        _ => Attempt::Retry("status 0 but not one PutResponse message".into()),
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::cast_possible_truncation)]
 mod tests {
-    use super::put_request;
+    use super::{put_outcome, put_request};
+    use crate::driver::Attempt;
+    use crate::record::Outcome;
+
+    /// A PutResponse as etcd sends it: one frame around `{header: {cluster_id, member_id,
+    /// revision, raft_term}}` (the values do not matter here).
+    fn put_response() -> Vec<u8> {
+        let header = [0x08, 0x01, 0x10, 0x02, 0x18, 0x03, 0x20, 0x04];
+        let mut message = vec![0x0A, header.len() as u8];
+        message.extend_from_slice(&header);
+        let mut frame = vec![0];
+        frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&message);
+        frame
+    }
+
+    #[test]
+    fn only_status_zero_with_a_put_response_counts_as_done() {
+        let done = put_outcome(200, None, &put_response(), Some("0"));
+        assert!(matches!(done, Attempt::Answered(Outcome::Accepted { .. })), "{done:?}");
+        // A refused put, trailers-only (the status in the headers, no message), as etcd answers
+        // a value over its request size limit (INVALID_ARGUMENT) or a full database
+        // (RESOURCE_EXHAUSTED).
+        for code in ["3", "8"] {
+            let refused = put_outcome(200, Some(code), &[], None);
+            assert!(
+                matches!(&refused, Attempt::Answered(Outcome::Refused { code: refused }) if *refused == format!("grpc-{code}")),
+                "{refused:?}"
+            );
+        }
+        // A status in the trailers wins over a message before it.
+        let refused = put_outcome(200, None, &put_response(), Some("9"));
+        assert!(
+            matches!(refused, Attempt::Answered(Outcome::Refused { .. })),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn an_answer_cut_short_unavailable_or_of_another_shape_is_sent_again() {
+        // (what, HTTP status, grpc-status in the headers, body, grpc-status in the trailers)
+        type Case<'a> = (&'a str, u16, Option<&'a str>, Vec<u8>, Option<&'a str>);
+        let cases: [Case; 6] = [
+            ("no trailers", 200, None, put_response(), None),
+            ("unavailable", 200, None, Vec::new(), Some("14")),
+            ("an HTTP error", 503, None, Vec::new(), None),
+            ("status 0 and no message", 200, None, Vec::new(), Some("0")),
+            // Six bytes were enough for the old check; they are not a PutResponse.
+            ("six bytes", 200, None, vec![0, 0, 0, 0, 1, 0x12], Some("0")),
+            ("a length that lies", 200, None, vec![0, 0, 0, 0, 9, 0x0A, 0], Some("0")),
+        ];
+        for (name, http_status, header, body, trailer) in cases {
+            let outcome = put_outcome(http_status, header, &body, trailer);
+            assert!(matches!(outcome, Attempt::Retry(_)), "{name}: {outcome:?}");
+        }
+    }
 
     #[test]
     fn a_put_request_is_a_grpc_frame_around_the_protobuf_message() {

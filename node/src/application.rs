@@ -59,6 +59,9 @@ pub struct Application {
     pub data_dir: DataDir,
     /// The replica, for tests and shutdown.
     pub replica: Arc<Replica>,
+    /// The process's soft limit on open files after the node raised it to what its connection
+    /// bounds need (0: it could not read it).
+    pub open_files: u64,
     /// Stops the API server.
     api: actix_web::dev::ServerHandle,
     /// Ends when the API server stops.
@@ -105,6 +108,7 @@ impl Application {
             )));
         }
         let data_dir = DataDir::prepare(&settings.data_dir, &hosts)?;
+        let open_files = crate::client_limits::raise_open_files(&settings.client_limits);
         let api_listener = bind(settings.listen)?;
         let cluster_listener = bind(settings.cluster_listen)?;
         let local = |listener: &TcpListener, asked: SocketAddr| listener.local_addr().unwrap_or(asked);
@@ -163,7 +167,8 @@ impl Application {
                 .tls
                 .public_server_config()
                 .map_err(|error| BuildError::Serve(error.to_string()))?;
-            sealbid_api::serve(state, api_listener, tls).map_err(|error| BuildError::Serve(error.to_string()))
+            sealbid_api::serve(state, api_listener, tls, &settings.client_limits)
+                .map_err(|error| BuildError::Serve(error.to_string()))
         };
         let api = match serving.await {
             Ok(api) => api,
@@ -183,6 +188,7 @@ impl Application {
             cluster_address,
             data_dir,
             replica,
+            open_files,
             api: api_handle,
             api_task: tokio::spawn(api),
             cluster: cluster_handle,

@@ -9,6 +9,7 @@
 pub mod application;
 pub mod audit;
 pub mod checkpoints;
+pub mod client_limits;
 pub mod cluster;
 pub mod committee;
 pub mod committee_cli;

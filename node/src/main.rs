@@ -232,6 +232,7 @@ impl ServeFlags {
             snapshot_every: self.snapshot_every,
             bootstrap: self.join.then_some(false),
             commands_in_flight_max: self.commands_in_flight_max,
+            client_limits: None,
         }
     }
 }
@@ -425,6 +426,11 @@ async fn serve(flags: ServeFlags) -> anyhow::Result<()> {
         log_key.trim()
     );
     println!("  cluster RPC:   {}", application.cluster_address);
+    println!(
+        "  open files:    {} (soft limit; the connection bounds need {})",
+        application.open_files,
+        settings.client_limits.open_files_needed()
+    );
     application.run_until_interrupted().await?;
     println!("stopped");
     Ok(())

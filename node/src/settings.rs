@@ -63,6 +63,9 @@ pub struct Settings {
     /// followers forward); past it a command is answered 503 `busy` with `Retry-After` at
     /// once, before it is stamped or proposed.
     pub commands_in_flight_max: usize,
+    /// What clients may hold of the public API: connections, handshakes, timeouts, requests
+    /// per address (the file's `[client_limits]` table).
+    pub client_limits: sealbid_api::ClientLimits,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             snapshot_every: 20_000,
             bootstrap: true,
             commands_in_flight_max: 1024,
+            client_limits: sealbid_api::ClientLimits::default(),
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct Layer {
     pub bootstrap: Option<bool>,
     /// See [`Settings::commands_in_flight_max`].
     pub commands_in_flight_max: Option<usize>,
+    /// See [`Settings::client_limits`] (the file's `[client_limits]` table only).
+    pub client_limits: Option<crate::client_limits::ClientLimitsLayer>,
 }
 
 impl Layer {
@@ -146,6 +152,7 @@ impl Layer {
                     }),
                 })
                 .transpose()?,
+            client_limits: None,
         })
     }
 
@@ -159,6 +166,10 @@ impl Layer {
             snapshot_every: self.snapshot_every.or(below.snapshot_every),
             bootstrap: self.bootstrap.or(below.bootstrap),
             commands_in_flight_max: self.commands_in_flight_max.or(below.commands_in_flight_max),
+            client_limits: match (self.client_limits, below.client_limits) {
+                (Some(above), Some(below)) => Some(above.over(below)),
+                (above, below) => above.or(below),
+            },
         }
     }
 
@@ -181,6 +192,7 @@ impl Layer {
             snapshot_every: self.snapshot_every.unwrap_or(defaults.snapshot_every),
             bootstrap: self.bootstrap.unwrap_or(defaults.bootstrap),
             commands_in_flight_max: self.commands_in_flight_max.unwrap_or(defaults.commands_in_flight_max),
+            client_limits: self.client_limits.unwrap_or_default().settle()?,
         };
         settings.validate()?;
         Ok(settings)

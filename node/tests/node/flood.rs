@@ -1,0 +1,239 @@
+//! Connections under a flood, from one address: a thousand TCP connections that never say
+//! hello and a thousand requests whose bodies stall do not shut a normal client out; a stalled
+//! body is answered 408 once the body timeout has passed; past the per-address bound a request
+//! is answered 429 at once; and the node serves as before once the flood is gone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use sealbid_consensus::clock::SystemClock;
+use sealbid_node::Layer;
+use sealbid_node::client_limits::ClientLimitsLayer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::support::Platform;
+
+/// Connections of each kind the flood opens.
+const FLOOD: usize = 1_000;
+
+/// A TLS connector that trusts the platform's authority.
+fn connector(platform: &Platform) -> TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(&platform.authority) {
+        roots.add(certificate.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
+}
+
+/// A TLS connection that has sent the head of a command and one byte of its 1,000-byte body,
+/// and sends no more.
+async fn stalled_body(platform: &Platform, connector: &TlsConnector) -> TlsStream<TcpStream> {
+    stalled_body_to(platform.application.as_ref().unwrap().api_address, connector).await
+}
+
+/// [`stalled_body`] to the API at `address`.
+async fn stalled_body_to(address: std::net::SocketAddr, connector: &TlsConnector) -> TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(address).await.unwrap();
+    let mut tls = connector
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap();
+    let head = "POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+                Content-Length: 1000\r\n\r\n{";
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.flush().await.unwrap();
+    tls
+}
+
+/// The status line of what `connection` reads next (within 30 s).
+async fn status_line(connection: &mut TlsStream<TcpStream>) -> String {
+    let mut buffer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(30), connection.read(&mut buffer))
+        .await
+        .expect("an answer within 30 s")
+        .unwrap();
+    String::from_utf8_lossy(&buffer[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `GET /readyz` answers 200 (the wait is bounded; how long it takes is a benchmark figure).
+async fn a_normal_client_is_answered(platform: &Platform) {
+    let answer = tokio::time::timeout(Duration::from_secs(30), platform.get("/readyz"))
+        .await
+        .expect("a normal client is answered");
+    assert_eq!(answer.0, StatusCode::OK, "{}", answer.2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_one_address_does_not_shut_a_normal_client_out() {
+    let overrides = Layer {
+        client_limits: Some(ClientLimitsLayer {
+            request_body_timeout_ms: Some(3_000),
+            ..ClientLimitsLayer::default()
+        }),
+        ..Layer::default()
+    };
+    let platform = Platform::start_with(overrides, Arc::new(SystemClock)).await;
+    let address = platform.application.as_ref().unwrap().api_address;
+    let connector = connector(&platform);
+
+    let mut stalled = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        stalled.push(stalled_body(&platform, &connector).await);
+    }
+    let mut idle = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        idle.push(TcpStream::connect(address).await.unwrap());
+    }
+    a_normal_client_is_answered(&platform).await;
+
+    // Once the body timeout has passed, a stalled body is answered 408, a problem to retry.
+    let answer = status_line(&mut stalled[0]).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    drop(stalled);
+    drop(idle);
+    a_normal_client_is_answered(&platform).await;
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_bound_per_address_a_request_is_answered_429_at_once() {
+    let overrides = Layer {
+        client_limits: Some(ClientLimitsLayer {
+            requests_per_address_max: Some(2),
+            ..ClientLimitsLayer::default()
+        }),
+        ..Layer::default()
+    };
+    let platform = Platform::start_with(overrides, Arc::new(SystemClock)).await;
+    let connector = connector(&platform);
+    let held = [
+        stalled_body(&platform, &connector).await,
+        stalled_body(&platform, &connector).await,
+    ];
+    // The two stalled requests are in flight once the server has read their heads.
+    let mut answer = None;
+    for _ in 0..50 {
+        let response = platform
+            .http
+            .get(format!("{}/readyz", platform.base))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            answer = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = answer.expect("a third request from the address is refused");
+    assert_eq!(answer.headers()["retry-after"], "1");
+    let problem: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(problem["code"], "too-many-requests", "{problem}");
+    drop(held);
+    // The places are given back as the stalled requests end.
+    let mut ready = false;
+    for _ in 0..100 {
+        if platform.get("/readyz").await.0 == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the address's places were given back");
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_started_with_a_low_open_file_limit_raises_it_and_serves_through_a_flood() {
+    use std::io::{BufRead, BufReader};
+    let folder = tempfile::tempdir().unwrap();
+    // `sealbid serve` as a shell with a soft limit of 1,024 open files starts it.
+    let child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -Sn 1024 && exec \"$0\" serve",
+            env!("CARGO_BIN_EXE_sealbid"),
+        ])
+        .current_dir(folder.path())
+        .env_remove("SEALBID_CONFIG")
+        .env("SEALBID_LISTEN", "127.0.0.1:0")
+        .env("SEALBID_CLUSTER_LISTEN", "127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut child = crate::support::KillOnDrop(Some(child));
+    let stdout = child.0.as_mut().unwrap().stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    while !printed.contains("open files:") {
+        let line = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("sealbid serve did not start within 30 s: {printed}"));
+        printed.push_str(&line);
+        printed.push('\n');
+    }
+    let field = |prefix: &str| -> String {
+        let line = printed.lines().find(|line| line.contains(prefix)).unwrap();
+        line.split(prefix)
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let address: std::net::SocketAddr = field("serving https://").parse().unwrap();
+    let open_files: u64 = field("open files:").parse().unwrap();
+    assert!(
+        open_files > 1_024 + 2 * FLOOD as u64,
+        "the node raised its limit: {printed}"
+    );
+
+    let authority = std::fs::read(folder.path().join("sealbid-data/tls/authority.pem")).unwrap();
+    let platform = Platform::remote(
+        format!("https://{address}"),
+        authority,
+        sealbid_crypto::identity::IdentityKeyPair::from_seed(&[0; 32]).unwrap(),
+        0,
+    );
+    let connector = connector(&platform);
+    let mut stalled = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        stalled.push(stalled_body_to(address, &connector).await);
+    }
+    let mut idle = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        idle.push(TcpStream::connect(address).await.unwrap());
+    }
+    // Over the 1,024 files it started with, the node still takes a normal client.
+    a_normal_client_is_answered(&platform).await;
+    drop(stalled);
+    drop(idle);
+    a_normal_client_is_answered(&platform).await;
+    let status = child.stop("TERM");
+    assert!(status.success(), "sealbid serve exited with {status}");
+}
