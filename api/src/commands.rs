@@ -122,20 +122,13 @@ pub async fn submit(state: web::Data<ApiState>, message: TimedJson<SignedMessage
     outcome.map(|receipt| HttpResponse::Ok().json(receipt))
 }
 
-/// How long a node waits to apply an entry the leader applied (a follower may trail it), and
-/// how often it looks.
+/// How long a node waits to apply an entry the leader applied (a follower may trail it).
 const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-const APPLY_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// Waits (at most [`APPLY_WAIT`]) until this node has applied audit entry `audit_index`;
-/// whether it has.
+/// Waits (at most [`APPLY_WAIT`], notified after every applied batch) until this node has
+/// applied audit entry `audit_index`; whether it has.
 pub(crate) async fn wait_applied(state: &ApiState, audit_index: u64) -> bool {
-    let applied = tokio::time::timeout(APPLY_WAIT, async {
-        while state.replica.applied_audit_size() <= audit_index {
-            tokio::time::sleep(APPLY_POLL).await;
-        }
-    });
-    applied.await.is_ok()
+    state.replica.wait_applied(audit_index, APPLY_WAIT).await
 }
 
 /// The receipt of the command at `audit_index` if it is exactly `message`; `None` if another

@@ -20,7 +20,6 @@ use openraft::{BasicNode, Raft};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
-use sealbid_crypto::encoding::from_canonical;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 use sealbid_crypto::signed::SignedMessage;
@@ -200,6 +199,9 @@ pub struct Replica {
     in_flight: Arc<Semaphore>,
     /// The bound `in_flight` was made with.
     in_flight_max: usize,
+    /// Places for signature checks on the blocking pool: as many as the machine has cores, so
+    /// that checks queue here instead of crowding out Raft, apply and the writer.
+    verifying: Semaphore,
     /// The closes this leader proposed, with when (its clock): proposed again only after
     /// [`CLOSE_RETRY_MS`].
     closes_proposed: std::sync::Mutex<HashMap<TenderId, u64>>,
@@ -277,6 +279,7 @@ impl Replica {
             client: https_client(tls)?,
             clock: config.clock,
             in_flight: Arc::new(Semaphore::new(config.commands_in_flight_max)),
+            verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
             in_flight_max: config.commands_in_flight_max,
             closes_proposed: std::sync::Mutex::new(HashMap::new()),
             clock_offset_ms: AtomicU64::new(CLOCK_OFFSET_UNKNOWN),
@@ -499,7 +502,9 @@ impl Replica {
                     if let EntryBody::Command(received) = &body
                         && !leader_admitted
                     {
-                        let command = from_canonical::<Command>(received.signed.payload.as_bytes())
+                        // The receiving node checked the signature and canonical form (and every
+                        // replica checks them again in apply): reading the payload is enough here.
+                        let command = serde_json::from_str::<Command>(&received.signed.payload)
                             .map_err(|error| Rejection::Malformed(error.to_string()));
                         let refusal = match command {
                             Ok(command) => {
@@ -543,12 +548,19 @@ impl Replica {
     /// node has applied (a refusal that a later entry could change is left to the leader when
     /// this node is a follower).
     async fn admit(&self, signed: SignedMessage, arrival: Arrival) -> Result<Admission, SubmitError> {
-        let (signed, verified) = tokio::task::spawn_blocking(move || {
-            let verified = verify_command(&signed);
-            (signed, verified)
-        })
-        .await
-        .map_err(|error| SubmitError::Raft(format!("the signature check did not finish: {error}")))?;
+        let (signed, verified) = {
+            let _place = self
+                .verifying
+                .acquire()
+                .await
+                .map_err(|error| SubmitError::Raft(error.to_string()))?;
+            tokio::task::spawn_blocking(move || {
+                let verified = verify_command(&signed);
+                (signed, verified)
+            })
+            .await
+            .map_err(|error| SubmitError::Raft(format!("the signature check did not finish: {error}")))?
+        };
         let command = match verified {
             Ok(command) => command,
             Err(rejection) => return Ok(Admission::Refused(LedgerReply::rejected(&rejection))),
@@ -655,9 +667,11 @@ impl Replica {
         }
     }
 
-    /// Resolves once this node no longer leads (or Raft stopped).
+    /// Resolves once this node no longer leads (or Raft stopped). It watches openraft's server
+    /// metrics, which change with the vote, the leader or the membership only (the full metrics
+    /// change with every entry, and every waiting command would wake each time).
     async fn leadership_lost(&self) {
-        let mut metrics = self.raft.metrics();
+        let mut metrics = self.raft.server_metrics();
         while metrics.borrow().current_leader == Some(self.node_id) {
             if metrics.changed().await.is_err() {
                 return;
@@ -666,9 +680,10 @@ impl Replica {
     }
 
     /// Resolves once this node knows of a leader other than `leader` (an election in progress,
-    /// with no leader known, does not count), or Raft stopped.
+    /// with no leader known, does not count), or Raft stopped (watching the server metrics, as
+    /// [`Replica::leadership_lost`] does).
     async fn leader_other_than(&self, leader: u64) {
-        let mut metrics = self.raft.metrics();
+        let mut metrics = self.raft.server_metrics();
         while metrics.borrow().current_leader.is_none_or(|current| current == leader) {
             if metrics.changed().await.is_err() {
                 return;
@@ -754,6 +769,12 @@ impl Replica {
     /// How many audit entries this node has applied (no lock: published after every batch).
     pub fn applied_audit_size(&self) -> u64 {
         self.state_machine.audit_size()
+    }
+
+    /// Waits (at most `timeout`, notified after every applied batch) until this node has
+    /// applied audit entry `audit_index`; whether it has.
+    pub async fn wait_applied(&self, audit_index: u64, timeout: Duration) -> bool {
+        self.state_machine.wait_applied(audit_index, timeout).await
     }
 
     /// What the ledger answered the entry at `audit_index` (JSON), once its rows are written;

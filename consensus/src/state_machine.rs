@@ -20,7 +20,7 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
-use tokio::sync::Mutex;
+use tokio::sync::{RwLock, watch};
 
 use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::tender::ArchiveRecord;
@@ -131,14 +131,16 @@ pub struct StateMachineStore {
     writer: Writer,
     /// Where the current snapshot is kept.
     snapshot_file: SnapshotFile,
-    /// The ledger and openraft's bookkeeping.
-    data: Arc<Mutex<Data>>,
+    /// The ledger and openraft's bookkeeping. Apply and installs write; queries and admission
+    /// read, side by side (a mutex made every reader queue behind every other, and apply
+    /// behind them all).
+    data: Arc<RwLock<Data>>,
     /// The ledger's last-seen timestamp, published after every batch and install, so that the
     /// leader's clock can read its floor without waiting for the lock.
     clock_floor_ms: Arc<AtomicU64>,
     /// The audit log's size as of the last applied batch or installed snapshot, published so
-    /// that waiting for an entry to be applied needs no lock.
-    audit_size: Arc<AtomicU64>,
+    /// that reading it needs no lock and waiting for an entry to be applied is a notification.
+    audit_size: Arc<watch::Sender<u64>>,
     /// The ledger's arrival window (genesis configuration), published likewise: the leader
     /// checks every command's arrival stamp against it while it holds the stamping lock.
     arrival_window_ms: Arc<AtomicU64>,
@@ -146,8 +148,9 @@ pub struct StateMachineStore {
     /// be in the history, and one installed from a peer may leave a hole to fill.
     history_size: Arc<AtomicU64>,
     /// Every history row below this audit index has been written (or belongs to a hole a
-    /// snapshot left, which the filler fills): readers wait for it instead of the writer.
-    history_written: Arc<AtomicU64>,
+    /// snapshot left, which the filler fills): readers wait for it (notified) instead of the
+    /// writer.
+    history_written: Arc<watch::Sender<u64>>,
 }
 
 impl StateMachineStore {
@@ -179,15 +182,15 @@ impl StateMachineStore {
             snapshots_built: 0,
         };
         let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
-        let audit_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
+        let audit_size = Arc::new(watch::Sender::new(data.ledger.audit().size()));
         let arrival_window_ms = Arc::new(AtomicU64::new(data.ledger.state().config().arrival_window_ms));
         let history_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
-        let history_written = Arc::new(AtomicU64::new(data.ledger.audit().size()));
+        let history_written = Arc::new(watch::Sender::new(data.ledger.audit().size()));
         Ok(Self {
             pool,
             writer,
             snapshot_file,
-            data: Arc::new(Mutex::new(data)),
+            data: Arc::new(RwLock::new(data)),
             clock_floor_ms,
             audit_size,
             arrival_window_ms,
@@ -203,7 +206,7 @@ impl StateMachineStore {
 
     /// The audit log's size as of the last applied batch or installed snapshot.
     pub fn audit_size(&self) -> u64 {
-        self.audit_size.load(Ordering::SeqCst)
+        *self.audit_size.borrow()
     }
 
     /// The ledger's arrival window as of the last applied batch or installed snapshot.
@@ -220,13 +223,13 @@ impl StateMachineStore {
     /// Waits until every history row below `size` is written, for at most `timeout`; whether
     /// they are.
     pub async fn wait_history_written(&self, size: u64, timeout: std::time::Duration) -> bool {
-        let poll = std::time::Duration::from_millis(5);
-        let waited = tokio::time::timeout(timeout, async {
-            while self.history_written.load(Ordering::SeqCst) < size {
-                tokio::time::sleep(poll).await;
-            }
-        });
-        waited.await.is_ok()
+        wait_until_reaches(&self.history_written, size, timeout).await
+    }
+
+    /// Waits until the applied audit log holds more than `audit_index` entries, for at most
+    /// `timeout`; whether it does.
+    pub async fn wait_applied(&self, audit_index: u64, timeout: std::time::Duration) -> bool {
+        wait_until_reaches(&self.audit_size, audit_index.saturating_add(1), timeout).await
     }
 
     /// The node's database, for reading history.
@@ -241,12 +244,12 @@ impl StateMachineStore {
 
     /// Runs `read` on the ledger (for queries).
     pub async fn read<T>(&self, read: impl FnOnce(&Ledger<BufferedNodeStore>) -> T) -> T {
-        read(&self.data.lock().await.ledger)
+        read(&self.data.read().await.ledger)
     }
 
     /// Publishes what readers take without the lock: the audit size and the arrival window.
     fn publish(&self, ledger: &Ledger<BufferedNodeStore>) {
-        self.audit_size.store(ledger.audit().size(), Ordering::SeqCst);
+        self.audit_size.send_replace(ledger.audit().size());
         self.arrival_window_ms
             .store(ledger.state().config().arrival_window_ms, Ordering::SeqCst);
     }
@@ -293,7 +296,7 @@ impl StateMachineStore {
         } else {
             let completion: crate::writer::Completion = Box::new(move |result| {
                 if let (Ok(()), Some(size)) = (result, written_size) {
-                    history_written.fetch_max(size, Ordering::SeqCst);
+                    raise(&history_written, size);
                 }
             });
             self.writer.submit(statements, Some(completion)).await
@@ -306,7 +309,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<u64>> {
         // Copy under the lock, serialise and write without it, so apply goes on meanwhile.
         let (contents, meta) = {
-            let mut data = self.data.lock().await;
+            let mut data = self.data.write().await;
             data.snapshots_built += 1;
             let contents = SnapshotContents {
                 ledger: data.ledger.snapshot(),
@@ -359,7 +362,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     async fn applied_state(
         &mut self,
     ) -> Result<(Option<LogId<u64>>, StoredMembership<u64, BasicNode>), StorageError<u64>> {
-        let data = self.data.lock().await;
+        let data = self.data.read().await;
         Ok((data.last_applied, data.last_membership.clone()))
     }
 
@@ -374,7 +377,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let mut responses = Vec::new();
         // The batch's audit nodes and archive records are queued before the lock is released,
         // so a snapshot (queued later) never becomes durable without them.
-        let mut data = self.data.lock().await;
+        let mut data = self.data.write().await;
         let nodes = {
             for entry in entries {
                 data.last_applied = Some(entry.log_id);
@@ -453,7 +456,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         )
         .await?;
         self.save_snapshot(meta, Arc::new(bytes)).await?;
-        let mut data = self.data.lock().await;
+        let mut data = self.data.write().await;
         data.ledger = ledger;
         data.pending = pending;
         data.last_applied = meta.last_log_id;
@@ -462,8 +465,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         self.history_size
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
-        self.history_written
-            .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
+        raise(&self.history_written, data.ledger.audit().size());
         self.publish(&data.ledger);
         Ok(())
     }
@@ -479,6 +481,23 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             snapshot: Box::new(Cursor::new(data)),
         }))
     }
+}
+
+/// Raises `value` to `to` if it is lower, notifying its waiters.
+fn raise(value: &watch::Sender<u64>, to: u64) {
+    value.send_if_modified(|current| {
+        let raised = to > *current;
+        *current = (*current).max(to);
+        raised
+    });
+}
+
+/// Waits until `value` is at least `size`, for at most `timeout`; whether it is.
+async fn wait_until_reaches(value: &watch::Sender<u64>, size: u64, timeout: std::time::Duration) -> bool {
+    let mut receiver = value.subscribe();
+    tokio::time::timeout(timeout, receiver.wait_for(|current| *current >= size))
+        .await
+        .is_ok_and(|reached| reached.is_ok())
 }
 
 /// A state-machine write error for openraft.
