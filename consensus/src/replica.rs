@@ -325,12 +325,25 @@ impl Replica {
     /// Compares this node's clock with the leader's every [`CLOCK_CHECK_EVERY`], for as long as
     /// the node runs (see [`Replica::clock_offset_ms`]).
     pub fn spawn_clock_watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        self.spawn_every(
+            CLOCK_CHECK_EVERY,
+            |replica| async move { replica.compare_clock().await },
+        )
+    }
+
+    /// Runs `step` every `period` for as long as the node runs (the task holds no strong
+    /// reference between steps, and ends once the replica is dropped).
+    fn spawn_every<Step, Stepping>(self: &Arc<Self>, period: Duration, step: Step) -> tokio::task::JoinHandle<()>
+    where
+        Step: Fn(Arc<Self>) -> Stepping + Send + 'static,
+        Stepping: std::future::Future<Output = ()> + Send,
+    {
         let replica = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(CLOCK_CHECK_EVERY).await;
+                tokio::time::sleep(period).await;
                 let Some(replica) = replica.upgrade() else { return };
-                replica.compare_clock().await;
+                step(replica).await;
             }
         })
     }
@@ -890,14 +903,7 @@ impl Replica {
     /// The close goes through the same stamping lock as the commands, so every bid the leader
     /// took before it is ordered before it.
     pub fn spawn_closer(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let replica = Arc::downgrade(self);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(CLOSE_TICK).await;
-                let Some(replica) = replica.upgrade() else { return };
-                replica.close_due_tenders().await;
-            }
-        })
+        self.spawn_every(CLOSE_TICK, |replica| async move { replica.close_due_tenders().await })
     }
 
     /// One look of [`Replica::spawn_closer`]: proposes the closes due now, if this node leads.

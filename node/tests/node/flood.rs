@@ -71,6 +71,29 @@ async fn status_line(connection: &mut TlsStream<TcpStream>) -> String {
         .to_string()
 }
 
+/// [`FLOOD`] stalled-body connections, then [`FLOOD`] idle TCP connections, to the API at
+/// `address`.
+async fn flood(address: std::net::SocketAddr, connector: &TlsConnector) -> (Vec<TlsStream<TcpStream>>, Vec<TcpStream>) {
+    let mut stalled = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        stalled.push(stalled_body_to(address, connector).await);
+    }
+    let mut idle = Vec::with_capacity(FLOOD);
+    for _ in 0..FLOOD {
+        idle.push(TcpStream::connect(address).await.unwrap());
+    }
+    (stalled, idle)
+}
+
+/// An in-process platform with `limits` over the defaults.
+async fn platform_within(limits: ClientLimitsLayer) -> Platform {
+    let overrides = Layer {
+        client_limits: Some(limits),
+        ..Layer::default()
+    };
+    Platform::start_with(overrides, Arc::new(SystemClock)).await
+}
+
 /// `GET /readyz` answers 200 (the wait is bounded; how long it takes is a benchmark figure).
 async fn a_normal_client_is_answered(platform: &Platform) {
     let answer = tokio::time::timeout(Duration::from_secs(30), platform.get("/readyz"))
@@ -81,25 +104,13 @@ async fn a_normal_client_is_answered(platform: &Platform) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_from_one_address_does_not_shut_a_normal_client_out() {
-    let overrides = Layer {
-        client_limits: Some(ClientLimitsLayer {
-            request_body_timeout_ms: Some(3_000),
-            ..ClientLimitsLayer::default()
-        }),
-        ..Layer::default()
-    };
-    let platform = Platform::start_with(overrides, Arc::new(SystemClock)).await;
+    let platform = platform_within(ClientLimitsLayer {
+        request_body_timeout_ms: Some(3_000),
+        ..ClientLimitsLayer::default()
+    })
+    .await;
     let address = platform.application.as_ref().unwrap().api_address;
-    let connector = connector(&platform);
-
-    let mut stalled = Vec::with_capacity(FLOOD);
-    for _ in 0..FLOOD {
-        stalled.push(stalled_body(&platform, &connector).await);
-    }
-    let mut idle = Vec::with_capacity(FLOOD);
-    for _ in 0..FLOOD {
-        idle.push(TcpStream::connect(address).await.unwrap());
-    }
+    let (mut stalled, idle) = flood(address, &connector(&platform)).await;
     a_normal_client_is_answered(&platform).await;
 
     // Once the body timeout has passed, a stalled body is answered 408, a problem to retry.
@@ -113,14 +124,11 @@ async fn a_flood_from_one_address_does_not_shut_a_normal_client_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_bound_per_address_a_request_is_answered_429_at_once() {
-    let overrides = Layer {
-        client_limits: Some(ClientLimitsLayer {
-            requests_per_address_max: Some(2),
-            ..ClientLimitsLayer::default()
-        }),
-        ..Layer::default()
-    };
-    let platform = Platform::start_with(overrides, Arc::new(SystemClock)).await;
+    let platform = platform_within(ClientLimitsLayer {
+        requests_per_address_max: Some(2),
+        ..ClientLimitsLayer::default()
+    })
+    .await;
     let connector = connector(&platform);
     let held = [
         stalled_body(&platform, &connector).await,
@@ -220,15 +228,7 @@ async fn a_node_started_with_a_low_open_file_limit_raises_it_and_serves_through_
         sealbid_crypto::identity::IdentityKeyPair::from_seed(&[0; 32]).unwrap(),
         0,
     );
-    let connector = connector(&platform);
-    let mut stalled = Vec::with_capacity(FLOOD);
-    for _ in 0..FLOOD {
-        stalled.push(stalled_body_to(address, &connector).await);
-    }
-    let mut idle = Vec::with_capacity(FLOOD);
-    for _ in 0..FLOOD {
-        idle.push(TcpStream::connect(address).await.unwrap());
-    }
+    let (stalled, idle) = flood(address, &connector(&platform)).await;
     // Over the 1,024 files it started with, the node still takes a normal client.
     a_normal_client_is_answered(&platform).await;
     drop(stalled);
