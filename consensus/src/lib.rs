@@ -13,7 +13,7 @@
 //! Nodes talk over mutual-TLS HTTPS ([`tls`], [`network`], [`server`]); a [`Replica`] takes a
 //! command on any node, and answers once it is applied. The receiving node admits it first
 //! (a bound on commands in flight, the signature off the async threads, then the ledger's
-//! admission checks against the state it has applied: a refused command never enters the log)
+//! admission checks against the state it has applied: what admission refuses never enters the log)
 //! and stamps its arrival with its [`clock`]; the leader checks the stamp against its own clock,
 //! stamps the entry and proposes it. The leader also closes each tender once its deadline plus
 //! the arrival window has passed. A replica also fills the history a snapshot from a peer left

@@ -120,11 +120,11 @@ pub enum SubmitError {
         /// The bound on commands in flight.
         limit: usize,
     },
-    /// The leader took the command further than the arrival window from its arrival stamp:
-    /// the receiving node's clock is off, or the command waited too long on its way.
+    /// The command's arrival stamp lies more than the arrival window ahead of the leader's
+    /// clock: the receiving node's clock runs fast.
     #[error(
-        "the command arrived at {received_at_ms} ms by node {node_id}'s clock, more than {window_ms} ms from the \
-         leader's {leader_ms} ms; nothing was proposed: send it again"
+        "the command arrived at {received_at_ms} ms by node {node_id}'s clock, more than {window_ms} ms ahead of \
+         the leader's {leader_ms} ms (that node's clock runs fast); nothing was proposed: send it again, to another node"
     )]
     ArrivalOutOfWindow {
         /// The node that stamped it.
@@ -608,20 +608,32 @@ impl Replica {
         match verdict {
             Ok(()) => None,
             Err(rejection) if rejection.may_change() && !definitive => None,
+            Err(rejection) if rejection.may_change() => {
+                // A leader may not have applied every committed entry yet (just elected, say):
+                // it refuses for a missing role only once it has; if it cannot tell, the log
+                // decides.
+                self.raft.ensure_linearizable().await.ok()?;
+                self.state_machine
+                    .read(|ledger| ledger.admit(signer, command, arrival.received_at_ms))
+                    .await
+                    .err()
+                    .map(|rejection| LedgerReply::rejected(&rejection))
+            }
             Err(rejection) => Some(LedgerReply::rejected(&rejection)),
         }
     }
 
     /// Stamps and proposes as leader; `None` if leadership moved meanwhile. A command whose
-    /// arrival stamp lies further than the ledger's arrival window from the entry's stamp is
-    /// refused here, unproposed: the ledger would refuse it, and the client can send it again.
+    /// arrival stamp lies more than the ledger's arrival window ahead of the entry's stamp is
+    /// refused here, unproposed: the ledger would refuse it. A stamp behind it is never
+    /// refused, however long the command waited.
     async fn propose(&self, body: EntryBody) -> Result<Option<LedgerReply>, SubmitError> {
         let window_ms = self.state_machine.arrival_window_ms();
         let receiver = {
             let _order = self.proposing.lock().await;
             let timestamp_ms = self.stamp();
             if let EntryBody::Command(received) = &body
-                && received.arrival.received_at_ms.abs_diff(timestamp_ms) > window_ms
+                && received.arrival.received_at_ms > timestamp_ms.saturating_add(window_ms)
             {
                 return Err(SubmitError::ArrivalOutOfWindow {
                     node_id: received.arrival.node_id,

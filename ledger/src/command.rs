@@ -104,10 +104,10 @@ pub struct LedgerConfig {
     pub envelope_bytes_max: usize,
     /// The longest free text (titles, notices, reasons, names).
     pub text_bytes_max: usize,
-    /// How far a command's arrival stamp may lie from its entry's timestamp, either way: the
-    /// most the receiving node's clock may differ from the leader's plus the time a command may
-    /// take from its arrival to the leader's admission. A tender closes this long after its
-    /// deadline, so that every bid that arrived before the deadline is ordered before the close.
+    /// How far a command's arrival stamp may lie ahead of its entry's timestamp (the most a
+    /// receiving node's clock may run ahead of the leader's), and how long after its deadline a
+    /// tender closes: time for every bid that arrived before the deadline to reach the leader and
+    /// be ordered before the close.
     pub arrival_window_ms: u64,
 }
 

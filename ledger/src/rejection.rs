@@ -105,11 +105,11 @@ pub enum Rejection {
         /// The entry's timestamp.
         timestamp_ms: u64,
     },
-    /// A command's arrival stamp lies further from its entry's timestamp than the arrival
-    /// window: the receiving node's clock is off, or the command waited too long to be ordered.
+    /// A command's arrival stamp lies more than the arrival window ahead of its entry's
+    /// timestamp: the receiving node's clock runs fast.
     #[error(
-        "the command arrived at {received_at_ms} ms by its node's clock, more than {window_ms} ms from the \
-         leader's {timestamp_ms} ms: send it again"
+        "the command arrived at {received_at_ms} ms by its node's clock, more than {window_ms} ms ahead of the \
+         leader's {timestamp_ms} ms: that node's clock runs fast; send it again, to another node"
     )]
     ArrivalOutOfWindow {
         /// The arrival stamp.

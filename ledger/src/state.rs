@@ -353,12 +353,13 @@ impl<S: NodeStore> Ledger<S> {
         }
     }
 
-    /// Refuses an arrival stamp further than the arrival window from the entry's timestamp:
-    /// the receiving node's clock was off, or the command waited too long before the leader
-    /// took it.
+    /// Refuses an arrival stamp more than the arrival window ahead of the entry's timestamp: the
+    /// receiving node's clock runs fast. A stamp behind the timestamp is the time the command
+    /// waited on its way, however long: a bid is on time by its arrival (and none is accepted
+    /// after the close, which bounds how far back a node could date one).
     fn check_arrival(&self, arrival: &Arrival, timestamp_ms: u64) -> Result<(), Rejection> {
         let window_ms = self.state.config().arrival_window_ms;
-        if arrival.received_at_ms.abs_diff(timestamp_ms) > window_ms {
+        if arrival.received_at_ms > timestamp_ms.saturating_add(window_ms) {
             return Err(Rejection::ArrivalOutOfWindow {
                 received_at_ms: arrival.received_at_ms,
                 timestamp_ms,
@@ -370,8 +371,9 @@ impl<S: NodeStore> Ledger<S> {
 
     /// The checks a node makes before it proposes a signed `command` (already verified with
     /// [`verify_command`]) that arrived at `now_ms` by its clock, against the state it has
-    /// applied: the ledger exists, the command has not expired and does not expire too far
-    /// ahead, its nonce is unused, its signer holds the role the action needs
+    /// applied: the ledger exists, its nonce is unused, the command has not expired (by the
+    /// arrival window before `now_ms`, the earliest timestamp the leader could give it), its
+    /// signer holds the role the action needs
     /// ([`crate::command::Action::required_role`]), and a bid's tender has not closed. Every
     /// one of them is checked again by [`Ledger::apply`], so a command refused here would be
     /// refused in the log too; refusing it here keeps it out of the log.
@@ -382,7 +384,23 @@ impl<S: NodeStore> Ledger<S> {
         if self.state.genesis.is_none() {
             return Err(Rejection::NotInitialised);
         }
-        self.check_freshness(signer, command, now_ms)?;
+        // A used nonce first: a command sent again is answered with its receipt, expired or not.
+        if let Some(first_audit_index) = self.state.nonces.used_at(signer, command.nonce) {
+            return Err(Rejection::ReplayedNonce {
+                nonce: command.nonce,
+                first_audit_index,
+            });
+        }
+        // The leader stamps the entry no earlier than the arrival window before `now_ms` (and
+        // any time later): a command expired by then is expired at every timestamp it could
+        // get. How far ahead it expires is left to the log, which judges it at its timestamp.
+        let window_ms = self.state.config().arrival_window_ms;
+        if command.expires_at_ms.saturating_add(window_ms) < now_ms {
+            return Err(Rejection::Expired {
+                expires_at_ms: command.expires_at_ms,
+                timestamp_ms: now_ms,
+            });
+        }
         if let Some(role) = command.action.required_role() {
             self.state.require_role(signer, role)?;
         }

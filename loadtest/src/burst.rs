@@ -446,6 +446,15 @@ fn system_run<'a>(system: &str, samples: impl Iterator<Item = &'a Sample>, deadl
         refused,
         late_refusals_sent_before_deadline,
         late_refusals_sent_after_deadline: late.len() - late_refusals_sent_before_deadline,
+        late_refusals_first_sent_before_deadline: late
+            .iter()
+            .filter(|sample| {
+                deadline_us.is_some_and(|deadline_us| {
+                    sample.sent_us + ARRIVAL_ALLOWANCE_US < deadline_us
+                        && sample.last_sent_us + ARRIVAL_ALLOWANCE_US >= deadline_us
+                })
+            })
+            .count(),
         busy_answers: samples.iter().map(|sample| u64::from(sample.busy_answers)).sum(),
         failed: samples
             .iter()

@@ -27,6 +27,9 @@ pub struct SystemRun {
     /// Requests refused as late whose last attempt left after that: sent late by the load
     /// test's own queue (every connection slot busy) or after busy answers.
     pub late_refusals_sent_after_deadline: usize,
+    /// Of those, the requests whose first attempt had left before the deadline (less the same
+    /// allowance): answered busy or unanswered, then sent again after it.
+    pub late_refusals_first_sent_before_deadline: usize,
     /// Busy answers (503 `busy` with `Retry-After`) before the requests' ends, every one
     /// followed by the same bytes again after the pause: not refusals.
     pub busy_answers: u64,
@@ -155,8 +158,11 @@ impl Summary {
         );
         let _ = writeln!(
             text,
-            "refused as late although sent before the deadline: {}; refused as late, last sent after it: {}",
-            self.sealbid.late_refusals_sent_before_deadline, self.sealbid.late_refusals_sent_after_deadline
+            "refused as late although sent before the deadline: {}; refused as late, last sent after it: {} \
+             (first sent before it: {})",
+            self.sealbid.late_refusals_sent_before_deadline,
+            self.sealbid.late_refusals_sent_after_deadline,
+            self.sealbid.late_refusals_first_sent_before_deadline
         );
         let _ = writeln!(
             text,
