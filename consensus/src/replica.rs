@@ -601,11 +601,11 @@ impl Replica {
         arrival: Arrival,
         definitive: bool,
     ) -> Option<LedgerReply> {
-        let verdict = self
-            .state_machine
-            .read(|ledger| ledger.admit(signer, command, arrival.received_at_ms))
-            .await;
-        match verdict {
+        let verdict = || {
+            self.state_machine
+                .read(|ledger| ledger.admit(signer, command, arrival.received_at_ms))
+        };
+        match verdict().await {
             Ok(()) => None,
             Err(rejection) if rejection.may_change() && !definitive => None,
             Err(rejection) if rejection.may_change() => {
@@ -613,11 +613,7 @@ impl Replica {
                 // it refuses for a missing role only once it has; if it cannot tell, the log
                 // decides.
                 self.raft.ensure_linearizable().await.ok()?;
-                self.state_machine
-                    .read(|ledger| ledger.admit(signer, command, arrival.received_at_ms))
-                    .await
-                    .err()
-                    .map(|rejection| LedgerReply::rejected(&rejection))
+                verdict().await.err().map(|rejection| LedgerReply::rejected(&rejection))
             }
             Err(rejection) => Some(LedgerReply::rejected(&rejection)),
         }

@@ -417,11 +417,12 @@ fn system_run<'a>(system: &str, samples: impl Iterator<Item = &'a Sample>, deadl
         .iter()
         .filter(|sample| matches!(&sample.outcome, Outcome::Refused { code } if code == "late-bid"))
         .collect();
+    // Sent (µs from the start) early enough to arrive before the deadline.
+    let before_deadline =
+        |sent_us: u64| deadline_us.is_some_and(|deadline_us| sent_us + ARRIVAL_ALLOWANCE_US < deadline_us);
     let late_refusals_sent_before_deadline = late
         .iter()
-        .filter(|sample| {
-            deadline_us.is_some_and(|deadline_us| sample.last_sent_us + ARRIVAL_ALLOWANCE_US < deadline_us)
-        })
+        .filter(|sample| before_deadline(sample.last_sent_us))
         .count();
     let mut refused = BTreeMap::new();
     for sample in &samples {
@@ -448,12 +449,7 @@ fn system_run<'a>(system: &str, samples: impl Iterator<Item = &'a Sample>, deadl
         late_refusals_sent_after_deadline: late.len() - late_refusals_sent_before_deadline,
         late_refusals_first_sent_before_deadline: late
             .iter()
-            .filter(|sample| {
-                deadline_us.is_some_and(|deadline_us| {
-                    sample.sent_us + ARRIVAL_ALLOWANCE_US < deadline_us
-                        && sample.last_sent_us + ARRIVAL_ALLOWANCE_US >= deadline_us
-                })
-            })
+            .filter(|sample| before_deadline(sample.sent_us) && !before_deadline(sample.last_sent_us))
             .count(),
         busy_answers: samples.iter().map(|sample| u64::from(sample.busy_answers)).sum(),
         failed: samples
