@@ -107,10 +107,6 @@ pub async fn submit(state: web::Data<ApiState>, message: TimedJson<SignedMessage
             Err(problem) => Err(problem),
         },
         Ok(LedgerReply::Rejected { code, kind, reason, .. }) => Err(Problem::rejected(&code, kind, &reason)),
-        Ok(LedgerReply::Internal) => Err(Problem::internal(
-            "internal-entry",
-            "the command was answered as an internal entry; report this",
-        )),
         Err(error) => Err(submit_problem(&error)),
     };
     let label = match &outcome {

@@ -21,10 +21,13 @@
 
 pub mod clock;
 mod database;
+mod forwarder;
 pub mod history;
+mod leadership;
 mod log_store;
 pub mod network;
 pub mod proofs;
+mod proposer;
 mod recent;
 mod replica;
 pub mod server;
@@ -32,6 +35,7 @@ mod snapshot_file;
 mod state_machine;
 pub mod tls;
 mod types;
+pub mod wire;
 mod writer;
 
 pub use database::{DatabaseError, open as open_database};
@@ -39,5 +43,5 @@ pub use log_store::LogStore;
 pub use replica::{InFlight, Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
 pub use snapshot_file::{SnapshotFile, SnapshotFileError};
 pub use state_machine::{BufferedNodeStore, StateMachineStore};
-pub use types::{LedgerReply, TypeConfig};
+pub use types::{EntryBatch, LedgerReply, TypeConfig};
 pub use writer::{WriteError, Writer};

@@ -19,6 +19,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::recent::RecentEntries;
 use crate::types::TypeConfig;
+use crate::wire;
 use crate::writer::{Completion, Statement, Value, WriteError, Writer};
 
 /// The log entry type.
@@ -32,7 +33,8 @@ const COMMITTED: &str = "committed_log_id";
 /// The newest entries, shared by the store's clones.
 type Recent = Arc<Mutex<RecentEntries>>;
 
-/// Durable entries kept in memory: a few seconds of the bid-opening burst, a few MiB.
+/// Ledger entries kept in memory in durable log entries: a few seconds of the bid-opening burst,
+/// some 12 MiB of 3 KiB bids.
 const RECENT_ENTRIES_MAX: usize = 4_096;
 
 /// The Raft log on the node's database. Cloning shares the pool, the writer and the newest
@@ -75,7 +77,7 @@ impl LogStore {
                 .await
                 .map_err(|error| StorageIOError::read_logs(&error))?;
             rows.iter()
-                .map(|row| serde_json::from_str(row.get::<&str, _>("entry")))
+                .map(|row| wire::decode(row.get::<&[u8], _>("entry")))
                 .collect::<Result<_, _>>()
                 .map_err(|error| StorageIOError::read_logs(&error))?
         };
@@ -96,9 +98,11 @@ impl LogStore {
     /// Raises the highest timestamp to those of `entries`.
     fn note_timestamps<'a>(&self, entries: impl IntoIterator<Item = &'a Entry>) {
         for entry in entries {
-            if let EntryPayload::Normal(ledger_entry) = &entry.payload {
-                self.highest_timestamp_ms
-                    .fetch_max(ledger_entry.timestamp_ms, Ordering::SeqCst);
+            if let EntryPayload::Normal(batch) = &entry.payload {
+                for ledger_entry in &batch.entries {
+                    self.highest_timestamp_ms
+                        .fetch_max(ledger_entry.timestamp_ms, Ordering::SeqCst);
+                }
             }
         }
     }
@@ -174,7 +178,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
         let mut entries = BTreeMap::new();
         for row in &rows {
             let entry: Entry =
-                serde_json::from_str(row.get::<&str, _>("entry")).map_err(|error| StorageIOError::read_logs(&error))?;
+                wire::decode(row.get::<&[u8], _>("entry")).map_err(|error| StorageIOError::read_logs(&error))?;
             entries.insert(entry.get_log_id().index, entry);
         }
         entries.extend(waiting.into_iter().map(|entry| (entry.get_log_id().index, entry)));
@@ -193,7 +197,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .await
             .map_err(|error| StorageIOError::read_logs(&error))?;
         let last_entry: Option<Entry> = row
-            .map(|row| serde_json::from_str(row.get::<&str, _>("entry")))
+            .map(|row| wire::decode(row.get::<&[u8], _>("entry")))
             .transpose()
             .map_err(|error| StorageIOError::read_logs(&error))?;
         let last_log_id = waiting_last
@@ -263,11 +267,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let mut appended = Vec::new();
         for entry in entries {
             self.note_timestamps([&entry]);
-            let text = serde_json::to_string(&entry).map_err(|error| StorageIOError::write_logs(&error))?;
+            let bytes = wire::encode(&entry).map_err(|error| StorageIOError::write_logs(&error))?;
             let log_id = *entry.get_log_id();
             statements.push(Statement::row(
                 "INSERT OR REPLACE INTO raft_log (log_index, entry) VALUES",
-                vec![Value::Integer(to_sql(log_id.index)), Value::Text(text)],
+                vec![Value::Integer(to_sql(log_id.index)), Value::Blob(bytes)],
             ));
             log_ids.push(log_id);
             appended.push(entry);

@@ -1,5 +1,5 @@
-//! The client side of node-to-node RPC: openraft's append, vote and snapshot calls as JSON
-//! over mutual-TLS HTTPS, each with the timeout openraft gives it.
+//! The client side of node-to-node RPC: openraft's append, vote and snapshot calls in postcard
+//! ([`crate::wire`]) over mutual-TLS HTTPS, each with the timeout openraft gives it.
 
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::tls::{ClusterTls, TlsError};
 use crate::types::TypeConfig;
+use crate::wire;
 
 /// The paths of the RPC endpoints, shared with the server.
 pub mod paths {
@@ -24,11 +25,12 @@ pub mod paths {
     pub const VOTE: &str = "/raft/vote";
     /// InstallSnapshot (one chunk).
     pub const SNAPSHOT: &str = "/raft/snapshot";
-    /// A client command, forwarded to the leader.
+    /// A client's entry body (JSON), taken as from this node's own client: forwarded to the
+    /// leader if this node is a follower.
     pub const SUBMIT: &str = "/cluster/submit";
-    /// The header a follower sets on a command it forwards: the leader proposes it and never
-    /// forwards it again.
-    pub const FORWARDED_HEADER: &str = "x-sealbid-forwarded";
+    /// Commands a follower forwards to the leader, many per request (postcard: a sequence of
+    /// entry bodies; the answer, one result per body in order).
+    pub const FORWARD: &str = "/cluster/forward";
     /// Operator: add a learner.
     pub const LEARNERS: &str = "/cluster/learners";
     /// Operator: set the voters.
@@ -106,10 +108,12 @@ impl Connection {
         E: std::error::Error + DeserializeOwned,
     {
         let url = format!("https://{}{path}", self.address);
+        let body = wire::encode(request).map_err(|error| RPCError::Network(NetworkError::new(&error)))?;
         let response = self
             .client
             .post(url)
-            .json(request)
+            .header(reqwest::header::CONTENT_TYPE, wire::CONTENT_TYPE)
+            .body(body)
             .timeout(timeout)
             .send()
             .await
@@ -120,10 +124,12 @@ impl Connection {
                     RPCError::Network(NetworkError::new(&error))
                 }
             })?;
-        let result: Result<Response, E> = response
-            .json()
+        let bytes = response
+            .bytes()
             .await
             .map_err(|error| RPCError::Network(NetworkError::new(&error)))?;
+        let result: Result<Response, E> =
+            wire::decode(&bytes).map_err(|error| RPCError::Network(NetworkError::new(&error)))?;
         result.map_err(|error| RPCError::RemoteError(RemoteError::new(self.target, error)))
     }
 }

@@ -1,12 +1,14 @@
 //! The log's newest entries in memory. They serve readers as soon as they are appended (before
 //! the writer has committed them), and afterwards they spare the leader's replication a database
-//! read and a JSON parse of every entry it sends. Durable entries beyond the capacity are dropped oldest first; entries still
-//! waiting for the writer are never dropped.
+//! read and a decoding of every entry it sends. The capacity counts ledger entries (a log entry
+//! is a batch of them), so memory stays bounded whatever the batch sizes: durable entries beyond
+//! it are dropped oldest first, but never the newest; entries still waiting for the writer are
+//! never dropped.
 
 use std::collections::BTreeMap;
 use std::ops::RangeBounds;
 
-use openraft::{LogId, RaftLogId};
+use openraft::{EntryPayload, LogId, RaftLogId};
 
 use crate::types::TypeConfig;
 
@@ -18,15 +20,26 @@ type Entry = openraft::Entry<TypeConfig>;
 pub struct RecentEntries {
     /// Entry and whether the writer has committed it, by index.
     entries: BTreeMap<u64, (Entry, bool)>,
-    /// Durable entries kept at most.
+    /// The ledger entries `entries` hold ([`weight`] summed).
+    held: usize,
+    /// Ledger entries kept at most, counting durable log entries only when dropping.
     capacity: usize,
 }
 
+/// How many ledger entries a log entry holds, at least one.
+fn weight(entry: &Entry) -> usize {
+    match &entry.payload {
+        EntryPayload::Normal(batch) => batch.entries.len().max(1),
+        EntryPayload::Blank | EntryPayload::Membership(_) => 1,
+    }
+}
+
 impl RecentEntries {
-    /// Keeps up to `capacity` durable entries.
+    /// Keeps durable log entries while they hold at most `capacity` ledger entries in all.
     pub fn new(capacity: usize) -> Self {
         Self {
             entries: BTreeMap::new(),
+            held: 0,
             capacity,
         }
     }
@@ -34,7 +47,10 @@ impl RecentEntries {
     /// Adds entries just appended to the log (not yet durable).
     pub fn append(&mut self, entries: impl IntoIterator<Item = Entry>) {
         for entry in entries {
-            self.entries.insert(entry.get_log_id().index, (entry, false));
+            self.held = self.held.saturating_add(weight(&entry));
+            if let Some((replaced, _)) = self.entries.insert(entry.get_log_id().index, (entry, false)) {
+                self.held = self.held.saturating_sub(weight(&replaced));
+            }
         }
     }
 
@@ -48,10 +64,12 @@ impl RecentEntries {
                 *durable = true;
             }
         }
-        while self.entries.len() > self.capacity {
-            match self.entries.first_key_value() {
-                Some((&index, (_, true))) => {
-                    self.entries.remove(&index);
+        // The newest entry stays whatever its size: it is the next one followers ask for.
+        while self.held > self.capacity && self.entries.len() > 1 {
+            match self.entries.first_entry() {
+                Some(oldest) if oldest.get().1 => {
+                    let (dropped, _) = oldest.remove();
+                    self.held = self.held.saturating_sub(weight(&dropped));
                 }
                 _ => break,
             }
@@ -61,11 +79,18 @@ impl RecentEntries {
     /// Forgets the entries from `index` on (the log was truncated there).
     pub fn truncate(&mut self, index: u64) {
         self.entries.retain(|kept, _| *kept < index);
+        self.recount();
     }
 
     /// Forgets the entries up to and including `index` (the log was purged there).
     pub fn purge(&mut self, index: u64) {
         self.entries.retain(|kept, _| *kept > index);
+        self.recount();
+    }
+
+    /// Sums the weights again after entries were dropped in bulk.
+    fn recount(&mut self) {
+        self.held = self.entries.values().map(|(entry, _)| weight(entry)).sum();
     }
 
     /// The newest entry's log id.
@@ -106,6 +131,21 @@ mod tests {
         }
     }
 
+    /// A log entry holding a batch of `count` ledger entries.
+    fn batch(term: u64, index: u64, count: usize) -> Entry {
+        let tender = sealbid_ledger::types::TenderId::parse("T-1").unwrap();
+        let close = sealbid_ledger::command::Entry {
+            timestamp_ms: 1,
+            body: sealbid_ledger::command::EntryBody::Close { tender },
+        };
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
+            payload: EntryPayload::Normal(crate::types::EntryBatch {
+                entries: vec![close; count],
+            }),
+        }
+    }
+
     fn indexes(entries: &[Entry]) -> Vec<u64> {
         entries.iter().map(|entry| entry.log_id.index).collect()
     }
@@ -134,6 +174,26 @@ mod tests {
     }
 
     #[test]
+    fn the_capacity_counts_the_ledger_entries_of_batches() {
+        let mut recent = RecentEntries::new(4);
+        recent.append([batch(1, 1, 3), batch(1, 2, 2), entry(1, 3)]);
+        let all: Vec<LogId<u64>> = (1..=3).map(|index| entry(1, index).log_id).collect();
+        recent.mark_durable(&all);
+        assert_eq!(
+            indexes(&recent.in_range(..)),
+            [2, 3],
+            "six ledger entries held: the batch of three goes, three remain"
+        );
+        recent.append([batch(1, 4, 5)]);
+        recent.mark_durable(&[entry(1, 4).log_id]);
+        assert_eq!(
+            indexes(&recent.in_range(..)),
+            [4],
+            "a batch above the capacity alone stays the newest"
+        );
+    }
+
+    #[test]
     fn covering_answers_only_when_memory_holds_the_start_of_the_range() {
         let mut recent = RecentEntries::new(10);
         assert!(recent.covering(0..5).is_none(), "empty memory covers nothing");
@@ -157,6 +217,10 @@ mod tests {
         recent.purge(2);
         assert_eq!(indexes(&recent.in_range(..)), [3, 4]);
         recent.mark_durable(&[entry(1, 3).log_id, entry(2, 4).log_id]);
-        assert!(recent.in_range(..).is_empty(), "capacity 0 keeps nothing durable");
+        assert_eq!(
+            indexes(&recent.in_range(..)),
+            [4],
+            "capacity 0 keeps nothing durable but the newest"
+        );
     }
 }

@@ -15,25 +15,27 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use openraft::error::ClientWriteError;
 use openraft::{BasicNode, Raft};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 use sealbid_crypto::signed::SignedMessage;
-use sealbid_ledger::command::{Arrival, Command, Entry, EntryBody, ReceivedCommand};
+use sealbid_ledger::command::{Arrival, Command, EntryBody, ReceivedCommand};
 use sealbid_ledger::state::verify_command;
 use sealbid_ledger::types::TenderId;
 use sealbid_ledger::{Ledger, Rejection};
 
 use crate::clock::Clock;
 use crate::database::{DatabaseError, open};
+use crate::forwarder::{Forwarder, Route};
 use crate::history::{self, HistoryError};
+use crate::leadership;
 use crate::log_store::LogStore;
 use crate::network::{Network, https_client, paths};
 use crate::proofs::{self, AuditProofError, ProofRequest};
+use crate::proposer::{Proposer, Stamping};
 use crate::snapshot_file::SnapshotFile;
 use crate::state_machine::{BufferedNodeStore, StateMachineStore};
 use crate::tls::{ClusterTls, TlsError};
@@ -44,9 +46,6 @@ use crate::writer::Writer;
 const SUBMIT_ATTEMPTS_MAX: usize = 10;
 /// How long to wait for a leader before retrying.
 const LEADER_WAIT: Duration = Duration::from_millis(200);
-/// How long a command may take from proposal to applied reply before its outcome is reported
-/// unknown.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a peer may take to send a batch of audit history.
 const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The history filler's pause when it has nothing to do or a fetch failed.
@@ -60,6 +59,17 @@ const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The longest round trip a clock comparison uses (the reading is taken as of its middle, so
 /// its error is at most half of it).
 const CLOCK_CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+/// The most log entries in one AppendEntries: a batch holds at most
+/// [`crate::proposer::BATCH_BYTES_MAX`] plus one command of at most
+/// [`crate::server::SUBMIT_BYTES_MAX`], 2 MiB, and [`crate::server::RPC_BYTES_MAX`] is 16 MiB.
+const APPEND_BATCHES_MAX: usize = 6;
+const _: () = assert!(
+    APPEND_BATCHES_MAX * (crate::proposer::BATCH_BYTES_MAX + crate::server::SUBMIT_BYTES_MAX)
+        < crate::server::RPC_BYTES_MAX
+);
+/// Room in the proposer's and the forwarder's queues beyond the commands in flight: for closes,
+/// the genesis and operators' entries.
+const QUEUE_SLACK: usize = 64;
 /// [`Replica::clock_offset_ms`] before the first comparison.
 const CLOCK_OFFSET_UNKNOWN: u64 = u64::MAX;
 
@@ -82,10 +92,13 @@ pub struct ReplicaConfig {
 
 impl ReplicaConfig {
     /// openraft's timing for nodes on one site (heartbeats every 100 ms, elections after 500 to
-    /// 1,000 ms of silence), a snapshot every `snapshot_every` entries with the log before it
-    /// purged, and up to 30 s to install a snapshot.
+    /// 1,000 ms of silence), a snapshot every `snapshot_every` log entries (each a batch of one
+    /// or more ledger entries) with the log before it purged, up to 30 s to install a snapshot,
+    /// and at most [`APPEND_BATCHES_MAX`] log entries per AppendEntries, so that one always fits
+    /// in [`crate::server::RPC_BYTES_MAX`].
     pub fn raft(snapshot_every: u64) -> openraft::Config {
         openraft::Config {
+            max_payload_entries: APPEND_BATCHES_MAX as u64,
             heartbeat_interval: 100,
             election_timeout_min: 500,
             election_timeout_max: 1000,
@@ -183,15 +196,16 @@ pub struct Replica {
     pub raft: Raft<TypeConfig>,
     /// The ledger, for reads.
     state_machine: StateMachineStore,
-    /// The highest timestamp in the log (see [`LogStore::highest_timestamp_ms`]).
-    highest_timestamp_ms: Arc<AtomicU64>,
     /// The committed log index openraft last reported ([`u64::MAX`]: none yet).
     committed_index: Arc<AtomicU64>,
     /// Every history entry below this index is held: the filler's scans start here.
     history_complete_below: AtomicU64,
-    /// Stamping and proposing happen under this lock, so entries enter the log in stamp order.
-    proposing: Mutex<()>,
-    /// HTTPS client for forwarding to the leader.
+    /// Takes every entry this node proposes as leader into batches, one Raft entry each, in
+    /// queue order (the log's order).
+    proposer: Proposer,
+    /// Takes every command this node forwards to the leader into batched requests.
+    forwarder: Forwarder,
+    /// HTTPS client for the leader's clock and peers' history.
     client: reqwest::Client,
     /// What stamps arrivals and entries.
     clock: Arc<dyn Clock>,
@@ -268,15 +282,35 @@ impl Replica {
         )
         .await
         .map_err(|error| StartError::Raft(error.to_string()))?;
+        let client = https_client(tls)?;
+        // Every command in flight may wait in one of the queues; closes and the genesis besides.
+        let queue_max = config.commands_in_flight_max.saturating_add(QUEUE_SLACK);
+        let proposer = Proposer::start(
+            Stamping {
+                node_id: config.node_id,
+                raft: raft.clone(),
+                clock: Arc::clone(&config.clock),
+                highest_timestamp_ms,
+                state_machine: state_machine.clone(),
+            },
+            queue_max,
+        );
+        let forwarder = Forwarder::start(
+            Route {
+                raft: raft.clone(),
+                client: client.clone(),
+            },
+            queue_max,
+        );
         Ok(Self {
             node_id: config.node_id,
             raft,
             state_machine,
-            highest_timestamp_ms,
             committed_index,
             history_complete_below: AtomicU64::new(0),
-            proposing: Mutex::new(()),
-            client: https_client(tls)?,
+            proposer,
+            forwarder,
+            client,
             clock: config.clock,
             in_flight: Arc::new(Semaphore::new(config.commands_in_flight_max)),
             verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
@@ -358,7 +392,7 @@ impl Replica {
             self.clock_offset_ms.store(0, Ordering::SeqCst);
             return;
         }
-        let Some(address) = self.member_address(leader) else {
+        let Some(address) = leadership::member_address(&self.raft, leader) else {
             return;
         };
         let sent_ms = self.clock.now_ms();
@@ -387,17 +421,6 @@ impl Replica {
             }
             Err(error) => tracing::debug!(%error, leader, "cannot read the leader's clock"),
         }
-    }
-
-    /// The node-to-node address of member `node_id`, if it is one.
-    fn member_address(&self, node_id: u64) -> Option<String> {
-        let metrics = self.raft.metrics();
-        let metrics = metrics.borrow();
-        metrics
-            .membership_config
-            .membership()
-            .get_node(&node_id)
-            .map(|node| node.addr.clone())
     }
 
     /// Makes a new cluster of `members` (id → `host:port`); call on one node only. A node that
@@ -457,15 +480,6 @@ impl Replica {
             .map_err(|error| SubmitError::Raft(error.to_string()))
     }
 
-    /// The leader's clock for the next entry: now, but never below a timestamp in the log or
-    /// one the ledger has seen (a log purged behind a snapshot keeps it only there).
-    fn stamp(&self) -> u64 {
-        let now_ms = self.clock.now_ms();
-        let floor_ms = now_ms.max(self.state_machine.clock_floor_ms());
-        let previous = self.highest_timestamp_ms.fetch_max(floor_ms, Ordering::SeqCst);
-        previous.max(floor_ms)
-    }
-
     /// Applies a client's signed command through the cluster and returns the ledger's reply.
     /// The command holds a place in flight throughout ([`Replica::reserve_command`]); this node
     /// stamps its arrival and admits it ([`Replica::admit`]): a refusal there is answered as
@@ -501,6 +515,29 @@ impl Replica {
         }
     }
 
+    /// Proposes the commands a follower forwarded in one request, as [`Replica::submit`] does
+    /// each (concurrently, so they share batches): one answer per command, in order.
+    pub async fn submit_forwarded(self: Arc<Self>, bodies: Vec<EntryBody>) -> Vec<Result<LedgerReply, SubmitError>> {
+        let count = bodies.len();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (position, body) in bodies.into_iter().enumerate() {
+            let replica = Arc::clone(&self);
+            tasks.spawn(async move { (position, replica.submit(body, false).await) });
+        }
+        let mut answers: Vec<Result<LedgerReply, SubmitError>> = vec![Err(SubmitError::Unknown); count];
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((position, answer)) => {
+                    if let Some(slot) = answers.get_mut(position) {
+                        *slot = answer;
+                    }
+                }
+                Err(error) => tracing::error!(%error, "a forwarded command's task failed"),
+            }
+        }
+        answers
+    }
+
     /// Proposes `body` as leader or, with `forward`, sends it to the leader. `leader_admitted`:
     /// whether a leader's applied state has passed the command through admission already.
     async fn route(
@@ -531,13 +568,13 @@ impl Replica {
                         }
                         leader_admitted = true;
                     }
-                    match self.propose(body.clone()).await? {
+                    match self.proposer.propose(body.clone()).await? {
                         Some(reply) => return Ok(reply),
                         None => continue,
                     }
                 }
                 Some(_) if !forward => return Err(SubmitError::NotLeader),
-                Some(leader) => match self.forward(leader, &body).await {
+                Some(leader) => match self.forwarder.forward(leader, body.clone()).await {
                     Ok(reply) => return Ok(reply),
                     // Not sent, or given up for a new leader: safe to send again (the same
                     // signed command applied twice is refused as a replay). Straight away to a
@@ -616,99 +653,6 @@ impl Replica {
                 verdict().await.err().map(|rejection| LedgerReply::rejected(&rejection))
             }
             Err(rejection) => Some(LedgerReply::rejected(&rejection)),
-        }
-    }
-
-    /// Stamps and proposes as leader; `None` if leadership moved meanwhile. A command whose
-    /// arrival stamp lies more than the ledger's arrival window ahead of the entry's stamp is
-    /// refused here, unproposed: the ledger would refuse it. A stamp behind it is never
-    /// refused, however long the command waited.
-    async fn propose(&self, body: EntryBody) -> Result<Option<LedgerReply>, SubmitError> {
-        let window_ms = self.state_machine.arrival_window_ms();
-        let receiver = {
-            let _order = self.proposing.lock().await;
-            let timestamp_ms = self.stamp();
-            if let EntryBody::Command(received) = &body
-                && received.arrival.received_at_ms > timestamp_ms.saturating_add(window_ms)
-            {
-                return Err(SubmitError::ArrivalOutOfWindow {
-                    node_id: received.arrival.node_id,
-                    received_at_ms: received.arrival.received_at_ms,
-                    leader_ms: timestamp_ms,
-                    window_ms,
-                });
-            }
-            let entry = Entry { timestamp_ms, body };
-            self.raft
-                .client_write_ff(entry)
-                .await
-                .map_err(|error| SubmitError::Raft(error.to_string()))?
-        };
-        // A leader deposed meanwhile may never answer its proposals (one caught up through a
-        // snapshot drops them): it stops waiting as soon as it knows it no longer leads, and the
-        // caller sends the same command to the new leader.
-        let outcome = tokio::select! {
-            outcome = tokio::time::timeout(REPLY_TIMEOUT, receiver) => outcome.map_err(|_| SubmitError::Unknown)?,
-            () = self.leadership_lost() => return Ok(None),
-        };
-        match outcome {
-            Ok(Ok(response)) => Ok(Some(response.data)),
-            Ok(Err(ClientWriteError::ForwardToLeader(_))) => Ok(None),
-            Ok(Err(error)) => Err(SubmitError::Raft(error.to_string())),
-            Err(error) => Err(SubmitError::Raft(error.to_string())),
-        }
-    }
-
-    /// Sends `body` to the leader, which proposes it without forwarding further.
-    async fn forward(&self, leader: u64, body: &EntryBody) -> Result<LedgerReply, SubmitError> {
-        let address = self.member_address(leader).ok_or(SubmitError::NoLeader)?;
-        let exchange = async {
-            let response = self
-                .client
-                .post(format!("https://{address}{}", paths::SUBMIT))
-                .header(paths::FORWARDED_HEADER, "1")
-                .json(body)
-                .timeout(REPLY_TIMEOUT)
-                .send()
-                .await
-                .map_err(|error| {
-                    if error.is_connect() {
-                        SubmitError::NoLeader
-                    } else {
-                        SubmitError::Unknown
-                    }
-                })?;
-            let result: Result<LedgerReply, SubmitError> = response.json().await.map_err(|_| SubmitError::Unknown)?;
-            result
-        };
-        // A stalled or cut-off old leader is not waited for once another one is known.
-        tokio::select! {
-            result = exchange => result,
-            () = self.leader_other_than(leader) => Err(SubmitError::NotLeader),
-        }
-    }
-
-    /// Resolves once this node no longer leads (or Raft stopped). It watches openraft's server
-    /// metrics, which change with the vote, the leader or the membership only (the full metrics
-    /// change with every entry, and every waiting command would wake each time).
-    async fn leadership_lost(&self) {
-        let mut metrics = self.raft.server_metrics();
-        while metrics.borrow().current_leader == Some(self.node_id) {
-            if metrics.changed().await.is_err() {
-                return;
-            }
-        }
-    }
-
-    /// Resolves once this node knows of a leader other than `leader` (an election in progress,
-    /// with no leader known, does not count), or Raft stopped (watching the server metrics, as
-    /// [`Replica::leadership_lost`] does).
-    async fn leader_other_than(&self, leader: u64) {
-        let mut metrics = self.raft.server_metrics();
-        while metrics.borrow().current_leader.is_none_or(|current| current == leader) {
-            if metrics.changed().await.is_err() {
-                return;
-            }
         }
     }
 

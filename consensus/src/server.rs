@@ -1,5 +1,7 @@
 //! The server side of node-to-node RPC, over mutual-TLS HTTPS (actix-web, rustls with ring):
-//! openraft's calls, commands forwarded by followers, and the node's status.
+//! openraft's calls and commands forwarded by followers in postcard ([`crate::wire`]); the
+//! answers to forwarded commands, a client's command, operators' calls, the node's status, clock
+//! and audit history in JSON.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,10 +11,12 @@ use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest, VoteRequest};
 
 use sealbid_ledger::command::EntryBody;
 
+use crate::forwarder::FORWARD_ENTRIES_MAX;
 use crate::network::paths;
 use crate::replica::Replica;
 use crate::tls::{ClusterTls, TlsError};
 use crate::types::TypeConfig;
+use crate::wire;
 
 /// The largest RPC body accepted: a batch of entries or a snapshot chunk (openraft's default
 /// chunk is 3 MiB).
@@ -45,6 +49,7 @@ pub fn serve(
         App::new()
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().limit(RPC_BYTES_MAX))
+            .app_data(web::PayloadConfig::new(RPC_BYTES_MAX))
             .route(paths::APPEND, web::post().to(append))
             .route(paths::VOTE, web::post().to(vote))
             .route(paths::SNAPSHOT, web::post().to(snapshot))
@@ -53,6 +58,7 @@ pub fn serve(
                     .app_data(web::JsonConfig::default().limit(SUBMIT_BYTES_MAX))
                     .route(web::post().to(submit)),
             )
+            .route(paths::FORWARD, web::post().to(forward))
             .route("/cluster/status", web::get().to(status))
             .route(paths::LEARNERS, web::post().to(add_learner))
             .route(paths::VOTERS, web::post().to(change_voters))
@@ -69,29 +75,61 @@ pub fn serve(
 }
 
 /// AppendEntries from the leader.
-async fn append(replica: web::Data<Replica>, request: web::Json<AppendEntriesRequest<TypeConfig>>) -> HttpResponse {
-    HttpResponse::Ok().json(replica.raft.append_entries(request.into_inner()).await)
+async fn append(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse {
+    match decoded::<AppendEntriesRequest<TypeConfig>>(&body) {
+        Ok(request) => encoded(&replica.raft.append_entries(request).await),
+        Err(refused) => *refused,
+    }
 }
 
 /// RequestVote from a candidate.
-async fn vote(replica: web::Data<Replica>, request: web::Json<VoteRequest<u64>>) -> HttpResponse {
-    HttpResponse::Ok().json(replica.raft.vote(request.into_inner()).await)
+async fn vote(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse {
+    match decoded::<VoteRequest<u64>>(&body) {
+        Ok(request) => encoded(&replica.raft.vote(request).await),
+        Err(refused) => *refused,
+    }
 }
 
 /// A snapshot chunk from the leader.
-async fn snapshot(replica: web::Data<Replica>, request: web::Json<InstallSnapshotRequest<TypeConfig>>) -> HttpResponse {
-    HttpResponse::Ok().json(replica.raft.install_snapshot(request.into_inner()).await)
+async fn snapshot(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse {
+    match decoded::<InstallSnapshotRequest<TypeConfig>>(&body) {
+        Ok(request) => encoded(&replica.raft.install_snapshot(request).await),
+        Err(refused) => *refused,
+    }
 }
 
-/// A command from a client (forwarded to the leader if this node is a follower) or from a
-/// follower (proposed here, never forwarded again).
-async fn submit(
-    replica: web::Data<Replica>,
-    request: actix_web::HttpRequest,
-    body: web::Json<EntryBody>,
-) -> HttpResponse {
-    let forwarded = request.headers().contains_key(paths::FORWARDED_HEADER);
-    HttpResponse::Ok().json(replica.submit(body.into_inner(), !forwarded).await)
+/// A postcard request body, or the 400 answer that refuses it.
+fn decoded<T: serde::de::DeserializeOwned>(body: &web::Bytes) -> Result<T, Box<HttpResponse>> {
+    wire::decode(body).map_err(|error| Box::new(HttpResponse::BadRequest().body(error.to_string())))
+}
+
+/// `value` as a postcard answer.
+fn encoded<T: serde::Serialize>(value: &T) -> HttpResponse {
+    match wire::encode(value) {
+        Ok(bytes) => HttpResponse::Ok().content_type(wire::CONTENT_TYPE).body(bytes),
+        Err(error) => HttpResponse::InternalServerError().body(error.to_string()),
+    }
+}
+
+/// A command from a client, forwarded to the leader if this node is a follower.
+async fn submit(replica: web::Data<Replica>, body: web::Json<EntryBody>) -> HttpResponse {
+    HttpResponse::Ok().json(replica.submit(body.into_inner(), true).await)
+}
+
+/// Commands forwarded by a follower, postcard-encoded ([`crate::wire`]): proposed here, never
+/// forwarded again; one answer each, in order, as JSON. A body that does not decode, or holds more than
+/// [`FORWARD_ENTRIES_MAX`] commands, is answered 400 with nothing proposed.
+async fn forward(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse {
+    let bodies: Vec<EntryBody> = match decoded(&body) {
+        Ok(bodies) => bodies,
+        Err(refused) => return *refused,
+    };
+    if bodies.len() > FORWARD_ENTRIES_MAX {
+        return HttpResponse::BadRequest().body(format!("at most {FORWARD_ENTRIES_MAX} commands per request"));
+    }
+    // The answers are JSON: the ledger's responses omit absent members, which only a
+    // self-describing encoding reads back; they are receipts, small beside the commands.
+    HttpResponse::Ok().json(replica.into_inner().submit_forwarded(bodies).await)
 }
 
 /// A node joining as a learner.

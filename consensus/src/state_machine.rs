@@ -28,7 +28,7 @@ use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
 use crate::history;
 use crate::snapshot_file::SnapshotFile;
-use crate::types::{LedgerReply, TypeConfig};
+use crate::types::{EntryBatch, LedgerReply, TypeConfig};
 use crate::writer::{Statement, Value, Writer};
 
 /// Audit-log nodes the ledger wrote and the database has not yet, shared with the store.
@@ -356,6 +356,35 @@ impl StateMachineStore {
     }
 }
 
+/// Applies the ledger entries of one Raft entry in order, adding the rows they leave to `rows`:
+/// one reply each.
+fn apply_batch(
+    ledger: &mut Ledger<BufferedNodeStore>,
+    batch: &EntryBatch,
+    rows: &mut Rows,
+) -> Result<Vec<LedgerReply>, Box<StorageError<u64>>> {
+    let mut replies = Vec::with_capacity(batch.entries.len());
+    for ledger_entry in &batch.entries {
+        replies.push(match ledger.apply(ledger_entry) {
+            Ok(applied) => {
+                rows.archived.extend(applied.archived);
+                let response =
+                    serde_json::to_string(&applied.response).map_err(|error| Box::new(write_failed(&error)))?;
+                rows.responses.push((applied.audit_index, response));
+                rows.entries.push((applied.audit_index, applied.entry_bytes));
+                LedgerReply::Applied {
+                    response: applied.response,
+                    audit_index: applied.audit_index,
+                    leaf_hash: applied.leaf_hash,
+                }
+            }
+            Err(ApplyError::Rejected(rejection)) => LedgerReply::rejected(&rejection),
+            Err(ApplyError::Fatal(fatal)) => return Err(Box::new(StorageIOError::write_state_machine(&fatal).into())),
+        });
+    }
+    Ok(replies)
+}
+
 impl RaftStateMachine<TypeConfig> for StateMachineStore {
     type SnapshotBuilder = Self;
 
@@ -366,60 +395,31 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         Ok((data.last_applied, data.last_membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<LedgerReply>, StorageError<u64>>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<LedgerReply>>, StorageError<u64>>
     where
         I: IntoIterator<Item = openraft::Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
         let mut replies = Vec::new();
-        let mut archived = Vec::new();
-        let mut history = Vec::new();
-        let mut responses = Vec::new();
+        let mut rows = Rows::default();
         // The batch's audit nodes and archive records are queued before the lock is released,
         // so a snapshot (queued later) never becomes durable without them.
         let mut data = self.data.write().await;
-        let nodes = {
-            for entry in entries {
-                data.last_applied = Some(entry.log_id);
-                let reply = match entry.payload {
-                    EntryPayload::Blank => LedgerReply::Internal,
-                    EntryPayload::Membership(membership) => {
-                        data.last_membership = StoredMembership::new(Some(entry.log_id), membership);
-                        LedgerReply::Internal
-                    }
-                    EntryPayload::Normal(ledger_entry) => match data.ledger.apply(&ledger_entry) {
-                        Ok(applied) => {
-                            archived.extend(applied.archived);
-                            let response =
-                                serde_json::to_string(&applied.response).map_err(|error| write_failed(&error))?;
-                            responses.push((applied.audit_index, response));
-                            history.push((applied.audit_index, applied.entry_bytes));
-                            LedgerReply::Applied {
-                                response: applied.response,
-                                audit_index: applied.audit_index,
-                                leaf_hash: applied.leaf_hash,
-                            }
-                        }
-                        Err(ApplyError::Rejected(rejection)) => LedgerReply::rejected(&rejection),
-                        Err(ApplyError::Fatal(fatal)) => {
-                            return Err(StorageIOError::write_state_machine(&fatal).into());
-                        }
-                    },
-                };
-                replies.push(reply);
-            }
-            std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
-        };
-        self.write_batch(
-            Rows {
-                entries: history,
-                responses,
-                nodes,
-                archived,
-            },
-            false,
-        )
-        .await?;
+        for entry in entries {
+            data.last_applied = Some(entry.log_id);
+            replies.push(match entry.payload {
+                EntryPayload::Blank => Vec::new(),
+                EntryPayload::Membership(membership) => {
+                    data.last_membership = StoredMembership::new(Some(entry.log_id), membership);
+                    Vec::new()
+                }
+                EntryPayload::Normal(batch) => {
+                    apply_batch(&mut data.ledger, &batch, &mut rows).map_err(|error| *error)?
+                }
+            });
+        }
+        rows.nodes = std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        self.write_batch(rows, false).await?;
         self.clock_floor_ms
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         self.publish(&data.ledger);

@@ -5,13 +5,15 @@ use std::io::Cursor;
 use serde::{Deserialize, Serialize};
 
 use sealbid_crypto::merkle::Hash;
+use sealbid_ledger::command::Entry;
 use sealbid_ledger::events::Response;
 
 openraft::declare_raft_types!(
-    /// sealbid's Raft: log entries are ledger entries stamped by the leader.
+    /// sealbid's Raft: each log entry is a batch of ledger entries stamped by the leader; applying
+    /// it answers one [`LedgerReply`] per ledger entry, in order.
     pub TypeConfig:
-        D = sealbid_ledger::command::Entry,
-        R = LedgerReply,
+        D = EntryBatch,
+        R = Vec<LedgerReply>,
         NodeId = u64,
         Node = openraft::BasicNode,
         Entry = openraft::Entry<TypeConfig>,
@@ -19,12 +21,26 @@ openraft::declare_raft_types!(
         AsyncRuntime = openraft::TokioRuntime,
 );
 
-/// What applying one log entry answered.
+/// What one Raft log entry carries: the ledger entries the leader proposed together, applied in
+/// order, each its own audit leaf with its own receipt. Batching is how one Raft round, one
+/// replication message and one fsync carry many bids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryBatch {
+    /// The ledger entries, in log order (never empty when the leader proposes it).
+    pub entries: Vec<Entry>,
+}
+
+impl EntryBatch {
+    /// A batch of one entry.
+    pub fn one(entry: Entry) -> Self {
+        Self { entries: vec![entry] }
+    }
+}
+
+/// What applying one ledger entry answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LedgerReply {
-    /// A blank or membership entry: nothing for a client.
-    Internal,
     /// The ledger accepted the entry.
     Applied {
         /// Its response.

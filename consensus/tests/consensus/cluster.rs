@@ -1,6 +1,6 @@
 //! A three-node cluster in one test process, over real mutual-TLS HTTPS on 127.0.0.1: commands
-//! sent to any node are applied everywhere in the same order; when the leader stops, the others
-//! elect a new one and go on.
+//! sent to any node are applied everywhere in the same order, many at once in batches; when the
+//! leader stops, the others elect a new one and go on.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -167,6 +167,33 @@ async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping()
     }
     assert!(statuses(&all).await.iter().all(|status| status.audit_size == 31));
 
+    // 300 commands at once, through a follower and the leader: each is its own audit entry with
+    // its own receipt, and they share Raft entries (the follower forwards them in batched
+    // requests, the leader proposes batches).
+    let log_before = statuses(&all).await[0].last_applied.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for number in 100..400u64 {
+        let replica = Arc::clone(&nodes[number as usize % 2].replica);
+        let body = grant(&operator, number);
+        tasks.spawn(async move { replica.submit(body, true).await });
+    }
+    let mut audit_indexes = Vec::new();
+    while let Some(reply) = tasks.join_next().await {
+        match reply.unwrap().unwrap() {
+            LedgerReply::Applied { audit_index, .. } => audit_indexes.push(audit_index),
+            refused => panic!("{refused:?}"),
+        }
+    }
+    audit_indexes.sort_unstable();
+    assert_eq!(audit_indexes, (31..331).collect::<Vec<u64>>(), "one audit entry each");
+    eventually("three nodes in agreement", || agree(&all)).await;
+    let log_entries = statuses(&all).await[0].last_applied.unwrap() - log_before;
+    assert!(
+        log_entries < 300,
+        "300 commands in {log_entries} Raft entries: they were not batched"
+    );
+    assert!(statuses(&all).await.iter().all(|status| status.audit_size == 331));
+
     // The leader stops; the other two elect a new one and go on.
     let leader = nodes[0].replica.raft.current_leader().await.unwrap();
     let stopped = nodes.iter().position(|node| node.replica.node_id == leader).unwrap();
@@ -192,7 +219,7 @@ async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping()
     }
     let survivors: Vec<&Node> = nodes.iter().collect();
     eventually("the survivors in agreement", || agree(&survivors)).await;
-    assert!(statuses(&survivors).await.iter().all(|status| status.audit_size == 41));
+    assert!(statuses(&survivors).await.iter().all(|status| status.audit_size == 341));
     for node in nodes {
         node.replica.raft.shutdown().await.unwrap();
         node.server.stop(false).await;

@@ -4,7 +4,7 @@
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
-use sealbid_consensus::{LedgerReply, SnapshotFile, StateMachineStore, TypeConfig, Writer, open_database};
+use sealbid_consensus::{EntryBatch, LedgerReply, SnapshotFile, StateMachineStore, TypeConfig, Writer, open_database};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Entry as LedgerEntry, EntryBody, Genesis, LedgerConfig};
@@ -13,13 +13,23 @@ use sqlx::Row;
 
 const NOW_MS: u64 = 1_800_000_000_000;
 
-/// The raft entry at `index` carrying a ledger entry.
+/// The raft entry at `index` carrying one ledger entry.
 fn raft_entry(index: u64, body: EntryBody) -> Entry<TypeConfig> {
+    raft_batch(index, vec![body])
+}
+
+/// The raft entry at `index` carrying `bodies` as one batch.
+fn raft_batch(index: u64, bodies: Vec<EntryBody>) -> Entry<TypeConfig> {
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 0), index),
-        payload: EntryPayload::Normal(LedgerEntry {
-            timestamp_ms: NOW_MS + index,
-            body,
+        payload: EntryPayload::Normal(EntryBatch {
+            entries: bodies
+                .into_iter()
+                .map(|body| LedgerEntry {
+                    timestamp_ms: NOW_MS + index,
+                    body,
+                })
+                .collect(),
         }),
     }
 }
@@ -54,7 +64,7 @@ fn entries(count: u64) -> Vec<Entry<TypeConfig>> {
     }
     // The same nonce again: refused, not applied.
     let replay = match &entries[2].payload {
-        EntryPayload::Normal(entry) => entry.body.clone(),
+        EntryPayload::Normal(batch) => batch.entries[0].body.clone(),
         _ => unreachable!(),
     };
     entries.push(raft_entry(count + 2, replay));
@@ -70,10 +80,44 @@ async fn state_machine(folder: &tempfile::TempDir) -> StateMachineStore {
 }
 
 #[tokio::test]
+async fn a_batch_is_applied_as_one_audit_leaf_and_one_reply_per_entry_in_order() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut store = state_machine(&folder).await;
+    // Genesis alone, then the three grants and the replay of the second grant as one batch.
+    let mut all = entries(3);
+    let bodies: Vec<EntryBody> = all
+        .drain(1..)
+        .map(|entry| match entry.payload {
+            EntryPayload::Normal(batch) => batch.entries[0].body.clone(),
+            _ => unreachable!(),
+        })
+        .collect();
+    all.push(raft_batch(2, bodies));
+    let replies = store.apply(all).await.unwrap();
+    assert_eq!(replies.len(), 2, "one reply list per raft entry");
+    assert_eq!(replies[1].len(), 4, "one reply per ledger entry of the batch");
+    let indexes: Vec<Option<u64>> = replies
+        .iter()
+        .flatten()
+        .map(|reply| match reply {
+            LedgerReply::Applied { audit_index, .. } => Some(*audit_index),
+            LedgerReply::Rejected { .. } => None,
+        })
+        .collect();
+    assert_eq!(indexes, vec![Some(0), Some(1), Some(2), Some(3), None]);
+    assert!(
+        matches!(&replies[1][3], LedgerReply::Rejected { code, first_audit_index: Some(2), .. } if code == "replayed-nonce"),
+        "the batch's own earlier entry counts: {:?}",
+        replies[1][3]
+    );
+    assert_eq!(store.read(|ledger| ledger.audit().size()).await, 4);
+}
+
+#[tokio::test]
 async fn applied_entries_survive_snapshot_install_and_reopening() {
     let leader_folder = tempfile::tempdir().unwrap();
     let mut leader = state_machine(&leader_folder).await;
-    let replies = leader.apply(entries(20)).await.unwrap();
+    let replies: Vec<LedgerReply> = leader.apply(entries(20)).await.unwrap().into_iter().flatten().collect();
     assert_eq!(replies.len(), 22);
     assert!(matches!(replies[0], LedgerReply::Applied { audit_index: 0, .. }));
     assert!(

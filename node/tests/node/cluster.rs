@@ -146,15 +146,27 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     ]);
     let promoted: serde_json::Value = serde_json::from_str(&promoted).unwrap();
     assert_eq!(promoted, serde_json::json!({ "node_id": 3, "membership": "voter" }));
-    let status: serde_json::Value = serde_json::from_str(&sealbid(&[
-        "cluster",
-        "status",
-        "--data-dir",
-        &first.folder,
-        "--node",
-        &third.rpc,
-    ]))
-    .unwrap();
+    // The leader answered once the change was committed; node 3 learns it with the next
+    // message from the leader.
+    let third_status = || -> serde_json::Value {
+        serde_json::from_str(&sealbid(&[
+            "cluster",
+            "status",
+            "--data-dir",
+            &first.folder,
+            "--node",
+            &third.rpc,
+        ]))
+        .unwrap()
+    };
+    let mut status = third_status();
+    for _ in 0..50 {
+        if status["voters"] == serde_json::json!([1, 2, 3]) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        status = third_status();
+    }
     assert_eq!(status["voters"], serde_json::json!([1, 2, 3]), "{status}");
     assert!(status["leader"].as_u64().is_some(), "{status}");
     second.wait_for(&http, "/readyz").await;

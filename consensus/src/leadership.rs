@@ -1,0 +1,40 @@
+//! Waits on who leads, for the waits that must end when leadership moves: a proposal whose
+//! leader was deposed, a forward to a leader that another one replaced. They watch openraft's
+//! server metrics, which change with the vote, the leader or the membership only (the full
+//! metrics change with every entry, and every waiting command would wake each time).
+
+use openraft::Raft;
+
+use crate::types::TypeConfig;
+
+/// Resolves once `node_id` no longer leads in `raft`'s view (or Raft stopped).
+pub(crate) async fn lost(raft: &Raft<TypeConfig>, node_id: u64) {
+    let mut metrics = raft.server_metrics();
+    while metrics.borrow().current_leader == Some(node_id) {
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Resolves once `raft` knows of a leader other than `leader` (an election in progress, with
+/// no leader known, does not count), or Raft stopped.
+pub(crate) async fn other_than(raft: &Raft<TypeConfig>, leader: u64) {
+    let mut metrics = raft.server_metrics();
+    while metrics.borrow().current_leader.is_none_or(|current| current == leader) {
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The node-to-node address of member `node_id` in `raft`'s membership, if it is one.
+pub(crate) fn member_address(raft: &Raft<TypeConfig>, node_id: u64) -> Option<String> {
+    let metrics = raft.metrics();
+    let metrics = metrics.borrow();
+    metrics
+        .membership_config
+        .membership()
+        .get_node(&node_id)
+        .map(|node| node.addr.clone())
+}
