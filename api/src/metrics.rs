@@ -1,6 +1,7 @@
 //! Prometheus metrics (`sealbid_` prefix, base units): submissions by outcome, commit latency,
 //! and gauges read from the node at scrape time (Raft term, leader, indexes, tenders by phase).
-//! No per-bidder labels.
+//! The registry also serves what the node's other components register in it (the replication
+//! path's metrics, `sealbid_consensus::ConsensusMetrics`). No per-bidder labels.
 
 use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
@@ -72,6 +73,12 @@ impl Metrics {
             raft_applied_index,
             tenders,
         })
+    }
+
+    /// The registry, for the node's other components to register their metrics in (they are
+    /// served with these).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The text exposition of every metric.

@@ -21,6 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use sealbid_ledger::command::EntryBody;
 
 use crate::leadership;
+use crate::metrics::ConsensusMetrics;
 use crate::network::paths;
 use crate::proposer::body_bytes;
 use crate::replica::SubmitError;
@@ -56,6 +57,8 @@ pub(crate) struct Route {
     pub raft: Raft<TypeConfig>,
     /// The mutual-TLS HTTPS client (its pool keeps the connection to the leader open).
     pub client: reqwest::Client,
+    /// Forwarded requests and their sizes.
+    pub metrics: ConsensusMetrics,
 }
 
 /// The handle to the node's forwarder task; dropping it ends the task once the queue is empty.
@@ -124,6 +127,9 @@ async fn run(route: Arc<Route>, mut receiver: mpsc::Receiver<Forward>) {
 async fn send(route: Arc<Route>, leader: u64, group: Vec<Forward>, _place: OwnedSemaphorePermit) {
     let (bodies, answers): (Vec<EntryBody>, Vec<oneshot::Sender<Forwarded>>) =
         group.into_iter().map(|forward| (forward.body, forward.answer)).unzip();
+    route.metrics.forwarded_requests.inc();
+    #[allow(clippy::cast_precision_loss)] // at most FORWARD_ENTRIES_MAX
+    route.metrics.forwarded_request_commands.observe(bodies.len() as f64);
     match exchange(&route, leader, &bodies).await {
         Ok(replies) => {
             let mut replies = replies.into_iter();

@@ -25,6 +25,7 @@ mod forwarder;
 pub mod history;
 mod leadership;
 mod log_store;
+mod metrics;
 pub mod network;
 pub mod proofs;
 mod proposer;
@@ -40,6 +41,7 @@ mod writer;
 
 pub use database::{DatabaseError, open as open_database};
 pub use log_store::LogStore;
+pub use metrics::ConsensusMetrics;
 pub use replica::{InFlight, Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
 pub use snapshot_file::{SnapshotFile, SnapshotFileError};
 pub use state_machine::{BufferedNodeStore, StateMachineStore};

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use openraft::Raft;
 use openraft::error::ClientWriteError;
+use prometheus::Histogram;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use sealbid_ledger::command::{Entry, EntryBody};
@@ -68,6 +69,8 @@ pub(crate) struct Stamping {
     pub highest_timestamp_ms: Arc<AtomicU64>,
     /// The state machine: its clock floor and the ledger's arrival window.
     pub state_machine: StateMachineStore,
+    /// Ledger entries per proposed batch.
+    pub batch_entries: Histogram,
 }
 
 impl Proposer {
@@ -146,6 +149,8 @@ async fn propose_batch(stamping: &Stamping, proposals: Vec<Proposal>, place: Own
     if entries.is_empty() {
         return;
     }
+    #[allow(clippy::cast_precision_loss)] // at most BATCH_ENTRIES_MAX
+    stamping.batch_entries.observe(entries.len() as f64);
     match stamping.raft.client_write_ff(EntryBatch { entries }).await {
         Ok(replied) => {
             let (raft, node_id) = (stamping.raft.clone(), stamping.node_id);

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use openraft::{BasicNode, Raft};
+use prometheus::IntCounter;
+use prometheus::IntGauge;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -33,6 +35,7 @@ use crate::forwarder::{Forwarder, Route};
 use crate::history::{self, HistoryError};
 use crate::leadership;
 use crate::log_store::LogStore;
+use crate::metrics::ConsensusMetrics;
 use crate::network::{Network, https_client, paths};
 use crate::proofs::{self, AuditProofError, ProofRequest};
 use crate::proposer::{Proposer, Stamping};
@@ -88,6 +91,8 @@ pub struct ReplicaConfig {
     /// forwarded to it); past it a command is answered [`SubmitError::Busy`] before anything
     /// is stamped or proposed.
     pub commands_in_flight_max: usize,
+    /// The replication path's metrics (registered where the node serves them).
+    pub metrics: ConsensusMetrics,
 }
 
 impl ReplicaConfig {
@@ -209,6 +214,8 @@ pub struct Replica {
     client: reqwest::Client,
     /// What stamps arrivals and entries.
     clock: Arc<dyn Clock>,
+    /// The replication path's metrics.
+    metrics: ConsensusMetrics,
     /// Places for commands in flight: a command holds one from its arrival to its answer.
     in_flight: Arc<Semaphore>,
     /// The bound `in_flight` was made with.
@@ -243,6 +250,14 @@ enum Admission {
 pub struct InFlight {
     /// The semaphore's permit.
     _permit: OwnedSemaphorePermit,
+    /// The gauge of commands in flight, lowered when the place is released.
+    gauge: IntGauge,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
 }
 
 impl std::fmt::Debug for Replica {
@@ -258,7 +273,7 @@ impl Replica {
     /// Opens the database and starts Raft.
     pub async fn start(config: ReplicaConfig, tls: &ClusterTls) -> Result<Self, StartError> {
         let pool = open(&config.database).await?;
-        let writer = Writer::start(pool.clone());
+        let writer = Writer::measured(pool.clone(), config.metrics.commit_seconds.clone());
         let log_store = LogStore::open(pool.clone(), writer.clone())
             .await
             .map_err(|error| StartError::Raft(error.to_string()))?;
@@ -266,7 +281,8 @@ impl Replica {
         let committed_index = log_store.committed_index();
         let state_machine = StateMachineStore::open(pool, writer, SnapshotFile::beside(&config.database))
             .await
-            .map_err(|error| StartError::Raft(error.to_string()))?;
+            .map_err(|error| StartError::Raft(error.to_string()))?
+            .measured(config.metrics.apply_seconds.clone());
         let raft_config = Arc::new(
             config
                 .raft
@@ -292,6 +308,7 @@ impl Replica {
                 clock: Arc::clone(&config.clock),
                 highest_timestamp_ms,
                 state_machine: state_machine.clone(),
+                batch_entries: config.metrics.batch_entries.clone(),
             },
             queue_max,
         );
@@ -299,9 +316,14 @@ impl Replica {
             Route {
                 raft: raft.clone(),
                 client: client.clone(),
+                metrics: config.metrics.clone(),
             },
             queue_max,
         );
+        tokio::spawn(count_leader_changes(
+            raft.server_metrics(),
+            config.metrics.leader_changes.clone(),
+        ));
         Ok(Self {
             node_id: config.node_id,
             raft,
@@ -312,6 +334,7 @@ impl Replica {
             forwarder,
             client,
             clock: config.clock,
+            metrics: config.metrics,
             in_flight: Arc::new(Semaphore::new(config.commands_in_flight_max)),
             verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
             in_flight_max: config.commands_in_flight_max,
@@ -323,12 +346,21 @@ impl Replica {
     /// Reserves a place for one more command in flight, or answers [`SubmitError::Busy`] at
     /// once. [`Replica::submit`] holds one for every command it handles.
     pub fn reserve_command(&self) -> Result<InFlight, SubmitError> {
-        Arc::clone(&self.in_flight)
-            .try_acquire_owned()
-            .map(|permit| InFlight { _permit: permit })
-            .map_err(|_| SubmitError::Busy {
-                limit: self.in_flight_max,
-            })
+        match Arc::clone(&self.in_flight).try_acquire_owned() {
+            Ok(permit) => {
+                self.metrics.commands_in_flight.inc();
+                Ok(InFlight {
+                    _permit: permit,
+                    gauge: self.metrics.commands_in_flight.clone(),
+                })
+            }
+            Err(_) => {
+                self.metrics.busy_answers.inc();
+                Err(SubmitError::Busy {
+                    limit: self.in_flight_max,
+                })
+            }
+        }
     }
 
     /// How many commands this node is handling now.
@@ -494,8 +526,19 @@ impl Replica {
             Admission::Admitted { received, by_leader } => {
                 self.route(EntryBody::Command(received), true, by_leader).await
             }
-            Admission::Refused(reply) => Ok(reply),
+            Admission::Refused(reply) => Ok(self.refused(reply)),
         }
+    }
+
+    /// Counts a refusal of admission in the metrics, by code, and passes it on.
+    fn refused(&self, reply: LedgerReply) -> LedgerReply {
+        if let LedgerReply::Rejected { code, .. } = &reply {
+            self.metrics
+                .admission_refusals
+                .with_label_values(&[code.as_str()])
+                .inc();
+        }
+        reply
     }
 
     /// Applies `body` through the cluster and returns the ledger's reply. `from_client`: the
@@ -564,7 +607,7 @@ impl Replica {
                             Err(rejection) => Some(LedgerReply::rejected(&rejection)),
                         };
                         if let Some(refused) = refusal {
-                            return Ok(refused);
+                            return Ok(self.refused(refused));
                         }
                         leader_admitted = true;
                     }
@@ -921,6 +964,22 @@ impl Replica {
                 .nodes()
                 .map(|(node_id, node)| (*node_id, node.addr.clone()))
                 .collect(),
+        }
+    }
+}
+
+/// Counts every change of the leader `server_metrics` report (to another node or to none), for
+/// as long as Raft runs.
+async fn count_leader_changes(
+    mut server_metrics: tokio::sync::watch::Receiver<openraft::metrics::RaftServerMetrics<u64, BasicNode>>,
+    leader_changes: IntCounter,
+) {
+    let mut leader = server_metrics.borrow().current_leader;
+    while server_metrics.changed().await.is_ok() {
+        let now = server_metrics.borrow().current_leader;
+        if now != leader {
+            leader_changes.inc();
+            leader = now;
         }
     }
 }

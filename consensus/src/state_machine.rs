@@ -18,6 +18,7 @@ use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine, Snapshot};
 use openraft::{
     BasicNode, EntryPayload, LogId, OptionalSend, SnapshotMeta, StorageError, StorageIOError, StoredMembership,
 };
+use prometheus::Histogram;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use tokio::sync::{RwLock, watch};
@@ -151,9 +152,17 @@ pub struct StateMachineStore {
     /// snapshot left, which the filler fills): readers wait for it (notified) instead of the
     /// writer.
     history_written: Arc<watch::Sender<u64>>,
+    /// Seconds per apply, when the node measures them.
+    apply_seconds: Option<Histogram>,
 }
 
 impl StateMachineStore {
+    /// The same store, observing every apply's seconds in `apply_seconds`.
+    pub fn measured(mut self, apply_seconds: Histogram) -> Self {
+        self.apply_seconds = Some(apply_seconds);
+        self
+    }
+
     /// Opens the state machine reading from `pool`, writing through `writer` and keeping its
     /// snapshot in `snapshot_file`: the last snapshot, if any, restored.
     pub async fn open(
@@ -196,6 +205,7 @@ impl StateMachineStore {
             arrival_window_ms,
             history_size,
             history_written,
+            apply_seconds: None,
         })
     }
 
@@ -400,6 +410,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I: IntoIterator<Item = openraft::Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
+        let _timer = self.apply_seconds.as_ref().map(Histogram::start_timer);
         let mut replies = Vec::new();
         let mut rows = Rows::default();
         // The batch's audit nodes and archive records are queued before the lock is released,

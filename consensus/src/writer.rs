@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use prometheus::Histogram;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -98,8 +99,19 @@ impl Writer {
     /// Starts the writer task (on the current Tokio runtime), which takes one connection from
     /// `pool` and keeps it. It ends when the last handle is dropped.
     pub fn start(pool: SqlitePool) -> Self {
+        Self::spawn(pool, None)
+    }
+
+    /// As [`Writer::start`], observing every transaction's seconds (its fsync included) in
+    /// `commit_seconds`.
+    pub fn measured(pool: SqlitePool, commit_seconds: Histogram) -> Self {
+        Self::spawn(pool, Some(commit_seconds))
+    }
+
+    /// Starts the task.
+    fn spawn(pool: SqlitePool, commit_seconds: Option<Histogram>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_REQUESTS_MAX);
-        tokio::spawn(run(pool, receiver));
+        tokio::spawn(run(pool, receiver, commit_seconds));
         Self { sender }
     }
 
@@ -128,7 +140,7 @@ impl Writer {
 
 /// The writer task: one transaction per turn over every request waiting, on a connection it
 /// keeps for its whole life (readers never make it wait for a pooled connection).
-async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
+async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>, commit_seconds: Option<Histogram>) {
     let mut failure: Option<WriteError> = None;
     let mut connection = match pool.acquire().await {
         Ok(connection) => Some(connection),
@@ -152,11 +164,13 @@ async fn run(pool: SqlitePool, mut receiver: mpsc::Receiver<Request>) {
                 next = receiver.try_recv().ok();
             }
         }
+        let timer = commit_seconds.as_ref().map(Histogram::start_timer);
         let result = match (&failure, connection.as_mut()) {
             (None, Some(connection)) => commit(connection, &statements).await,
             (Some(error), _) => Err(error.clone()),
             (None, None) => Err(WriteError(Arc::from("the database writer has no connection"))),
         };
+        drop(timer);
         if let Err(error) = &result {
             if failure.is_none() {
                 tracing::error!(%error, "the database writer stops taking writes");

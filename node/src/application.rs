@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sealbid_api::audit::LogSigner;
-use sealbid_api::{ApiState, Metrics};
+use sealbid_api::{ApiState, Metrics, MetricsError};
 use sealbid_consensus::clock::{Clock, SystemClock};
-use sealbid_consensus::{LedgerReply, Replica, ReplicaConfig};
+use sealbid_consensus::{ConsensusMetrics, LedgerReply, Replica, ReplicaConfig};
 use sealbid_ledger::command::{EntryBody, Genesis, LedgerConfig};
 
 use crate::data_dir::DataDir;
@@ -115,12 +115,16 @@ impl Application {
         let api_address = local(&api_listener, settings.listen);
         let cluster_address = local(&cluster_listener, settings.cluster_listen);
 
+        // One registry for the node: the API serves the replication path's metrics with its own.
+        let metrics = Metrics::new()?;
+        let consensus_metrics = ConsensusMetrics::register(metrics.registry()).map_err(MetricsError::from)?;
         let config = ReplicaConfig {
             node_id: settings.node_id,
             database: data_dir.database.clone(),
             raft: ReplicaConfig::raft(settings.snapshot_every),
             clock,
             commands_in_flight_max: settings.commands_in_flight_max,
+            metrics: consensus_metrics,
         };
         let replica = Arc::new(Replica::start(config, &data_dir.tls).await?);
         let cluster = sealbid_consensus::server::serve(Arc::clone(&replica), cluster_listener, &data_dir.tls)
@@ -160,7 +164,7 @@ impl Application {
                 .map_err(|error| BuildError::Serve(format!("{}: {error}", public_path.display())))?;
             let state = ApiState {
                 replica: Arc::clone(&replica),
-                metrics: Metrics::new()?,
+                metrics,
                 log,
             };
             let tls = data_dir

@@ -94,6 +94,8 @@ async fn main() -> anyhow::Result<()> {
         raft,
         clock: Arc::new(sealbid_consensus::clock::SystemClock),
         commands_in_flight_max: 1024,
+        // The bare node serves no metrics.
+        metrics: sealbid_consensus::ConsensusMetrics::unregistered(),
     };
     let replica = Arc::new(Replica::start(config, &tls).await?);
     let _history_filler = replica.spawn_history_filler();

@@ -45,6 +45,7 @@ async fn start_with_clock(
         raft,
         clock,
         commands_in_flight_max: 1024,
+        metrics: sealbid_consensus::ConsensusMetrics::unregistered(),
     };
     let replica = Arc::new(Replica::start(config, tls).await.unwrap());
     replica.spawn_closer();

@@ -30,12 +30,15 @@ fn last_log_index(platform: &Platform) -> Option<u64> {
 /// log nor the Raft log moved.
 async fn refused_unlogged(platform: &Platform, body: &impl serde::Serialize, status: StatusCode, code: &str) -> Value {
     let before = (platform.log_position().await, last_log_index(platform));
+    let counted = format!("sealbid_admission_refusals_total{{code=\"{code}\"}}");
+    let refusals_before = platform.metric(&counted).await;
     let (answer_status, content_type, answer) = platform.post("/v1/commands", body).await;
     assert_eq!(answer_status, status, "{answer}");
     assert_eq!(content_type, "application/problem+json");
     assert_eq!(answer["code"], code, "{answer}");
     let after = (platform.log_position().await, last_log_index(platform));
     assert_eq!(after, before, "{code}: the refused command reached a log");
+    assert_eq!(platform.metric(&counted).await, refusals_before + 1.0, "{counted}");
     answer
 }
 
@@ -112,6 +115,7 @@ async fn a_node_at_its_bound_answers_busy_at_once_and_stamps_nothing() {
 
     let held = [replica.reserve_command().unwrap(), replica.reserve_command().unwrap()];
     assert_eq!(replica.commands_in_flight(), 2);
+    assert_eq!(platform.metric("sealbid_commands_in_flight").await, 2.0);
     let before = (platform.log_position().await, last_log_index(&platform));
     let response = platform
         .http
@@ -126,10 +130,12 @@ async fn a_node_at_its_bound_answers_busy_at_once_and_stamps_nothing() {
     assert_eq!(problem["code"], "busy", "{problem}");
     assert_eq!(problem["retry_after_seconds"], 1, "{problem}");
     assert_eq!((platform.log_position().await, last_log_index(&platform)), before);
+    assert_eq!(platform.metric("sealbid_busy_answers_total").await, 1.0);
 
     // Once a place is free, the same signed command is applied.
     drop(held);
     assert_eq!(replica.commands_in_flight(), 0);
+    assert_eq!(platform.metric("sealbid_commands_in_flight").await, 0.0);
     let (status, _, receipt) = platform.post("/v1/commands", &command).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     assert_eq!(receipt["replayed"], false);

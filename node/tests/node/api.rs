@@ -100,6 +100,26 @@ async fn a_command_gets_a_receipt_in_the_audit_trail_and_its_replay_the_same_rec
     );
     assert!(metrics.contains("sealbid_commit_latency_seconds_bucket"), "{metrics}");
     assert!(metrics.contains("sealbid_raft_leader 1"), "{metrics}");
+    // The replication path's metrics are in the same registry: the genesis and the command
+    // each went through a batch, a commit and an apply; the resent command was answered by
+    // admission; nothing is in flight any more.
+    assert!(platform.metric("sealbid_batch_entries_count").await >= 2.0, "{metrics}");
+    assert!(platform.metric("sealbid_batch_entries_sum").await >= 2.0, "{metrics}");
+    assert!(
+        platform.metric("sealbid_database_commit_seconds_count").await >= 2.0,
+        "{metrics}"
+    );
+    assert!(platform.metric("sealbid_apply_seconds_count").await >= 2.0, "{metrics}");
+    assert_eq!(
+        platform
+            .metric("sealbid_admission_refusals_total{code=\"replayed-nonce\"}")
+            .await,
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(platform.metric("sealbid_commands_in_flight").await, 0.0, "{metrics}");
+    assert!(metrics.contains("sealbid_leader_changes_total"), "{metrics}");
+    assert_eq!(platform.metric("sealbid_busy_answers_total").await, 0.0, "{metrics}");
     let (status, live) = platform.get_text("/livez").await;
     assert_eq!((status, live.as_str()), (StatusCode::OK, "live\n"));
     platform.stop().await;

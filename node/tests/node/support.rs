@@ -224,6 +224,16 @@ impl Platform {
         (head["size"].as_u64().unwrap(), commit_index)
     }
 
+    /// The value of the sample `name` (with its labels, as `/metrics` writes it), 0 when absent.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let (status, metrics) = self.get_text("/metrics").await;
+        assert_eq!(status, StatusCode::OK, "{metrics}");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .map_or(0.0, |value| value.trim().parse::<f64>().unwrap())
+    }
+
     /// Stops the application.
     pub async fn stop(mut self) {
         if let Some(application) = self.application.take() {
