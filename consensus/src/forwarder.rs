@@ -23,7 +23,7 @@ use sealbid_ledger::command::EntryBody;
 use crate::leadership;
 use crate::metrics::ConsensusMetrics;
 use crate::network::paths;
-use crate::proposer::body_bytes;
+use crate::proposer::take_waiting;
 use crate::replica::SubmitError;
 use crate::types::{LedgerReply, TypeConfig};
 use crate::wire;
@@ -97,13 +97,13 @@ async fn run(route: Arc<Route>, mut receiver: mpsc::Receiver<Forward>) {
         let Ok(place) = Arc::clone(&requests).acquire_owned().await else {
             return;
         };
-        let mut bytes = body_bytes(&first.body);
-        let mut waiting = vec![first];
-        while waiting.len() < FORWARD_ENTRIES_MAX && bytes < FORWARD_BYTES_MAX {
-            let Ok(next) = receiver.try_recv() else { break };
-            bytes = bytes.saturating_add(body_bytes(&next.body));
-            waiting.push(next);
-        }
+        let waiting = take_waiting(
+            first,
+            &mut receiver,
+            FORWARD_ENTRIES_MAX,
+            FORWARD_BYTES_MAX,
+            |forward| &forward.body,
+        );
         // Leadership rarely moves between two commands; when it does, one request per leader.
         let mut by_leader: BTreeMap<u64, Vec<Forward>> = BTreeMap::new();
         for forward in waiting {

@@ -102,15 +102,30 @@ async fn run(stamping: Stamping, mut receiver: mpsc::Receiver<Proposal>) {
         let Ok(place) = Arc::clone(&batches_in_flight).acquire_owned().await else {
             return;
         };
-        let mut bytes = body_bytes(&first.body);
-        let mut proposals = vec![first];
-        while proposals.len() < BATCH_ENTRIES_MAX && bytes < BATCH_BYTES_MAX {
-            let Ok(next) = receiver.try_recv() else { break };
-            bytes = bytes.saturating_add(body_bytes(&next.body));
-            proposals.push(next);
-        }
+        let proposals = take_waiting(first, &mut receiver, BATCH_ENTRIES_MAX, BATCH_BYTES_MAX, |proposal| {
+            &proposal.body
+        });
         propose_batch(&stamping, proposals, place).await;
     }
+}
+
+/// `first` and whatever else waits in `receiver`, without waiting: at most `count_max` items, and
+/// no further item once they hold `bytes_max` bytes of bodies (see [`body_bytes`]).
+pub(crate) fn take_waiting<Item>(
+    first: Item,
+    receiver: &mut mpsc::Receiver<Item>,
+    count_max: usize,
+    bytes_max: usize,
+    body: impl Fn(&Item) -> &EntryBody,
+) -> Vec<Item> {
+    let mut bytes = body_bytes(body(&first));
+    let mut items = vec![first];
+    while items.len() < count_max && bytes < bytes_max {
+        let Ok(next) = receiver.try_recv() else { break };
+        bytes = bytes.saturating_add(body_bytes(body(&next)));
+        items.push(next);
+    }
+    items
 }
 
 /// About how many bytes `body` adds to a batch or a forwarded request.
