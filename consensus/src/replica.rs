@@ -181,6 +181,9 @@ pub struct ReplicaStatus {
     pub leader: Option<u64>,
     /// The last log index applied.
     pub last_applied: Option<u64>,
+    /// The last log index purged behind a snapshot: a node whose log ends before it can only
+    /// catch up from this node through a snapshot.
+    pub log_purged_to: Option<u64>,
     /// The ledger's state hash, hex.
     pub state_hash: String,
     /// Entries in the audit log.
@@ -954,6 +957,7 @@ impl Replica {
             node_id: self.node_id,
             leader: metrics.current_leader,
             last_applied: metrics.last_applied.map(|log_id| log_id.index),
+            log_purged_to: metrics.purged.map(|log_id| log_id.index),
             state_hash: state_hash.0.iter().map(|byte| format!("{byte:02x}")).collect(),
             audit_size,
             bids,

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ring::rand::SystemRandom;
@@ -782,4 +783,138 @@ async fn commands_forwarded_to_a_paused_leader_go_to_the_new_one() {
     let statuses = cluster.client.agreement(&addresses).await;
     assert_ne!(statuses[0].leader, Some(leader));
     assert_eq!(statuses[0].bids, bids.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposed_leader_caught_up_through_a_snapshot_answers_the_commands_it_had_taken() {
+    // A snapshot every 5 log entries, the log purged behind it: a node that misses a few rounds
+    // can only catch up through a snapshot.
+    let cluster = Cluster::start_with_snapshots_every(3, 0, 5).await;
+    let mut scene = Scene::set_up(&cluster.client, LOTS, BIDDERS).await;
+    let bids: Vec<EntryBody> = scene.bids().into_iter().take(400).collect();
+    let (to_leader, to_followers) = bids.split_at(200);
+    let leader = cluster.leader().await;
+    let paused = (leader - 1) as usize;
+    let only = |addresses: Vec<String>| Client {
+        http: cluster.client.http.clone(),
+        addresses: Arc::new(addresses),
+    };
+    let leader_client = only(vec![cluster.nodes[paused].address.clone()]);
+    let followers: Vec<String> = cluster
+        .nodes
+        .iter()
+        .filter(|node| node.node_id != leader)
+        .map(|node| node.address.clone())
+        .collect();
+    let followers_client = only(followers.clone());
+
+    // The leader takes bids CONCURRENCY at a time, its own clients' commands proposed by it;
+    // once 50 are acknowledged it stops (SIGSTOP) with the next ones in flight.
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let sender = {
+        let (client, bids, acknowledged) = (leader_client.clone(), to_leader.to_vec(), Arc::clone(&acknowledged));
+        tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            let mut answered_at = Vec::new();
+            let mut take_answer = |answer: Result<(Option<LedgerReply>, std::time::Instant), _>| {
+                let (reply, at): (Option<LedgerReply>, std::time::Instant) = answer.unwrap();
+                assert!(is_acknowledged(&reply), "{reply:?}");
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+                answered_at.push(at);
+            };
+            for body in bids {
+                if tasks.len() == CONCURRENCY {
+                    take_answer(tasks.join_next().await.unwrap());
+                }
+                let client = client.clone();
+                tasks.spawn(async move { (client.submit(&body, 0).await, std::time::Instant::now()) });
+            }
+            while let Some(answer) = tasks.join_next().await {
+                take_answer(answer);
+            }
+            answered_at.into_iter().max()
+        })
+    };
+    for _ in 0..600 {
+        if acknowledged.load(Ordering::SeqCst) >= 50 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(acknowledged.load(Ordering::SeqCst) >= 50, "the leader took no bids");
+    signal(&cluster, paused, "STOP");
+    let stopped_at = acknowledged.load(Ordering::SeqCst);
+
+    // The two others elect a leader and go on far past the paused one's log: more than 5 rounds
+    // one after another, so more than 5 log entries, a snapshot and a purge.
+    let mut new_leader = None;
+    for _ in 0..100 {
+        if let Some(status) = cluster.client.status(&followers[0]).await
+            && status.leader.is_some_and(|known| known != leader)
+        {
+            new_leader = status.leader;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let new_leader = new_leader.expect("the followers elected no new leader");
+    let new_leader_address = &cluster.nodes[(new_leader - 1) as usize].address;
+    // The paused node's log agrees with the new leader's at most up to here.
+    let elected_at = cluster
+        .client
+        .status(new_leader_address)
+        .await
+        .unwrap()
+        .last_applied
+        .unwrap();
+    for (round, chunk) in to_followers.chunks(CONCURRENCY).enumerate() {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (offset, body) in chunk.iter().enumerate() {
+            let (client, body) = (followers_client.clone(), body.clone());
+            tasks.spawn(async move { client.submit(&body, offset).await });
+        }
+        while let Some(reply) = tasks.join_next().await {
+            let reply = reply.unwrap();
+            assert!(is_acknowledged(&reply), "round {round}: {reply:?}");
+        }
+    }
+    let purged_to = cluster.client.status(new_leader_address).await.unwrap().log_purged_to;
+    assert!(
+        purged_to.is_some_and(|purged| purged > elected_at + 1),
+        "the new leader's log must be purged past the paused node's ({purged_to:?}, elected at {elected_at}): \
+         only a snapshot can catch it up"
+    );
+    assert!(
+        acknowledged.load(Ordering::SeqCst) < 200,
+        "some of the paused leader's commands are still waiting ({stopped_at} answered before the pause)"
+    );
+
+    // The old leader resumes, learns it was deposed, installs a snapshot, and answers every
+    // command it had taken: each sent on to the new leader (a copy it had already had applied
+    // gets the earlier receipt), none left to the 60 s reply timeout.
+    let resumed = std::time::Instant::now();
+    signal(&cluster, paused, "CONT");
+    let last_answered = sender.await.unwrap().expect("answers after the pause");
+    assert_eq!(acknowledged.load(Ordering::SeqCst), 200);
+    let waited = last_answered.saturating_duration_since(resumed);
+    assert!(
+        waited < Duration::from_secs(15),
+        "the last answer came {waited:?} after the resumption"
+    );
+    let addresses: Vec<String> = cluster.nodes.iter().map(|node| node.address.clone()).collect();
+    let statuses = cluster.client.agreement(&addresses).await;
+    assert_eq!(statuses[0].bids, bids.len());
+    assert_eq!(statuses[0].leader, Some(new_leader));
+}
+
+/// A bid's reply that acknowledges it: applied, or refused as a copy of one applied before.
+fn is_acknowledged(reply: &Option<LedgerReply>) -> bool {
+    matches!(
+        reply,
+        Some(LedgerReply::Applied { .. })
+            | Some(LedgerReply::Rejected {
+                first_audit_index: Some(_),
+                ..
+            })
+    )
 }
