@@ -2,11 +2,12 @@
 //! archive in one SQLite database per node (sqlx, WAL, `synchronous = FULL`) and its current
 //! snapshot in a file beside it.
 //!
-//! Data flow: a client's ledger entry (stamped by the leader) is proposed to openraft; the
-//! [`LogStore`] queues its entries for the node's one [`Writer`], which commits every write
-//! waiting in one transaction, so one fsync carries many bids; once a majority has it, openraft
-//! hands committed entries to the [`StateMachineStore`], which applies them to the ledger and
-//! answers each with a [`LedgerReply`]. After every batch the state machine queues the entries'
+//! Data flow: the ledger entries waiting on the leader are proposed to openraft together, as one
+//! log entry ([`EntryBatch`], stamped once by the leader); the [`LogStore`] queues log entries
+//! (postcard, [`wire`]) for the node's one [`Writer`], which commits every write waiting in one
+//! transaction, so one fsync carries many bids; once a majority has them, openraft hands
+//! committed entries to the [`StateMachineStore`], which applies each batch's ledger entries in
+//! order and answers each with a [`LedgerReply`]. After every batch the state machine queues the entries'
 //! canonical bytes (the audit [`history`]), the audit log's new nodes and archived tenders; its
 //! snapshots carry the ledger state with the audit log's right edge ([`SnapshotFile`]).
 //!
@@ -14,8 +15,9 @@
 //! command on any node, and answers once it is applied. The receiving node admits it first
 //! (a bound on commands in flight, the signature off the async threads, then the ledger's
 //! admission checks against the state it has applied: what admission refuses never enters the log)
-//! and stamps its arrival with its [`clock`]; the leader checks the stamp against its own clock,
-//! stamps the entry and proposes it. The leader also closes each tender once its deadline plus
+//! and stamps its arrival with its [`clock`]; a follower forwards the commands waiting for the
+//! leader in one request; the leader checks each stamp against its own clock and proposes the
+//! waiting entries as one batch. The path's metrics are [`ConsensusMetrics`]. The leader also closes each tender once its deadline plus
 //! the arrival window has passed. A replica also fills the history a snapshot from a peer left
 //! out.
 

@@ -99,7 +99,7 @@ impl ReplicaConfig {
     /// openraft's timing for nodes on one site (heartbeats every 100 ms, elections after 500 to
     /// 1,000 ms of silence), a snapshot every `snapshot_every` log entries (each a batch of one
     /// or more ledger entries) with the log before it purged, up to 30 s to install a snapshot,
-    /// and at most [`APPEND_BATCHES_MAX`] log entries per AppendEntries, so that one always fits
+    /// and at most 6 log entries per AppendEntries, so that one always fits
     /// in [`crate::server::RPC_BYTES_MAX`].
     pub fn raft(snapshot_every: u64) -> openraft::Config {
         openraft::Config {
