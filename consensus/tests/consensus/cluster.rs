@@ -195,6 +195,27 @@ async fn commands_on_any_node_apply_everywhere_and_survive_the_leader_stopping()
     );
     assert!(statuses(&all).await.iter().all(|status| status.audit_size == 331));
 
+    // A forwarded request that is not a postcard sequence of entry bodies is refused, 400, with
+    // nothing proposed.
+    let peer = sealbid_consensus::network::https_client(&tls[1]).unwrap();
+    let leader_address = &nodes[(leader - 1) as usize].address;
+    let log_before = statuses(&all).await[0].last_applied;
+    for garbage in [&b"\xff\xff\xff\xff\xff"[..], &b""[..], &b"\x01"[..]] {
+        let response = peer
+            .post(format!(
+                "https://{leader_address}{}",
+                sealbid_consensus::network::paths::FORWARD
+            ))
+            .header("content-type", sealbid_consensus::wire::CONTENT_TYPE)
+            .body(garbage.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST, "{garbage:?}");
+    }
+    assert_eq!(statuses(&all).await[0].last_applied, log_before);
+    assert!(statuses(&all).await.iter().all(|status| status.audit_size == 331));
+
     // The leader stops; the other two elect a new one and go on.
     let leader = nodes[0].replica.raft.current_leader().await.unwrap();
     let stopped = nodes.iter().position(|node| node.replica.node_id == leader).unwrap();
