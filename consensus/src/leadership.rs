@@ -28,6 +28,16 @@ pub(crate) async fn other_than(raft: &Raft<TypeConfig>, leader: u64) {
     }
 }
 
+/// Resolves once `raft` knows of a leader (or Raft stopped).
+pub(crate) async fn known(raft: &Raft<TypeConfig>) {
+    let mut metrics = raft.server_metrics();
+    while metrics.borrow().current_leader.is_none() {
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// The node-to-node address of member `node_id` in `raft`'s membership, if it is one.
 pub(crate) fn member_address(raft: &Raft<TypeConfig>, node_id: u64) -> Option<String> {
     let metrics = raft.metrics();

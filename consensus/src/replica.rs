@@ -46,7 +46,7 @@ use crate::writer::Writer;
 
 /// How often a command is retried when leadership moves under it.
 const SUBMIT_ATTEMPTS_MAX: usize = 10;
-/// How long to wait for a leader before retrying.
+/// How long to wait for a (new) leader to become known before retrying anyway.
 const LEADER_WAIT: Duration = Duration::from_millis(200);
 /// How long a peer may take to send a batch of audit history.
 const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -623,16 +623,21 @@ impl Replica {
                     Ok(reply) => return Ok(reply),
                     // Not sent, or given up for a new leader: safe to send again (the same
                     // signed command applied twice is refused as a replay). Straight away to a
-                    // new leader; after a pause to the same one.
+                    // new leader; to the same one once another is known (notified) or after a
+                    // pause, whichever comes first.
                     Err(SubmitError::NoLeader | SubmitError::NotLeader) => {
                         if self.raft.current_leader().await == Some(leader) {
-                            tokio::time::sleep(LEADER_WAIT).await;
+                            let _waited =
+                                tokio::time::timeout(LEADER_WAIT, leadership::other_than(&self.raft, leader)).await;
                         }
                     }
                     // Sent but unanswered: the command may be in the log; the caller decides.
                     Err(error) => return Err(error),
                 },
-                None => tokio::time::sleep(LEADER_WAIT).await,
+                // Sent on as soon as a leader is elected (notified), at the latest after the wait.
+                None => {
+                    let _waited = tokio::time::timeout(LEADER_WAIT, leadership::known(&self.raft)).await;
+                }
             }
         }
         Err(SubmitError::NoLeader)
