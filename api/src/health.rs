@@ -90,6 +90,9 @@ pub async fn metrics(state: web::Data<ApiState>) -> Result<HttpResponse, Problem
     gauges
         .raft_applied_index
         .set(to_gauge(raft.last_applied.map_or(0, |log_id| log_id.index)));
+    gauges
+        .commands_in_flight
+        .set(i64::try_from(state.replica.commands_in_flight()).unwrap_or(i64::MAX));
     let phases: Vec<Phase> = state
         .replica
         .read_applied(|ledger| ledger.state().tenders.values().map(|tender| tender.phase).collect())

@@ -1,5 +1,6 @@
 //! Prometheus metrics (`sealbid_` prefix, base units): submissions by outcome, commit latency,
-//! and gauges read from the node at scrape time (Raft term, leader, indexes, tenders by phase).
+//! and gauges read from the node at scrape time (Raft term, leader, indexes, tenders by phase,
+//! commands in flight).
 //! The registry also serves what the node's other components register in it (the replication
 //! path's metrics, `sealbid_consensus::ConsensusMetrics`). No per-bidder labels.
 
@@ -34,6 +35,8 @@ pub struct Metrics {
     pub raft_applied_index: IntGauge,
     /// Open tenders by phase.
     pub tenders: IntGaugeVec,
+    /// Commands the node is handling now (see `commands_in_flight_max`).
+    pub commands_in_flight: IntGauge,
 }
 
 impl Metrics {
@@ -56,6 +59,7 @@ impl Metrics {
         let raft_commit_index = IntGauge::new("sealbid_raft_commit_index", "The commit index this node knows of.")?;
         let raft_applied_index = IntGauge::new("sealbid_raft_applied_index", "The last log index this node applied.")?;
         let tenders = IntGaugeVec::new(Opts::new("sealbid_tenders", "Open tenders by phase."), &["phase"])?;
+        let commands_in_flight = IntGauge::new("sealbid_commands_in_flight", "Commands this node is handling now.")?;
         registry.register(Box::new(submissions.clone()))?;
         registry.register(Box::new(commit_latency.clone()))?;
         registry.register(Box::new(raft_term.clone()))?;
@@ -63,6 +67,7 @@ impl Metrics {
         registry.register(Box::new(raft_commit_index.clone()))?;
         registry.register(Box::new(raft_applied_index.clone()))?;
         registry.register(Box::new(tenders.clone()))?;
+        registry.register(Box::new(commands_in_flight.clone()))?;
         Ok(Self {
             registry,
             submissions,
@@ -72,6 +77,7 @@ impl Metrics {
             raft_commit_index,
             raft_applied_index,
             tenders,
+            commands_in_flight,
         })
     }
 

@@ -1,9 +1,13 @@
 //! Waits on who leads, for the waits that must end when leadership moves: a proposal whose
-//! leader was deposed, a forward to a leader that another one replaced. They watch openraft's
+//! leader was deposed, a forward to a leader that another one replaced; and the count of
+//! leader changes. They watch openraft's
 //! server metrics, which change with the vote, the leader or the membership only (the full
 //! metrics change with every entry, and every waiting command would wake each time).
 
-use openraft::Raft;
+use openraft::metrics::RaftServerMetrics;
+use openraft::{BasicNode, Raft};
+use prometheus::IntCounter;
+use tokio::sync::watch;
 
 use crate::types::TypeConfig;
 
@@ -47,4 +51,20 @@ pub(crate) fn member_address(raft: &Raft<TypeConfig>, node_id: u64) -> Option<St
         .membership()
         .get_node(&node_id)
         .map(|node| node.addr.clone())
+}
+
+/// Counts every change of the leader `server_metrics` report (to another node or to none), for
+/// as long as Raft runs.
+pub(crate) async fn count_changes(
+    mut server_metrics: watch::Receiver<RaftServerMetrics<u64, BasicNode>>,
+    leader_changes: IntCounter,
+) {
+    let mut leader = server_metrics.borrow().current_leader;
+    while server_metrics.changed().await.is_ok() {
+        let now = server_metrics.borrow().current_leader;
+        if now != leader {
+            leader_changes.inc();
+            leader = now;
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! The replication path's metrics (`sealbid_` prefix, base units), registered in the registry
 //! the node passes in, so that the API's `/metrics` serves them beside its own: how full the
-//! batches are, what the database commit (with its fsync) and apply cost, how many commands are
-//! in flight, and what admission refused. No per-bidder labels.
+//! batches are, what the database commit (with its fsync) and apply cost, how often commands
+//! were answered busy, and what admission refused. (How many commands are in flight is read from
+//! the replica when the API renders its metrics.) No per-bidder labels.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry};
 
 /// Buckets for counts of commands in one batch or request, up to the batch bound (1,024).
 const BATCH_BUCKETS: [f64; 12] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 768.0, 1024.0];
@@ -25,8 +26,6 @@ pub struct ConsensusMetrics {
     pub commit_seconds: Histogram,
     /// Seconds per apply of committed Raft entries to the ledger.
     pub apply_seconds: Histogram,
-    /// Commands this node is handling now (see `commands_in_flight_max`).
-    pub commands_in_flight: IntGauge,
     /// Commands answered busy at once because the bound on commands in flight was reached.
     pub busy_answers: IntCounter,
     /// Commands admission refused before anything was proposed, by refusal code.
@@ -44,7 +43,6 @@ impl ConsensusMetrics {
         registry.register(Box::new(metrics.forwarded_request_commands.clone()))?;
         registry.register(Box::new(metrics.commit_seconds.clone()))?;
         registry.register(Box::new(metrics.apply_seconds.clone()))?;
-        registry.register(Box::new(metrics.commands_in_flight.clone()))?;
         registry.register(Box::new(metrics.busy_answers.clone()))?;
         registry.register(Box::new(metrics.admission_refusals.clone()))?;
         registry.register(Box::new(metrics.leader_changes.clone()))?;
@@ -88,7 +86,6 @@ impl ConsensusMetrics {
                 "Seconds per apply of committed Raft entries to the ledger.",
                 &SECONDS_BUCKETS,
             )?,
-            commands_in_flight: IntGauge::new("sealbid_commands_in_flight", "Commands this node is handling now.")?,
             busy_answers: IntCounter::new(
                 "sealbid_busy_answers_total",
                 "Commands answered busy at once: the bound on commands in flight was reached.",

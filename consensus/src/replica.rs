@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use openraft::{BasicNode, Raft};
-use prometheus::{IntCounter, IntGauge};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -252,14 +251,6 @@ enum Admission {
 pub struct InFlight {
     /// The semaphore's permit.
     _permit: OwnedSemaphorePermit,
-    /// The gauge of commands in flight, lowered when the place is released.
-    gauge: IntGauge,
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.gauge.dec();
-    }
 }
 
 impl std::fmt::Debug for Replica {
@@ -322,7 +313,7 @@ impl Replica {
             },
             queue_max,
         );
-        tokio::spawn(count_leader_changes(
+        tokio::spawn(leadership::count_changes(
             raft.server_metrics(),
             config.metrics.leader_changes.clone(),
         ));
@@ -348,21 +339,15 @@ impl Replica {
     /// Reserves a place for one more command in flight, or answers [`SubmitError::Busy`] at
     /// once. [`Replica::submit`] holds one for every command it handles.
     pub fn reserve_command(&self) -> Result<InFlight, SubmitError> {
-        match Arc::clone(&self.in_flight).try_acquire_owned() {
-            Ok(permit) => {
-                self.metrics.commands_in_flight.inc();
-                Ok(InFlight {
-                    _permit: permit,
-                    gauge: self.metrics.commands_in_flight.clone(),
-                })
-            }
-            Err(_) => {
+        Arc::clone(&self.in_flight)
+            .try_acquire_owned()
+            .map(|permit| InFlight { _permit: permit })
+            .map_err(|_| {
                 self.metrics.busy_answers.inc();
-                Err(SubmitError::Busy {
+                SubmitError::Busy {
                     limit: self.in_flight_max,
-                })
-            }
-        }
+                }
+            })
     }
 
     /// How many commands this node is handling now.
@@ -972,22 +957,6 @@ impl Replica {
                 .nodes()
                 .map(|(node_id, node)| (*node_id, node.addr.clone()))
                 .collect(),
-        }
-    }
-}
-
-/// Counts every change of the leader `server_metrics` report (to another node or to none), for
-/// as long as Raft runs.
-async fn count_leader_changes(
-    mut server_metrics: tokio::sync::watch::Receiver<openraft::metrics::RaftServerMetrics<u64, BasicNode>>,
-    leader_changes: IntCounter,
-) {
-    let mut leader = server_metrics.borrow().current_leader;
-    while server_metrics.changed().await.is_ok() {
-        let now = server_metrics.borrow().current_leader;
-        if now != leader {
-            leader_changes.inc();
-            leader = now;
         }
     }
 }

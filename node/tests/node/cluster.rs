@@ -164,7 +164,7 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
         if status["voters"] == serde_json::json!([1, 2, 3]) {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         status = third_status();
     }
     assert_eq!(status["voters"], serde_json::json!([1, 2, 3]), "{status}");
