@@ -19,23 +19,25 @@ pub mod audit;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod commands;
+mod head_deadline;
 mod health;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
 mod queries;
+mod server;
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 
 use sealbid_consensus::Replica;
 
 pub use limits::ClientLimits;
 pub use metrics::{Metrics, MetricsError};
 pub use problem::Problem;
+pub use server::serve;
 
 /// Paths of the API.
 pub mod paths {
@@ -98,9 +100,6 @@ pub mod paths {
         DOCS,
     ];
 }
-
-/// HTTP worker threads.
-const WORKERS: usize = 2;
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -165,36 +164,4 @@ async fn not_found(request: actix_web::HttpRequest) -> Result<actix_web::HttpRes
         request.method(),
         request.path()
     )))
-}
-
-/// Serves the API on `listener` over TLS with `tls`, within `limits`, until the returned
-/// server stops.
-pub fn serve(
-    state: ApiState,
-    listener: TcpListener,
-    tls: rustls::ServerConfig,
-    limits: &ClientLimits,
-) -> std::io::Result<actix_web::dev::Server> {
-    let state = web::Data::new(state);
-    let limits_data = web::Data::new(limits.clone());
-    let per_address = limits::PerAddress::new(limits.requests_per_address_max);
-    // The node decides when to stop (it stops this server, then Raft); actix must not act on
-    // signals by itself.
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(limits_data.clone())
-            .wrap(per_address.clone())
-            .configure(configure)
-    })
-    .disable_signals()
-    .workers(WORKERS)
-    .max_connections(limits.connections_max.div_ceil(WORKERS))
-    .max_connection_rate(limits.tls_handshakes_max.div_ceil(WORKERS))
-    .tls_handshake_timeout(limits.tls_handshake_timeout)
-    .client_request_timeout(limits.request_head_timeout)
-    .backlog(limits.listen_backlog)
-    .listen_rustls_0_23(listener, tls)?
-    .run();
-    Ok(server)
 }

@@ -2,8 +2,8 @@
 //! connections, TLS handshakes and the time each may take, the time a request's head and body
 //! may take to arrive, and the requests in flight from one source address.
 //!
-//! The server applies the connection bounds ([`serve`](crate::serve)); [`TimedJson`] bounds a
-//! body's arrival (a body that stalls is answered `408 request-timeout` and its connection
+//! The server applies the connection bounds and the head timeout ([`serve`](crate::serve));
+//! [`TimedJson`] bounds a body's arrival (a body that stalls is answered `408 request-timeout` and its connection
 //! closed); [`PerAddress`] counts requests in flight by source address and answers `429
 //! too-many-requests` past its bound.
 
@@ -32,7 +32,8 @@ pub struct ClientLimits {
     pub tls_handshakes_max: usize,
     /// How long a TLS handshake may take: a connection that sends no hello is closed then.
     pub tls_handshake_timeout: Duration,
-    /// How long a request's head may take to arrive (actix answers 408 after it).
+    /// How long a request's head may take to arrive; past it the node answers a `408
+    /// request-timeout` problem and closes the connection (see the `head_deadline` module).
     pub request_head_timeout: Duration,
     /// How long a request's body may take to arrive once its head has.
     pub request_body_timeout: Duration,

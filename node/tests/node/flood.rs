@@ -1,7 +1,8 @@
 //! Connections under a flood, from one address: a thousand TCP connections that never say
 //! hello and a thousand requests whose bodies stall do not shut a normal client out; a stalled
-//! body is answered 408 once the body timeout has passed; past the per-address bound a request
-//! is answered 429 at once; and the node serves as before once the flood is gone.
+//! body, and a head that stalls, are answered 408 with a problem once their timeout has passed;
+//! past the per-address bound a request is answered 429 at once; and the node serves as before
+//! once the flood is gone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,58 @@ async fn status_line(connection: &mut TlsStream<TcpStream>) -> String {
         .to_string()
 }
 
+/// A TLS connection to the API at `address` that has sent `bytes`.
+async fn sent(address: std::net::SocketAddr, connector: &TlsConnector, bytes: &[u8]) -> TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(address).await.unwrap();
+    let mut tls = connector
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.write_all(bytes).await.unwrap();
+    tls.flush().await.unwrap();
+    tls
+}
+
+/// Everything `connection` reads until the node closes it (within 30 s): the status lines of
+/// every answer, and the head (lower case) and body of the last.
+async fn until_closed(connection: &mut TlsStream<TcpStream>) -> (Vec<String>, String, serde_json::Value) {
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        let mut buffer = vec![0u8; 4096];
+        loop {
+            match connection.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => answer.extend_from_slice(&buffer[..read]),
+            }
+        }
+    })
+    .await
+    .expect("the node answers and closes within 30 s");
+    let text = String::from_utf8(answer).unwrap();
+    let statuses: Vec<String> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(start, _)| text[start..].lines().next().unwrap_or_default().to_string())
+        .collect();
+    let last = text.rfind("HTTP/1.1 ").map_or("", |start| &text[start..]);
+    let (head, body) = last.split_once("\r\n\r\n").unwrap_or((last, ""));
+    (
+        statuses,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap_or_default(),
+    )
+}
+
+/// A head's end: a stalled head's answer is a retryable `408 request-timeout` problem.
+fn assert_head_timeout_problem(head: &str, body: &serde_json::Value) {
+    assert!(head.starts_with("http/1.1 408"), "{head}");
+    assert!(head.contains("content-type: application/problem+json"), "{head}");
+    assert!(head.contains("retry-after: 1"), "{head}");
+    assert!(head.contains("connection: close"), "{head}");
+    assert_eq!(body["code"], "request-timeout", "{body}");
+    assert_eq!(body["status"], 408, "{body}");
+    assert_eq!(body["retry_after_seconds"], 1, "{body}");
+}
+
 /// [`FLOOD`] stalled-body connections, then [`FLOOD`] idle TCP connections, to the API at
 /// `address`.
 async fn flood(address: std::net::SocketAddr, connector: &TlsConnector) -> (Vec<TlsStream<TcpStream>>, Vec<TcpStream>) {
@@ -118,6 +171,47 @@ async fn a_flood_from_one_address_does_not_shut_a_normal_client_out() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     drop(stalled);
     drop(idle);
+    a_normal_client_is_answered(&platform).await;
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_that_stalls_is_answered_a_retryable_408_problem_and_a_whole_one_is_served() {
+    let platform = platform_within(ClientLimitsLayer {
+        request_head_timeout_ms: Some(1_000),
+        ..ClientLimitsLayer::default()
+    })
+    .await;
+    let address = platform.application.as_ref().unwrap().api_address;
+    let connector = connector(&platform);
+    let state_hash = platform.state_hash().await;
+
+    // Half a head, and no head at all after the handshake: both are answered with the problem.
+    let mut half = sent(
+        address,
+        &connector,
+        b"POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-",
+    )
+    .await;
+    let mut silent = sent(address, &connector, b"").await;
+    // A whole request on the same kind of connection; once it is answered, half of a second.
+    let mut kept = sent(address, &connector, b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
+    let first = status_line(&mut kept).await;
+    assert!(
+        first.starts_with("HTTP/1.1 200"),
+        "the whole request is served: {first}"
+    );
+    kept.write_all(b"GET /readyz HTTP/1.1\r\nHo").await.unwrap();
+    kept.flush().await.unwrap();
+    for connection in [&mut half, &mut silent] {
+        let (statuses, head, body) = until_closed(connection).await;
+        assert_eq!(statuses.len(), 1, "{statuses:?}");
+        assert_head_timeout_problem(&head, &body);
+    }
+    let (statuses, head, body) = until_closed(&mut kept).await;
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_head_timeout_problem(&head, &body);
+    assert_eq!(platform.state_hash().await, state_hash, "nothing was logged");
     a_normal_client_is_answered(&platform).await;
     platform.stop().await;
 }
