@@ -77,15 +77,12 @@ pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Re
 #[utoipa::path(get, path = "/v1/audit/head", tag = "audit",
     responses((status = 200, description = "The audit log's size, root and the state hash", body = TreeHead)))]
 pub async fn head(state: web::Data<ApiState>) -> HttpResponse {
-    let head = state
-        .replica
-        .read_applied(|ledger| TreeHead {
-            size: ledger.audit().size(),
-            root: ledger.audit().root(),
-            state_hash: ledger.state_hash(),
-        })
-        .await;
-    HttpResponse::Ok().json(head)
+    let head = state.replica.applied_head().await;
+    HttpResponse::Ok().json(TreeHead {
+        size: head.view.audit_size,
+        root: head.view.audit_root,
+        state_hash: head.state_hash,
+    })
 }
 
 /// The key that signs this log's checkpoints and the log's name: what a holder of a receipt
@@ -188,10 +185,8 @@ pub async fn log_key(state: web::Data<ApiState>) -> HttpResponse {
 #[utoipa::path(get, path = "/v1/audit/checkpoint", tag = "audit",
     responses((status = 200, description = "The current checkpoint, signed", body = String, content_type = "text/plain")))]
 pub async fn checkpoint(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
-    let (size, root) = state
-        .replica
-        .read_applied(|ledger| (ledger.audit().size(), ledger.audit().root()))
-        .await;
+    let view = state.replica.applied_view();
+    let (size, root) = (view.audit_size, view.audit_root);
     let note = signed_checkpoint(&state, size, root)?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(note))
 }
@@ -250,10 +245,8 @@ pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>
     // A command just answered by another node (or by this one, a moment ago) may not be applied
     // here yet: wait as a command's answer waits.
     crate::commands::wait_applied(&state, query.index).await;
-    let (size, root) = state
-        .replica
-        .read_applied(|ledger| (ledger.audit().size(), ledger.audit().root()))
-        .await;
+    let view = state.replica.applied_view();
+    let (size, root) = (view.audit_size, view.audit_root);
     if query.index >= size {
         return Err(proof_problem(AuditProofError::NotApplied {
             applied: size,

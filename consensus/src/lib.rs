@@ -46,6 +46,6 @@ pub use log_store::LogStore;
 pub use metrics::ConsensusMetrics;
 pub use replica::{InFlight, Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
 pub use snapshot_file::{SnapshotFile, SnapshotFileError};
-pub use state_machine::{BufferedNodeStore, StateMachineStore};
+pub use state_machine::{AppliedHead, AppliedView, BufferedNodeStore, StateMachineStore};
 pub use types::{EntryBatch, LedgerReply, TypeConfig};
 pub use writer::{WriteError, Writer};

@@ -38,7 +38,7 @@ use crate::network::{Network, https_client, paths};
 use crate::proofs::{self, AuditProofError, ProofRequest};
 use crate::proposer::{Proposer, Stamping};
 use crate::snapshot_file::SnapshotFile;
-use crate::state_machine::{BufferedNodeStore, StateMachineStore};
+use crate::state_machine::{AppliedHead, AppliedView, BufferedNodeStore, StateMachineStore};
 use crate::tls::{ClusterTls, TlsError};
 use crate::types::{LedgerReply, TypeConfig};
 use crate::writer::Writer;
@@ -705,6 +705,18 @@ impl Replica {
         Ok(self.state_machine.read(read).await)
     }
 
+    /// The audit log's size, root and bids as this node has applied them, without the ledger's
+    /// lock.
+    pub fn applied_view(&self) -> AppliedView {
+        self.state_machine.view()
+    }
+
+    /// The audit head with the state hash as this node has applied them (the hash computed at
+    /// most once per applied batch).
+    pub async fn applied_head(&self) -> AppliedHead {
+        self.state_machine.head().await
+    }
+
     /// Reads the ledger as this node has applied it (no round trip; a follower may lag the
     /// leader by the entries in flight).
     pub async fn read_applied<T>(&self, read: impl FnOnce(&Ledger<BufferedNodeStore>) -> T) -> T {
@@ -934,13 +946,10 @@ impl Replica {
 
     /// This node's view.
     pub async fn status(&self) -> ReplicaStatus {
-        let (state_hash, audit_size, bids) = self
-            .state_machine
-            .read(|ledger| {
-                let bids = ledger.state().tenders.values().map(|tender| tender.bid_count).sum();
-                (ledger.state_hash(), ledger.audit().size(), bids)
-            })
-            .await;
+        let AppliedHead {
+            view: AppliedView { audit_size, bids, .. },
+            state_hash,
+        } = self.state_machine.head().await;
         let metrics = self.raft.metrics().borrow().clone();
         ReplicaStatus {
             node_id: self.node_id,

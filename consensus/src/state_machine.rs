@@ -11,8 +11,8 @@
 
 use std::convert::Infallible;
 use std::io::Cursor;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine, Snapshot};
 use openraft::{
@@ -87,6 +87,10 @@ struct Data {
     pending: PendingNodes,
     /// Numbers snapshot ids.
     snapshots_built: u64,
+    /// The ledger's state hash as of the last applied batch or installed snapshot, once a
+    /// reader has asked for it: computed at most once per batch (it costs a pass over the
+    /// whole state), emptied by the next.
+    state_hash: OnceLock<Hash>,
 }
 
 impl Data {
@@ -108,6 +112,38 @@ impl Data {
         };
         Ok((ledger, pending))
     }
+}
+
+/// What readers take after each applied batch (or installed snapshot) without the ledger's
+/// lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedView {
+    /// Entries in the audit log.
+    pub audit_size: u64,
+    /// The audit log's root.
+    pub audit_root: Hash,
+    /// Sealed bids held in open tenders.
+    pub bids: usize,
+}
+
+impl AppliedView {
+    /// The view of `ledger`.
+    fn of(ledger: &Ledger<BufferedNodeStore>) -> Self {
+        Self {
+            audit_size: ledger.audit().size(),
+            audit_root: ledger.audit().root(),
+            bids: ledger.state().tenders.values().map(|tender| tender.bid_count).sum(),
+        }
+    }
+}
+
+/// The audit head with the ledger's state hash, all of one applied batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedHead {
+    /// The audit log's size, root and bids.
+    pub view: AppliedView,
+    /// The state hash (docs/protocol.md §6.1).
+    pub state_hash: Hash,
 }
 
 /// What one applied batch (or an installed snapshot) writes.
@@ -139,9 +175,10 @@ pub struct StateMachineStore {
     /// The ledger's last-seen timestamp, published after every batch and install, so that the
     /// leader's clock can read its floor without waiting for the lock.
     clock_floor_ms: Arc<AtomicU64>,
-    /// The audit log's size as of the last applied batch or installed snapshot, published so
-    /// that reading it needs no lock and waiting for an entry to be applied is a notification.
-    audit_size: Arc<watch::Sender<u64>>,
+    /// The audit log's size and root as of the last applied batch or installed snapshot,
+    /// published so that reading them needs no lock and waiting for an entry to be applied is a
+    /// notification.
+    view: Arc<watch::Sender<AppliedView>>,
     /// The ledger's arrival window (genesis configuration), published likewise: the leader
     /// checks every command's arrival stamp against it while it holds the stamping lock.
     arrival_window_ms: Arc<AtomicU64>,
@@ -189,9 +226,10 @@ impl StateMachineStore {
             ledger,
             pending,
             snapshots_built: 0,
+            state_hash: OnceLock::new(),
         };
         let clock_floor_ms = Arc::new(AtomicU64::new(data.ledger.last_seen_timestamp_ms()));
-        let audit_size = Arc::new(watch::Sender::new(data.ledger.audit().size()));
+        let view = Arc::new(watch::Sender::new(AppliedView::of(&data.ledger)));
         let arrival_window_ms = Arc::new(AtomicU64::new(data.ledger.state().config().arrival_window_ms));
         let history_size = Arc::new(AtomicU64::new(data.ledger.audit().size()));
         let history_written = Arc::new(watch::Sender::new(data.ledger.audit().size()));
@@ -201,7 +239,7 @@ impl StateMachineStore {
             snapshot_file,
             data: Arc::new(RwLock::new(data)),
             clock_floor_ms,
-            audit_size,
+            view,
             arrival_window_ms,
             history_size,
             history_written,
@@ -216,7 +254,33 @@ impl StateMachineStore {
 
     /// The audit log's size as of the last applied batch or installed snapshot.
     pub fn audit_size(&self) -> u64 {
-        *self.audit_size.borrow()
+        self.view.borrow().audit_size
+    }
+
+    /// The audit log's size, root and bids as of the last applied batch or installed snapshot.
+    pub fn view(&self) -> AppliedView {
+        *self.view.borrow()
+    }
+
+    /// The audit head and state hash of the last applied batch or installed snapshot. The hash
+    /// is computed by the first caller after each batch (off the async threads, with apply
+    /// waiting meanwhile) and read by every other.
+    pub async fn head(&self) -> AppliedHead {
+        let data = Arc::clone(&self.data).read_owned().await;
+        let view = AppliedView::of(&data.ledger);
+        if let Some(state_hash) = data.state_hash.get() {
+            return AppliedHead {
+                view,
+                state_hash: *state_hash,
+            };
+        }
+        let computed =
+            tokio::task::spawn_blocking(move || *data.state_hash.get_or_init(|| data.ledger.state_hash())).await;
+        match computed {
+            Ok(state_hash) => AppliedHead { view, state_hash },
+            // The computation panicked: propagate, as it would have on this thread.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
     }
 
     /// The ledger's arrival window as of the last applied batch or installed snapshot.
@@ -239,7 +303,11 @@ impl StateMachineStore {
     /// Waits until the applied audit log holds more than `audit_index` entries, for at most
     /// `timeout`; whether it does.
     pub async fn wait_applied(&self, audit_index: u64, timeout: std::time::Duration) -> bool {
-        wait_until_reaches(&self.audit_size, audit_index.saturating_add(1), timeout).await
+        let size = audit_index.saturating_add(1);
+        let mut receiver = self.view.subscribe();
+        tokio::time::timeout(timeout, receiver.wait_for(|view| view.audit_size >= size))
+            .await
+            .is_ok_and(|reached| reached.is_ok())
     }
 
     /// The node's database, for reading history.
@@ -257,9 +325,9 @@ impl StateMachineStore {
         read(&self.data.read().await.ledger)
     }
 
-    /// Publishes what readers take without the lock: the audit size and the arrival window.
+    /// Publishes what readers take without the lock: the applied view and the arrival window.
     fn publish(&self, ledger: &Ledger<BufferedNodeStore>) {
-        self.audit_size.send_replace(ledger.audit().size());
+        self.view.send_replace(AppliedView::of(ledger));
         self.arrival_window_ms
             .store(ledger.state().config().arrival_window_ms, Ordering::SeqCst);
     }
@@ -429,6 +497,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 }
             });
         }
+        data.state_hash = OnceLock::new();
         rows.nodes = std::mem::take(&mut *data.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         self.write_batch(rows, false).await?;
         self.clock_floor_ms
@@ -470,6 +539,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let mut data = self.data.write().await;
         data.ledger = ledger;
         data.pending = pending;
+        data.state_hash = OnceLock::new();
         data.last_applied = meta.last_log_id;
         data.last_membership = meta.last_membership.clone();
         self.clock_floor_ms

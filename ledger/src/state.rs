@@ -204,6 +204,17 @@ pub struct Ledger<S> {
     last_seen_timestamp_ms: u64,
 }
 
+/// What the state hash covers, as RFC 8785 canonical JSON.
+#[derive(Serialize)]
+struct StateDocument<'a> {
+    /// The audit log's root.
+    audit_root: Hash,
+    /// The audit log's size.
+    audit_size: u64,
+    /// The whole state.
+    state: &'a State,
+}
+
 /// A ledger snapshot: the state, how many entries the audit log holds, and the latest entry
 /// timestamp seen (refused entries included), so that a restored ledger refuses exactly what
 /// one that applied the whole log refuses.
@@ -262,17 +273,22 @@ impl<S: NodeStore> Ledger<S> {
         &self.audit
     }
 
-    /// SHA-256 over the serialised state, the audit log's size and its root: equal on every
-    /// replica that applied the same log.
+    /// SHA-256 over the RFC 8785 bytes of the state document (the audit log's root and size,
+    /// and the state; docs/protocol.md §6.1): equal on every replica that applied the same log,
+    /// and unchanged by a refused entry. It costs a pass over the whole state.
     pub fn state_hash(&self) -> Hash {
-        let mut context = Context::new(&SHA256);
-        let bytes = serde_json::to_vec(&self.state).unwrap_or_default();
-        context.update(&(bytes.len() as u64).to_be_bytes());
-        context.update(&bytes);
-        context.update(&self.audit.size().to_be_bytes());
-        context.update(&self.audit.root().0);
+        let document = StateDocument {
+            audit_root: self.audit.root(),
+            audit_size: self.audit.size(),
+            state: &self.state,
+        };
+        // Every number in the state came through a canonical command or counts entries, so it
+        // is within 2^53 and the encoding cannot fail; were it to, the hash would differ from
+        // every verifier's and `audit verify` would say so.
+        let bytes = to_canonical(&document).unwrap_or_default();
+        debug_assert!(!bytes.is_empty(), "the state document encodes");
         let mut hash = [0u8; 32];
-        hash.copy_from_slice(context.finish().as_ref());
+        hash.copy_from_slice(ring::digest::digest(&SHA256, &bytes).as_ref());
         Hash(hash)
     }
 

@@ -53,3 +53,34 @@ fn the_documented_bid_command_and_offer() {
     assert_eq!(offer.price_fen.get(), 123_456_789);
     assert_eq!(offer.quantity_tonnes, None);
 }
+
+/// The state hash as docs/protocol.md §6.1 defines it, computed here from the definition: the
+/// SHA-256 of the RFC 8785 bytes of `{audit_root, audit_size, state}`.
+fn documented_state_hash(ledger: &sealbid_ledger::Ledger<sealbid_crypto::merkle::MemoryNodeStore>) -> [u8; 32] {
+    let document = serde_json::json!({
+        "audit_root": ledger.audit().root(),
+        "audit_size": ledger.audit().size(),
+        "state": ledger.snapshot().state,
+    });
+    let bytes = serde_json_canonicalizer::to_vec(&document).unwrap();
+    ring::digest::digest(&ring::digest::SHA256, &bytes)
+        .as_ref()
+        .try_into()
+        .unwrap()
+}
+
+#[test]
+fn the_state_hash_is_the_sha256_of_the_canonical_state_document() {
+    use crate::support::{Harness, lot};
+    use sealbid_ledger::types::Market;
+    let mut harness = Harness::new(3, 2);
+    assert_eq!(harness.ledger.state_hash().0, documented_state_hash(&harness.ledger));
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    harness.bid(&tender, "1", 0, 1_000, None).unwrap();
+    harness.bid(&tender, "1", 1, 2_000, None).unwrap();
+    let hash = harness.ledger.state_hash();
+    assert_eq!(hash.0, documented_state_hash(&harness.ledger));
+    harness.close_and_open(&tender);
+    assert_ne!(harness.ledger.state_hash(), hash, "the opening changed the state");
+    assert_eq!(harness.ledger.state_hash().0, documented_state_hash(&harness.ledger));
+}
