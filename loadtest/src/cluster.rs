@@ -230,6 +230,11 @@ impl LocalCluster {
             .collect()
     }
 
+    /// Node `id`'s API address.
+    pub fn api_address(&self, id: u64) -> Option<std::net::SocketAddr> {
+        self.node(id).and_then(|node| node.api.parse().ok())
+    }
+
     /// The process ids of the running nodes, by node id.
     pub fn process_ids(&self) -> Vec<(u64, u32)> {
         self.nodes

@@ -12,13 +12,15 @@
 //! accepted bid against its tender's opening; [`report`] and [`charts`] write the summary, the
 //! table and SVG charts, and the thresholds decide the exit code. [`cluster`] starts a
 //! three-node cluster on loopback (and kills its leader when asked); [`etcd`] replays the same
-//! schedule against three etcd members as a baseline.
+//! schedule against three etcd members as a baseline. [`flood`] times a normal client's
+//! requests while one address holds many stalled and idle connections.
 
 pub mod burst;
 pub mod charts;
 pub mod cluster;
 pub mod driver;
 pub mod etcd;
+pub mod flood;
 pub mod platform;
 pub mod random;
 pub mod record;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use sealbid_loadtest::burst::{Options, run};
+use sealbid_loadtest::flood::{FloodOptions, run_flood};
 
 /// sealbid's load test.
 #[derive(Debug, Parser)]
@@ -21,7 +22,38 @@ struct Arguments {
 enum Scenario {
     /// Bids ramping to a peak at the deadline, late bids, then close, shares and opening of
     /// every tender; every receipt checked afterwards.
-    Burst(BurstFlags),
+    Burst(Box<BurstFlags>),
+    /// A normal client's requests timed while one address holds many stalled-body and idle TCP
+    /// connections to a node of a local cluster, and before and after.
+    Flood(FloodFlags),
+}
+
+/// Flags of `flood`.
+#[derive(Debug, clap::Args)]
+struct FloodFlags {
+    /// Connections whose request bodies stall.
+    #[arg(long, default_value_t = 1_000)]
+    stalled: usize,
+    /// TCP connections that never send a TLS hello.
+    #[arg(long, default_value_t = 1_000)]
+    idle: usize,
+    /// Normal requests timed in each phase and way.
+    #[arg(long, default_value_t = 500)]
+    requests: usize,
+    /// The `sealbid` binary for the local cluster [default: beside this one].
+    #[arg(long)]
+    sealbid_bin: Option<PathBuf>,
+    /// Where flood.json goes.
+    #[arg(long, default_value = "loadtest-report")]
+    out: PathBuf,
+}
+
+/// The `sealbid` binary: `given`, or the one beside this binary.
+fn sealbid_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    Ok(match given {
+        Some(path) => path,
+        None => std::env::current_exe()?.with_file_name("sealbid"),
+    })
 }
 
 /// Flags of `burst`.
@@ -97,10 +129,7 @@ struct BurstFlags {
 impl BurstFlags {
     /// The options the burst takes.
     fn options(self) -> anyhow::Result<Options> {
-        let sealbid_binary = match self.sealbid_bin {
-            Some(path) => path,
-            None => std::env::current_exe()?.with_file_name("sealbid"),
-        };
+        let sealbid_binary = sealbid_binary(self.sealbid_bin)?;
         Ok(Options {
             tenders: self.tenders,
             bids: self.bids,
@@ -129,12 +158,43 @@ impl BurstFlags {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
-    let Scenario::Burst(flags) = Arguments::parse().command;
+    let flags = match Arguments::parse().command {
+        Scenario::Burst(flags) => *flags,
+        Scenario::Flood(flags) => return flood(flags).await,
+    };
     let options = flags.options()?;
     let summary = run(&options).await?;
     print!("{}", summary.to_text());
     println!("report, summary.json and charts in {}", options.out.display());
     Ok(if summary.passed() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
+/// Runs `flood` and writes its report.
+async fn flood(flags: FloodFlags) -> anyhow::Result<std::process::ExitCode> {
+    let options = FloodOptions {
+        sealbid_binary: sealbid_binary(flags.sealbid_bin)?,
+        stalled: flags.stalled,
+        idle: flags.idle,
+        requests: flags.requests,
+    };
+    let report = run_flood(&options).await?;
+    print!("{}", report.to_text());
+    std::fs::create_dir_all(&flags.out)?;
+    std::fs::write(flags.out.join("flood.json"), serde_json::to_vec_pretty(&report)?)?;
+    println!("flood.json in {}", flags.out.display());
+    let every_one_answered = [
+        &report.before_new_connection,
+        &report.during_new_connection,
+        &report.during_kept_alive,
+        &report.after_new_connection,
+    ]
+    .iter()
+    .all(|latencies| latencies.answered == options.requests);
+    Ok(if every_one_answered {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE
