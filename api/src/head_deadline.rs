@@ -20,6 +20,7 @@ use actix_web::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+use crate::limits::AddressPlace;
 use crate::problem::{PROBLEM_JSON, Problem};
 
 /// Where a scan for the end of a head stands: the end is an empty line (`\r\n\r\n`, or a bare
@@ -78,14 +79,17 @@ pub struct HeadDeadline<Io> {
     timeout: Duration,
     /// Where the connection stands.
     phase: Phase,
+    /// The connection's place among its source address's, given back when it closes.
+    _address_place: AddressPlace,
 }
 
 impl<Io> HeadDeadline<Io> {
-    /// `io`, whose first head is due within `timeout` from now.
-    pub fn new(io: Io, timeout: Duration) -> Self {
+    /// `io`, holding `address_place`, whose first head is due within `timeout` from now.
+    pub fn new(io: Io, timeout: Duration, address_place: AddressPlace) -> Self {
         Self {
             io,
             timeout,
+            _address_place: address_place,
             phase: Phase::Head {
                 deadline: Box::pin(tokio::time::sleep(timeout)),
                 scan: HeadEnd::InLine,

@@ -2,10 +2,11 @@
 //! connections, TLS handshakes and the time each may take, the time a request's head and body
 //! may take to arrive, and the requests in flight from one source address.
 //!
-//! The server applies the connection bounds and the head timeout ([`serve`](crate::serve));
-//! [`TimedJson`] bounds a body's arrival (a body that stalls is answered `408 request-timeout` and its connection
-//! closed); [`PerAddress`] counts requests in flight by source address and answers `429
-//! too-many-requests` past its bound.
+//! The server applies the connection bounds and the head timeout ([`serve`](crate::serve)),
+//! and closes a connection past its source address's bound on connections at once
+//! ([`AddressCounts`]); [`TimedJson`] bounds a body's arrival (a body that stalls is answered
+//! `408 request-timeout` and its connection closed); [`PerAddress`] counts requests in flight by
+//! source address and answers `429 too-many-requests` past its bound.
 
 use std::collections::HashMap;
 use std::future::{Future, Ready, ready};
@@ -39,6 +40,9 @@ pub struct ClientLimits {
     pub request_body_timeout: Duration,
     /// The most requests in flight from one source address.
     pub requests_per_address_max: usize,
+    /// The most connections open at once from one source address (a TLS handshake under way
+    /// counts); past it a new connection from the address is closed at once.
+    pub connections_per_address_max: usize,
     /// Connections the kernel queues before the node accepts them.
     pub listen_backlog: u32,
 }
@@ -52,6 +56,7 @@ impl Default for ClientLimits {
             request_head_timeout: Duration::from_secs(5),
             request_body_timeout: Duration::from_secs(10),
             requests_per_address_max: 2_048,
+            connections_per_address_max: 1_024,
             listen_backlog: 4_096,
         }
     }
@@ -125,56 +130,79 @@ impl ResponseError for BodyTimeout {
     }
 }
 
-/// Middleware: at most `limit` requests in flight from one source address; past it `429
-/// too-many-requests` at once, with `Retry-After`.
+/// Counts of something held by source address (requests in flight, open connections), each
+/// address at most `limit`. Cloning shares the counts.
 #[derive(Debug, Clone)]
-pub struct PerAddress {
-    /// The bound.
+pub struct AddressCounts {
+    /// The bound per address.
     limit: usize,
-    /// Requests in flight by source address (an address leaves the map at zero).
-    in_flight: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// Counts by source address (an address leaves the map at zero).
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
-impl PerAddress {
-    /// At most `limit` requests in flight from one address.
+impl AddressCounts {
+    /// At most `limit` per address.
     pub fn new(limit: usize) -> Self {
         Self {
             limit,
-            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            counts: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// Takes a place for a request from `address`, if one is free.
-    fn enter(&self, address: IpAddr) -> Option<AddressPlace> {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = in_flight.entry(address).or_insert(0);
+    /// The bound per address.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Takes a place for `address`, if one is free.
+    pub fn enter(&self, address: IpAddr) -> Option<AddressPlace> {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(address).or_insert(0);
         if *count >= self.limit {
             return None;
         }
         *count += 1;
         Some(AddressPlace {
             address,
-            in_flight: Arc::clone(&self.in_flight),
+            counts: Arc::clone(&self.counts),
         })
     }
 }
 
-/// A request's place among its address's; given back when dropped.
-struct AddressPlace {
+/// A place among its address's; given back when dropped.
+#[derive(Debug)]
+pub struct AddressPlace {
     /// The source address.
     address: IpAddr,
     /// The shared counts.
-    in_flight: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
 impl Drop for AddressPlace {
     fn drop(&mut self) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = in_flight.get_mut(&self.address) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.address) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                in_flight.remove(&self.address);
+                counts.remove(&self.address);
             }
+        }
+    }
+}
+
+/// Middleware: at most `limit` requests in flight from one source address; past it `429
+/// too-many-requests` at once, with `Retry-After`.
+#[derive(Debug, Clone)]
+pub struct PerAddress {
+    /// Requests in flight by source address.
+    in_flight: AddressCounts,
+}
+
+impl PerAddress {
+    /// At most `limit` requests in flight from one address.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            in_flight: AddressCounts::new(limit),
         }
     }
 }
@@ -217,7 +245,7 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let place = match request.peer_addr() {
-            Some(peer) => match self.limits.enter(peer.ip()) {
+            Some(peer) => match self.limits.in_flight.enter(peer.ip()) {
                 Some(place) => Some(place),
                 None => {
                     let problem = Problem::new(
@@ -226,7 +254,7 @@ where
                         "Too many requests from this address",
                         format!(
                             "{} requests from {} are in flight already; send this one again when they are answered",
-                            self.limits.limit,
+                            self.limits.in_flight.limit(),
                             peer.ip()
                         ),
                     );

@@ -3,22 +3,23 @@
 //!
 //! The server is put together from actix's parts instead of `actix_web::HttpServer` for one
 //! reason: the head deadline must sit between TLS and HTTP, where `HttpServer` leaves no room.
-//! The bounds are the ones `HttpServer` would set: connections per worker, TLS handshakes under
-//! way, the handshake timeout, the listen backlog.
+//! The bounds are the ones `HttpServer` would set (connections per worker, TLS handshakes under
+//! way, the handshake timeout, the listen backlog) and one more: connections per source
+//! address, counted from the accept, so that one address cannot take every connection.
 
 use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_http::{HttpService, KeepAlive};
 use actix_server::Server;
-use actix_service::{ServiceFactoryExt, map_config};
+use actix_service::{Service, ServiceFactoryExt, apply_fn_factory, map_config};
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
 use actix_web::dev::AppConfig;
 use actix_web::{App, web};
 use tokio::net::TcpStream;
 
 use crate::head_deadline::HeadDeadline;
-use crate::limits::{ClientLimits, PerAddress};
+use crate::limits::{AddressCounts, ClientLimits, PerAddress};
 use crate::{ApiState, configure};
 
 /// HTTP worker threads.
@@ -50,6 +51,7 @@ pub fn serve(
     let state = web::Data::new(state);
     let limits_data = web::Data::new(limits.clone());
     let per_address = PerAddress::new(limits.requests_per_address_max);
+    let connections = AddressCounts::new(limits.connections_per_address_max);
     let address = listener.local_addr()?;
     let head_timeout = limits.request_head_timeout;
     let handshake_timeout = limits.tls_handshake_timeout;
@@ -76,12 +78,27 @@ pub fn serve(
                 .map_err(|_| ());
             let mut acceptor = Acceptor::new(tls.clone());
             acceptor.set_handshake_timeout(handshake_timeout);
-            acceptor
-                .map_init_err(|_| ())
-                .map_err(|_| ())
-                .and_then(move |stream: TlsStream<TcpStream>| async move {
-                    let peer = stream.get_ref().0.peer_addr().ok();
-                    Ok::<_, ()>((HeadDeadline::new(stream, head_timeout), peer))
+            let connections = connections.clone();
+            // A connection takes its address's place before the handshake; past the bound it
+            // is closed at once (dropped), before any TLS work.
+            let acceptor = acceptor.map_init_err(|_| ()).map_err(|_| ());
+            let counted = apply_fn_factory(acceptor, move |tcp: TcpStream, acceptor| {
+                let peer = tcp.peer_addr().ok();
+                let place = peer.and_then(|peer| connections.enter(peer.ip()));
+                let handshake = place.is_some().then(|| acceptor.call(tcp));
+                async move {
+                    match (handshake, place) {
+                        (Some(handshake), Some(place)) => match handshake.await {
+                            Ok(stream) => Ok((stream, place, peer)),
+                            Err(_) => Err(()),
+                        },
+                        _ => Err(()),
+                    }
+                }
+            });
+            counted
+                .map(move |(stream, place, peer): (TlsStream<TcpStream>, _, _)| {
+                    (HeadDeadline::new(stream, head_timeout, place), peer)
                 })
                 .and_then(http)
         })?

@@ -4,9 +4,10 @@
 //!
 //! Each flood connection is held by its own task, which opens it again whenever the node closes
 //! it (a stalled body after the body timeout, an idle connection after the handshake timeout),
-//! so the flood stands for the whole measurement. A normal request is `GET /readyz` answered
-//! 200, timed from before the connection opens: each on a new TCP and TLS connection, and then
-//! each on one kept-alive connection.
+//! so the flood stands for the whole measurement. The flood comes from 127.0.0.1 and the normal
+//! client from 127.0.0.2 (the node bounds connections per source address). A normal request is
+//! `GET /readyz` answered 200, timed from before the connection opens: each on a new TCP and TLS
+//! connection, and then each on one kept-alive connection.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +31,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long the flood takes to stand before the timing starts.
 const FLOOD_SETTLE: Duration = Duration::from_secs(2);
+
+/// The normal client's source address: another than the flood's.
+const NORMAL_CLIENT_ADDRESS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
 
 /// How long a flood task waits before it opens a connection the node refused.
 const REOPEN_PAUSE: Duration = Duration::from_millis(50);
@@ -117,8 +121,8 @@ impl FloodReport {
     }
 }
 
-/// A TLS connector that trusts `authority_pem`.
-fn connector(authority_pem: &[u8]) -> Result<TlsConnector, FloodError> {
+/// A TLS client configuration that trusts `authority_pem`.
+fn client_config(authority_pem: &[u8]) -> Result<rustls::ClientConfig, FloodError> {
     let mut roots = rustls::RootCertStore::empty();
     for certificate in CertificateDer::pem_slice_iter(authority_pem) {
         let certificate = certificate.map_err(|error| FloodError::Tls(error.to_string()))?;
@@ -131,7 +135,7 @@ fn connector(authority_pem: &[u8]) -> Result<TlsConnector, FloodError> {
         .map_err(|error| FloodError::Tls(error.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(config)
 }
 
 /// The name the node's certificate carries.
@@ -172,7 +176,9 @@ async fn hold(address: SocketAddr, connector: TlsConnector, stalled: bool, mut s
 async fn new_connection_request(address: SocketAddr, connector: &TlsConnector) -> Option<f64> {
     let start = Instant::now();
     let request = async {
-        let tcp = TcpStream::connect(address).await.ok()?;
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.bind(SocketAddr::new(NORMAL_CLIENT_ADDRESS.into(), 0)).ok()?;
+        let tcp = socket.connect(address).await.ok()?;
         let mut tls = connector.connect(server_name(), tcp).await.ok()?;
         tls.write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             .await
@@ -232,7 +238,8 @@ pub async fn run_flood(options: &FloodOptions) -> Result<FloodReport, FloodError
     let address: SocketAddr = cluster
         .api_address(1)
         .ok_or_else(|| FloodError::Request("node 1 has no address".into()))?;
-    let connector = connector(&cluster.authority)?;
+    let config = client_config(&cluster.authority)?;
+    let connector = TlsConnector::from(Arc::new(config.clone()));
     let base = format!("https://{address}");
     let before = time_new_connections(address, &connector, options.requests).await;
 
@@ -248,8 +255,11 @@ pub async fn run_flood(options: &FloodOptions) -> Result<FloodReport, FloodError
     }
     tokio::time::sleep(FLOOD_SETTLE).await;
     let during = time_new_connections(address, &connector, options.requests).await;
-    let http =
-        sealbid_api::client::https_client(&cluster.authority).map_err(|error| FloodError::Tls(error.to_string()))?;
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .local_address(std::net::IpAddr::V4(NORMAL_CLIENT_ADDRESS))
+        .build()
+        .map_err(|error| FloodError::Tls(error.to_string()))?;
     let kept_alive = time_kept_alive(&base, &http, options.requests).await;
     let _ = stop.send(true);
     while flood.join_next().await.is_some() {}

@@ -25,6 +25,8 @@ pub struct ClientLimitsLayer {
     pub request_body_timeout_ms: Option<u64>,
     /// See [`ClientLimits::requests_per_address_max`].
     pub requests_per_address_max: Option<usize>,
+    /// See [`ClientLimits::connections_per_address_max`].
+    pub connections_per_address_max: Option<usize>,
     /// See [`ClientLimits::listen_backlog`].
     pub listen_backlog: Option<u32>,
 }
@@ -39,6 +41,7 @@ impl ClientLimitsLayer {
             request_head_timeout_ms: self.request_head_timeout_ms.or(below.request_head_timeout_ms),
             request_body_timeout_ms: self.request_body_timeout_ms.or(below.request_body_timeout_ms),
             requests_per_address_max: self.requests_per_address_max.or(below.requests_per_address_max),
+            connections_per_address_max: self.connections_per_address_max.or(below.connections_per_address_max),
             listen_backlog: self.listen_backlog.or(below.listen_backlog),
         }
     }
@@ -56,6 +59,9 @@ impl ClientLimitsLayer {
             requests_per_address_max: self
                 .requests_per_address_max
                 .unwrap_or(defaults.requests_per_address_max),
+            connections_per_address_max: self
+                .connections_per_address_max
+                .unwrap_or(defaults.connections_per_address_max),
             listen_backlog: self.listen_backlog.unwrap_or(defaults.listen_backlog),
         };
         let counts = [
@@ -76,6 +82,10 @@ impl ClientLimitsLayer {
             (
                 "client_limits.requests_per_address_max",
                 limits.requests_per_address_max as u128,
+            ),
+            (
+                "client_limits.connections_per_address_max",
+                limits.connections_per_address_max as u128,
             ),
             ("client_limits.listen_backlog", u128::from(limits.listen_backlog)),
         ];

@@ -1,8 +1,9 @@
 //! Connections under a flood, from one address: a thousand TCP connections that never say
 //! hello and a thousand requests whose bodies stall do not shut a normal client out; a stalled
 //! body, and a head that stalls, are answered 408 with a problem once their timeout has passed;
-//! past the per-address bound a request is answered 429 at once; and the node serves as before
-//! once the flood is gone.
+//! past the per-address bound a request is answered 429 at once, and past the bound on
+//! connections per address a new connection is closed while other addresses are served; and the
+//! node serves as before once the flood is gone. The normal client comes from 127.0.0.2.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,12 +148,39 @@ async fn platform_within(limits: ClientLimitsLayer) -> Platform {
     Platform::start_with(overrides, Arc::new(SystemClock)).await
 }
 
-/// `GET /readyz` answers 200 (the wait is bounded; how long it takes is a benchmark figure).
+/// The source address of the normal client: another loopback address than the flood's.
+const NORMAL_CLIENT_ADDRESS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
+
+/// An HTTPS client that trusts the platform's authority, from [`NORMAL_CLIENT_ADDRESS`].
+fn normal_client(platform: &Platform) -> reqwest::Client {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(&platform.authority) {
+        roots.add(certificate.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .local_address(std::net::IpAddr::V4(NORMAL_CLIENT_ADDRESS))
+        .build()
+        .unwrap()
+}
+
+/// `GET /readyz` from another address answers 200 (the wait is bounded; how long it takes is a
+/// benchmark figure).
 async fn a_normal_client_is_answered(platform: &Platform) {
-    let answer = tokio::time::timeout(Duration::from_secs(30), platform.get("/readyz"))
-        .await
-        .expect("a normal client is answered");
-    assert_eq!(answer.0, StatusCode::OK, "{}", answer.2);
+    let client = normal_client(platform);
+    let answer = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.get(format!("{}/readyz", platform.base)).send(),
+    )
+    .await
+    .expect("a normal client is answered")
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,6 +241,68 @@ async fn a_head_that_stalls_is_answered_a_retryable_408_problem_and_a_whole_one_
     assert_head_timeout_problem(&head, &body);
     assert_eq!(platform.state_hash().await, state_hash, "nothing was logged");
     a_normal_client_is_answered(&platform).await;
+    platform.stop().await;
+}
+
+/// A TCP connection from `source` to `address` completes a TLS handshake and is answered.
+async fn served_from(source: std::net::Ipv4Addr, address: std::net::SocketAddr, connector: &TlsConnector) -> bool {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(source.into(), 0)).unwrap();
+    let Ok(tcp) = socket.connect(address).await else {
+        return false;
+    };
+    let attempt = async {
+        let mut tls = connector
+            .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+            .await
+            .ok()?;
+        tls.write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .await
+            .ok()?;
+        let mut answer = Vec::new();
+        let _ = tls.read_to_end(&mut answer).await;
+        answer.starts_with(b"HTTP/1.1 200").then_some(())
+    };
+    tokio::time::timeout(Duration::from_secs(30), attempt)
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_bound_on_connections_per_address_a_new_one_is_closed_and_other_addresses_are_served() {
+    let platform = platform_within(ClientLimitsLayer {
+        connections_per_address_max: Some(3),
+        request_head_timeout_ms: Some(60_000),
+        ..ClientLimitsLayer::default()
+    })
+    .await;
+    let address = platform.application.as_ref().unwrap().api_address;
+    let connector = connector(&platform);
+    // Three connections from 127.0.0.1, past their handshakes, that send nothing more hold
+    // the address's places.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(sent(address, &connector, b"").await);
+    }
+    // A fourth from the address is closed before its handshake; another address is served.
+    assert!(
+        !served_from(std::net::Ipv4Addr::LOCALHOST, address, &connector).await,
+        "a fourth connection from the address is closed"
+    );
+    assert!(served_from(NORMAL_CLIENT_ADDRESS, address, &connector).await);
+    // Once they close, the address is served again.
+    drop(held);
+    let mut served = false;
+    for _ in 0..50 {
+        if served_from(std::net::Ipv4Addr::LOCALHOST, address, &connector).await {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "the address's places were given back");
     platform.stop().await;
 }
 
