@@ -2,9 +2,10 @@
 //! stall, and TCP connections that never send a TLS hello) while a normal client's requests
 //! are timed; the same requests are timed before the flood and after it is gone.
 //!
-//! Each flood connection is held by its own task, which opens it again whenever the node closes
-//! it (a stalled body after the body timeout, an idle connection after the handshake timeout),
-//! so the flood stands for the whole measurement. The flood comes from 127.0.0.1 and the normal
+//! Each flood connection is held by its own task, which opens it again a second after the node
+//! closes it (a stalled body after the body timeout, an idle connection after the handshake
+//! timeout, either at once past the bound on connections per address), so the flood stands for
+//! the whole measurement. The flood comes from 127.0.0.1 and the normal
 //! client from 127.0.0.2 (the node bounds connections per source address). A normal request is
 //! `GET /readyz` answered 200, timed from before the connection opens: each on a new TCP and TLS
 //! connection, and then each on one kept-alive connection.
@@ -35,8 +36,9 @@ const FLOOD_SETTLE: Duration = Duration::from_secs(2);
 /// The normal client's source address: another than the flood's.
 const NORMAL_CLIENT_ADDRESS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
 
-/// How long a flood task waits before it opens a connection the node refused.
-const REOPEN_PAUSE: Duration = Duration::from_millis(50);
+/// How long a flood task waits before it opens again a connection the node closed (or
+/// refused): the flood holds connections, it does not spin on them.
+const REOPEN_PAUSE: Duration = Duration::from_secs(1);
 
 /// What the flood takes; `sealbid-loadtest flood --help` documents each.
 #[derive(Debug, Clone)]
@@ -165,7 +167,11 @@ async fn hold(address: SocketAddr, connector: TlsConnector, stalled: bool, mut s
             Some(())
         };
         tokio::select! {
-            done = held => if done.is_none() { tokio::time::sleep(REOPEN_PAUSE).await },
+            _ = held => {}
+            _ = stop.changed() => break,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(REOPEN_PAUSE) => {}
             _ = stop.changed() => break,
         }
     }
