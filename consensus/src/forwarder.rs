@@ -170,7 +170,8 @@ async fn exchange(route: &Route, leader: u64, bodies: &[EntryBody]) -> Result<Ve
             tracing::warn!(status = %response.status(), leader, "the leader refused a forwarded request");
             return Err(SubmitError::Unknown);
         }
-        response.json::<Vec<Forwarded>>().await.map_err(|error| {
+        let bytes = response.bytes().await.map_err(|_| SubmitError::Unknown)?;
+        wire::decode_named::<Vec<Forwarded>>(&bytes).map_err(|error| {
             tracing::warn!(%error, leader, "the leader's answer to a forwarded request is not readable");
             SubmitError::Unknown
         })

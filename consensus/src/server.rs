@@ -117,7 +117,7 @@ async fn submit(replica: web::Data<Replica>, body: web::Json<EntryBody>) -> Http
 }
 
 /// Commands forwarded by a follower, postcard-encoded ([`crate::wire`]): proposed here, never
-/// forwarded again; one answer each, in order, as JSON. A body that does not decode, or holds more than
+/// forwarded again; one answer each, in order, in MessagePack ([`crate::wire::encode_named`]). A body that does not decode, or holds more than
 /// [`FORWARD_ENTRIES_MAX`] commands, is answered 400 with nothing proposed.
 async fn forward(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse {
     let bodies: Vec<EntryBody> = match decoded(&body) {
@@ -127,9 +127,15 @@ async fn forward(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse 
     if bodies.len() > FORWARD_ENTRIES_MAX {
         return HttpResponse::BadRequest().body(format!("at most {FORWARD_ENTRIES_MAX} commands per request"));
     }
-    // The answers are JSON: the ledger's responses omit absent members, which only a
-    // self-describing encoding reads back; they are receipts, small beside the commands.
-    HttpResponse::Ok().json(replica.into_inner().submit_forwarded(bodies).await)
+    // The answers are MessagePack by field name: the ledger's responses omit absent members,
+    // which only a self-describing encoding reads back.
+    let answers = replica.into_inner().submit_forwarded(bodies).await;
+    match crate::wire::encode_named(&answers) {
+        Ok(bytes) => HttpResponse::Ok()
+            .content_type(crate::wire::NAMED_CONTENT_TYPE)
+            .body(bytes),
+        Err(error) => HttpResponse::InternalServerError().body(error.to_string()),
+    }
 }
 
 /// A node joining as a learner.

@@ -30,6 +30,7 @@ use sealbid_ledger::{ApplyError, Fatal, Ledger};
 use crate::history;
 use crate::snapshot_file::SnapshotFile;
 use crate::types::{EntryBatch, LedgerReply, TypeConfig};
+use crate::wire;
 use crate::writer::{Statement, Value, Writer};
 
 /// Audit-log nodes the ledger wrote and the database has not yet, shared with the store.
@@ -215,7 +216,7 @@ impl StateMachineStore {
             None => (None, None),
             Some((meta, bytes)) => {
                 let contents: SnapshotContents =
-                    serde_json::from_slice(&bytes).map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+                    wire::decode_named(&bytes).map_err(|error| StorageIOError::read_snapshot(None, &error))?;
                 (Some(meta), Some(contents))
             }
         };
@@ -401,7 +402,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             };
             (contents, meta)
         };
-        let bytes = tokio::task::spawn_blocking(move || serde_json::to_vec(&contents))
+        let bytes = tokio::task::spawn_blocking(move || wire::encode_named(&contents))
             .await
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
@@ -523,7 +524,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let bytes = snapshot.into_inner();
         let signature = Some(meta.signature());
         let contents: SnapshotContents =
-            serde_json::from_slice(&bytes).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
+            wire::decode_named(&bytes).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;
         let frontier = contents.audit_frontier.clone();
         let (ledger, pending) =
             Data::restore(Some(contents)).map_err(|error| StorageIOError::read_snapshot(signature.clone(), &error))?;

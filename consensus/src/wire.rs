@@ -1,6 +1,13 @@
-//! The binary encoding inside the cluster: postcard (compact, varint integers, no field names).
-//! Commands forwarded to the leader and its answers travel in it. A signed command's payload is
-//! a string inside it and travels byte for byte as the bidder signed it.
+//! The binary encodings inside the cluster.
+//!
+//! - postcard (compact, varint integers, no field names): the Raft log, openraft's RPCs and the
+//!   commands forwarded to the leader. A signed command's payload is a string inside it and
+//!   travels byte for byte as the bidder signed it.
+//! - MessagePack with field names ([`encode_named`]): snapshots and the leader's answers to
+//!   forwarded commands. Ledger types leave absent members out (`skip_serializing_if`), which
+//!   only a self-describing encoding reads back; it is binary all the same. A reader also takes
+//!   the JSON that nodes wrote before (a snapshot file, a peer's answer): a MessagePack value of
+//!   a struct never starts with `{`.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -8,10 +15,28 @@ use serde::de::DeserializeOwned;
 /// The media type of a postcard body.
 pub const CONTENT_TYPE: &str = "application/x-sealbid-postcard";
 
+/// The media type of a MessagePack body.
+pub const NAMED_CONTENT_TYPE: &str = "application/x-sealbid-msgpack";
+
 /// Why a value could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
-#[error("postcard: {0}")]
-pub struct WireError(#[from] postcard::Error);
+pub enum WireError {
+    /// postcard.
+    #[error("postcard: {0}")]
+    Postcard(#[from] postcard::Error),
+    /// MessagePack, writing.
+    #[error("MessagePack: {0}")]
+    Encode(#[from] rmp_serde::encode::Error),
+    /// MessagePack, reading.
+    #[error("MessagePack: {0}")]
+    Decode(#[from] rmp_serde::decode::Error),
+    /// JSON written by an earlier version.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Bytes left after the value.
+    #[error("{0} bytes after the value")]
+    Trailing(usize),
+}
 
 /// `value` in postcard.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireError> {
@@ -22,7 +47,26 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireError> {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
     let (value, rest) = postcard::take_from_bytes(bytes)?;
     if !rest.is_empty() {
-        return Err(WireError(postcard::Error::DeserializeBadEncoding));
+        return Err(WireError::Trailing(rest.len()));
+    }
+    Ok(value)
+}
+
+/// `value` in MessagePack, structs as maps by field name.
+pub fn encode_named<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireError> {
+    Ok(rmp_serde::to_vec_named(value)?)
+}
+
+/// The value `bytes` encode, in MessagePack (or JSON, as earlier versions wrote); every byte
+/// must belong to it.
+pub fn decode_named<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+    if bytes.first() == Some(&b'{') || bytes.first() == Some(&b'[') {
+        return Ok(serde_json::from_slice(bytes)?);
+    }
+    let mut reader = bytes;
+    let value = T::deserialize(&mut rmp_serde::Deserializer::new(&mut reader))?;
+    if !reader.is_empty() {
+        return Err(WireError::Trailing(reader.len()));
     }
     Ok(value)
 }
@@ -77,6 +121,35 @@ mod tests {
             bytes.len() < serde_json::to_vec(&batch).unwrap().len(),
             "postcard is smaller than the JSON of the same batch"
         );
+    }
+
+    #[test]
+    fn a_value_without_its_absent_members_comes_back_equal_from_messagepack_and_from_json() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Sparse {
+            present: u64,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            absent: Option<String>,
+            batch: EntryBatch,
+        }
+        let value = Sparse {
+            present: 7,
+            absent: None,
+            batch: batch(),
+        };
+        let bytes = encode_named(&value).unwrap();
+        assert_eq!(decode_named::<Sparse>(&bytes).unwrap(), value);
+        let json = serde_json::to_vec(&value).unwrap();
+        assert!(bytes.len() < json.len(), "MessagePack is smaller than the JSON");
+        assert_eq!(
+            decode_named::<Sparse>(&json).unwrap(),
+            value,
+            "JSON of earlier versions is read"
+        );
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(matches!(decode_named::<Sparse>(&trailing), Err(WireError::Trailing(1))));
+        assert!(decode_named::<Sparse>(&bytes[..bytes.len() / 2]).is_err());
     }
 
     #[test]
