@@ -4,10 +4,11 @@
 //! The HTTP server's own head timeout answers a bare `408` without a body, which a client
 //! cannot tell from a refusal; so it is switched off and this wrapper around each connection's
 //! decrypted stream keeps the time instead. It reads only as much of HTTP/1.1 as it must: a
-//! head ends at its first empty line ([`HeadEnd`]). The clock runs from the connection's start
-//! for its first request, and from a later request's first byte once the server has answered
-//! the one before; an idle kept-alive connection is the server's keep-alive timeout's to close,
-//! and so is a head sent (pipelined) before the answer to the request ahead of it.
+//! head ends at its first empty line ([`HeadEnd`]). The clock runs from the end of the TLS
+//! handshake for a connection's first request, and from a later request's first byte once the
+//! server has answered the one before; an idle kept-alive connection is the server's keep-alive
+//! timeout's to close, and so is a head sent (pipelined) before the answer to the request ahead
+//! of it.
 //! When the time is up before the head's end, the wrapper writes the answer itself and the
 //! server reads the end of the stream.
 

@@ -117,8 +117,9 @@ async fn submit(replica: web::Data<Replica>, body: web::Json<EntryBody>) -> Http
 }
 
 /// Commands forwarded by a follower, postcard-encoded ([`crate::wire`]): proposed here, never
-/// forwarded again; one answer each, in order, in MessagePack ([`crate::wire::encode_named`]). A body that does not decode, or holds more than
-/// [`FORWARD_ENTRIES_MAX`] commands, is answered 400 with nothing proposed.
+/// forwarded again; one answer each, in order, in MessagePack ([`crate::wire::encode_named`]).
+/// A body that does not decode, or holds more than [`FORWARD_ENTRIES_MAX`] commands, is
+/// answered 400 with nothing proposed.
 async fn forward(replica: web::Data<Replica>, body: web::Bytes) -> HttpResponse {
     let bodies: Vec<EntryBody> = match decoded(&body) {
         Ok(bodies) => bodies,

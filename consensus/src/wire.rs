@@ -6,8 +6,8 @@
 //! - MessagePack with field names ([`encode_named`]): snapshots and the leader's answers to
 //!   forwarded commands. Ledger types leave absent members out (`skip_serializing_if`), which
 //!   only a self-describing encoding reads back; it is binary all the same. A reader also takes
-//!   the JSON that nodes wrote before (a snapshot file, a peer's answer): a MessagePack value of
-//!   a struct never starts with `{`.
+//!   the JSON that nodes wrote before (a snapshot file, a peer's answer): a MessagePack map or
+//!   array never starts with `{` or `[`.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
