@@ -1,6 +1,15 @@
 //! The unified social credit code (统一社会信用代码) of GB 32100-2015: 18 characters from a
-//! 31-character alphabet (digits and upper-case letters without I, O, S, V, Z), the last one a
-//! check character computed from the first 17 with weights 3^i mod 31.
+//! 31-character alphabet (digits and upper-case letters without I, O, S, V, Z), checked in full:
+//!
+//! - position 1, the registration authority (登记管理部门): 1 机构编制, 2 外交, 3 司法行政, 4 文化,
+//!   5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商 (market regulation), A 中央军委改革和编制办公室,
+//!   N 农业, Y 其他;
+//! - position 2, the organisation type that authority registers (机构类别, [`TYPES`]);
+//! - positions 3-8, the registering office's administrative division (GB/T 2260): six digits,
+//!   the first two a province-level code, or 100000 for the national level;
+//! - positions 9-17, the organisation code of GB 11714: eight characters and a check character
+//!   11 − (Σ value·weight mod 11) with weights 3 7 9 10 5 8 4 2 (10 is X, 11 is 0);
+//! - position 18, the check character of the first 17 with weights 3^i mod 31 (GB/T 17710).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +19,30 @@ const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 /// Code length.
 const CODE_LENGTH: usize = 18;
+/// Each registration authority and the organisation types it registers.
+pub const TYPES: [(char, &str); 12] = [
+    ('1', "1239"),
+    ('2', "19"),
+    ('3', "123459"),
+    ('4', "19"),
+    ('5', "1239"),
+    ('6', "129"),
+    ('7', "129"),
+    ('8', "19"),
+    ('9', "123"),
+    ('A', "19"),
+    ('N', "1239"),
+    ('Y', "1"),
+];
+/// The province-level division codes of GB/T 2260 (the first two digits of a division).
+const PROVINCES: [&str; 34] = [
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44",
+    "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+];
+/// The national-level division code.
+const NATIONAL: &str = "100000";
+/// GB 11714's weights for the organisation code's eight characters.
+const ORGANISATION_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// Why a credit code was refused.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +63,30 @@ pub enum CreditCodeError {
     #[error("check character is {found:?}, expected {expected:?}: the code is mistyped")]
     CheckCharacter {
         /// What the first 17 characters call for.
+        expected: char,
+        /// What the code has.
+        found: char,
+    },
+    /// The first character names no registration authority.
+    #[error("{0:?} is not a registration authority code (1-9, A, N or Y)")]
+    RegistrationAuthority(char),
+    /// The second character is not a type that authority registers.
+    #[error("{found:?} is not an organisation type registered by authority {authority:?} (it registers {types})")]
+    OrganisationType {
+        /// The registration authority.
+        authority: char,
+        /// The type found.
+        found: char,
+        /// The types it registers.
+        types: String,
+    },
+    /// Positions 3-8 are not an administrative division code.
+    #[error("{0:?} (positions 3-8) is not an administrative division code of GB/T 2260")]
+    Division(String),
+    /// The organisation code's check character (position 17) does not match.
+    #[error("the organisation code's check character (position 17) is {found:?}, GB 11714 calls for {expected:?}")]
+    OrganisationCheck {
+        /// What the organisation code's first eight characters call for.
         expected: char,
         /// What the code has.
         found: char,
@@ -60,7 +117,27 @@ impl CreditCode {
         if found != expected {
             return Err(CreditCodeError::CheckCharacter { expected, found });
         }
+        check_structure(body)?;
         Ok(Self(text.into()))
+    }
+
+    /// The code of an organisation registered by `authority` as `organisation_type` at the
+    /// division `division`, with the eight characters `organisation` of its organisation code:
+    /// both check characters computed (for tools that issue codes, and tests).
+    pub fn from_parts(
+        authority: char,
+        organisation_type: char,
+        division: &str,
+        organisation: &str,
+    ) -> Result<Self, CreditCodeError> {
+        let characters: Vec<char> = organisation.chars().collect();
+        if characters.len() != ORGANISATION_WEIGHTS.len() {
+            return Err(CreditCodeError::Length(characters.len() + 10));
+        }
+        let check = organisation_check(&characters, 9)?;
+        Self::from_body(&format!(
+            "{authority}{organisation_type}{division}{organisation}{check}"
+        ))
     }
 
     /// Completes the first 17 characters of a code with their check character (for tools that
@@ -71,7 +148,7 @@ impl CreditCode {
             return Err(CreditCodeError::Length(characters.len() + 1));
         }
         let check = check_character(&characters)?;
-        Ok(Self(format!("{body}{check}")))
+        Self::parse(&format!("{body}{check}"))
     }
 
     /// The code text.
@@ -92,6 +169,60 @@ fn check_character(body: &[char]) -> Result<char, CreditCodeError> {
     }
     let value = (31 - sum % 31) % 31;
     Ok(ALPHABET.get(value as usize).map_or('?', |&byte| char::from(byte)))
+}
+
+/// Checks the authority, type, division and organisation code of a 17-character body.
+fn check_structure(body: &[char]) -> Result<(), CreditCodeError> {
+    let authority = body.first().copied().unwrap_or('?');
+    let types = TYPES
+        .iter()
+        .find(|(code, _)| *code == authority)
+        .map(|(_, types)| *types)
+        .ok_or(CreditCodeError::RegistrationAuthority(authority))?;
+    let organisation_type = body.get(1).copied().unwrap_or('?');
+    if !types.contains(organisation_type) {
+        return Err(CreditCodeError::OrganisationType {
+            authority,
+            found: organisation_type,
+            types: types.into(),
+        });
+    }
+    let division: String = body.iter().skip(2).take(6).collect();
+    let is_division = division.chars().all(|character| character.is_ascii_digit())
+        && (division == NATIONAL || PROVINCES.iter().any(|province| division.starts_with(province)));
+    if !is_division {
+        return Err(CreditCodeError::Division(division));
+    }
+    let organisation: Vec<char> = body.iter().skip(8).take(8).copied().collect();
+    let expected = organisation_check(&organisation, 9)?;
+    let found = body.get(16).copied().unwrap_or('?');
+    if found != expected {
+        return Err(CreditCodeError::OrganisationCheck { expected, found });
+    }
+    Ok(())
+}
+
+/// GB 11714's check character of an organisation code's eight characters (`first_position`
+/// is the first one's position in the credit code, for errors): 11 − (Σ value·weight mod 11),
+/// 10 written X and 11 written 0; a letter's value is 10 for A up to 35 for Z.
+fn organisation_check(characters: &[char], first_position: usize) -> Result<char, CreditCodeError> {
+    let mut sum = 0u32;
+    for (offset, (&character, weight)) in characters.iter().zip(ORGANISATION_WEIGHTS).enumerate() {
+        let value = match character {
+            '0'..='9' | 'A'..='Z' => character.to_digit(36),
+            _ => None,
+        }
+        .ok_or(CreditCodeError::Character {
+            position: first_position + offset,
+            character,
+        })?;
+        sum += value * weight;
+    }
+    Ok(match 11 - sum % 11 {
+        10 => 'X',
+        11 => '0',
+        digit => char::from_digit(digit, 10).unwrap_or('?'),
+    })
 }
 
 /// A character's value in the code alphabet.
@@ -163,5 +294,57 @@ mod tests {
             CreditCode::from_body("91350100M000100Y"),
             Err(CreditCodeError::Length(17))
         );
+    }
+
+    #[test]
+    fn the_authority_type_division_and_organisation_code_are_checked() {
+        // Codes whose last check character is right but whose structure is not.
+        let refused = |body: &str| CreditCode::parse(&CreditCode::body_with_check(body)).unwrap_err();
+        assert_eq!(
+            refused("00000000000000000"),
+            CreditCodeError::RegistrationAuthority('0')
+        );
+        assert_eq!(
+            refused("B1350100M000100Y4"),
+            CreditCodeError::RegistrationAuthority('B')
+        );
+        assert!(matches!(
+            refused("94350100M000100Y4"),
+            CreditCodeError::OrganisationType {
+                authority: '9',
+                found: '4',
+                ..
+            }
+        ));
+        assert!(matches!(
+            refused("Y2350100M000100Y4"),
+            CreditCodeError::OrganisationType { .. }
+        ));
+        assert_eq!(refused("91990100M000100Y4"), CreditCodeError::Division("990100".into()));
+        assert_eq!(refused("91000000M000100Y4"), CreditCodeError::Division("000000".into()));
+        assert_eq!(
+            refused("91350100M000100Y5"),
+            CreditCodeError::OrganisationCheck {
+                expected: '4',
+                found: '5'
+            }
+        );
+        // The national level, and the check characters 10 (X) and 11 (0) of GB 11714.
+        assert!(CreditCode::parse("91100000100003962T").is_ok());
+        assert!(CreditCode::parse("91110000710925462X").is_ok());
+        let issued = CreditCode::from_parts('9', '1', "350100", "MA000001").unwrap();
+        assert!(CreditCode::parse(issued.as_str()).is_ok());
+        assert_eq!(
+            CreditCode::from_parts('9', '1', "350100", "MA00001"),
+            Err(CreditCodeError::Length(17))
+        );
+    }
+
+    impl CreditCode {
+        /// A 17-character body and its 18th check character, structure unchecked.
+        fn body_with_check(body: &str) -> String {
+            let characters: Vec<char> = body.chars().collect();
+            format!("{body}{}", check_character(&characters).unwrap())
+        }
     }
 }

@@ -143,6 +143,21 @@ pub enum Rejection {
     /// The tender or a command breaks a rule of its content.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A text (a name, title, notice or reason) is empty.
+    #[error("the {what} is empty: write it")]
+    EmptyText {
+        /// Which text.
+        what: &'static str,
+    },
+    /// A text holds a control character (NUL, an escape, CR, LF, …) or a bidirectional
+    /// control, which can hide or reorder what a reader sees.
+    #[error("the {what} holds U+{code_point:04X}, a control or bidirectional-control character: write it without")]
+    ControlCharacter {
+        /// Which text.
+        what: &'static str,
+        /// The character's code point.
+        code_point: u32,
+    },
     /// A bound of the ledger configuration would be exceeded.
     #[error("limit reached: {what} (at most {limit})")]
     Limit {
@@ -221,6 +236,8 @@ impl Rejection {
             Rejection::DuplicateRegistration(_) => "duplicate-registration",
             Rejection::InvalidCreditCode(_) => "invalid-credit-code",
             Rejection::Invalid(_) => "invalid-command",
+            Rejection::EmptyText { .. } => "empty-text",
+            Rejection::ControlCharacter { .. } => "control-character",
             Rejection::Limit { .. } => "limit-reached",
             Rejection::Committee(_) => "committee-check-failed",
             Rejection::NotEnoughShares { .. } => "not-enough-shares",
@@ -255,6 +272,8 @@ impl Rejection {
             | Rejection::ExpiryTooFar { .. }
             | Rejection::InvalidCreditCode(_)
             | Rejection::Invalid(_)
+            | Rejection::EmptyText { .. }
+            | Rejection::ControlCharacter { .. }
             | Rejection::Limit { .. }
             | Rejection::Committee(_) => RejectionKind::Invalid,
         }

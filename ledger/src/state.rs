@@ -517,7 +517,8 @@ pub(crate) fn require_office(tender: &Tender, signer: &PublicKey) -> Result<(), 
     Ok(())
 }
 
-/// Refuses text longer than the configured bound.
+/// Refuses text longer than the configured bound, empty (or only white space), or holding a
+/// control or bidirectional-control character.
 pub(crate) fn check_text(config: &LedgerConfig, text: &str, what: &'static str) -> Result<(), Rejection> {
     if text.len() > config.text_bytes_max {
         return Err(Rejection::Limit {
@@ -525,5 +526,25 @@ pub(crate) fn check_text(config: &LedgerConfig, text: &str, what: &'static str) 
             limit: config.text_bytes_max,
         });
     }
+    if text.trim().is_empty() {
+        return Err(Rejection::EmptyText { what });
+    }
+    if let Some(character) = text.chars().find(|&character| is_hidden_control(character)) {
+        return Err(Rejection::ControlCharacter {
+            what,
+            code_point: u32::from(character),
+        });
+    }
     Ok(())
+}
+
+/// Whether `character` is a control character (Unicode category Cc: C0, DEL, C1) or a
+/// bidirectional control (the marks ALM, LRM, RLM, the embeddings and overrides U+202A-U+202E,
+/// the isolates U+2066-U+2069).
+fn is_hidden_control(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }

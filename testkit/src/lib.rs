@@ -71,8 +71,9 @@ pub fn grant(actor: &IdentityKeyPair, role: Role, name: &str) -> Action {
 
 /// Bidder `index`: its key and its registration (organisation name, a valid credit code).
 pub fn bidder(index: u64) -> Result<(IdentityKeyPair, Action), KitError> {
-    let body = format!("91350100MA{:07}", index % 10_000_000);
-    let credit_code = sealbid_ledger::credit_code::CreditCode::from_body(&body).map_err(kit)?;
+    let organisation = format!("MA{:06}", index % 1_000_000);
+    let credit_code =
+        sealbid_ledger::credit_code::CreditCode::from_parts('9', '1', "350100", &organisation).map_err(kit)?;
     let registration = Action::RegisterBidder {
         organisation: format!("Bidder {index} Co., Ltd."),
         credit_code: credit_code.as_str().to_owned(),

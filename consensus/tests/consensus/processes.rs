@@ -706,7 +706,7 @@ async fn membership_grows_to_five_and_back_to_three_while_bids_flow_and_a_follow
 
 /// A valid unified social credit code for bidder `index`.
 fn credit_code(index: usize) -> String {
-    sealbid_ledger::credit_code::CreditCode::from_body(&format!("91350100MA{index:07}"))
+    sealbid_ledger::credit_code::CreditCode::from_parts('9', '1', "350100", &format!("MA{index:06}"))
         .unwrap()
         .as_str()
         .to_string()

@@ -192,9 +192,6 @@ pub(crate) fn disqualify(
     require_office(tender, signer)?;
     require_phase(tender, Phase::Opened, "opened")?;
     check_text(&config, reason, "reason")?;
-    if reason.trim().is_empty() {
-        return Err(Rejection::Invalid("a disqualification needs its written reason".into()));
-    }
     let position = tender
         .opening
         .as_ref()

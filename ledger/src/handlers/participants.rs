@@ -23,9 +23,6 @@ pub(crate) fn grant_role(
 ) -> Result<Effect, Rejection> {
     state.require_role(signer, Role::Admin)?;
     check_text(&state.config(), name, "name")?;
-    if name.trim().is_empty() {
-        return Err(Rejection::Invalid("a name is required".into()));
-    }
     if role == Role::Bidder {
         return Err(Rejection::Invalid(
             "bidders register themselves with their credit code".into(),
@@ -98,9 +95,6 @@ pub(crate) fn register_bidder(
 ) -> Result<Effect, Rejection> {
     let code = CreditCode::parse(credit_code)?;
     check_text(&state.config(), organisation, "organisation name")?;
-    if organisation.trim().is_empty() {
-        return Err(Rejection::Invalid("the organisation's name is required".into()));
-    }
     if state
         .participants
         .get(signer)

@@ -84,9 +84,6 @@ pub(crate) fn publish(
 fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Result<(), Rejection> {
     let config = state.config();
     check_text(&config, &spec.title, "title")?;
-    if spec.title.trim().is_empty() {
-        return Err(Rejection::Invalid("a tender needs a title".into()));
-    }
     if spec.lots.is_empty() {
         return Err(Rejection::Invalid("a tender needs at least one lot".into()));
     }
@@ -175,9 +172,6 @@ pub(crate) fn amend(
         });
     }
     check_text(&config, notice, "notice")?;
-    if notice.trim().is_empty() {
-        return Err(Rejection::Invalid("an amendment needs its text".into()));
-    }
     // An amendment counts by its order, not its arrival: it moves the deadline from its
     // timestamp, and may not do so once the deadline has passed in the log.
     if context.timestamp_ms >= tender.deadline_ms {
@@ -229,9 +223,6 @@ pub(crate) fn cancel(state: &mut State, signer: &PublicKey, id: &TenderId, reaso
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
     check_text(&config, reason, "reason")?;
-    if reason.trim().is_empty() {
-        return Err(Rejection::Invalid("a cancellation needs its reason".into()));
-    }
     let tender = state.tender_mut(id)?;
     tender.phase = Phase::Cancelled;
     tender.cancellation = Some(reason.into());

@@ -587,7 +587,12 @@ fn tender_specs_are_checked() {
         let hash = harness.ledger.state_hash();
         let result = harness.apply(harness.received(message));
         assert!(
-            matches!(result, Err(ApplyError::Rejected(Rejection::Invalid(_)))),
+            matches!(
+                result,
+                Err(ApplyError::Rejected(
+                    Rejection::Invalid(_) | Rejection::EmptyText { .. }
+                ))
+            ),
             "{name}: {result:?}"
         );
         assert_eq!(harness.ledger.state_hash(), hash, "{name}");
@@ -834,4 +839,160 @@ fn entries_with_unknown_members_do_not_parse() {
     }
     let good = r#"{"body":{"close":{"tender":"T-000001"}},"timestamp_ms":1}"#;
     assert!(serde_json::from_str::<sealbid_ledger::command::Entry>(good).is_ok());
+}
+
+/// `body` (17 characters) with its 18th check character (GB 32100-2015: weights 3^i mod 31 over
+/// the code alphabet), whatever its structure.
+fn with_check_character(body: &str) -> String {
+    const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let (sum, _) = body.chars().fold((0, 1), |(sum, weight), character| {
+        let value = ALPHABET.find(character).expect("in the alphabet");
+        (sum + value * weight, weight * 3 % 31)
+    });
+    let check = ALPHABET.chars().nth((31 - sum % 31) % 31).unwrap();
+    format!("{body}{check}")
+}
+
+#[test]
+fn credit_codes_are_checked_in_full_and_texts_refuse_control_and_bidi_characters() {
+    let (mut harness, tender) = bidding();
+    let outsider = IdentityKeyPair::from_seed(&[61; 32]).unwrap();
+    let register = |organisation: &str, credit_code: String| Action::RegisterBidder {
+        organisation: organisation.into(),
+        credit_code,
+    };
+    let valid = credit_code(60);
+    // Each code below has a right 18th character; what is wrong is inside it.
+    let codes = [
+        (
+            with_check_character("00000000000000000"),
+            CreditCodeError::RegistrationAuthority('0'),
+        ),
+        (
+            with_check_character(&format!("B{}", &valid[1..17])),
+            CreditCodeError::RegistrationAuthority('B'),
+        ),
+        (
+            with_check_character(&format!("97{}", &valid[2..17])),
+            CreditCodeError::OrganisationType {
+                authority: '9',
+                found: '7',
+                types: "123".into(),
+            },
+        ),
+        (
+            with_check_character(&format!("91000000{}", &valid[8..17])),
+            CreditCodeError::Division("000000".into()),
+        ),
+    ];
+    for (code, error) in codes {
+        refused_command(
+            &mut harness,
+            &outsider,
+            register("Real Co.", code.clone()),
+            |rejection| *rejection == Rejection::InvalidCreditCode(error.clone()),
+        );
+    }
+    // The organisation code's own check character (GB 11714, position 17) mistyped.
+    let organisation_check = valid.chars().nth(16).unwrap();
+    let other = if organisation_check == '1' { '2' } else { '1' };
+    let mistyped = with_check_character(&format!("{}{other}", &valid[..16]));
+    refused_command(&mut harness, &outsider, register("Real Co.", mistyped), |rejection| {
+        matches!(
+            rejection,
+            Rejection::InvalidCreditCode(CreditCodeError::OrganisationCheck { .. })
+        )
+    });
+    refused_command(
+        &mut harness,
+        &outsider,
+        register("Real Co.", valid.to_lowercase()),
+        |rejection| {
+            matches!(
+                rejection,
+                Rejection::InvalidCreditCode(CreditCodeError::Character { .. })
+            )
+        },
+    );
+
+    // Names that are empty or hold a control or bidirectional-control character.
+    for (name, code_point) in [
+        ("NUL\u{0} Co.", Some(0x00)),
+        ("\u{1b}[31mRed Co.", Some(0x1b)),
+        ("Line\r\nBreak Co.", Some(0x0d)),
+        ("Two\nLines Co.", Some(0x0a)),
+        ("Safe \u{202e}.oC eliveD", Some(0x202e)),
+        ("Mark\u{200f} Co.", Some(0x200f)),
+        ("Isolate\u{2067} Co.", Some(0x2067)),
+        ("", None),
+        ("   ", None),
+    ] {
+        refused_command(
+            &mut harness,
+            &outsider,
+            register(name, valid.clone()),
+            |rejection| match code_point {
+                Some(code_point) => {
+                    *rejection
+                        == Rejection::ControlCharacter {
+                            what: "organisation name",
+                            code_point,
+                        }
+                }
+                None => {
+                    *rejection
+                        == Rejection::EmptyText {
+                            what: "organisation name",
+                        }
+                }
+            },
+        );
+    }
+    // The same rule for titles (lot titles too), notices and reasons.
+    let office = Rc::clone(&harness.office);
+    let mut spec = harness.spec(Market::Procurement, vec![lot("1")], 2);
+    spec.title = "Road \u{202e}works".into();
+    refused_command(&mut harness, &office, Action::PublishTender(spec), |rejection| {
+        *rejection
+            == Rejection::ControlCharacter {
+                what: "title",
+                code_point: 0x202e,
+            }
+    });
+    let mut untitled_lot = lot("2");
+    untitled_lot.title = String::new();
+    let spec = harness.spec(Market::Procurement, vec![untitled_lot], 2);
+    refused_command(&mut harness, &office, Action::PublishTender(spec), |rejection| {
+        *rejection == Rejection::EmptyText { what: "lot title" }
+    });
+    let amend = Action::AmendTender {
+        tender: tender.clone(),
+        notice: "New\u{0}text".into(),
+        deadline_ms: None,
+    };
+    refused_command(&mut harness, &office, amend, |rejection| {
+        *rejection
+            == Rejection::ControlCharacter {
+                what: "notice",
+                code_point: 0,
+            }
+    });
+    let cancel = Action::CancelTender {
+        tender: tender.clone(),
+        reason: " ".into(),
+    };
+    refused_command(&mut harness, &office, cancel, |rejection| {
+        *rejection == Rejection::EmptyText { what: "reason" }
+    });
+    // Every refusal is a rule break: 422 at the API.
+    assert_eq!(
+        Rejection::ControlCharacter {
+            what: "name",
+            code_point: 0
+        }
+        .kind(),
+        sealbid_ledger::RejectionKind::Invalid
+    );
+    // A good registration still goes through.
+    harness.run(&outsider, register("Real Co.", valid)).unwrap();
 }

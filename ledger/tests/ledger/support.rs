@@ -37,9 +37,10 @@ pub struct Harness {
     next_nonce: u64,
 }
 
-/// A unified social credit code for test bidder `index`: a fixed body and its check character.
+/// A unified social credit code for test bidder `index`: a company registered in Fuzhou, its
+/// organisation code numbered by `index`, both check characters computed.
 pub fn credit_code(index: usize) -> String {
-    sealbid_ledger::credit_code::CreditCode::from_body(&format!("91350100MA{index:07}"))
+    sealbid_ledger::credit_code::CreditCode::from_parts('9', '1', "350100", &format!("MA{index:06}"))
         .unwrap()
         .as_str()
         .to_string()
