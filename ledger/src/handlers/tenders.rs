@@ -12,6 +12,24 @@ use crate::state::{Effect, EntryContext, State, check_text, require_office};
 use crate::tender::{Amendment, Phase, Tender};
 use crate::types::{Role, TenderId};
 
+/// A day, ms.
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// How far after the entry that sets it a deadline may lie (and the longest notice period):
+/// 731 days, two years.
+pub const DEADLINE_HORIZON_MS: u64 = 731 * DAY_MS;
+
+/// Refuses `deadline_ms` more than [`DEADLINE_HORIZON_MS`] after `timestamp_ms`.
+fn check_horizon(deadline_ms: u64, timestamp_ms: u64, what: &str) -> Result<(), Rejection> {
+    if deadline_ms > timestamp_ms.saturating_add(DEADLINE_HORIZON_MS) {
+        return Err(Rejection::Invalid(format!(
+            "{what} may lie at most {} days after the entry that sets it",
+            DEADLINE_HORIZON_MS / DAY_MS
+        )));
+    }
+    Ok(())
+}
+
 /// Procurement and construction tenders fail with fewer valid bids than this (DESIGN: 流标
 /// below three); an office may ask for more, not fewer.
 const VALID_BIDS_MIN_FLOOR: u16 = 3;
@@ -121,6 +139,13 @@ fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Resul
     if spec.deadline_ms <= context.timestamp_ms {
         return Err(Rejection::Invalid("the deadline must be in the future".into()));
     }
+    check_horizon(spec.deadline_ms, context.timestamp_ms, "the deadline")?;
+    if spec.notice_period_ms > DEADLINE_HORIZON_MS {
+        return Err(Rejection::Invalid(format!(
+            "the notice period may be at most {} days",
+            DEADLINE_HORIZON_MS / DAY_MS
+        )));
+    }
     if spec.committee.is_empty() || spec.committee.len() > usize::from(COMMITTEE_MEMBERS_MAX) {
         return Err(Rejection::Invalid(format!(
             "a committee has 1 to {COMMITTEE_MEMBERS_MAX} members"
@@ -191,6 +216,7 @@ pub(crate) fn amend(
     if requested <= context.timestamp_ms {
         return Err(Rejection::Invalid("the new deadline must be in the future".into()));
     }
+    check_horizon(requested, context.timestamp_ms, "the new deadline")?;
     let earliest = context.timestamp_ms.saturating_add(tender.spec.notice_period_ms);
     let new_deadline = requested.max(earliest);
     let moved = new_deadline != tender.deadline_ms;

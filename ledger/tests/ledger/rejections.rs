@@ -567,6 +567,27 @@ fn tender_specs_are_checked() {
             },
         ),
         (
+            "a deadline more than 731 days ahead",
+            sealbid_ledger::command::TenderSpec {
+                deadline_ms: harness.now_ms + 732 * 24 * HOUR_MS,
+                ..base.clone()
+            },
+        ),
+        (
+            "the largest deadline there is",
+            sealbid_ledger::command::TenderSpec {
+                deadline_ms: (1 << 53) - 1,
+                ..base.clone()
+            },
+        ),
+        (
+            "a notice period over 731 days",
+            sealbid_ledger::command::TenderSpec {
+                notice_period_ms: 732 * 24 * HOUR_MS,
+                ..base.clone()
+            },
+        ),
+        (
             "fewer than three valid bids allowed",
             sealbid_ledger::command::TenderSpec {
                 valid_bids_min: 2,
@@ -995,4 +1016,27 @@ fn credit_codes_are_checked_in_full_and_texts_refuse_control_and_bidi_characters
     );
     // A good registration still goes through.
     harness.run(&outsider, register("Real Co.", valid)).unwrap();
+}
+
+#[test]
+fn an_amendment_may_not_move_the_deadline_beyond_the_horizon() {
+    let (mut harness, tender) = bidding();
+    let office = Rc::clone(&harness.office);
+    let far = Action::AmendTender {
+        tender: tender.clone(),
+        notice: "Postponed".into(),
+        deadline_ms: Some(harness.now_ms + 732 * 24 * HOUR_MS),
+    };
+    refused_command(
+        &mut harness,
+        &office,
+        far,
+        |rejection| matches!(rejection, Rejection::Invalid(reason) if reason.contains("731 days")),
+    );
+    let within = Action::AmendTender {
+        tender,
+        notice: "Postponed".into(),
+        deadline_ms: Some(harness.now_ms + 730 * 24 * HOUR_MS),
+    };
+    harness.run(&office, within).unwrap();
 }
