@@ -39,6 +39,9 @@ pub enum SealError {
     /// The ephemeral key is not a valid uncompressed P-256 point.
     #[error("the envelope's ephemeral key is not a valid P-256 point")]
     BadEphemeralKey,
+    /// The ciphertext cannot hold its tag and at least one byte of plaintext.
+    #[error("the envelope's ciphertext has {0} bytes; it needs the 16-byte tag and at least one byte more")]
+    CiphertextTooShort(usize),
     /// Decryption failed: wrong key, wrong context, or the envelope was altered.
     #[error("the envelope does not open with this key and context")]
     Rejected,
@@ -146,10 +149,15 @@ impl Envelope {
         Ok(to_canonical(self)?)
     }
 
-    /// The checks possible without the key: the version is known and the ephemeral key is a
-    /// valid P-256 point. A ledger runs them when it accepts an envelope.
+    /// The checks possible without the key: the version is known, the ephemeral key is a valid
+    /// P-256 point and the ciphertext holds its tag and at least one byte more. A ledger runs
+    /// them when it accepts an envelope.
     pub fn check_form(&self) -> Result<(), SealError> {
-        parse_ephemeral_key(self).map(|_| ())
+        parse_ephemeral_key(self)?;
+        if self.ciphertext.len() <= TAG_BYTES {
+            return Err(SealError::CiphertextTooShort(self.ciphertext.len()));
+        }
+        Ok(())
     }
 
     /// The length of the sealed plaintext.

@@ -287,6 +287,22 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     refused_command(&mut harness, &bidder, broken, |rejection| {
         matches!(rejection, Rejection::Invalid(_))
     });
+    // A ciphertext without room for its tag and a byte of offer could never open.
+    for length in [0, 8, 16] {
+        let mut short = envelope.clone();
+        short.ciphertext.truncate(length);
+        let short = Action::SubmitBid {
+            tender: tender.clone(),
+            lot: lot_one(),
+            envelope: short,
+        };
+        refused_command(
+            &mut harness,
+            &bidder,
+            short,
+            |rejection| matches!(rejection, Rejection::Invalid(reason) if reason.contains(&format!("has {length} bytes"))),
+        );
+    }
 
     harness.bid(&tender, "1", 0, 100, None).unwrap();
     let duplicate = Action::SubmitBid {
