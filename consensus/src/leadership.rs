@@ -11,35 +11,30 @@ use tokio::sync::watch;
 
 use crate::types::TypeConfig;
 
+/// Resolves once the leader `raft` knows of (if any) satisfies `wanted`, or Raft stopped.
+async fn until(raft: &Raft<TypeConfig>, mut wanted: impl FnMut(Option<u64>) -> bool) {
+    let mut metrics = raft.server_metrics();
+    // An error means Raft stopped: the wait is over either way.
+    let _stopped = metrics
+        .wait_for(|metrics| wanted(metrics.current_leader))
+        .await
+        .is_err();
+}
+
 /// Resolves once `node_id` no longer leads in `raft`'s view (or Raft stopped).
 pub(crate) async fn lost(raft: &Raft<TypeConfig>, node_id: u64) {
-    let mut metrics = raft.server_metrics();
-    while metrics.borrow().current_leader == Some(node_id) {
-        if metrics.changed().await.is_err() {
-            return;
-        }
-    }
+    until(raft, |leader| leader != Some(node_id)).await;
 }
 
 /// Resolves once `raft` knows of a leader other than `leader` (an election in progress, with
 /// no leader known, does not count), or Raft stopped.
 pub(crate) async fn other_than(raft: &Raft<TypeConfig>, leader: u64) {
-    let mut metrics = raft.server_metrics();
-    while metrics.borrow().current_leader.is_none_or(|current| current == leader) {
-        if metrics.changed().await.is_err() {
-            return;
-        }
-    }
+    until(raft, |current| current.is_some_and(|current| current != leader)).await;
 }
 
 /// Resolves once `raft` knows of a leader (or Raft stopped).
 pub(crate) async fn known(raft: &Raft<TypeConfig>) {
-    let mut metrics = raft.server_metrics();
-    while metrics.borrow().current_leader.is_none() {
-        if metrics.changed().await.is_err() {
-            return;
-        }
-    }
+    until(raft, |leader| leader.is_some()).await;
 }
 
 /// The node-to-node address of member `node_id` in `raft`'s membership, if it is one.

@@ -106,7 +106,8 @@ pub const ELECTION_TIMEOUT_MAX_MS: u64 = 400;
 impl ReplicaConfig {
     /// openraft's timing for nodes on one site, a snapshot every `snapshot_every` log entries
     /// (each a batch of one or more ledger entries) with the log before it purged, up to 30 s to
-    /// install a snapshot, and at most 6 log entries per AppendEntries, so that one always fits
+    /// install a snapshot, and at most [`APPEND_BATCHES_MAX`] log entries per AppendEntries, so
+    /// that one always fits
     /// in [`crate::server::RPC_BYTES_MAX`].
     ///
     /// The timing is set for writes back within 1 s of a leader's loss: heartbeats every

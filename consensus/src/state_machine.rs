@@ -298,17 +298,14 @@ impl StateMachineStore {
     /// Waits until every history row below `size` is written, for at most `timeout`; whether
     /// they are.
     pub async fn wait_history_written(&self, size: u64, timeout: std::time::Duration) -> bool {
-        wait_until_reaches(&self.history_written, size, timeout).await
+        wait_until(&self.history_written, |written| *written >= size, timeout).await
     }
 
     /// Waits until the applied audit log holds more than `audit_index` entries, for at most
     /// `timeout`; whether it does.
     pub async fn wait_applied(&self, audit_index: u64, timeout: std::time::Duration) -> bool {
         let size = audit_index.saturating_add(1);
-        let mut receiver = self.view.subscribe();
-        tokio::time::timeout(timeout, receiver.wait_for(|view| view.audit_size >= size))
-            .await
-            .is_ok_and(|reached| reached.is_ok())
+        wait_until(&self.view, |view| view.audit_size >= size, timeout).await
     }
 
     /// The node's database, for reading history.
@@ -574,10 +571,14 @@ fn raise(value: &watch::Sender<u64>, to: u64) {
     });
 }
 
-/// Waits until `value` is at least `size`, for at most `timeout`; whether it is.
-async fn wait_until_reaches(value: &watch::Sender<u64>, size: u64, timeout: std::time::Duration) -> bool {
+/// Waits until `value` is `reached`, for at most `timeout`; whether it is.
+async fn wait_until<T>(
+    value: &watch::Sender<T>,
+    reached: impl FnMut(&T) -> bool,
+    timeout: std::time::Duration,
+) -> bool {
     let mut receiver = value.subscribe();
-    tokio::time::timeout(timeout, receiver.wait_for(|current| *current >= size))
+    tokio::time::timeout(timeout, receiver.wait_for(reached))
         .await
         .is_ok_and(|reached| reached.is_ok())
 }
