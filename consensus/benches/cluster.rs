@@ -1,5 +1,5 @@
 //! The cluster benchmark: three `sealbid-replica` processes (release build) on 127.0.0.1, one
-//! tender of 100 lots, 1,000 bidders; 100,000 sealed 2 KiB bids submitted by 1, 64 and 256
+//! tender of 100 lots, 1,000 bidders; 100,000 sealed bids (padded to 256 bytes) submitted by 1, 64 and 256
 //! concurrent writers; committed bids per second and commit latency (from the request's send
 //! to its reply, so queueing inside a writer does not hide latency), each node's resident memory
 //! before, after the bids and after the tender is opened and awarded, and the databases' size.
@@ -29,7 +29,7 @@ use processes::{Cluster, Scene, applied, now_ms};
 use ring::rand::SystemRandom;
 use sealbid_consensus::LedgerReply;
 use sealbid_crypto::dkg::{finish, member_share};
-use sealbid_crypto::seal::{SealContext, seal};
+use sealbid_crypto::seal::{SealContext, seal_offer};
 use sealbid_ledger::command::Action;
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::LotId;
@@ -37,8 +37,8 @@ use sealbid_ledger::types::LotId;
 /// Lots × bidders = bids.
 const LOTS: usize = 100;
 const BIDDERS: usize = 1_000;
-/// The size of each sealed payload.
-const BID_BYTES: usize = 2_048;
+/// The size of each offer before it is padded (every offer is padded to the suite's 256 bytes).
+const OFFER_BYTES: usize = 200;
 /// (writers, bids) per phase; the phases add up to LOTS × BIDDERS.
 const PHASES: [(usize, usize); 3] = [(1, 1_000), (64, 20_000), (256, 79_000)];
 
@@ -96,13 +96,13 @@ async fn run() {
 
     let sealing = Instant::now();
     let mut bodies = Vec::with_capacity(LOTS * BIDDERS);
-    let payload = vec![b'x'; BID_BYTES];
+    let payload = vec![b'x'; OFFER_BYTES];
     for lot in 0..LOTS {
         for bidder in 0..BIDDERS {
             let key = &scene.bidders[bidder];
             let lot_id = LotId::parse(&lot.to_string()).unwrap();
             let context = SealContext::bid(scene.tender.as_str(), lot_id.as_str(), &key.public_key().to_string());
-            let envelope = seal(&payload, &context, &scene.opening_key, &SystemRandom::new()).unwrap();
+            let envelope = seal_offer(&payload, &context, &scene.opening_key, &SystemRandom::new()).unwrap();
             let action = Action::SubmitBid {
                 tender: scene.tender.clone(),
                 lot: lot_id,

@@ -6,7 +6,7 @@
 //! - [`encoding`]: RFC 8785 canonical JSON, the only encoding anything is signed or hashed in.
 //! - [`signed`]: a payload, its signer and the signature over exactly its canonical bytes.
 //! - [`seal`]: a bidder seals an offer to a tender's opening key; after the close the rebuilt
-//!   key opens it.
+//!   key opens it. [`padding`] gives every offer one length first.
 //! - [`dkg`]: the opening committee's distributed key generation: the opening key exists, its
 //!   secret exists nowhere until t members release their shares after the close.
 //! - [`merkle`]: the RFC 6962 / RFC 9162 audit log over every committed entry, on a node-hash
@@ -25,16 +25,18 @@
 //! ```
 //! use ring::rand::SystemRandom;
 //! use sealbid_crypto::curve::CurveScalar;
-//! use sealbid_crypto::seal::{OpeningKey, SealContext, SealError, open, seal};
+//! use sealbid_crypto::seal::{OpeningKey, SealContext, SealError, Suite, open_offer, seal_offer};
 //!
 //! let random = SystemRandom::new();
 //! let opening_key = OpeningKey::new(CurveScalar::random(&random)?);
 //! let context = SealContext::bid("T-2026-0042", "1", "ed25519:bidder-key");
-//! let envelope = seal(br#"{"price_fen":123456789}"#, &context, &opening_key.public_point(), &random)?;
-//! assert_eq!(open(&envelope, &context, &opening_key)?, br#"{"price_fen":123456789}"#);
+//! let envelope = seal_offer(br#"{"price_fen":123456789}"#, &context, &opening_key.public_point(), &random)?;
+//! assert_eq!(open_offer(&envelope, &context, &opening_key)?, br#"{"price_fen":123456789}"#);
+//! // Padded: a price of any number of digits gives an envelope of the same length.
+//! assert_eq!(envelope.ciphertext.len(), Suite::P256HkdfSha256Aes256Gcm.offer_ciphertext_bytes());
 //!
 //! let other_lot = SealContext::bid("T-2026-0042", "2", "ed25519:bidder-key");
-//! assert_eq!(open(&envelope, &other_lot, &opening_key), Err(SealError::Rejected));
+//! assert_eq!(open_offer(&envelope, &other_lot, &opening_key), Err(SealError::Rejected));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -45,6 +47,7 @@ pub mod encoding;
 pub mod identity;
 pub mod merkle;
 pub mod note;
+pub mod padding;
 pub mod receipt;
 pub mod seal;
 pub mod signed;

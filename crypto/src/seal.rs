@@ -7,6 +7,10 @@
 //! the AEAD's associated data. A fresh ephemeral key per envelope makes every key and nonce
 //! single-use. Changing the tender, lot, bidder or kind makes [`open`] fail.
 //!
+//! Offers (a bid, a reserve price) are padded to the suite's fixed length before they are sealed
+//! ([`seal_offer`], [`open_offer`]; the scheme is in [`crate::padding`]), and a ledger accepts an
+//! offer's envelope only at exactly that length ([`Envelope::check_offer_form`]).
+//!
 //! The envelope carries a version and a suite id, so that other suites (a national SM2/SM3/SM4
 //! suite is planned) can be added without breaking envelopes already in the log.
 
@@ -16,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::curve::{CurvePoint, CurveScalar};
 use crate::encoding::{EncodingError, from_canonical, to_canonical};
+use crate::padding::{PaddingError, pad, unpad};
 
 /// The HKDF info label of suite 1.
 const SUITE_1_LABEL: &[u8] = b"sealbid/envelope/v1";
@@ -26,6 +31,9 @@ const DERIVED_KEY_BYTES: usize = 32;
 const DERIVED_NONCE_BYTES: usize = 12;
 /// Bytes of AES-GCM tag appended to every ciphertext.
 pub const TAG_BYTES: usize = 16;
+/// Suite 1's padded offer length: the longest offer the ledger can write (a coal/coke bid with
+/// 32-character tender and lot ids and 16-digit price and quantity) is 213 bytes.
+const SUITE_1_PADDED_OFFER_BYTES: usize = 256;
 
 /// Why an envelope could not be sealed or opened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -39,9 +47,17 @@ pub enum SealError {
     /// The ephemeral key is not a valid uncompressed P-256 point.
     #[error("the envelope's ephemeral key is not a valid P-256 point")]
     BadEphemeralKey,
-    /// The ciphertext cannot hold its tag and at least one byte of plaintext.
-    #[error("the envelope's ciphertext has {0} bytes; it needs the 16-byte tag and at least one byte more")]
-    CiphertextTooShort(usize),
+    /// An offer's envelope whose ciphertext is not the suite's padded length plus the tag.
+    #[error("the offer's ciphertext has {bytes} bytes; under its suite it has exactly {expected}")]
+    OfferLength {
+        /// The ciphertext's length.
+        bytes: usize,
+        /// The padded offer length plus the tag.
+        expected: usize,
+    },
+    /// The offer could not be padded, or its padding did not read back.
+    #[error(transparent)]
+    Padding(#[from] PaddingError),
     /// Decryption failed: wrong key, wrong context, or the envelope was altered.
     #[error("the envelope does not open with this key and context")]
     Rejected,
@@ -56,6 +72,20 @@ pub enum Suite {
     /// Ephemeral ECDH P-256, HKDF-SHA256, AES-256-GCM.
     #[serde(rename = "p256-hkdf-sha256-aes256gcm")]
     P256HkdfSha256Aes256Gcm,
+}
+
+impl Suite {
+    /// The length every offer is padded to before it is sealed under this suite.
+    pub const fn padded_offer_bytes(self) -> usize {
+        match self {
+            Self::P256HkdfSha256Aes256Gcm => SUITE_1_PADDED_OFFER_BYTES,
+        }
+    }
+
+    /// The exact ciphertext length of an offer's envelope under this suite.
+    pub const fn offer_ciphertext_bytes(self) -> usize {
+        self.padded_offer_bytes() + TAG_BYTES
+    }
 }
 
 /// What an envelope holds; part of the context, so an envelope cannot be replayed as another kind.
@@ -149,20 +179,19 @@ impl Envelope {
         Ok(to_canonical(self)?)
     }
 
-    /// The checks possible without the key: the version is known, the ephemeral key is a valid
-    /// P-256 point and the ciphertext holds its tag and at least one byte more. A ledger runs
-    /// them when it accepts an envelope.
-    pub fn check_form(&self) -> Result<(), SealError> {
+    /// The checks possible on an offer's envelope without the key: the version is known, the
+    /// ephemeral key is a valid P-256 point and the ciphertext is exactly the suite's padded
+    /// offer length plus the tag. A ledger runs them when it accepts a bid or a reserve price.
+    pub fn check_offer_form(&self) -> Result<(), SealError> {
         parse_ephemeral_key(self)?;
-        if self.ciphertext.len() <= TAG_BYTES {
-            return Err(SealError::CiphertextTooShort(self.ciphertext.len()));
+        let expected = self.suite.offer_ciphertext_bytes();
+        if self.ciphertext.len() != expected {
+            return Err(SealError::OfferLength {
+                bytes: self.ciphertext.len(),
+                expected,
+            });
         }
         Ok(())
-    }
-
-    /// The length of the sealed plaintext.
-    pub fn plaintext_len(&self) -> usize {
-        self.ciphertext.len().saturating_sub(TAG_BYTES)
     }
 }
 
@@ -243,6 +272,24 @@ pub fn seal(
     let shared_secret =
         agreement::agree_ephemeral(ephemeral, &peer, |shared| shared.to_vec()).map_err(|_| SealError::Rejected)?;
     encrypt(plaintext, context, &recipient_bytes, ephemeral_key, &shared_secret)
+}
+
+/// Seals an offer (a bid, a reserve price): pads it to the suite's fixed length, then seals it.
+/// An offer with no room left for the padding's end marker is refused.
+pub fn seal_offer(
+    offer: &[u8],
+    context: &SealContext,
+    recipient: &CurvePoint,
+    random: &dyn SecureRandom,
+) -> Result<Envelope, SealError> {
+    let padded = pad(offer, Suite::P256HkdfSha256Aes256Gcm.padded_offer_bytes())?;
+    seal(&padded, context, recipient, random)
+}
+
+/// Opens an offer's envelope: checks its length, opens it and removes the padding.
+pub fn open_offer(envelope: &Envelope, context: &SealContext, key: &OpeningKey) -> Result<Vec<u8>, SealError> {
+    envelope.check_offer_form()?;
+    Ok(unpad(open(envelope, context, key)?)?)
 }
 
 /// Seals with an ephemeral secret the caller chose, so that it can also prove it knows that
@@ -373,7 +420,7 @@ mod tests {
         let context = SealContext::bid("T-1", "1", "ed25519:bidder");
         let envelope = seal(b"price=100", &context, &key.public_point(), &SystemRandom::new()).unwrap();
         assert_eq!(open(&envelope, &context, &key).unwrap(), b"price=100");
-        assert_eq!(envelope.plaintext_len(), 9);
+        assert_eq!(envelope.ciphertext.len(), 9 + TAG_BYTES);
         let parsed = Envelope::from_canonical(&envelope.to_canonical().unwrap()).unwrap();
         assert_eq!(parsed, envelope);
     }
@@ -396,6 +443,86 @@ mod tests {
         let mut identity = envelope;
         identity.ephemeral_key = vec![0];
         assert_eq!(open(&identity, &context, &key), Err(SealError::BadEphemeralKey));
+    }
+
+    #[test]
+    fn offers_of_any_length_seal_to_envelopes_of_one_length() {
+        let key = key();
+        let context = SealContext::bid("T-1", "1", "ed25519:bidder");
+        let short = seal_offer(
+            b"{\"price_fen\":9}",
+            &context,
+            &key.public_point(),
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        let long_offer = [b'9'; SUITE_1_PADDED_OFFER_BYTES - 1];
+        let long = seal_offer(&long_offer, &context, &key.public_point(), &SystemRandom::new()).unwrap();
+        assert_eq!(short.ciphertext.len(), SUITE_1_PADDED_OFFER_BYTES + TAG_BYTES);
+        assert_eq!(long.ciphertext.len(), short.ciphertext.len());
+        assert_eq!(short.check_offer_form(), Ok(()));
+        assert_eq!(open_offer(&short, &context, &key).unwrap(), b"{\"price_fen\":9}");
+        assert_eq!(open_offer(&long, &context, &key).unwrap(), long_offer);
+    }
+
+    #[test]
+    fn an_offer_too_long_to_pad_is_refused() {
+        let key = key();
+        let context = SealContext::bid("T-1", "1", "b");
+        let result = seal_offer(
+            &[b'9'; SUITE_1_PADDED_OFFER_BYTES],
+            &context,
+            &key.public_point(),
+            &SystemRandom::new(),
+        );
+        assert_eq!(
+            result,
+            Err(SealError::Padding(PaddingError::TooLong {
+                bytes: SUITE_1_PADDED_OFFER_BYTES,
+                bytes_max: SUITE_1_PADDED_OFFER_BYTES - 1
+            }))
+        );
+    }
+
+    #[test]
+    fn an_offer_envelope_of_another_length_is_refused_before_opening() {
+        let key = key();
+        let context = SealContext::bid("T-1", "1", "b");
+        for length in [0, 8, 16, 17, 100, SUITE_1_PADDED_OFFER_BYTES + TAG_BYTES + 1] {
+            let unpadded = seal(
+                &vec![1; length.saturating_sub(TAG_BYTES)],
+                &context,
+                &key.public_point(),
+                &SystemRandom::new(),
+            )
+            .unwrap();
+            let mut envelope = unpadded;
+            envelope.ciphertext.resize(length, 0);
+            let refusal = || SealError::OfferLength {
+                bytes: length,
+                expected: SUITE_1_PADDED_OFFER_BYTES + TAG_BYTES,
+            };
+            assert_eq!(envelope.check_offer_form(), Err(refusal()), "length {length}");
+            assert_eq!(open_offer(&envelope, &context, &key), Err(refusal()), "length {length}");
+        }
+    }
+
+    #[test]
+    fn an_envelope_of_the_right_length_without_padding_does_not_open_as_an_offer() {
+        let key = key();
+        let context = SealContext::bid("T-1", "1", "b");
+        let envelope = seal(
+            &[0; SUITE_1_PADDED_OFFER_BYTES],
+            &context,
+            &key.public_point(),
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        assert_eq!(envelope.check_offer_form(), Ok(()));
+        assert_eq!(
+            open_offer(&envelope, &context, &key),
+            Err(SealError::Padding(PaddingError::Malformed))
+        );
     }
 
     #[test]

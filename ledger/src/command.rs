@@ -100,8 +100,6 @@ pub struct LedgerConfig {
     pub bids_per_tender_max: usize,
     /// The most amendments to one tender.
     pub amendments_per_tender_max: usize,
-    /// The largest sealed envelope's ciphertext.
-    pub envelope_bytes_max: usize,
     /// The longest free text (titles, notices, reasons, names).
     pub text_bytes_max: usize,
     /// How far a command's arrival stamp may lie ahead of its entry's timestamp (the most a
@@ -119,7 +117,6 @@ impl Default for LedgerConfig {
             lots_per_tender_max: 100,
             bids_per_tender_max: 100_000,
             amendments_per_tender_max: 100,
-            envelope_bytes_max: 64 * 1024,
             text_bytes_max: 4096,
             arrival_window_ms: 2_000,
         }
@@ -159,12 +156,34 @@ pub enum Action {
         /// Proof of knowledge of its secret, bound to the signer's identity.
         proof: KnowledgeProof,
     },
-    /// Anyone: register the signing key as a bidder.
+    /// Anyone: apply to register the signing key as a bidder; the registration is pending until
+    /// a registrar approves it.
     RegisterBidder {
         /// The organisation's registered name.
         organisation: String,
         /// Its unified social credit code (GB 32100-2015).
         credit_code: String,
+    },
+    /// Registrar: approve a pending registration after checking the company's documents; the
+    /// key becomes a bidder and holds the credit code.
+    ApproveBidder {
+        /// The applicant's key.
+        bidder: PublicKey,
+    },
+    /// Registrar: refuse a pending registration.
+    RejectBidder {
+        /// The applicant's key.
+        bidder: PublicKey,
+        /// Why.
+        reason: String,
+    },
+    /// Registrar: withdraw an approved registration (a squatter's, say); the key may no longer
+    /// bid and its credit code is free for another registration.
+    RevokeBidder {
+        /// The bidder's key.
+        bidder: PublicKey,
+        /// Why.
+        reason: String,
     },
     /// Office: publish a tender; the ledger assigns its id.
     PublishTender(TenderSpec),
@@ -283,6 +302,9 @@ impl Action {
         match self {
             Action::GrantRole { .. } => Some(Role::Admin),
             Action::RegisterBidder { .. } => None,
+            Action::ApproveBidder { .. } | Action::RejectBidder { .. } | Action::RevokeBidder { .. } => {
+                Some(Role::Registrar)
+            }
             Action::RegisterEncryptionKey { .. }
             | Action::Deal { .. }
             | Action::Respond { .. }
@@ -297,6 +319,16 @@ impl Action {
             | Action::DisqualifyBid { .. }
             | Action::AwardTender { .. } => Some(Role::Office),
             Action::SubmitBid { .. } | Action::ReplaceBid { .. } | Action::WithdrawBid { .. } => Some(Role::Bidder),
+        }
+    }
+
+    /// The sealed offer a bid or a reserve price carries.
+    pub fn offer_envelope(&self) -> Option<&Envelope> {
+        match self {
+            Action::SubmitBid { envelope, .. }
+            | Action::ReplaceBid { envelope, .. }
+            | Action::SealReservePrice { envelope, .. } => Some(envelope),
+            _ => None,
         }
     }
 
@@ -380,7 +412,7 @@ impl Offer {
         let plaintext = to_canonical(self)?;
         let context =
             sealbid_crypto::seal::SealContext::bid(self.tender.as_str(), self.lot.as_str(), &self.bidder.to_string());
-        sealbid_crypto::seal::seal(&plaintext, &context, opening_key, random)
+        sealbid_crypto::seal::seal_offer(&plaintext, &context, opening_key, random)
     }
 }
 
@@ -394,6 +426,25 @@ pub struct ReserveOffer {
     pub lot: LotId,
     /// The reserve price.
     pub price_fen: Fen,
+}
+
+impl ReserveOffer {
+    /// This reserve price sealed by `office` to the tender's `opening_key`, padded like a bid.
+    pub fn seal(
+        &self,
+        office: &PublicKey,
+        opening_key: &CurvePoint,
+        random: &dyn ring::rand::SecureRandom,
+    ) -> Result<Envelope, sealbid_crypto::seal::SealError> {
+        let plaintext = to_canonical(self)?;
+        let context = sealbid_crypto::seal::SealContext {
+            kind: sealbid_crypto::seal::EnvelopeKind::ReservePrice,
+            tender: self.tender.to_string(),
+            lot: self.lot.to_string(),
+            bidder: office.to_string(),
+        };
+        sealbid_crypto::seal::seal_offer(&plaintext, &context, opening_key, random)
+    }
 }
 
 /// What a committee member's proof of its encryption key is bound to: the canonical JSON of

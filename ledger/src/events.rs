@@ -75,6 +75,13 @@ pub enum AuditEvent {
         /// Which.
         role: crate::types::Role,
     },
+    /// A role was taken away (a bidder's registration revoked).
+    RoleRevoked {
+        /// From whom.
+        actor: PublicKey,
+        /// Which.
+        role: crate::types::Role,
+    },
     /// A tender was published.
     TenderPublished {
         /// The tender.

@@ -6,7 +6,7 @@ use sealbid_crypto::identity::PublicKey;
 
 use crate::credit_code::CreditCodeError;
 use crate::tender::Phase;
-use crate::types::{LotId, Role, TenderId};
+use crate::types::{LotId, RegistrationStatus, Role, TenderId};
 
 /// A command the ledger refuses. The state is unchanged; the message says what to do.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -137,6 +137,29 @@ pub enum Rejection {
     /// A key or organisation is registered already.
     #[error("already registered: {0}")]
     DuplicateRegistration(String),
+    /// The signer applied as a bidder, but no registrar has approved it (or one rejected or
+    /// revoked it).
+    #[error("this bidder's registration is {status}: only an approved bidder may bid")]
+    RegistrationNotApproved {
+        /// Pending, rejected or revoked.
+        status: RegistrationStatus,
+    },
+    /// A registrar's decision on a key that has not applied.
+    #[error("{0} has not applied to register as a bidder")]
+    NoRegistration(PublicKey),
+    /// A registrar's decision that does not fit the registration's status.
+    #[error("the registration is {status}; only {needed} registrations can be {decision}")]
+    RegistrationStatus {
+        /// Where it stands.
+        status: RegistrationStatus,
+        /// Where it must stand.
+        needed: RegistrationStatus,
+        /// The decision asked for.
+        decision: &'static str,
+    },
+    /// A registrar may not decide its own registration.
+    #[error("a registrar may not decide its own registration")]
+    OwnRegistration,
     /// The credit code is invalid.
     #[error("invalid unified social credit code: {0}")]
     InvalidCreditCode(#[from] CreditCodeError),
@@ -234,6 +257,15 @@ impl Rejection {
             Rejection::DuplicateBid { .. } => "duplicate-bid",
             Rejection::NoBid { .. } => "no-bid",
             Rejection::DuplicateRegistration(_) => "duplicate-registration",
+            Rejection::RegistrationNotApproved { status } => match status {
+                RegistrationStatus::Pending => "registration-pending",
+                RegistrationStatus::Rejected => "registration-rejected",
+                RegistrationStatus::Revoked => "registration-revoked",
+                RegistrationStatus::Approved => "missing-role",
+            },
+            Rejection::NoRegistration(_) => "no-registration",
+            Rejection::RegistrationStatus { .. } => "wrong-registration-status",
+            Rejection::OwnRegistration => "own-registration",
             Rejection::InvalidCreditCode(_) => "invalid-credit-code",
             Rejection::Invalid(_) => "invalid-command",
             Rejection::EmptyText { .. } => "empty-text",
@@ -251,12 +283,15 @@ impl Rejection {
             Rejection::Malformed(_) => RejectionKind::Malformed,
             Rejection::BadSignature => RejectionKind::Unauthenticated,
             Rejection::MissingRole(_)
+            | Rejection::RegistrationNotApproved { .. }
+            | Rejection::OwnRegistration
             | Rejection::NotTheTendersOffice(_)
             | Rejection::NotThatCommitteeMember { .. }
             | Rejection::ConflictOfInterest(_) => RejectionKind::Forbidden,
             Rejection::UnknownTender(_)
             | Rejection::UnknownLot { .. }
             | Rejection::NoBid { .. }
+            | Rejection::NoRegistration(_)
             | Rejection::NoSuchOpenedBid { .. } => RejectionKind::Unknown,
             Rejection::NotInitialised
             | Rejection::AlreadyInitialised
@@ -266,6 +301,7 @@ impl Rejection {
             | Rejection::BeforeDeadline { .. }
             | Rejection::DuplicateBid { .. }
             | Rejection::DuplicateRegistration(_)
+            | Rejection::RegistrationStatus { .. }
             | Rejection::NotEnoughShares { .. } => RejectionKind::Conflict,
             Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
@@ -281,11 +317,14 @@ impl Rejection {
 }
 
 impl Rejection {
-    /// Whether a later entry could turn this refusal into acceptance: a role granted or the
-    /// genesis applied. A node whose applied state lags the leader's must not refuse for these
+    /// Whether a later entry could turn this refusal into acceptance: a role granted, a
+    /// registration approved or the genesis applied. A node whose applied state lags the leader's must not refuse for these
     /// reasons alone; it leaves them to the leader.
     pub fn may_change(&self) -> bool {
-        matches!(self, Rejection::MissingRole(_) | Rejection::NotInitialised)
+        matches!(
+            self,
+            Rejection::MissingRole(_) | Rejection::RegistrationNotApproved { .. } | Rejection::NotInitialised
+        )
     }
 }
 

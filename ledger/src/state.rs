@@ -20,7 +20,7 @@ use crate::events::{AuditEvent, Response};
 use crate::handlers;
 use crate::rejection::{ApplyError, Fatal, Rejection};
 use crate::tender::{ArchiveRecord, Phase, Tender};
-use crate::types::{Role, TenderId};
+use crate::types::{RegistrationStatus, Role, TenderId};
 
 /// A registered actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,43 @@ pub struct Participant {
     /// A committee member's P-256 encryption key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_key: Option<CurvePoint>,
+    /// Where its registration as a bidder stands, once it applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
+}
+
+/// Where a bidder's registration stands. Only an approved registration holds the bidder role and
+/// its credit code; a pending one holds neither, so a key that applies first with another
+/// company's code blocks nobody.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Registration {
+    /// Applied; waits for a registrar.
+    Pending,
+    /// A registrar checked the documents and approved it.
+    Approved,
+    /// A registrar refused it.
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+    /// A registrar withdrew an approved registration (a squatter's, say), freeing its code.
+    Revoked {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Registration {
+    /// The status, without its reason.
+    pub fn status(&self) -> RegistrationStatus {
+        match self {
+            Registration::Pending => RegistrationStatus::Pending,
+            Registration::Approved => RegistrationStatus::Approved,
+            Registration::Rejected { .. } => RegistrationStatus::Rejected,
+            Registration::Revoked { .. } => RegistrationStatus::Revoked,
+        }
+    }
 }
 
 /// The nonces of commands that have not expired yet: a replay is refused, and a nonce is
@@ -120,11 +157,20 @@ impl State {
     }
 
     /// Refuses a signer without `role`.
+    /// A bidder whose registration is not approved is told where it stands.
     pub(crate) fn require_role(&self, signer: &PublicKey, role: Role) -> Result<&Participant, Rejection> {
-        self.participants
-            .get(signer)
-            .filter(|participant| participant.roles.contains(&role))
-            .ok_or(Rejection::MissingRole(role))
+        let participant = self.participants.get(signer);
+        if let Some(participant) = participant
+            && participant.roles.contains(&role)
+        {
+            return Ok(participant);
+        }
+        match participant.and_then(|participant| participant.registration.as_ref()) {
+            Some(registration) if role == Role::Bidder => Err(Rejection::RegistrationNotApproved {
+                status: registration.status(),
+            }),
+            _ => Err(Rejection::MissingRole(role)),
+        }
     }
 
     /// An open tender.
@@ -343,6 +389,7 @@ impl<S: NodeStore> Ledger<S> {
                     roles: BTreeSet::new(),
                     credit_code: None,
                     encryption_key: None,
+                    registration: None,
                 };
                 participant.roles.insert(Role::Admin);
                 self.state.participants.insert(genesis.operator, participant);
@@ -390,7 +437,8 @@ impl<S: NodeStore> Ledger<S> {
     /// applied: the ledger exists, its nonce is unused, the command has not expired (by the
     /// arrival window before `now_ms`, the earliest timestamp the leader could give it), its
     /// signer holds the role the action needs
-    /// ([`crate::command::Action::required_role`]), and a bid's tender has not closed. Every
+    /// ([`crate::command::Action::required_role`]), an offer's envelope is well formed, and a
+    /// bid's tender has not closed. Every
     /// one of them is checked again by [`Ledger::apply`], so a command refused here would be
     /// refused in the log too; refusing it here keeps it out of the log.
     ///
@@ -419,6 +467,9 @@ impl<S: NodeStore> Ledger<S> {
         }
         if let Some(role) = command.action.required_role() {
             self.state.require_role(signer, role)?;
+        }
+        if let Some(envelope) = command.action.offer_envelope() {
+            handlers::bids::check_envelope(envelope)?;
         }
         if let Some(id) = command.action.bidding_tender()
             && let Some(tender) = self.state.tenders.get(id)

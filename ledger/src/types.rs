@@ -172,8 +172,36 @@ pub enum Role {
     CommitteeMember,
     /// A supervisor (监督/电子监察): reads everything, co-signs checkpoints.
     Supervisor,
-    /// A registered bidder.
+    /// A bidder whose registration a registrar approved.
     Bidder,
+    /// The trading centre's registrar (the registration desk): checks a company's documents,
+    /// then approves, rejects or revokes its registration as a bidder.
+    Registrar,
+}
+
+/// Where a bidder's registration stands, without its reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationStatus {
+    /// Applied; waits for a registrar.
+    Pending,
+    /// Approved by a registrar: the key holds the bidder role.
+    Approved,
+    /// Refused by a registrar.
+    Rejected,
+    /// Approved, then withdrawn by a registrar.
+    Revoked,
+}
+
+impl std::fmt::Display for RegistrationStatus {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            RegistrationStatus::Pending => "pending",
+            RegistrationStatus::Approved => "approved",
+            RegistrationStatus::Rejected => "rejected",
+            RegistrationStatus::Revoked => "revoked",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
-use sealbid_testkit::{Committee, bidder, grant, key, sealed_offer, sealed_reserve};
+use sealbid_testkit::{Committee, approval, bidder, grant, key, sealed_offer, sealed_reserve};
 use tokio::task::JoinSet;
 
 use crate::platform::{Platform, ScenarioError, now_ms};
@@ -31,7 +31,7 @@ const OFFICE_LABEL: u8 = 200;
 /// The committee's key label.
 const COMMITTEE_LABEL: u8 = 201;
 /// Refusals that mean "already done by an earlier run against this platform".
-const ALREADY_DONE: [&str; 1] = ["duplicate-registration"];
+const ALREADY_DONE: [&str; 2] = ["duplicate-registration", "wrong-registration-status"];
 /// Reserve prices are low, so that nearly every bid is valid.
 const RESERVE_FEN: u64 = 100_000;
 
@@ -116,6 +116,10 @@ pub async fn prepare(platform: &Platform, size: &Size) -> Result<Prepared, Scena
             .run("register an encryption key", identity, action, &ALREADY_DONE)
             .await?;
     }
+    let registrar = grant(operator, Role::Registrar, "Load-test registration desk");
+    platform
+        .run("grant the registrar", operator, registrar, &ALREADY_DONE)
+        .await?;
     register_bidders(platform, size.bidders() + size.late_bids).await?;
     let mut tenders = Vec::new();
     for index in 0..size.tenders {
@@ -156,45 +160,55 @@ fn unexpected(error: impl std::fmt::Display) -> ScenarioError {
     ScenarioError::Unexpected(error.to_string())
 }
 
-/// Registers bidders `0..count` (testkit's keys and credit codes), many at a time.
+/// Registers bidders `0..count` (testkit's keys and credit codes), many at a time; the operator,
+/// as the registrar, approves each application once it is in.
 async fn register_bidders(platform: &Platform, count: usize) -> Result<(), ScenarioError> {
     let mut running = JoinSet::new();
     for index in 0..count {
         let (key, action) = bidder(index as u64).map_err(unexpected)?;
-        let command = platform.sign(&key, action)?;
+        let registration = platform.sign(&key, action)?;
+        let approval = platform.sign(&platform.operator, approval(&key))?;
         let client = platform
             .clients
             .get(index % platform.clients.len().max(1))
             .cloned()
             .ok_or_else(|| unexpected("no node"))?;
-        running.spawn(async move { client.submit(&command).await });
+        running.spawn(async move {
+            already_done(client.submit(&registration).await, "register a bidder")?;
+            already_done(client.submit(&approval).await, "approve a bidder")
+        });
         if running.len() >= SETUP_CONCURRENCY {
-            check_registration(running.join_next().await)?;
+            joined(running.join_next().await)?;
         }
     }
     while let Some(finished) = running.join_next().await {
-        check_registration(Some(finished))?;
+        joined(Some(finished))?;
     }
     Ok(())
 }
 
-/// A registration's answer: applied, or registered by an earlier run.
-fn check_registration(
-    finished: Option<
-        Result<Result<sealbid_api::commands::Receipt, sealbid_api::client::ClientError>, tokio::task::JoinError>,
-    >,
+/// A set-up step's answer: applied, or done by an earlier run.
+fn already_done(
+    answer: Result<sealbid_api::commands::Receipt, sealbid_api::client::ClientError>,
+    step: &str,
 ) -> Result<(), ScenarioError> {
-    match finished {
-        None | Some(Ok(Ok(_))) => Ok(()),
-        Some(Ok(Err(sealbid_api::client::ClientError::Problem(problem))))
-            if ALREADY_DONE.contains(&problem.code.as_str()) =>
-        {
+    match answer {
+        Ok(_) => Ok(()),
+        Err(sealbid_api::client::ClientError::Problem(problem)) if ALREADY_DONE.contains(&problem.code.as_str()) => {
             Ok(())
         }
-        Some(Ok(Err(source))) => Err(ScenarioError::Client {
-            step: "register a bidder".into(),
+        Err(source) => Err(ScenarioError::Client {
+            step: step.into(),
             source: Box::new(source),
         }),
+    }
+}
+
+/// A finished set-up task's outcome.
+fn joined(finished: Option<Result<Result<(), ScenarioError>, tokio::task::JoinError>>) -> Result<(), ScenarioError> {
+    match finished {
+        None => Ok(()),
+        Some(Ok(outcome)) => outcome,
         Some(Err(error)) => Err(unexpected(error)),
     }
 }

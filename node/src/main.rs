@@ -8,7 +8,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use sealbid_node::committee_cli::{self, CommitteeCommand};
-use sealbid_node::participant_cli::{self, BidderCommand, Connection, OfficeCommand, OperatorCommand};
+use sealbid_node::participant_cli::{
+    self, BidderCommand, Connection, OfficeCommand, OperatorCommand, RegistrarCommand,
+};
 use sealbid_node::{Application, Layer};
 
 /// sealbid: sealed-bid public-resource trading.
@@ -39,6 +41,15 @@ enum Command {
         /// What to do.
         #[command(subcommand)]
         command: OperatorCommand,
+    },
+    /// The trading centre's registrar: approve, reject or revoke bidders' registrations.
+    Registrar {
+        /// Where and as whom.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: RegistrarCommand,
     },
     /// Bidders: keys, registration, sealing on this machine, bids, receipts.
     Bidder {
@@ -270,6 +281,7 @@ async fn main() -> anyhow::Result<()> {
         }) => audit_verify(&file, &log_key, &checkpoints, json),
         Command::Cluster(command) => cluster(command).await,
         Command::Operator { connection, command } => Ok(participant_cli::operator(&connection, command).await?),
+        Command::Registrar { connection, command } => Ok(participant_cli::registrar(&connection, command).await?),
         Command::Bidder { connection, command } => Ok(participant_cli::bidder(&connection, command).await?),
         Command::Office { connection, command } => Ok(participant_cli::office(&connection, command).await?),
         Command::Committee { connection, command } => Ok(committee_cli::committee(&connection, command).await?),

@@ -1,4 +1,4 @@
-//! The `sealbid operator | bidder | office` subcommands: thin shells that parse flags, call
+//! The `sealbid operator | registrar | bidder | office` subcommands: thin shells that parse flags, call
 //! [`crate::participant`] and print the answer (JSON with `--json`).
 
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ pub struct Connection {
 /// `sealbid operator …`: the platform's operator (the key printed by `sealbid serve`).
 #[derive(Debug, clap::Subcommand)]
 pub enum OperatorCommand {
-    /// Grant a role (office, committee_member, supervisor) to a participant's key.
+    /// Grant a role (office, committee_member, supervisor, registrar) to a participant's key.
     Grant {
         /// The participant's key (`ed25519:…`).
         #[arg(long)]
@@ -49,6 +49,37 @@ pub enum OperatorCommand {
     },
 }
 
+/// `sealbid registrar …`: the trading centre's registration desk decides bidders' applications
+/// after checking the companies' documents.
+#[derive(Debug, clap::Subcommand)]
+pub enum RegistrarCommand {
+    /// Approve a pending application: the key may bid and holds its credit code.
+    Approve {
+        /// The applicant's key (`ed25519:…`).
+        #[arg(long)]
+        bidder: String,
+    },
+    /// Reject a pending application.
+    Reject {
+        /// The applicant's key (`ed25519:…`).
+        #[arg(long)]
+        bidder: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke an approved registration (a squatter's): the key may no longer bid and its credit
+    /// code is free for the real company.
+    Revoke {
+        /// The bidder's key (`ed25519:…`).
+        #[arg(long)]
+        bidder: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
 /// `sealbid bidder …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum BidderCommand {
@@ -58,7 +89,8 @@ pub enum BidderCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Register as a bidder with the organisation's unified social credit code.
+    /// Apply to register as a bidder with the organisation's unified social credit code; a
+    /// registrar approves the application.
     Register {
         /// The organisation's registered name.
         #[arg(long)]
@@ -284,7 +316,7 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
         OperatorCommand::Grant { actor, role, name } => {
             let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).map_err(|_| {
                 ParticipantError::Invalid(format!(
-                    "role {role:?}: use office, committee_member, supervisor, bidder or admin"
+                    "role {role:?}: use office, committee_member, supervisor, registrar or admin"
                 ))
             })?;
             let action = Action::GrantRole {
@@ -295,6 +327,25 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
             connection.send(action, None).await?;
         }
     }
+    Ok(())
+}
+
+/// `sealbid registrar …`.
+pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> Result<(), ParticipantError> {
+    let action = match command {
+        RegistrarCommand::Approve { bidder } => Action::ApproveBidder {
+            bidder: public_key(&bidder)?,
+        },
+        RegistrarCommand::Reject { bidder, reason } => Action::RejectBidder {
+            bidder: public_key(&bidder)?,
+            reason,
+        },
+        RegistrarCommand::Revoke { bidder, reason } => Action::RevokeBidder {
+            bidder: public_key(&bidder)?,
+            reason,
+        },
+    };
+    connection.send(action, None).await?;
     Ok(())
 }
 

@@ -13,9 +13,8 @@ use sealbid_crypto::curve::{CurvePoint, CurveScalar};
 use sealbid_crypto::dkg::{
     CommitteeParameters, Dealing, KnowledgeProof, ReleasedShare, Response as DkgResponse, finish, member_share,
 };
-use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, seal};
+use sealbid_crypto::seal::{Envelope, OpeningKey};
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Offer, ReserveOffer, encryption_key_statement};
 use sealbid_ledger::types::{Fen, LotId, Role, TenderId};
@@ -81,6 +80,13 @@ pub fn bidder(index: u64) -> Result<(IdentityKeyPair, Action), KitError> {
     Ok((key(7, index)?, registration))
 }
 
+/// A registrar's approval of `bidder`'s registration.
+pub fn approval(bidder: &IdentityKeyPair) -> Action {
+    Action::ApproveBidder {
+        bidder: bidder.public_key(),
+    }
+}
+
 /// `bidder`'s offer of `price_fen` (and `quantity_tonnes`, for coal/coke) on a lot, sealed to
 /// `opening_key`.
 pub fn sealed_offer(
@@ -114,19 +120,9 @@ pub fn sealed_reserve(
         lot: lot.clone(),
         price_fen: Fen::new(price_fen).map_err(kit)?,
     };
-    let context = SealContext {
-        kind: sealbid_crypto::seal::EnvelopeKind::ReservePrice,
-        tender: tender.to_string(),
-        lot: lot.to_string(),
-        bidder: office.public_key().to_string(),
-    };
-    seal(
-        &to_canonical(&reserve).map_err(kit)?,
-        &context,
-        opening_key,
-        &SystemRandom::new(),
-    )
-    .map_err(kit)
+    reserve
+        .seal(&office.public_key(), opening_key, &SystemRandom::new())
+        .map_err(kit)
 }
 
 /// A tender's opening committee: members' identity and encryption keys, and what they dealt and

@@ -14,9 +14,8 @@ use ring::rand::SystemRandom;
 use sealbid_consensus::{LedgerReply, ReplicaStatus, SubmitError};
 use sealbid_crypto::curve::CurveScalar;
 use sealbid_crypto::dkg::{CommitteeParameters, Dealing, KnowledgeProof, Response as DkgResponse};
-use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::seal::{OpeningKey, SealContext, seal};
+use sealbid_crypto::seal::OpeningKey;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{
     Action, Command, EntryBody, Genesis, LedgerConfig, LotSpec, Offer, TenderSpec, encryption_key_statement,
@@ -421,6 +420,16 @@ impl Scene {
                 IdentityKeyPair::from_seed(&seed).unwrap()
             })
             .collect();
+        // The operator is the registrar here too: it approves each bidder's application.
+        let registrar = signer.command(
+            &operator,
+            Action::GrantRole {
+                actor: operator.public_key(),
+                role: Role::Registrar,
+                name: "registration desk".into(),
+            },
+        );
+        applied(client.submit(&registrar, 0).await);
         for (index, bidder) in bidders.iter().enumerate() {
             let register = signer.command(
                 bidder,
@@ -430,6 +439,13 @@ impl Scene {
                 },
             );
             applied(client.submit(&register, index).await);
+            let approve = signer.command(
+                &operator,
+                Action::ApproveBidder {
+                    bidder: bidder.public_key(),
+                },
+            );
+            applied(client.submit(&approve, index).await);
         }
         Self {
             signer,
@@ -458,14 +474,7 @@ impl Scene {
                     price_fen: Fen::new(1_000 + number as u64).unwrap(),
                     quantity_tonnes: None,
                 };
-                let context = SealContext::bid(self.tender.as_str(), lot_id.as_str(), &key.public_key().to_string());
-                let envelope = seal(
-                    &to_canonical(&offer).unwrap(),
-                    &context,
-                    &self.opening_key,
-                    &SystemRandom::new(),
-                )
-                .unwrap();
+                let envelope = offer.seal(&self.opening_key, &SystemRandom::new()).unwrap();
                 bids.push(self.signer.command(
                     key,
                     Action::SubmitBid {

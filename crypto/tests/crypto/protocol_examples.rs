@@ -5,8 +5,8 @@
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::sec1::FromSec1Point;
 use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
-use ring::hkdf;
 use ring::rand::SystemRandom;
+use ring::{aead, hkdf};
 use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::curve::CurveScalar;
 use sealbid_crypto::dkg::{CommitteeOutcome, ReleasedShare};
@@ -15,7 +15,7 @@ use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::{MemoryNodeStore, MerkleTree, leaf_hash};
 use sealbid_crypto::note::{self, NoteSigner, NoteVerifier};
 use sealbid_crypto::receipt::Receipt;
-use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, Suite, open, seal};
+use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, Suite, open_offer, seal_offer};
 use sealbid_crypto::signed::SignedMessage;
 
 use crate::support::repository_root;
@@ -103,9 +103,9 @@ fn envelope_example_opens_and_its_key_schedule_matches() {
         .get("envelope")
         .map(|json| Envelope::from_canonical(json.as_bytes()))
     {
-        Some(Ok(envelope)) if open(&envelope, &context, &key).is_ok() => envelope,
+        Some(Ok(envelope)) if open_offer(&envelope, &context, &key).is_ok() => envelope,
         _ => {
-            let fresh = seal(
+            let fresh = seal_offer(
                 plaintext.as_bytes(),
                 &context,
                 &key.public_point(),
@@ -116,7 +116,7 @@ fn envelope_example_opens_and_its_key_schedule_matches() {
             fresh
         }
     };
-    assert_eq!(open(&envelope, &context, &key).unwrap(), plaintext.as_bytes());
+    assert_eq!(open_offer(&envelope, &context, &key).unwrap(), plaintext.as_bytes());
 
     // The key schedule, recomputed here with p256 and ring directly, as a client would.
     let ephemeral = AffinePoint::from_sec1_bytes(&envelope.ephemeral_key).unwrap();
@@ -153,6 +153,22 @@ fn envelope_example_opens_and_its_key_schedule_matches() {
         hex(&material[32..])
     );
     examples.check("envelope-key-schedule", &schedule);
+
+    // Decrypted with that key and nonce, the plaintext is the offer padded as §4.2 says.
+    let aes_key = aead::LessSafeKey::new(aead::UnboundKey::new(&aead::AES_256_GCM, &material[..32]).unwrap());
+    let nonce = aead::Nonce::try_assume_unique_for_key(&material[32..]).unwrap();
+    let mut buffer = envelope.ciphertext.clone();
+    let padded = aes_key
+        .open_in_place(nonce, aead::Aad::from(&associated_data), &mut buffer)
+        .unwrap();
+    let mut expected = plaintext.as_bytes().to_vec();
+    expected.push(0x80);
+    expected.resize(256, 0);
+    assert_eq!(
+        padded,
+        expected.as_slice(),
+        "the offer, 80, then 00 bytes up to 256 in all"
+    );
     examples.finish();
 }
 

@@ -12,7 +12,7 @@ use crate::types::{LotId, Role, TenderId};
 
 /// The checks every change to a bid or reserve shares: the tender takes bids, the command
 /// arrived before the deadline (on time by arrival: however long it then waited to be ordered,
-/// the close comes after it), the lot exists and the envelope is well formed and within bounds.
+/// the close comes after it), the lot exists and the envelope is well formed at the suite's one padded length.
 fn check_bidding<'a>(
     state: &'a State,
     context: &EntryContext,
@@ -38,18 +38,17 @@ fn check_bidding<'a>(
         });
     }
     if let Some(envelope) = envelope {
-        let limit = state.config().envelope_bytes_max;
-        if envelope.ciphertext.len() > limit {
-            return Err(Rejection::Limit {
-                what: "envelope bytes",
-                limit,
-            });
-        }
-        envelope
-            .check_form()
-            .map_err(|error| Rejection::Invalid(format!("envelope: {error}")))?;
+        check_envelope(envelope)?;
     }
     Ok(tender)
+}
+
+/// An offer's envelope is well formed: a known version, a valid ephemeral key and the suite's
+/// one padded length. Admission checks it too, as it needs no state.
+pub(crate) fn check_envelope(envelope: &Envelope) -> Result<(), Rejection> {
+    envelope
+        .check_offer_form()
+        .map_err(|error| Rejection::Invalid(format!("envelope: {error}")))
 }
 
 /// The office seals a lot's reserve price (land-use and property rights); a later one replaces it.

@@ -41,13 +41,6 @@ pub(crate) fn deal(
             dealing.dealer
         )));
     }
-    let limit = state.config().envelope_bytes_max;
-    if dealing.shares.iter().any(|envelope| envelope.ciphertext.len() > limit) {
-        return Err(Rejection::Limit {
-            what: "envelope bytes",
-            limit,
-        });
-    }
     dealing.check_form(&tender.committee)?;
     let tender = state.tender_mut(id)?;
     tender.dealings.push(dealing.clone());

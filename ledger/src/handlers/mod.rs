@@ -30,6 +30,9 @@ pub(crate) fn dispatch(
             organisation,
             credit_code,
         } => participants::register_bidder(state, signer, organisation, credit_code),
+        Action::ApproveBidder { bidder } => participants::approve_bidder(state, signer, bidder),
+        Action::RejectBidder { bidder, reason } => participants::reject_bidder(state, signer, bidder, reason),
+        Action::RevokeBidder { bidder, reason } => participants::revoke_bidder(state, signer, bidder, reason),
         Action::PublishTender(spec) => tenders::publish(state, context, signer, spec),
         Action::AmendTender {
             tender,

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use sealbid_crypto::encoding::{INTEGER_MAGNITUDE_MAX, from_canonical};
 use sealbid_crypto::identity::PublicKey;
-use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open as open_envelope};
+use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open_offer};
 
 use crate::award::{Candidate, LotOutcome, award_lot};
 use crate::command::{Action, Command, Offer, ReserveOffer};
@@ -105,7 +105,7 @@ fn read_reserve(tender: &Tender, lot: &LotId, envelope: &Envelope, key: &Opening
         lot: lot.to_string(),
         bidder: tender.office.to_string(),
     };
-    let plaintext = open_envelope(envelope, &context, key).ok()?;
+    let plaintext = open_offer(envelope, &context, key).ok()?;
     let reserve: ReserveOffer = from_canonical(&plaintext).ok()?;
     (reserve.tender == tender.id && &reserve.lot == lot).then_some(reserve.price_fen)
 }
@@ -143,7 +143,7 @@ fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: 
         _ => return Err("the bid's command is not a bid".into()),
     };
     let context = SealContext::bid(tender.id.as_str(), lot.as_str(), &bidder.to_string());
-    let plaintext = open_envelope(&envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
+    let plaintext = open_offer(&envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
     let offer: Offer = from_canonical(&plaintext).map_err(|error| format!("offer: {error}"))?;
     if offer.tender != tender.id || &offer.lot != lot || &offer.bidder != bidder {
         return Err("the offer names another tender, lot or bidder".into());

@@ -339,3 +339,59 @@ fn replaced_bids_count_at_their_new_position_and_withdrawn_ones_not_at_all() {
     };
     assert_eq!(winners[0].bidder, harness.bidders[1].public_key());
 }
+
+#[test]
+fn offers_of_any_price_length_seal_to_one_envelope_length_and_open_to_their_prices() {
+    let mut harness = Harness::new(3, 3);
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    let largest_fen = sealbid_crypto::encoding::INTEGER_MAGNITUDE_MAX;
+    let short = harness.seal_offer(&tender, "1", 0, 7, None);
+    let long = harness.seal_offer(&tender, "1", 1, largest_fen, None);
+    assert_eq!(short.ciphertext.len(), long.ciphertext.len());
+    assert_eq!(
+        short.ciphertext.len(),
+        sealbid_crypto::seal::Suite::P256HkdfSha256Aes256Gcm.offer_ciphertext_bytes()
+    );
+    // Bidder 2's envelope has the padded length but no padding inside: it is taken, and found
+    // invalid at the opening.
+    let opening_key = harness.ledger.state().tenders[&tender]
+        .committee_key
+        .as_ref()
+        .unwrap()
+        .opening_key;
+    let bidder2 = harness.bidders[2].public_key().to_string();
+    let unpadded = sealbid_crypto::seal::seal(
+        &[b'x'; 256],
+        &sealbid_crypto::seal::SealContext::bid(tender.as_str(), "1", &bidder2),
+        &opening_key,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    assert_eq!(unpadded.ciphertext.len(), short.ciphertext.len());
+    for (bidder, envelope) in [(0, short), (1, long), (2, unpadded)] {
+        let key = Rc::clone(&harness.bidders[bidder]);
+        let action = Action::SubmitBid {
+            tender: tender.clone(),
+            lot: LotId::parse("1").unwrap(),
+            envelope,
+        };
+        harness.run(&key, action).unwrap();
+    }
+    harness.close_and_open(&tender);
+    let BidsView::Opened { bids, .. } = bids_view(&harness.ledger.state().tenders[&tender]) else {
+        panic!("the tender is opened")
+    };
+    let price_of = |bidder: usize| {
+        let key = harness.bidders[bidder].public_key();
+        let bid = bids.iter().find(|bid| bid.bidder == key).unwrap();
+        (bid.price_fen.map(|fen| fen.get()), bid.status.clone())
+    };
+    assert_eq!(price_of(0), (Some(7), BidStatus::Valid));
+    assert_eq!(price_of(1), (Some(largest_fen), BidStatus::Valid));
+    let (price, status) = price_of(2);
+    assert_eq!(price, None);
+    assert!(
+        matches!(&status, BidStatus::Invalid { reason } if reason.contains("padding")),
+        "{status:?}"
+    );
+}

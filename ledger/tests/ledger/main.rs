@@ -14,5 +14,6 @@ mod arrival;
 mod awards;
 mod properties;
 mod protocol_example;
+mod registration;
 mod rejections;
 mod support;

@@ -4,7 +4,7 @@
 use sealbid_crypto::curve::CurveScalar;
 use sealbid_crypto::encoding::{from_canonical, to_canonical};
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, open};
+use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, open_offer};
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, Offer};
 use sealbid_ledger::types::{LotId, TenderId};
@@ -43,7 +43,7 @@ fn the_documented_bid_command_and_offer() {
 
     let key = OpeningKey::new(CurveScalar::from_bytes(&[0x11; 32]).unwrap());
     let context = SealContext::bid("T-000042", "1", &bidder.public_key().to_string());
-    let plaintext = open(&envelope, &context, &key).unwrap();
+    let plaintext = open_offer(&envelope, &context, &key).unwrap();
     assert_eq!(
         String::from_utf8(plaintext.clone()).unwrap(),
         example("envelope-plaintext")

@@ -6,7 +6,7 @@ use sealbid_crypto::dkg::{Dealing, KnowledgeProof, Response as DkgResponse, memb
 use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::MemoryNodeStore;
-use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, seal};
+use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, seal_offer};
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::award::LotOutcome;
 use sealbid_ledger::command::{
@@ -29,6 +29,8 @@ pub struct Harness {
     pub now_ms: u64,
     pub operator: Rc<IdentityKeyPair>,
     pub office: Rc<IdentityKeyPair>,
+    /// The trading centre's registrar, who approves the bidders.
+    pub registrar: Rc<IdentityKeyPair>,
     /// Committee members: signing key and P-256 encryption key.
     pub members: Vec<(Rc<IdentityKeyPair>, OpeningKey)>,
     pub bidders: Vec<Rc<IdentityKeyPair>>,
@@ -58,6 +60,7 @@ impl Harness {
             ledger: Ledger::new(MemoryNodeStore::new()),
             now_ms: 1_800_000_000_000,
             office: Rc::new(IdentityKeyPair::from_seed(&[2; 32]).unwrap()),
+            registrar: Rc::new(IdentityKeyPair::from_seed(&[5; 32]).unwrap()),
             members: (0..members)
                 .map(|index| {
                     let mut seed = [3u8; 32];
@@ -90,6 +93,12 @@ impl Harness {
             role: Role::Office,
             name: "交易中心".into(),
         });
+        let registrar = harness.registrar.public_key();
+        harness.admin(Action::GrantRole {
+            actor: registrar,
+            role: Role::Registrar,
+            name: "registration desk".into(),
+        });
         for index in 0..members {
             let actor = harness.members[index].0.public_key();
             let name = format!("member {index}");
@@ -109,8 +118,19 @@ impl Harness {
             };
             let bidder = Rc::clone(&harness.bidders[index]);
             harness.run(&bidder, action).unwrap();
+            harness
+                .registrar_runs(Action::ApproveBidder {
+                    bidder: bidder.public_key(),
+                })
+                .unwrap();
         }
         harness
+    }
+
+    /// The registrar signs `action`.
+    pub fn registrar_runs(&mut self, action: Action) -> Result<Applied, ApplyError> {
+        let registrar = Rc::clone(&self.registrar);
+        self.run(&registrar, action)
     }
 
     /// Member `index` registering its own encryption key, with the proof of its secret.
@@ -263,7 +283,7 @@ impl Harness {
         )
     }
 
-    /// Seals any bytes to the tender's opening key.
+    /// Seals any bytes to the tender's opening key, padded like an offer.
     pub fn seal_bytes(&self, tender: &TenderId, lot: &str, author: &str, bytes: &[u8], kind: EnvelopeKind) -> Envelope {
         let opening_key = self.ledger.state().tenders[tender]
             .committee_key
@@ -276,7 +296,7 @@ impl Harness {
             lot: lot.into(),
             bidder: author.into(),
         };
-        seal(bytes, &context, &opening_key, &SystemRandom::new()).unwrap()
+        seal_offer(bytes, &context, &opening_key, &SystemRandom::new()).unwrap()
     }
 
     /// Bidder `bidder` bids.
@@ -307,14 +327,14 @@ impl Harness {
             lot: LotId::parse(lot).unwrap(),
             price_fen: Fen::new(price_fen).unwrap(),
         };
-        let office = self.office.public_key().to_string();
-        let envelope = self.seal_bytes(
-            tender,
-            lot,
-            &office,
-            &to_canonical(&reserve).unwrap(),
-            EnvelopeKind::ReservePrice,
-        );
+        let opening_key = self.ledger.state().tenders[tender]
+            .committee_key
+            .as_ref()
+            .unwrap()
+            .opening_key;
+        let envelope = reserve
+            .seal(&self.office.public_key(), &opening_key, &SystemRandom::new())
+            .unwrap();
         self.office_runs(Action::SealReservePrice {
             tender: tender.clone(),
             lot: LotId::parse(lot).unwrap(),

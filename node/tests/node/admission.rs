@@ -14,11 +14,11 @@ use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, EntryBody, LedgerConfig, LotSpec};
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
 use sealbid_node::Layer;
-use sealbid_testkit::{grant, key, sealed_offer};
+use sealbid_testkit::{bidder, grant, key, sealed_offer};
 use serde_json::Value;
 
 use crate::support::{Platform, now_ms};
-use crate::tender::{cast, publish_until, wait_closed};
+use crate::tender::{cast, publish_until, run, wait_closed};
 
 /// The leader's raft log length, in-process.
 fn last_log_index(platform: &Platform) -> Option<u64> {
@@ -160,6 +160,39 @@ fn bid(
             envelope,
         },
     )
+}
+
+#[tokio::test]
+async fn a_pending_bidders_bid_and_an_envelope_of_another_length_never_enter_the_log() {
+    let platform = Platform::start().await;
+    let mut cast = cast(&platform, 12, 3).await;
+    let lot = LotSpec {
+        id: LotId::parse("1").unwrap(),
+        title: "lot 1".into(),
+        quantity_tonnes: None,
+        lot_size_tonnes_min: None,
+    };
+    let (tender, opening_key) = publish_until(&platform, &mut cast, Market::Procurement, lot, now_ms() + 600_000).await;
+
+    // A company that applied but is not approved yet is told so, and nothing is logged.
+    let (applicant, registration) = bidder(12_900).unwrap();
+    run(&platform, &applicant, registration).await;
+    let pending = bid(&platform, &applicant, &tender, &opening_key, 900);
+    let answer = refused_unlogged(&platform, &pending, StatusCode::FORBIDDEN, "registration-pending").await;
+    assert!(answer["detail"].as_str().unwrap().contains("pending"), "{answer}");
+
+    // An approved bidder's envelope cut short, or padded out past the suite's one length.
+    for length in [100, 273] {
+        let mut message = bid(&platform, &cast.bidders[0], &tender, &opening_key, 900);
+        let mut command: Command = serde_json::from_str(&message.payload).unwrap();
+        if let Action::SubmitBid { envelope, .. } = &mut command.action {
+            envelope.ciphertext.resize(length, 0);
+        }
+        message = SignedMessage::sign(&cast.bidders[0], &command).unwrap();
+        let answer = refused_unlogged(&platform, &message, StatusCode::UNPROCESSABLE_ENTITY, "invalid-command").await;
+        assert!(answer["detail"].as_str().unwrap().contains("exactly 272"), "{answer}");
+    }
+    platform.stop().await;
 }
 
 #[tokio::test]

@@ -43,6 +43,11 @@ fn refused(platform: &Platform, authority: &Path, arguments: &[&str]) -> String 
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// Owned arguments as the `&str`s `run` and `refused` take.
+fn arguments(owned: &[String]) -> Vec<&str> {
+    owned.iter().map(String::as_str).collect()
+}
+
 fn path_text(path: &Path) -> String {
     path.display().to_string()
 }
@@ -105,26 +110,75 @@ async fn a_procurement_tender_through_the_cli() {
     }
     let refused = |arguments: &[&str]| refused(&platform, &authority, arguments);
 
-    // Three bidders make keys and register.
-    let mut bidders = Vec::new();
-    for index in 0..3u64 {
-        let key = path_text(&file(&format!("bidder-{index}.pk8")));
-        let public = run(&["bidder", "keygen", "--out", &key]).trim().to_string();
-        let Action::RegisterBidder { credit_code, .. } = bidder(500 + index).unwrap().1 else {
-            panic!()
-        };
-        let organisation = format!("Bidder {index} Co., Ltd.");
+    // The operator grants the trading centre's registrar its role.
+    let registrar_key = path_text(&file("registrar.pk8"));
+    let registrar = run(&["bidder", "keygen", "--out", &registrar_key]).trim().to_string();
+    run(&[
+        "operator",
+        "grant",
+        "--key",
+        &operator_key,
+        "--actor",
+        &registrar,
+        "--role",
+        "registrar",
+        "--name",
+        "Registration desk",
+    ]);
+
+    // Three bidders make keys and apply; a squatter applies first with bidder 0's credit code.
+    // Applying holds nothing: the registrar, checking the documents, rejects the squatter and
+    // approves the three.
+    let register = |key: &str, organisation: &str, credit_code: &str| {
         run(&[
             "bidder",
             "register",
             "--key",
-            &key,
+            key,
             "--organisation",
-            &organisation,
+            organisation,
             "--credit-code",
-            &credit_code,
-        ]);
+            credit_code,
+        ])
+    };
+    let code = |index: u64| {
+        let Action::RegisterBidder { credit_code, .. } = bidder(500 + index).unwrap().1 else {
+            panic!()
+        };
+        credit_code
+    };
+    let squatter_key = path_text(&file("squatter.pk8"));
+    let squatter = run(&["bidder", "keygen", "--out", &squatter_key]).trim().to_string();
+    register(&squatter_key, "Bidder 0 Co., Ltd.", &code(0));
+    let mut bidders = Vec::new();
+    for index in 0..3u64 {
+        let key = path_text(&file(&format!("bidder-{index}.pk8")));
+        let public = run(&["bidder", "keygen", "--out", &key]).trim().to_string();
+        register(&key, &format!("Bidder {index} Co., Ltd."), &code(index));
         bidders.push((key, public));
+    }
+    let approve = |signer: &str, applicant: &str| {
+        ["registrar", "approve", "--key", signer, "--bidder", applicant].map(str::to_string)
+    };
+    let message = refused(&arguments(&approve(&office_key, &bidders[0].1)));
+    assert!(
+        message.contains("missing-role") || message.contains("Registrar"),
+        "{message}"
+    );
+    run(&[
+        "registrar",
+        "reject",
+        "--key",
+        &registrar_key,
+        "--bidder",
+        &squatter,
+        "--reason",
+        "the business licence names another legal representative",
+    ]);
+    let message = refused(&arguments(&approve(&registrar_key, &squatter)));
+    assert!(message.contains("rejected"), "{message}");
+    for (_, public) in &bidders {
+        run(&arguments(&approve(&registrar_key, public)));
     }
 
     // The office publishes from a JSON specification.
@@ -189,7 +243,7 @@ async fn a_procurement_tender_through_the_cli() {
     };
     deal(0);
     let early = respond_arguments(member(0).0, member(0).1);
-    let message = refused(&early.iter().map(String::as_str).collect::<Vec<_>>());
+    let message = refused(&arguments(&early));
     assert!(message.contains("still in its dealing round"), "{message}");
     deal(1);
     deal(2);

@@ -16,7 +16,7 @@ use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
 use sealbid_node::checkpoints::verify_checkpoint;
-use sealbid_testkit::{Committee, bidder, grant, key, sealed_offer, sealed_reserve};
+use sealbid_testkit::{Committee, approval, bidder, grant, key, sealed_offer, sealed_reserve};
 use serde_json::Value;
 
 use crate::support::{Platform, now_ms};
@@ -78,10 +78,19 @@ pub async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
     for (identity, registration) in committee.registrations().unwrap() {
         run(platform, identity, registration).await;
     }
+    // The trading centre's registrar approves each bidder's application.
+    let registrar = key(label, 1_002).unwrap();
+    run(
+        platform,
+        &platform.operator,
+        grant(&registrar, Role::Registrar, "Registration desk"),
+    )
+    .await;
     let mut keys = Vec::new();
     for index in 0..bidders {
         let (bidder_key, registration) = bidder(u64::from(label) * 1_000 + index).unwrap();
         run(platform, &bidder_key, registration).await;
+        run(platform, &registrar, approval(&bidder_key)).await;
         keys.push(bidder_key);
     }
     Cast {
