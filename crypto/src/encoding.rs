@@ -47,8 +47,10 @@ pub fn to_canonical<T: Serialize>(value: &T) -> Result<Vec<u8>, EncodingError> {
 }
 
 /// Decodes canonical JSON bytes, refusing any input that is not byte for byte the canonical
-/// encoding of the value it decodes to.
-pub fn from_canonical<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingError> {
+/// encoding of the value it decodes to: first the text must be canonical JSON, then the decoded
+/// value must encode back to the same bytes (which refuses, say, an explicit `null` for an
+/// optional member that a writer leaves out).
+pub fn from_canonical<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, EncodingError> {
     let tree: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|error| EncodingError::Malformed(error.to_string()))?;
     check_numbers(&tree)?;
@@ -57,7 +59,11 @@ pub fn from_canonical<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EncodingEr
     if canonical != bytes {
         return Err(EncodingError::NotCanonical);
     }
-    serde_json::from_value(tree).map_err(|error| EncodingError::Malformed(error.to_string()))
+    let value: T = serde_json::from_value(tree).map_err(|error| EncodingError::Malformed(error.to_string()))?;
+    if to_canonical(&value)? != bytes {
+        return Err(EncodingError::NotCanonical);
+    }
+    Ok(value)
 }
 
 /// Refuses fractional numbers and integers that a double cannot carry exactly.
@@ -179,6 +185,29 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn a_value_that_encodes_back_differently_is_refused() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Optional {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            limit: Option<u64>,
+            name: String,
+        }
+        let written = to_canonical(&Optional {
+            limit: None,
+            name: "a".into(),
+        })
+        .unwrap();
+        assert_eq!(written, br#"{"name":"a"}"#);
+        assert!(from_canonical::<Optional>(&written).is_ok());
+        // Canonical text, and it decodes to the same value, but a writer never writes it.
+        let explicit_null = br#"{"limit":null,"name":"a"}"#;
+        assert_eq!(
+            from_canonical::<Optional>(explicit_null),
+            Err(EncodingError::NotCanonical)
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl SignedMessage {
     }
 
     /// Checks the signature, then decodes the payload (which must be canonical).
-    pub fn verify<T: DeserializeOwned>(&self) -> Result<T, SignedError> {
+    pub fn verify<T: DeserializeOwned + Serialize>(&self) -> Result<T, SignedError> {
         self.signer
             .verify(self.payload.as_bytes(), &self.signature)
             .map_err(|_: KeyError| SignedError::BadSignature)?;

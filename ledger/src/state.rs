@@ -529,7 +529,11 @@ impl<S: NodeStore> Ledger<S> {
         if let Some(previous) = &self.state.archive_digest {
             context.update(&previous.0);
         }
-        context.update(&serde_json::to_vec(&record).unwrap_or_default());
+        // The record's RFC 8785 bytes (protocol.md §6.1). Encoding cannot fail: every integer in
+        // a tender was checked to be below 2^53 when it entered the log.
+        let bytes = to_canonical(&record);
+        debug_assert!(bytes.is_ok(), "an archive record encodes");
+        context.update(&bytes.unwrap_or_default());
         let mut digest = [0u8; 32];
         digest.copy_from_slice(context.finish().as_ref());
         self.state.archive_digest = Some(Hash(digest));

@@ -80,7 +80,13 @@ fn bidder() -> IdentityKeyPair {
 fn identity_and_signed_message_examples() {
     let mut examples = Examples::load();
     examples.check("identity-public-key", &bidder().public_key().to_string());
-    let payload = serde_json::json!({ "kind": "withdraw_bid", "nonce": 1, "tender": "T-000042" });
+    // A withdraw_bid command (§10.2), written as JSON: this crate cannot name the ledger's types;
+    // ledger/tests/ledger/protocol_example.rs checks that the block is that command.
+    let payload = serde_json::json!({
+        "action": { "withdraw_bid": { "lot": "1", "tender": "T-000042" } },
+        "expires_at_ms": 1_800_000_060_000u64,
+        "nonce": 2,
+    });
     let message = SignedMessage::sign(&bidder(), &payload).unwrap();
     examples.check("signed-message", &text(to_canonical(&message).unwrap()));
     examples.finish();

@@ -84,3 +84,20 @@ fn the_state_hash_is_the_sha256_of_the_canonical_state_document() {
     assert_ne!(harness.ledger.state_hash(), hash, "the opening changed the state");
     assert_eq!(harness.ledger.state_hash().0, documented_state_hash(&harness.ledger));
 }
+
+#[test]
+fn the_documented_signed_message_is_a_withdrawal() {
+    let message: SignedMessage = from_canonical(example("signed-message").as_bytes()).unwrap();
+    let command = sealbid_ledger::state::verify_command(&message).unwrap();
+    let expected = Command {
+        nonce: 2,
+        expires_at_ms: 1_800_000_060_000,
+        action: Action::WithdrawBid {
+            tender: TenderId::parse("T-000042").unwrap(),
+            lot: LotId::parse("1").unwrap(),
+        },
+    };
+    assert_eq!(command, expected);
+    let bidder = IdentityKeyPair::from_seed(&[1; 32]).unwrap();
+    assert_eq!(SignedMessage::sign(&bidder, &expected).unwrap(), message);
+}
