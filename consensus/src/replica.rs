@@ -699,8 +699,8 @@ impl Replica {
             Err(rejection) if rejection.may_change() && !definitive => None,
             Err(rejection) if rejection.may_change() => {
                 // A leader may not have applied every committed entry yet (just elected, say):
-                // it refuses for a missing role only once it has; if it cannot tell, the log
-                // decides.
+                // it refuses for a missing role or an unapproved registration only once it has;
+                // if it cannot tell, the log decides.
                 self.raft.ensure_linearizable().await.ok()?;
                 verdict().await.err().map(|rejection| LedgerReply::rejected(&rejection))
             }

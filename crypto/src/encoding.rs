@@ -59,8 +59,10 @@ pub fn from_canonical<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T
     if canonical != bytes {
         return Err(EncodingError::NotCanonical);
     }
-    let value: T = serde_json::from_value(tree).map_err(|error| EncodingError::Malformed(error.to_string()))?;
-    if to_canonical(&value)? != bytes {
+    let value = T::deserialize(&tree).map_err(|error| EncodingError::Malformed(error.to_string()))?;
+    // The same JSON tree back means the same canonical bytes back.
+    let encoded = serde_json::to_value(&value).map_err(|error| EncodingError::Encode(error.to_string()))?;
+    if encoded != tree {
         return Err(EncodingError::NotCanonical);
     }
     Ok(value)

@@ -437,13 +437,13 @@ impl<S: NodeStore> Ledger<S> {
     /// applied: the ledger exists, its nonce is unused, the command has not expired (by the
     /// arrival window before `now_ms`, the earliest timestamp the leader could give it), its
     /// signer holds the role the action needs
-    /// ([`crate::command::Action::required_role`]), an offer's envelope is well formed, and a
-    /// bid's tender has not closed. Every
+    /// ([`crate::command::Action::required_role`]), a bid's tender has not closed, and an
+    /// offer's envelope is well formed. Every
     /// one of them is checked again by [`Ledger::apply`], so a command refused here would be
     /// refused in the log too; refusing it here keeps it out of the log.
     ///
     /// A state that lags the leader's can refuse wrongly only where a later entry could change
-    /// the answer: a missing role or genesis (see [`Rejection::may_change`]).
+    /// the answer: a missing role, a registration not yet approved, or a missing genesis (see [`Rejection::may_change`]).
     pub fn admit(&self, signer: &PublicKey, command: &Command, now_ms: u64) -> Result<(), Rejection> {
         if self.state.genesis.is_none() {
             return Err(Rejection::NotInitialised);
@@ -468,9 +468,6 @@ impl<S: NodeStore> Ledger<S> {
         if let Some(role) = command.action.required_role() {
             self.state.require_role(signer, role)?;
         }
-        if let Some(envelope) = command.action.offer_envelope() {
-            handlers::bids::check_envelope(envelope)?;
-        }
         if let Some(id) = command.action.bidding_tender()
             && let Some(tender) = self.state.tenders.get(id)
             && matches!(tender.phase, Phase::Closed | Phase::Opened)
@@ -480,6 +477,10 @@ impl<S: NodeStore> Ledger<S> {
                 deadline_ms: tender.deadline_ms,
                 arrived_at_ms: now_ms,
             });
+        }
+        // After the lateness check, as the log checks them: a late bid is refused as late.
+        if let Some(envelope) = command.action.offer_envelope() {
+            handlers::bids::check_envelope(envelope)?;
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The opening: rebuild the key from released shares, decrypt and check every bid and reserve
 //! price, then evaluation (disqualification) and the award.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
@@ -15,7 +15,7 @@ use crate::events::{AuditEvent, Response};
 use crate::rejection::Rejection;
 use crate::state::{Effect, State, check_text, require_office, require_phase};
 use crate::tender::{Bid, BidStatus, OpenedBid, Opening, Phase, Tender};
-use crate::types::{Fen, LotId, TenderId};
+use crate::types::{Fen, LotId, Role, TenderId};
 
 /// The office opens every bid with the key rebuilt from t released shares.
 pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
@@ -33,7 +33,8 @@ pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Resu
         });
     }
     let key = outcome.rebuild(&tender.shares)?;
-    let opening = open_all(tender, &key);
+    let revoked = revoked_bidders(state, tender);
+    let opening = open_all(tender, &key, &revoked);
     let events: Vec<AuditEvent> = opening
         .bids
         .iter()
@@ -58,8 +59,26 @@ pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Resu
     })
 }
 
-/// Decrypts and checks every reserve price and bid.
-fn open_all(tender: &Tender, key: &OpeningKey) -> Opening {
+/// The tender's bidders whose registration is no longer approved (a registrar revoked it after
+/// they bid): their bids are invalid at the opening, so a squatter's bid can never win.
+fn revoked_bidders(state: &State, tender: &Tender) -> BTreeSet<PublicKey> {
+    tender
+        .bids
+        .values()
+        .flat_map(|lot_bids| lot_bids.keys())
+        .filter(|bidder| {
+            state
+                .participants
+                .get(bidder)
+                .is_none_or(|participant| !participant.roles.contains(&Role::Bidder))
+        })
+        .copied()
+        .collect()
+}
+
+/// Decrypts and checks every reserve price and bid; the bids of `revoked` bidders are invalid
+/// and stay unopened.
+fn open_all(tender: &Tender, key: &OpeningKey, revoked: &BTreeSet<PublicKey>) -> Opening {
     let reserves = if tender.spec.market.has_reserve_price() {
         tender
             .spec
@@ -87,7 +106,13 @@ fn open_all(tender: &Tender, key: &OpeningKey) -> Opening {
         .collect();
     let mut bids: Vec<OpenedBid> = sealed
         .par_iter()
-        .map(|(lot, bidder, bid)| open_bid(tender, lot, bidder, bid, key))
+        .map(|(lot, bidder, bid)| {
+            if revoked.contains(*bidder) {
+                revoked_bid(lot, bidder, bid)
+            } else {
+                open_bid(tender, lot, bidder, bid, key)
+            }
+        })
         .collect();
     bids.sort_by_key(|bid| bid.audit_index);
     Opening {
@@ -108,6 +133,20 @@ fn read_reserve(tender: &Tender, lot: &LotId, envelope: &Envelope, key: &Opening
     let plaintext = open_offer(envelope, &context, key).ok()?;
     let reserve: ReserveOffer = from_canonical(&plaintext).ok()?;
     (reserve.tender == tender.id && &reserve.lot == lot).then_some(reserve.price_fen)
+}
+
+/// A revoked bidder's bid, left unopened.
+fn revoked_bid(lot: &LotId, bidder: &PublicKey, bid: &Bid) -> OpenedBid {
+    OpenedBid {
+        bidder: *bidder,
+        lot: lot.clone(),
+        audit_index: bid.audit_index,
+        price_fen: None,
+        quantity_tonnes: None,
+        status: BidStatus::Invalid {
+            reason: "the bidder's registration was revoked before the opening".into(),
+        },
+    }
 }
 
 /// Opens one bid: its envelope, its plaintext against the bid and lot. Its signature is not

@@ -139,13 +139,12 @@ pub(crate) fn approve_bidder(state: &mut State, signer: &PublicKey, bidder: &Pub
         .and_then(|participant| participant.credit_code.clone())
         .ok_or(Rejection::NoRegistration(*bidder))?;
     refuse_taken_code(state, &code, bidder)?;
+    // Every check is done: nothing below refuses, so a refusal changes nothing.
+    if let Some(participant) = state.participants.get_mut(bidder) {
+        participant.registration = Some(Registration::Approved);
+        participant.roles.insert(Role::Bidder);
+    }
     state.credit_codes.insert(code, *bidder);
-    let participant = state
-        .participants
-        .get_mut(bidder)
-        .ok_or(Rejection::NoRegistration(*bidder))?;
-    participant.registration = Some(Registration::Approved);
-    participant.roles.insert(Role::Bidder);
     Ok(Effect {
         events: vec![AuditEvent::RoleGranted {
             actor: *bidder,
@@ -162,24 +161,24 @@ pub(crate) fn reject_bidder(
     bidder: &PublicKey,
     reason: &str,
 ) -> Result<Effect, Rejection> {
-    check_text(&state.config(), reason, "reason")?;
     check_decision(state, signer, bidder, RegistrationStatus::Pending, "rejected")?;
+    check_text(&state.config(), reason, "reason")?;
     if let Some(participant) = state.participants.get_mut(bidder) {
         participant.registration = Some(Registration::Rejected { reason: reason.into() });
     }
     Ok(Effect::respond(Response::Applied))
 }
 
-/// A registrar withdraws an approved registration: the key may no longer bid (its bids already
-/// in the log stay, for the office to disqualify at the evaluation) and its code is free.
+/// A registrar withdraws an approved registration: the key may no longer bid, its bids already
+/// in a tender are invalid at the opening, and its code is free.
 pub(crate) fn revoke_bidder(
     state: &mut State,
     signer: &PublicKey,
     bidder: &PublicKey,
     reason: &str,
 ) -> Result<Effect, Rejection> {
-    check_text(&state.config(), reason, "reason")?;
     check_decision(state, signer, bidder, RegistrationStatus::Approved, "revoked")?;
+    check_text(&state.config(), reason, "reason")?;
     let participant = state
         .participants
         .get_mut(bidder)

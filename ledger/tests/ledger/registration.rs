@@ -8,6 +8,7 @@ use sealbid_crypto::identity::{IdentityKeyPair, PublicKey};
 use sealbid_ledger::Rejection;
 use sealbid_ledger::command::Action;
 use sealbid_ledger::state::Registration;
+use sealbid_ledger::tender::BidStatus;
 use sealbid_ledger::types::{LotId, Market, RegistrationStatus, Role, TenderId};
 
 use crate::rejections::refused_command;
@@ -206,6 +207,99 @@ fn a_squatter_is_revoked_and_the_real_company_registers_with_its_code() {
     assert_eq!(harness.ledger.state().credit_codes[&code], real.public_key());
     let real_bid = bid(&harness, &tender, &real);
     harness.run(&real, real_bid).unwrap();
+
+    // The squatter's bid stays in the log but is never opened: it cannot win.
+    harness.close_and_open(&tender);
+    let sealbid_ledger::query::BidsView::Opened { bids, .. } =
+        sealbid_ledger::query::bids_view(&harness.ledger.state().tenders[&tender])
+    else {
+        panic!("the tender is opened")
+    };
+    let status_of = |key: &IdentityKeyPair| {
+        let opened = bids.iter().find(|opened| opened.bidder == key.public_key()).unwrap();
+        (opened.price_fen, opened.status.clone())
+    };
+    let (price, status) = status_of(&squatter);
+    assert_eq!(price, None, "a revoked bidder's offer is not opened");
+    assert!(
+        matches!(&status, BidStatus::Invalid { reason } if reason.contains("revoked")),
+        "{status:?}"
+    );
+    assert_eq!(status_of(&real).1, BidStatus::Valid);
+}
+
+#[test]
+fn a_revoked_or_rejected_key_may_apply_again_but_not_for_a_code_another_key_holds() {
+    let (mut harness, tender, key) = applicant(76);
+    let registrar = Rc::clone(&harness.registrar);
+    let office = Rc::clone(&harness.office);
+    harness.run(&key, register("Revoked Co.", 76)).unwrap();
+    harness
+        .registrar_runs(Action::ApproveBidder {
+            bidder: key.public_key(),
+        })
+        .unwrap();
+    let revoke = |reason: &str| Action::RevokeBidder {
+        bidder: key.public_key(),
+        reason: reason.into(),
+    };
+    // Only a registrar revokes, and with a proper reason.
+    refused_command(&mut harness, &office, revoke("squatter"), |rejection| {
+        *rejection == Rejection::MissingRole(Role::Registrar)
+    });
+    refused_command(&mut harness, &registrar, revoke(" "), |rejection| {
+        rejection.code() == "empty-text"
+    });
+    harness.registrar_runs(revoke("squatter")).unwrap();
+    refused_command(&mut harness, &registrar, revoke("again"), |rejection| {
+        matches!(
+            rejection,
+            Rejection::RegistrationStatus {
+                status: RegistrationStatus::Revoked,
+                ..
+            }
+        )
+    });
+    // A revoked key applies again: pending, and it cannot replace a bid meanwhile.
+    harness.run(&key, register("Revoked Co.", 76)).unwrap();
+    assert_eq!(registration(&harness, &key.public_key()), Some(Registration::Pending));
+    let replace = match bid(&harness, &tender, &key) {
+        Action::SubmitBid { tender, lot, envelope } => Action::ReplaceBid { tender, lot, envelope },
+        other => panic!("{other:?}"),
+    };
+    refused_command(&mut harness, &key, replace, not_approved(RegistrationStatus::Pending));
+    // Meanwhile another key is approved with that code: the pending one cannot be approved, and
+    // once rejected cannot apply with the code again.
+    let other = Rc::new(IdentityKeyPair::from_seed(&[77; 32]).unwrap());
+    harness.run(&other, register("Revoked Co.", 76)).unwrap();
+    harness
+        .registrar_runs(Action::ApproveBidder {
+            bidder: other.public_key(),
+        })
+        .unwrap();
+    let approve = Action::ApproveBidder {
+        bidder: key.public_key(),
+    };
+    refused_command(&mut harness, &registrar, approve, |rejection| {
+        matches!(rejection, Rejection::DuplicateRegistration(_))
+    });
+    harness
+        .registrar_runs(Action::RejectBidder {
+            bidder: key.public_key(),
+            reason: "the code belongs to an approved company".into(),
+        })
+        .unwrap();
+    refused_command(&mut harness, &key, register("Revoked Co.", 76), |rejection| {
+        matches!(rejection, Rejection::DuplicateRegistration(_))
+    });
+    // A key that holds roles but never applied has no registration to decide.
+    let office_key = office.public_key();
+    refused_command(
+        &mut harness,
+        &registrar,
+        Action::ApproveBidder { bidder: office_key },
+        |rejection| *rejection == Rejection::NoRegistration(office_key),
+    );
 }
 
 #[test]

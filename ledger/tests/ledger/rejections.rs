@@ -300,12 +300,16 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
             envelope: other_length.clone(),
         };
         let bytes = format!("has {length} bytes; under its suite it has exactly {padded}");
-        refused_command(
-            &mut harness,
-            &bidder,
-            bid,
-            |rejection| matches!(rejection, Rejection::Invalid(reason) if reason.contains(&bytes)),
-        );
+        let wrong_length =
+            |rejection: &Rejection| matches!(rejection, Rejection::Invalid(reason) if reason.contains(&bytes));
+        refused_command(&mut harness, &bidder, bid, wrong_length);
+        let reserve = Action::SealReservePrice {
+            tender: tender.clone(),
+            lot: lot_one(),
+            envelope: other_length,
+        };
+        let office = Rc::clone(&harness.office);
+        refused_command(&mut harness, &office, reserve, wrong_length);
     }
 
     harness.bid(&tender, "1", 0, 100, None).unwrap();
