@@ -244,13 +244,7 @@ fn invalid_bids_are_recorded_with_their_reason_and_the_opening_goes_on() {
     let wrong_lot = harness.seal_offer(&tender, "2", 4, 100, None);
     let quantity = harness.seal_offer(&tender, "1", 5, 100, Some(5));
     for (bidder, envelope) in [(3, garbage), (4, wrong_lot), (5, quantity)] {
-        let key = Rc::clone(&harness.bidders[bidder]);
-        let action = Action::SubmitBid {
-            tender: tender.clone(),
-            lot: LotId::parse("1").unwrap(),
-            envelope,
-        };
-        harness.run(&key, action).unwrap();
+        harness.submit_envelope(&tender, "1", bidder, envelope);
     }
     let opened = harness.close_and_open(&tender);
     assert_eq!(opened.response, Response::TenderOpened { valid: 3, invalid: 3 });
@@ -369,13 +363,7 @@ fn offers_of_any_price_length_seal_to_one_envelope_length_and_open_to_their_pric
     .unwrap();
     assert_eq!(unpadded.ciphertext.len(), short.ciphertext.len());
     for (bidder, envelope) in [(0, short), (1, long), (2, unpadded)] {
-        let key = Rc::clone(&harness.bidders[bidder]);
-        let action = Action::SubmitBid {
-            tender: tender.clone(),
-            lot: LotId::parse("1").unwrap(),
-            envelope,
-        };
-        harness.run(&key, action).unwrap();
+        harness.submit_envelope(&tender, "1", bidder, envelope);
     }
     harness.close_and_open(&tender);
     let BidsView::Opened { bids, .. } = bids_view(&harness.ledger.state().tenders[&tender]) else {

@@ -299,6 +299,17 @@ impl Harness {
         seal_offer(bytes, &context, &opening_key, &SystemRandom::new()).unwrap()
     }
 
+    /// Bidder `bidder` submits `envelope` on `lot`, whatever it holds.
+    pub fn submit_envelope(&mut self, tender: &TenderId, lot: &str, bidder: usize, envelope: Envelope) -> Applied {
+        let key = Rc::clone(&self.bidders[bidder]);
+        let action = Action::SubmitBid {
+            tender: tender.clone(),
+            lot: LotId::parse(lot).unwrap(),
+            envelope,
+        };
+        self.run(&key, action).unwrap()
+    }
+
     /// Bidder `bidder` bids.
     pub fn bid(
         &mut self,

@@ -65,18 +65,21 @@ async fn a_procurement_tender_through_the_cli() {
     // The office makes its key; the operator grants it the office role.
     let office_key = path_text(&file("office.pk8"));
     let office = run(&["bidder", "keygen", "--out", &office_key]).trim().to_string();
-    run(&[
-        "operator",
-        "grant",
-        "--key",
-        &operator_key,
-        "--actor",
-        &office,
-        "--role",
-        "office",
-        "--name",
-        "City office",
-    ]);
+    let grant = |actor: &str, role: &str, name: &str| {
+        run(&[
+            "operator",
+            "grant",
+            "--key",
+            &operator_key,
+            "--actor",
+            actor,
+            "--role",
+            role,
+            "--name",
+            name,
+        ])
+    };
+    grant(&office, "office", "City office");
 
     // Three committee members make identity and encryption keys; the operator grants them the
     // role; each registers its encryption key.
@@ -85,18 +88,7 @@ async fn a_procurement_tender_through_the_cli() {
         let identity = path_text(&file(&format!("member-{member}.pk8")));
         let encryption = path_text(&file(&format!("member-{member}.enc")));
         let public = run(&["bidder", "keygen", "--out", &identity]).trim().to_string();
-        run(&[
-            "operator",
-            "grant",
-            "--key",
-            &operator_key,
-            "--actor",
-            &public,
-            "--role",
-            "committee_member",
-            "--name",
-            &format!("Member {member}"),
-        ]);
+        grant(&public, "committee_member", &format!("Member {member}"));
         run(&["committee", "keygen", "--out", &encryption]);
         run(&[
             "committee",
@@ -113,18 +105,7 @@ async fn a_procurement_tender_through_the_cli() {
     // The operator grants the trading centre's registrar its role.
     let registrar_key = path_text(&file("registrar.pk8"));
     let registrar = run(&["bidder", "keygen", "--out", &registrar_key]).trim().to_string();
-    run(&[
-        "operator",
-        "grant",
-        "--key",
-        &operator_key,
-        "--actor",
-        &registrar,
-        "--role",
-        "registrar",
-        "--name",
-        "Registration desk",
-    ]);
+    grant(&registrar, "registrar", "Registration desk");
 
     // Three bidders make keys and apply; a squatter applies first with bidder 0's credit code.
     // Applying holds nothing: the registrar, checking the documents, rejects the squatter and
