@@ -58,6 +58,10 @@ fn registration(harness: &Harness, key: &PublicKey) -> Option<Registration> {
     harness.ledger.state().participants[key].registration.clone()
 }
 
+fn wrong_status(status: RegistrationStatus) -> impl Fn(&Rejection) -> bool {
+    move |rejection| matches!(rejection, Rejection::RegistrationStatus { status: found, .. } if *found == status)
+}
+
 fn not_approved(status: RegistrationStatus) -> impl Fn(&Rejection) -> bool {
     move |rejection| *rejection == Rejection::RegistrationNotApproved { status }
 }
@@ -251,15 +255,12 @@ fn a_revoked_or_rejected_key_may_apply_again_but_not_for_a_code_another_key_hold
         rejection.code() == "empty-text"
     });
     harness.registrar_runs(revoke("squatter")).unwrap();
-    refused_command(&mut harness, &registrar, revoke("again"), |rejection| {
-        matches!(
-            rejection,
-            Rejection::RegistrationStatus {
-                status: RegistrationStatus::Revoked,
-                ..
-            }
-        )
-    });
+    refused_command(
+        &mut harness,
+        &registrar,
+        revoke("again"),
+        wrong_status(RegistrationStatus::Revoked),
+    );
     // A revoked key applies again: pending, and it cannot replace a bid meanwhile.
     harness.run(&key, register("Revoked Co.", 76)).unwrap();
     assert_eq!(registration(&harness, &key.public_key()), Some(Registration::Pending));
@@ -333,15 +334,12 @@ fn registrar_decisions_are_refused_to_others_and_out_of_turn() {
         bidder: key.public_key(),
         reason: "none".into(),
     };
-    refused_command(&mut harness, &registrar, revoke, |rejection| {
-        matches!(
-            rejection,
-            Rejection::RegistrationStatus {
-                status: RegistrationStatus::Pending,
-                ..
-            }
-        )
-    });
+    refused_command(
+        &mut harness,
+        &registrar,
+        revoke,
+        wrong_status(RegistrationStatus::Pending),
+    );
     // Reasons are checked like every text.
     for (reason, expected) in [
         ("", "empty-text"),
@@ -357,28 +355,22 @@ fn registrar_decisions_are_refused_to_others_and_out_of_turn() {
         });
     }
     harness.registrar_runs(approve.clone()).unwrap();
-    refused_command(&mut harness, &registrar, approve, |rejection| {
-        matches!(
-            rejection,
-            Rejection::RegistrationStatus {
-                status: RegistrationStatus::Approved,
-                ..
-            }
-        )
-    });
+    refused_command(
+        &mut harness,
+        &registrar,
+        approve,
+        wrong_status(RegistrationStatus::Approved),
+    );
     let reject = Action::RejectBidder {
         bidder: key.public_key(),
         reason: "late".into(),
     };
-    refused_command(&mut harness, &registrar, reject, |rejection| {
-        matches!(
-            rejection,
-            Rejection::RegistrationStatus {
-                status: RegistrationStatus::Approved,
-                ..
-            }
-        )
-    });
+    refused_command(
+        &mut harness,
+        &registrar,
+        reject,
+        wrong_status(RegistrationStatus::Approved),
+    );
     // The operator grants the registrar role; bidders are never granted, they apply.
     let operator = Rc::clone(&harness.operator);
     let grant = Action::GrantRole {
