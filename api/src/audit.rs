@@ -1,4 +1,5 @@
-//! The audit trail: entries by range (each the canonical bytes that are the audit log's leaf);
+//! The audit trail: entries by range (each the canonical bytes that are the audit log's leaf, or,
+//! while it would tell who takes part in bidding, only its kind, time and leaf hash);
 //! the log's current size and root, with the ledger's state hash; the current checkpoint signed
 //! with the log's key (C2SP tlog-checkpoint in a signed note); inclusion and consistency proofs
 //! (RFC 9162); and receipts that carry a signed checkpoint with the entry's inclusion proof.
@@ -15,6 +16,8 @@ use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::{Hash, leaf_hash};
 use sealbid_crypto::note::{self, NoteError, NoteSigner};
 use sealbid_crypto::receipt::Receipt;
+use sealbid_ledger::command::Entry;
+use sealbid_ledger::disclosure;
 
 use crate::ApiState;
 use crate::problem::Problem;
@@ -30,13 +33,56 @@ pub struct Range {
     pub count: Option<u64>,
 }
 
-/// One entry of the audit log.
+/// One entry of the audit log, as the public may read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its audit index.
     pub index: u64,
+    /// The entry, or what may be said of it yet.
+    #[serde(flatten)]
+    pub content: EntryContent,
+}
+
+/// An entry in full, or withheld ([`sealbid_ledger::disclosure`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryContent {
     /// The entry's canonical JSON, exactly the bytes hashed into the leaf.
-    pub entry: String,
+    Entry(String),
+    /// An entry the public may not read yet.
+    Withheld(WithheldEntry),
+}
+
+/// What anyone may know of a withheld entry: nothing that names a tender, lot or bidder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithheldEntry {
+    /// `submit_bid`, `replace_bid`, `withdraw_bid`, `register_bidder`, `approve_bidder`,
+    /// `reject_bidder` or `revoke_bidder`.
+    pub kind: String,
+    /// Its leaf hash (base64url), the same as the full entry's.
+    #[schema(value_type = String)]
+    pub leaf_hash: Hash,
+    /// The leader's timestamp of the entry.
+    pub timestamp_ms: u64,
+}
+
+impl AuditEntry {
+    /// The entry's full text, if it is not withheld.
+    pub fn text(&self) -> Option<&str> {
+        match &self.content {
+            EntryContent::Entry(text) => Some(text),
+            EntryContent::Withheld(_) => None,
+        }
+    }
+
+    /// The entry's leaf hash: computed from the text, or as served for a withheld entry.
+    pub fn leaf_hash(&self) -> Hash {
+        match &self.content {
+            EntryContent::Entry(text) => leaf_hash(text.as_bytes()),
+            EntryContent::Withheld(withheld) => withheld.leaf_hash,
+        }
+    }
 }
 
 /// The audit log's size and root as this node has applied it.
@@ -53,10 +99,11 @@ pub struct TreeHead {
     pub state_hash: Hash,
 }
 
-/// Entries `[from, from + count)`; fewer at the end of the log.
+/// Entries `[from, from + count)`; fewer at the end of the log. Entries that would tell who takes
+/// part in bidding are served withheld ([`sealbid_ledger::disclosure`]).
 #[utoipa::path(get, path = "/v1/audit/entries", tag = "audit", params(Range),
     responses(
-        (status = 200, description = "Entries in index order (fewer at the end of the log)", body = Vec<AuditEntry>),
+        (status = 200, description = "Entries in index order (fewer at the end of the log), some withheld", body = Vec<AuditEntry>),
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Result<HttpResponse, Problem> {
@@ -66,11 +113,43 @@ pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Re
         .history_settled(range.from, count)
         .await
         .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
-    let body: Vec<AuditEntry> = entries
+    let decoded = entries
         .into_iter()
-        .map(|(index, entry)| AuditEntry { index, entry })
-        .collect();
+        .map(|(index, text)| {
+            let entry: Entry = serde_json::from_str(&text).map_err(|error| {
+                Problem::internal(
+                    "storage-damaged",
+                    format!("audit entry {index} does not decode: {error}"),
+                )
+            })?;
+            Ok((index, text, entry))
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
+    // The state is read after the entries: it has applied at least every entry read, so each
+    // tender they name is in it (or archived, so final).
+    let body: Vec<AuditEntry> = state
+        .replica
+        .read_applied(|ledger| {
+            decoded
+                .into_iter()
+                .map(|(index, text, entry)| public_entry(ledger.state(), index, text, &entry))
+                .collect()
+        })
+        .await;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// Entry `index` (`text`, decoded as `entry`) as the public may read it in `ledger_state`.
+fn public_entry(ledger_state: &sealbid_ledger::State, index: u64, text: String, entry: &Entry) -> AuditEntry {
+    let content = match disclosure::withheld(ledger_state, entry) {
+        None => EntryContent::Entry(text),
+        Some(_) => EntryContent::Withheld(WithheldEntry {
+            kind: disclosure::kind(entry).to_owned(),
+            leaf_hash: leaf_hash(text.as_bytes()),
+            timestamp_ms: entry.timestamp_ms,
+        }),
+    };
+    AuditEntry { index, content }
 }
 
 /// The current tree head.

@@ -38,6 +38,10 @@ pub struct Receipt {
     pub response: Option<Response>,
     /// Whether this command had been applied before and this is its earlier receipt.
     pub replayed: bool,
+    /// The entry's canonical JSON, the leaf's bytes: the command with its arrival stamp and the
+    /// leader's timestamp. The log may serve it withheld for a while (`GET
+    /// /v1/audit/entries`); this copy proves the sender's own entry meanwhile.
+    pub entry: String,
 }
 
 /// A signed command as sent (documentation of [`SignedMessage`]'s form; see docs/protocol.md).
@@ -85,6 +89,7 @@ pub async fn submit(state: web::Data<ApiState>, message: TimedJson<SignedMessage
             response,
             audit_index,
             leaf_hash,
+            entry,
         }) => {
             // Read your writes: a follower answers once it has applied the entry too, so the
             // client's next read on this node sees it.
@@ -94,6 +99,7 @@ pub async fn submit(state: web::Data<ApiState>, message: TimedJson<SignedMessage
                 leaf_hash,
                 response: Some(response),
                 replayed: false,
+                entry,
             })
         }
         Ok(LedgerReply::Rejected {
@@ -176,6 +182,7 @@ async fn earlier_receipt(
         leaf_hash: sealbid_crypto::merkle::leaf_hash(text.as_bytes()),
         response,
         replayed: true,
+        entry: text,
     }))
 }
 

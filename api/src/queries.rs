@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use sealbid_ledger::query::{bids_view, participants, results, tender_view};
+use sealbid_ledger::query::{bids_view, public_participants, results, tender_view};
 use sealbid_ledger::tender::{ArchiveRecord, Tender};
 use sealbid_ledger::types::TenderId;
 
@@ -57,11 +57,12 @@ struct TenderAnswer<'a> {
     archived_at_ms: Option<u64>,
 }
 
-/// A tender's bids: counts and receipts while sealed, everything once opened.
+/// A tender's bids: nothing while it takes bids, counts and receipts once closed, everything once
+/// opened.
 #[utoipa::path(get, path = "/v1/tenders/{id}/bids", tag = "queries",
     params(("id" = String, Path, description = "The tender id")),
     responses(
-        (status = 200, description = "Counts and receipts while sealed; every bid once opened", body = Object),
+        (status = 200, description = "Withheld while the tender takes bids; counts and receipts once closed; every bid once opened", body = Object),
         (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -107,13 +108,14 @@ async fn open_or_archived(
     view(&record.tender, Some(record.archived_at_ms)).map_err(encoding_problem)
 }
 
-/// Every registered participant with its roles.
+/// The role-holders with their roles (no bidder or applicant: the registry of bidders is not
+/// public).
 #[utoipa::path(get, path = "/v1/participants", tag = "queries",
-    responses((status = 200, description = "Registered participants and their roles", body = Object)))]
+    responses((status = 200, description = "Role-holders that never applied as bidders, and their roles", body = Object)))]
 pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let body = state
         .replica
-        .read_applied(|ledger| serde_json::to_value(participants(ledger.state()).collect::<Vec<_>>()))
+        .read_applied(|ledger| serde_json::to_value(public_participants(ledger.state()).collect::<Vec<_>>()))
         .await
         .map_err(encoding_problem)?;
     Ok(HttpResponse::Ok().json(body))

@@ -447,11 +447,14 @@ fn apply_batch(
                 let response =
                     serde_json::to_string(&applied.response).map_err(|error| Box::new(write_failed(&error)))?;
                 rows.responses.push((applied.audit_index, response));
+                let entry =
+                    String::from_utf8(applied.entry_bytes.clone()).map_err(|error| Box::new(write_failed(&error)))?;
                 rows.entries.push((applied.audit_index, applied.entry_bytes));
                 LedgerReply::Applied {
                     response: applied.response,
                     audit_index: applied.audit_index,
                     leaf_hash: applied.leaf_hash,
+                    entry,
                 }
             }
             Err(ApplyError::Rejected(rejection)) => LedgerReply::rejected(&rejection),

@@ -49,6 +49,9 @@ pub enum LedgerReply {
         audit_index: u64,
         /// Its leaf hash.
         leaf_hash: Hash,
+        /// The entry's canonical JSON (the leaf's bytes): the sender's receipt carries it, so
+        /// the sender can check its entry while the log serves it withheld.
+        entry: String,
     },
     /// The ledger refused the command; nothing changed.
     Rejected {

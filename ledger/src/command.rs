@@ -322,6 +322,33 @@ impl Action {
         }
     }
 
+    /// The action's name: its member name in a command's JSON (`submit_bid`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::GrantRole { .. } => "grant_role",
+            Action::RegisterEncryptionKey { .. } => "register_encryption_key",
+            Action::RegisterBidder { .. } => "register_bidder",
+            Action::ApproveBidder { .. } => "approve_bidder",
+            Action::RejectBidder { .. } => "reject_bidder",
+            Action::RevokeBidder { .. } => "revoke_bidder",
+            Action::PublishTender(_) => "publish_tender",
+            Action::AmendTender { .. } => "amend_tender",
+            Action::CancelTender { .. } => "cancel_tender",
+            Action::Deal { .. } => "deal",
+            Action::Respond { .. } => "respond",
+            Action::FinishKeyGeneration { .. } => "finish_key_generation",
+            Action::SealReservePrice { .. } => "seal_reserve_price",
+            Action::SubmitBid { .. } => "submit_bid",
+            Action::ReplaceBid { .. } => "replace_bid",
+            Action::WithdrawBid { .. } => "withdraw_bid",
+            Action::CloseTender { .. } => "close_tender",
+            Action::ReleaseShare { .. } => "release_share",
+            Action::OpenTender { .. } => "open_tender",
+            Action::DisqualifyBid { .. } => "disqualify_bid",
+            Action::AwardTender { .. } => "award_tender",
+        }
+    }
+
     /// The sealed offer a bid or a reserve price carries.
     pub fn offer_envelope(&self) -> Option<&Envelope> {
         match self {

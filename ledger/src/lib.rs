@@ -12,7 +12,8 @@
 //!
 //! Tenders go through key generation (the committee's DKG), bidding, close, share release,
 //! opening (rebuild the key, decrypt and check every bid) and award, by the rules of their
-//! market ([`award`]). [`query`] reads the state; [`Ledger::snapshot`] and
+//! market ([`award`]). [`query`] reads the state, and [`disclosure`] says which entries the
+//! public may not read yet; [`Ledger::snapshot`] and
 //! [`Ledger::state_hash`] serve replication and audit.
 //!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
@@ -41,6 +42,7 @@
 pub mod award;
 pub mod command;
 pub mod credit_code;
+pub mod disclosure;
 pub mod events;
 mod handlers;
 pub mod query;

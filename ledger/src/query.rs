@@ -1,5 +1,6 @@
-//! Read-only views. A sealed tender shows only counts, hashes and receipts of its bids; an
-//! opened one shows everything. The views work on a live [`Tender`] or on the tender inside an
+//! Read-only views. While a tender takes bids its public views say nothing of its bids, not
+//! even how many there are ([`crate::disclosure`]); a closed tender shows only counts, hashes
+//! and receipts of its bids; an opened one shows everything. The views work on a live [`Tender`] or on the tender inside an
 //! [`crate::tender::ArchiveRecord`] fetched from storage.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 
 use crate::award::LotOutcome;
+use crate::disclosure::phase_takes_bids as takes_bids;
 use crate::state::{Participant, State};
 use crate::tender::{Amendment, OpenedBid, Phase, Tender};
 use crate::types::{Fen, LotId, TenderId};
@@ -33,8 +35,9 @@ pub struct TenderView<'a> {
     pub amendments: &'a [Amendment],
     /// The key to seal bids to, once generated.
     pub opening_key: Option<CurvePoint>,
-    /// Bids held.
-    pub bid_count: usize,
+    /// Bids held; `None` while the tender takes bids (their number is not public before the
+    /// close).
+    pub bid_count: Option<usize>,
     /// Shares released.
     pub shares_released: usize,
 }
@@ -54,6 +57,11 @@ pub struct SealedBidView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BidsView<'a> {
+    /// While the tender takes bids: nothing, until the close after this deadline.
+    Withheld {
+        /// The deadline in force.
+        deadline_ms: u64,
+    },
     /// Before the opening: counts per lot, and each bid's audit index and hash.
     Sealed {
         /// Bids per lot.
@@ -93,13 +101,18 @@ pub fn tender_view(tender: &Tender) -> TenderView<'_> {
         deadline_ms: tender.deadline_ms,
         amendments: &tender.amendments,
         opening_key: tender.committee_key.as_ref().map(|outcome| outcome.opening_key),
-        bid_count: tender.bid_count,
+        bid_count: (!takes_bids(tender.phase)).then_some(tender.bid_count),
         shares_released: tender.shares.len(),
     }
 }
 
-/// A tender's bids: sealed until the opening, then in full.
+/// A tender's bids: withheld until the close, sealed until the opening, then in full.
 pub fn bids_view(tender: &Tender) -> BidsView<'_> {
+    if takes_bids(tender.phase) {
+        return BidsView::Withheld {
+            deadline_ms: tender.deadline_ms,
+        };
+    }
     if let Some(opening) = &tender.opening {
         return BidsView::Opened {
             bids: &opening.bids,
@@ -130,6 +143,15 @@ pub fn results(tender: &Tender) -> Option<&BTreeMap<LotId, LotOutcome>> {
 /// Every registered participant.
 pub fn participants(state: &State) -> impl Iterator<Item = &Participant> {
     state.participants.values()
+}
+
+/// The participants anyone may see: role-holders that never applied as bidders. The registry
+/// of bidders maps keys to companies, which the public may not learn ([`crate::disclosure`]).
+pub fn public_participants(state: &State) -> impl Iterator<Item = &Participant> {
+    state
+        .participants
+        .values()
+        .filter(|participant| participant.registration.is_none())
 }
 
 /// A bidder's own bids in open tenders.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sealbid_api::client::Client;
 use sealbid_crypto::checkpoint::Checkpoint;
-use sealbid_crypto::merkle::{Hash, MemoryNodeStore, MerkleTree, leaf_hash};
+use sealbid_crypto::merkle::{Hash, MemoryNodeStore, MerkleTree};
 use sealbid_crypto::note::NoteVerifier;
 use sealbid_crypto::receipt::verify_checkpoint;
 
@@ -75,7 +75,7 @@ pub async fn verify(
                 "the node stopped sending entries at {from}"
             )));
         }
-        leaves.extend(page.iter().map(|entry| leaf_hash(entry.entry.as_bytes())));
+        leaves.extend(page.iter().map(sealbid_api::audit::AuditEntry::leaf_hash));
     }
     let mut tree = MerkleTree::new(MemoryNodeStore::new());
     tree.append_leaf_hashes(&leaves)

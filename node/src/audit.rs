@@ -1,12 +1,17 @@
 //! A supervisor's audit: the audit log fetched from a node into a file, then replayed from the
 //! first entry in a fresh ledger. Every entry must be canonical, in its place and accepted on
-//! replay (which checks every signature, nonce, phase and rule again); the replayed audit log's
-//! leaves, size and root and the ledger's state hash must equal what the node published; and
+//! replay (which checks every signature, nonce, phase and rule again); the copy's leaves, size
+//! and root and the replayed ledger's state hash must equal what the node published; and
 //! every signed checkpoint (the copy's own, and any the supervisor kept from earlier) must be
 //! signed with the log's key and be a prefix of the replayed tree, so a copy cut short below
 //! a checkpoint, or rewritten, fails even with a head rewritten to match. (Whoever edits the
 //! file can put an older signed checkpoint in it: checkpoints kept from independent sources are
 //! what pins the log's length.) The first thing that differs is reported, naming the entry.
+//!
+//! A copy fetched while tenders take bids holds withheld entries (`sealbid_ledger::disclosure`):
+//! their leaves are checked with the rest, but the replay stops at the first of them (the state
+//! depends on every entry before it), and the report says how many entries were not replayed and
+//! from which on. A copy fetched once they are released replays to its end.
 //!
 //! File layout (JSON lines): the head (`{size, root, state_hash, checkpoint}`, the checkpoint a
 //! signed note fetched just before the head), then one `{index, entry}` per line in index
@@ -18,7 +23,7 @@ use std::path::Path;
 use sealbid_api::audit::{AuditEntry, TreeHead};
 use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::encoding::from_canonical;
-use sealbid_crypto::merkle::{MemoryNodeStore, leaf_hash};
+use sealbid_crypto::merkle::{MemoryNodeStore, MerkleTree};
 use sealbid_ledger::command::Entry;
 use sealbid_ledger::{ApplyError, Ledger};
 
@@ -70,15 +75,25 @@ pub struct CopyHead {
 /// What a passing audit established.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditReport {
-    /// Entries replayed.
+    /// Entries in the copy: every leaf builds the head's root.
     pub entries: u64,
-    /// The head they reproduce.
+    /// Entries replayed: every one before the first withheld entry.
+    pub replayed: u64,
+    /// Entries the node served withheld (bids of tenders still taking bids, registrations while
+    /// any tender takes bids): checked only as leaves until they are released.
+    pub withheld: u64,
+    /// The first entry not replayed, when the copy holds a withheld entry: the ledger's state
+    /// depends on every entry before it, so the replay stops there.
+    pub first_not_replayed: Option<u64>,
+    /// Whether the state hash was checked (only a copy replayed to its end reaches it).
+    pub state_hash_checked: bool,
+    /// The head the leaves reproduce.
     pub head: TreeHead,
-    /// Tenders open at the end of the log.
+    /// Tenders open at the end of the replay.
     pub open_tenders: usize,
-    /// Tenders archived along the log.
+    /// Tenders archived along the replay.
     pub archived_tenders: u64,
-    /// Signed checkpoints found to be prefixes of the replayed log.
+    /// Signed checkpoints found to be prefixes of the copy's tree.
     pub checkpoints: usize,
 }
 
@@ -130,18 +145,22 @@ fn parse_line<T: serde::de::DeserializeOwned>(line: usize, text: &str) -> Result
     })
 }
 
-/// Replays `entries` from an empty ledger and checks them against `head` and every
-/// `checkpoints` (already verified as signed with the log's key); `progress` is told each
-/// entry replayed.
-pub fn verify(
-    head: &TreeHead,
-    checkpoints: &[Checkpoint],
-    entries: &[AuditEntry],
-    progress: impl Fn(u64),
-) -> Result<AuditReport, AuditError> {
-    let mut ledger = Ledger::new(MemoryNodeStore::new());
-    for (position, audit_entry) in entries.iter().enumerate() {
-        let index = position as u64;
+/// The audit under way: the ledger replaying the entries up to the first withheld one, and the
+/// tree of every leaf in the copy.
+struct Replay {
+    /// The ledger rebuilt from the entries replayed.
+    ledger: Ledger<MemoryNodeStore>,
+    /// Every leaf of the copy, replayed or not.
+    leaves: MerkleTree<MemoryNodeStore>,
+    /// The first entry not replayed.
+    first_not_replayed: Option<u64>,
+    /// Withheld entries seen.
+    withheld: u64,
+}
+
+impl Replay {
+    /// Checks entry `index` of the copy and replays it if every entry before it was replayed.
+    fn take(&mut self, index: u64, audit_entry: &AuditEntry) -> Result<(), AuditError> {
         let failed = |reason: String| AuditError::Entry { index, reason };
         if audit_entry.index != index {
             return Err(failed(format!(
@@ -149,53 +168,88 @@ pub fn verify(
                 audit_entry.index
             )));
         }
-        let bytes = audit_entry.entry.as_bytes();
+        let leaf = audit_entry.leaf_hash();
+        self.leaves
+            .append_leaf_hashes(&[leaf])
+            .map_err(|error| failed(error.to_string()))?;
+        let Some(text) = audit_entry.text() else {
+            self.withheld += 1;
+            self.first_not_replayed.get_or_insert(index);
+            return Ok(());
+        };
+        let bytes = text.as_bytes();
         let entry: Entry =
             from_canonical(bytes).map_err(|error| failed(format!("not a canonical ledger entry: {error}")))?;
-        let applied = ledger.apply(&entry).map_err(|error| match error {
+        if self.first_not_replayed.is_some() {
+            return Ok(());
+        }
+        let applied = self.ledger.apply(&entry).map_err(|error| match error {
             ApplyError::Rejected(rejection) => failed(format!("refused on replay: {rejection}")),
             ApplyError::Fatal(fatal) => failed(format!("cannot be applied: {fatal}")),
         })?;
-        if applied.audit_index != index || applied.leaf_hash != leaf_hash(bytes) {
+        if applied.audit_index != index || applied.leaf_hash != leaf {
             return Err(failed("its leaf differs from the one the ledger appends".into()));
         }
+        Ok(())
+    }
+}
+
+/// Replays `entries` from an empty ledger, up to the first withheld one, and checks every
+/// leaf against `head` and every `checkpoints` (already verified as signed with the log's key),
+/// and the state hash when the whole copy replayed; `progress` is told each entry checked.
+pub fn verify(
+    head: &TreeHead,
+    checkpoints: &[Checkpoint],
+    entries: &[AuditEntry],
+    progress: impl Fn(u64),
+) -> Result<AuditReport, AuditError> {
+    let mut replay = Replay {
+        ledger: Ledger::new(MemoryNodeStore::new()),
+        leaves: MerkleTree::new(MemoryNodeStore::new()),
+        first_not_replayed: None,
+        withheld: 0,
+    };
+    for (position, audit_entry) in entries.iter().enumerate() {
+        let index = position as u64;
+        replay.take(index, audit_entry)?;
         progress(index + 1);
     }
-    let replayed = TreeHead {
-        size: ledger.audit().size(),
-        root: ledger.audit().root(),
-        state_hash: ledger.state_hash(),
-    };
-    if replayed.size != head.size {
+    let (size, root) = (replay.leaves.size(), replay.leaves.root());
+    if size != head.size {
         return Err(AuditError::Head {
-            reason: format!("{} entries replayed, the head says {}", replayed.size, head.size),
+            reason: format!("the copy holds {size} entries, the head says {}", head.size),
         });
     }
-    if replayed.root != head.root {
+    if root != head.root {
         return Err(AuditError::Head {
             reason: "the Merkle root differs".into(),
         });
     }
-    if replayed.state_hash != head.state_hash {
+    let complete = replay.first_not_replayed.is_none();
+    if complete && replay.ledger.state_hash() != head.state_hash {
         return Err(AuditError::Head {
             reason: "the state hash differs".into(),
         });
     }
     for checkpoint in checkpoints {
-        check_prefix(&ledger, checkpoint)?;
+        check_prefix(&replay.leaves, checkpoint)?;
     }
     Ok(AuditReport {
         checkpoints: checkpoints.len(),
-        entries: replayed.size,
-        open_tenders: ledger.state().tenders.len(),
-        archived_tenders: ledger.state().archived_count,
-        head: replayed,
+        entries: size,
+        replayed: replay.ledger.audit().size(),
+        withheld: replay.withheld,
+        first_not_replayed: replay.first_not_replayed,
+        state_hash_checked: complete,
+        open_tenders: replay.ledger.state().tenders.len(),
+        archived_tenders: replay.ledger.state().archived_count,
+        head: head.clone(),
     })
 }
 
-/// Refuses a replayed log that `checkpoint` is not a prefix of.
-fn check_prefix(ledger: &Ledger<MemoryNodeStore>, checkpoint: &Checkpoint) -> Result<(), AuditError> {
-    let size = ledger.audit().size();
+/// Refuses a copy whose tree `checkpoint` is not a prefix of.
+fn check_prefix(leaves: &MerkleTree<MemoryNodeStore>, checkpoint: &Checkpoint) -> Result<(), AuditError> {
+    let size = leaves.size();
     if checkpoint.size > size {
         return Err(AuditError::Head {
             reason: format!(
@@ -204,12 +258,9 @@ fn check_prefix(ledger: &Ledger<MemoryNodeStore>, checkpoint: &Checkpoint) -> Re
             ),
         });
     }
-    let root = ledger
-        .audit()
-        .root_at(checkpoint.size)
-        .map_err(|error| AuditError::Head {
-            reason: error.to_string(),
-        })?;
+    let root = leaves.root_at(checkpoint.size).map_err(|error| AuditError::Head {
+        reason: error.to_string(),
+    })?;
     if root != checkpoint.root {
         return Err(AuditError::Head {
             reason: format!(

@@ -394,6 +394,21 @@ fn audit_verify(
     let report = result?;
     if json {
         println!("{}", serde_json::to_string(&report)?);
+    } else if let Some(first) = report.first_not_replayed {
+        println!(
+            "verified in part: all {} leaves build the head's root and {} signed checkpoints are prefixes of the log; \
+             {} entries replayed (every signature, rule and leaf checks; {} open tenders, {} archived); \
+             {} entries from entry {first} on not replayed yet, because {} of them are withheld \
+             (a bid until its tender closes, a registration while any tender takes bids): \
+             fetch the log again once they are released to replay everything and check the state hash",
+            report.entries,
+            report.checkpoints,
+            report.replayed,
+            report.open_tenders,
+            report.archived_tenders,
+            report.entries - report.replayed,
+            report.withheld
+        );
     } else {
         println!(
             "verified: {} entries replayed; every signature, rule and leaf checks; root and state hash match the head; \

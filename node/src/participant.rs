@@ -186,7 +186,8 @@ pub struct ReceiptCheck {
 
 /// Checks `saved` against the log's key and the node's current state: the receipt's
 /// checkpoint is signed by `log_key` and includes the entry; the node's current checkpoint is
-/// signed too and extends it (consistency proof); the entry the node serves hashes to the leaf.
+/// signed too and extends it (consistency proof); the entry in the command's answer and the one
+/// the node serves (in full, or withheld with its leaf hash) both hash to the leaf.
 pub async fn verify_receipt(
     client: &Client,
     log_key: &NoteVerifier,
@@ -224,12 +225,17 @@ pub async fn verify_receipt(
             ))
         })?;
     }
+    if leaf_hash(saved.command.entry.as_bytes()) != saved.command.leaf_hash {
+        return Err(failed(
+            "the entry in the command's answer does not hash to its leaf".into(),
+        ));
+    }
     let entries = client.audit_entries(index, 1).await?;
-    let entry = entries
+    let served = entries
         .into_iter()
         .find(|entry| entry.index == index)
         .ok_or_else(|| failed("the node does not serve this entry".into()))?;
-    if leaf_hash(entry.entry.as_bytes()) != saved.command.leaf_hash {
+    if served.leaf_hash() != saved.command.leaf_hash {
         return Err(failed(
             "the entry the node serves differs from the one acknowledged".into(),
         ));

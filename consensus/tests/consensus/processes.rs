@@ -512,6 +512,7 @@ where
                 response: Response::BidAccepted { .. },
                 audit_index,
                 leaf_hash,
+                ..
             }) = reply.unwrap()
             {
                 acknowledged.push((audit_index, leaf_hash));

@@ -69,13 +69,35 @@ fn a_cancelled_tender_is_archived_with_its_reason() {
 }
 
 #[test]
-fn sealed_bids_show_no_bidder_until_the_opening() {
+fn bids_are_withheld_until_the_close_and_show_no_bidder_until_the_opening() {
     let mut harness = Harness::new(3, 3);
     let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1"), lot("2")], 2));
+    let before = serde_json::to_value(tender_view(&harness.ledger.state().tenders[&tender])).unwrap();
     harness.bid(&tender, "1", 0, 100, None).unwrap();
     harness.bid(&tender, "2", 1, 200, None).unwrap();
     harness.bid(&tender, "1", 2, 300, None).unwrap();
     let state_tender = &harness.ledger.state().tenders[&tender];
+    assert_eq!(
+        serde_json::to_value(tender_view(state_tender)).unwrap(),
+        before,
+        "the public view of a tender taking bids moves with its bids"
+    );
+    assert_eq!(before["bid_count"], serde_json::Value::Null);
+    assert_eq!(
+        bids_view(state_tender),
+        BidsView::Withheld {
+            deadline_ms: state_tender.deadline_ms
+        }
+    );
+    assert!(tender_view(state_tender).opening_key.is_some());
+    let first_bidder = harness.bidders[0].public_key();
+    let mine = own_bids(harness.ledger.state(), &first_bidder);
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].lot.as_str(), "1");
+
+    harness.close(&tender);
+    let state_tender = &harness.ledger.state().tenders[&tender];
+    assert_eq!(tender_view(state_tender).bid_count, Some(3));
     let view = bids_view(state_tender);
     let BidsView::Sealed { counts, bids } = &view else {
         panic!("{view:?}")
@@ -89,13 +111,12 @@ fn sealed_bids_show_no_bidder_until_the_opening() {
             "a sealed view names a bidder"
         );
     }
-    assert!(tender_view(state_tender).opening_key.is_some());
-    let first_bidder = harness.bidders[0].public_key();
-    let mine = own_bids(harness.ledger.state(), &first_bidder);
-    assert_eq!(mine.len(), 1);
-    assert_eq!(mine[0].lot.as_str(), "1");
 
-    harness.close_and_open(&tender);
+    let threshold = usize::from(harness.ledger.state().tenders[&tender].spec.threshold);
+    harness.release_shares(&tender, threshold);
+    harness
+        .office_runs(Action::OpenTender { tender: tender.clone() })
+        .unwrap();
     let view = bids_view(&harness.ledger.state().tenders[&tender]);
     let BidsView::Opened { bids, .. } = view else { panic!() };
     assert_eq!(

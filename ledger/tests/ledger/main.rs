@@ -12,6 +12,7 @@
 mod archive;
 mod arrival;
 mod awards;
+mod disclosure;
 mod properties;
 mod protocol_example;
 mod registration;

@@ -272,7 +272,7 @@ async fn checkpoints_and_proofs_match_a_tree_built_from_the_entries() {
 
     // A tree built here from the entries the node serves gives the same roots and proofs.
     let entries = client.audit_entries(0, 13).await.unwrap();
-    let leaves: Vec<Hash> = entries.iter().map(|entry| leaf_hash(entry.entry.as_bytes())).collect();
+    let leaves: Vec<Hash> = entries.iter().map(sealbid_api::audit::AuditEntry::leaf_hash).collect();
     let mut tree = MerkleTree::new(MemoryNodeStore::new());
     tree.append_leaf_hashes(&leaves).unwrap();
     assert_eq!(tree.root(), checkpoint.root);

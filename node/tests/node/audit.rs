@@ -176,7 +176,7 @@ fn ledger_of(entries: &[sealbid_api::audit::AuditEntry]) -> CopyHead {
     let mut ledger = sealbid_ledger::Ledger::new(sealbid_crypto::merkle::MemoryNodeStore::new());
     for entry in entries {
         let parsed: sealbid_ledger::command::Entry =
-            sealbid_crypto::encoding::from_canonical(entry.entry.as_bytes()).unwrap();
+            sealbid_crypto::encoding::from_canonical(entry.text().unwrap().as_bytes()).unwrap();
         ledger.apply(&parsed).unwrap();
     }
     CopyHead {

@@ -26,7 +26,7 @@ const YUAN: u64 = 100;
 
 /// Bidding stays open this long after publication; once the bids are in, the office amends the
 /// deadline to [`CLOSING_MS`] ahead, so a slow machine never turns an early bid into a late one.
-const BIDDING_MS: u64 = 10 * 60 * 1000;
+pub const BIDDING_MS: u64 = 10 * 60 * 1000;
 /// How far ahead the amended deadline lies (the notice period is a second; the margin covers
 /// the amendment's own ordering).
 const CLOSING_MS: u64 = 3_000;
@@ -140,7 +140,7 @@ pub async fn publish_until(
 }
 
 /// The office moves the deadline to [`CLOSING_MS`] from now; returns once it has passed.
-async fn end_bidding(platform: &Platform, cast: &Cast, tender: &TenderId) {
+pub async fn end_bidding(platform: &Platform, cast: &Cast, tender: &TenderId) {
     let deadline_ms = now_ms() + CLOSING_MS;
     let amend = Action::AmendTender {
         tender: tender.clone(),
@@ -226,8 +226,15 @@ async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
     let current = verify_checkpoint(&head.checkpoint, &log_key).unwrap();
     for (receipt, log_receipt) in receipts.iter().zip(&log_receipts) {
         let index = receipt["audit_index"].as_u64().unwrap() as usize;
-        let leaf = serde_json::to_value(leaf_hash(entries[index].entry.as_bytes())).unwrap();
+        let leaf = serde_json::to_value(entries[index].leaf_hash()).unwrap();
         assert_eq!(receipt["leaf_hash"], leaf, "receipt {receipt}");
+        let own_entry = receipt["entry"].as_str().unwrap();
+        assert_eq!(
+            Some(own_entry),
+            entries[index].text(),
+            "the answer's entry is the logged one"
+        );
+        assert_eq!(serde_json::to_value(leaf_hash(own_entry.as_bytes())).unwrap(), leaf);
         assert_eq!(serde_json::to_value(log_receipt.leaf_hash).unwrap(), leaf);
         let held = log_receipt
             .verify(&log_key.name, std::slice::from_ref(&log_key), 1)
@@ -239,7 +246,7 @@ async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
     sealbid_node::audit::verify(&head.head, &[current], &entries, |_| {}).unwrap();
 }
 
-fn lot(id: &str) -> LotSpec {
+pub fn lot(id: &str) -> LotSpec {
     LotSpec {
         id: LotId::parse(id).unwrap(),
         title: format!("lot {id}"),
@@ -284,8 +291,8 @@ pub async fn procurement(platform: &Platform, label: u8) {
         lot: lot_id.clone(),
     };
     receipts.push(run(platform, &cast.bidders[1], withdraw).await);
-    let (_, _, sealed) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
-    assert_eq!(sealed["sealed"]["counts"]["1"], 4, "{sealed}");
+    let (_, _, withheld) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
+    assert!(withheld["withheld"]["deadline_ms"].is_u64(), "{withheld}");
 
     // A share before the close is refused, and changes nothing.
     let before = platform.state_hash().await;
@@ -308,6 +315,9 @@ pub async fn procurement(platform: &Platform, label: u8) {
     assert_eq!(late.2["code"], "late-bid");
     assert_eq!(platform.state_hash().await, before, "the late bid changed nothing");
 
+    wait_closed(platform, &tender).await;
+    let (_, _, sealed) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
+    assert_eq!(sealed["sealed"]["counts"]["1"], 4, "{sealed}");
     let results = close_open_award(platform, &cast, &tender).await;
     let won = winners(&results, "1");
     assert_eq!(won.len(), 1, "{results}");
