@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::signed::SignedMessage;
 use serde::de::DeserializeOwned;
 
@@ -19,6 +20,9 @@ use crate::problem::Problem;
 
 /// How long a request may take in all: a command waits for commit and apply.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long a read's signature lives: long enough for a slow answer, short enough that a copy
+/// of the request is soon useless.
+const READ_SIGNATURE_LIFETIME_SECONDS: u64 = 60;
 /// How long opening a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -34,6 +38,9 @@ pub enum ClientError {
     /// The authority certificate or TLS setup is unusable.
     #[error("TLS: {0}")]
     Tls(String),
+    /// A read could not be signed.
+    #[error("signing the read: {0}")]
+    Signing(String),
 }
 
 /// A client of one node's API.
@@ -145,6 +152,46 @@ impl Client {
     /// GETs `path` (any route of the API) as JSON.
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
         self.get(path).await
+    }
+
+    /// GETs `path` signed as read by `reader` (RFC 9421, [`crate::reader`]) and decodes the
+    /// answer.
+    pub async fn get_signed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        reader: &IdentityKeyPair,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut signed = http::Request::builder()
+            .method(http::Method::GET)
+            .uri(&url)
+            .body(String::new())
+            .map_err(|error| ClientError::Signing(error.to_string()))?;
+        let created_seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        crate::reader::sign_read(&mut signed, reader, created_seconds, READ_SIGNATURE_LIFETIME_SECONDS)
+            .await
+            .map_err(|error| ClientError::Signing(error.to_string()))?;
+        let mut request = self.http.get(url);
+        for (name, value) in signed.headers() {
+            request = request.header(name.as_str(), value.as_bytes());
+        }
+        read(request.send().await?).await
+    }
+
+    /// Every audit entry from `from` (at most `count`) in full, read by a supervisor.
+    pub async fn supervised_entries(
+        &self,
+        from: u64,
+        count: u64,
+        supervisor: &IdentityKeyPair,
+    ) -> Result<Vec<AuditEntry>, ClientError> {
+        self.get_signed(
+            &format!("{}?from={from}&count={count}", paths::SUPERVISION_ENTRIES),
+            supervisor,
+        )
+        .await
     }
 
     /// GETs `path` and decodes the answer.

@@ -5,7 +5,8 @@
 //! [`Problem`] (RFC 9457). Commands go to this node's [`Replica`], which forwards them to the
 //! leader, and are answered after commit and apply with a [`commands::Receipt`]; refusals become
 //! problems with the ledger's stable code. Reads answer from the ledger this node has applied, the
-//! archive and the audit history on disk; the [`audit`] routes also sign checkpoints with the
+//! archive and the audit history on disk; reads that need a role are signed by the reader
+//! (RFC 9421, [`reader`]) and checked against the ledger this node applied; the [`audit`] routes also sign checkpoints with the
 //! log's key (given by the caller as an [`audit::LogSigner`]) and build inclusion and
 //! consistency proofs from the Merkle nodes on disk. `/metrics`, `/livez` and `/readyz` serve operators;
 //! `/openapi.json` (and the page `/docs`) document every route, generated from the handlers.
@@ -26,7 +27,9 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 mod queries;
+pub mod reader;
 mod server;
+mod signed_reads;
 
 use std::sync::Arc;
 
@@ -51,8 +54,16 @@ pub mod paths {
     pub const TENDER_BIDS: &str = "/v1/tenders/{id}/bids";
     /// A tender's key generation (`{id}`).
     pub const TENDER_KEY_GENERATION: &str = "/v1/tenders/{id}/key-generation";
-    /// Registered participants.
+    /// Role-holders (the public part of the registry).
     pub const PARTICIPANTS: &str = "/v1/participants";
+    /// Every audit entry in full (a supervisor's signed read).
+    pub const SUPERVISION_ENTRIES: &str = "/v1/supervision/entries";
+    /// A tender's bids with their bidders (a supervisor's signed read; `{id}`).
+    pub const SUPERVISION_TENDER_BIDS: &str = "/v1/supervision/tenders/{id}/bids";
+    /// The whole registry of participants (a role-holder's signed read).
+    pub const REGISTRY: &str = "/v1/registry";
+    /// The reader's own registration and bids (any key's signed read).
+    pub const ME: &str = "/v1/me";
     /// Audit entries by range (`?from=&count=`).
     pub const AUDIT_ENTRIES: &str = "/v1/audit/entries";
     /// The audit log's size and root.
@@ -79,13 +90,17 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 22] = [
         COMMANDS,
         TENDERS,
         TENDER,
         TENDER_BIDS,
         TENDER_KEY_GENERATION,
         PARTICIPANTS,
+        SUPERVISION_ENTRIES,
+        SUPERVISION_TENDER_BIDS,
+        REGISTRY,
+        ME,
         AUDIT_ENTRIES,
         AUDIT_HEAD,
         AUDIT_LOG_KEY,
@@ -127,6 +142,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDER_BIDS).get(queries::bids))
         .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
+        .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
+        .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))
+        .service(resource(paths::REGISTRY).get(signed_reads::registry))
+        .service(resource(paths::ME).get(signed_reads::me))
         .service(resource(paths::AUDIT_ENTRIES).get(audit::entries))
         .service(resource(paths::AUDIT_HEAD).get(audit::head))
         .service(resource(paths::AUDIT_LOG_KEY).get(audit::log_key))

@@ -122,7 +122,7 @@ pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse
 }
 
 /// A tender id from the path, or a problem naming the expected form.
-fn parse_tender(text: &str) -> Result<TenderId, Problem> {
+pub(crate) fn parse_tender(text: &str) -> Result<TenderId, Problem> {
     TenderId::parse(text).map_err(|error| {
         Problem::new(
             actix_web::http::StatusCode::BAD_REQUEST,
@@ -152,7 +152,7 @@ async fn archived(state: &ApiState, id: &TenderId) -> Result<ArchiveRecord, Prob
 }
 
 /// A view that could not be encoded: a bug, reported as such.
-fn encoding_problem(error: serde_json::Error) -> Problem {
+pub(crate) fn encoding_problem(error: serde_json::Error) -> Problem {
     Problem::internal(
         "encoding-failed",
         format!("the answer could not be encoded: {error}; report this"),

@@ -154,6 +154,55 @@ pub fn public_participants(state: &State) -> impl Iterator<Item = &Participant> 
         .filter(|participant| participant.registration.is_none())
 }
 
+/// A bid as a supervisor sees it live: whose it is, not what it offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveBid<'a> {
+    /// The lot.
+    pub lot: &'a LotId,
+    /// The bidder.
+    pub bidder: &'a PublicKey,
+    /// The entry that placed it (its submission or last replacement).
+    pub audit_index: u64,
+    /// That entry's leaf hash.
+    pub leaf_hash: Hash,
+}
+
+/// A tender's bids as a supervisor sees them at any time: every bid held, with its bidder,
+/// ordered by audit index (withdrawn bids are gone; their entries remain in the log).
+pub fn live_bids(tender: &Tender) -> Vec<LiveBid<'_>> {
+    let mut bids: Vec<LiveBid<'_>> = tender
+        .bids
+        .iter()
+        .flat_map(|(lot, bids)| {
+            bids.iter().map(move |(bidder, bid)| LiveBid {
+                lot,
+                bidder,
+                audit_index: bid.audit_index,
+                leaf_hash: bid.leaf_hash,
+            })
+        })
+        .collect();
+    bids.sort_by_key(|bid| bid.audit_index);
+    bids
+}
+
+/// What a key may read of itself: its registration and roles, and its bids in open tenders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnView<'a> {
+    /// The participant, if the ledger knows the key.
+    pub participant: Option<&'a Participant>,
+    /// Its bids in open tenders.
+    pub bids: Vec<OwnBid<'a>>,
+}
+
+/// `key`'s view of itself.
+pub fn own_view<'a>(state: &'a State, key: &'a PublicKey) -> OwnView<'a> {
+    OwnView {
+        participant: state.participants.get(key),
+        bids: own_bids(state, key),
+    }
+}
+
 /// A bidder's own bids in open tenders.
 pub fn own_bids<'a>(state: &'a State, bidder: &'a PublicKey) -> Vec<OwnBid<'a>> {
     state

@@ -275,10 +275,12 @@ fn check_prefix(leaves: &MerkleTree<MemoryNodeStore>, checkpoint: &Checkpoint) -
 /// Entries asked for per request while fetching.
 const FETCH_PAGE_ENTRIES: u64 = 1_000;
 
-/// Fetches the head and every entry up to it from the API behind `client`; `progress` is told
-/// the head's size once and then each page's end.
+/// Fetches the head and every entry up to it from the API behind `client`: the public log, or,
+/// read signed by `supervisor`, every entry in full; `progress` is told the head's size once
+/// and then each page's end.
 pub async fn fetch(
     client: &sealbid_api::client::Client,
+    supervisor: Option<&sealbid_crypto::identity::IdentityKeyPair>,
     progress: impl Fn(u64, u64),
 ) -> Result<(CopyHead, Vec<AuditEntry>), FetchError> {
     // The checkpoint first: the same node's head fetched after it is at least as large (the
@@ -288,9 +290,11 @@ pub async fn fetch(
     let mut entries = Vec::new();
     let mut from = 0;
     while from < head.size {
-        let page = client
-            .audit_entries(from, FETCH_PAGE_ENTRIES.min(head.size - from))
-            .await?;
+        let count = FETCH_PAGE_ENTRIES.min(head.size - from);
+        let page = match supervisor {
+            Some(key) => client.supervised_entries(from, count, key).await?,
+            None => client.audit_entries(from, count).await?,
+        };
         // The node must send the entries asked for, consecutively, or the log has a gap.
         let first_gap = page
             .iter()

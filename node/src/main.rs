@@ -179,6 +179,11 @@ enum AuditCommand {
         /// Where to write the log.
         #[arg(long)]
         out: PathBuf,
+        /// A supervisor's identity key (PKCS#8): the entries are read signed with it, every one
+        /// in full even while tenders take bids. Without it, the public log (some entries
+        /// withheld).
+        #[arg(long)]
+        key: Option<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -271,8 +276,9 @@ async fn main() -> anyhow::Result<()> {
             api,
             authority,
             out,
+            key,
             json,
-        }) => audit_fetch(&api, &authority, &out, json).await,
+        }) => audit_fetch(&api, &authority, &out, key.as_deref(), json).await,
         Command::Audit(AuditCommand::Verify {
             file,
             log_key,
@@ -349,12 +355,19 @@ fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
 }
 
 /// `sealbid audit fetch`.
-async fn audit_fetch(api: &str, authority: &std::path::Path, out: &std::path::Path, json: bool) -> anyhow::Result<()> {
+async fn audit_fetch(
+    api: &str,
+    authority: &std::path::Path,
+    out: &std::path::Path,
+    key: Option<&std::path::Path>,
+    json: bool,
+) -> anyhow::Result<()> {
     let authority_pem =
         std::fs::read(authority).with_context(|| format!("reading the trust anchor {}", authority.display()))?;
     let client = sealbid_api::client::Client::new(api, &authority_pem)?;
+    let supervisor = key.map(sealbid_node::participant::load_key).transpose()?;
     let bar = progress_bar(0, "fetching");
-    let (head, entries) = sealbid_node::audit::fetch(&client, |done, total| {
+    let (head, entries) = sealbid_node::audit::fetch(&client, supervisor.as_ref(), |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })

@@ -78,6 +78,9 @@ pub enum RegistrarCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Print the whole registry of participants, applicants included (a read signed with
+    /// --key, which must hold a role).
+    Registry,
 }
 
 /// `sealbid bidder …`.
@@ -89,6 +92,8 @@ pub enum BidderCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print this key's registration, roles and bids in open tenders (a read signed with --key).
+    Status,
     /// Apply to register as a bidder with the organisation's unified social credit code; a
     /// registrar approves the application.
     Register {
@@ -273,6 +278,20 @@ impl Connection {
         Ok(Client::new(&self.api, &authority)?)
     }
 
+    /// Reads `path` signed with the signer's key and prints the answer (JSON).
+    pub async fn print_signed_read(&self, path: &str) -> Result<(), ParticipantError> {
+        let key = self.signer()?;
+        let answer: serde_json::Value = self.client()?.get_signed(path, &key).await?;
+        let text = if self.json {
+            serde_json::to_string(&answer)
+        } else {
+            serde_json::to_string_pretty(&answer)
+        }
+        .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+        println!("{text}");
+        Ok(())
+    }
+
     /// The signer's key.
     pub fn signer(&self) -> Result<sealbid_crypto::identity::IdentityKeyPair, ParticipantError> {
         let path = self
@@ -333,6 +352,7 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
 /// `sealbid registrar …`.
 pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> Result<(), ParticipantError> {
     let action = match command {
+        RegistrarCommand::Registry => return connection.print_signed_read(sealbid_api::paths::REGISTRY).await,
         RegistrarCommand::Approve { bidder } => Action::ApproveBidder {
             bidder: public_key(&bidder)?,
         },
@@ -356,6 +376,7 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             let key = keygen(&out)?;
             println!("{}", key.public_key());
         }
+        BidderCommand::Status => connection.print_signed_read(sealbid_api::paths::ME).await?,
         BidderCommand::Register {
             organisation,
             credit_code,

@@ -37,7 +37,7 @@ async fn a_fetched_log_verifies_and_a_changed_byte_is_named() {
     let application = platform.application.as_ref().unwrap();
     let authority = std::fs::read(&application.data_dir.authority).unwrap();
     let client = sealbid_api::client::Client::new(&platform.base, &authority).unwrap();
-    let (head, entries) = fetch(&client, |_, _| {}).await.unwrap();
+    let (head, entries) = fetch(&client, None, |_, _| {}).await.unwrap();
     assert_eq!(head.head.size, 5);
     assert_eq!(entries.len(), 5);
     let log_key_path = application.data_dir.root.join("log.pub");

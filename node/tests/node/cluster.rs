@@ -194,7 +194,7 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     }
     assert_eq!(third_head, leader_head, "node 3 holds the leader's log and state");
     let client = sealbid_api::client::Client::new(&format!("https://{}", third.api), &authority).unwrap();
-    let (fetched_head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    let (fetched_head, entries) = sealbid_node::audit::fetch(&client, None, |_, _| {}).await.unwrap();
     // Every node signs with the cluster's one log key: node 3's checkpoint verifies under the
     // key node 1 published.
     let published: Vec<String> = (1..=3)

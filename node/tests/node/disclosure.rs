@@ -186,7 +186,7 @@ async fn nothing_public_names_a_bidder_while_a_tender_takes_bids() {
 
     // A supervisor's copy fetched now checks every leaf but replays only up to the first
     // withheld entry: the first bidder's registration.
-    let (copy, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    let (copy, entries) = sealbid_node::audit::fetch(&client, None, |_, _| {}).await.unwrap();
     let checkpoint = verify_checkpoint(&copy.checkpoint, &log_key).unwrap();
     let report = sealbid_node::audit::verify(&copy.head, &[checkpoint], &entries, |_| {}).unwrap();
     let first_registration = entries.iter().position(|entry| entry.text().is_none()).unwrap() as u64;
@@ -203,7 +203,7 @@ async fn nothing_public_names_a_bidder_while_a_tender_takes_bids() {
     // After the close every entry is public, and the replay reaches the head.
     end_bidding(&platform, &cast, &tender).await;
     wait_closed(&platform, &tender).await;
-    let (copy, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    let (copy, entries) = sealbid_node::audit::fetch(&client, None, |_, _| {}).await.unwrap();
     assert!(entries.iter().all(|entry| entry.text().is_some()));
     let checkpoint = verify_checkpoint(&copy.checkpoint, &log_key).unwrap();
     let report = sealbid_node::audit::verify(&copy.head, &[checkpoint], &entries, |_| {}).unwrap();

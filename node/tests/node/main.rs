@@ -20,5 +20,6 @@ mod flood;
 mod readme;
 mod serve;
 mod settings;
+mod signed_reads;
 mod support;
 mod tender;

@@ -60,7 +60,8 @@ async fn the_readme_walkthrough_runs_as_written() {
     assert!(output.status.success(), "walkthrough failed:\n{stdout}\n{stderr}");
 
     // The tender went the way the README says: the late bid refused with the ledger's reason,
-    // the lowest offer (bidder 3's replacement) awarded, four receipts checked, the log verified.
+    // the lowest offer (bidder 3's replacement) awarded, four receipts checked, the log verified
+    // twice (live by the supervisor, and after the award).
     assert!(stdout.contains("late bid refused, as it must be"), "{stdout}");
     let refusal = stderr
         .lines()
@@ -82,7 +83,15 @@ async fn the_readme_walkthrough_runs_as_written() {
         4,
         "{stdout}"
     );
-    assert!(stdout.contains("verified: "), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|line| line.starts_with("verified: ")).count(),
+        2,
+        "both replays, the supervisor's while the bids were sealed too, reach the head: {stdout}"
+    );
+    // The signed reads: the bidder's own registration, the registrar's whole registry.
+    assert!(stdout.contains("\"status\": \"approved\""), "{stdout}");
+    let registry = std::fs::read_to_string(folder.path().join("demo/registry.json")).unwrap();
+    assert!(registry.contains(&bidder_3.to_string()), "{registry}");
     let status = server.stop("INT");
     assert!(status.success(), "sealbid serve exited with {status}");
 }

@@ -222,7 +222,7 @@ async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
         grant(&auditor, Role::Supervisor, "auditor"),
     )
     .await;
-    let (head, entries) = sealbid_node::audit::fetch(&client, |_, _| {}).await.unwrap();
+    let (head, entries) = sealbid_node::audit::fetch(&client, None, |_, _| {}).await.unwrap();
     let current = verify_checkpoint(&head.checkpoint, &log_key).unwrap();
     for (receipt, log_receipt) in receipts.iter().zip(&log_receipts) {
         let index = receipt["audit_index"].as_u64().unwrap() as usize;

@@ -1,0 +1,149 @@
+//! Reads for role-holders, each signed by its reader ([`crate::reader`]): a supervisor reads
+//! every audit entry in full and every tender's bids with their bidders, live; a role-holder
+//! reads the whole registry of participants; any key reads its own registration and bids.
+//! An unsigned or badly signed read is answered 401, a reader without the role 403.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use sealbid_consensus::history::ENTRIES_PER_FETCH_MAX;
+use sealbid_ledger::query::{live_bids, own_view, participants};
+use sealbid_ledger::types::Role;
+
+use crate::ApiState;
+use crate::audit::{AuditEntry, EntryContent, Range};
+use crate::problem::Problem;
+use crate::queries::{encoding_problem, parse_tender};
+use crate::reader::{authenticate, require_role};
+
+/// The roles that may read the whole registry: every role but a bidder's.
+const REGISTRY_ROLES: [Role; 5] = [
+    Role::Admin,
+    Role::Office,
+    Role::CommitteeMember,
+    Role::Supervisor,
+    Role::Registrar,
+];
+
+/// This node's clock, in seconds, for checking a read's signature.
+fn now_seconds(state: &ApiState) -> u64 {
+    state.replica.now_ms() / 1_000
+}
+
+/// `GET /v1/supervision/entries`: entries `[from, from + count)` in full, none withheld.
+#[utoipa::path(get, path = "/v1/supervision/entries", tag = "signed reads", params(Range),
+    responses(
+        (status = 200, description = "Entries in index order, every one in full", body = Vec<AuditEntry>),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn entries(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    range: web::Query<Range>,
+) -> Result<HttpResponse, Problem> {
+    let reader = authenticate(&request, now_seconds(&state)).await?;
+    require_role(&state, &reader, &[Role::Supervisor], "reading every entry live").await?;
+    let count = range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX);
+    let entries = state
+        .replica
+        .history_settled(range.from, count)
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
+    let body: Vec<AuditEntry> = entries
+        .into_iter()
+        .map(|(index, text)| AuditEntry {
+            index,
+            content: EntryContent::Entry(text),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// A tender's bids as a supervisor reads them.
+#[derive(serde::Serialize)]
+struct LiveBids<'a> {
+    /// The tender.
+    tender: &'a sealbid_ledger::types::TenderId,
+    /// Where it is.
+    phase: sealbid_ledger::tender::Phase,
+    /// Every bid held, with its bidder, by audit index.
+    bids: Vec<sealbid_ledger::query::LiveBid<'a>>,
+}
+
+/// `GET /v1/supervision/tenders/{id}/bids`: every bid the tender holds, with its bidder.
+#[utoipa::path(get, path = "/v1/supervision/tenders/{id}/bids", tag = "signed reads",
+    params(("id" = String, Path, description = "The tender id")),
+    responses(
+        (status = 200, description = "The tender's phase and every bid held, with its bidder", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No open tender of that id", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn tender_bids(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = parse_tender(&id)?;
+    let reader = authenticate(&request, now_seconds(&state)).await?;
+    require_role(&state, &reader, &[Role::Supervisor], "reading a tender's bids live").await?;
+    let body = state
+        .replica
+        .read_applied(|ledger| {
+            ledger.state().tenders.get(&id).map(|tender| {
+                serde_json::to_value(LiveBids {
+                    tender: &tender.id,
+                    phase: tender.phase,
+                    bids: live_bids(tender),
+                })
+            })
+        })
+        .await
+        .transpose()
+        .map_err(encoding_problem)?
+        .ok_or_else(|| {
+            Problem::new(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "unknown-tender",
+                "No such tender",
+                format!("no open tender {id}: a finished tender's bids are public (/v1/tenders/{id}/bids)"),
+            )
+        })?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /v1/registry`: every participant, bidders and applicants included.
+#[utoipa::path(get, path = "/v1/registry", tag = "signed reads",
+    responses(
+        (status = 200, description = "Every key the ledger knows, with roles, names, credit codes and registrations", body = Object),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader holds no role but a bidder's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn registry(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    let reader = authenticate(&request, now_seconds(&state)).await?;
+    require_role(&state, &reader, &REGISTRY_ROLES, "the registry of participants").await?;
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(participants(ledger.state()).collect::<Vec<_>>()))
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /v1/me`: the reader's own registration, roles and bids in open tenders.
+#[utoipa::path(get, path = "/v1/me", tag = "signed reads",
+    responses(
+        (status = 200, description = "The reader as the ledger knows it (null if it does not) and its bids", body = Object),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn me(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    let reader = authenticate(&request, now_seconds(&state)).await?;
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(own_view(ledger.state(), &reader)))
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
