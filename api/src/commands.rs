@@ -79,10 +79,15 @@ pub struct SignedCommand {
         (status = 504, description = "No answer in time: send the same command again to learn its receipt", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn submit(state: web::Data<ApiState>, message: TimedJson<SignedMessage>) -> Result<HttpResponse, Problem> {
+pub async fn submit(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    message: TimedJson<SignedMessage>,
+) -> Result<HttpResponse, Problem> {
     let started = Instant::now();
     let TimedJson(message) = message;
-    let result = state.replica.submit_command(message.clone()).await;
+    let source_address = request.peer_addr().map(|address| address.ip());
+    let result = state.replica.submit_command(message.clone(), source_address).await;
     state.metrics.commit_latency.observe(started.elapsed().as_secs_f64());
     let outcome = match result {
         Ok(LedgerReply::Applied {

@@ -29,7 +29,7 @@ pub mod problem;
 mod queries;
 pub mod reader;
 mod server;
-mod signed_reads;
+pub mod signed_reads;
 
 use std::sync::Arc;
 
@@ -58,6 +58,8 @@ pub mod paths {
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// Every audit entry in full (a supervisor's signed read).
     pub const SUPERVISION_ENTRIES: &str = "/v1/supervision/entries";
+    /// Where each command came from (a supervisor's signed read; `?from=&count=`).
+    pub const SUPERVISION_SOURCES: &str = "/v1/supervision/sources";
     /// A tender's bids with their bidders (a supervisor's signed read; `{id}`).
     pub const SUPERVISION_TENDER_BIDS: &str = "/v1/supervision/tenders/{id}/bids";
     /// The whole registry of participants (a role-holder's signed read).
@@ -90,7 +92,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 22] = [
+    pub const ALL: [&str; 23] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -98,6 +100,7 @@ pub mod paths {
         TENDER_KEY_GENERATION,
         PARTICIPANTS,
         SUPERVISION_ENTRIES,
+        SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
         REGISTRY,
         ME,
@@ -143,6 +146,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
+        .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))
         .service(resource(paths::REGISTRY).get(signed_reads::registry))
         .service(resource(paths::ME).get(signed_reads::me))

@@ -24,6 +24,7 @@ use crate::problem::Problem;
         crate::queries::key_generation,
         crate::queries::participant_list,
         crate::signed_reads::entries,
+        crate::signed_reads::sources,
         crate::signed_reads::tender_bids,
         crate::signed_reads::registry,
         crate::signed_reads::me,
@@ -40,7 +41,16 @@ use crate::problem::Problem;
         document,
         page,
     ),
-    components(schemas(Receipt, SignedCommand, Problem, AuditEntry, TreeHead, LogKey, AuditProof))
+    components(schemas(
+        Receipt,
+        SignedCommand,
+        Problem,
+        AuditEntry,
+        TreeHead,
+        LogKey,
+        AuditProof,
+        crate::signed_reads::CommandSource
+    ))
 )]
 pub struct ApiDocument;
 

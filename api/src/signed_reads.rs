@@ -1,5 +1,6 @@
 //! Reads for role-holders, each signed by its reader ([`crate::reader`]): a supervisor reads
-//! every audit entry in full and every tender's bids with their bidders, live; a role-holder
+//! every audit entry in full, where each command came from, and every tender's bids with their
+//! bidders, live; a role-holder
 //! reads the whole registry of participants; any key reads its own registration and bids.
 //! An unsigned or badly signed read is answered 401, a reader without the role 403.
 
@@ -55,6 +56,54 @@ pub async fn entries(
         .map(|(index, text)| AuditEntry {
             index,
             content: EntryContent::Entry(text),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Where a command came from, as a supervisor reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSource {
+    /// The command entry's audit index.
+    pub index: u64,
+    /// The client's IP address as the receiving node saw it.
+    #[schema(value_type = String)]
+    pub address: std::net::IpAddr,
+    /// The salt of the commitment in the entry's arrival stamp (16 bytes, base64url).
+    #[serde(with = "sealbid_crypto::encoding::base64url_array")]
+    #[schema(value_type = String)]
+    pub salt: [u8; 16],
+}
+
+/// `GET /v1/supervision/sources`: the source addresses of the commands at audit indexes
+/// `[from, from + count)`, those this node recorded.
+#[utoipa::path(get, path = "/v1/supervision/sources", tag = "signed reads", params(Range),
+    responses(
+        (status = 200, description = "Each recorded command's address and commitment salt, by audit index", body = Vec<CommandSource>),
+        (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn sources(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    range: web::Query<Range>,
+) -> Result<HttpResponse, Problem> {
+    let reader = authenticate(&request, now_seconds(&state)).await?;
+    require_role(&state, &reader, &[Role::Supervisor], "reading where commands came from").await?;
+    let count = range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX);
+    let sources = state
+        .replica
+        .sources(range.from, count)
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
+    let body: Vec<CommandSource> = sources
+        .into_iter()
+        .map(|(index, source)| CommandSource {
+            index,
+            address: source.address,
+            salt: source.salt,
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use sealbid_crypto::merkle::{Hash, leaf_hash, node_hash};
+use sealbid_ledger::command::Source;
 use sqlx::{Row, SqlitePool};
 
 use crate::writer::{Statement, Value, WriteError, Writer};
@@ -74,6 +75,49 @@ pub fn response_row(audit_index: u64, response: String) -> Statement {
         "INSERT OR IGNORE INTO command_response (audit_index, response) VALUES",
         vec![Value::Integer(to_sql(audit_index)), Value::Text(response)],
     )
+}
+
+/// The statement that keeps the source address (and commitment salt) of the command at
+/// `audit_index`.
+pub fn source_row(audit_index: u64, source: &Source) -> Statement {
+    Statement::row(
+        "INSERT OR IGNORE INTO command_source (audit_index, address, salt) VALUES",
+        vec![
+            Value::Integer(to_sql(audit_index)),
+            Value::Text(source.address.to_string()),
+            Value::Blob(source.salt.to_vec()),
+        ],
+    )
+}
+
+/// The sources of the commands at audit indexes `[from, from + count)` that this node recorded,
+/// by index.
+pub async fn read_sources(pool: &SqlitePool, from: u64, count: u64) -> Result<Vec<(u64, Source)>, HistoryError> {
+    let rows = sqlx::query(
+        "SELECT audit_index, address, salt FROM command_source WHERE audit_index >= ? AND audit_index < ? ORDER BY audit_index",
+    )
+    .bind(to_sql(from))
+    .bind(to_sql(from.saturating_add(count)))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let index = from_sql(row.get("audit_index"));
+            let damaged = |reason: &str| HistoryError::NotAnEntry {
+                index,
+                reason: format!("its recorded source {reason}: this node's storage is damaged"),
+            };
+            let address: String = row.get("address");
+            let salt: Vec<u8> = row.get("salt");
+            Ok((
+                index,
+                Source {
+                    address: address.parse().map_err(|_| damaged("is not an IP address"))?,
+                    salt: salt.try_into().map_err(|_| damaged("has a salt of the wrong length"))?,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The ledger's answer (JSON) to the entry at `audit_index`, if this node applied it.

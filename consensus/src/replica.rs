@@ -8,6 +8,7 @@
 //! window has passed ([`Replica::spawn_closer`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
 
 use openraft::ChangeMembers;
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 use sealbid_crypto::signed::SignedMessage;
-use sealbid_ledger::command::{Arrival, Command, EntryBody, ReceivedCommand};
+use sealbid_ledger::command::{Arrival, Command, EntryBody, ReceivedCommand, Source};
 use sealbid_ledger::state::verify_command;
 use sealbid_ledger::types::TenderId;
 use sealbid_ledger::{Ledger, Rejection};
@@ -247,6 +248,16 @@ pub struct Replica {
     /// How far this node's clock was from the leader's at the last comparison, ms (0 on the
     /// leader; [`CLOCK_OFFSET_UNKNOWN`] before the first).
     clock_offset_ms: AtomicU64,
+    /// Salts the commitments to clients' addresses.
+    random: ring::rand::SystemRandom,
+}
+
+/// `address` with a fresh salt from `random`.
+fn source_of(address: IpAddr, random: &ring::rand::SystemRandom) -> Result<Source, SubmitError> {
+    let mut salt = [0u8; 16];
+    ring::rand::SecureRandom::fill(random, &mut salt)
+        .map_err(|_| SubmitError::Raft("the system's random source failed".into()))?;
+    Ok(Source { address, salt })
 }
 
 /// What admission made of a command.
@@ -347,6 +358,7 @@ impl Replica {
             metrics: config.metrics,
             in_flight: Arc::new(Semaphore::new(config.commands_in_flight_max)),
             verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
+            random: ring::rand::SystemRandom::new(),
             in_flight_max: config.commands_in_flight_max,
             closes_proposed: std::sync::Mutex::new(HashMap::new()),
             clock_offset_ms: AtomicU64::new(CLOCK_OFFSET_UNKNOWN),
@@ -520,11 +532,22 @@ impl Replica {
     /// The command holds a place in flight throughout ([`Replica::reserve_command`]); this node
     /// stamps its arrival and admits it ([`Replica::admit`]): a refusal there is answered as
     /// [`LedgerReply::Rejected`] with nothing proposed. A follower forwards it to the leader.
-    pub async fn submit_command(&self, signed: SignedMessage) -> Result<LedgerReply, SubmitError> {
+    /// `source_address`: the client's address, recorded with the arrival (committed to in the
+    /// leaf, kept for supervisors).
+    pub async fn submit_command(
+        &self,
+        signed: SignedMessage,
+        source_address: Option<IpAddr>,
+    ) -> Result<LedgerReply, SubmitError> {
         let _in_flight = self.reserve_command()?;
+        let source = source_address
+            .map(|address| source_of(address, &self.random))
+            .transpose()?;
         let arrival = Arrival {
             node_id: self.node_id,
             received_at_ms: self.clock.now_ms(),
+            source_sha256: source.as_ref().map(Source::commitment),
+            source,
         };
         match self.admit(signed, arrival).await? {
             Admission::Admitted { received, by_leader } => {
@@ -553,7 +576,10 @@ impl Replica {
     /// [`SubmitError::NotLeader`].
     pub async fn submit(&self, body: EntryBody, from_client: bool) -> Result<LedgerReply, SubmitError> {
         match body {
-            EntryBody::Command(received) if from_client => self.submit_command(received.signed).await,
+            EntryBody::Command(received) if from_client => {
+                let address = received.arrival.source.map(|source| source.address);
+                self.submit_command(received.signed, address).await
+            }
             EntryBody::Command(_) => {
                 let _in_flight = self.reserve_command()?;
                 self.route(body, false, false).await
@@ -812,6 +838,14 @@ impl Replica {
         self.rows_written(audit_index.saturating_add(1).min(self.applied_audit_size()))
             .await?;
         history::read_response(self.state_machine.pool(), audit_index).await
+    }
+
+    /// The source addresses this node recorded for the commands at audit indexes `[from, from +
+    /// count)` (waiting, as [`Replica::history_settled`] does, for their rows).
+    pub async fn sources(&self, from: u64, count: u64) -> Result<Vec<(u64, Source)>, HistoryError> {
+        self.rows_written(from.saturating_add(count).min(self.applied_audit_size()))
+            .await?;
+        history::read_sources(self.state_machine.pool(), from, count).await
     }
 
     /// Audit history entries `[from, from + count)` held here, as canonical entry text.

@@ -24,6 +24,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{RwLock, watch};
 
 use sealbid_crypto::merkle::{Hash, NodeStore};
+use sealbid_ledger::command::{EntryBody, Source};
 use sealbid_ledger::tender::ArchiveRecord;
 use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
@@ -154,6 +155,8 @@ struct Rows {
     entries: Vec<(u64, Vec<u8>)>,
     /// The ledger's answer (JSON) to each, for answering a command sent again.
     responses: Vec<(u64, String)>,
+    /// The source address of each command that carries one (for supervisors).
+    sources: Vec<(u64, Source)>,
     /// Audit-log nodes drained from the ledger's buffer.
     nodes: Vec<(u8, u64, Hash)>,
     /// Tenders that became final.
@@ -335,6 +338,7 @@ impl StateMachineStore {
         let Rows {
             entries,
             responses,
+            sources,
             nodes,
             archived,
         } = rows;
@@ -352,6 +356,11 @@ impl StateMachineStore {
             responses
                 .into_iter()
                 .map(|(index, response)| history::response_row(index, response)),
+        );
+        statements.extend(
+            sources
+                .iter()
+                .map(|(index, source)| history::source_row(*index, source)),
         );
         statements.extend(
             nodes
@@ -447,6 +456,11 @@ fn apply_batch(
                 let response =
                     serde_json::to_string(&applied.response).map_err(|error| Box::new(write_failed(&error)))?;
                 rows.responses.push((applied.audit_index, response));
+                if let EntryBody::Command(received) = &ledger_entry.body
+                    && let Some(source) = received.arrival.source
+                {
+                    rows.sources.push((applied.audit_index, source));
+                }
                 let entry =
                     String::from_utf8(applied.entry_bytes.clone()).map_err(|error| Box::new(write_failed(&error)))?;
                 rows.entries.push((applied.audit_index, applied.entry_bytes));

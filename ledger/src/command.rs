@@ -7,6 +7,7 @@ use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::dkg::{Dealing, KnowledgeProof, ReleasedShare, Response};
 use sealbid_crypto::encoding::{EncodingError, to_canonical};
 use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::merkle::Hash;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 
@@ -45,9 +46,27 @@ impl EntryBody {
             arrival: Arrival {
                 node_id,
                 received_at_ms,
+                source_sha256: None,
+                source: None,
             },
             signed,
         })
+    }
+}
+
+impl Entry {
+    /// The entry as its leaf holds it: a command's source address left out (its commitment
+    /// `source_sha256` stays). `None` when the entry holds no source (then it is its own leaf).
+    pub fn without_source(&self) -> Option<Entry> {
+        let EntryBody::Command(received) = &self.body else {
+            return None;
+        };
+        received.arrival.source?;
+        let mut leaf = self.clone();
+        if let EntryBody::Command(received) = &mut leaf.body {
+            received.arrival.source = None;
+        }
+        Some(leaf)
     }
 }
 
@@ -64,7 +83,8 @@ pub struct ReceivedCommand {
 }
 
 /// Which node received a command, and when by its clock: what decides whether a bid is on
-/// time (电子招标投标办法 Art. 27: a bid received before the deadline is accepted).
+/// time (电子招标投标办法 Art. 27: a bid received before the deadline is accepted); and,
+/// committed to but kept from the public, the address it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arrival {
@@ -72,6 +92,40 @@ pub struct Arrival {
     pub node_id: u64,
     /// Its clock when the command arrived, ms since the Unix epoch.
     pub received_at_ms: u64,
+    /// [`Source::commitment`] of the address the command came from, when the node recorded
+    /// it: in the leaf, so the address is fixed, but reveals nothing of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_sha256: Option<Hash>,
+    /// The address itself, for supervisors only (实施条例 Art. 40: bidders acting from one
+    /// address): carried to every replica in the cluster's log, never in the leaf
+    /// ([`Entry::without_source`]), stored apart from the audit history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// The network address a command came from, with the salt of its commitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The client's IP address (no port), as the receiving node saw it.
+    pub address: std::net::IpAddr,
+    /// 16 random bytes chosen by the receiving node, so that the commitment cannot be found by
+    /// trying every address.
+    #[serde(with = "sealbid_crypto::encoding::base64url_array")]
+    pub salt: [u8; 16],
+}
+
+impl Source {
+    /// SHA-256(salt ‖ the address's text), the address's text as Rust prints an `IpAddr`
+    /// (dotted decimal; RFC 5952 for IPv6).
+    pub fn commitment(&self) -> Hash {
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(&self.salt);
+        context.update(self.address.to_string().as_bytes());
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(context.finish().as_ref());
+        Hash(hash)
+    }
 }
 
 /// The genesis entry.

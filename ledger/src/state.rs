@@ -349,7 +349,14 @@ impl<S: NodeStore> Ledger<S> {
             .into());
         }
         self.last_seen_timestamp_ms = entry.timestamp_ms;
-        let bytes = to_canonical(entry).map_err(|error| Fatal::Encoding(error.to_string()))?;
+        if let EntryBody::Command(received) = &entry.body
+            && let Some(source) = received.arrival.source
+            && received.arrival.source_sha256 != Some(source.commitment())
+        {
+            return Err(Rejection::Malformed("the command's source does not match its commitment".into()).into());
+        }
+        let leaf = entry.without_source();
+        let bytes = to_canonical(leaf.as_ref().unwrap_or(entry)).map_err(|error| Fatal::Encoding(error.to_string()))?;
         let arrived_at_ms = match &entry.body {
             EntryBody::Command(received) => received.arrival.received_at_ms,
             EntryBody::Genesis(_) | EntryBody::Close { .. } => entry.timestamp_ms,

@@ -17,4 +17,5 @@ mod properties;
 mod protocol_example;
 mod registration;
 mod rejections;
+mod source;
 mod support;

@@ -96,6 +96,7 @@ async fn reads_by_role_are_signed_and_a_supervisor_sees_the_live_bids() {
     let live_bids = format!("/v1/supervision/tenders/{tender}/bids");
     let role_only = [
         "/v1/supervision/entries?from=0&count=5".to_owned(),
+        "/v1/supervision/sources?from=0&count=5".to_owned(),
         live_bids.clone(),
         "/v1/registry".to_owned(),
         "/v1/me".to_owned(),
@@ -233,6 +234,39 @@ async fn reads_by_role_are_signed_and_a_supervisor_sees_the_live_bids() {
         report.state_hash_checked,
         "the supervisor's replay reaches the head while bids are sealed"
     );
+
+    // The supervisor reads where each command came from: every command entry's commitment is
+    // to its recorded address (this test's client, 127.0.0.1) and salt.
+    let (status, sources) = read(
+        &platform,
+        &format!("/v1/supervision/sources?from=0&count={}", copy.head.size),
+        &supervisor,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{sources}");
+    let sources: Vec<sealbid_api::signed_reads::CommandSource> = serde_json::from_value(sources).unwrap();
+    let mut commands = 0;
+    for entry in &entries {
+        let parsed: sealbid_ledger::command::Entry = serde_json::from_str(entry.text().unwrap()).unwrap();
+        let sealbid_ledger::command::EntryBody::Command(received) = parsed.body else {
+            continue;
+        };
+        commands += 1;
+        let source = sources.iter().find(|source| source.index == entry.index).unwrap();
+        assert_eq!(source.address.to_string(), "127.0.0.1");
+        let recorded = sealbid_ledger::command::Source {
+            address: source.address,
+            salt: source.salt,
+        };
+        assert_eq!(
+            received.arrival.source_sha256,
+            Some(recorded.commitment()),
+            "entry {}",
+            entry.index
+        );
+        assert!(received.arrival.source.is_none(), "the entry itself holds no address");
+    }
+    assert_eq!(sources.len(), commands, "one source per command, none for the genesis");
 
     // The registrar reads the whole registry, the bidders in it.
     let (status, registry) = read(&platform, "/v1/registry", &registrar).await;
