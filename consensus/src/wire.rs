@@ -83,6 +83,20 @@ mod tests {
     use super::*;
     use crate::types::EntryBatch;
 
+    /// `body` with a source address recorded, as a node that received it from a client stamps it.
+    fn sourced(body: EntryBody) -> EntryBody {
+        let EntryBody::Command(mut received) = body else {
+            return body;
+        };
+        let source = sealbid_ledger::command::Source {
+            address: "192.0.2.9".parse().unwrap(),
+            salt: [5; 16],
+        };
+        received.arrival.source = Some(source);
+        received.arrival.source_sha256 = Some(source.commitment());
+        EntryBody::Command(received)
+    }
+
     fn batch() -> EntryBatch {
         let key = IdentityKeyPair::from_seed(&[7; 32]).unwrap();
         let signed = SignedMessage::sign(&key, &serde_json::json!({"nonce": 1, "text": "a \"quoted\" é"})).unwrap();
@@ -91,7 +105,8 @@ mod tests {
                 operator: key.public_key(),
                 config: LedgerConfig::default(),
             }),
-            EntryBody::command(signed, 2, 1_800_000_000_123),
+            EntryBody::command(signed.clone(), 2, 1_800_000_000_123),
+            sourced(EntryBody::command(signed, 3, 1_800_000_000_124)),
             EntryBody::Close {
                 tender: TenderId::parse("T-9").unwrap(),
             },

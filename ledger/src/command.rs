@@ -85,7 +85,7 @@ pub struct ReceivedCommand {
 /// Which node received a command, and when by its clock: what decides whether a bid is on
 /// time (电子招标投标办法 Art. 27: a bid received before the deadline is accepted); and,
 /// committed to but kept from the public, the address it came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Arrival {
     /// The receiving node's id.
@@ -94,13 +94,39 @@ pub struct Arrival {
     pub received_at_ms: u64,
     /// [`Source::commitment`] of the address the command came from, when the node recorded
     /// it: in the leaf, so the address is fixed, but reveals nothing of it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source_sha256: Option<Hash>,
     /// The address itself, for supervisors only (实施条例 Art. 40: bidders acting from one
     /// address): carried to every replica in the cluster's log, never in the leaf
     /// ([`Entry::without_source`]), stored apart from the audit history.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub source: Option<Source>,
+}
+
+/// JSON (the leaf, the API) leaves an absent source out; the cluster's binary encoding, which
+/// does not name fields, writes every field.
+impl Serialize for Arrival {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let every_field = !serializer.is_human_readable();
+        let with_commitment = every_field || self.source_sha256.is_some();
+        let with_source = every_field || self.source.is_some();
+        let fields = 2 + usize::from(with_commitment) + usize::from(with_source);
+        let mut state = serializer.serialize_struct("Arrival", fields)?;
+        state.serialize_field("node_id", &self.node_id)?;
+        state.serialize_field("received_at_ms", &self.received_at_ms)?;
+        if with_commitment {
+            state.serialize_field("source_sha256", &self.source_sha256)?;
+        } else {
+            state.skip_field("source_sha256")?;
+        }
+        if with_source {
+            state.serialize_field("source", &self.source)?;
+        } else {
+            state.skip_field("source")?;
+        }
+        state.end()
+    }
 }
 
 /// The network address a command came from, with the salt of its commitment.
