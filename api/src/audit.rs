@@ -107,12 +107,7 @@ pub struct TreeHead {
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Result<HttpResponse, Problem> {
-    let count = range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX);
-    let entries = state
-        .replica
-        .history_settled(range.from, count)
-        .await
-        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
+    let entries = settled_entries(&state, &range).await?;
     let decoded = entries
         .into_iter()
         .map(|(index, text)| {
@@ -137,6 +132,21 @@ pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Re
         })
         .await;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The entries `range` names (at most [`ENTRIES_PER_FETCH_MAX`]) as this node holds them, once
+/// their rows are written: (audit index, canonical text).
+pub(crate) async fn settled_entries(state: &ApiState, range: &Range) -> Result<Vec<(u64, String)>, Problem> {
+    state
+        .replica
+        .history_settled(range.from, range_count(range))
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))
+}
+
+/// How many entries `range` asks for: 100 by default, at most [`ENTRIES_PER_FETCH_MAX`].
+pub(crate) fn range_count(range: &Range) -> u64 {
+    range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX)
 }
 
 /// Entry `index` (`text`, decoded as `entry`) as the public may read it in `ledger_state`.

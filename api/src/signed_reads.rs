@@ -6,12 +6,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use sealbid_consensus::history::ENTRIES_PER_FETCH_MAX;
 use sealbid_ledger::query::{live_bids, own_view, participants};
 use sealbid_ledger::types::Role;
 
 use crate::ApiState;
-use crate::audit::{AuditEntry, EntryContent, Range};
+use crate::audit::{AuditEntry, EntryContent, Range, range_count, settled_entries};
 use crate::problem::Problem;
 use crate::queries::{encoding_problem, parse_tender};
 use crate::reader::{authenticate, require_role};
@@ -30,6 +29,12 @@ fn now_seconds(state: &ApiState) -> u64 {
     state.replica.now_ms() / 1_000
 }
 
+/// Refuses `request` unless a supervisor signed it (for `what`).
+async fn supervisor(request: &HttpRequest, state: &ApiState, what: &str) -> Result<(), Problem> {
+    let reader = authenticate(request, now_seconds(state)).await?;
+    require_role(state, &reader, &[Role::Supervisor], what).await
+}
+
 /// `GET /v1/supervision/entries`: entries `[from, from + count)` in full, none withheld.
 #[utoipa::path(get, path = "/v1/supervision/entries", tag = "signed reads", params(Range),
     responses(
@@ -43,14 +48,8 @@ pub async fn entries(
     state: web::Data<ApiState>,
     range: web::Query<Range>,
 ) -> Result<HttpResponse, Problem> {
-    let reader = authenticate(&request, now_seconds(&state)).await?;
-    require_role(&state, &reader, &[Role::Supervisor], "reading every entry live").await?;
-    let count = range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX);
-    let entries = state
-        .replica
-        .history_settled(range.from, count)
-        .await
-        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
+    supervisor(&request, &state, "reading every entry live").await?;
+    let entries = settled_entries(&state, &range).await?;
     let body: Vec<AuditEntry> = entries
         .into_iter()
         .map(|(index, text)| AuditEntry {
@@ -90,12 +89,10 @@ pub async fn sources(
     state: web::Data<ApiState>,
     range: web::Query<Range>,
 ) -> Result<HttpResponse, Problem> {
-    let reader = authenticate(&request, now_seconds(&state)).await?;
-    require_role(&state, &reader, &[Role::Supervisor], "reading where commands came from").await?;
-    let count = range.count.unwrap_or(100).min(ENTRIES_PER_FETCH_MAX);
+    supervisor(&request, &state, "reading where commands came from").await?;
     let sources = state
         .replica
-        .sources(range.from, count)
+        .sources(range.from, range_count(&range))
         .await
         .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
     let body: Vec<CommandSource> = sources
@@ -136,8 +133,7 @@ pub async fn tender_bids(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id = parse_tender(&id)?;
-    let reader = authenticate(&request, now_seconds(&state)).await?;
-    require_role(&state, &reader, &[Role::Supervisor], "reading a tender's bids live").await?;
+    supervisor(&request, &state, "reading a tender's bids live").await?;
     let body = state
         .replica
         .read_applied(|ledger| {
