@@ -16,10 +16,12 @@ use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::{Hash, leaf_hash};
 use sealbid_crypto::note::{self, NoteError, NoteSigner};
 use sealbid_crypto::receipt::Receipt;
+use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::Entry;
 use sealbid_ledger::disclosure;
 
 use crate::ApiState;
+use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
 
 /// Which entries to send.
@@ -41,6 +43,12 @@ pub struct AuditEntry {
     /// The entry, or what may be said of it yet.
     #[serde(flatten)]
     pub content: EntryContent,
+    /// Beside an entry in full that placed a bid still held (live, or live at its tender's
+    /// end): the bid's envelope, whose SHA-256 the command signs. A replaced or withdrawn bid's
+    /// envelope is erased and never served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub envelope: Option<Envelope>,
 }
 
 /// An entry in full, or withheld ([`sealbid_ledger::disclosure`]).
@@ -107,8 +115,36 @@ pub struct TreeHead {
         (status = 400, description = "A malformed or unknown parameter", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Result<HttpResponse, Problem> {
-    let entries = settled_entries(&state, &range).await?;
-    let decoded = entries
+    let decoded = decode_entries(settled_entries(&state, &range).await?)?;
+    // The state is read after the entries: it has applied at least every entry read, so each
+    // tender they name is in it (or archived, so final).
+    let body: Vec<(AuditEntry, Entry)> = state
+        .replica
+        .read_applied(|ledger| {
+            decoded
+                .into_iter()
+                .map(|(index, text, entry)| (public_entry(ledger.state(), index, text, &entry), entry))
+                .collect()
+        })
+        .await;
+    let released = body
+        .iter()
+        .filter(|(public, _)| public.text().is_some())
+        .map(|(public, entry)| (public.index, entry));
+    let mut envelopes = bid_envelopes(&state, released).await?;
+    let body: Vec<AuditEntry> = body
+        .into_iter()
+        .map(|(public, _)| AuditEntry {
+            envelope: envelopes.remove(&public.index),
+            ..public
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `entries` (index and canonical text, as stored) decoded.
+pub(crate) fn decode_entries(entries: Vec<(u64, String)>) -> Result<Vec<(u64, String, Entry)>, Problem> {
+    entries
         .into_iter()
         .map(|(index, text)| {
             let entry: Entry = serde_json::from_str(&text).map_err(|error| {
@@ -119,19 +155,7 @@ pub async fn entries(state: web::Data<ApiState>, range: web::Query<Range>) -> Re
             })?;
             Ok((index, text, entry))
         })
-        .collect::<Result<Vec<_>, Problem>>()?;
-    // The state is read after the entries: it has applied at least every entry read, so each
-    // tender they name is in it (or archived, so final).
-    let body: Vec<AuditEntry> = state
-        .replica
-        .read_applied(|ledger| {
-            decoded
-                .into_iter()
-                .map(|(index, text, entry)| public_entry(ledger.state(), index, text, &entry))
-                .collect()
-        })
-        .await;
-    Ok(HttpResponse::Ok().json(body))
+        .collect()
 }
 
 /// The entries `range` names (at most [`ENTRIES_PER_FETCH_MAX`]) as this node holds them, once
@@ -159,7 +183,11 @@ fn public_entry(ledger_state: &sealbid_ledger::State, index: u64, text: String, 
             timestamp_ms: entry.timestamp_ms,
         }),
     };
-    AuditEntry { index, content }
+    AuditEntry {
+        index,
+        content,
+        envelope: None,
+    }
 }
 
 /// The current tree head.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 use serde::de::DeserializeOwned;
 
@@ -14,7 +15,7 @@ use sealbid_crypto::receipt::Receipt as LogReceipt;
 use sealbid_ledger::query::KeyGeneration;
 
 use crate::audit::{AuditEntry, AuditProof, LogKey, TreeHead};
-use crate::commands::Receipt;
+use crate::commands::{CommandBody, Receipt};
 use crate::paths;
 use crate::problem::Problem;
 
@@ -84,10 +85,27 @@ impl Client {
 
     /// Submits a signed command; its receipt once applied.
     pub async fn submit(&self, command: &SignedMessage) -> Result<Receipt, ClientError> {
+        self.submit_with_envelope(command, None).await
+    }
+
+    /// Submits a signed command with the envelope a bid's command signs the digest of; its
+    /// receipt once applied.
+    pub async fn submit_with_envelope(
+        &self,
+        command: &SignedMessage,
+        envelope: Option<&Envelope>,
+    ) -> Result<Receipt, ClientError> {
+        self.submit_body(&CommandBody::new(command.clone(), envelope.cloned()))
+            .await
+    }
+
+    /// Submits a command body as built (a signed command and a bid's envelope); its receipt
+    /// once applied.
+    pub async fn submit_body(&self, body: &CommandBody) -> Result<Receipt, ClientError> {
         let response = self
             .http
             .post(format!("{}{}", self.base, paths::COMMANDS))
-            .json(command)
+            .json(body)
             .send()
             .await?;
         read(response).await

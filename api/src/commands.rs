@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use sealbid_consensus::{LedgerReply, SubmitError};
 use sealbid_crypto::encoding::from_canonical;
+use sealbid_crypto::identity::{PublicKey, Signature};
 use sealbid_crypto::merkle::Hash;
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Entry, EntryBody};
 use sealbid_ledger::events::Response;
@@ -44,7 +46,7 @@ pub struct Receipt {
     pub entry: String,
 }
 
-/// A signed command as sent (documentation of [`SignedMessage`]'s form; see docs/protocol.md).
+/// A signed command as sent (documentation of [`CommandBody`]'s form; see docs/protocol.md).
 #[derive(Debug, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct SignedCommand {
@@ -55,6 +57,49 @@ pub struct SignedCommand {
     payload: String,
     /// Ed25519 over the payload's UTF-8 bytes, base64url.
     signature: String,
+    /// A bid's sealed offer (`submit_bid`, `replace_bid` only), whose SHA-256 the payload signs
+    /// as `envelope_sha256`.
+    #[schema(value_type = Option<Object>)]
+    envelope: Option<String>,
+}
+
+/// The body of `POST /v1/commands`: a signed message's three members and, for a bid, the
+/// envelope beside it (outside the signed bytes, so that it can be erased once the bid is
+/// replaced or withdrawn).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandBody {
+    /// Who signed.
+    pub signer: PublicKey,
+    /// The payload, exactly as signed.
+    pub payload: String,
+    /// The signature.
+    pub signature: Signature,
+    /// A bid's envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<Envelope>,
+}
+
+impl CommandBody {
+    /// The body for `signed`, with a bid's `envelope`.
+    pub fn new(signed: SignedMessage, envelope: Option<Envelope>) -> Self {
+        Self {
+            signer: signed.signer,
+            payload: signed.payload,
+            signature: signed.signature,
+            envelope,
+        }
+    }
+
+    /// The signed message and the envelope.
+    pub fn into_parts(self) -> (SignedMessage, Option<Envelope>) {
+        let signed = SignedMessage {
+            signer: self.signer,
+            payload: self.payload,
+            signature: self.signature,
+        };
+        (signed, self.envelope)
+    }
 }
 
 /// Submits a signed command.
@@ -82,12 +127,16 @@ pub struct SignedCommand {
 pub async fn submit(
     request: actix_web::HttpRequest,
     state: web::Data<ApiState>,
-    message: TimedJson<SignedMessage>,
+    body: TimedJson<CommandBody>,
 ) -> Result<HttpResponse, Problem> {
     let started = Instant::now();
-    let TimedJson(message) = message;
+    let TimedJson(body) = body;
+    let (message, envelope) = body.into_parts();
     let source_address = request.peer_addr().map(|address| address.ip());
-    let result = state.replica.submit_command(message.clone(), source_address).await;
+    let result = state
+        .replica
+        .submit_command(message.clone(), envelope, source_address)
+        .await;
     state.metrics.commit_latency.observe(started.elapsed().as_secs_f64());
     let outcome = match result {
         Ok(LedgerReply::Applied {

@@ -20,6 +20,7 @@ pub mod audit;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod commands;
+mod envelopes;
 mod head_deadline;
 mod health;
 pub mod limits;

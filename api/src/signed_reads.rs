@@ -10,7 +10,8 @@ use sealbid_ledger::query::{live_bids, own_view, participants};
 use sealbid_ledger::types::Role;
 
 use crate::ApiState;
-use crate::audit::{AuditEntry, EntryContent, Range, range_count, settled_entries};
+use crate::audit::{AuditEntry, EntryContent, Range, decode_entries, range_count, settled_entries};
+use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
 use crate::queries::{encoding_problem, parse_tender};
 use crate::reader::{authenticate, require_role};
@@ -49,12 +50,14 @@ pub async fn entries(
     range: web::Query<Range>,
 ) -> Result<HttpResponse, Problem> {
     supervisor(&request, &state, "reading every entry live").await?;
-    let entries = settled_entries(&state, &range).await?;
-    let body: Vec<AuditEntry> = entries
+    let decoded = decode_entries(settled_entries(&state, &range).await?)?;
+    let mut envelopes = bid_envelopes(&state, decoded.iter().map(|(index, _, entry)| (*index, entry))).await?;
+    let body: Vec<AuditEntry> = decoded
         .into_iter()
-        .map(|(index, text)| AuditEntry {
+        .map(|(index, text, _)| AuditEntry {
             index,
             content: EntryContent::Entry(text),
+            envelope: envelopes.remove(&index),
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))

@@ -106,9 +106,9 @@ async fn run() {
             let action = Action::SubmitBid {
                 tender: scene.tender.clone(),
                 lot: lot_id,
-                envelope,
+                envelope_sha256: envelope.sha256().unwrap(),
             };
-            bodies.push(scene.signer.command(key, action));
+            bodies.push(scene.signer.command(key, action).with_envelope(envelope));
         }
     }
     println!(

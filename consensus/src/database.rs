@@ -1,5 +1,7 @@
 //! The node's SQLite database: one file in WAL mode with `synchronous = FULL`, so that a
-//! committed transaction has been fsynced before the call returns.
+//! committed transaction has been fsynced before the call returns, and `secure_delete` on, so
+//! that deleted rows (a purged Raft log that carried envelopes since erased) are overwritten
+//! with zeros rather than left in free pages.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -41,6 +43,7 @@ pub async fn open(path: &Path) -> Result<SqlitePool, DatabaseError> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
+        .pragma("secure_delete", "on")
         .busy_timeout(BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new()
         .max_connections(CONNECTIONS_MAX)

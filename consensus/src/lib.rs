@@ -19,10 +19,12 @@
 //! leader in one request; the leader checks each stamp against its own clock and proposes the
 //! waiting entries as one batch. The path's metrics are [`ConsensusMetrics`]. The leader also closes each tender once its deadline plus
 //! the arrival window has passed. A replica also fills the history a snapshot from a peer left
-//! out.
+//! out, and, after each close, erases the envelopes of replaced and withdrawn bids from its
+//! disk ([`eraser`]): a bid's envelope travels beside its command, outside the audit leaf.
 
 pub mod clock;
 mod database;
+mod eraser;
 mod forwarder;
 pub mod history;
 mod leadership;

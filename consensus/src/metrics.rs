@@ -1,10 +1,11 @@
 //! The replication path's metrics (`sealbid_` prefix, base units), registered in the registry
 //! the node passes in, so that the API's `/metrics` serves them beside its own: how full the
 //! batches are, what the database commit (with its fsync) and apply cost, how often commands
-//! were answered busy, and what admission refused. (How many commands are in flight is read from
+//! were answered busy, what admission refused, and how far this node has erased superseded
+//! envelopes. (How many commands are in flight is read from
 //! the replica when the API renders its metrics.) No per-bidder labels.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// Buckets for counts of commands in one batch or request, up to the batch bound (1,024).
 const BATCH_BUCKETS: [f64; 12] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 768.0, 1024.0];
@@ -32,6 +33,9 @@ pub struct ConsensusMetrics {
     pub admission_refusals: IntCounterVec,
     /// Times the leader this node knows of changed (to another node or to none).
     pub leader_changes: IntCounter,
+    /// The Raft log index of the last entry that ended a tender's bidding after which this node
+    /// erased the envelopes of replaced and withdrawn bids from disk ([`crate::eraser`]).
+    pub envelopes_erased_through: IntGauge,
 }
 
 impl ConsensusMetrics {
@@ -46,6 +50,7 @@ impl ConsensusMetrics {
         registry.register(Box::new(metrics.busy_answers.clone()))?;
         registry.register(Box::new(metrics.admission_refusals.clone()))?;
         registry.register(Box::new(metrics.leader_changes.clone()))?;
+        registry.register(Box::new(metrics.envelopes_erased_through.clone()))?;
         Ok(metrics)
     }
 
@@ -100,6 +105,10 @@ impl ConsensusMetrics {
             leader_changes: IntCounter::new(
                 "sealbid_leader_changes_total",
                 "Times the leader this node knows of changed.",
+            )?,
+            envelopes_erased_through: IntGauge::new(
+                "sealbid_envelopes_erased_through_log_index",
+                "The Raft log index of the last close (or cancellation) after which this node erased replaced and withdrawn envelopes from disk.",
             )?,
         })
     }

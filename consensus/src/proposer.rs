@@ -131,7 +131,14 @@ pub(crate) fn take_waiting<Item>(
 /// About how many bytes `body` adds to a batch or a forwarded request.
 pub(crate) fn body_bytes(body: &EntryBody) -> usize {
     match body {
-        EntryBody::Command(received) => received.signed.payload.len().saturating_add(256),
+        EntryBody::Command(received) => received
+            .signed
+            .payload
+            .len()
+            .saturating_add(received.envelope.as_ref().map_or(0, |envelope| {
+                envelope.ciphertext.len().saturating_add(envelope.ephemeral_key.len())
+            }))
+            .saturating_add(256),
         EntryBody::Genesis(_) | EntryBody::Close { .. } => 256,
     }
 }

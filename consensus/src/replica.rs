@@ -22,6 +22,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Arrival, Command, EntryBody, ReceivedCommand, Source};
 use sealbid_ledger::state::verify_command;
@@ -345,6 +346,12 @@ impl Replica {
             raft.server_metrics(),
             config.metrics.leader_changes.clone(),
         ));
+        tokio::spawn(crate::eraser::run(
+            raft.clone(),
+            state_machine.pool().clone(),
+            state_machine.bidding_ended(),
+            config.metrics.envelopes_erased_through.clone(),
+        ));
         Ok(Self {
             node_id: config.node_id,
             raft,
@@ -532,11 +539,13 @@ impl Replica {
     /// The command holds a place in flight throughout ([`Replica::reserve_command`]); this node
     /// stamps its arrival and admits it ([`Replica::admit`]): a refusal there is answered as
     /// [`LedgerReply::Rejected`] with nothing proposed. A follower forwards it to the leader.
-    /// `source_address`: the client's address, recorded with the arrival (committed to in the
-    /// leaf, kept for supervisors).
+    /// `envelope`: a bid's sealed offer, which travels beside the command (the command signs
+    /// its digest). `source_address`: the client's address, recorded with the arrival
+    /// (committed to in the leaf, kept for supervisors).
     pub async fn submit_command(
         &self,
         signed: SignedMessage,
+        envelope: Option<Envelope>,
         source_address: Option<IpAddr>,
     ) -> Result<LedgerReply, SubmitError> {
         let _in_flight = self.reserve_command()?;
@@ -549,7 +558,7 @@ impl Replica {
             source_sha256: source.as_ref().map(Source::commitment),
             source,
         };
-        match self.admit(signed, arrival).await? {
+        match self.admit(signed, envelope, arrival).await? {
             Admission::Admitted { received, by_leader } => {
                 self.route(EntryBody::Command(received), true, by_leader).await
             }
@@ -578,7 +587,7 @@ impl Replica {
         match body {
             EntryBody::Command(received) if from_client => {
                 let address = received.arrival.source.map(|source| source.address);
-                self.submit_command(received.signed, address).await
+                self.submit_command(received.signed, received.envelope, address).await
             }
             EntryBody::Command(_) => {
                 let _in_flight = self.reserve_command()?;
@@ -631,8 +640,14 @@ impl Replica {
                             .map_err(|error| Rejection::Malformed(error.to_string()));
                         let refusal = match command {
                             Ok(command) => {
-                                self.refusal_on_view(&received.signed.signer, &command, received.arrival, true)
-                                    .await
+                                self.refusal_on_view(
+                                    &received.signed.signer,
+                                    &command,
+                                    received.envelope.as_ref(),
+                                    received.arrival,
+                                    true,
+                                )
+                                .await
                             }
                             Err(rejection) => Some(LedgerReply::rejected(&rejection)),
                         };
@@ -675,7 +690,12 @@ impl Replica {
     /// checked on the blocking pool, then the ledger's admission rules against the state this
     /// node has applied (a refusal that a later entry could change is left to the leader when
     /// this node is a follower).
-    async fn admit(&self, signed: SignedMessage, arrival: Arrival) -> Result<Admission, SubmitError> {
+    async fn admit(
+        &self,
+        signed: SignedMessage,
+        envelope: Option<Envelope>,
+        arrival: Arrival,
+    ) -> Result<Admission, SubmitError> {
         let (signed, verified) = {
             let _place = self
                 .verifying
@@ -695,10 +715,17 @@ impl Replica {
         };
         let by_leader = self.raft.current_leader().await == Some(self.node_id);
         Ok(
-            match self.refusal_on_view(&signed.signer, &command, arrival, by_leader).await {
+            match self
+                .refusal_on_view(&signed.signer, &command, envelope.as_ref(), arrival, by_leader)
+                .await
+            {
                 Some(refused) => Admission::Refused(refused),
                 None => Admission::Admitted {
-                    received: ReceivedCommand { arrival, signed },
+                    received: ReceivedCommand {
+                        arrival,
+                        signed,
+                        envelope,
+                    },
                     by_leader,
                 },
             },
@@ -713,12 +740,13 @@ impl Replica {
         &self,
         signer: &PublicKey,
         command: &Command,
+        envelope: Option<&Envelope>,
         arrival: Arrival,
         definitive: bool,
     ) -> Option<LedgerReply> {
         let verdict = || {
             self.state_machine
-                .read(|ledger| ledger.admit(signer, command, arrival.received_at_ms))
+                .read(|ledger| ledger.admit(signer, command, envelope, arrival.received_at_ms))
         };
         match verdict().await {
             Ok(()) => None,

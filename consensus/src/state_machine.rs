@@ -25,6 +25,7 @@ use tokio::sync::{RwLock, watch};
 
 use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::command::{EntryBody, Source};
+use sealbid_ledger::events::AuditEvent;
 use sealbid_ledger::tender::ArchiveRecord;
 use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
@@ -195,6 +196,9 @@ pub struct StateMachineStore {
     history_written: Arc<watch::Sender<u64>>,
     /// Seconds per apply, when the node measures them.
     apply_seconds: Option<Histogram>,
+    /// The Raft log index of the last entry applied (or snapshot installed) that ended a
+    /// tender's bidding: after it, the node erases superseded envelopes ([`crate::eraser`]).
+    bidding_ended: Arc<watch::Sender<u64>>,
 }
 
 impl StateMachineStore {
@@ -224,6 +228,12 @@ impl StateMachineStore {
             }
         };
         let (ledger, pending) = Data::restore(contents).map_err(|error| StorageIOError::read_snapshot(None, &error))?;
+        // A node stopped between a close and its erasure finishes it after a restart: the
+        // eraser starts from the restored snapshot.
+        let restored_index = meta
+            .as_ref()
+            .and_then(|meta| meta.last_log_id)
+            .map_or(0, |log_id| log_id.index);
         let data = Data {
             last_applied: meta.as_ref().and_then(|meta| meta.last_log_id),
             last_membership: meta.map(|meta| meta.last_membership).unwrap_or_default(),
@@ -248,6 +258,7 @@ impl StateMachineStore {
             history_size,
             history_written,
             apply_seconds: None,
+            bidding_ended: Arc::new(watch::Sender::new(restored_index)),
         })
     }
 
@@ -285,6 +296,12 @@ impl StateMachineStore {
             // The computation panicked: propagate, as it would have on this thread.
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         }
+    }
+
+    /// Notified with the Raft log index of each applied entry that ended a tender's bidding
+    /// (its close or cancellation), and of each installed snapshot.
+    pub fn bidding_ended(&self) -> watch::Receiver<u64> {
+        self.bidding_ended.subscribe()
     }
 
     /// The ledger's arrival window as of the last applied batch or installed snapshot.
@@ -442,16 +459,23 @@ impl StateMachineStore {
 }
 
 /// Applies the ledger entries of one Raft entry in order, adding the rows they leave to `rows`:
-/// one reply each.
+/// one reply each, and whether one of them ended a tender's bidding.
 fn apply_batch(
     ledger: &mut Ledger<BufferedNodeStore>,
     batch: &EntryBatch,
     rows: &mut Rows,
-) -> Result<Vec<LedgerReply>, Box<StorageError<u64>>> {
+) -> Result<(Vec<LedgerReply>, bool), Box<StorageError<u64>>> {
     let mut replies = Vec::with_capacity(batch.entries.len());
+    let mut bidding_ended = false;
     for ledger_entry in &batch.entries {
         replies.push(match ledger.apply(ledger_entry) {
             Ok(applied) => {
+                bidding_ended |= applied.events.iter().any(|event| {
+                    matches!(
+                        event,
+                        AuditEvent::TenderClosed { .. } | AuditEvent::TenderCancelled { .. }
+                    )
+                });
                 rows.archived.extend(applied.archived);
                 let response =
                     serde_json::to_string(&applied.response).map_err(|error| Box::new(write_failed(&error)))?;
@@ -475,7 +499,7 @@ fn apply_batch(
             Err(ApplyError::Fatal(fatal)) => return Err(Box::new(StorageIOError::write_state_machine(&fatal).into())),
         });
     }
-    Ok(replies)
+    Ok((replies, bidding_ended))
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachineStore {
@@ -499,6 +523,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         // The batch's audit nodes and archive records are queued before the lock is released,
         // so a snapshot (queued later) never becomes durable without them.
         let mut data = self.data.write().await;
+        let mut bidding_ended = None;
         for entry in entries {
             data.last_applied = Some(entry.log_id);
             replies.push(match entry.payload {
@@ -508,7 +533,12 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                     Vec::new()
                 }
                 EntryPayload::Normal(batch) => {
-                    apply_batch(&mut data.ledger, &batch, &mut rows).map_err(|error| *error)?
+                    let (batch_replies, ended) =
+                        apply_batch(&mut data.ledger, &batch, &mut rows).map_err(|error| *error)?;
+                    if ended {
+                        bidding_ended = Some(entry.log_id.index);
+                    }
+                    batch_replies
                 }
             });
         }
@@ -519,6 +549,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .fetch_max(data.ledger.last_seen_timestamp_ms(), Ordering::SeqCst);
         self.publish(&data.ledger);
         drop(data);
+        if let Some(index) = bidding_ended {
+            raise(&self.bidding_ended, index);
+        }
         Ok(replies)
     }
 
@@ -563,6 +596,11 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             .fetch_max(data.ledger.audit().size(), Ordering::SeqCst);
         raise(&self.history_written, data.ledger.audit().size());
         self.publish(&data.ledger);
+        drop(data);
+        // The log this node held before the snapshot is purged behind it: erase its traces.
+        if let Some(log_id) = meta.last_log_id {
+            raise(&self.bidding_ended, log_id.index);
+        }
         Ok(())
     }
 

@@ -97,6 +97,16 @@ mod tests {
         EntryBody::Command(received)
     }
 
+    /// An envelope, as a bid carries beside its command (the bytes need not open here).
+    fn envelope() -> sealbid_crypto::seal::Envelope {
+        sealbid_crypto::seal::Envelope {
+            version: 1,
+            suite: sealbid_crypto::seal::Suite::P256HkdfSha256Aes256Gcm,
+            ephemeral_key: vec![4; 65],
+            ciphertext: vec![9; 288],
+        }
+    }
+
     fn batch() -> EntryBatch {
         let key = IdentityKeyPair::from_seed(&[7; 32]).unwrap();
         let signed = SignedMessage::sign(&key, &serde_json::json!({"nonce": 1, "text": "a \"quoted\" é"})).unwrap();
@@ -106,7 +116,7 @@ mod tests {
                 config: LedgerConfig::default(),
             }),
             EntryBody::command(signed.clone(), 2, 1_800_000_000_123),
-            sourced(EntryBody::command(signed, 3, 1_800_000_000_124)),
+            sourced(EntryBody::command(signed, 3, 1_800_000_000_124)).with_envelope(envelope()),
             EntryBody::Close {
                 tender: TenderId::parse("T-9").unwrap(),
             },
@@ -132,6 +142,14 @@ mod tests {
             panic!("the second entry is the command")
         };
         assert!(received.signed.verify::<serde_json::Value>().is_ok());
+        let EntryBody::Command(carrying) = &decoded.entries[2].body else {
+            panic!("the third entry is the command with an envelope")
+        };
+        assert_eq!(
+            carrying.envelope,
+            Some(envelope()),
+            "the envelope travels in the binary log"
+        );
         assert!(
             bytes.len() < serde_json::to_vec(&batch).unwrap().len(),
             "postcard is smaller than the JSON of the same batch"

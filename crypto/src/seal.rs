@@ -179,6 +179,15 @@ impl Envelope {
         Ok(to_canonical(self)?)
     }
 
+    /// SHA-256 of the envelope's canonical JSON bytes: what a bid signs instead of the envelope,
+    /// so that the envelope can be erased and the signed bid still proves what it committed to.
+    pub fn sha256(&self) -> Result<crate::merkle::Hash, SealError> {
+        let bytes = self.to_canonical()?;
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
+        Ok(crate::merkle::Hash(hash))
+    }
+
     /// The checks possible on an offer's envelope without the key: the version is known, the
     /// ephemeral key is a valid P-256 point and the ciphertext is exactly the suite's padded
     /// offer length plus the tag. A ledger runs them when it accepts a bid or a reserve price.

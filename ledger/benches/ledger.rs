@@ -44,7 +44,7 @@ fn prepared(lots: usize, bidders: usize) -> (Harness, Vec<Entry>) {
             let action = Action::SubmitBid {
                 tender: tender.clone(),
                 lot: LotId::parse(&lot_id).unwrap(),
-                envelope,
+                envelope_sha256: harness.carry(envelope),
             };
             let message = harness.sign(&key, action);
             entries.push(harness.entry(harness.received(message)));

@@ -50,21 +50,34 @@ impl EntryBody {
                 source: None,
             },
             signed,
+            envelope: None,
         })
+    }
+
+    /// The same body carrying `envelope`, the sealed offer whose digest a bid's command signs.
+    pub fn with_envelope(mut self, envelope: Envelope) -> Self {
+        if let Self::Command(received) = &mut self {
+            received.envelope = Some(envelope);
+        }
+        self
     }
 }
 
 impl Entry {
-    /// The entry as its leaf holds it: a command's source address left out (its commitment
-    /// `source_sha256` stays). `None` when the entry holds no source (then it is its own leaf).
-    pub fn without_source(&self) -> Option<Entry> {
+    /// The entry as its leaf holds it: a command's source address and a bid's envelope left out
+    /// (the commitment `source_sha256` and the signed `envelope_sha256` stay). `None` when the
+    /// entry holds neither (then it is its own leaf).
+    pub fn leaf_form(&self) -> Option<Entry> {
         let EntryBody::Command(received) = &self.body else {
             return None;
         };
-        received.arrival.source?;
+        if received.arrival.source.is_none() && received.envelope.is_none() {
+            return None;
+        }
         let mut leaf = self.clone();
         if let EntryBody::Command(received) = &mut leaf.body {
             received.arrival.source = None;
+            received.envelope = None;
         }
         Some(leaf)
     }
@@ -73,13 +86,36 @@ impl Entry {
 /// A signed command with the stamp of the node that received it from its signer. The stamp is
 /// outside the signed bytes: the signer cannot choose it, the receiving node vouches for it, and
 /// the leader checks it against its own clock (see [`LedgerConfig::arrival_window_ms`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceivedCommand {
     /// Where and when the command arrived.
     pub arrival: Arrival,
     /// The command exactly as its signer made it.
     pub signed: SignedMessage,
+    /// A bid's sealed offer, whose digest the command signs (`envelope_sha256`): carried to
+    /// every replica in the cluster's log, never in the leaf ([`Entry::leaf_form`]), so that a
+    /// replaced or withdrawn offer can be erased while the leaf still proves it was made.
+    #[serde(default)]
+    pub envelope: Option<Envelope>,
+}
+
+/// JSON (the leaf, the API) leaves an absent envelope out; the cluster's binary encoding, which
+/// does not name fields, writes every field.
+impl Serialize for ReceivedCommand {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let with_envelope = !serializer.is_human_readable() || self.envelope.is_some();
+        let mut state = serializer.serialize_struct("ReceivedCommand", 2 + usize::from(with_envelope))?;
+        state.serialize_field("arrival", &self.arrival)?;
+        state.serialize_field("signed", &self.signed)?;
+        if with_envelope {
+            state.serialize_field("envelope", &self.envelope)?;
+        } else {
+            state.skip_field("envelope")?;
+        }
+        state.end()
+    }
 }
 
 /// Which node received a command, and when by its clock: what decides whether a bid is on
@@ -98,7 +134,7 @@ pub struct Arrival {
     pub source_sha256: Option<Hash>,
     /// The address itself, for supervisors only (实施条例 Art. 40: bidders acting from one
     /// address): carried to every replica in the cluster's log, never in the leaf
-    /// ([`Entry::without_source`]), stored apart from the audit history.
+    /// ([`Entry::leaf_form`]), stored apart from the audit history.
     #[serde(default)]
     pub source: Option<Source>,
 }
@@ -313,23 +349,25 @@ pub enum Action {
         /// A [`ReserveOffer`] sealed to the opening key, kind `reserve_price`, bidder = office key.
         envelope: Envelope,
     },
-    /// Bidder: submit a sealed bid on a lot.
+    /// Bidder: submit a sealed bid on a lot. The envelope travels beside the signed command
+    /// ([`ReceivedCommand::envelope`]); the command signs its digest.
     SubmitBid {
         /// The tender.
         tender: TenderId,
         /// The lot.
         lot: LotId,
-        /// An [`Offer`] sealed to the opening key, kind `bid`, bidder = the signer's key text.
-        envelope: Envelope,
+        /// [`Envelope::sha256`] of an [`Offer`] sealed to the opening key, kind `bid`, bidder =
+        /// the signer's key text.
+        envelope_sha256: Hash,
     },
-    /// Bidder: replace its bid on a lot, before the close.
+    /// Bidder: replace its bid on a lot, before the close; the replaced envelope is erased.
     ReplaceBid {
         /// The tender.
         tender: TenderId,
         /// The lot.
         lot: LotId,
-        /// The new sealed offer.
-        envelope: Envelope,
+        /// [`Envelope::sha256`] of the new sealed offer, which travels beside the command.
+        envelope_sha256: Hash,
     },
     /// Bidder: withdraw its bid on a lot, before the close.
     WithdrawBid {
@@ -429,12 +467,21 @@ impl Action {
         }
     }
 
-    /// The sealed offer a bid or a reserve price carries.
-    pub fn offer_envelope(&self) -> Option<&Envelope> {
+    /// The sealed reserve price a command holds in its signed bytes.
+    pub fn reserve_envelope(&self) -> Option<&Envelope> {
         match self {
-            Action::SubmitBid { envelope, .. }
-            | Action::ReplaceBid { envelope, .. }
-            | Action::SealReservePrice { envelope, .. } => Some(envelope),
+            Action::SealReservePrice { envelope, .. } => Some(envelope),
+            _ => None,
+        }
+    }
+
+    /// The digest of the sealed offer a bid's submission or replacement signs: the envelope
+    /// itself travels beside the command.
+    pub fn envelope_sha256(&self) -> Option<&Hash> {
+        match self {
+            Action::SubmitBid { envelope_sha256, .. } | Action::ReplaceBid { envelope_sha256, .. } => {
+                Some(envelope_sha256)
+            }
             _ => None,
         }
     }

@@ -16,6 +16,11 @@
 //! public may not read yet; [`Ledger::snapshot`] and
 //! [`Ledger::state_hash`] serve replication and audit.
 //!
+//! A bid's command signs its envelope's digest, and the envelope travels beside it, outside the
+//! leaf: a replaced or withdrawn offer leaves the state and can be erased everywhere while its
+//! signed entry still proves it was made ([`envelopes`] says where a bid's envelope is; a
+//! [`Ledger::replaying`] ledger takes bids without theirs).
+//!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:
 //!
@@ -43,6 +48,7 @@ pub mod award;
 pub mod command;
 pub mod credit_code;
 pub mod disclosure;
+pub mod envelopes;
 pub mod events;
 mod handlers;
 pub mod query;

@@ -23,6 +23,23 @@ pub enum Rejection {
     /// The payload is not a canonical command of a known shape.
     #[error("malformed command: {0}")]
     Malformed(String),
+    /// A bid's submission or replacement came without the envelope whose digest it signs.
+    #[error("a bid's command needs its envelope beside it (the `envelope` member): the command signs only its digest")]
+    EnvelopeMissing,
+    /// The envelope beside a bid's command is not the one whose digest it signs.
+    #[error("the envelope's SHA-256 is not the `envelope_sha256` the command signs")]
+    EnvelopeMismatch,
+    /// An envelope came beside a command that signs none.
+    #[error("only a bid's submission or replacement carries an envelope beside it")]
+    UnexpectedEnvelope,
+    /// A replay reached an opening with a live bid whose envelope the log did not serve.
+    #[error(
+        "the bid at audit entry {audit_index} has no envelope: the log served none, so the opening cannot be replayed"
+    )]
+    EnvelopeErased {
+        /// The bid's audit index.
+        audit_index: u64,
+    },
     /// The command expired before it was ordered.
     #[error("the command expired at {expires_at_ms} ms; it was ordered at {timestamp_ms} ms: sign it again")]
     Expired {
@@ -241,6 +258,10 @@ impl Rejection {
             Rejection::AlreadyInitialised => "already-initialised",
             Rejection::BadSignature => "bad-signature",
             Rejection::Malformed(_) => "malformed-command",
+            Rejection::EnvelopeMissing => "envelope-missing",
+            Rejection::EnvelopeMismatch => "envelope-mismatch",
+            Rejection::UnexpectedEnvelope => "unexpected-envelope",
+            Rejection::EnvelopeErased { .. } => "envelope-erased",
             Rejection::Expired { .. } => "expired-command",
             Rejection::ExpiryTooFar { .. } => "expiry-too-far",
             Rejection::ReplayedNonce { .. } => "replayed-nonce",
@@ -280,7 +301,9 @@ impl Rejection {
     /// The kind of refusal.
     pub fn kind(&self) -> RejectionKind {
         match self {
-            Rejection::Malformed(_) => RejectionKind::Malformed,
+            Rejection::Malformed(_) | Rejection::EnvelopeMissing | Rejection::UnexpectedEnvelope => {
+                RejectionKind::Malformed
+            }
             Rejection::BadSignature => RejectionKind::Unauthenticated,
             Rejection::MissingRole(_)
             | Rejection::RegistrationNotApproved { .. }
@@ -307,6 +330,8 @@ impl Rejection {
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }
             | Rejection::InvalidCreditCode(_)
+            | Rejection::EnvelopeMismatch
+            | Rejection::EnvelopeErased { .. }
             | Rejection::Invalid(_)
             | Rejection::EmptyText { .. }
             | Rejection::ControlCharacter { .. }

@@ -12,6 +12,7 @@ use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::encoding::to_canonical;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::{Hash, MerkleTree, NodeStore, leaf_hash};
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::{SignedError, SignedMessage};
 
 use crate::command::{Arrival, Command, Entry, EntryBody, Genesis, LedgerConfig};
@@ -248,6 +249,10 @@ pub struct Ledger<S> {
     /// The latest timestamp of any entry seen, refused ones included: timestamps never
     /// decrease along the log. Not part of the state (a refused entry changes no state).
     last_seen_timestamp_ms: u64,
+    /// Whether a bid may come without its envelope: only in a replay of the audit log, which
+    /// serves no envelope for bids replaced or withdrawn (erased on every node). A replica
+    /// refuses such a bid.
+    erased_envelopes_accepted: bool,
 }
 
 /// What the state hash covers, as RFC 8785 canonical JSON.
@@ -281,6 +286,17 @@ impl<S: NodeStore> Ledger<S> {
             state: State::default(),
             audit: MerkleTree::new(store),
             last_seen_timestamp_ms: 0,
+            erased_envelopes_accepted: false,
+        }
+    }
+
+    /// A ledger for replaying the audit log, as a supervisor does: it takes a bid whose envelope
+    /// was erased (the bid was later replaced or withdrawn) and refuses to open a tender whose
+    /// live bids lack theirs.
+    pub fn replaying(store: S) -> Self {
+        Self {
+            erased_envelopes_accepted: true,
+            ..Self::new(store)
         }
     }
 
@@ -292,6 +308,7 @@ impl<S: NodeStore> Ledger<S> {
             last_seen_timestamp_ms: snapshot.last_seen_timestamp_ms,
             state: snapshot.state,
             audit,
+            erased_envelopes_accepted: false,
         })
     }
 
@@ -355,7 +372,7 @@ impl<S: NodeStore> Ledger<S> {
         {
             return Err(Rejection::Malformed("the command's source does not match its commitment".into()).into());
         }
-        let leaf = entry.without_source();
+        let leaf = entry.leaf_form();
         let bytes = to_canonical(leaf.as_ref().unwrap_or(entry)).map_err(|error| Fatal::Encoding(error.to_string()))?;
         let arrived_at_ms = match &entry.body {
             EntryBody::Command(received) => received.arrival.received_at_ms,
@@ -411,7 +428,12 @@ impl<S: NodeStore> Ledger<S> {
                 let message = &received.signed;
                 let command = verify_command(message)?;
                 self.check_freshness(&message.signer, &command, context.timestamp_ms)?;
-                let effect = handlers::dispatch(&mut self.state, context, message, &command.action)?;
+                let envelope = handlers::bids::carried_envelope(
+                    &command.action,
+                    received.envelope.as_ref(),
+                    self.erased_envelopes_accepted,
+                )?;
+                let effect = handlers::dispatch(&mut self.state, context, message, &command.action, envelope)?;
                 self.state.nonces.insert(
                     message.signer,
                     command.nonce,
@@ -440,10 +462,11 @@ impl<S: NodeStore> Ledger<S> {
     }
 
     /// The checks a node makes before it proposes a signed `command` (already verified with
-    /// [`verify_command`]) that arrived at `now_ms` by its clock, against the state it has
-    /// applied: the ledger exists, its nonce is unused, the command has not expired (by the
-    /// arrival window before `now_ms`, the earliest timestamp the leader could give it), its
-    /// signer holds the role the action needs
+    /// [`verify_command`]) that arrived at `now_ms` by its clock with `envelope` beside it,
+    /// against the state it has applied: the ledger exists, its nonce is unused, a bid carries
+    /// the envelope whose digest it signs (and nothing else carries one), the command has not
+    /// expired (by the arrival window before `now_ms`, the earliest timestamp the leader could
+    /// give it), its signer holds the role the action needs
     /// ([`crate::command::Action::required_role`]), a bid's tender has not closed, and an
     /// offer's envelope is well formed. Every
     /// one of them is checked again by [`Ledger::apply`], so a command refused here would be
@@ -451,7 +474,13 @@ impl<S: NodeStore> Ledger<S> {
     ///
     /// A state that lags the leader's can refuse wrongly only where a later entry could change
     /// the answer: a missing role, a registration not yet approved, or a missing genesis (see [`Rejection::may_change`]).
-    pub fn admit(&self, signer: &PublicKey, command: &Command, now_ms: u64) -> Result<(), Rejection> {
+    pub fn admit(
+        &self,
+        signer: &PublicKey,
+        command: &Command,
+        envelope: Option<&Envelope>,
+        now_ms: u64,
+    ) -> Result<(), Rejection> {
         if self.state.genesis.is_none() {
             return Err(Rejection::NotInitialised);
         }
@@ -462,6 +491,7 @@ impl<S: NodeStore> Ledger<S> {
                 first_audit_index,
             });
         }
+        let envelope = handlers::bids::carried_envelope(&command.action, envelope, false)?;
         // The leader stamps the entry no earlier than the arrival window before `now_ms` (and
         // any time later): a command expired by then is expired at every timestamp it could
         // get. How far ahead it expires is left to the log, which judges it at its timestamp.
@@ -486,7 +516,7 @@ impl<S: NodeStore> Ledger<S> {
             });
         }
         // After the lateness check, as the log checks them: a late bid is refused as late.
-        if let Some(envelope) = command.action.offer_envelope() {
+        if let Some(envelope) = command.action.reserve_envelope().or(envelope) {
             handlers::bids::check_envelope(envelope)?;
         }
         Ok(())

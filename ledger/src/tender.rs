@@ -55,9 +55,12 @@ pub struct Amendment {
 /// A sealed bid, as submitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bid {
-    /// The signed submit or replace command, kept whole: the opening re-checks its signature
-    /// and takes the envelope from it.
+    /// The signed submit or replace command, kept whole: it signs the envelope's digest.
     pub command: SignedMessage,
+    /// The sealed offer, which the opening decrypts. Always held by a replica; `None` only in a
+    /// replay of a log that served the entry without it (a bid replaced or withdrawn later,
+    /// whose envelope every node erased), which the opening refuses to open.
+    pub envelope: Option<Envelope>,
     /// The audit-log position of the entry that placed this bid: its receipt, and the
     /// tie-breaker (earlier wins).
     pub audit_index: u64,

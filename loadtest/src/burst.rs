@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sealbid_api::client::{Client, ClientError};
+use sealbid_api::commands::CommandBody;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::note::NoteVerifier;
-use sealbid_crypto::signed::SignedMessage;
 use tokio::time::Instant;
 
 use crate::cluster::{LocalCluster, resident_kib};
@@ -144,7 +144,7 @@ pub async fn run(options: &Options) -> Result<Summary, BurstError> {
         .filter_map(|bid| prepared.bids.get(*bid))
         .chain(&prepared.late_bids)
         .collect();
-    let commands: Arc<Vec<SignedMessage>> = Arc::new(sent.iter().map(|bid| bid.command.clone()).collect());
+    let commands: Arc<Vec<CommandBody>> = Arc::new(sent.iter().map(|bid| bid.command.clone()).collect());
     let bidders: Vec<usize> = sent.iter().map(|bid| bid.bidder).collect();
 
     // The amendments take a few ms each; the window opens once they are surely applied.
@@ -309,7 +309,7 @@ async fn send_bids(
     target: &mut Target,
     start: Instant,
     schedule_us: &[u64],
-    commands: Arc<Vec<SignedMessage>>,
+    commands: Arc<Vec<CommandBody>>,
     bidders: &[usize],
 ) -> (Vec<Sample>, Option<LeaderKill>) {
     let clients = Arc::new(target.platform.clients.clone());
@@ -323,7 +323,7 @@ async fn send_bids(
             let (Some(client), Some(command)) = (clients.get(node % clients.len().max(1)), commands.get(index)) else {
                 return Attempt::Retry("nothing to send".into());
             };
-            classify(client.submit(command).await)
+            classify(client.submit_body(command).await)
         }
     };
     let bar = progress_bar(options, schedule_us.len());
@@ -468,7 +468,7 @@ async fn run_etcd(
     options: &Options,
     start: Instant,
     schedule_us: &[u64],
-    commands: &[SignedMessage],
+    commands: &[CommandBody],
 ) -> Result<SystemRun, BurstError> {
     let cluster = EtcdCluster::start(&options.etcd_binary).await?;
     let http = grpc_client()?;

@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
+use sealbid_api::commands::CommandBody;
 use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
 use sealbid_testkit::{Committee, approval, bidder, grant, key, sealed_offer, sealed_reserve};
@@ -64,8 +64,8 @@ pub struct PreparedBid {
     pub bidder: usize,
     /// The bidder's key text, as the opening lists it.
     pub bidder_key: String,
-    /// The signed `SubmitBid`.
-    pub command: SignedMessage,
+    /// The signed `SubmitBid` with its envelope beside it, as sent.
+    pub command: CommandBody,
 }
 
 /// A tender of the scenario.
@@ -322,13 +322,13 @@ fn seal_bid(
     let action = Action::SubmitBid {
         tender: scenario_tender.id.clone(),
         lot: lot()?,
-        envelope,
+        envelope_sha256: envelope.sha256().map_err(unexpected)?,
     };
     Ok(PreparedBid {
         tender,
         bidder: bidder_index,
         bidder_key: key.public_key().to_string(),
-        command: platform.sign(&key, action)?,
+        command: CommandBody::new(platform.sign(&key, action)?, Some(envelope)),
     })
 }
 

@@ -25,6 +25,7 @@ use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::encoding::from_canonical;
 use sealbid_crypto::merkle::{MemoryNodeStore, MerkleTree};
 use sealbid_ledger::command::Entry;
+use sealbid_ledger::envelopes::placement;
 use sealbid_ledger::{ApplyError, Ledger};
 
 /// Why an audit failed.
@@ -85,6 +86,10 @@ pub struct AuditReport {
     /// The first entry not replayed, when the copy holds a withheld entry: the ledger's state
     /// depends on every entry before it, so the replay stops there.
     pub first_not_replayed: Option<u64>,
+    /// Bids replayed without their envelope: replaced or withdrawn, their envelopes erased on
+    /// every node; the signed entry still proves what was submitted (the envelope's digest),
+    /// by whom, and when.
+    pub erased_envelopes: u64,
     /// Whether the state hash was checked (only a copy replayed to its end reaches it).
     pub state_hash_checked: bool,
     /// The head the leaves reproduce.
@@ -156,6 +161,8 @@ struct Replay {
     first_not_replayed: Option<u64>,
     /// Withheld entries seen.
     withheld: u64,
+    /// Bids replayed without their (erased) envelope.
+    erased_envelopes: u64,
 }
 
 impl Replay {
@@ -178,10 +185,16 @@ impl Replay {
             return Ok(());
         };
         let bytes = text.as_bytes();
-        let entry: Entry =
+        let mut entry: Entry =
             from_canonical(bytes).map_err(|error| failed(format!("not a canonical ledger entry: {error}")))?;
         if self.first_not_replayed.is_some() {
             return Ok(());
+        }
+        match &audit_entry.envelope {
+            // The ledger checks it against the digest the command signs.
+            Some(envelope) => entry.body = entry.body.with_envelope(envelope.clone()),
+            None if placement(&entry).is_some() => self.erased_envelopes += 1,
+            None => {}
         }
         let applied = self.ledger.apply(&entry).map_err(|error| match error {
             ApplyError::Rejected(rejection) => failed(format!("refused on replay: {rejection}")),
@@ -204,10 +217,11 @@ pub fn verify(
     progress: impl Fn(u64),
 ) -> Result<AuditReport, AuditError> {
     let mut replay = Replay {
-        ledger: Ledger::new(MemoryNodeStore::new()),
+        ledger: Ledger::replaying(MemoryNodeStore::new()),
         leaves: MerkleTree::new(MemoryNodeStore::new()),
         first_not_replayed: None,
         withheld: 0,
+        erased_envelopes: 0,
     };
     for (position, audit_entry) in entries.iter().enumerate() {
         let index = position as u64;
@@ -239,6 +253,7 @@ pub fn verify(
         entries: size,
         replayed: replay.ledger.audit().size(),
         withheld: replay.withheld,
+        erased_envelopes: replay.erased_envelopes,
         first_not_replayed: replay.first_not_replayed,
         state_hash_checked: complete,
         open_tenders: replay.ledger.state().tenders.len(),

@@ -425,8 +425,9 @@ fn audit_verify(
     } else {
         println!(
             "verified: {} entries replayed; every signature, rule and leaf checks; root and state hash match the head; \
-             {} signed checkpoints are prefixes of the log ({} open tenders, {} archived)",
-            report.entries, report.checkpoints, report.open_tenders, report.archived_tenders
+             {} signed checkpoints are prefixes of the log ({} open tenders, {} archived; {} replaced or withdrawn \
+             bids replayed by their signed digest, their envelopes erased)",
+            report.entries, report.checkpoints, report.open_tenders, report.archived_tenders, report.erased_envelopes
         );
     }
     Ok(())

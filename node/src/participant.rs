@@ -14,7 +14,7 @@ use sealbid_api::commands::Receipt;
 use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::merkle::{leaf_hash, verify_consistency};
+use sealbid_crypto::merkle::{Hash, leaf_hash, verify_consistency};
 use sealbid_crypto::note::NoteVerifier;
 use sealbid_crypto::receipt::Receipt as LogReceipt;
 use sealbid_crypto::seal::Envelope;
@@ -100,6 +100,24 @@ pub fn sign(key: &IdentityKeyPair, action: Action) -> Result<SignedMessage, Part
 /// Signs `action` with `key` and submits it; the receipt.
 pub async fn submit(client: &Client, key: &IdentityKeyPair, action: Action) -> Result<Receipt, ParticipantError> {
     Ok(client.submit(&sign(key, action)?).await?)
+}
+
+/// Signs `action` (a bid's submission or replacement, which signs `envelope`'s digest) with
+/// `key` and submits it with the envelope beside it; the receipt.
+pub async fn submit_with_envelope(
+    client: &Client,
+    key: &IdentityKeyPair,
+    action: Action,
+    envelope: &Envelope,
+) -> Result<Receipt, ParticipantError> {
+    Ok(client.submit_with_envelope(&sign(key, action)?, Some(envelope)).await?)
+}
+
+/// The digest a bid signs for `envelope`.
+pub fn envelope_sha256(envelope: &Envelope) -> Result<Hash, ParticipantError> {
+    envelope
+        .sha256()
+        .map_err(|error| ParticipantError::Invalid(format!("the envelope: {error}")))
 }
 
 /// The opening key of `tender`, read from the API (published once the key generation ended).

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use sealbid_api::client::Client;
 use sealbid_api::commands::Receipt;
 use sealbid_crypto::identity::PublicKey;
+use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::{Action, TenderSpec};
 use sealbid_ledger::types::{LotId, Role, TenderId};
 
 use crate::checkpoints::{load_log_key, verify_checkpoint};
 use crate::participant::{
-    ParticipantError, SavedReceipt, fetch_log_receipt, keygen, load_key, opening_key, seal_offer, submit,
-    verify_receipt,
+    ParticipantError, SavedReceipt, envelope_sha256, fetch_log_receipt, keygen, load_key, opening_key, seal_offer,
+    submit, submit_with_envelope, verify_receipt,
 };
 
 /// Where the API is, what to trust, whose key signs, and how to print.
@@ -304,8 +305,21 @@ impl Connection {
     /// Signs and submits `action` and prints the answer; with `save`, also fetches the log's
     /// receipt (signed checkpoint, inclusion proof) and writes both there.
     pub async fn send(&self, action: Action, save: Option<&std::path::Path>) -> Result<Receipt, ParticipantError> {
+        self.send_with_envelope(action, None, save).await
+    }
+
+    /// Signs and submits `action` with a bid's `envelope` beside it, as [`Connection::send`].
+    pub async fn send_with_envelope(
+        &self,
+        action: Action,
+        envelope: Option<&Envelope>,
+        save: Option<&std::path::Path>,
+    ) -> Result<Receipt, ParticipantError> {
         let client = self.client()?;
-        let receipt = submit(&client, &self.signer()?, action).await?;
+        let receipt = match envelope {
+            Some(envelope) => submit_with_envelope(&client, &self.signer()?, action, envelope).await?,
+            None => submit(&client, &self.signer()?, action).await?,
+        };
         // The answer first: whatever happens to the log's receipt, the user sees it was applied.
         self.print_receipt(&receipt);
         if let Some(path) = save {
@@ -402,20 +416,26 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             println!("sealed to tender {tender}'s opening key: {}", out.display());
         }
         BidderCommand::Submit(flags) => {
+            let envelope: Envelope = read_json(&flags.envelope)?;
             let action = Action::SubmitBid {
                 tender: tender(&flags.tender)?,
                 lot: lot(&flags.lot)?,
-                envelope: read_json(&flags.envelope)?,
+                envelope_sha256: envelope_sha256(&envelope)?,
             };
-            connection.send(action, flags.receipt.as_deref()).await?;
+            connection
+                .send_with_envelope(action, Some(&envelope), flags.receipt.as_deref())
+                .await?;
         }
         BidderCommand::Replace(flags) => {
+            let envelope: Envelope = read_json(&flags.envelope)?;
             let action = Action::ReplaceBid {
                 tender: tender(&flags.tender)?,
                 lot: lot(&flags.lot)?,
-                envelope: read_json(&flags.envelope)?,
+                envelope_sha256: envelope_sha256(&envelope)?,
             };
-            connection.send(action, flags.receipt.as_deref()).await?;
+            connection
+                .send_with_envelope(action, Some(&envelope), flags.receipt.as_deref())
+                .await?;
         }
         BidderCommand::Withdraw {
             tender: tender_text,

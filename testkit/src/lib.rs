@@ -107,6 +107,25 @@ pub fn sealed_offer(
     offer.seal(opening_key, &SystemRandom::new()).map_err(kit)
 }
 
+/// A bid's submission of `envelope` on `lot`: the action signs the envelope's digest, and the
+/// envelope travels beside the command.
+pub fn submission(tender: &TenderId, lot: &LotId, envelope: &Envelope) -> Result<Action, KitError> {
+    Ok(Action::SubmitBid {
+        tender: tender.clone(),
+        lot: lot.clone(),
+        envelope_sha256: envelope.sha256().map_err(kit)?,
+    })
+}
+
+/// A bid's replacement by `envelope`, as [`submission`].
+pub fn replacement(tender: &TenderId, lot: &LotId, envelope: &Envelope) -> Result<Action, KitError> {
+    Ok(Action::ReplaceBid {
+        tender: tender.clone(),
+        lot: lot.clone(),
+        envelope_sha256: envelope.sha256().map_err(kit)?,
+    })
+}
+
 /// The office's reserve price on a lot, sealed to `opening_key`.
 pub fn sealed_reserve(
     tender: &TenderId,

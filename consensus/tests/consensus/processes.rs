@@ -475,14 +475,12 @@ impl Scene {
                     quantity_tonnes: None,
                 };
                 let envelope = offer.seal(&self.opening_key, &SystemRandom::new()).unwrap();
-                bids.push(self.signer.command(
-                    key,
-                    Action::SubmitBid {
-                        tender: self.tender.clone(),
-                        lot: lot_id,
-                        envelope,
-                    },
-                ));
+                let action = Action::SubmitBid {
+                    tender: self.tender.clone(),
+                    lot: lot_id,
+                    envelope_sha256: envelope.sha256().unwrap(),
+                };
+                bids.push(self.signer.command(key, action).with_envelope(envelope));
             }
         }
         bids

@@ -4,6 +4,7 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 
+use crate::command::Action;
 use crate::events::Response;
 use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State, require_office, require_phase};
@@ -51,6 +52,32 @@ pub(crate) fn check_envelope(envelope: &Envelope) -> Result<(), Rejection> {
         .map_err(|error| Rejection::Invalid(format!("envelope: {error}")))
 }
 
+/// The envelope a command carries beside its signed bytes, against its action: a bid's
+/// submission or replacement carries the envelope whose digest it signs, every other action
+/// none. With `erased_accepted` (a replay of the audit log, where the envelopes of replaced and
+/// withdrawn bids are erased), a bid may come without it.
+pub(crate) fn carried_envelope<'a>(
+    action: &Action,
+    carried: Option<&'a Envelope>,
+    erased_accepted: bool,
+) -> Result<Option<&'a Envelope>, Rejection> {
+    match (action.envelope_sha256(), carried) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(Rejection::UnexpectedEnvelope),
+        (Some(_), None) if erased_accepted => Ok(None),
+        (Some(_), None) => Err(Rejection::EnvelopeMissing),
+        (Some(signed), Some(envelope)) => {
+            let digest = envelope
+                .sha256()
+                .map_err(|error| Rejection::Malformed(format!("envelope: {error}")))?;
+            if &digest != signed {
+                return Err(Rejection::EnvelopeMismatch);
+            }
+            Ok(Some(envelope))
+        }
+    }
+}
+
 /// The office seals a lot's reserve price (land-use and property rights); a later one replaces it.
 pub(crate) fn seal_reserve_price(
     state: &mut State,
@@ -72,18 +99,19 @@ pub(crate) fn seal_reserve_price(
     Ok(Effect::respond(Response::Applied))
 }
 
-/// A bidder's first bid on a lot.
+/// A bidder's first bid on a lot, with the envelope it carried (checked against the digest it
+/// signed; `None` only in a replay, where it was erased).
 pub(crate) fn submit(
     state: &mut State,
     context: &EntryContext,
     message: &SignedMessage,
     id: &TenderId,
     lot: &LotId,
-    envelope: &Envelope,
+    envelope: Option<&Envelope>,
 ) -> Result<Effect, Rejection> {
     state.require_role(&message.signer, Role::Bidder)?;
     let limit = state.config().bids_per_tender_max;
-    let tender = check_bidding(state, context, id, lot, Some(envelope))?;
+    let tender = check_bidding(state, context, id, lot, envelope)?;
     if tender.office == message.signer || tender.member_number(&message.signer).is_some() {
         return Err(Rejection::ConflictOfInterest(id.clone()));
     }
@@ -101,22 +129,22 @@ pub(crate) fn submit(
         .bids
         .entry(lot.clone())
         .or_default()
-        .insert(message.signer, bid(message, context));
+        .insert(message.signer, bid(message, envelope, context));
     tender.bid_count += 1;
     Ok(accepted(context))
 }
 
-/// A bidder replaces its bid on a lot.
+/// A bidder replaces its bid on a lot; the replaced bid, and its envelope, leave the state.
 pub(crate) fn replace(
     state: &mut State,
     context: &EntryContext,
     message: &SignedMessage,
     id: &TenderId,
     lot: &LotId,
-    envelope: &Envelope,
+    envelope: Option<&Envelope>,
 ) -> Result<Effect, Rejection> {
     state.require_role(&message.signer, Role::Bidder)?;
-    let tender = check_bidding(state, context, id, lot, Some(envelope))?;
+    let tender = check_bidding(state, context, id, lot, envelope)?;
     if !tender.has_bid(lot, &message.signer) {
         return Err(Rejection::NoBid { lot: lot.clone() });
     }
@@ -125,11 +153,11 @@ pub(crate) fn replace(
         .bids
         .entry(lot.clone())
         .or_default()
-        .insert(message.signer, bid(message, context));
+        .insert(message.signer, bid(message, envelope, context));
     Ok(accepted(context))
 }
 
-/// A bidder withdraws its bid on a lot.
+/// A bidder withdraws its bid on a lot; the bid, and its envelope, leave the state.
 pub(crate) fn withdraw(
     state: &mut State,
     context: &EntryContext,
@@ -153,9 +181,10 @@ pub(crate) fn withdraw(
 }
 
 /// The bid record of an accepted submission.
-fn bid(message: &SignedMessage, context: &EntryContext) -> Bid {
+fn bid(message: &SignedMessage, envelope: Option<&Envelope>, context: &EntryContext) -> Bid {
     Bid {
         command: message.clone(),
+        envelope: envelope.cloned(),
         audit_index: context.audit_index,
         leaf_hash: context.leaf_hash,
     }

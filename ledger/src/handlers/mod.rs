@@ -7,18 +7,21 @@ pub(crate) mod opening;
 pub(crate) mod participants;
 pub(crate) mod tenders;
 
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 
 use crate::command::Action;
 use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State};
 
-/// Routes a verified, fresh command to its handler.
+/// Routes a verified, fresh command to its handler, with the envelope it carried (checked
+/// against its action by [`bids::carried_envelope`]).
 pub(crate) fn dispatch(
     state: &mut State,
     context: &EntryContext,
     message: &SignedMessage,
     action: &Action,
+    envelope: Option<&Envelope>,
 ) -> Result<Effect, Rejection> {
     let signer = &message.signer;
     match action {
@@ -51,8 +54,8 @@ pub(crate) fn dispatch(
         Action::SealReservePrice { tender, lot, envelope } => {
             bids::seal_reserve_price(state, context, signer, tender, lot, envelope)
         }
-        Action::SubmitBid { tender, lot, envelope } => bids::submit(state, context, message, tender, lot, envelope),
-        Action::ReplaceBid { tender, lot, envelope } => bids::replace(state, context, message, tender, lot, envelope),
+        Action::SubmitBid { tender, lot, .. } => bids::submit(state, context, message, tender, lot, envelope),
+        Action::ReplaceBid { tender, lot, .. } => bids::replace(state, context, message, tender, lot, envelope),
         Action::WithdrawBid { tender, lot } => bids::withdraw(state, context, signer, tender, lot),
         Action::OpenTender { tender } => opening::open(state, signer, tender),
         Action::DisqualifyBid {

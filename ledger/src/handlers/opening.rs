@@ -10,7 +10,7 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open_offer};
 
 use crate::award::{Candidate, LotOutcome, award_lot};
-use crate::command::{Action, Command, Offer, ReserveOffer};
+use crate::command::{Offer, ReserveOffer};
 use crate::events::{AuditEvent, Response};
 use crate::rejection::Rejection;
 use crate::state::{Effect, State, check_text, require_office, require_phase};
@@ -32,8 +32,11 @@ pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Resu
             threshold: outcome.threshold,
         });
     }
-    let key = outcome.rebuild(&tender.shares)?;
     let revoked = revoked_bidders(state, tender);
+    if let Some(audit_index) = first_without_envelope(tender, &revoked) {
+        return Err(Rejection::EnvelopeErased { audit_index });
+    }
+    let key = outcome.rebuild(&tender.shares)?;
     let opening = open_all(tender, &key, &revoked);
     let events: Vec<AuditEvent> = opening
         .bids
@@ -57,6 +60,18 @@ pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Resu
         events,
         ..Effect::respond(Response::TenderOpened { valid, invalid })
     })
+}
+
+/// The audit index of the first live bid, not revoked, without its envelope: none on a
+/// replica; in a replay, a bid whose envelope the log did not serve.
+fn first_without_envelope(tender: &Tender, revoked: &BTreeSet<PublicKey>) -> Option<u64> {
+    tender
+        .bids
+        .values()
+        .flat_map(|lot_bids| lot_bids.iter())
+        .filter(|(bidder, bid)| bid.envelope.is_none() && !revoked.contains(*bidder))
+        .map(|(_, bid)| bid.audit_index)
+        .min()
 }
 
 /// The tender's bidders whose registration is no longer approved (a registrar revoked it after
@@ -175,15 +190,11 @@ fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: 
     if &bid.command.signer != bidder {
         return Err("the bid's command is signed by another key".into());
     }
-    // The payload was checked canonical when the bid entered the log: decoding it is enough.
-    let command: Command =
-        serde_json::from_str(&bid.command.payload).map_err(|error| format!("the bid's command: {error}"))?;
-    let envelope = match command.action {
-        Action::SubmitBid { envelope, .. } | Action::ReplaceBid { envelope, .. } => envelope,
-        _ => return Err("the bid's command is not a bid".into()),
-    };
+    // The envelope was checked against the digest its command signs when the bid entered the
+    // log, and the opening refuses to start while a bid lacks one.
+    let envelope = bid.envelope.as_ref().ok_or("the bid has no envelope")?;
     let context = SealContext::bid(tender.id.as_str(), lot.as_str(), &bidder.to_string());
-    let plaintext = open_offer(&envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
+    let plaintext = open_offer(envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
     let offer: Offer = from_canonical(&plaintext).map_err(|error| format!("offer: {error}"))?;
     if offer.tender != tender.id || &offer.lot != lot || &offer.bidder != bidder {
         return Err("the offer names another tender, lot or bidder".into());

@@ -34,7 +34,7 @@ fn signed_bid(
         Action::SubmitBid {
             tender: tender.clone(),
             lot: LotId::parse("1").unwrap(),
-            envelope,
+            envelope_sha256: harness.carry(envelope),
         },
     )
 }
@@ -50,7 +50,7 @@ fn a_bid_that_arrived_before_the_deadline_is_on_time_however_late_it_is_ordered(
     harness.now_ms = deadline_ms - 1 + window_ms;
     let on_time = signed_bid(&mut harness, &tender, 0, 100);
     let applied = harness
-        .apply(EntryBody::command(on_time, 2, deadline_ms - 1))
+        .apply(harness.received_at(on_time, 2, deadline_ms - 1))
         .expect("arrived before the deadline");
     let bids = &harness.ledger.state().tenders[&tender].bids;
     assert_eq!(bids.values().map(|lot| lot.len()).sum::<usize>(), 1);
@@ -62,7 +62,7 @@ fn a_bid_that_arrived_before_the_deadline_is_on_time_however_late_it_is_ordered(
     // Arrived at the deadline exactly: late, though ordered before the close.
     let late = signed_bid(&mut harness, &tender, 1, 90);
     let size = harness.ledger.audit().size();
-    let result = harness.apply(EntryBody::command(late, 3, deadline_ms));
+    let result = harness.apply(harness.received_at(late, 3, deadline_ms));
     assert!(
         matches!(result, Err(ApplyError::Rejected(Rejection::Late { arrived_at_ms, .. })) if arrived_at_ms == deadline_ms),
         "{result:?}"
@@ -78,7 +78,7 @@ fn a_stamp_too_far_ahead_of_the_leader_is_refused_and_one_behind_it_is_not() {
     // A node whose clock runs ahead of the leader's by more than the window.
     let message = signed_bid(&mut harness, &tender, 0, 100);
     let hash = harness.ledger.state_hash();
-    let result = harness.apply(EntryBody::command(message, 2, now_ms + window_ms + 1));
+    let result = harness.apply(harness.received_at(message, 2, now_ms + window_ms + 1));
     assert!(
         matches!(result, Err(ApplyError::Rejected(Rejection::ArrivalOutOfWindow { window_ms: w, .. })) if w == window_ms),
         "{result:?}"
@@ -89,7 +89,7 @@ fn a_stamp_too_far_ahead_of_the_leader_is_refused_and_one_behind_it_is_not() {
     for (bidder, received_at_ms) in [(0, now_ms + window_ms), (1, now_ms - 10 * window_ms)] {
         let message = signed_bid(&mut harness, &tender, bidder, 100);
         harness
-            .apply(EntryBody::command(message, 2, received_at_ms))
+            .apply(harness.received_at(message, 2, received_at_ms))
             .unwrap_or_else(|error| panic!("{received_at_ms}: {error:?}"));
     }
 }
@@ -133,7 +133,7 @@ fn a_tender_closes_only_once_the_deadline_and_the_window_have_passed() {
     // After the close a bid is late, whatever its stamp: no node can slip one in behind it.
     let message = signed_bid(&mut harness, &tender, 0, 100);
     for received_at_ms in [harness.now_ms, deadline_ms - 1] {
-        let result = harness.apply(EntryBody::command(message.clone(), 2, received_at_ms));
+        let result = harness.apply(harness.received_at(message.clone(), 2, received_at_ms));
         assert!(
             matches!(result, Err(ApplyError::Rejected(Rejection::Late { .. }))),
             "{result:?}"
@@ -160,7 +160,7 @@ fn admission_refuses_what_apply_refuses_and_names_what_a_lagging_node_must_leave
     // A stranger's key holds no bidder role: refused, and a lagging node leaves it to the leader.
     let refusal = harness
         .ledger
-        .admit(&stranger.public_key(), &command(1, now_ms + 1_000), now_ms)
+        .admit(&stranger.public_key(), &command(1, now_ms + 1_000), None, now_ms)
         .unwrap_err();
     assert_eq!(refusal, Rejection::MissingRole(Role::Bidder));
     assert!(refusal.may_change());
@@ -174,14 +174,14 @@ fn admission_refuses_what_apply_refuses_and_names_what_a_lagging_node_must_leave
     let window_ms = harness.ledger.state().config().arrival_window_ms;
     let expired = harness
         .ledger
-        .admit(&bidder.public_key(), &command(2, now_ms - window_ms - 1), now_ms)
+        .admit(&bidder.public_key(), &command(2, now_ms - window_ms - 1), None, now_ms)
         .unwrap_err();
     assert!(matches!(expired, Rejection::Expired { .. }) && !expired.may_change());
     for expires_at_ms in [now_ms - 1, now_ms + 2 * crate::support::HOUR_MS] {
         assert_eq!(
             harness
                 .ledger
-                .admit(&bidder.public_key(), &command(3, expires_at_ms), now_ms),
+                .admit(&bidder.public_key(), &command(3, expires_at_ms), None, now_ms),
             Ok(()),
             "{expires_at_ms}"
         );
@@ -191,7 +191,7 @@ fn admission_refuses_what_apply_refuses_and_names_what_a_lagging_node_must_leave
     let first_command = verify_command(&first).unwrap();
     let applied = harness.apply(harness.received(first.clone())).unwrap();
     assert_eq!(
-        harness.ledger.admit(&first.signer, &first_command, now_ms),
+        harness.ledger.admit(&first.signer, &first_command, None, now_ms),
         Err(Rejection::ReplayedNonce {
             nonce: first_command.nonce,
             first_audit_index: applied.audit_index,
@@ -221,9 +221,10 @@ fn admission_refuses_what_apply_refuses_and_names_what_a_lagging_node_must_leave
     harness.close(&tender);
     let late = signed_bid(&mut harness, &tender, 1, 90);
     let late_command = verify_command(&late).unwrap();
+    let late_envelope = harness.envelopes.borrow()[late_command.action.envelope_sha256().unwrap()].clone();
     let refusal = harness
         .ledger
-        .admit(&late.signer, &late_command, harness.now_ms)
+        .admit(&late.signer, &late_command, Some(&late_envelope), harness.now_ms)
         .unwrap_err();
     assert!(matches!(refusal, Rejection::Late { .. }) && !refusal.may_change());
 }

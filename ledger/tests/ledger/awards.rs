@@ -312,7 +312,7 @@ fn replaced_bids_count_at_their_new_position_and_withdrawn_ones_not_at_all() {
             Action::ReplaceBid {
                 tender: tender.clone(),
                 lot: LotId::parse("1").unwrap(),
-                envelope,
+                envelope_sha256: harness.carry(envelope),
             },
         )
         .unwrap();

@@ -53,7 +53,7 @@ fn bid_replace_withdraw(harness: &mut Harness, tender: &TenderId) {
             Action::ReplaceBid {
                 tender: tender.clone(),
                 lot: LotId::parse("1").unwrap(),
-                envelope,
+                envelope_sha256: harness.carry(envelope),
             },
         )
         .unwrap();

@@ -76,7 +76,7 @@ fn run(steps: &[Step]) -> (Harness, Vec<Entry>) {
                         Action::ReplaceBid {
                             tender: tender.clone(),
                             lot: lot_one.clone(),
-                            envelope,
+                            envelope_sha256: harness.carry(envelope),
                         },
                     )
                     .map(|_| ())

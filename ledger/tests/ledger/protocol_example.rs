@@ -26,7 +26,7 @@ fn the_documented_bid_command_and_offer() {
     let action = Action::SubmitBid {
         tender: TenderId::parse("T-000042").unwrap(),
         lot: LotId::parse("1").unwrap(),
-        envelope: envelope.clone(),
+        envelope_sha256: envelope.sha256().unwrap(),
     };
     let command = Command {
         nonce: 1,
@@ -34,11 +34,29 @@ fn the_documented_bid_command_and_offer() {
         action,
     };
     let signed = SignedMessage::sign(&bidder, &command).unwrap();
+    let digest = serde_json::to_string(&envelope.sha256().unwrap()).unwrap();
+    assert_eq!(
+        example("envelope-sha256"),
+        digest,
+        "docs/protocol.md should read:\n<!-- example: envelope-sha256 -->\n```text\n{digest}\n```"
+    );
+    // The digest is SHA-256 over the envelope's RFC 8785 bytes, as the document defines it.
+    let documented = ring::digest::digest(&ring::digest::SHA256, example("envelope").as_bytes());
+    assert_eq!(envelope.sha256().unwrap().0.as_slice(), documented.as_ref());
     let text = String::from_utf8(to_canonical(&signed).unwrap()).unwrap();
     assert_eq!(
         example("submit-bid-command"),
         text,
         "docs/protocol.md should read:\n<!-- example: submit-bid-command -->\n```text\n{text}\n```"
+    );
+    // The body sent: the signed message's members and the envelope beside them.
+    let mut body = serde_json::to_value(&signed).unwrap();
+    body["envelope"] = serde_json::to_value(&envelope).unwrap();
+    let body = String::from_utf8(to_canonical(&body).unwrap()).unwrap();
+    assert_eq!(
+        example("submit-bid-body"),
+        body,
+        "docs/protocol.md should read:\n<!-- example: submit-bid-body -->\n```text\n{body}\n```"
     );
 
     let key = OpeningKey::new(CurveScalar::from_bytes(&[0x11; 32]).unwrap());

@@ -50,7 +50,7 @@ fn bid(harness: &Harness, tender: &TenderId, key: &IdentityKeyPair) -> Action {
     Action::SubmitBid {
         tender: tender.clone(),
         lot: LotId::parse("1").unwrap(),
-        envelope,
+        envelope_sha256: harness.carry(envelope),
     }
 }
 
@@ -265,7 +265,15 @@ fn a_revoked_or_rejected_key_may_apply_again_but_not_for_a_code_another_key_hold
     harness.run(&key, register("Revoked Co.", 76)).unwrap();
     assert_eq!(registration(&harness, &key.public_key()), Some(Registration::Pending));
     let replace = match bid(&harness, &tender, &key) {
-        Action::SubmitBid { tender, lot, envelope } => Action::ReplaceBid { tender, lot, envelope },
+        Action::SubmitBid {
+            tender,
+            lot,
+            envelope_sha256,
+        } => Action::ReplaceBid {
+            tender,
+            lot,
+            envelope_sha256,
+        },
         other => panic!("{other:?}"),
     };
     refused_command(&mut harness, &key, replace, not_approved(RegistrationStatus::Pending));

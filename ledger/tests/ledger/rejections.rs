@@ -60,7 +60,7 @@ fn signatures_payloads_and_freshness() {
     let action = Action::SubmitBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope,
+        envelope_sha256: harness.carry(envelope),
     };
 
     let mut unsigned = harness.sign(&bidder, action.clone());
@@ -165,7 +165,7 @@ fn roles_and_registration() {
     let bid = Action::SubmitBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope,
+        envelope_sha256: harness.carry(envelope),
     };
     refused_command(&mut harness, &outsider, bid, |rejection| {
         *rejection == Rejection::MissingRole(Role::Bidder)
@@ -264,7 +264,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     let unknown = Action::SubmitBid {
         tender: TenderId::numbered(9),
         lot: lot_one(),
-        envelope: envelope.clone(),
+        envelope_sha256: harness.carry(envelope.clone()),
     };
     refused_command(&mut harness, &bidder, unknown, |rejection| {
         matches!(rejection, Rejection::UnknownTender(_))
@@ -272,7 +272,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     let no_lot = Action::SubmitBid {
         tender: tender.clone(),
         lot: LotId::parse("7").unwrap(),
-        envelope: envelope.clone(),
+        envelope_sha256: harness.carry(envelope.clone()),
     };
     refused_command(&mut harness, &bidder, no_lot, |rejection| {
         matches!(rejection, Rejection::UnknownLot { .. })
@@ -282,7 +282,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     let broken = Action::SubmitBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope: broken,
+        envelope_sha256: harness.carry(broken),
     };
     refused_command(&mut harness, &bidder, broken, |rejection| {
         matches!(rejection, Rejection::Invalid(_))
@@ -297,7 +297,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
         let bid = Action::SubmitBid {
             tender: tender.clone(),
             lot: lot_one(),
-            envelope: other_length.clone(),
+            envelope_sha256: harness.carry(other_length.clone()),
         };
         let bytes = format!("has {length} bytes; under its suite it has exactly {padded}");
         let wrong_length =
@@ -316,7 +316,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     let duplicate = Action::SubmitBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope: envelope.clone(),
+        envelope_sha256: harness.carry(envelope.clone()),
     };
     refused_command(&mut harness, &bidder, duplicate, |rejection| {
         matches!(rejection, Rejection::DuplicateBid { .. })
@@ -324,7 +324,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     let replace_other = Action::ReplaceBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope: envelope.clone(),
+        envelope_sha256: harness.carry(envelope.clone()),
     };
     refused_command(&mut harness, &other, replace_other, |rejection| {
         matches!(rejection, Rejection::NoBid { .. })
@@ -356,7 +356,7 @@ fn bids_only_on_open_tenders_and_lots_before_the_deadline_by_their_owner() {
     let late = Action::SubmitBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope: late,
+        envelope_sha256: harness.carry(late),
     };
     refused_command(&mut harness, &late_bidder, late.clone(), |rejection| {
         matches!(rejection, Rejection::Late { .. })
@@ -389,7 +389,7 @@ fn bids_wait_for_the_committee_key() {
     let bid = Action::SubmitBid {
         tender,
         lot: lot_one(),
-        envelope,
+        envelope_sha256: harness.carry(envelope),
     };
     refused_command(&mut harness, &bidder, bid, |rejection| {
         matches!(
@@ -658,7 +658,7 @@ fn configured_bounds_are_enforced() {
     let second = Action::SubmitBid {
         tender: tender.clone(),
         lot: lot_one(),
-        envelope,
+        envelope_sha256: harness.carry(envelope),
     };
     refused_command(&mut harness, &bidder, second, |rejection| {
         matches!(
@@ -823,7 +823,7 @@ fn the_office_and_the_committee_may_not_bid() {
         let bid = Action::SubmitBid {
             tender: tender.clone(),
             lot: lot_one(),
-            envelope,
+            envelope_sha256: harness.carry(envelope),
         };
         refused_command(&mut harness, &key, bid, |rejection| {
             matches!(rejection, Rejection::ConflictOfInterest(_))

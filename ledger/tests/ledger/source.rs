@@ -32,7 +32,7 @@ fn bid_body(harness: &mut Harness) -> EntryBody {
         Action::SubmitBid {
             tender,
             lot: LotId::parse("1").unwrap(),
-            envelope,
+            envelope_sha256: harness.carry(envelope),
         },
     );
     harness.received(signed)
@@ -56,12 +56,12 @@ fn the_leaf_commits_to_the_source_without_holding_it() {
     // The leaf is the entry without its source: the same as the leaf of an entry that never
     // carried one, commitment kept.
     let entry = harness.log.last().unwrap().clone();
-    let leaf_entry = entry.without_source().unwrap();
+    let leaf_entry = entry.leaf_form().unwrap();
     assert_eq!(
         sealbid_crypto::encoding::to_canonical(&leaf_entry).unwrap(),
         applied.entry_bytes
     );
-    assert!(leaf_entry.without_source().is_none());
+    assert!(leaf_entry.leaf_form().is_none());
 }
 
 #[test]

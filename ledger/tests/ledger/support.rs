@@ -36,6 +36,8 @@ pub struct Harness {
     pub bidders: Vec<Rc<IdentityKeyPair>>,
     /// Every entry applied, accepted or not, in order: a replica's log.
     pub log: Vec<Entry>,
+    /// The envelopes of bids signed so far, by digest: what travels beside a bid's command.
+    pub envelopes: std::cell::RefCell<BTreeMap<sealbid_crypto::merkle::Hash, Envelope>>,
     next_nonce: u64,
 }
 
@@ -80,6 +82,7 @@ impl Harness {
                 .collect(),
             operator,
             log: Vec::new(),
+            envelopes: Default::default(),
             next_nonce: 1,
         };
         let genesis = Genesis {
@@ -182,9 +185,31 @@ impl Harness {
         self.apply(body)
     }
 
-    /// `message` as node 1 received it, now.
+    /// `message` as node 1 received it, now, with the envelope its bid signs beside it (one
+    /// [`Harness::carry`] registered).
     pub fn received(&self, message: SignedMessage) -> EntryBody {
-        EntryBody::command(message, 1, self.now_ms)
+        self.received_at(message, 1, self.now_ms)
+    }
+
+    /// `message` as node `node_id` received it at `received_at_ms`, with the envelope its bid
+    /// signs beside it.
+    pub fn received_at(&self, message: SignedMessage, node_id: u64, received_at_ms: u64) -> EntryBody {
+        let digest = serde_json::from_str::<Command>(&message.payload)
+            .ok()
+            .and_then(|command| command.action.envelope_sha256().copied());
+        let envelope = digest.and_then(|digest| self.envelopes.borrow().get(&digest).cloned());
+        let body = EntryBody::command(message, node_id, received_at_ms);
+        match envelope {
+            Some(envelope) => body.with_envelope(envelope),
+            None => body,
+        }
+    }
+
+    /// The digest a bid signs for `envelope`, which will travel beside the bid's command.
+    pub fn carry(&self, envelope: Envelope) -> sealbid_crypto::merkle::Hash {
+        let digest = envelope.sha256().unwrap();
+        self.envelopes.borrow_mut().insert(digest, envelope);
+        digest
     }
 
     /// Signs and applies, expecting a rejection.
@@ -305,7 +330,7 @@ impl Harness {
         let action = Action::SubmitBid {
             tender: tender.clone(),
             lot: LotId::parse(lot).unwrap(),
-            envelope,
+            envelope_sha256: self.carry(envelope),
         };
         self.run(&key, action).unwrap()
     }
@@ -326,7 +351,7 @@ impl Harness {
             Action::SubmitBid {
                 tender: tender.clone(),
                 lot: LotId::parse(lot).unwrap(),
-                envelope,
+                envelope_sha256: self.carry(envelope),
             },
         )
     }

@@ -7,14 +7,16 @@
 use std::sync::Arc;
 
 use reqwest::StatusCode;
+use sealbid_api::commands::CommandBody;
 use sealbid_consensus::clock::{Clock, ManualClock, SystemClock};
 use sealbid_consensus::{LedgerReply, SubmitError};
 use sealbid_crypto::identity::IdentityKeyPair;
+use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 use sealbid_ledger::command::{Action, Command, EntryBody, LedgerConfig, LotSpec};
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
 use sealbid_node::Layer;
-use sealbid_testkit::{bidder, grant, key, sealed_offer};
+use sealbid_testkit::{bidder, grant, key, sealed_offer, submission};
 use serde_json::Value;
 
 use crate::support::{Platform, now_ms};
@@ -142,24 +144,30 @@ async fn a_node_at_its_bound_answers_busy_at_once_and_stamps_nothing() {
     platform.stop().await;
 }
 
-/// A bidder's first bid on lot 1.
+/// A bidder's first bid on lot 1, signed, with its envelope beside it.
 fn bid(
     platform: &Platform,
     bidder: &IdentityKeyPair,
     tender: &TenderId,
     opening_key: &sealbid_crypto::curve::CurvePoint,
     price: u64,
-) -> SignedMessage {
+) -> CommandBody {
     let lot = LotId::parse("1").unwrap();
     let envelope = sealed_offer(tender, &lot, bidder, price, None, opening_key).unwrap();
-    platform.sign(
-        bidder,
-        Action::SubmitBid {
-            tender: tender.clone(),
-            lot,
-            envelope,
-        },
-    )
+    bid_of(platform, bidder, tender, envelope)
+}
+
+/// A bidder's bid of `envelope` on lot 1, signed, with the envelope beside it.
+fn bid_of(platform: &Platform, bidder: &IdentityKeyPair, tender: &TenderId, envelope: Envelope) -> CommandBody {
+    let lot = LotId::parse("1").unwrap();
+    let signed = platform.sign(bidder, submission(tender, &lot, &envelope).unwrap());
+    CommandBody::new(signed, Some(envelope))
+}
+
+/// `body` as node `node_id` received it at `received_at_ms`.
+fn received(body: CommandBody, node_id: u64, received_at_ms: u64) -> EntryBody {
+    let (signed, envelope) = body.into_parts();
+    EntryBody::command(signed, node_id, received_at_ms).with_envelope(envelope.unwrap())
 }
 
 #[tokio::test]
@@ -182,16 +190,42 @@ async fn a_pending_bidders_bid_and_an_envelope_of_another_length_never_enter_the
     assert!(answer["detail"].as_str().unwrap().contains("pending"), "{answer}");
 
     // An approved bidder's envelope cut short, or padded out past the suite's one length.
+    let lot_one = LotId::parse("1").unwrap();
     for length in [100, 273] {
-        let mut message = bid(&platform, &cast.bidders[0], &tender, &opening_key, 900);
-        let mut command: Command = serde_json::from_str(&message.payload).unwrap();
-        if let Action::SubmitBid { envelope, .. } = &mut command.action {
-            envelope.ciphertext.resize(length, 0);
-        }
-        message = SignedMessage::sign(&cast.bidders[0], &command).unwrap();
-        let answer = refused_unlogged(&platform, &message, StatusCode::UNPROCESSABLE_ENTITY, "invalid-command").await;
+        let mut envelope = sealed_offer(&tender, &lot_one, &cast.bidders[0], 900, None, &opening_key).unwrap();
+        envelope.ciphertext.resize(length, 0);
+        let body = bid_of(&platform, &cast.bidders[0], &tender, envelope);
+        let answer = refused_unlogged(&platform, &body, StatusCode::UNPROCESSABLE_ENTITY, "invalid-command").await;
         assert!(answer["detail"].as_str().unwrap().contains("exactly 272"), "{answer}");
     }
+
+    // A bid without the envelope its command signs the digest of, with another envelope, and an
+    // envelope beside a command that signs none.
+    let mut without = bid(&platform, &cast.bidders[0], &tender, &opening_key, 900);
+    without.envelope = None;
+    let answer = refused_unlogged(&platform, &without, StatusCode::BAD_REQUEST, "envelope-missing").await;
+    assert!(answer["detail"].as_str().unwrap().contains("envelope"), "{answer}");
+    let mut swapped = bid(&platform, &cast.bidders[0], &tender, &opening_key, 900);
+    swapped.envelope = bid(&platform, &cast.bidders[0], &tender, &opening_key, 800).envelope;
+    refused_unlogged(
+        &platform,
+        &swapped,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "envelope-mismatch",
+    )
+    .await;
+    let withdraw = platform.sign(
+        &cast.bidders[0],
+        Action::WithdrawBid {
+            tender: tender.clone(),
+            lot: lot_one,
+        },
+    );
+    let beside = CommandBody::new(
+        withdraw,
+        bid(&platform, &cast.bidders[0], &tender, &opening_key, 900).envelope,
+    );
+    refused_unlogged(&platform, &beside, StatusCode::BAD_REQUEST, "unexpected-envelope").await;
     platform.stop().await;
 }
 
@@ -214,7 +248,7 @@ async fn on_time_is_decided_by_arrival_and_the_leader_closes_bidding_by_itself()
     // Half a window after the deadline by the leader's clock. A bid that a follower (node 2)
     // received 1 ms before the deadline reaches the leader now: on time.
     clock.set(deadline_ms + window_ms / 2);
-    let forwarded = EntryBody::command(
+    let forwarded = received(
         bid(&platform, &cast.bidders[0], &tender, &opening_key, 900),
         2,
         deadline_ms - 1,
@@ -224,7 +258,7 @@ async fn on_time_is_decided_by_arrival_and_the_leader_closes_bidding_by_itself()
         other => panic!("a bid that arrived before the deadline is on time: {other:?}"),
     }
     // One received 1 ms after the deadline: late, though it reaches the leader just as early.
-    let late = EntryBody::command(
+    let late = received(
         bid(&platform, &cast.bidders[1], &tender, &opening_key, 800),
         2,
         deadline_ms + 1,
@@ -236,7 +270,7 @@ async fn on_time_is_decided_by_arrival_and_the_leader_closes_bidding_by_itself()
     // One stamped by a node whose clock runs more than the window ahead of the leader's is not
     // proposed.
     let position = platform.log_position().await;
-    let ahead = EntryBody::command(
+    let ahead = received(
         bid(&platform, &cast.bidders[2], &tender, &opening_key, 700),
         2,
         clock.now_ms() + window_ms + 1,
@@ -247,7 +281,7 @@ async fn on_time_is_decided_by_arrival_and_the_leader_closes_bidding_by_itself()
     }
     assert_eq!(platform.log_position().await, position);
     // One that arrived long before the deadline and waited on its way: on time.
-    let waited = EntryBody::command(
+    let waited = received(
         bid(&platform, &cast.bidders[2], &tender, &opening_key, 700),
         2,
         deadline_ms - 10 * window_ms,

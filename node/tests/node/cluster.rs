@@ -175,7 +175,11 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     let operator_key = std::fs::read(folder.path().join("node-1/operator.pk8")).unwrap();
     let operator = IdentityKeyPair::from_pkcs8(&operator_key).unwrap();
     let follower = Platform::remote(format!("https://{}", second.api), authority.clone(), operator, 0);
-    crate::tender::procurement(&follower, 3).await;
+    let offers = crate::tender::procurement(&follower, 3).await;
+    // Every node erased the replaced and the withdrawn offer from its data folder.
+    let folders: Vec<std::path::PathBuf> = (1..=3).map(|node| folder.path().join(format!("node-{node}"))).collect();
+    let folders: Vec<&std::path::Path> = folders.iter().map(std::path::PathBuf::as_path).collect();
+    crate::tender::wait_erased(&folders, &offers).await;
     crate::tender::land_use_and_coal(&follower, 4).await;
 
     // Node 3 serves the same log and state; a supervisor's replay of it verifies.

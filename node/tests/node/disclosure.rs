@@ -19,7 +19,7 @@ use sealbid_testkit::{bidder, sealed_offer};
 use serde_json::Value;
 
 use crate::support::{Platform, now_ms};
-use crate::tender::{BIDDING_MS, cast, end_bidding, lot, publish_until, run, wait_closed};
+use crate::tender::{BIDDING_MS, cast, end_bidding, lot, publish_until, replace, run, submit, wait_closed};
 
 /// The tender's public views: the list, the tender, its bids and key generation, and the
 /// participants.
@@ -101,20 +101,10 @@ async fn bid_on(
     let mut answers = Vec::new();
     for (index, bidder_key) in bidders.iter().enumerate() {
         let envelope = sealed_offer(tender, &lot_id, bidder_key, 10_000 + index as u64, None, opening_key).unwrap();
-        let action = Action::SubmitBid {
-            tender: tender.clone(),
-            lot: lot_id.clone(),
-            envelope,
-        };
-        answers.push(run(platform, bidder_key, action).await);
+        answers.push(submit(platform, bidder_key, tender, &lot_id, &envelope).await);
     }
     let envelope = sealed_offer(tender, &lot_id, &bidders[0], 9_000, None, opening_key).unwrap();
-    let replace = Action::ReplaceBid {
-        tender: tender.clone(),
-        lot: lot_id.clone(),
-        envelope,
-    };
-    answers.push(run(platform, &bidders[0], replace).await);
+    answers.push(replace(platform, &bidders[0], tender, &lot_id, &envelope).await);
     let withdraw = Action::WithdrawBid {
         tender: tender.clone(),
         lot: lot_id,

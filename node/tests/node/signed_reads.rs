@@ -7,14 +7,13 @@
 use reqwest::StatusCode;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::note::NoteVerifier;
-use sealbid_ledger::command::Action;
 use sealbid_ledger::types::{LotId, Market, Role};
 use sealbid_node::checkpoints::verify_checkpoint;
 use sealbid_testkit::{grant, key, sealed_offer};
 use serde_json::Value;
 
 use crate::support::{Platform, now_ms};
-use crate::tender::{BIDDING_MS, cast, lot, publish_until, run};
+use crate::tender::{BIDDING_MS, cast, lot, publish_until, run, submit};
 
 /// What a test does to a signed read's fields before sending it.
 type Tamper = Box<dyn FnOnce(&mut http::HeaderMap)>;
@@ -86,12 +85,7 @@ async fn reads_by_role_are_signed_and_a_supervisor_sees_the_live_bids() {
     let lot_id = LotId::parse("1").unwrap();
     for bidder in &cast.bidders {
         let envelope = sealed_offer(&tender, &lot_id, bidder, 50_000, None, &opening_key).unwrap();
-        let action = Action::SubmitBid {
-            tender: tender.clone(),
-            lot: lot_id.clone(),
-            envelope,
-        };
-        run(&platform, bidder, action).await;
+        submit(&platform, bidder, &tender, &lot_id, &envelope).await;
     }
     let live_bids = format!("/v1/supervision/tenders/{tender}/bids");
     let role_only = [

@@ -154,6 +154,11 @@ impl Platform {
         }
     }
 
+    /// The data folder of an in-process application.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        self._folder.as_ref().map(tempfile::TempDir::path)
+    }
+
     /// `action` signed by `key` with a fresh nonce.
     pub fn sign(&self, key: &IdentityKeyPair, action: Action) -> SignedMessage {
         let nonce = self.next_nonce.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;

@@ -8,15 +8,17 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use sealbid_api::commands::CommandBody;
 use sealbid_crypto::curve::CurvePoint;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::{leaf_hash, verify_consistency};
 use sealbid_crypto::note::NoteVerifier;
+use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::{Action, LotSpec, TenderSpec};
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::{LotId, Market, Role, TenderId};
 use sealbid_node::checkpoints::verify_checkpoint;
-use sealbid_testkit::{Committee, approval, bidder, grant, key, sealed_offer, sealed_reserve};
+use sealbid_testkit::{Committee, approval, bidder, grant, key, replacement, sealed_offer, sealed_reserve, submission};
 use serde_json::Value;
 
 use crate::support::{Platform, now_ms};
@@ -43,6 +45,37 @@ pub async fn run(platform: &Platform, key: &IdentityKeyPair, action: Action) -> 
     let (status, _, receipt) = platform.post("/v1/commands", &platform.sign(key, action)).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     receipt
+}
+
+/// Submits a bid's `action` signed by `key` with `envelope` beside it; the receipt, asserting
+/// it was applied.
+pub async fn run_bid(platform: &Platform, key: &IdentityKeyPair, action: Action, envelope: &Envelope) -> Value {
+    let body = CommandBody::new(platform.sign(key, action), Some(envelope.clone()));
+    let (status, _, receipt) = platform.post("/v1/commands", &body).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    receipt
+}
+
+/// Bidder `key` submits `envelope` on `lot`; the receipt.
+pub async fn submit(
+    platform: &Platform,
+    key: &IdentityKeyPair,
+    tender: &TenderId,
+    lot: &LotId,
+    envelope: &Envelope,
+) -> Value {
+    run_bid(platform, key, submission(tender, lot, envelope).unwrap(), envelope).await
+}
+
+/// Bidder `key` replaces its bid on `lot` by `envelope`; the receipt.
+pub async fn replace(
+    platform: &Platform,
+    key: &IdentityKeyPair,
+    tender: &TenderId,
+    lot: &LotId,
+    envelope: &Envelope,
+) -> Value {
+    run_bid(platform, key, replacement(tender, lot, envelope).unwrap(), envelope).await
 }
 
 /// The ledger's response in a receipt.
@@ -206,7 +239,7 @@ fn winners(results: &Value, lot: &str) -> Vec<(String, u64, Option<u64>)> {
 /// Every receipt's leaf is in the audit trail at its index; the log's receipt for it (signed
 /// checkpoint, inclusion proof) verifies under the log's key, and the checkpoint fetched with
 /// the log extends it (consistency proof); the whole log replays and the checkpoint is its prefix.
-async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
+async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) -> sealbid_node::audit::AuditReport {
     let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
     let log_key = NoteVerifier::parse(&client.log_key().await.unwrap().verifier_key).unwrap();
     let mut log_receipts = Vec::new();
@@ -243,7 +276,7 @@ async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) {
         let proof = client.consistency_proof(held.size, current.size).await.unwrap();
         verify_consistency(held.size, current.size, &proof.proof, &held.root.0, &current.root.0).unwrap();
     }
-    sealbid_node::audit::verify(&head.head, &[current], &entries, |_| {}).unwrap();
+    sealbid_node::audit::verify(&head.head, &[current], &entries, |_| {}).unwrap()
 }
 
 pub fn lot(id: &str) -> LotSpec {
@@ -258,34 +291,108 @@ pub fn lot(id: &str) -> LotSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_procurement_tender_from_publication_to_award() {
     let platform = Platform::start().await;
-    procurement(&platform, 1).await;
+    let offers = procurement(&platform, 1).await;
+    wait_erased(&[platform.folder().unwrap()], &offers).await;
     platform.stop().await;
 }
 
-/// A procurement tender among 5 bidders (cast from `label`), checked step by step.
-pub async fn procurement(platform: &Platform, label: u8) {
+/// The offers of the procurement tender whose fate the erasure decides.
+pub struct Offers {
+    /// Bidder 0's first offer (replaced) and bidder 1's (withdrawn): erased after the close.
+    pub superseded: Vec<Envelope>,
+    /// Bidder 0's replacement, which won: kept, and opened.
+    pub live: Envelope,
+}
+
+/// The base64url text of `envelope`'s ciphertext, as JSON and MessagePack files hold it.
+fn ciphertext_text(envelope: &Envelope) -> String {
+    sealbid_crypto::encoding::base64url_encode(&envelope.ciphertext)
+}
+
+/// The files under `folder`, recursively.
+fn files_under(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        let Ok(listing) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for item in listing.flatten() {
+            let path = item.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// Whether any file under `folders` holds `envelope`'s ciphertext, as raw bytes or as text.
+fn held_anywhere(folders: &[&std::path::Path], envelope: &Envelope) -> Vec<std::path::PathBuf> {
+    let text = ciphertext_text(envelope);
+    let mut holding = Vec::new();
+    for folder in folders {
+        for file in files_under(folder) {
+            // A file may vanish while the node renames or truncates it: then it holds nothing.
+            let Ok(bytes) = std::fs::read(&file) else { continue };
+            let found = |needle: &[u8]| bytes.windows(needle.len()).any(|window| window == needle);
+            if found(&envelope.ciphertext) || found(text.as_bytes()) {
+                holding.push(file);
+            }
+        }
+    }
+    holding
+}
+
+/// Waits (up to 60 s) until no file in the nodes' data `folders` holds a superseded offer's
+/// ciphertext, while the live offer's is still held (so the search can find what is there).
+pub async fn wait_erased(folders: &[&std::path::Path], offers: &Offers) {
+    let mut holding = Vec::new();
+    for _ in 0..240 {
+        holding = offers
+            .superseded
+            .iter()
+            .flat_map(|envelope| held_anywhere(folders, envelope))
+            .collect();
+        if holding.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        holding.is_empty(),
+        "a replaced or withdrawn offer is still held in {holding:?}"
+    );
+    assert!(
+        !held_anywhere(folders, &offers.live).is_empty(),
+        "the live offer is held (in the archive record)"
+    );
+}
+
+/// A procurement tender among 5 bidders (cast from `label`), checked step by step; the offers
+/// replaced, withdrawn and kept.
+pub async fn procurement(platform: &Platform, label: u8) -> Offers {
     let mut cast = cast(platform, label, 5).await;
     let (tender, opening_key) = publish(platform, &mut cast, Market::Procurement, lot("1")).await;
     let lot_id = LotId::parse("1").unwrap();
-    let bid = |index: usize, price: u64| Action::SubmitBid {
-        tender: tender.clone(),
-        lot: lot_id.clone(),
-        envelope: sealed_offer(&tender, &lot_id, &cast.bidders[index], price, None, &opening_key).unwrap(),
+    let bid = |index: usize, price: u64| {
+        sealed_offer(&tender, &lot_id, &cast.bidders[index], price, None, &opening_key).unwrap()
     };
     let mut receipts = Vec::new();
+    let mut first_offers = Vec::new();
     for (index, price) in [900 * YUAN, 800 * YUAN, 1_000 * YUAN, 700 * YUAN, 950 * YUAN]
         .into_iter()
         .enumerate()
     {
-        receipts.push(run(platform, &cast.bidders[index], bid(index, price)).await);
+        let envelope = bid(index, price);
+        receipts.push(submit(platform, &cast.bidders[index], &tender, &lot_id, &envelope).await);
+        first_offers.push(envelope);
     }
     // Bidder 0 replaces its offer with the lowest; bidder 1 withdraws.
-    let replace = Action::ReplaceBid {
-        tender: tender.clone(),
-        lot: lot_id.clone(),
-        envelope: sealed_offer(&tender, &lot_id, &cast.bidders[0], 650 * YUAN, None, &opening_key).unwrap(),
-    };
-    receipts.push(run(platform, &cast.bidders[0], replace).await);
+    let lowest = sealed_offer(&tender, &lot_id, &cast.bidders[0], 650 * YUAN, None, &opening_key).unwrap();
+    receipts.push(replace(platform, &cast.bidders[0], &tender, &lot_id, &lowest).await);
     let withdraw = Action::WithdrawBid {
         tender: tender.clone(),
         lot: lot_id.clone(),
@@ -307,9 +414,12 @@ pub async fn procurement(platform: &Platform, label: u8) {
     // After the deadline, a bid is late.
     end_bidding(platform, &cast, &tender).await;
     let before = platform.state_hash().await;
-    let late = platform
-        .post("/v1/commands", &platform.sign(&cast.bidders[1], bid(1, 600 * YUAN)))
-        .await;
+    let late_envelope = bid(1, 600 * YUAN);
+    let late_bid = CommandBody::new(
+        platform.sign(&cast.bidders[1], submission(&tender, &lot_id, &late_envelope).unwrap()),
+        Some(late_envelope),
+    );
+    let late = platform.post("/v1/commands", &late_bid).await;
     assert_eq!(late.0, StatusCode::CONFLICT, "{}", late.2);
     assert_eq!(late.1, "application/problem+json");
     assert_eq!(late.2["code"], "late-bid");
@@ -329,7 +439,68 @@ pub async fn procurement(platform: &Platform, label: u8) {
     assert_eq!(won[0].1, 650 * YUAN);
     let (_, _, opened) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
     assert!(opened.get("opened").is_some(), "{opened}");
-    verify_receipts_and_audit(platform, &receipts).await;
+    let offers = Offers {
+        superseded: vec![first_offers[0].clone(), first_offers[1].clone()],
+        live: lowest,
+    };
+    let report = verify_receipts_and_audit(platform, &receipts).await;
+    assert_eq!(
+        report.erased_envelopes, 2,
+        "the replaced and the withdrawn bid replay by their digest"
+    );
+    superseded_never_served(platform, &tender, &receipts, &offers).await;
+    offers
+}
+
+/// No route serves a superseded offer: the log serves the replaced and the withdrawn bids'
+/// entries without an envelope (the replacement's with its own), and the opening lists only
+/// the bids that were live.
+async fn superseded_never_served(platform: &Platform, tender: &TenderId, receipts: &[Value], offers: &Offers) {
+    let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
+    let size = client.audit_head().await.unwrap().size;
+    let entries = client.audit_entries(0, size).await.unwrap();
+    let envelope_at = |receipt: &Value| {
+        entries[receipt["audit_index"].as_u64().unwrap() as usize]
+            .envelope
+            .clone()
+    };
+    assert_eq!(envelope_at(&receipts[0]), None, "the replaced bid's envelope is erased");
+    assert_eq!(
+        envelope_at(&receipts[1]),
+        None,
+        "the withdrawn bid's envelope is erased"
+    );
+    assert_eq!(
+        envelope_at(&receipts[5]),
+        Some(offers.live.clone()),
+        "the live bid's envelope is served"
+    );
+    let mut served = serde_json::to_string(&entries).unwrap();
+    for path in [format!("/v1/tenders/{tender}"), format!("/v1/tenders/{tender}/bids")] {
+        served.push_str(&platform.get(&path).await.2.to_string());
+    }
+    for envelope in &offers.superseded {
+        assert!(
+            !served.contains(&ciphertext_text(envelope)),
+            "a superseded offer is served"
+        );
+    }
+    assert!(served.contains(&ciphertext_text(&offers.live)));
+    let (_, _, opened) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
+    let opened_bids = opened["opened"]["bids"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{opened}"));
+    let indexes: Vec<u64> = opened_bids
+        .iter()
+        .map(|bid| bid["audit_index"].as_u64().unwrap())
+        .collect();
+    for withdrawn_or_replaced in [&receipts[0], &receipts[1]] {
+        assert!(
+            !indexes.contains(&withdrawn_or_replaced["audit_index"].as_u64().unwrap()),
+            "{opened}"
+        );
+    }
+    assert_eq!(opened_bids.len(), 4, "{opened}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,12 +528,8 @@ pub async fn land_use_and_coal(platform: &Platform, label: u8) {
         .into_iter()
         .enumerate()
     {
-        let action = Action::SubmitBid {
-            tender: tender.clone(),
-            lot: parcel.clone(),
-            envelope: sealed_offer(&tender, &parcel, &cast.bidders[index], price, None, &opening_key).unwrap(),
-        };
-        receipts.push(run(platform, &cast.bidders[index], action).await);
+        let envelope = sealed_offer(&tender, &parcel, &cast.bidders[index], price, None, &opening_key).unwrap();
+        receipts.push(submit(platform, &cast.bidders[index], &tender, &parcel, &envelope).await);
     }
     end_bidding(platform, &cast, &tender).await;
     let results = close_open_award(platform, &cast, &tender).await;
@@ -385,20 +552,16 @@ pub async fn land_use_and_coal(platform: &Platform, label: u8) {
     .into_iter()
     .enumerate()
     {
-        let action = Action::SubmitBid {
-            tender: tender.clone(),
-            lot: lot_id.clone(),
-            envelope: sealed_offer(
-                &tender,
-                &lot_id,
-                &cast.bidders[index],
-                price,
-                Some(tonnes),
-                &opening_key,
-            )
-            .unwrap(),
-        };
-        receipts.push(run(platform, &cast.bidders[index], action).await);
+        let envelope = sealed_offer(
+            &tender,
+            &lot_id,
+            &cast.bidders[index],
+            price,
+            Some(tonnes),
+            &opening_key,
+        )
+        .unwrap();
+        receipts.push(submit(platform, &cast.bidders[index], &tender, &lot_id, &envelope).await);
     }
     end_bidding(platform, &cast, &tender).await;
     let results = close_open_award(platform, &cast, &tender).await;
