@@ -46,37 +46,25 @@ pub struct Receipt {
     pub entry: String,
 }
 
-/// A signed command as sent (documentation of [`CommandBody`]'s form; see docs/protocol.md).
-#[derive(Debug, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SignedCommand {
-    /// The signer's identity key, `ed25519:` and base64url.
-    signer: String,
-    /// The command's RFC 8785 canonical JSON (`{nonce, expires_at_ms, action}`), exactly the
-    /// bytes signed.
-    payload: String,
-    /// Ed25519 over the payload's UTF-8 bytes, base64url.
-    signature: String,
-    /// A bid's sealed offer (`submit_bid`, `replace_bid` only), whose SHA-256 the payload signs
-    /// as `envelope_sha256`.
-    #[schema(value_type = Option<Object>)]
-    envelope: Option<String>,
-}
-
 /// The body of `POST /v1/commands`: a signed message's three members and, for a bid, the
 /// envelope beside it (outside the signed bytes, so that it can be erased once the bid is
 /// replaced or withdrawn).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandBody {
-    /// Who signed.
+    /// The signer's identity key, `ed25519:` and base64url.
+    #[schema(value_type = String)]
     pub signer: PublicKey,
-    /// The payload, exactly as signed.
+    /// The command's RFC 8785 canonical JSON (`{nonce, expires_at_ms, action}`), exactly the
+    /// bytes signed.
     pub payload: String,
-    /// The signature.
+    /// Ed25519 over the payload's UTF-8 bytes, base64url.
+    #[schema(value_type = String)]
     pub signature: Signature,
-    /// A bid's envelope.
+    /// A bid's sealed offer (`submit_bid`, `replace_bid` only), whose SHA-256 the payload signs
+    /// as `envelope_sha256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub envelope: Option<Envelope>,
 }
 
@@ -107,7 +95,7 @@ impl CommandBody {
     post,
     path = "/v1/commands",
     tag = "commands",
-    request_body(content = SignedCommand, description = "A signed ledger command", content_type = "application/json"),
+    request_body(content = CommandBody, description = "A signed ledger command", content_type = "application/json"),
     responses(
         (status = 200, description = "Applied (or applied before: `replayed`)", body = Receipt),
         (status = 400, description = "Malformed JSON, an unknown field, or a malformed command", body = Problem, content_type = "application/problem+json"),

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
 use crate::audit::{AuditEntry, AuditProof, LogKey, TreeHead};
-use crate::commands::{Receipt, SignedCommand};
+use crate::commands::{CommandBody, Receipt};
 use crate::problem::Problem;
 
 /// The API's document.
@@ -43,7 +43,7 @@ use crate::problem::Problem;
     ),
     components(schemas(
         Receipt,
-        SignedCommand,
+        CommandBody,
         Problem,
         AuditEntry,
         TreeHead,

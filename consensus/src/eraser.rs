@@ -6,8 +6,9 @@
 //! close, or a cancellation), every node, on its own, takes a snapshot past that entry, purges
 //! its Raft log up to the snapshot (the database deletes with `secure_delete` on, so the rows
 //! are overwritten, not just unlinked) and then checkpoints its write-ahead log and truncates it
-//! to nothing, so no file in its data folder holds a superseded envelope. The committee's
-//! shares, which rebuild the key that opens them, come only after the close.
+//! to nothing, so no file in its data folder holds a superseded envelope. It runs in the
+//! background, usually done before the committee releases the shares that rebuild the key;
+//! nothing makes the shares wait for it.
 //!
 //! The state machine publishes the last such entry's log index; this task waits on it.
 
@@ -18,6 +19,7 @@ use prometheus::IntGauge;
 use sqlx::{Row, SqlitePool};
 use tokio::sync::watch;
 
+use crate::state_machine::wait_until;
 use crate::types::TypeConfig;
 
 /// How long to wait for a snapshot past the target, per attempt.
@@ -90,7 +92,13 @@ async fn erase_through(raft: &Raft<TypeConfig>, pool: &SqlitePool, target: u64) 
         .purge_log(target)
         .await
         .map_err(|error| EraseError::Stopped(error.to_string()))?;
-    if !reached(raft, PURGE_WAIT, |metrics| index_of(metrics.purged) >= Some(target)).await {
+    if !wait_until(
+        raft.metrics(),
+        |metrics| index_of(metrics.purged) >= Some(target),
+        PURGE_WAIT,
+    )
+    .await
+    {
         return Err(EraseError::Late { what: "purge", target });
     }
     truncate_wal(pool).await
@@ -106,9 +114,11 @@ async fn snapshot_past(raft: &Raft<TypeConfig>, target: u64) -> Result<(), Erase
             .snapshot()
             .await
             .map_err(|error| EraseError::Stopped(error.to_string()))?;
-        if reached(raft, SNAPSHOT_WAIT, |metrics| {
-            index_of(metrics.snapshot) >= Some(target)
-        })
+        if wait_until(
+            raft.metrics(),
+            |metrics| index_of(metrics.snapshot) >= Some(target),
+            SNAPSHOT_WAIT,
+        )
         .await
         {
             return Ok(());
@@ -118,18 +128,6 @@ async fn snapshot_past(raft: &Raft<TypeConfig>, target: u64) -> Result<(), Erase
         what: "snapshot",
         target,
     })
-}
-
-/// Waits until `raft`'s metrics satisfy `wanted`, for at most `timeout`; whether they do.
-async fn reached(
-    raft: &Raft<TypeConfig>,
-    timeout: Duration,
-    mut wanted: impl FnMut(&openraft::RaftMetrics<u64, openraft::BasicNode>) -> bool,
-) -> bool {
-    let mut metrics = raft.metrics();
-    tokio::time::timeout(timeout, metrics.wait_for(|metrics| wanted(metrics)))
-        .await
-        .is_ok_and(|reached| reached.is_ok())
 }
 
 /// A log id's index.

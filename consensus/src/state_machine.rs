@@ -318,14 +318,14 @@ impl StateMachineStore {
     /// Waits until every history row below `size` is written, for at most `timeout`; whether
     /// they are.
     pub async fn wait_history_written(&self, size: u64, timeout: std::time::Duration) -> bool {
-        wait_until(&self.history_written, |written| *written >= size, timeout).await
+        wait_until(self.history_written.subscribe(), |written| *written >= size, timeout).await
     }
 
     /// Waits until the applied audit log holds more than `audit_index` entries, for at most
     /// `timeout`; whether it does.
     pub async fn wait_applied(&self, audit_index: u64, timeout: std::time::Duration) -> bool {
         let size = audit_index.saturating_add(1);
-        wait_until(&self.view, |view| view.audit_size >= size, timeout).await
+        wait_until(self.view.subscribe(), |view| view.audit_size >= size, timeout).await
     }
 
     /// The node's database, for reading history.
@@ -626,13 +626,12 @@ fn raise(value: &watch::Sender<u64>, to: u64) {
     });
 }
 
-/// Waits until `value` is `reached`, for at most `timeout`; whether it is.
-async fn wait_until<T>(
-    value: &watch::Sender<T>,
+/// Waits until the value `receiver` watches is `reached`, for at most `timeout`; whether it is.
+pub(crate) async fn wait_until<T>(
+    mut receiver: watch::Receiver<T>,
     reached: impl FnMut(&T) -> bool,
     timeout: std::time::Duration,
 ) -> bool {
-    let mut receiver = value.subscribe();
     tokio::time::timeout(timeout, receiver.wait_for(reached))
         .await
         .is_ok_and(|reached| reached.is_ok())
