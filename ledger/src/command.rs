@@ -11,7 +11,7 @@ use sealbid_crypto::merkle::Hash;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
 
-use crate::types::{Fen, LotId, Market, Role, TenderId};
+use crate::types::{CorrectionId, Fen, LotId, Market, Role, TenderId};
 
 /// One log entry: the leader's timestamp and what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -409,6 +409,44 @@ pub enum Action {
         /// The tender.
         tender: TenderId,
     },
+    /// Supervisor: suspend a tender that is not final (实施条例 Art. 62). While it is suspended
+    /// nothing on it moves: no close, no opening, no evaluation, no award, no amendment or
+    /// cancellation, no key-generation message or share, and no bid that arrives from then on.
+    SuspendTender {
+        /// The tender.
+        tender: TenderId,
+        /// Why.
+        reason: String,
+    },
+    /// Supervisor: resume a suspended tender. A deadline that had not passed when it was
+    /// suspended moves out by the time it was suspended, or to `deadline_ms` if set.
+    ResumeTender {
+        /// The tender.
+        tender: TenderId,
+        /// The deadline from now on, instead of the held one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<u64>,
+    },
+    /// Supervisor: order an office to correct something, by a due time (电子招标投标办法
+    /// Art. 52: the office must carry out a supervisory order); the ledger assigns its id.
+    OrderCorrection {
+        /// The office addressed.
+        office: PublicKey,
+        /// The tender concerned, if any; it must be one of that office's open tenders.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tender: Option<TenderId>,
+        /// What is to be corrected, and why.
+        reason: String,
+        /// When the office's reply is due, ms since the Unix epoch.
+        due_ms: u64,
+    },
+    /// Office (the one addressed): reply to a correction order, saying what it did.
+    ReplyCorrection {
+        /// The order.
+        correction: CorrectionId,
+        /// The reply.
+        reply: String,
+    },
 }
 
 impl Action {
@@ -435,8 +473,44 @@ impl Action {
             | Action::CloseTender { .. }
             | Action::OpenTender { .. }
             | Action::DisqualifyBid { .. }
-            | Action::AwardTender { .. } => Some(Role::Office),
+            | Action::AwardTender { .. }
+            | Action::ReplyCorrection { .. } => Some(Role::Office),
             Action::SubmitBid { .. } | Action::ReplaceBid { .. } | Action::WithdrawBid { .. } => Some(Role::Bidder),
+            Action::SuspendTender { .. } | Action::ResumeTender { .. } | Action::OrderCorrection { .. } => {
+                Some(Role::Supervisor)
+            }
+        }
+    }
+
+    /// The tender an action moves, which a suspension holds: every tender's action but the
+    /// supervisors' own (a suspension, a resumption, a correction order).
+    pub fn moved_tender(&self) -> Option<&TenderId> {
+        match self {
+            Action::AmendTender { tender, .. }
+            | Action::CancelTender { tender, .. }
+            | Action::Deal { tender, .. }
+            | Action::Respond { tender, .. }
+            | Action::FinishKeyGeneration { tender }
+            | Action::SealReservePrice { tender, .. }
+            | Action::SubmitBid { tender, .. }
+            | Action::ReplaceBid { tender, .. }
+            | Action::WithdrawBid { tender, .. }
+            | Action::CloseTender { tender }
+            | Action::ReleaseShare { tender, .. }
+            | Action::OpenTender { tender }
+            | Action::DisqualifyBid { tender, .. }
+            | Action::AwardTender { tender } => Some(tender),
+            Action::GrantRole { .. }
+            | Action::RegisterEncryptionKey { .. }
+            | Action::RegisterBidder { .. }
+            | Action::ApproveBidder { .. }
+            | Action::RejectBidder { .. }
+            | Action::RevokeBidder { .. }
+            | Action::PublishTender(_)
+            | Action::SuspendTender { .. }
+            | Action::ResumeTender { .. }
+            | Action::OrderCorrection { .. }
+            | Action::ReplyCorrection { .. } => None,
         }
     }
 
@@ -464,6 +538,10 @@ impl Action {
             Action::OpenTender { .. } => "open_tender",
             Action::DisqualifyBid { .. } => "disqualify_bid",
             Action::AwardTender { .. } => "award_tender",
+            Action::SuspendTender { .. } => "suspend_tender",
+            Action::ResumeTender { .. } => "resume_tender",
+            Action::OrderCorrection { .. } => "order_correction",
+            Action::ReplyCorrection { .. } => "reply_correction",
         }
     }
 

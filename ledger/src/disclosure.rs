@@ -7,6 +7,9 @@
 //! same and a verifier can check what it was served:
 //! - a bid's submission, replacement or withdrawal is withheld while its tender takes bids (key
 //!   generation or bidding), and released in full by the tender's close (or its cancellation);
+//!   so is a supervisor's suspension or resumption of the tender, a correction order naming it,
+//!   and the office's reply to that order (the office reads its orders, and the tender's
+//!   suspension, at once: [`crate::query::own_view`]);
 //! - a bidder's registration, and a registrar's decision on it, is withheld while **any** tender
 //!   takes bids (the registry maps keys to companies: served while a tender takes bids, it
 //!   would say who may be bidding on it), and served whenever none does.
@@ -22,7 +25,8 @@ use crate::types::TenderId;
 /// Why the public may not read an entry yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Withheld {
-    /// A bid-changing command of a tender that still takes bids: released by its close.
+    /// A bid-changing or supervisory command of a tender that still takes bids: released by its
+    /// close.
     UntilClose(TenderId),
     /// A registration entry while some tender takes bids: released when none does.
     WhileBidding,
@@ -41,6 +45,16 @@ pub fn withheld(state: &State, entry: &Entry) -> Option<Withheld> {
     };
     match command.action {
         Action::SubmitBid { tender, .. } | Action::ReplaceBid { tender, .. } | Action::WithdrawBid { tender, .. } => {
+            takes_bids(state, &tender).then_some(Withheld::UntilClose(tender))
+        }
+        Action::SuspendTender { tender, .. }
+        | Action::ResumeTender { tender, .. }
+        | Action::OrderCorrection {
+            tender: Some(tender), ..
+        } => takes_bids(state, &tender).then_some(Withheld::UntilClose(tender)),
+        Action::ReplyCorrection { correction, .. } => {
+            // An answered order stays in the state until its tender is final; gone, it is public.
+            let tender = state.corrections.get(&correction)?.tender.clone()?;
             takes_bids(state, &tender).then_some(Withheld::UntilClose(tender))
         }
         Action::RegisterBidder { .. }

@@ -11,7 +11,7 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 
 use crate::award::LotOutcome;
-use crate::types::{LotId, TenderId};
+use crate::types::{CorrectionId, LotId, TenderId};
 
 /// The answer to an applied entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +61,16 @@ pub enum Response {
     TenderAwarded {
         /// Each lot's outcome.
         results: BTreeMap<LotId, LotOutcome>,
+    },
+    /// A suspended tender was resumed; the deadline now in force.
+    TenderResumed {
+        /// The deadline in force.
+        deadline_ms: u64,
+    },
+    /// A correction order was recorded with this id.
+    CorrectionOrdered {
+        /// The order's id, for the office's reply.
+        correction: CorrectionId,
     },
 }
 
@@ -151,5 +161,41 @@ pub enum AuditEvent {
         tender: TenderId,
         /// Why.
         reason: String,
+    },
+    /// A supervisor suspended the tender (实施条例 Art. 62).
+    TenderSuspended {
+        /// The tender.
+        tender: TenderId,
+        /// The supervisor.
+        supervisor: PublicKey,
+        /// Why.
+        reason: String,
+    },
+    /// A supervisor resumed the tender.
+    TenderResumed {
+        /// The tender.
+        tender: TenderId,
+        /// How long it was suspended, ms.
+        suspended_for_ms: u64,
+    },
+    /// A supervisor ordered an office to correct something (电子招标投标办法 Art. 52).
+    CorrectionOrdered {
+        /// The order.
+        correction: CorrectionId,
+        /// The office it is addressed to.
+        office: PublicKey,
+        /// The tender it concerns, if any.
+        tender: Option<TenderId>,
+        /// When the reply is due, ms since the Unix epoch.
+        due_ms: u64,
+    },
+    /// The office replied to a correction order.
+    CorrectionReplied {
+        /// The order.
+        correction: CorrectionId,
+        /// The office.
+        office: PublicKey,
+        /// Whether the reply came after the due time.
+        late: bool,
     },
 }

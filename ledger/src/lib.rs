@@ -21,6 +21,9 @@
 //! signed entry still proves it was made ([`envelopes`] says where a bid's envelope is; a
 //! [`Ledger::replaying`] ledger takes bids without theirs).
 //!
+//! Supervisors hold tenders and order corrections ([`supervision`]): a suspended tender refuses
+//! every command that would move it, and its deadline is held until it resumes.
+//!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:
 //!
@@ -54,6 +57,7 @@ mod handlers;
 pub mod query;
 pub mod rejection;
 pub mod state;
+pub mod supervision;
 pub mod tender;
 pub mod types;
 

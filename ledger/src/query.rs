@@ -15,7 +15,8 @@ use sealbid_crypto::merkle::Hash;
 use crate::award::LotOutcome;
 use crate::disclosure::phase_takes_bids as takes_bids;
 use crate::state::{Participant, State};
-use crate::tender::{Amendment, OpenedBid, Phase, Tender};
+use crate::supervision::Correction;
+use crate::tender::{Amendment, OpenedBid, Phase, Suspension, Tender};
 use crate::types::{Fen, LotId, TenderId};
 
 /// What anyone may see of a tender.
@@ -40,6 +41,9 @@ pub struct TenderView<'a> {
     pub bid_count: Option<usize>,
     /// Shares released.
     pub shares_released: usize,
+    /// When a supervisor suspended it, if it is suspended: nothing on it moves, and bids
+    /// arriving now are refused, until a supervisor resumes it (the deadline then moves).
+    pub suspended_since_ms: Option<u64>,
 }
 
 /// A sealed bid as anyone may see it before the opening: no bidder, no content.
@@ -103,6 +107,7 @@ pub fn tender_view(tender: &Tender) -> TenderView<'_> {
         opening_key: tender.committee_key.as_ref().map(|outcome| outcome.opening_key),
         bid_count: (!takes_bids(tender.phase)).then_some(tender.bid_count),
         shares_released: tender.shares.len(),
+        suspended_since_ms: tender.suspension.as_ref().map(|suspension| suspension.suspended_at_ms),
     }
 }
 
@@ -186,13 +191,28 @@ pub fn live_bids(tender: &Tender) -> Vec<LiveBid<'_>> {
     bids
 }
 
-/// What a key may read of itself: its registration and roles, and its bids in open tenders.
+/// What a key may read of itself: its registration and roles, its bids in open tenders, and,
+/// for an office, the supervisors' orders to it and the suspensions of its tenders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OwnView<'a> {
     /// The participant, if the ledger knows the key.
     pub participant: Option<&'a Participant>,
     /// Its bids in open tenders.
     pub bids: Vec<OwnBid<'a>>,
+    /// Correction orders addressed to it that the state holds (open, or answered while their
+    /// tender is not final), by id.
+    pub corrections: Vec<&'a Correction>,
+    /// Its tenders that a supervisor suspended, with the suspension.
+    pub suspended_tenders: Vec<SuspendedTender<'a>>,
+}
+
+/// A suspended tender, as its office reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuspendedTender<'a> {
+    /// The tender.
+    pub tender: &'a TenderId,
+    /// The suspension in force.
+    pub suspension: &'a Suspension,
 }
 
 /// `key`'s view of itself.
@@ -200,7 +220,28 @@ pub fn own_view<'a>(state: &'a State, key: &'a PublicKey) -> OwnView<'a> {
     OwnView {
         participant: state.participants.get(key),
         bids: own_bids(state, key),
+        corrections: state
+            .corrections
+            .values()
+            .filter(|correction| &correction.office == key)
+            .collect(),
+        suspended_tenders: state
+            .tenders
+            .values()
+            .filter(|tender| &tender.office == key)
+            .filter_map(|tender| {
+                tender.suspension.as_ref().map(|suspension| SuspendedTender {
+                    tender: &tender.id,
+                    suspension,
+                })
+            })
+            .collect(),
     }
+}
+
+/// Every correction order the state holds, by id: what supervisors follow up.
+pub fn corrections(state: &State) -> impl Iterator<Item = &Correction> {
+    state.corrections.values()
 }
 
 /// A bidder's own bids in open tenders.

@@ -6,7 +6,7 @@ use sealbid_crypto::identity::PublicKey;
 
 use crate::credit_code::CreditCodeError;
 use crate::tender::Phase;
-use crate::types::{LotId, RegistrationStatus, Role, TenderId};
+use crate::types::{CorrectionId, LotId, RegistrationStatus, Role, TenderId};
 
 /// A command the ledger refuses. The state is unchanged; the message says what to do.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -225,6 +225,30 @@ pub enum Rejection {
         /// The bidder.
         bidder: PublicKey,
     },
+    /// A supervisor suspended the tender (实施条例 Art. 62), or had suspended it when a bid
+    /// arrived: nothing on it moves until a supervisor resumes it.
+    #[error(
+        "tender {tender} is suspended by a supervisor since {since_ms} ms (or was when this arrived): \
+         nothing on it moves until a supervisor resumes it"
+    )]
+    TenderSuspended {
+        /// The tender.
+        tender: TenderId,
+        /// When the suspension began.
+        since_ms: u64,
+    },
+    /// A resumption of a tender that is not suspended.
+    #[error("tender {0} is not suspended")]
+    NotSuspended(TenderId),
+    /// No such correction order open on this ledger.
+    #[error("no correction order {0} is open")]
+    UnknownCorrection(CorrectionId),
+    /// The signer is not the office the correction order is addressed to.
+    #[error("correction order {0} is addressed to another office")]
+    NotTheCorrectionsOffice(CorrectionId),
+    /// The correction order was answered already.
+    #[error("correction order {0} is answered already")]
+    CorrectionAnswered(CorrectionId),
 }
 
 /// What kind of refusal a [`Rejection`] is, for callers that map refusals to their own
@@ -295,6 +319,11 @@ impl Rejection {
             Rejection::Committee(_) => "committee-check-failed",
             Rejection::NotEnoughShares { .. } => "not-enough-shares",
             Rejection::NoSuchOpenedBid { .. } => "no-such-opened-bid",
+            Rejection::TenderSuspended { .. } => "tender-suspended",
+            Rejection::NotSuspended(_) => "tender-not-suspended",
+            Rejection::UnknownCorrection(_) => "unknown-correction",
+            Rejection::NotTheCorrectionsOffice(_) => "not-the-corrections-office",
+            Rejection::CorrectionAnswered(_) => "correction-answered",
         }
     }
 
@@ -310,12 +339,14 @@ impl Rejection {
             | Rejection::OwnRegistration
             | Rejection::NotTheTendersOffice(_)
             | Rejection::NotThatCommitteeMember { .. }
-            | Rejection::ConflictOfInterest(_) => RejectionKind::Forbidden,
+            | Rejection::ConflictOfInterest(_)
+            | Rejection::NotTheCorrectionsOffice(_) => RejectionKind::Forbidden,
             Rejection::UnknownTender(_)
             | Rejection::UnknownLot { .. }
             | Rejection::NoBid { .. }
             | Rejection::NoRegistration(_)
-            | Rejection::NoSuchOpenedBid { .. } => RejectionKind::Unknown,
+            | Rejection::NoSuchOpenedBid { .. }
+            | Rejection::UnknownCorrection(_) => RejectionKind::Unknown,
             Rejection::NotInitialised
             | Rejection::AlreadyInitialised
             | Rejection::ReplayedNonce { .. }
@@ -325,7 +356,10 @@ impl Rejection {
             | Rejection::DuplicateBid { .. }
             | Rejection::DuplicateRegistration(_)
             | Rejection::RegistrationStatus { .. }
-            | Rejection::NotEnoughShares { .. } => RejectionKind::Conflict,
+            | Rejection::NotEnoughShares { .. }
+            | Rejection::TenderSuspended { .. }
+            | Rejection::NotSuspended(_)
+            | Rejection::CorrectionAnswered(_) => RejectionKind::Conflict,
             Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }

@@ -20,8 +20,9 @@ use crate::credit_code::CreditCode;
 use crate::events::{AuditEvent, Response};
 use crate::handlers;
 use crate::rejection::{ApplyError, Fatal, Rejection};
+use crate::supervision::Correction;
 use crate::tender::{ArchiveRecord, Phase, Tender};
-use crate::types::{RegistrationStatus, Role, TenderId};
+use crate::types::{CorrectionId, RegistrationStatus, Role, TenderId};
 
 /// A registered actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +147,19 @@ pub struct State {
     pub archive_digest: Option<Hash>,
     /// How many tenders were archived.
     pub archived_count: u64,
+    /// Supervisors' correction orders, open or awaiting their tender's end
+    /// ([`crate::supervision::Correction`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub corrections: BTreeMap<CorrectionId, Correction>,
+    /// How many correction orders were ever made (numbers the next id).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub corrections_ordered: u64,
+}
+
+/// Whether a counter is still zero (left out of the state document, so a state from before
+/// the counter existed hashes the same).
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 impl State {
@@ -522,14 +536,18 @@ impl<S: NodeStore> Ledger<S> {
         Ok(())
     }
 
-    /// The tenders still taking bids whose deadline plus the arrival window has passed at
-    /// `now_ms`: the leader closes them (an [`EntryBody::Close`] each).
+    /// The tenders still taking bids, not suspended, whose deadline plus the arrival window has
+    /// passed at `now_ms`: the leader closes them (an [`EntryBody::Close`] each).
     pub fn tenders_due_to_close(&self, now_ms: u64) -> Vec<TenderId> {
         let window_ms = self.state.config().arrival_window_ms;
         self.state
             .tenders
             .values()
-            .filter(|tender| tender.phase == Phase::Bidding && tender.deadline_ms.saturating_add(window_ms) <= now_ms)
+            .filter(|tender| {
+                tender.phase == Phase::Bidding
+                    && tender.suspension.is_none()
+                    && tender.deadline_ms.saturating_add(window_ms) <= now_ms
+            })
             .map(|tender| tender.id.clone())
             .collect()
     }
@@ -559,6 +577,10 @@ impl<S: NodeStore> Ledger<S> {
     fn archive(&mut self, id: &TenderId, timestamp_ms: u64) -> Option<ArchiveRecord> {
         let tender = self.state.tenders.remove(id)?;
         debug_assert!(tender.phase.is_final(), "only final tenders are archived");
+        // Answered orders about it leave with it; the log keeps them.
+        self.state
+            .corrections
+            .retain(|_, correction| correction.reply.is_none() || correction.tender.as_ref() != Some(id));
         let record = ArchiveRecord {
             archived_at_ms: timestamp_ms,
             tender,
@@ -600,6 +622,17 @@ pub(crate) fn require_phase(tender: &Tender, phase: Phase, needed: &'static str)
         });
     }
     Ok(())
+}
+
+/// Refuses any command that would move a suspended tender.
+pub(crate) fn require_not_suspended(tender: &Tender) -> Result<(), Rejection> {
+    match &tender.suspension {
+        Some(suspension) => Err(Rejection::TenderSuspended {
+            tender: tender.id.clone(),
+            since_ms: suspension.suspended_at_ms,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Refuses a signer that is not the tender's office.

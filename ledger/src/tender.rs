@@ -162,6 +162,38 @@ pub struct Tender {
     /// Why it was cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<String>,
+    /// The suspension in force, if a supervisor suspended the tender (实施条例 Art. 62): nothing
+    /// on it moves until a supervisor resumes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<Suspension>,
+    /// Suspensions that ended, in order: a bid that arrived during one is refused, whenever it
+    /// is ordered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspensions: Vec<SuspensionPeriod>,
+}
+
+/// A supervisor's suspension of a tender, in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// The timestamp of the entry that suspended it: bids that arrived before it are judged as
+    /// if there were no suspension; every other command on the tender waits for the resumption.
+    pub suspended_at_ms: u64,
+    /// The supervisor who suspended it.
+    pub supervisor: PublicKey,
+    /// Why.
+    pub reason: String,
+    /// The audit index of the suspending entry.
+    pub audit_index: u64,
+}
+
+/// A suspension that ended: from its entry's timestamp to the resuming entry's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspensionPeriod {
+    /// When it began (the suspending entry's timestamp).
+    pub from_ms: u64,
+    /// When it ended (the resuming entry's timestamp); a bid that arrived in `[from_ms,
+    /// until_ms)` is refused.
+    pub until_ms: u64,
 }
 
 impl Tender {
@@ -173,6 +205,23 @@ impl Tender {
     /// Whether `bidder` has a bid on `lot`.
     pub fn has_bid(&self, lot: &LotId, bidder: &PublicKey) -> bool {
         self.bids.get(lot).is_some_and(|bids| bids.contains_key(bidder))
+    }
+
+    /// The suspension a command that arrived at `arrived_at_ms` met: the one in force if it began
+    /// at or before then, or an ended one that was in force then. `Some(since_ms)` gives when
+    /// that suspension began.
+    pub fn suspended_at_arrival(&self, arrived_at_ms: u64) -> Option<u64> {
+        let current = self
+            .suspension
+            .as_ref()
+            .filter(|suspension| suspension.suspended_at_ms <= arrived_at_ms)
+            .map(|suspension| suspension.suspended_at_ms);
+        current.or_else(|| {
+            self.suspensions
+                .iter()
+                .find(|period| (period.from_ms..period.until_ms).contains(&arrived_at_ms))
+                .map(|period| period.from_ms)
+        })
     }
 
     /// The member number of `key` on the committee (1-based).

@@ -125,10 +125,24 @@ identifier!(
     32
 );
 
+identifier!(
+    /// A supervisor's correction order, assigned by the ledger when it is ordered (`C-000001`, …).
+    CorrectionId,
+    "correction id",
+    32
+);
+
 impl TenderId {
     /// The id of the `number`th tender published on this ledger.
     pub fn numbered(number: u64) -> Self {
         Self(format!("T-{number:06}"))
+    }
+}
+
+impl CorrectionId {
+    /// The id of the `number`th correction ordered on this ledger.
+    pub fn numbered(number: u64) -> Self {
+        Self(format!("C-{number:06}"))
     }
 }
 

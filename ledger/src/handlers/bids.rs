@@ -12,8 +12,9 @@ use crate::tender::{Bid, Phase, Tender};
 use crate::types::{LotId, Role, TenderId};
 
 /// The checks every change to a bid or reserve shares: the tender takes bids, the command
-/// arrived before the deadline (on time by arrival: however long it then waited to be ordered,
-/// the close comes after it), the lot exists and the envelope is well formed at the suite's one padded length.
+/// arrived while the tender was not suspended and before the deadline (on time by arrival:
+/// however long it then waited to be ordered, the close comes after it), the lot exists and the
+/// envelope is well formed at the suite's one padded length.
 fn check_bidding<'a>(
     state: &'a State,
     context: &EntryContext,
@@ -22,6 +23,14 @@ fn check_bidding<'a>(
     envelope: Option<&Envelope>,
 ) -> Result<&'a Tender, Rejection> {
     let tender = state.tender(id)?;
+    if !matches!(tender.phase, Phase::Closed | Phase::Opened)
+        && let Some(since_ms) = tender.suspended_at_arrival(context.arrived_at_ms)
+    {
+        return Err(Rejection::TenderSuspended {
+            tender: id.clone(),
+            since_ms,
+        });
+    }
     if matches!(tender.phase, Phase::Closed | Phase::Opened)
         || (tender.phase == Phase::Bidding && context.arrived_at_ms >= tender.deadline_ms)
     {

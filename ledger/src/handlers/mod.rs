@@ -5,6 +5,7 @@ pub(crate) mod bids;
 pub(crate) mod committee;
 pub(crate) mod opening;
 pub(crate) mod participants;
+pub(crate) mod supervision;
 pub(crate) mod tenders;
 
 use sealbid_crypto::seal::Envelope;
@@ -15,7 +16,9 @@ use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State};
 
 /// Routes a verified, fresh command to its handler, with the envelope it carried (checked
-/// against its action by [`bids::carried_envelope`]).
+/// against its action by [`bids::carried_envelope`]). A command that would move a suspended
+/// tender is refused here, before any handler sees it; a bid-changing one is judged by its
+/// arrival instead ([`bids`]), so one that arrived before the suspension keeps its place.
 pub(crate) fn dispatch(
     state: &mut State,
     context: &EntryContext,
@@ -24,6 +27,12 @@ pub(crate) fn dispatch(
     envelope: Option<&Envelope>,
 ) -> Result<Effect, Rejection> {
     let signer = &message.signer;
+    if action.bidding_tender().is_none()
+        && let Some(id) = action.moved_tender()
+        && let Some(tender) = state.tenders.get(id)
+    {
+        crate::state::require_not_suspended(tender)?;
+    }
     match action {
         Action::GrantRole { actor, role, name } => participants::grant_role(state, signer, actor, *role, name),
         Action::RegisterEncryptionKey { encryption_key, proof } => {
@@ -65,5 +74,26 @@ pub(crate) fn dispatch(
             reason,
         } => opening::disqualify(state, signer, tender, lot, bidder, reason),
         Action::AwardTender { tender } => opening::award(state, signer, tender),
+        Action::SuspendTender { tender, reason } => supervision::suspend(state, context, signer, tender, reason),
+        Action::ResumeTender { tender, deadline_ms } => {
+            supervision::resume(state, context, signer, tender, *deadline_ms)
+        }
+        Action::OrderCorrection {
+            office,
+            tender,
+            reason,
+            due_ms,
+        } => {
+            let order = supervision::Order {
+                office,
+                tender: tender.as_ref(),
+                reason,
+                due_ms: *due_ms,
+            };
+            supervision::order_correction(state, context, signer, &order)
+        }
+        Action::ReplyCorrection { correction, reply } => {
+            supervision::reply_correction(state, context, signer, correction, reply)
+        }
     }
 }

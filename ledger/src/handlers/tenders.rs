@@ -20,7 +20,7 @@ const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 pub const DEADLINE_HORIZON_MS: u64 = 731 * DAY_MS;
 
 /// Refuses `deadline_ms` more than [`DEADLINE_HORIZON_MS`] after `timestamp_ms`.
-fn check_horizon(deadline_ms: u64, timestamp_ms: u64, what: &str) -> Result<(), Rejection> {
+pub(crate) fn check_horizon(deadline_ms: u64, timestamp_ms: u64, what: &str) -> Result<(), Rejection> {
     if deadline_ms > timestamp_ms.saturating_add(DEADLINE_HORIZON_MS) {
         return Err(Rejection::Invalid(format!(
             "{what} may lie at most {} days after the entry that sets it",
@@ -89,6 +89,8 @@ pub(crate) fn publish(
         opening: None,
         results: None,
         cancellation: None,
+        suspension: None,
+        suspensions: Vec::new(),
     };
     state.tenders.insert(id.clone(), tender);
     state.tenders_published = number;
@@ -263,10 +265,11 @@ pub(crate) fn cancel(state: &mut State, signer: &PublicKey, id: &TenderId, reaso
 }
 
 /// Closes bidding, once the entry's timestamp has reached the deadline plus the arrival window
-/// (the leader's own close, or the office's).
+/// (the leader's own close, or the office's), unless a supervisor suspended the tender.
 pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     crate::state::require_phase(tender, Phase::Bidding, "bidding")?;
+    crate::state::require_not_suspended(tender)?;
     let closes_at_ms = tender.deadline_ms.saturating_add(state.config().arrival_window_ms);
     if context.timestamp_ms < closes_at_ms {
         return Err(Rejection::BeforeDeadline {

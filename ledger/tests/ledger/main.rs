@@ -19,4 +19,5 @@ mod protocol_example;
 mod registration;
 mod rejections;
 mod source;
+mod supervision;
 mod support;

@@ -18,7 +18,7 @@ use sealbid_ledger::{ApplyError, Fatal, Rejection};
 use crate::support::{HOUR_MS, Harness, credit_code, lot};
 
 /// Applies `body`, expects a rejection matching `expected`, and checks nothing changed.
-fn refused(harness: &mut Harness, body: EntryBody, expected: impl Fn(&Rejection) -> bool) {
+pub(crate) fn refused(harness: &mut Harness, body: EntryBody, expected: impl Fn(&Rejection) -> bool) {
     let hash = harness.ledger.state_hash();
     let size = harness.ledger.audit().size();
     match harness.apply(body) {
