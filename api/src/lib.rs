@@ -63,6 +63,8 @@ pub mod paths {
     pub const SUPERVISION_SOURCES: &str = "/v1/supervision/sources";
     /// A tender's bids with their bidders (a supervisor's signed read; `{id}`).
     pub const SUPERVISION_TENDER_BIDS: &str = "/v1/supervision/tenders/{id}/bids";
+    /// The correction orders the ledger holds (a supervisor's signed read).
+    pub const SUPERVISION_CORRECTIONS: &str = "/v1/supervision/corrections";
     /// The whole registry of participants (a role-holder's signed read).
     pub const REGISTRY: &str = "/v1/registry";
     /// The reader's own registration and bids (any key's signed read).
@@ -93,7 +95,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 23] = [
+    pub const ALL: [&str; 24] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -103,6 +105,7 @@ pub mod paths {
         SUPERVISION_ENTRIES,
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
+        SUPERVISION_CORRECTIONS,
         REGISTRY,
         ME,
         AUDIT_ENTRIES,
@@ -149,6 +152,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))
+        .service(resource(paths::SUPERVISION_CORRECTIONS).get(signed_reads::corrections))
         .service(resource(paths::REGISTRY).get(signed_reads::registry))
         .service(resource(paths::ME).get(signed_reads::me))
         .service(resource(paths::AUDIT_ENTRIES).get(audit::entries))

@@ -26,6 +26,7 @@ use crate::problem::Problem;
         crate::signed_reads::entries,
         crate::signed_reads::sources,
         crate::signed_reads::tender_bids,
+        crate::signed_reads::corrections,
         crate::signed_reads::registry,
         crate::signed_reads::me,
         crate::audit::entries,

@@ -1,12 +1,12 @@
 //! Reads for role-holders, each signed by its reader ([`crate::reader`]): a supervisor reads
-//! every audit entry in full, where each command came from, and every tender's bids with their
-//! bidders, live; a role-holder
+//! every audit entry in full, where each command came from, every tender's bids with their
+//! bidders, live, and the correction orders; a role-holder
 //! reads the whole registry of participants; any key reads its own registration and bids.
 //! An unsigned or badly signed read is answered 401, a reader without the role 403.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use sealbid_ledger::query::{live_bids, own_view, participants};
+use sealbid_ledger::query::{corrections as held_corrections, live_bids, own_view, participants};
 use sealbid_ledger::types::Role;
 
 use crate::ApiState;
@@ -159,6 +159,24 @@ pub async fn tender_bids(
                 format!("no open tender {id}: a finished tender's bids are public (/v1/tenders/{id}/bids)"),
             )
         })?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /v1/supervision/corrections`: every correction order the ledger holds, open or answered
+/// while its tender is not final, by id.
+#[utoipa::path(get, path = "/v1/supervision/corrections", tag = "signed reads",
+    responses(
+        (status = 200, description = "The correction orders held, by id, each with its reply once it came", body = Object),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn corrections(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    supervisor(&request, &state, "reading the correction orders").await?;
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(held_corrections(ledger.state()).collect::<Vec<_>>()))
+        .await
+        .map_err(encoding_problem)?;
     Ok(HttpResponse::Ok().json(body))
 }
 

@@ -3,7 +3,7 @@
 //! ([`data_dir`]: database, certificates, operator and log keys) and
 //! [`application::Application`], which wires the replica (`sealbid-consensus`), its
 //! node-to-node RPC and the public API (`sealbid-api`) together; the participants' CLI
-//! ([`participant`], [`committee`]); signed [`checkpoints`] as their holders check them; and the
+//! ([`participant`], [`committee`], [`supervisor_cli`]); signed [`checkpoints`] as their holders check them; and the
 //! supervisor's [`audit`]: fetch the log, replay it. Nothing imports this crate.
 
 pub mod application;
@@ -17,6 +17,7 @@ pub mod data_dir;
 pub mod participant;
 pub mod participant_cli;
 pub mod settings;
+pub mod supervisor_cli;
 
 pub use application::{Application, BuildError};
 pub use settings::{Layer, Settings, SettingsError};

@@ -11,6 +11,7 @@ use sealbid_node::committee_cli::{self, CommitteeCommand};
 use sealbid_node::participant_cli::{
     self, BidderCommand, Connection, OfficeCommand, OperatorCommand, RegistrarCommand,
 };
+use sealbid_node::supervisor_cli::{self, SupervisorCommand};
 use sealbid_node::{Application, Layer};
 
 /// sealbid: sealed-bid public-resource trading.
@@ -69,7 +70,16 @@ enum Command {
         #[command(subcommand)]
         command: CommitteeCommand,
     },
-    /// Tendering offices: publish, amend, close, open, disqualify, award.
+    /// Supervisors (电子监察): suspend and resume tenders, order corrections.
+    Supervisor {
+        /// Where and as whom.
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: SupervisorCommand,
+    },
+    /// Tendering offices: publish, amend, close, open, disqualify, award; reply to corrections.
     Office {
         /// Where and as whom.
         #[command(flatten)]
@@ -291,6 +301,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bidder { connection, command } => Ok(participant_cli::bidder(&connection, command).await?),
         Command::Office { connection, command } => Ok(participant_cli::office(&connection, command).await?),
         Command::Committee { connection, command } => Ok(committee_cli::committee(&connection, command).await?),
+        Command::Supervisor { connection, command } => Ok(supervisor_cli::supervisor(&connection, command).await?),
     }
 }
 

@@ -8,7 +8,7 @@ use sealbid_api::commands::Receipt;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::{Action, TenderSpec};
-use sealbid_ledger::types::{LotId, Role, TenderId};
+use sealbid_ledger::types::{CorrectionId, LotId, Role, TenderId};
 
 use crate::checkpoints::{load_log_key, verify_checkpoint};
 use crate::participant::{
@@ -173,12 +173,32 @@ pub enum ReceiptsCommand {
     },
 }
 
-/// `sealbid office tender …`.
+/// `sealbid office …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum OfficeCommand {
     /// The office's tender commands.
     #[command(subcommand)]
     Tender(TenderCommand),
+    /// Supervisors' correction orders to this office.
+    #[command(subcommand)]
+    Correction(CorrectionCommand),
+}
+
+/// `sealbid office correction …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum CorrectionCommand {
+    /// Print the orders addressed to this office and the suspensions of its tenders (a read
+    /// signed with --key).
+    List,
+    /// Reply to an order, saying what the office did (once per order).
+    Reply {
+        /// The order's id (`C-000001`, …).
+        #[arg(long)]
+        correction: String,
+        /// The reply.
+        #[arg(long)]
+        reply: String,
+    },
 }
 
 /// `sealbid office tender …`.
@@ -235,7 +255,7 @@ pub struct TenderFlag {
 }
 
 /// Parses a tender id.
-fn tender(text: &str) -> Result<TenderId, ParticipantError> {
+pub fn parse_tender(text: &str) -> Result<TenderId, ParticipantError> {
     TenderId::parse(text).map_err(|error| ParticipantError::Invalid(format!("tender {text:?}: {error}")))
 }
 
@@ -245,7 +265,7 @@ fn lot(text: &str) -> Result<LotId, ParticipantError> {
 }
 
 /// Parses a public key.
-fn public_key(text: &str) -> Result<PublicKey, ParticipantError> {
+pub fn parse_public_key(text: &str) -> Result<PublicKey, ParticipantError> {
     PublicKey::parse(text).map_err(|error| ParticipantError::Invalid(format!("key {text:?}: {error}")))
 }
 
@@ -353,7 +373,7 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
                 ))
             })?;
             let action = Action::GrantRole {
-                actor: public_key(&actor)?,
+                actor: parse_public_key(&actor)?,
                 role,
                 name,
             };
@@ -368,14 +388,14 @@ pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> Re
     let action = match command {
         RegistrarCommand::Registry => return connection.print_signed_read(sealbid_api::paths::REGISTRY).await,
         RegistrarCommand::Approve { bidder } => Action::ApproveBidder {
-            bidder: public_key(&bidder)?,
+            bidder: parse_public_key(&bidder)?,
         },
         RegistrarCommand::Reject { bidder, reason } => Action::RejectBidder {
-            bidder: public_key(&bidder)?,
+            bidder: parse_public_key(&bidder)?,
             reason,
         },
         RegistrarCommand::Revoke { bidder, reason } => Action::RevokeBidder {
-            bidder: public_key(&bidder)?,
+            bidder: parse_public_key(&bidder)?,
             reason,
         },
     };
@@ -408,7 +428,7 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             quantity_tonnes,
             out,
         } => {
-            let (tender, lot) = (tender(&tender_text)?, lot(&lot_text)?);
+            let (tender, lot) = (parse_tender(&tender_text)?, lot(&lot_text)?);
             let key = connection.signer()?;
             let opening_key = opening_key(&connection.client()?, &tender).await?;
             let envelope = seal_offer(&tender, &lot, &key, price_fen, quantity_tonnes, &opening_key)?;
@@ -418,7 +438,7 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
         BidderCommand::Submit(flags) => {
             let envelope: Envelope = read_json(&flags.envelope)?;
             let action = Action::SubmitBid {
-                tender: tender(&flags.tender)?,
+                tender: parse_tender(&flags.tender)?,
                 lot: lot(&flags.lot)?,
                 envelope_sha256: envelope_sha256(&envelope)?,
             };
@@ -429,7 +449,7 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
         BidderCommand::Replace(flags) => {
             let envelope: Envelope = read_json(&flags.envelope)?;
             let action = Action::ReplaceBid {
-                tender: tender(&flags.tender)?,
+                tender: parse_tender(&flags.tender)?,
                 lot: lot(&flags.lot)?,
                 envelope_sha256: envelope_sha256(&envelope)?,
             };
@@ -442,7 +462,7 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             lot: lot_text,
         } => {
             let action = Action::WithdrawBid {
-                tender: tender(&tender_text)?,
+                tender: parse_tender(&tender_text)?,
                 lot: lot(&lot_text)?,
             };
             connection.send(action, None).await?;
@@ -531,7 +551,20 @@ async fn close_bidding(connection: &Connection, id: &TenderId) -> Result<(), Par
 
 /// `sealbid office …`.
 pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(), ParticipantError> {
-    let OfficeCommand::Tender(command) = command;
+    let command = match command {
+        OfficeCommand::Tender(command) => command,
+        OfficeCommand::Correction(CorrectionCommand::List) => {
+            return connection.print_signed_read(sealbid_api::paths::ME).await;
+        }
+        OfficeCommand::Correction(CorrectionCommand::Reply { correction, reply }) => {
+            let correction = CorrectionId::parse(&correction)
+                .map_err(|error| ParticipantError::Invalid(format!("correction {correction:?}: {error}")))?;
+            connection
+                .send(Action::ReplyCorrection { correction, reply }, None)
+                .await?;
+            return Ok(());
+        }
+    };
     let action = match command {
         TenderCommand::Publish { spec } => Action::PublishTender(read_json::<TenderSpec>(&spec)?),
         TenderCommand::Amend {
@@ -539,13 +572,13 @@ pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(
             notice,
             deadline_ms,
         } => Action::AmendTender {
-            tender: tender(&id)?,
+            tender: parse_tender(&id)?,
             notice,
             deadline_ms,
         },
-        TenderCommand::Close(flag) => return close_bidding(connection, &tender(&flag.tender)?).await,
+        TenderCommand::Close(flag) => return close_bidding(connection, &parse_tender(&flag.tender)?).await,
         TenderCommand::Open(flag) => Action::OpenTender {
-            tender: tender(&flag.tender)?,
+            tender: parse_tender(&flag.tender)?,
         },
         TenderCommand::Disqualify {
             tender: id,
@@ -553,13 +586,13 @@ pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(
             bidder,
             reason,
         } => Action::DisqualifyBid {
-            tender: tender(&id)?,
+            tender: parse_tender(&id)?,
             lot: lot(&lot_text)?,
-            bidder: public_key(&bidder)?,
+            bidder: parse_public_key(&bidder)?,
             reason,
         },
         TenderCommand::Award(flag) => Action::AwardTender {
-            tender: tender(&flag.tender)?,
+            tender: parse_tender(&flag.tender)?,
         },
     };
     connection.send(action, None).await?;

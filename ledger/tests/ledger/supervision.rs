@@ -108,7 +108,12 @@ fn a_suspended_tender_takes_no_bid_does_not_close_and_its_deadline_moves_by_the_
         tender: tender.clone(),
         reason: "escape the supervisor".into(),
     };
-    refused_command(&mut harness, &office, cancellation, is_suspended(&tender, suspended_at_ms));
+    refused_command(
+        &mut harness,
+        &office,
+        cancellation,
+        is_suspended(&tender, suspended_at_ms),
+    );
     harness.now_ms = deadline_ms + 3 * HOUR_MS;
     assert!(harness.ledger.tenders_due_to_close(harness.now_ms).is_empty());
     refused(
@@ -147,10 +152,15 @@ fn a_suspended_tender_takes_no_bid_does_not_close_and_its_deadline_moves_by_the_
     harness.now_ms = moved_ms + window_ms - 1;
     assert!(harness.ledger.tenders_due_to_close(harness.now_ms).is_empty());
     harness.now_ms = moved_ms + window_ms;
-    assert_eq!(harness.ledger.tenders_due_to_close(harness.now_ms), vec![tender.clone()]);
+    assert_eq!(
+        harness.ledger.tenders_due_to_close(harness.now_ms),
+        vec![tender.clone()]
+    );
     harness.apply(EntryBody::Close { tender: tender.clone() }).unwrap();
     harness.release_shares(&tender, 2);
-    harness.office_runs(Action::OpenTender { tender: tender.clone() }).unwrap();
+    harness
+        .office_runs(Action::OpenTender { tender: tender.clone() })
+        .unwrap();
     let opened = &harness.ledger.state().tenders[&tender];
     assert_eq!(opened.opening.as_ref().unwrap().bids.len(), 3, "bidders 0, 1 and 2");
 
@@ -195,10 +205,17 @@ fn after_the_close_a_suspension_holds_the_opening_and_the_award_and_the_deadline
     });
     let applied = harness.run(&supervisor, resume(&tender, None)).unwrap();
     assert_eq!(applied.response, Response::TenderResumed { deadline_ms });
-    assert!(!applied.events.iter().any(|event| matches!(event, AuditEvent::DeadlineMoved { .. })));
+    assert!(
+        !applied
+            .events
+            .iter()
+            .any(|event| matches!(event, AuditEvent::DeadlineMoved { .. }))
+    );
 
     harness.release_shares(&tender, 2);
-    harness.office_runs(Action::OpenTender { tender: tender.clone() }).unwrap();
+    harness
+        .office_runs(Action::OpenTender { tender: tender.clone() })
+        .unwrap();
     let suspended_at_ms = harness.now_ms;
     harness.run(&supervisor, suspend(&tender)).unwrap();
     let office = Rc::clone(&harness.office);
@@ -208,13 +225,21 @@ fn after_the_close_a_suspension_holds_the_opening_and_the_award_and_the_deadline
         bidder: harness.bidders[0].public_key(),
         reason: "forged certificate".into(),
     };
-    refused_command(&mut harness, &office, disqualify, is_suspended(&tender, suspended_at_ms));
+    refused_command(
+        &mut harness,
+        &office,
+        disqualify,
+        is_suspended(&tender, suspended_at_ms),
+    );
     let award = Action::AwardTender { tender: tender.clone() };
     refused_command(&mut harness, &office, award, is_suspended(&tender, suspended_at_ms));
     harness.run(&supervisor, resume(&tender, None)).unwrap();
     let (_, results) = harness.award(&tender);
     assert_eq!(results.len(), 1);
-    assert!(!harness.ledger.state().tenders.contains_key(&tender), "awarded and archived");
+    assert!(
+        !harness.ledger.state().tenders.contains_key(&tender),
+        "awarded and archived"
+    );
 }
 
 #[test]
@@ -254,16 +279,28 @@ fn only_supervisors_suspend_and_resume_and_each_only_once() {
         tender: tender.clone(),
         reason: " ".into(),
     };
-    refused_command(&mut harness, &supervisor, empty, |rejection| rejection.code() == "empty-text");
+    refused_command(&mut harness, &supervisor, empty, |rejection| {
+        rejection.code() == "empty-text"
+    });
     let suspended_at_ms = harness.now_ms;
     harness.run(&supervisor, suspend(&tender)).unwrap();
-    refused_command(&mut harness, &supervisor, suspend(&tender), is_suspended(&tender, suspended_at_ms));
+    refused_command(
+        &mut harness,
+        &supervisor,
+        suspend(&tender),
+        is_suspended(&tender, suspended_at_ms),
+    );
     refused_command(&mut harness, &office, resume(&tender, None), |rejection| {
         *rejection == Rejection::MissingRole(Role::Supervisor)
     });
     // The suspending entry and the resumption are the supervisors'; their reasons are kept
     // from the public while the tender takes bids, like its bids.
-    let suspending = harness.log.iter().rev().find(|entry| kind_is(entry, "suspend_tender")).unwrap();
+    let suspending = harness
+        .log
+        .iter()
+        .rev()
+        .find(|entry| kind_is(entry, "suspend_tender"))
+        .unwrap();
     assert_eq!(
         withheld(harness.ledger.state(), suspending),
         Some(Withheld::UntilClose(tender.clone()))
@@ -339,7 +376,11 @@ fn an_office_answers_a_correction_order_once_and_its_reply_is_recorded() {
     let view = own_view(harness.ledger.state(), &office_key);
     assert_eq!(view.corrections.len(), 1, "the office reads its order at once");
     assert_eq!(view.corrections[0].reason, "publish the evaluation criteria in full");
-    assert!(own_view(harness.ledger.state(), &other_office.public_key()).corrections.is_empty());
+    assert!(
+        own_view(harness.ledger.state(), &other_office.public_key())
+            .corrections
+            .is_empty()
+    );
     let ordering = harness.log.last().unwrap().clone();
     assert_eq!(
         withheld(harness.ledger.state(), &ordering),
@@ -416,7 +457,9 @@ fn an_order_naming_no_tender_is_public_and_leaves_the_state_when_answered_on_tim
         rejection.code() == "unknown-correction"
     });
     // The next order is numbered on.
-    let applied = harness.run(&supervisor, order(&office, None, due_ms + HOUR_MS)).unwrap();
+    let applied = harness
+        .run(&supervisor, order(&office, None, due_ms + HOUR_MS))
+        .unwrap();
     assert_eq!(
         applied.response,
         Response::CorrectionOrdered {

@@ -25,7 +25,7 @@ fn invoke(platform: &Platform, authority: &Path, arguments: &[&str]) -> std::pro
 }
 
 /// Runs `sealbid` with `arguments` plus the platform's API and authority; standard output.
-fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
+pub(crate) fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
     let output = invoke(platform, authority, arguments);
     assert!(
         output.status.success(),
@@ -37,7 +37,7 @@ fn sealbid(platform: &Platform, authority: &Path, arguments: &[&str]) -> String 
 
 /// Runs `sealbid` with `arguments` plus the platform's API and authority, expecting a refusal;
 /// its standard error.
-fn refused(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
+pub(crate) fn refused(platform: &Platform, authority: &Path, arguments: &[&str]) -> String {
     let output = invoke(platform, authority, arguments);
     assert!(!output.status.success(), "sealbid {arguments:?} should fail");
     String::from_utf8(output.stderr).unwrap()

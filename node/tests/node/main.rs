@@ -21,5 +21,6 @@ mod readme;
 mod serve;
 mod settings;
 mod signed_reads;
+mod supervision;
 mod support;
 mod tender;

@@ -63,7 +63,7 @@ async fn send(platform: &Platform, url: &str, headers: &http::HeaderMap) -> (Sta
 }
 
 /// A signed read of `path` at the current time.
-async fn read(platform: &Platform, path: &str, reader: &IdentityKeyPair) -> (StatusCode, Value) {
+pub(crate) async fn read(platform: &Platform, path: &str, reader: &IdentityKeyPair) -> (StatusCode, Value) {
     signed_get(platform, path, reader, now_seconds(), 60, |_| {}).await
 }
 
