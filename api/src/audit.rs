@@ -66,7 +66,8 @@ pub enum EntryContent {
 #[serde(deny_unknown_fields)]
 pub struct WithheldEntry {
     /// `submit_bid`, `replace_bid`, `withdraw_bid`, `register_bidder`, `approve_bidder`,
-    /// `reject_bidder` or `revoke_bidder`.
+    /// `reject_bidder`, `revoke_bidder`, or a supervisor's entry on a tender that takes bids
+    /// (`suspend_tender`, `resume_tender`, `order_correction`, `reply_correction`).
     pub kind: String,
     /// Its leaf hash (base64url), the same as the full entry's.
     #[schema(value_type = String)]

@@ -198,6 +198,51 @@ impl Client {
         read(request.send().await?).await
     }
 
+    /// Opens the stream at `path_and_query` (a supervisor's, `/v1/supervision/stream?…`) with a
+    /// read signed by `reader` for `lifetime_seconds`, and hands each event to `on_event` until
+    /// the stream ends or `on_event` answers `false`.
+    pub async fn watch(
+        &self,
+        path_and_query: &str,
+        reader: &IdentityKeyPair,
+        lifetime_seconds: u64,
+        mut on_event: impl FnMut(crate::watch::StreamEvent) -> bool,
+    ) -> Result<(), ClientError> {
+        let url = format!("{}{path_and_query}", self.base);
+        let mut signed = http::Request::builder()
+            .method(http::Method::GET)
+            .uri(&url)
+            .body(String::new())
+            .map_err(|error| ClientError::Signing(error.to_string()))?;
+        let created_seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        crate::reader::sign_read(&mut signed, reader, created_seconds, lifetime_seconds)
+            .await
+            .map_err(|error| ClientError::Signing(error.to_string()))?;
+        // The stream lasts as long as the signature; the client's usual bound would cut it.
+        let mut request = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(lifetime_seconds) + REQUEST_TIMEOUT);
+        for (name, value) in signed.headers() {
+            request = request.header(name.as_str(), value.as_bytes());
+        }
+        let mut response = request.send().await?;
+        if !response.status().is_success() {
+            return read::<serde_json::Value>(response).await.map(|_| ());
+        }
+        let mut events = crate::watch::EventReader::default();
+        while let Some(chunk) = response.chunk().await? {
+            for event in events.push(&chunk) {
+                if !on_event(event) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every audit entry from `from` (at most `count`) in full, read by a supervisor.
     pub async fn supervised_entries(
         &self,

@@ -31,6 +31,7 @@ mod queries;
 pub mod reader;
 mod server;
 pub mod signed_reads;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -65,6 +66,10 @@ pub mod paths {
     pub const SUPERVISION_TENDER_BIDS: &str = "/v1/supervision/tenders/{id}/bids";
     /// The correction orders the ledger holds (a supervisor's signed read).
     pub const SUPERVISION_CORRECTIONS: &str = "/v1/supervision/corrections";
+    /// Every applied entry live, as Server-Sent Events (a supervisor's signed read).
+    pub const SUPERVISION_STREAM: &str = "/v1/supervision/stream";
+    /// One tender's entries in readable form (a supervisor's signed read; `{id}`).
+    pub const SUPERVISION_TENDER_TIMELINE: &str = "/v1/supervision/tenders/{id}/timeline";
     /// The whole registry of participants (a role-holder's signed read).
     pub const REGISTRY: &str = "/v1/registry";
     /// The reader's own registration and bids (any key's signed read).
@@ -95,7 +100,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 24] = [
+    pub const ALL: [&str; 26] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -106,6 +111,8 @@ pub mod paths {
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
         SUPERVISION_CORRECTIONS,
+        SUPERVISION_STREAM,
+        SUPERVISION_TENDER_TIMELINE,
         REGISTRY,
         ME,
         AUDIT_ENTRIES,
@@ -132,6 +139,8 @@ pub struct ApiState {
     pub metrics: Metrics,
     /// Signs checkpoints of the audit log.
     pub log: audit::LogSigner,
+    /// The bound on supervisors' live streams.
+    pub watchers: watch::Watchers,
 }
 
 /// Registers every route of the API on `config`.
@@ -153,6 +162,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))
         .service(resource(paths::SUPERVISION_CORRECTIONS).get(signed_reads::corrections))
+        .service(resource(paths::SUPERVISION_STREAM).get(watch::stream))
+        .service(resource(paths::SUPERVISION_TENDER_TIMELINE).get(watch::timeline))
         .service(resource(paths::REGISTRY).get(signed_reads::registry))
         .service(resource(paths::ME).get(signed_reads::me))
         .service(resource(paths::AUDIT_ENTRIES).get(audit::entries))

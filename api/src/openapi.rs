@@ -27,6 +27,8 @@ use crate::problem::Problem;
         crate::signed_reads::sources,
         crate::signed_reads::tender_bids,
         crate::signed_reads::corrections,
+        crate::watch::stream,
+        crate::watch::timeline,
         crate::signed_reads::registry,
         crate::signed_reads::me,
         crate::audit::entries,

@@ -107,6 +107,12 @@ pub async fn sign_read(
 
 /// The reader of `request`, whose signature verifies at `now_seconds`; a 401 problem otherwise.
 pub async fn authenticate(request: &HttpRequest, now_seconds: u64) -> Result<PublicKey, Problem> {
+    Ok(authenticate_until(request, now_seconds).await?.0)
+}
+
+/// As [`authenticate`], with the signature's `expires` (Unix seconds): how long a read that
+/// lasts (a stream) may go on.
+pub async fn authenticate_until(request: &HttpRequest, now_seconds: u64) -> Result<(PublicKey, u64), Problem> {
     let signed = signed_parts(request)?;
     let parameters = signed.get_signature_params().map_err(|error| bad(error.to_string()))?;
     let mut signatures = parameters.into_iter();
@@ -118,7 +124,8 @@ pub async fn authenticate(request: &HttpRequest, now_seconds: u64) -> Result<Pub
         .verify_message_signature(&ReaderKey(reader), parameters.keyid.as_deref())
         .await
         .map_err(|error| bad(format!("the signature does not verify with {reader}: {error}")))?;
-    Ok(reader)
+    // check_parameters refused a signature without `expires`.
+    Ok((reader, parameters.expires.unwrap_or(now_seconds)))
 }
 
 /// Refuses `reader` unless the ledger this node applied gives it one of `roles`.

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use sealbid_crypto::merkle::{Hash, leaf_hash, node_hash};
 use sealbid_ledger::command::Source;
+use sealbid_ledger::subject::Subject;
 use sqlx::{Row, SqlitePool};
 
 use crate::writer::{Statement, Value, WriteError, Writer};
@@ -88,6 +89,95 @@ pub fn source_row(audit_index: u64, source: &Source) -> Statement {
             Value::Blob(source.salt.to_vec()),
         ],
     )
+}
+
+/// The statement that keeps what the entry at `audit_index` concerns.
+pub fn subject_row(audit_index: u64, subject: &Subject) -> Result<Statement, serde_json::Error> {
+    Ok(Statement::row(
+        "INSERT OR IGNORE INTO entry_subject (audit_index, tender, subject) VALUES",
+        vec![
+            Value::Integer(to_sql(audit_index)),
+            subject
+                .tender
+                .as_ref()
+                .map_or(Value::Null, |tender| Value::Text(tender.to_string())),
+            Value::Text(serde_json::to_string(subject)?),
+        ],
+    ))
+}
+
+/// An applied entry as supervisors watch it: its text, the ledger's answer and what it
+/// concerns, when this node recorded them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedRow {
+    /// Its audit index.
+    pub index: u64,
+    /// Its canonical text.
+    pub entry: String,
+    /// The ledger's answer (JSON); `None` for an entry taken from a peer's history.
+    pub response: Option<String>,
+    /// What it concerns; empty for an entry about nothing, or taken from a peer's history.
+    pub subject: Subject,
+}
+
+/// The entries `[from, from + count)` held here (at most [`ENTRIES_PER_FETCH_MAX`]), as
+/// supervisors watch them.
+pub async fn read_watched(pool: &SqlitePool, from: u64, count: u64) -> Result<Vec<WatchedRow>, HistoryError> {
+    let count = count.min(ENTRIES_PER_FETCH_MAX);
+    let rows = sqlx::query(
+        "SELECT e.audit_index, e.entry, r.response, s.subject FROM audit_entry e \
+         LEFT JOIN command_response r ON r.audit_index = e.audit_index \
+         LEFT JOIN entry_subject s ON s.audit_index = e.audit_index \
+         WHERE e.audit_index >= ? AND e.audit_index < ? ORDER BY e.audit_index",
+    )
+    .bind(to_sql(from))
+    .bind(to_sql(from.saturating_add(count)))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(watched_row).collect()
+}
+
+/// The entries concerning `tender` from audit index `from` on (at most `count`, and at most
+/// [`ENTRIES_PER_FETCH_MAX`]), in order, as supervisors watch them.
+pub async fn read_timeline(
+    pool: &SqlitePool,
+    tender: &str,
+    from: u64,
+    count: u64,
+) -> Result<Vec<WatchedRow>, HistoryError> {
+    let count = count.min(ENTRIES_PER_FETCH_MAX);
+    let rows = sqlx::query(
+        "SELECT e.audit_index, e.entry, r.response, s.subject FROM entry_subject s \
+         JOIN audit_entry e ON e.audit_index = s.audit_index \
+         LEFT JOIN command_response r ON r.audit_index = s.audit_index \
+         WHERE s.tender = ? AND s.audit_index >= ? ORDER BY s.audit_index LIMIT ?",
+    )
+    .bind(tender)
+    .bind(to_sql(from))
+    .bind(to_sql(count))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(watched_row).collect()
+}
+
+/// One row of [`read_watched`] or [`read_timeline`].
+fn watched_row(row: &sqlx::sqlite::SqliteRow) -> Result<WatchedRow, HistoryError> {
+    let index = from_sql(row.get("audit_index"));
+    let damaged = |reason: &str| HistoryError::NotAnEntry {
+        index,
+        reason: format!("{reason}: this node's storage is damaged"),
+    };
+    let entry: Vec<u8> = row.get("entry");
+    let subject: Option<String> = row.get("subject");
+    Ok(WatchedRow {
+        index,
+        entry: String::from_utf8(entry).map_err(|_| damaged("its copy is not UTF-8"))?,
+        response: row.get("response"),
+        subject: match subject {
+            Some(text) => serde_json::from_str(&text).map_err(|_| damaged("its recorded subject does not parse"))?,
+            None => Subject::default(),
+        },
+    })
 }
 
 /// The sources of the commands at audit indexes `[from, from + count)` that this node recorded,

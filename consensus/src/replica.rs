@@ -876,6 +876,26 @@ impl Replica {
         history::read_sources(self.state_machine.pool(), from, count).await
     }
 
+    /// Entries `[from, from + count)` as supervisors watch them (with the ledger's answer and
+    /// what each concerns), once their rows are written (as [`Replica::history_settled`]).
+    pub async fn watched(&self, from: u64, count: u64) -> Result<Vec<history::WatchedRow>, HistoryError> {
+        self.rows_written(from.saturating_add(count).min(self.applied_audit_size()))
+            .await?;
+        history::read_watched(self.state_machine.pool(), from, count).await
+    }
+
+    /// The entries concerning `tender` from audit index `from` on, at most `count`, as
+    /// supervisors watch them (entries this node applied; not those taken from a peer).
+    pub async fn timeline(
+        &self,
+        tender: &str,
+        from: u64,
+        count: u64,
+    ) -> Result<Vec<history::WatchedRow>, HistoryError> {
+        self.rows_written(self.applied_audit_size()).await?;
+        history::read_timeline(self.state_machine.pool(), tender, from, count).await
+    }
+
     /// Audit history entries `[from, from + count)` held here, as canonical entry text.
     pub async fn history(&self, from: u64, count: u64) -> Result<Vec<(u64, String)>, HistoryError> {
         let entries = history::read_entries(self.state_machine.pool(), from, count).await?;

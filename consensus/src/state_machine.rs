@@ -26,6 +26,7 @@ use tokio::sync::{RwLock, watch};
 use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::command::{EntryBody, Source};
 use sealbid_ledger::events::AuditEvent;
+use sealbid_ledger::subject::Subject;
 use sealbid_ledger::tender::ArchiveRecord;
 use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
@@ -158,6 +159,8 @@ struct Rows {
     responses: Vec<(u64, String)>,
     /// The source address of each command that carries one (for supervisors).
     sources: Vec<(u64, Source)>,
+    /// What each entry that concerns something concerns (for supervisors' filters).
+    subjects: Vec<(u64, Subject)>,
     /// Audit-log nodes drained from the ledger's buffer.
     nodes: Vec<(u8, u64, Hash)>,
     /// Tenders that became final.
@@ -356,6 +359,7 @@ impl StateMachineStore {
             entries,
             responses,
             sources,
+            subjects,
             nodes,
             archived,
         } = rows;
@@ -379,6 +383,9 @@ impl StateMachineStore {
                 .iter()
                 .map(|(index, source)| history::source_row(*index, source)),
         );
+        for (index, subject) in &subjects {
+            statements.push(history::subject_row(*index, subject).map_err(|error| write_failed(&error))?);
+        }
         statements.extend(
             nodes
                 .iter()
@@ -488,6 +495,9 @@ fn apply_batch(
                 let entry =
                     String::from_utf8(applied.entry_bytes.clone()).map_err(|error| Box::new(write_failed(&error)))?;
                 rows.entries.push((applied.audit_index, applied.entry_bytes));
+                if !applied.subject.is_empty() {
+                    rows.subjects.push((applied.audit_index, applied.subject));
+                }
                 LedgerReply::Applied {
                     response: applied.response,
                     audit_index: applied.audit_index,

@@ -32,6 +32,8 @@ pub enum Value {
     Text(String),
     /// An SQLite blob.
     Blob(Vec<u8>),
+    /// SQL NULL.
+    Null,
 }
 
 /// One SQL statement and its parameters.
@@ -212,6 +214,7 @@ async fn commit(connection: &mut SqliteConnection, statements: &[Statement]) -> 
                 Value::Integer(integer) => query.bind(*integer),
                 Value::Text(text) => query.bind(text.as_str()),
                 Value::Blob(blob) => query.bind(blob.as_slice()),
+                Value::Null => query.bind(None::<i64>),
             };
         }
         query.execute(&mut *transaction).await.map_err(failed)?;

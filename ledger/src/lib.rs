@@ -57,6 +57,7 @@ mod handlers;
 pub mod query;
 pub mod rejection;
 pub mod state;
+pub mod subject;
 pub mod supervision;
 pub mod tender;
 pub mod types;

@@ -20,6 +20,7 @@ use crate::credit_code::CreditCode;
 use crate::events::{AuditEvent, Response};
 use crate::handlers;
 use crate::rejection::{ApplyError, Fatal, Rejection};
+use crate::subject::Subject;
 use crate::supervision::Correction;
 use crate::tender::{ArchiveRecord, Phase, Tender};
 use crate::types::{CorrectionId, RegistrationStatus, Role, TenderId};
@@ -224,6 +225,8 @@ pub(crate) struct Effect {
     pub events: Vec<AuditEvent>,
     /// A tender that became final and must be archived.
     pub finished: Option<TenderId>,
+    /// What the entry concerns; set by [`Ledger::apply`], not by the handlers.
+    pub subject: Subject,
 }
 
 impl Effect {
@@ -251,6 +254,8 @@ pub struct Applied {
     pub leaf_hash: Hash,
     /// The entry's canonical bytes, the audit log's leaf: what the caller keeps as history.
     pub entry_bytes: Vec<u8>,
+    /// What the entry concerns (its tender, market and office), for supervisors' filters.
+    pub subject: crate::subject::Subject,
 }
 
 /// The ledger: its state and the audit log of every applied entry.
@@ -414,6 +419,7 @@ impl<S: NodeStore> Ledger<S> {
             audit_index: context.audit_index,
             leaf_hash: context.leaf_hash,
             entry_bytes: bytes,
+            subject: effect.subject,
         })
     }
 
@@ -436,7 +442,11 @@ impl<S: NodeStore> Ledger<S> {
             }
             (EntryBody::Genesis(_), true) => Err(Rejection::AlreadyInitialised),
             (_, false) => Err(Rejection::NotInitialised),
-            (EntryBody::Close { tender }, true) => handlers::tenders::close(&mut self.state, context, tender),
+            (EntryBody::Close { tender }, true) => {
+                let subject = Subject::of_tender(&self.state, tender);
+                let effect = handlers::tenders::close(&mut self.state, context, tender)?;
+                Ok(Effect { subject, ..effect })
+            }
             (EntryBody::Command(received), true) => {
                 self.check_arrival(&received.arrival, context.timestamp_ms)?;
                 let message = &received.signed;
@@ -447,7 +457,13 @@ impl<S: NodeStore> Ledger<S> {
                     received.envelope.as_ref(),
                     self.erased_envelopes_accepted,
                 )?;
+                let subject = Subject::of_action(&self.state, &command.action);
                 let effect = handlers::dispatch(&mut self.state, context, message, &command.action, envelope)?;
+                let subject = match &effect.response {
+                    Some(Response::TenderPublished { tender }) => Subject::published(&self.state, tender),
+                    _ => subject,
+                };
+                let effect = Effect { subject, ..effect };
                 self.state.nonces.insert(
                     message.signer,
                     command.nonce,

@@ -166,6 +166,7 @@ impl Application {
                 replica: Arc::clone(&replica),
                 metrics,
                 log,
+                watchers: sealbid_api::watch::Watchers::default(),
             };
             let tls = data_dir
                 .tls

@@ -1,7 +1,8 @@
-//! The `sealbid supervisor` subcommands (电子监察): suspend and resume a tender, order an office
-//! to correct something, and read the orders held. Thin shells that parse flags and send the
-//! signed command or read.
+//! The `sealbid supervisor` subcommands (电子监察): watch the log live, read a tender's timeline,
+//! suspend and resume a tender, order an office to correct something, and read the orders held.
+//! Thin shells that parse flags and send the signed command or read.
 
+use sealbid_api::watch::{StreamEvent, WatchedEntry};
 use sealbid_ledger::command::Action;
 
 use crate::participant::ParticipantError;
@@ -48,11 +49,60 @@ pub enum SupervisorCommand {
     /// Print the correction orders the ledger holds, with their replies (a read signed with
     /// --key, which must hold the supervisor role).
     Corrections,
+    /// Watch every applied entry live (a stream signed with --key), one line each (JSON with
+    /// --json); reconnects with a fresh signature as each one expires, without a gap.
+    Watch(WatchFlags),
+    /// Print a tender's entries in order, in the stream's form (JSON).
+    Timeline {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The first audit index to look at.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// How many entries at most (up to 1,000).
+        #[arg(long, default_value_t = 100)]
+        count: u64,
+    },
 }
+
+/// What `sealbid supervisor watch` shows.
+#[derive(Debug, clap::Args)]
+pub struct WatchFlags {
+    /// The first audit index to show (default: the next entry applied).
+    #[arg(long)]
+    pub from: Option<u64>,
+    /// Only this tender's entries.
+    #[arg(long)]
+    pub tender: Option<String>,
+    /// Only entries of this market's tenders (procurement, construction, land_use_right,
+    /// property_rights, coal_coke).
+    #[arg(long)]
+    pub market: Option<String>,
+    /// Only entries of this office's tenders and the orders to it (its key).
+    #[arg(long)]
+    pub office: Option<String>,
+    /// Stop after this many entries (default: watch until interrupted).
+    #[arg(long)]
+    pub count: Option<u64>,
+}
+
+/// How long each stream's signature lives (the most a read's may, docs/protocol.md §9.10).
+const STREAM_SIGNATURE_SECONDS: u64 = 300;
+/// Streams that fail one after another before `watch` gives up.
+const STREAM_FAILURES_MAX: u32 = 5;
+/// The wait before reconnecting after a failure.
+const RECONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `sealbid supervisor …`.
 pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> Result<(), ParticipantError> {
     let action = match command {
+        SupervisorCommand::Watch(flags) => return watch(connection, &flags).await,
+        SupervisorCommand::Timeline { tender, from, count } => {
+            let tender = parse_tender(&tender)?;
+            let path = format!("/v1/supervision/tenders/{tender}/timeline?from={from}&count={count}");
+            return connection.print_signed_read(&path).await;
+        }
         SupervisorCommand::Corrections => {
             return connection
                 .print_signed_read(sealbid_api::paths::SUPERVISION_CORRECTIONS)
@@ -80,4 +130,144 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
     };
     connection.send(action, None).await?;
     Ok(())
+}
+
+/// The stream's path and query for the entries from `from` on, with `flags`' filters.
+fn stream_path(flags: &WatchFlags, from: Option<u64>) -> Result<String, ParticipantError> {
+    let mut parameters = Vec::new();
+    if let Some(from) = from {
+        parameters.push(format!("from={from}"));
+    }
+    if let Some(tender) = &flags.tender {
+        parameters.push(format!("tender={}", parse_tender(tender)?));
+    }
+    if let Some(market) = &flags.market {
+        if !market
+            .chars()
+            .all(|character| character.is_ascii_lowercase() || character == '_')
+        {
+            return Err(ParticipantError::Invalid(format!(
+                "market {market:?}: a market's name, like procurement"
+            )));
+        }
+        parameters.push(format!("market={market}"));
+    }
+    if let Some(office) = &flags.office {
+        // A key's text is base64url after `ed25519:`; only the colon needs escaping in a query.
+        parameters.push(format!(
+            "office={}",
+            parse_public_key(office)?.to_string().replace(':', "%3A")
+        ));
+    }
+    Ok(format!(
+        "{}?{}",
+        sealbid_api::paths::SUPERVISION_STREAM,
+        parameters.join("&")
+    ))
+}
+
+/// `sealbid supervisor watch`: prints entries as they are applied, reconnecting from the next
+/// index whenever a stream ends.
+async fn watch(connection: &Connection, flags: &WatchFlags) -> Result<(), ParticipantError> {
+    let client = connection.client()?;
+    let key = connection.signer()?;
+    let mut next = flags.from;
+    let mut shown = 0_u64;
+    let mut failures = 0_u32;
+    loop {
+        let path = stream_path(flags, next)?;
+        let mut failure = None;
+        let mut done = false;
+        let result = client
+            .watch(
+                &path,
+                &key,
+                STREAM_SIGNATURE_SECONDS,
+                |event: StreamEvent| match event.name.as_str() {
+                    "entry" => {
+                        match serde_json::from_str::<WatchedEntry>(&event.data) {
+                            Ok(entry) => {
+                                next = Some(entry.index + 1);
+                                print_entry(connection.json, &entry, &event.data);
+                                shown += 1;
+                            }
+                            Err(error) => failure = Some(format!("an entry that does not parse: {error}")),
+                        }
+                        done = flags.count.is_some_and(|count| shown >= count);
+                        !done && failure.is_none()
+                    }
+                    "error" => {
+                        failure = Some(event.data);
+                        false
+                    }
+                    _ => true,
+                },
+            )
+            .await;
+        if done {
+            return Ok(());
+        }
+        match (result, failure) {
+            (Err(error @ sealbid_api::client::ClientError::Problem(_)), _) => return Err(error.into()),
+            (Err(error), _) => failure = Some(error.to_string()),
+            (Ok(()), failure_seen) => failure = failure_seen,
+        }
+        match failure {
+            Some(reason) => {
+                failures += 1;
+                eprintln!("the stream failed ({reason}); reconnecting");
+                if failures >= STREAM_FAILURES_MAX {
+                    return Err(ParticipantError::Invalid(format!(
+                        "the stream failed {failures} times in a row: {reason}"
+                    )));
+                }
+                tokio::time::sleep(RECONNECT_WAIT).await;
+            }
+            None => failures = 0,
+        }
+    }
+}
+
+/// Prints one entry: its JSON with `json`, else a line for a person.
+fn print_entry(json: bool, entry: &WatchedEntry, data: &str) {
+    if json {
+        println!("{data}");
+        return;
+    }
+    let who = entry
+        .signer_name
+        .clone()
+        .or_else(|| entry.signer.map(|signer| signer.to_string()))
+        .unwrap_or_else(|| "the leader".into());
+    let tender = entry
+        .tender
+        .as_ref()
+        .map_or_else(String::new, |tender| format!(" {tender}"));
+    let arrival = match (entry.received_at_ms, entry.node_id) {
+        (Some(received_at_ms), Some(node_id)) => {
+            format!(", arrived {} at node {node_id}", beijing_time(received_at_ms))
+        }
+        _ => String::new(),
+    };
+    println!(
+        "#{} {} {}{tender} by {who}{arrival}",
+        entry.index,
+        beijing_time(entry.timestamp_ms),
+        entry.kind
+    );
+}
+
+/// `ms` since the Unix epoch as RFC 3339 in Beijing time (UTC+08:00), to the millisecond.
+fn beijing_time(ms: u64) -> String {
+    let beijing = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    i128::from(ms)
+        .checked_mul(1_000_000)
+        .and_then(|nanos| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+        .and_then(|moment| {
+            moment
+                .to_offset(beijing)
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{ms} ms"))
 }

@@ -9,6 +9,7 @@ use sealbid_ledger::command::{Action, EntryBody};
 use sealbid_ledger::disclosure::{Withheld, withheld};
 use sealbid_ledger::events::{AuditEvent, Response};
 use sealbid_ledger::query::{own_view, tender_view};
+use sealbid_ledger::subject::Subject;
 use sealbid_ledger::tender::Phase;
 use sealbid_ledger::types::{CorrectionId, LotId, Market, Role, TenderId};
 use sealbid_ledger::{Ledger, Rejection};
@@ -466,4 +467,62 @@ fn an_order_naming_no_tender_is_public_and_leaves_the_state_when_answered_on_tim
             correction: CorrectionId::parse("C-000002").unwrap()
         }
     );
+}
+
+#[test]
+fn every_applied_entry_names_the_tender_market_and_office_it_concerns() {
+    let (mut harness, supervisor, tender) = with_supervisor();
+    let office = harness.office.public_key();
+    let of_tender = Subject {
+        tender: Some(tender.clone()),
+        market: Some(Market::Procurement),
+        office: Some(office),
+    };
+    assert_eq!(harness.bid(&tender, "1", 0, 100, None).unwrap().subject, of_tender);
+    assert_eq!(harness.run(&supervisor, suspend(&tender)).unwrap().subject, of_tender);
+    assert_eq!(harness.run(&supervisor, resume(&tender, None)).unwrap().subject, of_tender);
+    let due_ms = harness.now_ms + HOUR_MS;
+    let addressed = Subject {
+        office: Some(office),
+        ..Subject::default()
+    };
+    let office_key = Rc::clone(&harness.office);
+    assert_eq!(
+        harness.run(&supervisor, order(&office_key, None, due_ms)).unwrap().subject,
+        addressed
+    );
+    let correction = CorrectionId::parse("C-000001").unwrap();
+    assert_eq!(harness.run(&office_key, reply(&correction)).unwrap().subject, addressed);
+    let operator = Rc::clone(&harness.operator);
+    let grant = Action::GrantRole {
+        actor: IdentityKeyPair::from_seed(&[8; 32]).unwrap().public_key(),
+        role: Role::Registrar,
+        name: "second desk".into(),
+    };
+    assert!(harness.run(&operator, grant).unwrap().subject.is_empty());
+    // The publication names the tender it created; the close and the award name theirs, the
+    // award although the tender leaves the state with it.
+    let spec = harness.spec(Market::LandUseRight, vec![lot("north")], 2);
+    let published = harness.office_runs(Action::PublishTender(spec)).unwrap();
+    let Response::TenderPublished { tender: second } = &published.response else {
+        panic!("{published:?}")
+    };
+    assert_eq!(published.subject.tender.as_ref(), Some(second));
+    assert_eq!(published.subject.market, Some(Market::LandUseRight));
+    for bidder in 1..4 {
+        harness.bid(&tender, "1", bidder, 100 + bidder as u64, None).unwrap();
+    }
+    harness.close_and_open(&tender);
+    let (awarded, _) = harness.award(&tender);
+    assert_eq!(awarded.subject, of_tender);
+    // A replay derives the same: the leader's close of the tender names it too.
+    let mut replay = Ledger::new(sealbid_crypto::merkle::MemoryNodeStore::new());
+    let mut close_subjects = Vec::new();
+    for entry in &harness.log {
+        let applied = replay.apply(entry);
+        if let (EntryBody::Close { .. }, Ok(applied)) = (&entry.body, applied) {
+            close_subjects.push(applied.subject);
+        }
+    }
+    assert_eq!(close_subjects, vec![of_tender]);
 }

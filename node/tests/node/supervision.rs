@@ -1,11 +1,17 @@
-//! Supervisors over HTTPS and the `sealbid supervisor` CLI: a suspended tender refuses a bid and
+//! Supervisors over HTTPS and the `sealbid supervisor` CLI: the live stream sends every entry
+//! of a tender in order, resumes without a gap, ends when its signature expires and refuses
+//! readers without the role; a suspended tender refuses a bid and
 //! the office's close with `409 tender-suspended`, and no audit entry or state records them; the office reads the
 //! suspension and a correction order at once and replies; resuming moves the deadline by
 //! exactly the time suspended, and bids are taken again.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::StatusCode;
+use sealbid_api::watch::{StreamEvent, WatchedEntry};
+use sealbid_consensus::clock::ManualClock;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_ledger::command::{Action, Entry};
 use sealbid_ledger::types::{LotId, Market, Role};
@@ -240,5 +246,321 @@ async fn a_supervisor_suspends_a_tender_orders_a_correction_and_resumes_it() {
         &third,
     )
     .await;
+
+    // The supervisor watches the tender from its start, as lines and as JSON, and reads its
+    // timeline, which holds the suspension and the order.
+    let lines = cli(&[
+        "supervisor",
+        "watch",
+        "--key",
+        &supervisor_file,
+        "--from",
+        "0",
+        "--tender",
+        &tender_text,
+        "--count",
+        "1",
+    ]);
+    assert!(lines.starts_with('#'), "{lines}");
+    assert!(lines.contains("+08:00 publish_tender "), "Beijing time: {lines}");
+    assert!(
+        lines.contains(&format!("publish_tender {tender_text} by County office, arrived ")),
+        "{lines}"
+    );
+    let printed = cli(&[
+        "supervisor",
+        "watch",
+        "--key",
+        &supervisor_file,
+        "--from",
+        "0",
+        "--tender",
+        &tender_text,
+        "--count",
+        "3",
+        "--json",
+    ]);
+    let watched: Vec<Value> = printed
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(watched.len(), 3, "{printed}");
+    assert!(watched.iter().all(|entry| entry["tender"] == tender_text), "{printed}");
+    let timeline: Value = serde_json::from_str(&cli(&[
+        "supervisor",
+        "timeline",
+        "--key",
+        &supervisor_file,
+        "--tender",
+        &tender_text,
+    ]))
+    .unwrap();
+    let kinds: Vec<&str> = timeline["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "publish_tender",
+        "submit_bid",
+        "suspend_tender",
+        "order_correction",
+        "reply_correction",
+        "resume_tender",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    platform.stop().await;
+}
+
+/// Reads the stream at `path` as `reader` (a signature living `lifetime_seconds`) until
+/// `wanted` entries came, or the stream ended (at most 60 s); the entries and the events that
+/// were not entries.
+async fn stream_entries(
+    client: &sealbid_api::client::Client,
+    path: &str,
+    reader: &IdentityKeyPair,
+    lifetime_seconds: u64,
+    wanted: usize,
+) -> (Vec<WatchedEntry>, Vec<StreamEvent>) {
+    let mut entries = Vec::new();
+    let mut others = Vec::new();
+    let watched = client.watch(path, reader, lifetime_seconds, |event| {
+        if event.name == "entry" {
+            let entry: WatchedEntry = serde_json::from_str(&event.data).unwrap();
+            assert_eq!(event.id, Some(entry.index), "the event's id is the entry's index");
+            entries.push(entry);
+        } else {
+            others.push(event);
+        }
+        entries.len() < wanted
+    });
+    tokio::time::timeout(Duration::from_secs(60), watched)
+        .await
+        .expect("the stream answers within 60 s")
+        .unwrap();
+    (entries, others)
+}
+
+/// Whether the entry `text` concerns `tender` by its own content: the leader's close of it, a
+/// command whose action names it, or (on a log with one tender) the publication.
+fn concerns(text: &str, tender: &str) -> bool {
+    let entry: Value = serde_json::from_str(text).unwrap();
+    if entry["body"]["close"]["tender"] == tender {
+        return true;
+    }
+    let Some(payload) = entry["body"]["command"]["signed"]["payload"].as_str() else {
+        return false;
+    };
+    let command: Value = serde_json::from_str(payload).unwrap();
+    let (name, members) = command["action"].as_object().unwrap().iter().next().unwrap();
+    name == "publish_tender" || members["tender"] == tender
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_sends_every_entry_of_a_tender_in_order_and_resumes_without_gaps() {
+    const LABEL: u8 = 15;
+    let platform = Platform::start().await;
+    crate::tender::procurement(&platform, LABEL).await;
+    let supervisor = sealbid_testkit::key(LABEL, 1_001).unwrap();
+    let office = sealbid_testkit::key(LABEL, 1_000).unwrap().public_key();
+    let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
+    let (size, _) = platform.log_position().await;
+    let every: Vec<String> = client
+        .supervised_entries(0, size, &supervisor)
+        .await
+        .unwrap()
+        .iter()
+        .map(|entry| entry.text().unwrap().to_owned())
+        .collect();
+    assert_eq!(every.len() as u64, size);
+    let expected: Vec<u64> = (0..size)
+        .filter(|&index| concerns(&every[index as usize], "T-000001"))
+        .collect();
+    assert!(expected.len() >= 15, "a whole tender: {expected:?}");
+
+    // The tender's entries in two streams: the second resumes right after the first stopped.
+    let filtered = |from: u64| {
+        format!(
+            "/v1/supervision/stream?from={from}&tender=T-000001&market=procurement&office={}",
+            office.to_string().replace(':', "%3A")
+        )
+    };
+    let half = expected.len() / 2;
+    let (first, _) = stream_entries(&client, &filtered(0), &supervisor, 60, half).await;
+    let resume_from = first.last().unwrap().index + 1;
+    let (second, _) = stream_entries(&client, &filtered(resume_from), &supervisor, 60, expected.len() - half).await;
+    let streamed: Vec<&WatchedEntry> = first.iter().chain(&second).collect();
+    assert_eq!(streamed.iter().map(|entry| entry.index).collect::<Vec<_>>(), expected);
+    for entry in &streamed {
+        assert_eq!(
+            entry.entry, every[entry.index as usize],
+            "entry {} as logged",
+            entry.index
+        );
+        assert_eq!(
+            entry.tender.as_ref().map(ToString::to_string).as_deref(),
+            Some("T-000001")
+        );
+        assert_eq!(entry.market, Some(Market::Procurement));
+        assert_eq!(entry.office, Some(office));
+    }
+    let bid = streamed.iter().find(|entry| entry.kind == "submit_bid").unwrap();
+    assert!(
+        bid.signer_name
+            .as_deref()
+            .is_some_and(|name| name.starts_with("Bidder")),
+        "{bid:?}"
+    );
+    assert!(bid.received_at_ms.is_some() && bid.node_id == Some(1), "{bid:?}");
+    assert_eq!(bid.response.as_ref().unwrap()["bid_accepted"]["audit_index"], bid.index);
+    assert!(
+        streamed
+            .iter()
+            .any(|entry| entry.kind == "close" && entry.signer.is_none())
+    );
+
+    // Unfiltered, every entry from 0 in order; the tender's timeline gives its entries too.
+    let (all, _) = stream_entries(&client, "/v1/supervision/stream?from=0", &supervisor, 60, size as usize).await;
+    assert_eq!(
+        all.iter().map(|entry| entry.index).collect::<Vec<_>>(),
+        (0..size).collect::<Vec<_>>()
+    );
+    let (status, timeline) = read(
+        &platform,
+        "/v1/supervision/tenders/T-000001/timeline?count=1000",
+        &supervisor,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{timeline}");
+    let indexes: Vec<u64> = timeline["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(indexes, expected);
+
+    // Refused: unsigned, a reader without the role, filters that do not parse.
+    let unsigned = platform.get("/v1/supervision/stream?from=0").await;
+    assert_eq!(
+        (unsigned.0, unsigned.2["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("signature-required"))
+    );
+    let bidder = sealbid_testkit::bidder(u64::from(LABEL) * 1_000).unwrap().0;
+    for (path, reader, status, code) in [
+        (
+            "/v1/supervision/stream?from=0",
+            &bidder,
+            StatusCode::FORBIDDEN,
+            "missing-role",
+        ),
+        (
+            "/v1/supervision/tenders/T-000001/timeline",
+            &bidder,
+            StatusCode::FORBIDDEN,
+            "missing-role",
+        ),
+        (
+            "/v1/supervision/stream?market=fish",
+            &supervisor,
+            StatusCode::BAD_REQUEST,
+            "malformed-query",
+        ),
+        (
+            "/v1/supervision/stream?office=nobody",
+            &supervisor,
+            StatusCode::BAD_REQUEST,
+            "malformed-query",
+        ),
+        (
+            "/v1/supervision/stream?tender=no%20such",
+            &supervisor,
+            StatusCode::BAD_REQUEST,
+            "malformed-tender-id",
+        ),
+        (
+            "/v1/supervision/stream?colour=red",
+            &supervisor,
+            StatusCode::BAD_REQUEST,
+            "malformed-query",
+        ),
+    ] {
+        let (found, problem) = read(&platform, path, reader).await;
+        assert_eq!(
+            (found, problem["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {problem}"
+        );
+    }
+    platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_delivers_entries_as_they_are_applied_and_ends_when_its_signature_expires() {
+    let clock = Arc::new(ManualClock::new(now_ms()));
+    let platform = Platform::start_with(sealbid_node::Layer::default(), clock.clone()).await;
+    let supervisor = sealbid_testkit::key(16, 1_001).unwrap();
+    run(
+        &platform,
+        &platform.operator,
+        grant(&supervisor, Role::Supervisor, "监察室"),
+    )
+    .await;
+    let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
+    let (head, _) = platform.log_position().await;
+
+    // The stream opens at the head and waits; an entry applied then reaches it.
+    let path = format!("/v1/supervision/stream?from={head}");
+    let watcher = {
+        let (client, path) = (client.clone(), path.clone());
+        tokio::spawn(async move {
+            let supervisor = sealbid_testkit::key(16, 1_001).unwrap();
+            stream_entries(&client, &path, &supervisor, 60, usize::MAX).await
+        })
+    };
+    let first = sealbid_testkit::key(16, 2_001).unwrap();
+    run(
+        &platform,
+        &platform.operator,
+        grant(&first, Role::Office, "first office"),
+    )
+    .await;
+    // The signature expires: the next wake-up (the entry after it) ends the stream instead.
+    clock.advance(61_000);
+    let second = sealbid_testkit::key(16, 2_002).unwrap();
+    run(
+        &platform,
+        &platform.operator,
+        grant(&second, Role::Office, "second office"),
+    )
+    .await;
+    let (entries, others) = tokio::time::timeout(Duration::from_secs(60), watcher)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entries.iter().map(|entry| entry.index).collect::<Vec<_>>(), vec![head]);
+    assert_eq!(entries[0].kind, "grant_role");
+    let end = others.iter().find(|event| event.name == "end").expect("an end event");
+    let end: Value = serde_json::from_str(&end.data).unwrap();
+    assert_eq!(end["reason"], "signature-expired");
+    assert_eq!(end["next"], head + 1);
+
+    // Resumed from `next` with a fresh signature: the entry the first stream did not send.
+    let (resumed, _) = stream_entries(
+        &client,
+        &format!("/v1/supervision/stream?from={}", head + 1),
+        &supervisor,
+        300,
+        1,
+    )
+    .await;
+    assert_eq!(
+        resumed.iter().map(|entry| entry.index).collect::<Vec<_>>(),
+        vec![head + 1]
+    );
+    assert_eq!(resumed[0].signer, Some(platform.operator.public_key()));
+    assert_eq!(resumed[0].signer_name.as_deref(), Some("operator"));
     platform.stop().await;
 }
