@@ -480,7 +480,10 @@ fn every_applied_entry_names_the_tender_market_and_office_it_concerns() {
     };
     assert_eq!(harness.bid(&tender, "1", 0, 100, None).unwrap().subject, of_tender);
     assert_eq!(harness.run(&supervisor, suspend(&tender)).unwrap().subject, of_tender);
-    assert_eq!(harness.run(&supervisor, resume(&tender, None)).unwrap().subject, of_tender);
+    assert_eq!(
+        harness.run(&supervisor, resume(&tender, None)).unwrap().subject,
+        of_tender
+    );
     let due_ms = harness.now_ms + HOUR_MS;
     let addressed = Subject {
         office: Some(office),
@@ -488,7 +491,10 @@ fn every_applied_entry_names_the_tender_market_and_office_it_concerns() {
     };
     let office_key = Rc::clone(&harness.office);
     assert_eq!(
-        harness.run(&supervisor, order(&office_key, None, due_ms)).unwrap().subject,
+        harness
+            .run(&supervisor, order(&office_key, None, due_ms))
+            .unwrap()
+            .subject,
         addressed
     );
     let correction = CorrectionId::parse("C-000001").unwrap();
