@@ -115,8 +115,7 @@ fn matches<T: PartialEq>(wanted: Option<&T>, found: Option<&T>) -> bool {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StreamQuery {
-    /// The first audit index to send (absent: the next entry applied). A `Last-Event-ID` field
-    /// overrides it with the index after that id.
+    /// The first audit index to send (absent: the next entry applied).
     pub from: Option<u64>,
     /// Only this tender's entries.
     pub tender: Option<String>,
@@ -205,12 +204,6 @@ fn filter(query: &StreamQuery) -> Result<Filter, Problem> {
             .map(|text| PublicKey::parse(text).map_err(|error| malformed(format!("office {text:?}: {error}"))))
             .transpose()?,
     })
-}
-
-/// The index after the `Last-Event-ID` field's, if the request carries a number there.
-fn resumed_from(request: &HttpRequest) -> Option<u64> {
-    let id = request.headers().get("last-event-id")?.to_str().ok()?;
-    id.trim().parse::<u64>().ok()?.checked_add(1)
 }
 
 /// Where a stream is.
@@ -314,9 +307,7 @@ pub async fn stream(
             format!("this node serves {STREAMS_MAX} streams already: retry shortly, or watch through another node"),
         )
     })?;
-    let next = resumed_from(&request)
-        .or(query.from)
-        .unwrap_or_else(|| state.replica.applied_audit_size());
+    let next = query.from.unwrap_or_else(|| state.replica.applied_audit_size());
     let cursor = Cursor {
         state: state.clone(),
         next,

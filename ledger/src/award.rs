@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sealbid_crypto::identity::PublicKey;
 
 use crate::command::LotSpec;
+use crate::market::AwardRule;
 use crate::types::{Fen, Market};
 
 /// A valid bid entering the award.
@@ -79,7 +80,7 @@ pub enum LotOutcome {
     },
 }
 
-/// Applies `market`'s rule to a lot's valid bids.
+/// Applies `market`'s award rule ([`crate::market::MarketRules`]) to a lot's valid bids.
 pub fn award_lot(
     market: Market,
     lot: &LotSpec,
@@ -87,10 +88,10 @@ pub fn award_lot(
     reserve: Option<Fen>,
     candidates: &[Candidate],
 ) -> LotOutcome {
-    match market {
-        Market::Procurement | Market::Construction => lowest_price(valid_bids_min, candidates),
-        Market::LandUseRight | Market::PropertyRights => highest_at_reserve(reserve, candidates),
-        Market::CoalCoke => descending_fill(lot, candidates),
+    match market.rules().award {
+        AwardRule::LowestPrice => lowest_price(valid_bids_min, candidates),
+        AwardRule::HighestAtReserve => highest_at_reserve(reserve, candidates),
+        AwardRule::DescendingFill => descending_fill(lot, candidates),
     }
 }
 

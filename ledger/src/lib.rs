@@ -12,7 +12,7 @@
 //!
 //! Tenders go through key generation (the committee's DKG), bidding, close, share release,
 //! opening (rebuild the key, decrypt and check every bid) and award, by the rules of their
-//! market ([`award`]). [`query`] reads the state, and [`disclosure`] says which entries the
+//! market ([`market`] says which, [`award`] applies them). [`query`] reads the state, and [`disclosure`] says which entries the
 //! public may not read yet; [`Ledger::snapshot`] and
 //! [`Ledger::state_hash`] serve replication and audit.
 //!
@@ -54,6 +54,7 @@ pub mod disclosure;
 pub mod envelopes;
 pub mod events;
 mod handlers;
+pub mod market;
 pub mod query;
 pub mod rejection;
 pub mod state;

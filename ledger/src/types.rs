@@ -163,14 +163,19 @@ pub enum Market {
 }
 
 impl Market {
+    /// The market's rules ([`crate::market`]).
+    pub fn rules(self) -> crate::market::MarketRules {
+        crate::market::MarketRules::of(self)
+    }
+
     /// Whether the office seals a reserve price (底价) for each lot.
     pub fn has_reserve_price(self) -> bool {
-        matches!(self, Market::LandUseRight | Market::PropertyRights)
+        self.rules().reserve_price
     }
 
     /// Whether bids carry a quantity in tonnes.
     pub fn is_multi_unit(self) -> bool {
-        matches!(self, Market::CoalCoke)
+        self.rules().multi_unit
     }
 }
 

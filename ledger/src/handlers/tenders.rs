@@ -30,10 +30,6 @@ pub(crate) fn check_horizon(deadline_ms: u64, timestamp_ms: u64, what: &str) -> 
     Ok(())
 }
 
-/// Procurement and construction tenders fail with fewer valid bids than this (DESIGN: 流标
-/// below three); an office may ask for more, not fewer.
-const VALID_BIDS_MIN_FLOOR: u16 = 3;
-
 /// Office publishes a tender.
 pub(crate) fn publish(
     state: &mut State,
@@ -166,14 +162,11 @@ fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Resul
             "the threshold must be between 1 and the committee's size".into(),
         ));
     }
-    if matches!(
-        spec.market,
-        crate::types::Market::Procurement | crate::types::Market::Construction
-    ) && spec.valid_bids_min < VALID_BIDS_MIN_FLOOR
-    {
+    let floor = spec.market.rules().valid_bids_min_floor;
+    if spec.valid_bids_min < floor {
         return Err(Rejection::Invalid(format!(
-            "a procurement or construction tender fails with fewer than {VALID_BIDS_MIN_FLOOR} valid bids; \
-             its minimum cannot be lower"
+            "a {:?} tender fails with fewer than {floor} valid bids; its minimum cannot be lower",
+            spec.market
         )));
     }
     Ok(())

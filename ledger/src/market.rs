@@ -1,0 +1,58 @@
+//! Each market's rules in one place (DESIGN: the five markets of a trading centre): which award
+//! rule it uses, whether the office seals a reserve price, whether bids carry tonnes, and the
+//! fewest valid bids a lot needs. One exhaustive match: a new market does not compile until its
+//! rules are written here, and the handlers, the opening and the award read them from here.
+
+use crate::types::Market;
+
+/// How a lot of the market is awarded ([`crate::award`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwardRule {
+    /// 最低价: the lowest valid price wins, if the lot has at least `valid_bids_min` valid bids.
+    LowestPrice,
+    /// 价高者得: the highest valid price at or above the sealed reserve wins.
+    HighestAtReserve,
+    /// Multi-unit: the lot's tonnes fill bids from the highest price down, each paying its own.
+    DescendingFill,
+}
+
+/// What a market's tenders follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketRules {
+    /// The award rule.
+    pub award: AwardRule,
+    /// The office seals a reserve price (底价) for each lot, read at the opening.
+    pub reserve_price: bool,
+    /// Bids ask for a quantity in tonnes, and lots offer tonnes in lots of a minimum size.
+    pub multi_unit: bool,
+    /// The least `valid_bids_min` a tender may set; 0 where the market has no such minimum.
+    /// Procurement and construction fail a lot with fewer than three valid bids (流标; 招标投标法
+    /// Art. 28, 政府采购法 Art. 36), and an office may ask for more, not fewer.
+    pub valid_bids_min_floor: u16,
+}
+
+impl MarketRules {
+    /// The rules of `market`.
+    pub fn of(market: Market) -> Self {
+        match market {
+            Market::Procurement | Market::Construction => Self {
+                award: AwardRule::LowestPrice,
+                reserve_price: false,
+                multi_unit: false,
+                valid_bids_min_floor: 3,
+            },
+            Market::LandUseRight | Market::PropertyRights => Self {
+                award: AwardRule::HighestAtReserve,
+                reserve_price: true,
+                multi_unit: false,
+                valid_bids_min_floor: 0,
+            },
+            Market::CoalCoke => Self {
+                award: AwardRule::DescendingFill,
+                reserve_price: false,
+                multi_unit: true,
+                valid_bids_min_floor: 0,
+            },
+        }
+    }
+}
