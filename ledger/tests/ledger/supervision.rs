@@ -214,12 +214,17 @@ fn after_the_close_a_suspension_holds_the_opening_and_the_award_and_the_deadline
     );
 
     harness.release_shares(&tender, 2);
+    let suspended_at_ms = harness.now_ms;
+    harness.run(&supervisor, suspend(&tender)).unwrap();
+    let office = Rc::clone(&harness.office);
+    let open = Action::OpenTender { tender: tender.clone() };
+    refused_command(&mut harness, &office, open, is_suspended(&tender, suspended_at_ms));
+    harness.run(&supervisor, resume(&tender, None)).unwrap();
     harness
         .office_runs(Action::OpenTender { tender: tender.clone() })
         .unwrap();
     let suspended_at_ms = harness.now_ms;
     harness.run(&supervisor, suspend(&tender)).unwrap();
-    let office = Rc::clone(&harness.office);
     let disqualify = Action::DisqualifyBid {
         tender: tender.clone(),
         lot: LotId::parse("1").unwrap(),
