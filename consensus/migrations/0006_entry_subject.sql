@@ -1,10 +1,13 @@
--- What each applied entry concerns (its tender, that tender's market and office, or the office
--- a correction order is addressed to), as the ledger derived it when it applied the entry: for
--- supervisors' live stream and tender timelines. Only entries that concern something have a row;
--- entries a node took from a peer's history after a snapshot have none.
-CREATE TABLE entry_subject (
-    audit_index INTEGER PRIMARY KEY,
-    tender TEXT,
-    subject TEXT NOT NULL
+-- What each applied entry concerns, as the ledger derived it when it applied the entry, for
+-- supervisors' live stream and tender timelines: the tender it acts on (`tender`), or, for a
+-- correction order naming no tender, the office addressed (`office`); and each tender's market
+-- and office, written once, at its publication. Entries a node took from a peer's history after
+-- a snapshot have neither.
+ALTER TABLE audit_entry ADD COLUMN tender TEXT;
+ALTER TABLE audit_entry ADD COLUMN office TEXT;
+CREATE INDEX audit_entry_by_tender ON audit_entry (tender, audit_index) WHERE tender IS NOT NULL;
+CREATE TABLE tender_subject (
+    tender TEXT PRIMARY KEY,
+    market TEXT NOT NULL,
+    office TEXT NOT NULL
 );
-CREATE INDEX entry_subject_by_tender ON entry_subject (tender, audit_index);

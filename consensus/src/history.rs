@@ -11,9 +11,11 @@
 
 use std::collections::BTreeMap;
 
+use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::{Hash, leaf_hash, node_hash};
 use sealbid_ledger::command::Source;
 use sealbid_ledger::subject::Subject;
+use sealbid_ledger::types::{Market, TenderId};
 use sqlx::{Row, SqlitePool};
 
 use crate::writer::{Statement, Value, WriteError, Writer};
@@ -91,19 +93,46 @@ pub fn source_row(audit_index: u64, source: &Source) -> Statement {
     )
 }
 
-/// The statement that keeps what the entry at `audit_index` concerns.
-pub fn subject_row(audit_index: u64, subject: &Subject) -> Result<Statement, serde_json::Error> {
-    Ok(Statement::row(
-        "INSERT OR IGNORE INTO entry_subject (audit_index, tender, subject) VALUES",
+/// The statement that keeps an entry this node applied, with what it concerns: its tender, or
+/// the office an entry about no tender concerns (the tender's market and office are kept once,
+/// by [`tender_subject_row`]).
+pub fn applied_entry_row(audit_index: u64, bytes: Vec<u8>, subject: &Subject) -> Statement {
+    let office = match (&subject.tender, &subject.office) {
+        (None, Some(office)) => Value::Text(office.to_string()),
+        _ => Value::Null,
+    };
+    Statement::row(
+        "INSERT OR IGNORE INTO audit_entry (audit_index, entry, tender, office) VALUES",
         vec![
             Value::Integer(to_sql(audit_index)),
+            Value::Blob(bytes),
             subject
                 .tender
                 .as_ref()
                 .map_or(Value::Null, |tender| Value::Text(tender.to_string())),
-            Value::Text(serde_json::to_string(subject)?),
+            office,
         ],
-    ))
+    )
+}
+
+/// The statement that keeps a published tender's market and office.
+pub fn tender_subject_row(tender: &TenderId, market: Market, office: &PublicKey) -> Statement {
+    Statement::row(
+        "INSERT OR IGNORE INTO tender_subject (tender, market, office) VALUES",
+        vec![
+            Value::Text(tender.to_string()),
+            Value::Text(market_name(market)),
+            Value::Text(office.to_string()),
+        ],
+    )
+}
+
+/// A market's name as the protocol writes it (`procurement`, …).
+fn market_name(market: Market) -> String {
+    match serde_json::to_value(market) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => format!("{market:?}"),
+    }
 }
 
 /// An applied entry as supervisors watch it: its text, the ledger's answer and what it
@@ -125,9 +154,10 @@ pub struct WatchedRow {
 pub async fn read_watched(pool: &SqlitePool, from: u64, count: u64) -> Result<Vec<WatchedRow>, HistoryError> {
     let count = count.min(ENTRIES_PER_FETCH_MAX);
     let rows = sqlx::query(
-        "SELECT e.audit_index, e.entry, r.response, s.subject FROM audit_entry e \
+        "SELECT e.audit_index, e.entry, e.tender, e.office, r.response, \
+         t.market AS tender_market, t.office AS tender_office FROM audit_entry e \
          LEFT JOIN command_response r ON r.audit_index = e.audit_index \
-         LEFT JOIN entry_subject s ON s.audit_index = e.audit_index \
+         LEFT JOIN tender_subject t ON t.tender = e.tender \
          WHERE e.audit_index >= ? AND e.audit_index < ? ORDER BY e.audit_index",
     )
     .bind(to_sql(from))
@@ -147,10 +177,11 @@ pub async fn read_timeline(
 ) -> Result<Vec<WatchedRow>, HistoryError> {
     let count = count.min(ENTRIES_PER_FETCH_MAX);
     let rows = sqlx::query(
-        "SELECT e.audit_index, e.entry, r.response, s.subject FROM entry_subject s \
-         JOIN audit_entry e ON e.audit_index = s.audit_index \
-         LEFT JOIN command_response r ON r.audit_index = s.audit_index \
-         WHERE s.tender = ? AND s.audit_index >= ? ORDER BY s.audit_index LIMIT ?",
+        "SELECT e.audit_index, e.entry, e.tender, e.office, r.response, \
+         t.market AS tender_market, t.office AS tender_office FROM audit_entry e \
+         LEFT JOIN command_response r ON r.audit_index = e.audit_index \
+         LEFT JOIN tender_subject t ON t.tender = e.tender \
+         WHERE e.tender = ? AND e.audit_index >= ? ORDER BY e.audit_index LIMIT ?",
     )
     .bind(tender)
     .bind(to_sql(from))
@@ -168,15 +199,25 @@ fn watched_row(row: &sqlx::sqlite::SqliteRow) -> Result<WatchedRow, HistoryError
         reason: format!("{reason}: this node's storage is damaged"),
     };
     let entry: Vec<u8> = row.get("entry");
-    let subject: Option<String> = row.get("subject");
+    let text = |column: &str| row.get::<Option<String>, _>(column);
+    let tender = text("tender")
+        .map(|tender| TenderId::parse(&tender).map_err(|_| damaged("its recorded tender is not a tender id")))
+        .transpose()?;
+    let market = text("tender_market")
+        .map(|market| {
+            serde_json::from_value(serde_json::Value::String(market))
+                .map_err(|_| damaged("its tender's recorded market is not a market"))
+        })
+        .transpose()?;
+    let office = text("office")
+        .or_else(|| text("tender_office"))
+        .map(|office| PublicKey::parse(&office).map_err(|_| damaged("its recorded office is not a key")))
+        .transpose()?;
     Ok(WatchedRow {
         index,
         entry: String::from_utf8(entry).map_err(|_| damaged("its copy is not UTF-8"))?,
         response: row.get("response"),
-        subject: match subject {
-            Some(text) => serde_json::from_str(&text).map_err(|_| damaged("its recorded subject does not parse"))?,
-            None => Subject::default(),
-        },
+        subject: Subject { tender, market, office },
     })
 }
 

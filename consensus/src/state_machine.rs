@@ -23,11 +23,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use tokio::sync::{RwLock, watch};
 
+use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::{Hash, NodeStore};
 use sealbid_ledger::command::{EntryBody, Source};
 use sealbid_ledger::events::AuditEvent;
 use sealbid_ledger::subject::Subject;
 use sealbid_ledger::tender::ArchiveRecord;
+use sealbid_ledger::types::{Market, TenderId};
 use sealbid_ledger::{ApplyError, Fatal, Ledger};
 
 use crate::history;
@@ -153,14 +155,14 @@ pub struct AppliedHead {
 /// What one applied batch (or an installed snapshot) writes.
 #[derive(Debug, Default)]
 struct Rows {
-    /// History: each applied entry's canonical bytes by audit index.
-    entries: Vec<(u64, Vec<u8>)>,
+    /// History: each applied entry's canonical bytes by audit index, with what it concerns.
+    entries: Vec<(u64, Vec<u8>, Subject)>,
     /// The ledger's answer (JSON) to each, for answering a command sent again.
     responses: Vec<(u64, String)>,
     /// The source address of each command that carries one (for supervisors).
     sources: Vec<(u64, Source)>,
-    /// What each entry that concerns something concerns (for supervisors' filters).
-    subjects: Vec<(u64, Subject)>,
+    /// Each tender published: its market and office (for supervisors' filters).
+    published: Vec<(TenderId, Market, PublicKey)>,
     /// Audit-log nodes drained from the ledger's buffer.
     nodes: Vec<(u8, u64, Hash)>,
     /// Tenders that became final.
@@ -359,19 +361,19 @@ impl StateMachineStore {
             entries,
             responses,
             sources,
-            subjects,
+            published,
             nodes,
             archived,
         } = rows;
         if entries.is_empty() && nodes.is_empty() && archived.is_empty() {
             return Ok(());
         }
-        let entries_end = entries.iter().map(|(index, _)| index.saturating_add(1)).max();
+        let entries_end = entries.iter().map(|(index, _, _)| index.saturating_add(1)).max();
         let mut statements = Vec::with_capacity(entries.len() + responses.len() + nodes.len() + archived.len());
         statements.extend(
             entries
                 .into_iter()
-                .map(|(index, bytes)| history::entry_row(index, bytes)),
+                .map(|(index, bytes, subject)| history::applied_entry_row(index, bytes, &subject)),
         );
         statements.extend(
             responses
@@ -383,9 +385,11 @@ impl StateMachineStore {
                 .iter()
                 .map(|(index, source)| history::source_row(*index, source)),
         );
-        for (index, subject) in &subjects {
-            statements.push(history::subject_row(*index, subject).map_err(|error| write_failed(&error))?);
-        }
+        statements.extend(
+            published
+                .iter()
+                .map(|(tender, market, office)| history::tender_subject_row(tender, *market, office)),
+        );
         statements.extend(
             nodes
                 .iter()
@@ -494,10 +498,13 @@ fn apply_batch(
                 }
                 let entry =
                     String::from_utf8(applied.entry_bytes.clone()).map_err(|error| Box::new(write_failed(&error)))?;
-                rows.entries.push((applied.audit_index, applied.entry_bytes));
-                if !applied.subject.is_empty() {
-                    rows.subjects.push((applied.audit_index, applied.subject));
+                if let (sealbid_ledger::events::Response::TenderPublished { tender }, Some(market), Some(office)) =
+                    (&applied.response, applied.subject.market, applied.subject.office)
+                {
+                    rows.published.push((tender.clone(), market, office));
                 }
+                rows.entries
+                    .push((applied.audit_index, applied.entry_bytes, applied.subject));
                 LedgerReply::Applied {
                     response: applied.response,
                     audit_index: applied.audit_index,
