@@ -172,13 +172,14 @@ impl Client {
         self.get(path).await
     }
 
-    /// GETs `path` signed as read by `reader` (RFC 9421, [`crate::reader`]) and decodes the
-    /// answer.
-    pub async fn get_signed<T: DeserializeOwned>(
+    /// A GET of `path` with a read signed by `reader` (RFC 9421, [`crate::reader`]) that lives
+    /// `lifetime_seconds` from now.
+    async fn signed_get(
         &self,
         path: &str,
         reader: &IdentityKeyPair,
-    ) -> Result<T, ClientError> {
+        lifetime_seconds: u64,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
         let url = format!("{}{path}", self.base);
         let mut signed = http::Request::builder()
             .method(http::Method::GET)
@@ -188,13 +189,24 @@ impl Client {
         let created_seconds = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
-        crate::reader::sign_read(&mut signed, reader, created_seconds, READ_SIGNATURE_LIFETIME_SECONDS)
+        crate::reader::sign_read(&mut signed, reader, created_seconds, lifetime_seconds)
             .await
             .map_err(|error| ClientError::Signing(error.to_string()))?;
         let mut request = self.http.get(url);
         for (name, value) in signed.headers() {
             request = request.header(name.as_str(), value.as_bytes());
         }
+        Ok(request)
+    }
+
+    /// GETs `path` signed as read by `reader` (RFC 9421, [`crate::reader`]) and decodes the
+    /// answer.
+    pub async fn get_signed<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        reader: &IdentityKeyPair,
+    ) -> Result<T, ClientError> {
+        let request = self.signed_get(path, reader, READ_SIGNATURE_LIFETIME_SECONDS).await?;
         read(request.send().await?).await
     }
 
@@ -208,26 +220,11 @@ impl Client {
         lifetime_seconds: u64,
         mut on_event: impl FnMut(crate::watch::StreamEvent) -> bool,
     ) -> Result<(), ClientError> {
-        let url = format!("{}{path_and_query}", self.base);
-        let mut signed = http::Request::builder()
-            .method(http::Method::GET)
-            .uri(&url)
-            .body(String::new())
-            .map_err(|error| ClientError::Signing(error.to_string()))?;
-        let created_seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
-        crate::reader::sign_read(&mut signed, reader, created_seconds, lifetime_seconds)
-            .await
-            .map_err(|error| ClientError::Signing(error.to_string()))?;
         // The stream lasts as long as the signature; the client's usual bound would cut it.
-        let mut request = self
-            .http
-            .get(url)
+        let request = self
+            .signed_get(path_and_query, reader, lifetime_seconds)
+            .await?
             .timeout(Duration::from_secs(lifetime_seconds) + REQUEST_TIMEOUT);
-        for (name, value) in signed.headers() {
-            request = request.header(name.as_str(), value.as_bytes());
-        }
         let mut response = request.send().await?;
         if !response.status().is_success() {
             return read::<serde_json::Value>(response).await.map(|_| ());

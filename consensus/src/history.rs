@@ -149,17 +149,25 @@ pub struct WatchedRow {
     pub subject: Subject,
 }
 
+/// The query of watched entries, up to its `WHERE`: each entry with the ledger's answer and its
+/// tender's market and office ([`watched_row`] reads a row).
+macro_rules! watched_entries {
+    () => {
+        "SELECT e.audit_index, e.entry, e.tender, e.office, r.response, \
+         t.market AS tender_market, t.office AS tender_office FROM audit_entry e \
+         LEFT JOIN command_response r ON r.audit_index = e.audit_index \
+         LEFT JOIN tender_subject t ON t.tender = e.tender"
+    };
+}
+
 /// The entries `[from, from + count)` held here (at most [`ENTRIES_PER_FETCH_MAX`]), as
 /// supervisors watch them.
 pub async fn read_watched(pool: &SqlitePool, from: u64, count: u64) -> Result<Vec<WatchedRow>, HistoryError> {
     let count = count.min(ENTRIES_PER_FETCH_MAX);
-    let rows = sqlx::query(
-        "SELECT e.audit_index, e.entry, e.tender, e.office, r.response, \
-         t.market AS tender_market, t.office AS tender_office FROM audit_entry e \
-         LEFT JOIN command_response r ON r.audit_index = e.audit_index \
-         LEFT JOIN tender_subject t ON t.tender = e.tender \
-         WHERE e.audit_index >= ? AND e.audit_index < ? ORDER BY e.audit_index",
-    )
+    let rows = sqlx::query(concat!(
+        watched_entries!(),
+        " WHERE e.audit_index >= ? AND e.audit_index < ? ORDER BY e.audit_index"
+    ))
     .bind(to_sql(from))
     .bind(to_sql(from.saturating_add(count)))
     .fetch_all(pool)
@@ -176,13 +184,10 @@ pub async fn read_timeline(
     count: u64,
 ) -> Result<Vec<WatchedRow>, HistoryError> {
     let count = count.min(ENTRIES_PER_FETCH_MAX);
-    let rows = sqlx::query(
-        "SELECT e.audit_index, e.entry, e.tender, e.office, r.response, \
-         t.market AS tender_market, t.office AS tender_office FROM audit_entry e \
-         LEFT JOIN command_response r ON r.audit_index = e.audit_index \
-         LEFT JOIN tender_subject t ON t.tender = e.tender \
-         WHERE e.tender = ? AND e.audit_index >= ? ORDER BY e.audit_index LIMIT ?",
-    )
+    let rows = sqlx::query(concat!(
+        watched_entries!(),
+        " WHERE e.tender = ? AND e.audit_index >= ? ORDER BY e.audit_index LIMIT ?"
+    ))
     .bind(tender)
     .bind(to_sql(from))
     .bind(to_sql(count))

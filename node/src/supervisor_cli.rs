@@ -178,6 +178,7 @@ async fn watch(connection: &Connection, flags: &WatchFlags) -> Result<(), Partic
         let path = stream_path(flags, next)?;
         let mut failure = None;
         let mut done = false;
+        let mut ended = false;
         let result = client
             .watch(
                 &path,
@@ -200,6 +201,10 @@ async fn watch(connection: &Connection, flags: &WatchFlags) -> Result<(), Partic
                         failure = Some(event.data);
                         false
                     }
+                    "end" => {
+                        ended = true;
+                        true
+                    }
                     _ => true,
                 },
             )
@@ -210,6 +215,7 @@ async fn watch(connection: &Connection, flags: &WatchFlags) -> Result<(), Partic
         match (result, failure) {
             (Err(error @ sealbid_api::client::ClientError::Problem(_)), _) => return Err(error.into()),
             (Err(error), _) => failure = Some(error.to_string()),
+            (Ok(()), None) if !ended => failure = Some("the stream closed without an end event".into()),
             (Ok(()), failure_seen) => failure = failure_seen,
         }
         match failure {
