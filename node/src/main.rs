@@ -70,7 +70,8 @@ enum Command {
         #[command(subcommand)]
         command: CommitteeCommand,
     },
-    /// Supervisors (电子监察): suspend and resume tenders, order corrections.
+    /// Supervisors (电子监察): watch the log live, read a tender's timeline, suspend and resume
+    /// tenders, order corrections.
     Supervisor {
         /// Where and as whom.
         #[command(flatten)]
