@@ -202,6 +202,12 @@ async fn watch(connection: &Connection, flags: &WatchFlags) -> Result<(), Partic
                         false
                     }
                     "end" => {
+                        // Resume where the node stopped, also when no entry came (a stream from
+                        // the head that stayed quiet): nothing applied in between is missed.
+                        let resume = serde_json::from_str::<serde_json::Value>(&event.data)
+                            .ok()
+                            .and_then(|end| end.get("next").and_then(serde_json::Value::as_u64));
+                        next = resume.or(next);
                         ended = true;
                         true
                     }
