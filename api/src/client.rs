@@ -218,7 +218,7 @@ impl Client {
         path_and_query: &str,
         reader: &IdentityKeyPair,
         lifetime_seconds: u64,
-        mut on_event: impl FnMut(crate::watch::StreamEvent) -> bool,
+        mut on_event: impl FnMut(crate::sse::StreamEvent) -> bool,
     ) -> Result<(), ClientError> {
         // The stream lasts as long as the signature; the client's usual bound would cut it.
         let request = self
@@ -229,7 +229,7 @@ impl Client {
         if !response.status().is_success() {
             return read::<serde_json::Value>(response).await.map(|_| ());
         }
-        let mut events = crate::watch::EventReader::default();
+        let mut events = crate::sse::EventReader::default();
         while let Some(chunk) = response.chunk().await? {
             for event in events.push(&chunk) {
                 if !on_event(event) {

@@ -31,6 +31,7 @@ mod queries;
 pub mod reader;
 mod server;
 pub mod signed_reads;
+pub mod sse;
 pub mod watch;
 
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use crate::audit::{AuditEntry, EntryContent, Range, decode_entries, range_count,
 use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
 use crate::queries::{encoding_problem, parse_tender};
-use crate::reader::{authenticate, require_role};
+use crate::reader::{authenticate, authenticate_until, require_role};
 
 /// The roles that may read the whole registry: every role but a bidder's.
 const REGISTRY_ROLES: [Role; 5] = [
@@ -30,10 +30,12 @@ fn now_seconds(state: &ApiState) -> u64 {
     state.replica.now_ms() / 1_000
 }
 
-/// Refuses `request` unless a supervisor signed it (for `what`).
-async fn supervisor(request: &HttpRequest, state: &ApiState, what: &str) -> Result<(), Problem> {
-    let reader = authenticate(request, now_seconds(state)).await?;
-    require_role(state, &reader, &[Role::Supervisor], what).await
+/// Refuses `request` unless a supervisor signed it (for `what`); the signature's `expires`
+/// (Unix seconds), which bounds a read that lasts (a stream).
+pub(crate) async fn supervisor(request: &HttpRequest, state: &ApiState, what: &str) -> Result<u64, Problem> {
+    let (reader, expires_seconds) = authenticate_until(request, now_seconds(state)).await?;
+    require_role(state, &reader, &[Role::Supervisor], what).await?;
+    Ok(expires_seconds)
 }
 
 /// `GET /v1/supervision/entries`: entries `[from, from + count)` in full, none withheld.

@@ -6,7 +6,7 @@
 //! entries in the same form.
 //!
 //! The handler is a thin shell: [`describe`] turns a stored row into a [`WatchedEntry`],
-//! [`Filter::admits`] decides, [`event`] writes the SSE text; the stream pages through the
+//! [`Filter::admits`] decides, [`crate::sse::event`] writes the SSE text; the stream pages through the
 //! node's history and waits on the replica's applied-index watch channel between entries.
 
 use std::collections::VecDeque;
@@ -23,18 +23,19 @@ use sealbid_ledger::command::{Command, Entry, EntryBody};
 use sealbid_ledger::disclosure;
 use sealbid_ledger::state::State;
 use sealbid_ledger::subject::Subject;
-use sealbid_ledger::types::{Market, Role, TenderId};
+use sealbid_ledger::types::{Market, TenderId};
 
 use crate::ApiState;
 use crate::problem::Problem;
 use crate::queries::parse_tender;
-use crate::reader::{authenticate_until, require_role};
+use crate::signed_reads::supervisor;
+use crate::sse::{self, event};
 
 /// Streams open at once on a node, at most: one more is answered `503 busy`.
 pub const STREAMS_MAX: usize = 64;
 /// Entries read from history per page.
 const PAGE_ENTRIES: u64 = 100;
-/// How long a quiet stream waits before it sends a comment, so that proxies and clients see the
+/// How long a quiet stream waits before it sends a keep-alive comment, so that proxies and clients see the
 /// connection alive.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -168,13 +169,6 @@ pub fn describe(row: &WatchedRow, state: &State) -> Option<WatchedEntry> {
     })
 }
 
-/// One Server-Sent Event: `event: <name>`, an `id` if given, and `data` on one line.
-pub fn event(name: &str, id: Option<u64>, data: &str) -> Bytes {
-    debug_assert!(!data.contains('\n'), "JSON without pretty printing has no line break");
-    let id = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
-    Bytes::from(format!("event: {name}\n{id}data: {data}\n\n"))
-}
-
 /// The filters of `query`, parsed; a 400 problem for one that does not parse.
 fn filter(query: &StreamQuery) -> Result<Filter, Problem> {
     let malformed = |detail: String| {
@@ -238,7 +232,7 @@ impl Cursor {
         if self.state.replica.applied_audit_size() <= self.next {
             let wait = KEEP_ALIVE.min(Duration::from_millis(self.ends_at_ms - now_ms));
             if !self.state.replica.wait_applied(self.next, wait).await {
-                self.ready.push_back(Bytes::from_static(b": keep-alive\n\n"));
+                self.ready.push_back(Bytes::from_static(sse::KEEP_ALIVE_COMMENT));
             }
             return;
         }
@@ -299,8 +293,7 @@ pub async fn stream(
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse, Problem> {
     let filter = filter(&query)?;
-    let (reader, expires_seconds) = authenticate_until(&request, state.replica.now_ms() / 1_000).await?;
-    require_role(&state, &reader, &[Role::Supervisor], "watching the log live").await?;
+    let expires_seconds = supervisor(&request, &state, "watching the log live").await?;
     let permit = Arc::clone(&state.watchers.permits).try_acquire_owned().map_err(|_| {
         Problem::unavailable(
             "busy",
@@ -352,8 +345,7 @@ pub async fn timeline(
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, Problem> {
     let id = parse_tender(&id)?;
-    let (reader, _) = authenticate_until(&request, state.replica.now_ms() / 1_000).await?;
-    require_role(&state, &reader, &[Role::Supervisor], "reading a tender's timeline").await?;
+    supervisor(&request, &state, "reading a tender's timeline").await?;
     let count = query
         .count
         .unwrap_or(PAGE_ENTRIES)
@@ -371,104 +363,6 @@ pub async fn timeline(
                 .collect::<Result<Vec<_>, u64>>()
         })
         .await
-        .map_err(|index| {
-            Problem::new(
-                actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "storage-damaged",
-                "This node's storage is damaged",
-                format!("entry {index} does not parse"),
-            )
-        })?;
+        .map_err(|index| Problem::internal("storage-damaged", format!("entry {index} does not parse")))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "tender": id, "entries": entries })))
-}
-
-/// One Server-Sent Event as a client reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamEvent {
-    /// The `event` field (`message` when absent, as in the SSE standard).
-    pub name: String,
-    /// The `id` field, when it is a number.
-    pub id: Option<u64>,
-    /// The `data` fields, joined by line breaks.
-    pub data: String,
-}
-
-/// Reads Server-Sent Events out of the bytes of a stream as they come, in any pieces; comments
-/// and fields other than `event`, `id` and `data` are skipped.
-#[derive(Debug, Default)]
-pub struct EventReader {
-    /// Bytes of an event not yet complete.
-    pending: Vec<u8>,
-}
-
-impl EventReader {
-    /// The events that `bytes` completes.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<StreamEvent> {
-        self.pending.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        while let Some(end) = self.pending.windows(2).position(|pair| pair == b"\n\n") {
-            let block: Vec<u8> = self.pending.drain(..end + 2).collect();
-            if let Some(event) = parse_block(&String::from_utf8_lossy(&block)) {
-                events.push(event);
-            }
-        }
-        events
-    }
-}
-
-/// One event's lines; `None` for a block of comments only.
-fn parse_block(block: &str) -> Option<StreamEvent> {
-    let mut name = None;
-    let mut id = None;
-    let mut data: Vec<&str> = Vec::new();
-    for line in block.lines().filter(|line| !line.is_empty() && !line.starts_with(':')) {
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "event" => name = Some(value.to_owned()),
-            "id" => id = value.parse().ok(),
-            "data" => data.push(value),
-            _ => {}
-        }
-    }
-    if name.is_none() && data.is_empty() {
-        return None;
-    }
-    Some(StreamEvent {
-        name: name.unwrap_or_else(|| "message".into()),
-        id,
-        data: data.join("\n"),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{EventReader, StreamEvent, event};
-
-    #[test]
-    fn events_are_read_back_whatever_the_pieces() {
-        let mut written = event("entry", Some(7), r#"{"index":7}"#).to_vec();
-        written.extend_from_slice(b": keep-alive\n\n");
-        written.extend_from_slice(&event("end", None, r#"{"next":8}"#));
-        for piece in [1, 2, 5, written.len()] {
-            let mut reader = EventReader::default();
-            let events: Vec<StreamEvent> = written.chunks(piece).flat_map(|chunk| reader.push(chunk)).collect();
-            assert_eq!(
-                events,
-                vec![
-                    StreamEvent {
-                        name: "entry".into(),
-                        id: Some(7),
-                        data: r#"{"index":7}"#.into()
-                    },
-                    StreamEvent {
-                        name: "end".into(),
-                        id: None,
-                        data: r#"{"next":8}"#.into()
-                    },
-                ],
-                "in pieces of {piece}"
-            );
-        }
-    }
 }

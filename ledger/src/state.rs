@@ -460,7 +460,7 @@ impl<S: NodeStore> Ledger<S> {
                 let subject = Subject::of_action(&self.state, &command.action);
                 let effect = handlers::dispatch(&mut self.state, context, message, &command.action, envelope)?;
                 let subject = match &effect.response {
-                    Some(Response::TenderPublished { tender }) => Subject::published(&self.state, tender),
+                    Some(Response::TenderPublished { tender }) => Subject::of_tender(&self.state, tender),
                     _ => subject,
                 };
                 let effect = Effect { subject, ..effect };

@@ -32,7 +32,8 @@ impl Subject {
     }
 
     /// The subject of a command's `action` in `state`, the state before the command is applied
-    /// (a tender's publication has none yet: see [`Subject::published`]).
+    /// (a tender's publication has none yet: its subject is [`Subject::of_tender`] of the new
+    /// tender, after it).
     pub fn of_action(state: &State, action: &Action) -> Self {
         match action {
             Action::OrderCorrection { office, tender, .. } => Self {
@@ -63,12 +64,8 @@ impl Subject {
         }
     }
 
-    /// The subject of the entry that published `tender`, from the state after it.
-    pub fn published(state: &State, tender: &TenderId) -> Self {
-        Self::of_tender(state, tender)
-    }
-
-    /// `tender`, with its market and office when it is open (the leader's close of it, say).
+    /// `tender`, with its market and office when it is open (the leader's close of it, say, or
+    /// its publication, from the state after it).
     pub fn of_tender(state: &State, tender: &TenderId) -> Self {
         let open = state.tenders.get(tender);
         Self {

@@ -2,7 +2,8 @@
 //! suspend and resume a tender, order an office to correct something, and read the orders held.
 //! Thin shells that parse flags and send the signed command or read.
 
-use sealbid_api::watch::{StreamEvent, WatchedEntry};
+use sealbid_api::sse::StreamEvent;
+use sealbid_api::watch::WatchedEntry;
 use sealbid_ledger::command::Action;
 
 use crate::participant::ParticipantError;

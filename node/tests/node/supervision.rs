@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sealbid_api::watch::{StreamEvent, WatchedEntry};
+use sealbid_api::sse::StreamEvent;
+use sealbid_api::watch::WatchedEntry;
 use sealbid_consensus::clock::ManualClock;
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_ledger::command::{Action, Entry};
