@@ -223,6 +223,10 @@ pub struct LedgerConfig {
     /// tender closes: time for every bid that arrived before the deadline to reach the leader and
     /// be ordered before the close.
     pub arrival_window_ms: u64,
+    /// The early-warning thresholds from the genesis on; the defaults when absent. Only a
+    /// supervisor's `set_warning_thresholds` changes them later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_thresholds: Option<crate::warnings::thresholds::WarningThresholds>,
 }
 
 impl Default for LedgerConfig {
@@ -235,6 +239,7 @@ impl Default for LedgerConfig {
             amendments_per_tender_max: 100,
             text_bytes_max: 4096,
             arrival_window_ms: 2_000,
+            warning_thresholds: None,
         }
     }
 }
@@ -447,6 +452,11 @@ pub enum Action {
         /// The reply.
         reply: String,
     },
+    /// Supervisor: the early-warning thresholds from this entry on (the genesis sets the first).
+    SetWarningThresholds {
+        /// Every threshold.
+        thresholds: crate::warnings::thresholds::WarningThresholds,
+    },
 }
 
 impl Action {
@@ -476,9 +486,10 @@ impl Action {
             | Action::AwardTender { .. }
             | Action::ReplyCorrection { .. } => Some(Role::Office),
             Action::SubmitBid { .. } | Action::ReplaceBid { .. } | Action::WithdrawBid { .. } => Some(Role::Bidder),
-            Action::SuspendTender { .. } | Action::ResumeTender { .. } | Action::OrderCorrection { .. } => {
-                Some(Role::Supervisor)
-            }
+            Action::SuspendTender { .. }
+            | Action::ResumeTender { .. }
+            | Action::OrderCorrection { .. }
+            | Action::SetWarningThresholds { .. } => Some(Role::Supervisor),
         }
     }
 
@@ -510,7 +521,8 @@ impl Action {
             | Action::SuspendTender { .. }
             | Action::ResumeTender { .. }
             | Action::OrderCorrection { .. }
-            | Action::ReplyCorrection { .. } => None,
+            | Action::ReplyCorrection { .. }
+            | Action::SetWarningThresholds { .. } => None,
         }
     }
 
@@ -542,6 +554,7 @@ impl Action {
             Action::ResumeTender { .. } => "resume_tender",
             Action::OrderCorrection { .. } => "order_correction",
             Action::ReplyCorrection { .. } => "reply_correction",
+            Action::SetWarningThresholds { .. } => "set_warning_thresholds",
         }
     }
 
@@ -614,6 +627,10 @@ pub struct LotSpec {
     /// Coal/coke: the smallest quantity a bid may ask for or be filled with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lot_size_tonnes_min: Option<u64>,
+    /// Procurement and construction: the ceiling price (最高投标限价), published with the
+    /// tender; a bid above it is invalid at the opening (实施条例 Art. 51(5)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling_price_fen: Option<Fen>,
 }
 
 /// What a bidder seals: its offer on one lot.

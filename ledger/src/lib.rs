@@ -22,7 +22,9 @@
 //! [`Ledger::replaying`] ledger takes bids without theirs).
 //!
 //! Supervisors hold tenders and order corrections ([`supervision`]): a suspended tender refuses
-//! every command that would move it, and its deadline is held until it resumes.
+//! every command that would move it, and its deadline is held until it resumes. The ledger
+//! raises early warnings for them at a tender's close, opening and award ([`warnings`]), from
+//! the log alone, by thresholds set in the genesis and changed only by a supervisor.
 //!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:
@@ -37,7 +39,7 @@
 //! let candidate = |seed: u8, audit_index: u64, price: u64| -> Result<Candidate, Box<dyn std::error::Error>> {
 //!     Ok(Candidate { bidder: bidder(seed)?, audit_index, price_fen: Fen::new(price)?, quantity_tonnes: None })
 //! };
-//! let lot = LotSpec { id: LotId::parse("1")?, title: "road works".into(), quantity_tonnes: None, lot_size_tonnes_min: None };
+//! let lot = LotSpec { id: LotId::parse("1")?, title: "road works".into(), quantity_tonnes: None, lot_size_tonnes_min: None, ceiling_price_fen: None };
 //! let bids = [candidate(1, 10, 900)?, candidate(2, 11, 800)?, candidate(3, 12, 800)?];
 //! let LotOutcome::Awarded { winners } = award_lot(Market::Construction, &lot, 3, None, &bids) else {
 //!     panic!("three valid bids meet the minimum of three");
@@ -62,6 +64,7 @@ pub mod subject;
 pub mod supervision;
 pub mod tender;
 pub mod types;
+pub mod warnings;
 
 pub use rejection::{ApplyError, Fatal, Rejection, RejectionKind};
 pub use state::{Applied, Ledger, Snapshot, State};

@@ -1,6 +1,6 @@
 //! Each market's rules in one place (DESIGN: the five markets of a trading centre): which award
-//! rule it uses, whether the office seals a reserve price, whether bids carry tonnes, and the
-//! fewest valid bids a lot needs. One exhaustive match: a new market does not compile until its
+//! rule it uses, whether the office seals a reserve price or publishes a ceiling price, whether bids
+//! carry tonnes, and the fewest valid bids a lot needs. One exhaustive match: a new market does not compile until its
 //! rules are written here, and the handlers, the opening and the award read them from here.
 
 use crate::types::Market;
@@ -29,6 +29,9 @@ pub struct MarketRules {
     /// Procurement and construction fail a lot with fewer than three valid bids (流标; 招标投标法
     /// Art. 28, 政府采购法 Art. 36), and an office may ask for more, not fewer.
     pub valid_bids_min_floor: u16,
+    /// A lot may publish a ceiling price (最高投标限价, 实施条例 Art. 27): a bid above it is
+    /// invalid at the opening (实施条例 Art. 51(5)).
+    pub ceiling_price: bool,
 }
 
 impl MarketRules {
@@ -40,18 +43,21 @@ impl MarketRules {
                 reserve_price: false,
                 multi_unit: false,
                 valid_bids_min_floor: 3,
+                ceiling_price: true,
             },
             Market::LandUseRight | Market::PropertyRights => Self {
                 award: AwardRule::HighestAtReserve,
                 reserve_price: true,
                 multi_unit: false,
                 valid_bids_min_floor: 0,
+                ceiling_price: false,
             },
             Market::CoalCoke => Self {
                 award: AwardRule::DescendingFill,
                 reserve_price: false,
                 multi_unit: true,
                 valid_bids_min_floor: 0,
+                ceiling_price: false,
             },
         }
     }

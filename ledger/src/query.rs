@@ -244,6 +244,27 @@ pub fn corrections(state: &State) -> impl Iterator<Item = &Correction> {
     state.corrections.values()
 }
 
+/// The early warnings the state holds, with the thresholds in force: what supervisors read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningsView<'a> {
+    /// The thresholds in force now, and the entry that set them.
+    pub thresholds: crate::warnings::thresholds::ThresholdsInForce,
+    /// The warnings held, in the order raised: all of them, or those of one tender.
+    pub warnings: Vec<&'a crate::warnings::Warning>,
+}
+
+/// The warnings held, of `tender` if given, in the order raised.
+pub fn warnings<'a>(state: &'a State, tender: Option<&TenderId>) -> WarningsView<'a> {
+    WarningsView {
+        thresholds: state.thresholds(),
+        warnings: state
+            .warnings
+            .values()
+            .filter(|warning| tender.is_none_or(|tender| &warning.tender == tender))
+            .collect(),
+    }
+}
+
 /// A bidder's own bids in open tenders.
 pub fn own_bids<'a>(state: &'a State, bidder: &'a PublicKey) -> Vec<OwnBid<'a>> {
     state

@@ -23,7 +23,10 @@ use crate::rejection::{ApplyError, Fatal, Rejection};
 use crate::subject::Subject;
 use crate::supervision::Correction;
 use crate::tender::{ArchiveRecord, Phase, Tender};
-use crate::types::{CorrectionId, RegistrationStatus, Role, TenderId};
+use crate::types::{CorrectionId, RegistrationStatus, Role, TenderId, WarningId};
+use crate::warnings::history::History;
+use crate::warnings::thresholds::ThresholdsInForce;
+use crate::warnings::{Finding, WARNINGS_HELD_MAX, Warning};
 
 /// A registered actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +158,20 @@ pub struct State {
     /// How many correction orders were ever made (numbers the next id).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub corrections_ordered: u64,
+    /// The early warnings of open tenders, by their number (the order raised;
+    /// [`crate::warnings`]), up to [`crate::warnings::WARNINGS_HELD_MAX`]; a final tender's
+    /// leave memory in its archive record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub warnings: BTreeMap<u64, Warning>,
+    /// How many warnings were ever raised (numbers the next id).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warnings_raised: u64,
+    /// The thresholds a supervisor set last; the genesis configuration's until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning_thresholds: Option<ThresholdsInForce>,
+    /// What the history indicators remember of final tenders.
+    #[serde(default, skip_serializing_if = "History::is_empty")]
+    pub history: History,
 }
 
 /// Whether a counter is still zero (left out of the state document, so a state from before
@@ -170,6 +187,43 @@ impl State {
             .as_ref()
             .map(|genesis| genesis.config.clone())
             .unwrap_or_default()
+    }
+
+    /// The early-warning thresholds in force, and the entry that set them.
+    pub fn thresholds(&self) -> ThresholdsInForce {
+        self.warning_thresholds.unwrap_or_else(|| ThresholdsInForce {
+            thresholds: self.config().warning_thresholds.unwrap_or_default(),
+            set_at_audit_index: 0,
+        })
+    }
+
+    /// Numbers `findings` on `tender` into warnings raised by the entry of `context`. Past the
+    /// bound, the oldest warnings leave (a tender's are raised at its close, opening and award,
+    /// a handful per lot, so only a state of thousands of open many-lot tenders comes near it).
+    pub(crate) fn raise(&mut self, tender: &TenderId, context: &EntryContext, findings: Vec<Finding>) {
+        let set_at_audit_index = self.thresholds().set_at_audit_index;
+        for finding in findings {
+            self.warnings_raised += 1;
+            self.warnings.insert(
+                self.warnings_raised,
+                Warning {
+                    id: WarningId::numbered(self.warnings_raised),
+                    indicator: finding.indicator,
+                    level: finding.level,
+                    tender: tender.clone(),
+                    lot: finding.lot,
+                    raised_at_ms: context.timestamp_ms,
+                    audit_index: context.audit_index,
+                    thresholds_set_at_audit_index: set_at_audit_index,
+                    evidence: finding.evidence,
+                },
+            );
+        }
+        while self.warnings.len() > WARNINGS_HELD_MAX {
+            if self.warnings.pop_first().is_none() {
+                break;
+            }
+        }
     }
 
     /// Refuses a signer without `role`.
@@ -597,9 +651,22 @@ impl<S: NodeStore> Ledger<S> {
         self.state
             .corrections
             .retain(|_, correction| correction.reply.is_none() || correction.tender.as_ref() != Some(id));
+        // Its warnings leave with it; the archive record holds them.
+        let numbers: Vec<u64> = self
+            .state
+            .warnings
+            .iter()
+            .filter(|(_, warning)| &warning.tender == id)
+            .map(|(number, _)| *number)
+            .collect();
+        let warnings = numbers
+            .iter()
+            .filter_map(|number| self.state.warnings.remove(number))
+            .collect();
         let record = ArchiveRecord {
             archived_at_ms: timestamp_ms,
             tender,
+            warnings,
         };
         let mut context = Context::new(&SHA256);
         if let Some(previous) = &self.state.archive_digest {

@@ -66,6 +66,9 @@ pub struct Bid {
     pub audit_index: u64,
     /// That entry's leaf hash.
     pub leaf_hash: Hash,
+    /// When that entry's command arrived (its arrival stamp), for `submission-cluster`.
+    #[serde(default)]
+    pub arrived_at_ms: u64,
 }
 
 /// What the opening found for one bid.
@@ -170,6 +173,10 @@ pub struct Tender {
     /// is ordered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suspensions: Vec<SuspensionPeriod>,
+    /// Bidders that withdrew a bid, with the audit index of their last withdrawal, for
+    /// `repeated-withdrawal`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub withdrawn: BTreeMap<PublicKey, u64>,
 }
 
 /// A supervisor's suspension of a tender, in force.
@@ -241,4 +248,7 @@ pub struct ArchiveRecord {
     pub archived_at_ms: u64,
     /// The whole tender, with its bids, opening and results.
     pub tender: Tender,
+    /// The warnings raised on it, in the order raised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<crate::warnings::Warning>,
 }

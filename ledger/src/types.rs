@@ -132,6 +132,20 @@ identifier!(
     32
 );
 
+identifier!(
+    /// An early warning, assigned by the ledger when it is raised (`W-000001`, …).
+    WarningId,
+    "warning id",
+    32
+);
+
+impl WarningId {
+    /// The id of the `number`th warning raised on this ledger.
+    pub fn numbered(number: u64) -> Self {
+        Self(format!("W-{number:06}"))
+    }
+}
+
 impl TenderId {
     /// The id of the `number`th tender published on this ledger.
     pub fn numbered(number: u64) -> Self {

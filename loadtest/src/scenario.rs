@@ -231,6 +231,7 @@ async fn publish(
             title: "Lot 1".into(),
             quantity_tonnes: market.is_multi_unit().then_some(bids_on_it as u64 * 50),
             lot_size_tonnes_min: market.is_multi_unit().then_some(1),
+            ceiling_price_fen: None,
         }],
         deadline_ms: now_ms() + 50 * 60 * 1000,
         notice_period_ms: 1_000,

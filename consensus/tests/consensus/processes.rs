@@ -358,6 +358,7 @@ impl Scene {
                 title: format!("lot {index}"),
                 quantity_tonnes: None,
                 lot_size_tonnes_min: None,
+                ceiling_price_fen: None,
             })
             .collect();
         let spec = TenderSpec {

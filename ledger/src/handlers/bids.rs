@@ -186,6 +186,7 @@ pub(crate) fn withdraw(
         tender.bids.remove(lot);
     }
     tender.bid_count -= 1;
+    tender.withdrawn.insert(*signer, context.audit_index);
     Ok(Effect::respond(Response::Applied))
 }
 
@@ -196,6 +197,7 @@ fn bid(message: &SignedMessage, envelope: Option<&Envelope>, context: &EntryCont
         envelope: envelope.cloned(),
         audit_index: context.audit_index,
         leaf_hash: context.leaf_hash,
+        arrived_at_ms: context.arrived_at_ms,
     }
 }
 

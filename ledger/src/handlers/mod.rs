@@ -66,14 +66,14 @@ pub(crate) fn dispatch(
         Action::SubmitBid { tender, lot, .. } => bids::submit(state, context, message, tender, lot, envelope),
         Action::ReplaceBid { tender, lot, .. } => bids::replace(state, context, message, tender, lot, envelope),
         Action::WithdrawBid { tender, lot } => bids::withdraw(state, context, signer, tender, lot),
-        Action::OpenTender { tender } => opening::open(state, signer, tender),
+        Action::OpenTender { tender } => opening::open(state, context, signer, tender),
         Action::DisqualifyBid {
             tender,
             lot,
             bidder,
             reason,
         } => opening::disqualify(state, signer, tender, lot, bidder, reason),
-        Action::AwardTender { tender } => opening::award(state, signer, tender),
+        Action::AwardTender { tender } => opening::award(state, context, signer, tender),
         Action::SuspendTender { tender, reason } => supervision::suspend(state, context, signer, tender, reason),
         Action::ResumeTender { tender, deadline_ms } => {
             supervision::resume(state, context, signer, tender, *deadline_ms)
@@ -94,6 +94,9 @@ pub(crate) fn dispatch(
         }
         Action::ReplyCorrection { correction, reply } => {
             supervision::reply_correction(state, context, signer, correction, reply)
+        }
+        Action::SetWarningThresholds { thresholds } => {
+            supervision::set_warning_thresholds(state, context, signer, thresholds)
         }
     }
 }

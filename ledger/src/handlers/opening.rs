@@ -13,12 +13,17 @@ use crate::award::{Candidate, LotOutcome, award_lot};
 use crate::command::{Offer, ReserveOffer};
 use crate::events::{AuditEvent, Response};
 use crate::rejection::Rejection;
-use crate::state::{Effect, State, check_text, require_office, require_phase};
+use crate::state::{Effect, EntryContext, State, check_text, require_office, require_phase};
 use crate::tender::{Bid, BidStatus, OpenedBid, Opening, Phase, Tender};
 use crate::types::{Fen, LotId, Role, TenderId};
 
 /// The office opens every bid with the key rebuilt from t released shares.
-pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
+pub(crate) fn open(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
     require_phase(tender, Phase::Closed, "closed")?;
@@ -53,9 +58,12 @@ pub(crate) fn open(state: &mut State, signer: &PublicKey, id: &TenderId) -> Resu
         .collect();
     let invalid = events.len();
     let valid = opening.bids.len() - invalid;
+    let thresholds = state.thresholds().thresholds;
     let tender = state.tender_mut(id)?;
     tender.opening = Some(opening);
     tender.phase = Phase::Opened;
+    let findings = crate::warnings::indicators::at_opening(tender, &thresholds);
+    state.raise(id, context, findings);
     Ok(Effect {
         events,
         ..Effect::respond(Response::TenderOpened { valid, invalid })
@@ -200,7 +208,20 @@ fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: 
         return Err("the offer names another tender, lot or bidder".into());
     }
     check_quantity(tender, lot, &offer)?;
+    check_ceiling(tender, lot, &offer)?;
     Ok(offer)
+}
+
+/// A price above the lot's ceiling price makes the bid invalid (实施条例 Art. 51(5)).
+fn check_ceiling(tender: &Tender, lot: &LotId, offer: &Offer) -> Result<(), String> {
+    match tender.lot(lot).and_then(|spec| spec.ceiling_price_fen) {
+        Some(ceiling) if offer.price_fen > ceiling => Err(format!(
+            "the price of {} fen is above the ceiling price of {} fen",
+            offer.price_fen.get(),
+            ceiling.get()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Coal/coke offers need a quantity within the lot; other markets' offers have none.
@@ -276,7 +297,12 @@ pub(crate) fn disqualify(
 }
 
 /// The office applies the award rule to every lot; the tender becomes final.
-pub(crate) fn award(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
+pub(crate) fn award(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
     require_phase(tender, Phase::Opened, "opened")?;
@@ -324,9 +350,15 @@ pub(crate) fn award(state: &mut State, signer: &PublicKey, id: &TenderId) -> Res
     let any_awarded = results
         .values()
         .any(|outcome| matches!(outcome, LotOutcome::Awarded { .. }));
+    let thresholds = state.thresholds().thresholds;
     let tender = state.tender_mut(id)?;
     tender.phase = if any_awarded { Phase::Awarded } else { Phase::Failed };
     tender.results = Some(results.clone());
+    let findings = match state.tenders.get(id) {
+        Some(tender) => crate::warnings::indicators::at_award(tender, &mut state.history, &thresholds),
+        None => Vec::new(),
+    };
+    state.raise(id, context, findings);
     Ok(Effect {
         events,
         finished: Some(id.clone()),

@@ -11,6 +11,7 @@ use crate::state::{Effect, EntryContext, State, check_text};
 use crate::supervision::{CORRECTIONS_HELD_MAX, Correction, CorrectionReply};
 use crate::tender::{Suspension, SuspensionPeriod};
 use crate::types::{CorrectionId, Role, TenderId};
+use crate::warnings::thresholds::{ThresholdsInForce, WarningThresholds};
 
 /// The most times one tender may be suspended.
 pub const SUSPENSIONS_PER_TENDER_MAX: usize = 100;
@@ -225,4 +226,20 @@ pub(crate) fn reply_correction(
         }],
         ..Effect::respond(Response::Applied)
     })
+}
+
+/// Supervisor sets the early-warning thresholds from this entry on.
+pub(crate) fn set_warning_thresholds(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    thresholds: &WarningThresholds,
+) -> Result<Effect, Rejection> {
+    state.require_role(signer, Role::Supervisor)?;
+    thresholds.check()?;
+    state.warning_thresholds = Some(ThresholdsInForce {
+        thresholds: *thresholds,
+        set_at_audit_index: context.audit_index,
+    });
+    Ok(Effect::respond(Response::Applied))
 }

@@ -87,6 +87,7 @@ pub(crate) fn publish(
         cancellation: None,
         suspension: None,
         suspensions: Vec::new(),
+        withdrawn: BTreeMap::new(),
     };
     state.tenders.insert(id.clone(), tender);
     state.tenders_published = number;
@@ -132,6 +133,12 @@ fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Resul
                 )));
             }
             (false, _) => {}
+        }
+        if lot.ceiling_price_fen.is_some() && !spec.market.rules().ceiling_price {
+            return Err(Rejection::Invalid(format!(
+                "lot {}: a ceiling price is for procurement and construction lots only",
+                lot.id
+            )));
         }
     }
     if spec.deadline_ms <= context.timestamp_ms {
@@ -272,12 +279,15 @@ pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) ->
             timestamp_ms: context.timestamp_ms,
         });
     }
+    let findings = crate::warnings::indicators::at_close(tender, &state.thresholds().thresholds);
     let tender = state.tender_mut(id)?;
     tender.phase = Phase::Closed;
+    let bids = tender.bid_count;
+    state.raise(id, context, findings);
     Ok(Effect {
         events: vec![AuditEvent::TenderClosed {
             tender: id.clone(),
-            bids: tender.bid_count,
+            bids,
         }],
         ..Effect::respond(Response::Applied)
     })

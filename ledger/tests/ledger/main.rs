@@ -21,3 +21,4 @@ mod rejections;
 mod source;
 mod supervision;
 mod support;
+mod warnings;

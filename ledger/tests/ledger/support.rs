@@ -38,6 +38,8 @@ pub struct Harness {
     pub log: Vec<Entry>,
     /// The envelopes of bids signed so far, by digest: what travels beside a bid's command.
     pub envelopes: std::cell::RefCell<BTreeMap<sealbid_crypto::merkle::Hash, Envelope>>,
+    /// The record of every tender that became final, as storage would keep it.
+    pub archived: Vec<sealbid_ledger::tender::ArchiveRecord>,
     next_nonce: u64,
 }
 
@@ -83,6 +85,7 @@ impl Harness {
             operator,
             log: Vec::new(),
             envelopes: Default::default(),
+            archived: Vec::new(),
             next_nonce: 1,
         };
         let genesis = Genesis {
@@ -175,7 +178,14 @@ impl Harness {
     pub fn apply(&mut self, body: EntryBody) -> Result<Applied, ApplyError> {
         let entry = self.entry(body);
         self.log.push(entry.clone());
-        self.ledger.apply(&entry)
+        let applied = self.ledger.apply(&entry);
+        if let Ok(Applied {
+            archived: Some(record), ..
+        }) = &applied
+        {
+            self.archived.push(record.clone());
+        }
+        applied
     }
 
     /// Signs and applies.
@@ -437,6 +447,7 @@ pub fn lot(id: &str) -> LotSpec {
         title: format!("lot {id}"),
         quantity_tonnes: None,
         lot_size_tonnes_min: None,
+        ceiling_price_fen: None,
     }
 }
 

@@ -179,6 +179,7 @@ async fn a_pending_bidders_bid_and_an_envelope_of_another_length_never_enter_the
         title: "lot 1".into(),
         quantity_tonnes: None,
         lot_size_tonnes_min: None,
+        ceiling_price_fen: None,
     };
     let (tender, opening_key) = publish_until(&platform, &mut cast, Market::Procurement, lot, now_ms() + 600_000).await;
 
@@ -242,6 +243,7 @@ async fn on_time_is_decided_by_arrival_and_the_leader_closes_bidding_by_itself()
         title: "lot 1".into(),
         quantity_tonnes: None,
         lot_size_tonnes_min: None,
+        ceiling_price_fen: None,
     };
     let (tender, opening_key) = publish_until(&platform, &mut cast, Market::Procurement, lot, deadline_ms).await;
 

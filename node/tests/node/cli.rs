@@ -168,6 +168,7 @@ async fn a_procurement_tender_through_the_cli() {
             title: "District 1".into(),
             quantity_tonnes: None,
             lot_size_tonnes_min: None,
+            ceiling_price_fen: None,
         }],
         deadline_ms: now_ms() + 10 * 60 * 1000,
         notice_period_ms: 1_000,

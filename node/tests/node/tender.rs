@@ -285,6 +285,7 @@ pub fn lot(id: &str) -> LotSpec {
         title: format!("lot {id}"),
         quantity_tonnes: None,
         lot_size_tonnes_min: None,
+        ceiling_price_fen: None,
     }
 }
 

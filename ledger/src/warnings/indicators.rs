@@ -1,0 +1,552 @@
+//! The indicators, at the three points of a tender's life where their inputs are final: the
+//! close (who bid when), the opening (the prices) and the award (the winners, the market's and
+//! the bidders' history, which the award then extends). Each returns its findings in a fixed
+//! order (lots in the tender's order, bidders in key order), so every replica numbers them alike.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sealbid_crypto::identity::PublicKey;
+
+use crate::award::{LotOutcome, Winner};
+use crate::command::LotSpec;
+use crate::market::{AwardRule, MarketRules};
+use crate::tender::{BidStatus, OpenedBid, Tender};
+use crate::warnings::history::{History, LotRecord, ROTATION_GROUP_MAX};
+use crate::warnings::screens::{
+    Progression, coefficient_of_variation_bp, densest_window, regular_progression, share_bp, tukey_fences,
+};
+use crate::warnings::thresholds::{BASIS_POINTS_PER_ONE, WarningThresholds};
+use crate::warnings::{Finding, Indicator, Level, evidence, value};
+
+/// At the close: `integrity` for a held bid that arrived at or after the deadline or while the
+/// tender was suspended, and `submission-cluster` per lot.
+pub fn at_close(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for lot in &tender.spec.lots {
+        let Some(lot_bids) = tender.bids.get(&lot.id) else {
+            continue;
+        };
+        let late: Vec<(u64, PublicKey, u64)> = lot_bids
+            .iter()
+            .filter(|(_, bid)| {
+                bid.arrived_at_ms >= tender.deadline_ms || tender.suspended_at_arrival(bid.arrived_at_ms).is_some()
+            })
+            .map(|(bidder, bid)| (bid.audit_index, *bidder, bid.arrived_at_ms))
+            .collect();
+        if let Some(latest_ms) = late.iter().map(|(_, _, arrived_at_ms)| *arrived_at_ms).max() {
+            findings.push(Finding {
+                indicator: Indicator::Integrity,
+                level: Level::Red,
+                lot: Some(lot.id.clone()),
+                evidence: evidence(
+                    late.iter().map(|(audit_index, _, _)| *audit_index).collect(),
+                    late.iter().map(|(_, bidder, _)| *bidder).collect(),
+                    [
+                        ("deadline_ms", value(tender.deadline_ms)),
+                        ("latest_arrival_ms", value(latest_ms)),
+                    ],
+                ),
+            });
+        }
+        let mut arrivals: Vec<(u64, u64, PublicKey)> = lot_bids
+            .iter()
+            .map(|(bidder, bid)| (bid.arrived_at_ms, bid.audit_index, *bidder))
+            .collect();
+        arrivals.sort_unstable();
+        findings.extend(submission_cluster(lot, &arrivals, thresholds));
+    }
+    findings
+}
+
+/// `submission-cluster`: the densest window of a lot's arrivals (time, audit index, bidder;
+/// sorted), if it holds enough of the lot's bidders.
+fn submission_cluster(
+    lot: &LotSpec,
+    arrivals: &[(u64, u64, PublicKey)],
+    thresholds: &WarningThresholds,
+) -> Option<Finding> {
+    let times: Vec<u64> = arrivals.iter().map(|(time_ms, _, _)| *time_ms).collect();
+    let (first, last) = densest_window(&times, thresholds.submission_cluster_window_ms)?;
+    let cluster = arrivals.get(first..=last)?;
+    let bidders = cluster.len() as u64;
+    let share = share_bp(bidders, arrivals.len() as u64);
+    if bidders < thresholds.submission_cluster_bidders_min || share < thresholds.submission_cluster_share_bp {
+        return None;
+    }
+    let span_ms = times.get(last)? - times.get(first)?;
+    Some(Finding {
+        indicator: Indicator::SubmissionCluster,
+        level: Level::Notice,
+        lot: Some(lot.id.clone()),
+        evidence: evidence(
+            cluster.iter().map(|(_, audit_index, _)| *audit_index).collect(),
+            cluster.iter().map(|(_, _, bidder)| *bidder).collect(),
+            [
+                ("bidders_in_window", value(bidders)),
+                ("lot_bidders", value(arrivals.len() as u64)),
+                ("span_ms", value(span_ms)),
+                ("share_bp", value(share)),
+                (
+                    "submission_cluster_window_ms",
+                    value(thresholds.submission_cluster_window_ms),
+                ),
+                (
+                    "submission_cluster_bidders_min",
+                    value(thresholds.submission_cluster_bidders_min),
+                ),
+                (
+                    "submission_cluster_share_bp",
+                    value(thresholds.submission_cluster_share_bp),
+                ),
+            ],
+        ),
+    })
+}
+
+/// A lot's valid opened bids with a price: (bidder, audit index, price).
+fn valid_prices<'a>(bids: impl Iterator<Item = &'a OpenedBid>) -> Vec<(PublicKey, u64, u64)> {
+    bids.filter(|bid| bid.status == BidStatus::Valid)
+        .filter_map(|bid| Some((bid.bidder, bid.audit_index, bid.price_fen?.get())))
+        .collect()
+}
+
+/// At the opening, per lot over its valid prices: `identical-prices`, `regular-differences`
+/// and `low-variation`.
+pub fn at_opening(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding> {
+    let Some(opening) = &tender.opening else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for lot in &tender.spec.lots {
+        let valid = valid_prices(opening.bids.iter().filter(|bid| bid.lot == lot.id));
+        findings.extend(identical_prices(lot, &valid));
+        findings.extend(regular_differences(lot, &valid, thresholds));
+        findings.extend(low_variation(lot, &valid, thresholds));
+    }
+    findings
+}
+
+/// `identical-prices`: one finding per price shared by two or more valid bids.
+fn identical_prices(lot: &LotSpec, valid: &[(PublicKey, u64, u64)]) -> Vec<Finding> {
+    let mut by_price: BTreeMap<u64, Vec<&(PublicKey, u64, u64)>> = BTreeMap::new();
+    for bid in valid {
+        by_price.entry(bid.2).or_default().push(bid);
+    }
+    by_price
+        .into_iter()
+        .filter(|(_, bids)| bids.len() >= 2)
+        .map(|(price_fen, bids)| Finding {
+            indicator: Indicator::IdenticalPrices,
+            level: Level::Yellow,
+            lot: Some(lot.id.clone()),
+            evidence: evidence(
+                bids.iter().map(|bid| bid.1).collect(),
+                bids.iter().map(|bid| bid.0).collect(),
+                [("price_fen", value(price_fen)), ("bids", value(bids.len() as u64))],
+            ),
+        })
+        .collect()
+}
+
+/// `regular-differences`: the lot's valid prices, sorted, in constant difference or ratio.
+fn regular_differences(
+    lot: &LotSpec,
+    valid: &[(PublicKey, u64, u64)],
+    thresholds: &WarningThresholds,
+) -> Option<Finding> {
+    let mut prices: Vec<u64> = valid.iter().map(|bid| bid.2).collect();
+    prices.sort_unstable();
+    let progression = regular_progression(&prices, thresholds.regular_differences_tolerance_bp)?;
+    let step = match progression {
+        Progression::Difference { step_fen } => ("step_fen", value(step_fen)),
+        Progression::Ratio { ratio_millionths } => ("ratio_millionths", value(ratio_millionths)),
+    };
+    Some(Finding {
+        indicator: Indicator::RegularDifferences,
+        level: Level::Yellow,
+        lot: Some(lot.id.clone()),
+        evidence: evidence(
+            valid.iter().map(|bid| bid.1).collect(),
+            valid.iter().map(|bid| bid.0).collect(),
+            [
+                step,
+                ("bids", value(prices.len() as u64)),
+                (
+                    "regular_differences_tolerance_bp",
+                    value(thresholds.regular_differences_tolerance_bp),
+                ),
+            ],
+        ),
+    })
+}
+
+/// `low-variation`: the coefficient of variation of enough valid prices below the threshold.
+fn low_variation(lot: &LotSpec, valid: &[(PublicKey, u64, u64)], thresholds: &WarningThresholds) -> Option<Finding> {
+    if (valid.len() as u64) < thresholds.low_variation_bids_min {
+        return None;
+    }
+    let prices: Vec<u64> = valid.iter().map(|bid| bid.2).collect();
+    let variation_bp = coefficient_of_variation_bp(&prices)?;
+    if variation_bp >= thresholds.low_variation_cv_bp {
+        return None;
+    }
+    Some(Finding {
+        indicator: Indicator::LowVariation,
+        level: Level::Notice,
+        lot: Some(lot.id.clone()),
+        evidence: evidence(
+            valid.iter().map(|bid| bid.1).collect(),
+            valid.iter().map(|bid| bid.0).collect(),
+            [
+                ("cv_bp", value(variation_bp)),
+                ("bids", value(prices.len() as u64)),
+                ("low_variation_cv_bp", value(thresholds.low_variation_cv_bp)),
+                ("low_variation_bids_min", value(thresholds.low_variation_bids_min)),
+            ],
+        ),
+    })
+}
+
+/// One lot at the award, as the per-lot indicators read it.
+struct AwardedLot<'a> {
+    /// Its spec.
+    spec: &'a LotSpec,
+    /// Every opened bid on it.
+    bids: Vec<&'a OpenedBid>,
+    /// Its valid priced bids: (bidder, audit index, price).
+    valid: Vec<(PublicKey, u64, u64)>,
+    /// Its winners (none if it failed).
+    winners: &'a [Winner],
+    /// Its reserve price, if the market has one and it was read.
+    reserve_fen: Option<u64>,
+}
+
+/// At the award, per lot: `few-bids`, `near-ceiling`, `near-reserve`,
+/// `disqualification-pattern`, `cover-spread` and `rotation`; then per bidder: `losing-streak`
+/// and `repeated-withdrawal`. The market's and the bidders' history take in the tender.
+pub fn at_award(tender: &Tender, history: &mut History, thresholds: &WarningThresholds) -> Vec<Finding> {
+    let (Some(opening), Some(results)) = (&tender.opening, &tender.results) else {
+        return Vec::new();
+    };
+    let rules = MarketRules::of(tender.spec.market);
+    let mut findings = Vec::new();
+    for spec in &tender.spec.lots {
+        let bids: Vec<&OpenedBid> = opening.bids.iter().filter(|bid| bid.lot == spec.id).collect();
+        let lot = AwardedLot {
+            spec,
+            valid: valid_prices(bids.iter().copied()),
+            bids,
+            winners: match results.get(&spec.id) {
+                Some(LotOutcome::Awarded { winners }) => winners,
+                _ => &[],
+            },
+            reserve_fen: opening
+                .reserves
+                .get(&spec.id)
+                .copied()
+                .flatten()
+                .map(|reserve| reserve.get()),
+        };
+        findings.extend(few_bids(tender, &lot));
+        findings.extend(near_prices(&lot, thresholds));
+        findings.extend(disqualification_pattern(rules, &lot));
+        let market = history.markets.entry(tender.spec.market).or_default();
+        findings.extend(cover_spread(rules, &lot, market, thresholds));
+        findings.extend(rotation(tender, &lot, market, thresholds));
+    }
+    findings.extend(bidder_history(
+        tender,
+        opening.bids.as_slice(),
+        results,
+        history,
+        thresholds,
+    ));
+    findings
+}
+
+/// `few-bids`: a single bid on the lot, or fewer valid bids than the tender's minimum.
+fn few_bids(tender: &Tender, lot: &AwardedLot<'_>) -> Option<Finding> {
+    let minimum = u64::from(tender.spec.valid_bids_min);
+    let (bids, valid) = (lot.bids.len() as u64, lot.valid.len() as u64);
+    if bids != 1 && valid >= minimum {
+        return None;
+    }
+    Some(Finding {
+        indicator: Indicator::FewBids,
+        level: Level::Notice,
+        lot: Some(lot.spec.id.clone()),
+        evidence: evidence(
+            lot.bids.iter().map(|bid| bid.audit_index).collect(),
+            lot.bids.iter().map(|bid| bid.bidder).collect(),
+            [
+                ("bids", value(bids)),
+                ("valid_bids", value(valid)),
+                ("valid_bids_min", value(minimum)),
+            ],
+        ),
+    })
+}
+
+/// `near-ceiling` and `near-reserve`: a single winner's price within `near_price_bp` of the
+/// lot's ceiling (below it) or reserve (above it).
+fn near_prices(lot: &AwardedLot<'_>, thresholds: &WarningThresholds) -> Vec<Finding> {
+    let [winner] = lot.winners else {
+        return Vec::new();
+    };
+    let price = winner.price_fen.get();
+    let near = |gap: u64, base: u64| {
+        u128::from(gap) * u128::from(BASIS_POINTS_PER_ONE) <= u128::from(base) * u128::from(thresholds.near_price_bp)
+    };
+    let finding = |indicator: Indicator, name: &'static str, base: u64| Finding {
+        indicator,
+        level: Level::Notice,
+        lot: Some(lot.spec.id.clone()),
+        evidence: evidence(
+            vec![winner.audit_index],
+            vec![winner.bidder],
+            [
+                ("winning_price_fen", value(price)),
+                (name, value(base)),
+                ("gap_bp", value(share_bp(price.abs_diff(base), base))),
+                ("near_price_bp", value(thresholds.near_price_bp)),
+            ],
+        ),
+    };
+    let mut findings = Vec::new();
+    if let Some(ceiling) = lot.spec.ceiling_price_fen.map(|ceiling| ceiling.get())
+        && price <= ceiling
+        && near(ceiling - price, ceiling)
+    {
+        findings.push(finding(Indicator::NearCeiling, "ceiling_price_fen", ceiling));
+    }
+    if let Some(reserve) = lot.reserve_fen
+        && price >= reserve
+        && near(price - reserve, reserve)
+    {
+        findings.push(finding(Indicator::NearReserve, "reserve_price_fen", reserve));
+    }
+    findings
+}
+
+/// `disqualification-pattern`: on an awarded lot, every priced bid but the winners'
+/// disqualified, at least two of them (yellow); or else the best price disqualified (notice).
+fn disqualification_pattern(rules: MarketRules, lot: &AwardedLot<'_>) -> Option<Finding> {
+    if lot.winners.is_empty() {
+        return None;
+    }
+    let priced: Vec<&&OpenedBid> = lot.bids.iter().filter(|bid| bid.price_fen.is_some()).collect();
+    let disqualified: Vec<&&OpenedBid> = priced
+        .iter()
+        .copied()
+        .filter(|bid| matches!(bid.status, BidStatus::Disqualified { .. }))
+        .collect();
+    let price = |bid: &OpenedBid| bid.price_fen.map_or(0, |price| price.get());
+    // The best price by the award rule; ties to the earlier bid.
+    let best = match rules.award {
+        AwardRule::LowestPrice => priced.iter().min_by_key(|bid| (price(bid), bid.audit_index)),
+        AwardRule::HighestAtReserve | AwardRule::DescendingFill => priced
+            .iter()
+            .min_by_key(|bid| (std::cmp::Reverse(price(bid)), bid.audit_index)),
+    }?;
+    let all_but_winners = disqualified.len() >= 2 && disqualified.len() + lot.winners.len() == priced.len();
+    let best_disqualified = matches!(best.status, BidStatus::Disqualified { .. });
+    let level = match (all_but_winners, best_disqualified) {
+        (true, _) => Level::Yellow,
+        (false, true) => Level::Notice,
+        (false, false) => return None,
+    };
+    Some(Finding {
+        indicator: Indicator::DisqualificationPattern,
+        level,
+        lot: Some(lot.spec.id.clone()),
+        evidence: evidence(
+            disqualified.iter().map(|bid| bid.audit_index).collect(),
+            disqualified.iter().map(|bid| bid.bidder).collect(),
+            [
+                ("disqualified", value(disqualified.len() as u64)),
+                ("priced_bids", value(priced.len() as u64)),
+                ("best_price_fen", value(price(best))),
+                ("best_disqualified", i64::from(best_disqualified)),
+            ],
+        ),
+    })
+}
+
+/// `cover-spread`: a single winner's spread to the second valid price outside the Tukey fences
+/// of the market's past spreads (once it has `cover_spread_history_min` of them); the spread
+/// then joins the history.
+fn cover_spread(
+    rules: MarketRules,
+    lot: &AwardedLot<'_>,
+    market: &mut crate::warnings::history::MarketHistory,
+    thresholds: &WarningThresholds,
+) -> Option<Finding> {
+    let [winner] = lot.winners else {
+        return None;
+    };
+    let others = lot
+        .valid
+        .iter()
+        .filter(|bid| bid.1 != winner.audit_index)
+        .map(|bid| bid.2);
+    let second = match rules.award {
+        AwardRule::LowestPrice => others.min(),
+        AwardRule::HighestAtReserve => others.max(),
+        AwardRule::DescendingFill => None,
+    }?;
+    let price = winner.price_fen.get();
+    let spread_bp = share_bp(price.abs_diff(second), price);
+    let enough_history = market.cover_spreads_bp.len() as u64 >= thresholds.cover_spread_history_min;
+    let fences = tukey_fences(market.cover_spreads_bp.iter().copied());
+    market.remember_spread(spread_bp);
+    let (low, high) = fences.filter(|_| enough_history)?;
+    let spread = value(spread_bp);
+    if (low..=high).contains(&spread) {
+        return None;
+    }
+    Some(Finding {
+        indicator: Indicator::CoverSpread,
+        level: Level::Notice,
+        lot: Some(lot.spec.id.clone()),
+        evidence: evidence(
+            vec![winner.audit_index],
+            vec![winner.bidder],
+            [
+                ("spread_bp", spread),
+                ("low_fence_bp", low),
+                ("high_fence_bp", high),
+                ("winning_price_fen", value(price)),
+                ("second_price_fen", value(second)),
+                ("history_lots", value(market.cover_spreads_bp.len() as u64 - 1)),
+                ("cover_spread_history_min", value(thresholds.cover_spread_history_min)),
+            ],
+        ),
+    })
+}
+
+/// `rotation`: a single-winner lot of a small group joins the market's history; the group's
+/// lots there, if at least `rotation_lots_min`, won by every member in turn.
+fn rotation(
+    tender: &Tender,
+    lot: &AwardedLot<'_>,
+    market: &mut crate::warnings::history::MarketHistory,
+    thresholds: &WarningThresholds,
+) -> Option<Finding> {
+    let [winner] = lot.winners else {
+        return None;
+    };
+    let group: BTreeSet<PublicKey> = lot.valid.iter().map(|bid| bid.0).collect();
+    if !(2..=ROTATION_GROUP_MAX).contains(&group.len()) {
+        return None;
+    }
+    let group: Vec<PublicKey> = group.into_iter().collect();
+    market.remember_lot(LotRecord {
+        tender: tender.id.clone(),
+        lot: lot.spec.id.clone(),
+        bidders: group.clone(),
+        winner: winner.bidder,
+        winning_audit_index: winner.audit_index,
+    });
+    let lots: Vec<&LotRecord> = market.lots.iter().filter(|record| record.bidders == group).collect();
+    let winners: BTreeSet<PublicKey> = lots.iter().map(|record| record.winner).collect();
+    if (lots.len() as u64) < thresholds.rotation_lots_min || winners.len() != group.len() {
+        return None;
+    }
+    Some(Finding {
+        indicator: Indicator::Rotation,
+        level: Level::Yellow,
+        lot: Some(lot.spec.id.clone()),
+        evidence: evidence(
+            lots.iter().map(|record| record.winning_audit_index).collect(),
+            group,
+            [
+                ("lots", value(lots.len() as u64)),
+                ("rotation_lots_min", value(thresholds.rotation_lots_min)),
+            ],
+        ),
+    })
+}
+
+/// `losing-streak` and `repeated-withdrawal`, per bidder in key order, as the bidders' history
+/// takes in the tender.
+fn bidder_history(
+    tender: &Tender,
+    bids: &[OpenedBid],
+    results: &BTreeMap<crate::types::LotId, LotOutcome>,
+    history: &mut History,
+    thresholds: &WarningThresholds,
+) -> Vec<Finding> {
+    let mut entries: BTreeMap<PublicKey, (Vec<u64>, bool)> = BTreeMap::new();
+    for bid in bids {
+        let (audit_indexes, invalid) = entries.entry(bid.bidder).or_default();
+        audit_indexes.push(bid.audit_index);
+        *invalid |= matches!(bid.status, BidStatus::Invalid { .. });
+    }
+    let winners: BTreeSet<PublicKey> = results
+        .values()
+        .filter_map(|outcome| match outcome {
+            LotOutcome::Awarded { winners } => Some(winners.iter().map(|winner| winner.bidder)),
+            LotOutcome::Failed { .. } => None,
+        })
+        .flatten()
+        .collect();
+    let mut participants: BTreeSet<PublicKey> = entries.keys().copied().collect();
+    participants.extend(tender.withdrawn.keys().copied());
+    let mut findings = Vec::new();
+    for bidder in participants {
+        let record = history.bidders.entry(bidder).or_default();
+        let (mut audit_indexes, invalid) = entries.get(&bidder).cloned().unwrap_or_default();
+        if entries.contains_key(&bidder) {
+            record.tenders += 1;
+            if winners.contains(&bidder) {
+                record.tenders_won += 1;
+                record.tenders_without_win = 0;
+            } else {
+                record.tenders_without_win += 1;
+                if record.tenders_without_win == thresholds.losing_streak_tenders {
+                    findings.push(Finding {
+                        indicator: Indicator::LosingStreak,
+                        level: Level::Notice,
+                        lot: None,
+                        evidence: evidence(
+                            audit_indexes.clone(),
+                            vec![bidder],
+                            [
+                                ("tenders_without_win", value(record.tenders_without_win)),
+                                ("tenders", value(record.tenders)),
+                                ("tenders_won", value(record.tenders_won)),
+                                ("losing_streak_tenders", value(thresholds.losing_streak_tenders)),
+                            ],
+                        ),
+                    });
+                }
+            }
+        }
+        let withdrawal = tender.withdrawn.get(&bidder).copied();
+        let flagged = invalid || withdrawal.is_some();
+        record.remember_tender(flagged);
+        let recent = thresholds.repeated_withdrawal_recent_tenders;
+        let count = record.withdrawn_or_invalid_in_last(recent);
+        if flagged && count >= thresholds.repeated_withdrawal_tenders_min {
+            audit_indexes.extend(withdrawal);
+            findings.push(Finding {
+                indicator: Indicator::RepeatedWithdrawal,
+                level: Level::Notice,
+                lot: None,
+                evidence: evidence(
+                    audit_indexes,
+                    vec![bidder],
+                    [
+                        ("tenders_withdrawn_or_invalid", value(count)),
+                        ("repeated_withdrawal_recent_tenders", value(recent)),
+                        (
+                            "repeated_withdrawal_tenders_min",
+                            value(thresholds.repeated_withdrawal_tenders_min),
+                        ),
+                    ],
+                ),
+            });
+        }
+    }
+    findings
+}
