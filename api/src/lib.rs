@@ -67,6 +67,10 @@ pub mod paths {
     pub const SUPERVISION_TENDER_BIDS: &str = "/v1/supervision/tenders/{id}/bids";
     /// The correction orders the ledger holds (a supervisor's signed read).
     pub const SUPERVISION_CORRECTIONS: &str = "/v1/supervision/corrections";
+    /// The thresholds in force and the open tenders' early warnings (a supervisor's signed read).
+    pub const SUPERVISION_WARNINGS: &str = "/v1/supervision/warnings";
+    /// A tender's early warnings, open or archived (a supervisor's signed read; `{id}`).
+    pub const SUPERVISION_TENDER_WARNINGS: &str = "/v1/supervision/tenders/{id}/warnings";
     /// Every applied entry live, as Server-Sent Events (a supervisor's signed read).
     pub const SUPERVISION_STREAM: &str = "/v1/supervision/stream";
     /// One tender's entries in readable form (a supervisor's signed read; `{id}`).
@@ -163,6 +167,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))
         .service(resource(paths::SUPERVISION_CORRECTIONS).get(signed_reads::corrections))
+        .service(resource(paths::SUPERVISION_WARNINGS).get(signed_reads::all_warnings))
+        .service(resource(paths::SUPERVISION_TENDER_WARNINGS).get(signed_reads::tender_warnings))
         .service(resource(paths::SUPERVISION_STREAM).get(watch::stream))
         .service(resource(paths::SUPERVISION_TENDER_TIMELINE).get(watch::timeline))
         .service(resource(paths::REGISTRY).get(signed_reads::registry))

@@ -27,6 +27,8 @@ use crate::problem::Problem;
         crate::signed_reads::sources,
         crate::signed_reads::tender_bids,
         crate::signed_reads::corrections,
+        crate::signed_reads::all_warnings,
+        crate::signed_reads::tender_warnings,
         crate::watch::stream,
         crate::watch::timeline,
         crate::signed_reads::registry,

@@ -134,7 +134,7 @@ pub(crate) fn parse_tender(text: &str) -> Result<TenderId, Problem> {
 }
 
 /// The archived tender `id`, or a not-found problem.
-async fn archived(state: &ApiState, id: &TenderId) -> Result<ArchiveRecord, Problem> {
+pub(crate) async fn archived(state: &ApiState, id: &TenderId) -> Result<ArchiveRecord, Problem> {
     let text = state
         .replica
         .archived(&id.to_string())

@@ -1,19 +1,19 @@
 //! Reads for role-holders, each signed by its reader ([`crate::reader`]): a supervisor reads
 //! every audit entry in full, where each command came from, every tender's bids with their
-//! bidders, live, and the correction orders; a role-holder
+//! bidders, live, the correction orders and the early warnings; a role-holder
 //! reads the whole registry of participants; any key reads its own registration and bids.
 //! An unsigned or badly signed read is answered 401, a reader without the role 403.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use sealbid_ledger::query::{corrections as held_corrections, live_bids, own_view, participants};
+use sealbid_ledger::query::{corrections as held_corrections, live_bids, own_view, participants, warnings};
 use sealbid_ledger::types::Role;
 
 use crate::ApiState;
 use crate::audit::{AuditEntry, EntryContent, Range, decode_entries, range_count, settled_entries};
 use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
-use crate::queries::{encoding_problem, parse_tender};
+use crate::queries::{archived, encoding_problem, parse_tender};
 use crate::reader::{authenticate, authenticate_until, require_role};
 
 /// The roles that may read the whole registry: every role but a bidder's.
@@ -180,6 +180,72 @@ pub async fn corrections(request: HttpRequest, state: web::Data<ApiState>) -> Re
         .await
         .map_err(encoding_problem)?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /v1/supervision/warnings`: the thresholds in force and every warning of the open
+/// tenders, in the order raised.
+#[utoipa::path(get, path = "/v1/supervision/warnings", tag = "signed reads",
+    responses(
+        (status = 200, description = "The thresholds in force (and the entry that set them) and the open tenders' warnings, in the order raised", body = Object),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn all_warnings(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    supervisor(&request, &state, "reading the early warnings").await?;
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(warnings(ledger.state(), None)))
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// The warnings of one tender, with the thresholds in force.
+#[derive(serde::Serialize)]
+struct TenderWarnings<'a> {
+    /// The thresholds in force now, and the entry that set them.
+    thresholds: sealbid_ledger::warnings::thresholds::ThresholdsInForce,
+    /// The tender's warnings, in the order raised.
+    warnings: Vec<&'a sealbid_ledger::warnings::Warning>,
+}
+
+/// `GET /v1/supervision/tenders/{id}/warnings`: a tender's warnings, open or archived.
+#[utoipa::path(get, path = "/v1/supervision/tenders/{id}/warnings", tag = "signed reads",
+    params(("id" = String, Path, description = "The tender id")),
+    responses(
+        (status = 200, description = "The thresholds in force and the tender's warnings, in the order raised (from its archive record once it is final)", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender, open or archived", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn tender_warnings(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = parse_tender(&id)?;
+    supervisor(&request, &state, "reading a tender's early warnings").await?;
+    let (thresholds, open) = state
+        .replica
+        .read_applied(|ledger| {
+            let state = ledger.state();
+            let open = state
+                .tenders
+                .contains_key(&id)
+                .then(|| serde_json::to_value(warnings(state, Some(&id))));
+            (state.thresholds(), open)
+        })
+        .await;
+    if let Some(body) = open {
+        return Ok(HttpResponse::Ok().json(body.map_err(encoding_problem)?));
+    }
+    let record = archived(&state, &id).await?;
+    let body = TenderWarnings {
+        thresholds,
+        warnings: record.warnings.iter().collect(),
+    };
+    Ok(HttpResponse::Ok().json(serde_json::to_value(body).map_err(encoding_problem)?))
 }
 
 /// `GET /v1/registry`: every participant, bidders and applicants included.

@@ -24,7 +24,7 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
-use sealbid_ledger::command::{Arrival, Command, EntryBody, ReceivedCommand, Source};
+use sealbid_ledger::command::{Arrival, Command, EntryBody, ReceivedCommand, Source, SourceTagKey};
 use sealbid_ledger::state::verify_command;
 use sealbid_ledger::types::TenderId;
 use sealbid_ledger::{Ledger, Rejection};
@@ -93,6 +93,10 @@ pub struct ReplicaConfig {
     pub commands_in_flight_max: usize,
     /// The replication path's metrics (registered where the node serves them).
     pub metrics: ConsensusMetrics,
+    /// The cluster's key for tagging where a bid-changing command came from (the same on every
+    /// node, derived from the cluster's log key); `None` tags nothing, and `shared-address`
+    /// warnings are then never raised for this node's commands.
+    pub source_tag_key: Option<SourceTagKey>,
 }
 
 /// How often the leader sends a heartbeat when it has nothing else to send.
@@ -251,6 +255,8 @@ pub struct Replica {
     clock_offset_ms: AtomicU64,
     /// Salts the commitments to clients' addresses.
     random: ring::rand::SystemRandom,
+    /// Tags where bid-changing commands came from ([`ReplicaConfig::source_tag_key`]).
+    source_tag_key: Option<SourceTagKey>,
 }
 
 /// `address` with a fresh salt from `random`.
@@ -366,6 +372,7 @@ impl Replica {
             in_flight: Arc::new(Semaphore::new(config.commands_in_flight_max)),
             verifying: Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)),
             random: ring::rand::SystemRandom::new(),
+            source_tag_key: config.source_tag_key,
             in_flight_max: config.commands_in_flight_max,
             closes_proposed: std::sync::Mutex::new(HashMap::new()),
             clock_offset_ms: AtomicU64::new(CLOCK_OFFSET_UNKNOWN),
@@ -556,6 +563,8 @@ impl Replica {
             node_id: self.node_id,
             received_at_ms: self.clock.now_ms(),
             source_sha256: source.as_ref().map(Source::commitment),
+            // Set once admission has read the command's tender.
+            source_tag: None,
             source,
         };
         match self.admit(signed, envelope, arrival).await? {
@@ -694,7 +703,7 @@ impl Replica {
         &self,
         signed: SignedMessage,
         envelope: Option<Envelope>,
-        arrival: Arrival,
+        mut arrival: Arrival,
     ) -> Result<Admission, SubmitError> {
         let (signed, verified) = {
             let _place = self
@@ -713,6 +722,11 @@ impl Replica {
             Ok(command) => command,
             Err(rejection) => return Ok(Admission::Refused(LedgerReply::rejected(&rejection))),
         };
+        if let (Some(key), Some(source), Some(tender)) =
+            (&self.source_tag_key, arrival.source, command.action.bidding_tender())
+        {
+            arrival.source_tag = Some(source.tag(key, tender));
+        }
         let by_leader = self.raft.current_leader().await == Some(self.node_id);
         Ok(
             match self

@@ -94,6 +94,8 @@ mod tests {
         };
         received.arrival.source = Some(source);
         received.arrival.source_sha256 = Some(source.commitment());
+        let key = sealbid_ledger::command::SourceTagKey::derive(b"secret");
+        received.arrival.source_tag = Some(source.tag(&key, &TenderId::parse("T-9").unwrap()));
         EntryBody::Command(received)
     }
 
@@ -120,6 +122,14 @@ mod tests {
             EntryBody::Close {
                 tender: TenderId::parse("T-9").unwrap(),
             },
+            // A genesis with every optional member: the binary encoding writes them all.
+            EntryBody::Genesis(Genesis {
+                operator: key.public_key(),
+                config: LedgerConfig {
+                    warning_thresholds: Some(Default::default()),
+                    ..LedgerConfig::default()
+                },
+            }),
         ];
         EntryBatch {
             entries: bodies

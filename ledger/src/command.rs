@@ -47,6 +47,7 @@ impl EntryBody {
                 node_id,
                 received_at_ms,
                 source_sha256: None,
+                source_tag: None,
                 source: None,
             },
             signed,
@@ -132,6 +133,12 @@ pub struct Arrival {
     /// it: in the leaf, so the address is fixed, but reveals nothing of it.
     #[serde(default)]
     pub source_sha256: Option<Hash>,
+    /// A bid-changing command's [`Source::tag`]: equal for two commands on one tender from one
+    /// address, unrelated across tenders, and unguessable without the cluster's key. In the leaf,
+    /// so that every replica and replay finds the bids of one tender that came from one address
+    /// (`shared-address`, [`crate::warnings`]) without learning the address.
+    #[serde(default)]
+    pub source_tag: Option<Hash>,
     /// The address itself, for supervisors only (实施条例 Art. 40: bidders acting from one
     /// address): carried to every replica in the cluster's log, never in the leaf
     /// ([`Entry::leaf_form`]), stored apart from the audit history.
@@ -146,8 +153,9 @@ impl Serialize for Arrival {
         use serde::ser::SerializeStruct;
         let every_field = !serializer.is_human_readable();
         let with_commitment = every_field || self.source_sha256.is_some();
+        let with_tag = every_field || self.source_tag.is_some();
         let with_source = every_field || self.source.is_some();
-        let fields = 2 + usize::from(with_commitment) + usize::from(with_source);
+        let fields = 2 + usize::from(with_commitment) + usize::from(with_tag) + usize::from(with_source);
         let mut state = serializer.serialize_struct("Arrival", fields)?;
         state.serialize_field("node_id", &self.node_id)?;
         state.serialize_field("received_at_ms", &self.received_at_ms)?;
@@ -155,6 +163,11 @@ impl Serialize for Arrival {
             state.serialize_field("source_sha256", &self.source_sha256)?;
         } else {
             state.skip_field("source_sha256")?;
+        }
+        if with_tag {
+            state.serialize_field("source_tag", &self.source_tag)?;
+        } else {
+            state.skip_field("source_tag")?;
         }
         if with_source {
             state.serialize_field("source", &self.source)?;
@@ -177,7 +190,41 @@ pub struct Source {
     pub salt: [u8; 16],
 }
 
+/// The cluster's key for source tags: every node holds the same one, so a tag does not depend on
+/// which node received the command.
+#[derive(Clone)]
+pub struct SourceTagKey(ring::hmac::Key);
+
+impl SourceTagKey {
+    /// The key derived from `secret`, secret material every node of the cluster holds alike:
+    /// HMAC-SHA256 keyed with `sealbid source tag key v1` over it.
+    pub fn derive(secret: &[u8]) -> Self {
+        let derivation = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"sealbid source tag key v1");
+        let derived = ring::hmac::sign(&derivation, secret);
+        Self(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref()))
+    }
+}
+
+impl std::fmt::Debug for SourceTagKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("SourceTagKey(…)")
+    }
+}
+
 impl Source {
+    /// HMAC-SHA256 under the cluster's `key` of the tender id's text, a zero byte, and the
+    /// address's text: equal for two commands on `tender` from this address, whichever node
+    /// received them.
+    pub fn tag(&self, key: &SourceTagKey, tender: &TenderId) -> Hash {
+        let mut context = ring::hmac::Context::with_key(&key.0);
+        context.update(tender.as_str().as_bytes());
+        context.update(&[0]);
+        context.update(self.address.to_string().as_bytes());
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(context.sign().as_ref());
+        Hash(hash)
+    }
+
     /// SHA-256(salt ‖ the address's text), the address's text as Rust prints an `IpAddr`
     /// (dotted decimal; RFC 5952 for IPv6).
     pub fn commitment(&self) -> Hash {
@@ -202,7 +249,7 @@ pub struct Genesis {
 
 /// Every bound of the ledger. It is part of the genesis entry, so all replicas (and a
 /// supervisor's replay) apply the same limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerConfig {
     /// How far past the entry's timestamp a command's expiry may lie; also how long its nonce
@@ -225,8 +272,31 @@ pub struct LedgerConfig {
     pub arrival_window_ms: u64,
     /// The early-warning thresholds from the genesis on; the defaults when absent. Only a
     /// supervisor's `set_warning_thresholds` changes them later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub warning_thresholds: Option<crate::warnings::thresholds::WarningThresholds>,
+}
+
+/// JSON (the leaf, the API) leaves absent thresholds out, so a genesis without them keeps its
+/// bytes; the cluster's binary encoding, which does not name fields, writes every field.
+impl Serialize for LedgerConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let with_thresholds = !serializer.is_human_readable() || self.warning_thresholds.is_some();
+        let mut state = serializer.serialize_struct("LedgerConfig", 7 + usize::from(with_thresholds))?;
+        state.serialize_field("command_lifetime_ms_max", &self.command_lifetime_ms_max)?;
+        state.serialize_field("open_tenders_max", &self.open_tenders_max)?;
+        state.serialize_field("lots_per_tender_max", &self.lots_per_tender_max)?;
+        state.serialize_field("bids_per_tender_max", &self.bids_per_tender_max)?;
+        state.serialize_field("amendments_per_tender_max", &self.amendments_per_tender_max)?;
+        state.serialize_field("text_bytes_max", &self.text_bytes_max)?;
+        state.serialize_field("arrival_window_ms", &self.arrival_window_ms)?;
+        if with_thresholds {
+            state.serialize_field("warning_thresholds", &self.warning_thresholds)?;
+        } else {
+            state.skip_field("warning_thresholds")?;
+        }
+        state.end()
+    }
 }
 
 impl Default for LedgerConfig {

@@ -264,6 +264,8 @@ pub(crate) struct EntryContext {
     /// When a command arrived at the node that received it (a command's arrival stamp; the
     /// timestamp for the leader's own entries): what decides whether a bid is on time.
     pub arrived_at_ms: u64,
+    /// A command's source tag ([`crate::command::Arrival::source_tag`]).
+    pub source_tag: Option<Hash>,
     /// The audit-log index this entry gets if it is applied.
     pub audit_index: u64,
     /// Its leaf hash.
@@ -447,13 +449,14 @@ impl<S: NodeStore> Ledger<S> {
         }
         let leaf = entry.leaf_form();
         let bytes = to_canonical(leaf.as_ref().unwrap_or(entry)).map_err(|error| Fatal::Encoding(error.to_string()))?;
-        let arrived_at_ms = match &entry.body {
-            EntryBody::Command(received) => received.arrival.received_at_ms,
-            EntryBody::Genesis(_) | EntryBody::Close { .. } => entry.timestamp_ms,
+        let (arrived_at_ms, source_tag) = match &entry.body {
+            EntryBody::Command(received) => (received.arrival.received_at_ms, received.arrival.source_tag),
+            EntryBody::Genesis(_) | EntryBody::Close { .. } => (entry.timestamp_ms, None),
         };
         let context = EntryContext {
             timestamp_ms: entry.timestamp_ms,
             arrived_at_ms,
+            source_tag,
             audit_index: self.audit.size(),
             leaf_hash: leaf_hash(&bytes),
         };

@@ -69,6 +69,9 @@ pub struct Bid {
     /// When that entry's command arrived (its arrival stamp), for `submission-cluster`.
     #[serde(default)]
     pub arrived_at_ms: u64,
+    /// That entry's source tag, if the receiving node gave one, for `shared-address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_tag: Option<Hash>,
 }
 
 /// What the opening found for one bid.

@@ -125,6 +125,7 @@ impl Application {
             clock,
             commands_in_flight_max: settings.commands_in_flight_max,
             metrics: consensus_metrics,
+            source_tag_key: Some(data_dir.source_tag_key()?),
         };
         let replica = Arc::new(Replica::start(config, &data_dir.tls).await?);
         let cluster = sealbid_consensus::server::serve(Arc::clone(&replica), cluster_listener, &data_dir.tls)

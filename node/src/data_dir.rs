@@ -156,6 +156,13 @@ impl DataDir {
     pub fn log_key(&self) -> Result<IdentityKeyPair, DataDirError> {
         private_key(&self.root.join(LOG_KEY_FILE)).map(|(key, _)| key)
     }
+
+    /// The cluster's key for source tags, derived from the log key's file: every node of a
+    /// cluster holds the same file, so every node tags an address alike.
+    pub fn source_tag_key(&self) -> Result<sealbid_ledger::command::SourceTagKey, DataDirError> {
+        private_key(&self.root.join(LOG_KEY_FILE))
+            .map(|(_, pkcs8)| sealbid_ledger::command::SourceTagKey::derive(pkcs8.as_ref()))
+    }
 }
 
 /// Refuses a private key file that others may read.

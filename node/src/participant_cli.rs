@@ -270,7 +270,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, ParticipantError> {
 }
 
 /// Reads a JSON file.
-fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, ParticipantError> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, ParticipantError> {
     let failed = |reason: String| ParticipantError::File {
         path: path.display().to_string(),
         reason,

@@ -1,5 +1,6 @@
 //! The `sealbid supervisor` subcommands (电子监察): watch the log live, read a tender's timeline,
-//! suspend and resume a tender, order an office to correct something, and read the orders held.
+//! suspend and resume a tender, order an office to correct something, read the orders held,
+//! read the early warnings and set their thresholds.
 //! Thin shells that parse flags and send the signed command or read.
 
 use sealbid_api::sse::StreamEvent;
@@ -7,7 +8,7 @@ use sealbid_api::watch::WatchedEntry;
 use sealbid_ledger::command::Action;
 
 use crate::participant::ParticipantError;
-use crate::participant_cli::{Connection, parse_public_key, parse_tender};
+use crate::participant_cli::{Connection, parse_public_key, parse_tender, read_json};
 
 /// `sealbid supervisor …`.
 #[derive(Debug, clap::Subcommand)]
@@ -53,6 +54,20 @@ pub enum SupervisorCommand {
     /// Watch every applied entry live (a stream signed with --key), one line each (JSON with
     /// --json); reconnects with a fresh signature as each one expires, without a gap.
     Watch(WatchFlags),
+    /// Print the early warnings with the thresholds in force (JSON): the open tenders', or one
+    /// tender's (open or archived).
+    Warnings {
+        /// Only this tender's.
+        #[arg(long)]
+        tender: Option<String>,
+    },
+    /// Set the early-warning thresholds from a JSON file holding every one of them
+    /// (docs/protocol.md §10.8; `sealbid supervisor warnings` prints those in force).
+    Thresholds {
+        /// The file.
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
     /// Print a tender's entries in order, in the stream's form (JSON).
     Timeline {
         /// The tender.
@@ -109,6 +124,16 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
                 .print_signed_read(sealbid_api::paths::SUPERVISION_CORRECTIONS)
                 .await;
         }
+        SupervisorCommand::Warnings { tender } => {
+            let path = match tender {
+                Some(tender) => format!("/v1/supervision/tenders/{}/warnings", parse_tender(&tender)?),
+                None => sealbid_api::paths::SUPERVISION_WARNINGS.to_owned(),
+            };
+            return connection.print_signed_read(&path).await;
+        }
+        SupervisorCommand::Thresholds { file } => Action::SetWarningThresholds {
+            thresholds: read_json(&file)?,
+        },
         SupervisorCommand::Suspend { tender, reason } => Action::SuspendTender {
             tender: parse_tender(&tender)?,
             reason,

@@ -96,6 +96,8 @@ async fn main() -> anyhow::Result<()> {
         commands_in_flight_max: 1024,
         // The bare node serves no metrics.
         metrics: sealbid_consensus::ConsensusMetrics::unregistered(),
+        // The bare node tags no source addresses.
+        source_tag_key: None,
     };
     let replica = Arc::new(Replica::start(config, &tls).await?);
     let _history_filler = replica.spawn_history_filler();

@@ -46,6 +46,9 @@ async fn start_with_clock(
         clock,
         commands_in_flight_max: 1024,
         metrics: sealbid_consensus::ConsensusMetrics::unregistered(),
+        source_tag_key: Some(sealbid_ledger::command::SourceTagKey::derive(
+            b"the test cluster's secret",
+        )),
     };
     let replica = Arc::new(Replica::start(config, tls).await.unwrap());
     replica.spawn_closer();

@@ -198,6 +198,7 @@ fn bid(message: &SignedMessage, envelope: Option<&Envelope>, context: &EntryCont
         audit_index: context.audit_index,
         leaf_hash: context.leaf_hash,
         arrived_at_ms: context.arrived_at_ms,
+        source_tag: context.source_tag,
     }
 }
 

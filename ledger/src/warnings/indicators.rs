@@ -18,8 +18,8 @@ use crate::warnings::screens::{
 use crate::warnings::thresholds::{BASIS_POINTS_PER_ONE, WarningThresholds};
 use crate::warnings::{Finding, Indicator, Level, evidence, value};
 
-/// At the close: `integrity` for a held bid that arrived at or after the deadline or while the
-/// tender was suspended, and `submission-cluster` per lot.
+/// At the close, per lot: `integrity` for a held bid that arrived at or after the deadline or
+/// while the tender was suspended, `shared-address` and `submission-cluster`.
 pub fn at_close(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding> {
     let mut findings = Vec::new();
     for lot in &tender.spec.lots {
@@ -48,6 +48,7 @@ pub fn at_close(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding>
                 ),
             });
         }
+        findings.extend(shared_address(lot, lot_bids));
         let mut arrivals: Vec<(u64, u64, PublicKey)> = lot_bids
             .iter()
             .map(|(bidder, bid)| (bid.arrived_at_ms, bid.audit_index, *bidder))
@@ -56,6 +57,35 @@ pub fn at_close(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding>
         findings.extend(submission_cluster(lot, &arrivals, thresholds));
     }
     findings
+}
+
+/// `shared-address`: one finding per source tag that two or more of the lot's bids carry, in the
+/// order of each group's first bid.
+fn shared_address(lot: &LotSpec, lot_bids: &BTreeMap<PublicKey, crate::tender::Bid>) -> Vec<Finding> {
+    let mut by_tag: BTreeMap<sealbid_crypto::merkle::Hash, Vec<(u64, PublicKey)>> = BTreeMap::new();
+    for (bidder, bid) in lot_bids {
+        if let Some(tag) = bid.source_tag {
+            by_tag.entry(tag).or_default().push((bid.audit_index, *bidder));
+        }
+    }
+    let mut groups: Vec<Vec<(u64, PublicKey)>> = by_tag.into_values().filter(|group| group.len() >= 2).collect();
+    for group in &mut groups {
+        group.sort_unstable();
+    }
+    groups.sort_unstable();
+    groups
+        .into_iter()
+        .map(|group| Finding {
+            indicator: Indicator::SharedAddress,
+            level: Level::Yellow,
+            lot: Some(lot.id.clone()),
+            evidence: evidence(
+                group.iter().map(|(audit_index, _)| *audit_index).collect(),
+                group.iter().map(|(_, bidder)| *bidder).collect(),
+                [("bids", value(group.len() as u64))],
+            ),
+        })
+        .collect()
 }
 
 /// `submission-cluster`: the densest window of a lot's arrivals (time, audit index, bidder;

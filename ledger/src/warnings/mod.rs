@@ -27,7 +27,7 @@ use crate::types::{LotId, TenderId, WarningId};
 /// final tender's warnings leave with it, in its archive record.
 pub const WARNINGS_HELD_MAX: usize = 100_000;
 
-/// What a warning indicates; its code is stable (docs/protocol.md §10.6).
+/// What a warning indicates; its code is stable (docs/protocol.md §10.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Indicator {

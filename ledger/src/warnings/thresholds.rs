@@ -15,7 +15,7 @@ pub const RECENT_TENDERS_MAX: u64 = 64;
 /// The longest window a submission cluster may span.
 pub const CLUSTER_WINDOW_MS_MAX: u64 = 60 * 60 * 1000;
 
-/// Every threshold of the early-warning indicators (docs/protocol.md §10.6). Integers only: the
+/// Every threshold of the early-warning indicators (docs/protocol.md §10.8). Integers only: the
 /// same numbers give the same warnings on every replica and in every replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::MemoryNodeStore;
-use sealbid_ledger::command::{Action, LedgerConfig, LotSpec};
+use sealbid_ledger::command::{Action, EntryBody, LedgerConfig, LotSpec, Source, SourceTagKey};
 use sealbid_ledger::tender::BidStatus;
 use sealbid_ledger::types::{Fen, LotId, Market, Role, TenderId};
 use sealbid_ledger::warnings::indicators::at_close;
@@ -615,4 +615,100 @@ fn a_replay_of_the_log_raises_the_same_warnings_and_the_archive_keeps_them() {
     assert_eq!(replay.state().history, state.history);
     assert_eq!(replay.state().warnings_raised, 5);
     assert_eq!(replay.state_hash(), harness.ledger.state_hash());
+}
+
+/// Bidder `bidder`'s bid at `price` on lot 1, as come from `address` and tagged with the
+/// cluster's `key`.
+fn bid_from(
+    harness: &mut Harness,
+    tender: &TenderId,
+    bidder: usize,
+    price: u64,
+    address: &str,
+    key: &SourceTagKey,
+) -> sealbid_ledger::Applied {
+    let envelope = harness.seal_offer(tender, "1", bidder, price, None);
+    let signer = Rc::clone(&harness.bidders[bidder]);
+    let signed = harness.sign(
+        &signer,
+        Action::SubmitBid {
+            tender: tender.clone(),
+            lot: LotId::parse("1").unwrap(),
+            envelope_sha256: harness.carry(envelope),
+        },
+    );
+    let EntryBody::Command(mut received) = harness.received(signed) else {
+        panic!("a command")
+    };
+    let source = Source {
+        address: address.parse().unwrap(),
+        salt: [bidder as u8; 16],
+    };
+    received.arrival.source = Some(source);
+    received.arrival.source_sha256 = Some(source.commitment());
+    received.arrival.source_tag = Some(source.tag(key, tender));
+    harness.now_ms += 60_000;
+    harness.apply(EntryBody::Command(received)).unwrap()
+}
+
+#[test]
+fn shared_address_fires_on_bids_of_one_lot_tagged_alike() {
+    let key = SourceTagKey::derive(b"the cluster's secret");
+    let mut harness = harness(4, WarningThresholds::default());
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    let addresses = ["198.51.100.7", "203.0.113.9", "198.51.100.7", "2001:db8::1"];
+    let leaves: Vec<String> = addresses
+        .iter()
+        .enumerate()
+        .map(|(bidder, address)| {
+            let applied = bid_from(
+                &mut harness,
+                &tender,
+                bidder,
+                100_000 + bidder as u64 * 10_000,
+                address,
+                &key,
+            );
+            String::from_utf8(applied.entry_bytes).unwrap()
+        })
+        .collect();
+    harness.close(&tender);
+    let warnings = raised(&harness, &tender, Indicator::SharedAddress);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].level, Level::Yellow);
+    assert_eq!(
+        warnings[0].evidence.entries,
+        vec![
+            bid_index(&harness, &tender, "1", 0),
+            bid_index(&harness, &tender, "1", 2)
+        ]
+    );
+    let mut bidders = vec![harness.bidders[0].public_key(), harness.bidders[2].public_key()];
+    bidders.sort();
+    assert_eq!(warnings[0].evidence.bidders, bidders);
+    // The leaf holds the tag, never the address; another tender's tag for the same address
+    // differs, so tenders are not linked.
+    assert!(!leaves[0].contains("198.51.100.7"), "{}", leaves[0]);
+    assert!(leaves[0].contains("\"source_tag\""), "{}", leaves[0]);
+    let source = Source {
+        address: "198.51.100.7".parse().unwrap(),
+        salt: [0; 16],
+    };
+    let other = TenderId::parse("T-000099").unwrap();
+    assert_ne!(source.tag(&key, &tender), source.tag(&key, &other));
+    // Near miss: every bidder from its own address.
+    let near = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    let addresses = ["198.51.100.7", "203.0.113.9", "198.51.100.8"];
+    for (bidder, address) in addresses.iter().enumerate() {
+        bid_from(
+            &mut harness,
+            &near,
+            bidder,
+            100_000 + bidder as u64 * 10_000,
+            address,
+            &key,
+        );
+    }
+    harness.close(&near);
+    assert!(raised(&harness, &near, Indicator::SharedAddress).is_empty());
 }

@@ -207,7 +207,55 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     assert!(published.iter().all(|key| *key == published[0]), "{published:?}");
     let log_key = sealbid_node::checkpoints::load_log_key(&folder.path().join("node-1/log.pub")).unwrap();
     let checkpoint = sealbid_node::checkpoints::verify_checkpoint(&fetched_head.checkpoint, &log_key).unwrap();
-    sealbid_node::audit::verify(&fetched_head.head, &[checkpoint], &entries, |_| {}).unwrap();
+    let report = sealbid_node::audit::verify(&fetched_head.head, &[checkpoint], &entries, |_| {}).unwrap();
+    assert!(report.state_hash_checked, "{report:?}");
+
+    // Every node raised the same early warnings (the replay's equal state hash covers them, in
+    // the archive digest, too): a supervisor reads each tender's from every node.
+    let supervisor = sealbid_testkit::key(30, 1_001).unwrap();
+    let grant = sealbid_testkit::grant(&supervisor, sealbid_ledger::types::Role::Supervisor, "监察室");
+    crate::tender::run(&follower, &follower.operator, grant).await;
+    let warnings_on = |node: &Node| {
+        let platform = Platform::remote(
+            format!("https://{}", node.api),
+            authority.clone(),
+            IdentityKeyPair::from_seed(&[0; 32]).unwrap(),
+            0,
+        );
+        let supervisor = &supervisor;
+        async move {
+            let mut all = Vec::new();
+            for tender in ["T-000001", "T-000002", "T-000003"] {
+                let path = format!("/v1/supervision/tenders/{tender}/warnings");
+                let (status, body) = crate::signed_reads::read(&platform, &path, supervisor).await;
+                if status != StatusCode::OK {
+                    return None;
+                }
+                all.push(body["warnings"].clone());
+            }
+            Some(all)
+        }
+    };
+    // Each node answers once it applied the grant.
+    let mut read = Vec::new();
+    for _ in 0..50 {
+        read = vec![
+            warnings_on(&first).await,
+            warnings_on(&second).await,
+            warnings_on(&third).await,
+        ];
+        if read.iter().all(Option::is_some) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first_warnings = read[0].clone().expect("node 1 serves every tender's warnings");
+    assert_eq!(read, vec![Some(first_warnings.clone()); 3]);
+    let raised: usize = first_warnings
+        .iter()
+        .map(|warnings| warnings.as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(raised > 0, "the tenders raise warnings: {first_warnings:?}");
 
     for node in [third, second, first] {
         node.stop();

@@ -581,3 +581,142 @@ async fn a_stream_delivers_entries_as_they_are_applied_and_ends_when_its_signatu
     assert_eq!(resumed[0].signer_name.as_deref(), Some("operator"));
     platform.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_reads_the_warnings_and_sets_the_thresholds() {
+    const LABEL: u8 = 16;
+    let platform = Platform::start().await;
+    let authority = platform.application.as_ref().unwrap().data_dir.authority.clone();
+    let folder = tempfile::tempdir().unwrap();
+    let mut cast = cast(&platform, LABEL, 3).await;
+    let (supervisor_file, supervisor) = keygen(&platform, &authority, folder.path(), "supervisor.pk8");
+    run(
+        &platform,
+        &platform.operator,
+        grant(&supervisor, Role::Supervisor, "监察室"),
+    )
+    .await;
+    let cli = |arguments: &[&str]| sealbid(&platform, &authority, arguments);
+
+    // Thresholds from a file: a share above 100 % is refused and changes nothing; the rest are
+    // set, and every warning from then on names the entry that set them.
+    let (audit_size, _) = platform.log_position().await;
+    let mut thresholds =
+        serde_json::to_value(sealbid_ledger::warnings::thresholds::WarningThresholds::default()).unwrap();
+    thresholds["near_price_bp"] = 20_000.into();
+    let file = folder.path().join("thresholds.json");
+    std::fs::write(&file, thresholds.to_string()).unwrap();
+    let file_text = file.display().to_string();
+    let set = [
+        "supervisor",
+        "thresholds",
+        "--key",
+        &supervisor_file,
+        "--file",
+        &file_text,
+    ];
+    let refusal = refused(&platform, &authority, &set);
+    assert!(refusal.contains("near_price_bp"), "{refusal}");
+    assert_eq!(
+        platform.log_position().await.0,
+        audit_size,
+        "the refusal reached the log"
+    );
+    thresholds["near_price_bp"] = 300.into();
+    thresholds["submission_cluster_window_ms"] = 60_000.into();
+    std::fs::write(&file, thresholds.to_string()).unwrap();
+    let receipt: Value = serde_json::from_str(cli(&[&set[..], &["--json"]].concat()).trim()).unwrap();
+    let set_at = receipt["audit_index"].as_u64().unwrap();
+
+    // Three bids within the minute: a submission cluster at the close.
+    let (tender, opening_key) = publish_until(
+        &platform,
+        &mut cast,
+        Market::Procurement,
+        lot("1"),
+        now_ms() + BIDDING_MS,
+    )
+    .await;
+    let lot_id = LotId::parse("1").unwrap();
+    let mut placed = Vec::new();
+    for (bidder, price) in cast.bidders.iter().zip([70_000, 80_000, 90_000]) {
+        let envelope = sealed_offer(&tender, &lot_id, bidder, price, None, &opening_key).unwrap();
+        placed.push(
+            submit(&platform, bidder, &tender, &lot_id, &envelope).await["audit_index"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    crate::tender::end_bidding(&platform, &cast, &tender).await;
+    crate::tender::wait_closed(&platform, &tender).await;
+
+    let tender_path = format!("/v1/supervision/tenders/{tender}/warnings");
+    let printed = cli(&[
+        "supervisor",
+        "warnings",
+        "--key",
+        &supervisor_file,
+        "--tender",
+        &tender.to_string(),
+    ]);
+    let answer: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(answer["thresholds"]["set_at_audit_index"], set_at, "{answer}");
+    assert_eq!(answer["thresholds"]["thresholds"]["near_price_bp"], 300, "{answer}");
+    // Every test client comes from 127.0.0.1: the three bids share an address, and they came
+    // within the minute.
+    let warnings = answer["warnings"].as_array().unwrap();
+    let codes: Vec<&str> = warnings
+        .iter()
+        .map(|warning| warning["indicator"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["shared-address", "submission-cluster"], "{answer}");
+    for (warning, id) in warnings.iter().zip(["W-000001", "W-000002"]) {
+        assert_eq!(warning["id"], id);
+        assert_eq!(warning["tender"], tender.to_string());
+        assert_eq!(warning["lot"], "1");
+        assert_eq!(warning["thresholds_set_at_audit_index"], set_at);
+        assert_eq!(warning["evidence"]["entries"], serde_json::json!(placed), "{warning}");
+    }
+    assert_eq!(warnings[0]["level"], "yellow");
+    assert_eq!(warnings[0]["evidence"]["values"]["bids"], 3);
+    assert_eq!(warnings[1]["level"], "notice");
+    assert_eq!(
+        warnings[1]["evidence"]["values"]["submission_cluster_window_ms"],
+        60_000
+    );
+    // The leaf of a bid holds its source tag, not the address.
+    let (_, entries) = read(
+        &platform,
+        &format!("/v1/supervision/entries?from={}&count=1", placed[0]),
+        &supervisor,
+    )
+    .await;
+    let leaf = entries[0]["entry"].as_str().unwrap();
+    assert!(leaf.contains("\"source_tag\"") && !leaf.contains("127.0.0.1"), "{leaf}");
+    // The open tenders' list holds the same warnings.
+    let (status, all) = read(&platform, "/v1/supervision/warnings", &supervisor).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["warnings"], answer["warnings"]);
+
+    // Only a supervisor reads them, signed; a malformed or unknown tender is a clear problem.
+    let (status, _, problem) = platform.get("/v1/supervision/warnings").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("signature-required"))
+    );
+    let (status, problem) = read(&platform, &tender_path, &cast.bidders[0]).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("missing-role"))
+    );
+    let (status, problem) = read(&platform, "/v1/supervision/tenders/nonsense!/warnings", &supervisor).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed-tender-id"))
+    );
+    let (status, problem) = read(&platform, "/v1/supervision/tenders/T-999999/warnings", &supervisor).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown-tender"))
+    );
+}
