@@ -105,7 +105,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 26] = [
+    pub const ALL: [&str; 28] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -116,6 +116,8 @@ pub mod paths {
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
         SUPERVISION_CORRECTIONS,
+        SUPERVISION_WARNINGS,
+        SUPERVISION_TENDER_WARNINGS,
         SUPERVISION_STREAM,
         SUPERVISION_TENDER_TIMELINE,
         REGISTRY,

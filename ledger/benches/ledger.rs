@@ -1,5 +1,6 @@
-//! Criterion benchmarks of the ledger: the apply rate of pre-signed bid submissions, and the
-//! opening of a tender of 10,000 bids. Figures and method: ledger/BENCHMARKS.md.
+//! Criterion benchmarks of the ledger: the apply rate of pre-signed bid submissions, the
+//! opening of a tender of 10,000 bids, and the early-warning indicators on such a tender and
+//! over a history of 1,000 archived tenders. Figures and method: ledger/BENCHMARKS.md.
 
 #![allow(
     clippy::unwrap_used,
@@ -111,5 +112,63 @@ fn open_tender(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, apply_submissions, open_tender);
+/// The record of an awarded tender of `bids` bids on one lot, their arrivals a second apart.
+fn awarded(bids: usize) -> sealbid_ledger::tender::ArchiveRecord {
+    let config = LedgerConfig {
+        bids_per_tender_max: bids,
+        ..LedgerConfig::default()
+    };
+    let mut harness = Harness::with_config(3, bids, config);
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
+    for bidder in 0..bids {
+        harness.now_ms += 1_000;
+        let price = 1_000_000 + (bidder * 7919) as u64 % 900_000;
+        harness.bid(&tender, "1", bidder, price, None).unwrap();
+    }
+    harness.close_and_open(&tender);
+    harness.award(&tender);
+    harness.archived.pop().unwrap()
+}
+
+fn warnings(criterion: &mut Criterion) {
+    use sealbid_ledger::warnings::history::History;
+    use sealbid_ledger::warnings::indicators::{at_award, at_close, at_opening};
+    use sealbid_ledger::warnings::thresholds::WarningThresholds;
+
+    let thresholds = WarningThresholds::default();
+    let large = awarded(10_000).tender;
+    let small = awarded(5).tender;
+    // A market's history after 1,000 archived tenders: every bound of the history reached.
+    let mut full = History::default();
+    for number in 0..1_000 {
+        let mut tender = small.clone();
+        tender.id = sealbid_ledger::types::TenderId::numbered(10_000 + number);
+        black_box(at_award(&tender, &mut full, &thresholds));
+    }
+    let mut group = criterion.benchmark_group("warnings");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group.bench_function("at_close_10000_bids", |bench| {
+        bench.iter(|| black_box(at_close(&large, &thresholds)))
+    });
+    group.bench_function("at_opening_10000_bids", |bench| {
+        bench.iter(|| black_box(at_opening(&large, &thresholds)))
+    });
+    group.bench_function("at_award_10000_bids_after_1000_tenders", |bench| {
+        bench.iter_batched(
+            || full.clone(),
+            |mut history| black_box(at_award(&large, &mut history, &thresholds)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("at_award_5_bids_after_1000_tenders", |bench| {
+        bench.iter_batched(
+            || full.clone(),
+            |mut history| black_box(at_award(&small, &mut history, &thresholds)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, apply_submissions, open_tender, warnings);
 criterion_main!(benches);

@@ -136,6 +136,19 @@ pub enum Rejection {
         /// The configured window.
         window_ms: u64,
     },
+    /// A key that holds one of `admin` and `supervisor` may not be given the other: the
+    /// operator does not supervise itself.
+    #[error(
+        "{actor} holds the {held:?} role, which does not go with {asked:?}: the operator does not supervise itself"
+    )]
+    IncompatibleRoles {
+        /// The key.
+        actor: PublicKey,
+        /// The role it holds.
+        held: Role,
+        /// The role asked for.
+        asked: Role,
+    },
     /// The tender's office or a member of its committee may not bid on it.
     #[error("the office and the committee members of tender {0} may not bid on it")]
     ConflictOfInterest(TenderId),
@@ -299,6 +312,7 @@ impl Rejection {
             Rejection::BeforeDeadline { .. } => "before-deadline",
             Rejection::ArrivalOutOfWindow { .. } => "arrival-out-of-window",
             Rejection::ConflictOfInterest(_) => "conflict-of-interest",
+            Rejection::IncompatibleRoles { .. } => "incompatible-roles",
             Rejection::DuplicateBid { .. } => "duplicate-bid",
             Rejection::NoBid { .. } => "no-bid",
             Rejection::DuplicateRegistration(_) => "duplicate-registration",
@@ -355,6 +369,7 @@ impl Rejection {
             | Rejection::BeforeDeadline { .. }
             | Rejection::DuplicateBid { .. }
             | Rejection::DuplicateRegistration(_)
+            | Rejection::IncompatibleRoles { .. }
             | Rejection::RegistrationStatus { .. }
             | Rejection::NotEnoughShares { .. }
             | Rejection::TenderSuspended { .. }

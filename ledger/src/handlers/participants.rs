@@ -37,6 +37,23 @@ pub(crate) fn grant_role(
             "{actor} already holds the {role:?} role"
         )));
     }
+    let incompatible = match role {
+        Role::Supervisor => Some(Role::Admin),
+        Role::Admin => Some(Role::Supervisor),
+        _ => None,
+    };
+    if let Some(held) = incompatible
+        && state
+            .participants
+            .get(actor)
+            .is_some_and(|participant| participant.roles.contains(&held))
+    {
+        return Err(Rejection::IncompatibleRoles {
+            actor: *actor,
+            held,
+            asked: role,
+        });
+    }
     let participant = state.participants.entry(*actor).or_insert_with(|| Participant {
         key: *actor,
         name: name.into(),

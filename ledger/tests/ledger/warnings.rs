@@ -524,7 +524,7 @@ fn integrity_is_red_for_a_held_bid_that_arrived_at_the_deadline() {
 }
 
 #[test]
-fn only_a_supervisor_sets_the_thresholds_and_warnings_name_the_entry_that_set_them() {
+fn only_a_supervisor_who_is_not_the_operator_sets_the_thresholds_and_warnings_name_them() {
     let mut harness = harness(4, WarningThresholds::default());
     let supervisor = Rc::new(IdentityKeyPair::from_seed(&[6; 32]).unwrap());
     let operator = Rc::clone(&harness.operator);
@@ -538,6 +538,47 @@ fn only_a_supervisor_sets_the_thresholds_and_warnings_name_the_entry_that_set_th
             },
         )
         .unwrap();
+    // Nor may the operator make itself a supervisor, or a supervisor an admin.
+    let operator_key = operator.public_key();
+    refused_command(
+        &mut harness,
+        &operator,
+        Action::GrantRole {
+            actor: operator_key,
+            role: Role::Supervisor,
+            name: "监察".into(),
+        },
+        |rejection| {
+            rejection.code() == "incompatible-roles"
+                && matches!(
+                    rejection,
+                    Rejection::IncompatibleRoles {
+                        held: Role::Admin,
+                        asked: Role::Supervisor,
+                        ..
+                    }
+                )
+        },
+    );
+    refused_command(
+        &mut harness,
+        &operator,
+        Action::GrantRole {
+            actor: supervisor.public_key(),
+            role: Role::Admin,
+            name: "监察".into(),
+        },
+        |rejection| {
+            matches!(
+                rejection,
+                Rejection::IncompatibleRoles {
+                    held: Role::Supervisor,
+                    asked: Role::Admin,
+                    ..
+                }
+            )
+        },
+    );
     let stricter = WarningThresholds {
         low_variation_cv_bp: 1_000,
         ..WarningThresholds::default()
