@@ -112,7 +112,7 @@ fn open_tender(criterion: &mut Criterion) {
     group.finish();
 }
 
-/// The record of an awarded tender of `bids` bids on one lot, their arrivals a second apart.
+/// The record of an awarded tender of `bids` bids on one lot, their arrivals 100 ms apart.
 fn awarded(bids: usize) -> sealbid_ledger::tender::ArchiveRecord {
     let config = LedgerConfig {
         bids_per_tender_max: bids,
@@ -121,7 +121,7 @@ fn awarded(bids: usize) -> sealbid_ledger::tender::ArchiveRecord {
     let mut harness = Harness::with_config(3, bids, config);
     let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
     for bidder in 0..bids {
-        harness.now_ms += 1_000;
+        harness.now_ms += 100;
         let price = 1_000_000 + (bidder * 7919) as u64 % 900_000;
         harness.bid(&tender, "1", bidder, price, None).unwrap();
     }
