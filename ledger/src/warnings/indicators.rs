@@ -34,19 +34,16 @@ pub fn at_close(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding>
             .map(|(bidder, bid)| (bid.audit_index, *bidder, bid.arrived_at_ms))
             .collect();
         if let Some(latest_ms) = late.iter().map(|(_, _, arrived_at_ms)| *arrived_at_ms).max() {
-            findings.push(Finding {
-                indicator: Indicator::Integrity,
-                level: Level::Red,
-                lot: Some(lot.id.clone()),
-                evidence: evidence(
-                    late.iter().map(|(audit_index, _, _)| *audit_index).collect(),
-                    late.iter().map(|(_, bidder, _)| *bidder).collect(),
-                    [
-                        ("deadline_ms", value(tender.deadline_ms)),
-                        ("latest_arrival_ms", value(latest_ms)),
-                    ],
-                ),
-            });
+            findings.push(Finding::on_lot(
+                Indicator::Integrity,
+                Level::Red,
+                &lot.id,
+                late.iter().map(|(audit_index, bidder, _)| (*audit_index, *bidder)),
+                [
+                    ("deadline_ms", value(tender.deadline_ms)),
+                    ("latest_arrival_ms", value(latest_ms)),
+                ],
+            ));
         }
         findings.extend(shared_address(lot, lot_bids));
         let mut arrivals: Vec<(u64, u64, PublicKey)> = lot_bids
@@ -75,15 +72,15 @@ fn shared_address(lot: &LotSpec, lot_bids: &BTreeMap<PublicKey, crate::tender::B
     groups.sort_unstable();
     groups
         .into_iter()
-        .map(|group| Finding {
-            indicator: Indicator::SharedAddress,
-            level: Level::Yellow,
-            lot: Some(lot.id.clone()),
-            evidence: evidence(
-                group.iter().map(|(audit_index, _)| *audit_index).collect(),
-                group.iter().map(|(_, bidder)| *bidder).collect(),
-                [("bids", value(group.len() as u64))],
-            ),
+        .map(|group| {
+            let bids = value(group.len() as u64);
+            Finding::on_lot(
+                Indicator::SharedAddress,
+                Level::Yellow,
+                &lot.id,
+                group,
+                [("bids", bids)],
+            )
         })
         .collect()
 }
@@ -104,33 +101,30 @@ fn submission_cluster(
         return None;
     }
     let span_ms = times.get(last)? - times.get(first)?;
-    Some(Finding {
-        indicator: Indicator::SubmissionCluster,
-        level: Level::Notice,
-        lot: Some(lot.id.clone()),
-        evidence: evidence(
-            cluster.iter().map(|(_, audit_index, _)| *audit_index).collect(),
-            cluster.iter().map(|(_, _, bidder)| *bidder).collect(),
-            [
-                ("bidders_in_window", value(bidders)),
-                ("lot_bidders", value(arrivals.len() as u64)),
-                ("span_ms", value(span_ms)),
-                ("share_bp", value(share)),
-                (
-                    "submission_cluster_window_ms",
-                    value(thresholds.submission_cluster_window_ms),
-                ),
-                (
-                    "submission_cluster_bidders_min",
-                    value(thresholds.submission_cluster_bidders_min),
-                ),
-                (
-                    "submission_cluster_share_bp",
-                    value(thresholds.submission_cluster_share_bp),
-                ),
-            ],
-        ),
-    })
+    Some(Finding::on_lot(
+        Indicator::SubmissionCluster,
+        Level::Notice,
+        &lot.id,
+        cluster.iter().map(|(_, audit_index, bidder)| (*audit_index, *bidder)),
+        [
+            ("bidders_in_window", value(bidders)),
+            ("lot_bidders", value(arrivals.len() as u64)),
+            ("span_ms", value(span_ms)),
+            ("share_bp", value(share)),
+            (
+                "submission_cluster_window_ms",
+                value(thresholds.submission_cluster_window_ms),
+            ),
+            (
+                "submission_cluster_bidders_min",
+                value(thresholds.submission_cluster_bidders_min),
+            ),
+            (
+                "submission_cluster_share_bp",
+                value(thresholds.submission_cluster_share_bp),
+            ),
+        ],
+    ))
 }
 
 /// A lot's valid opened bids with a price: (bidder, audit index, price).
@@ -165,15 +159,15 @@ fn identical_prices(lot: &LotSpec, valid: &[(PublicKey, u64, u64)]) -> Vec<Findi
     by_price
         .into_iter()
         .filter(|(_, bids)| bids.len() >= 2)
-        .map(|(price_fen, bids)| Finding {
-            indicator: Indicator::IdenticalPrices,
-            level: Level::Yellow,
-            lot: Some(lot.id.clone()),
-            evidence: evidence(
-                bids.iter().map(|bid| bid.1).collect(),
-                bids.iter().map(|bid| bid.0).collect(),
-                [("price_fen", value(price_fen)), ("bids", value(bids.len() as u64))],
-            ),
+        .map(|(price_fen, bids)| {
+            let values = [("price_fen", value(price_fen)), ("bids", value(bids.len() as u64))];
+            Finding::on_lot(
+                Indicator::IdenticalPrices,
+                Level::Yellow,
+                &lot.id,
+                bids.into_iter().map(|bid| (bid.1, bid.0)),
+                values,
+            )
         })
         .collect()
 }
@@ -191,23 +185,20 @@ fn regular_differences(
         Progression::Difference { step_fen } => ("step_fen", value(step_fen)),
         Progression::Ratio { ratio_millionths } => ("ratio_millionths", value(ratio_millionths)),
     };
-    Some(Finding {
-        indicator: Indicator::RegularDifferences,
-        level: Level::Yellow,
-        lot: Some(lot.id.clone()),
-        evidence: evidence(
-            valid.iter().map(|bid| bid.1).collect(),
-            valid.iter().map(|bid| bid.0).collect(),
-            [
-                step,
-                ("bids", value(prices.len() as u64)),
-                (
-                    "regular_differences_tolerance_bp",
-                    value(thresholds.regular_differences_tolerance_bp),
-                ),
-            ],
-        ),
-    })
+    Some(Finding::on_lot(
+        Indicator::RegularDifferences,
+        Level::Yellow,
+        &lot.id,
+        valid.iter().map(|bid| (bid.1, bid.0)),
+        [
+            step,
+            ("bids", value(prices.len() as u64)),
+            (
+                "regular_differences_tolerance_bp",
+                value(thresholds.regular_differences_tolerance_bp),
+            ),
+        ],
+    ))
 }
 
 /// `low-variation`: the coefficient of variation of enough valid prices below the threshold.
@@ -220,21 +211,18 @@ fn low_variation(lot: &LotSpec, valid: &[(PublicKey, u64, u64)], thresholds: &Wa
     if variation_bp >= thresholds.low_variation_cv_bp {
         return None;
     }
-    Some(Finding {
-        indicator: Indicator::LowVariation,
-        level: Level::Notice,
-        lot: Some(lot.id.clone()),
-        evidence: evidence(
-            valid.iter().map(|bid| bid.1).collect(),
-            valid.iter().map(|bid| bid.0).collect(),
-            [
-                ("cv_bp", value(variation_bp)),
-                ("bids", value(prices.len() as u64)),
-                ("low_variation_cv_bp", value(thresholds.low_variation_cv_bp)),
-                ("low_variation_bids_min", value(thresholds.low_variation_bids_min)),
-            ],
-        ),
-    })
+    Some(Finding::on_lot(
+        Indicator::LowVariation,
+        Level::Notice,
+        &lot.id,
+        valid.iter().map(|bid| (bid.1, bid.0)),
+        [
+            ("cv_bp", value(variation_bp)),
+            ("bids", value(prices.len() as u64)),
+            ("low_variation_cv_bp", value(thresholds.low_variation_cv_bp)),
+            ("low_variation_bids_min", value(thresholds.low_variation_bids_min)),
+        ],
+    ))
 }
 
 /// One lot at the award, as the per-lot indicators read it.
@@ -301,20 +289,17 @@ fn few_bids(tender: &Tender, lot: &AwardedLot<'_>) -> Option<Finding> {
     if bids != 1 && valid >= minimum {
         return None;
     }
-    Some(Finding {
-        indicator: Indicator::FewBids,
-        level: Level::Notice,
-        lot: Some(lot.spec.id.clone()),
-        evidence: evidence(
-            lot.bids.iter().map(|bid| bid.audit_index).collect(),
-            lot.bids.iter().map(|bid| bid.bidder).collect(),
-            [
-                ("bids", value(bids)),
-                ("valid_bids", value(valid)),
-                ("valid_bids_min", value(minimum)),
-            ],
-        ),
-    })
+    Some(Finding::on_lot(
+        Indicator::FewBids,
+        Level::Notice,
+        &lot.spec.id,
+        lot.bids.iter().map(|bid| (bid.audit_index, bid.bidder)),
+        [
+            ("bids", value(bids)),
+            ("valid_bids", value(valid)),
+            ("valid_bids_min", value(minimum)),
+        ],
+    ))
 }
 
 /// `near-ceiling` and `near-reserve`: a single winner's price within `near_price_bp` of the
@@ -327,20 +312,19 @@ fn near_prices(lot: &AwardedLot<'_>, thresholds: &WarningThresholds) -> Vec<Find
     let near = |gap: u64, base: u64| {
         u128::from(gap) * u128::from(BASIS_POINTS_PER_ONE) <= u128::from(base) * u128::from(thresholds.near_price_bp)
     };
-    let finding = |indicator: Indicator, name: &'static str, base: u64| Finding {
-        indicator,
-        level: Level::Notice,
-        lot: Some(lot.spec.id.clone()),
-        evidence: evidence(
-            vec![winner.audit_index],
-            vec![winner.bidder],
+    let finding = |indicator: Indicator, name: &'static str, base: u64| {
+        Finding::on_lot(
+            indicator,
+            Level::Notice,
+            &lot.spec.id,
+            [(winner.audit_index, winner.bidder)],
             [
                 ("winning_price_fen", value(price)),
                 (name, value(base)),
                 ("gap_bp", value(share_bp(price.abs_diff(base), base))),
                 ("near_price_bp", value(thresholds.near_price_bp)),
             ],
-        ),
+        )
     };
     let mut findings = Vec::new();
     if let Some(ceiling) = lot.spec.ceiling_price_fen.map(|ceiling| ceiling.get())
@@ -385,21 +369,18 @@ fn disqualification_pattern(rules: MarketRules, lot: &AwardedLot<'_>) -> Option<
         (false, true) => Level::Notice,
         (false, false) => return None,
     };
-    Some(Finding {
-        indicator: Indicator::DisqualificationPattern,
+    Some(Finding::on_lot(
+        Indicator::DisqualificationPattern,
         level,
-        lot: Some(lot.spec.id.clone()),
-        evidence: evidence(
-            disqualified.iter().map(|bid| bid.audit_index).collect(),
-            disqualified.iter().map(|bid| bid.bidder).collect(),
-            [
-                ("disqualified", value(disqualified.len() as u64)),
-                ("priced_bids", value(priced.len() as u64)),
-                ("best_price_fen", value(price(best))),
-                ("best_disqualified", i64::from(best_disqualified)),
-            ],
-        ),
-    })
+        &lot.spec.id,
+        disqualified.iter().map(|bid| (bid.audit_index, bid.bidder)),
+        [
+            ("disqualified", value(disqualified.len() as u64)),
+            ("priced_bids", value(priced.len() as u64)),
+            ("best_price_fen", value(price(best))),
+            ("best_disqualified", i64::from(best_disqualified)),
+        ],
+    ))
 }
 
 /// `cover-spread`: a single winner's spread to the second valid price outside the Tukey fences
@@ -434,24 +415,21 @@ fn cover_spread(
     if (low..=high).contains(&spread) {
         return None;
     }
-    Some(Finding {
-        indicator: Indicator::CoverSpread,
-        level: Level::Notice,
-        lot: Some(lot.spec.id.clone()),
-        evidence: evidence(
-            vec![winner.audit_index],
-            vec![winner.bidder],
-            [
-                ("spread_bp", spread),
-                ("low_fence_bp", low),
-                ("high_fence_bp", high),
-                ("winning_price_fen", value(price)),
-                ("second_price_fen", value(second)),
-                ("history_lots", value(market.cover_spreads_bp.len() as u64 - 1)),
-                ("cover_spread_history_min", value(thresholds.cover_spread_history_min)),
-            ],
-        ),
-    })
+    Some(Finding::on_lot(
+        Indicator::CoverSpread,
+        Level::Notice,
+        &lot.spec.id,
+        [(winner.audit_index, winner.bidder)],
+        [
+            ("spread_bp", spread),
+            ("low_fence_bp", low),
+            ("high_fence_bp", high),
+            ("winning_price_fen", value(price)),
+            ("second_price_fen", value(second)),
+            ("history_lots", value(market.cover_spreads_bp.len() as u64 - 1)),
+            ("cover_spread_history_min", value(thresholds.cover_spread_history_min)),
+        ],
+    ))
 }
 
 /// `rotation`: a single-winner lot of a small group joins the market's history; the group's

@@ -122,6 +122,25 @@ pub struct Finding {
     pub evidence: Evidence,
 }
 
+impl Finding {
+    /// A finding on `lot` resting on `bids` (the audit index and bidder of each) and `values`.
+    pub(crate) fn on_lot(
+        indicator: Indicator,
+        level: Level,
+        lot: &LotId,
+        bids: impl IntoIterator<Item = (u64, PublicKey)>,
+        values: impl IntoIterator<Item = (&'static str, i64)>,
+    ) -> Self {
+        let (entries, bidders) = bids.into_iter().unzip();
+        Self {
+            indicator,
+            level,
+            lot: Some(lot.clone()),
+            evidence: evidence(entries, bidders, values),
+        }
+    }
+}
+
 /// A warning raised by the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
