@@ -20,18 +20,7 @@ use crate::support::{HOUR_MS, Harness, lot};
 /// A harness with a supervisor (seed 6) and one procurement tender taking bids.
 fn with_supervisor() -> (Harness, Rc<IdentityKeyPair>, TenderId) {
     let mut harness = Harness::new(3, 4);
-    let supervisor = Rc::new(IdentityKeyPair::from_seed(&[6; 32]).unwrap());
-    let operator = Rc::clone(&harness.operator);
-    harness
-        .run(
-            &operator,
-            Action::GrantRole {
-                actor: supervisor.public_key(),
-                role: Role::Supervisor,
-                name: "监察".into(),
-            },
-        )
-        .unwrap();
+    let supervisor = harness.grant_supervisor();
     let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
     (harness, supervisor, tender)
 }

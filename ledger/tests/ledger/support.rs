@@ -133,6 +133,17 @@ impl Harness {
         harness
     }
 
+    /// A supervisor (seed 6 × 32), granted its role by the operator.
+    pub fn grant_supervisor(&mut self) -> Rc<IdentityKeyPair> {
+        let supervisor = Rc::new(IdentityKeyPair::from_seed(&[6; 32]).unwrap());
+        self.admin(Action::GrantRole {
+            actor: supervisor.public_key(),
+            role: Role::Supervisor,
+            name: "监察".into(),
+        });
+        supervisor
+    }
+
     /// The registrar signs `action`.
     pub fn registrar_runs(&mut self, action: Action) -> Result<Applied, ApplyError> {
         let registrar = Rc::clone(&self.registrar);

@@ -526,18 +526,8 @@ fn integrity_is_red_for_a_held_bid_that_arrived_at_the_deadline() {
 #[test]
 fn only_a_supervisor_who_is_not_the_operator_sets_the_thresholds_and_warnings_name_them() {
     let mut harness = harness(4, WarningThresholds::default());
-    let supervisor = Rc::new(IdentityKeyPair::from_seed(&[6; 32]).unwrap());
+    let supervisor = harness.grant_supervisor();
     let operator = Rc::clone(&harness.operator);
-    harness
-        .run(
-            &operator,
-            Action::GrantRole {
-                actor: supervisor.public_key(),
-                role: Role::Supervisor,
-                name: "监察".into(),
-            },
-        )
-        .unwrap();
     // Nor may the operator make itself a supervisor, or a supervisor an admin.
     let operator_key = operator.public_key();
     refused_command(

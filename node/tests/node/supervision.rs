@@ -36,6 +36,19 @@ fn keygen(platform: &Platform, authority: &Path, folder: &Path, name: &str) -> (
     (path.display().to_string(), key)
 }
 
+/// A supervisor's key made with the CLI in `folder` and granted its role by the operator; its
+/// file and the key.
+async fn supervisor_with_cli(platform: &Platform, authority: &Path, folder: &Path) -> (String, IdentityKeyPair) {
+    let (file, supervisor) = keygen(platform, authority, folder, "supervisor.pk8");
+    run(
+        platform,
+        &platform.operator,
+        grant(&supervisor, Role::Supervisor, "监察室"),
+    )
+    .await;
+    (file, supervisor)
+}
+
 /// The leader's timestamp of the entry in a receipt the CLI printed with `--json`.
 fn entry_timestamp_ms(printed: &str) -> u64 {
     let receipt: Value = serde_json::from_str(printed.trim()).unwrap();
@@ -50,14 +63,8 @@ async fn a_supervisor_suspends_a_tender_orders_a_correction_and_resumes_it() {
     let authority = platform.application.as_ref().unwrap().data_dir.authority.clone();
     let folder = tempfile::tempdir().unwrap();
     let mut cast = cast(&platform, LABEL, 2).await;
-    let (supervisor_file, supervisor) = keygen(&platform, &authority, folder.path(), "supervisor.pk8");
+    let (supervisor_file, _) = supervisor_with_cli(&platform, &authority, folder.path()).await;
     let (office_file, office) = keygen(&platform, &authority, folder.path(), "office.pk8");
-    run(
-        &platform,
-        &platform.operator,
-        grant(&supervisor, Role::Supervisor, "监察室"),
-    )
-    .await;
     run(
         &platform,
         &platform.operator,
@@ -589,13 +596,7 @@ async fn a_supervisor_reads_the_warnings_and_sets_the_thresholds() {
     let authority = platform.application.as_ref().unwrap().data_dir.authority.clone();
     let folder = tempfile::tempdir().unwrap();
     let mut cast = cast(&platform, LABEL, 3).await;
-    let (supervisor_file, supervisor) = keygen(&platform, &authority, folder.path(), "supervisor.pk8");
-    run(
-        &platform,
-        &platform.operator,
-        grant(&supervisor, Role::Supervisor, "监察室"),
-    )
-    .await;
+    let (supervisor_file, supervisor) = supervisor_with_cli(&platform, &authority, folder.path()).await;
     let cli = |arguments: &[&str]| sealbid(&platform, &authority, arguments);
 
     // Thresholds from a file: a share above 100 % is refused and changes nothing; the rest are
