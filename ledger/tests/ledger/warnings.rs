@@ -4,7 +4,6 @@
 
 use std::rc::Rc;
 
-use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::MemoryNodeStore;
 use sealbid_ledger::command::{Action, EntryBody, LedgerConfig, LotSpec, Source, SourceTagKey};
 use sealbid_ledger::tender::BidStatus;
