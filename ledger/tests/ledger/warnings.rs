@@ -399,22 +399,24 @@ fn submission_cluster_fires_when_most_bidders_submit_within_seconds() {
 fn losing_streak_fires_when_a_bidder_reaches_the_streak_without_a_win() {
     let mut harness = harness(4, short_history());
     let bids = [(0, 100_000), (1, 130_000), (2, 170_000)];
-    let mut last = None;
+    let mut raised_per_tender = Vec::new();
     for _ in 0..3 {
         let (tender, _) = awarded(&mut harness, Market::Procurement, &bids);
-        let streaks = raised(&harness, &tender, Indicator::LosingStreak);
-        last = Some((tender, streaks));
+        raised_per_tender.push(raised(&harness, &tender, Indicator::LosingStreak));
     }
-    let (tender, streaks) = last.unwrap();
-    // Bidders 1 and 2 lost three in a row; bidder 0 won each.
+    // Nothing before the streak reaches three; then bidders 1 and 2, who lost each, not bidder 0.
+    assert!(
+        raised_per_tender[0].is_empty() && raised_per_tender[1].is_empty(),
+        "{raised_per_tender:?}"
+    );
+    let streaks = &raised_per_tender[2];
     assert_eq!(streaks.len(), 2, "{streaks:?}");
     let losers = [harness.bidders[1].public_key(), harness.bidders[2].public_key()];
-    for warning in &streaks {
+    for warning in streaks {
         assert!(losers.contains(&warning.evidence.bidders[0]), "{warning:?}");
         assert_eq!(value(warning, "tenders_without_win"), 3);
         assert_eq!(warning.lot, None);
     }
-    assert!(!raised(&harness, &tender, Indicator::LosingStreak).is_empty());
     // Bidder 3 loses twice, wins, loses once: no streak of three.
     let mut harness = self::harness(4, short_history());
     for winner_price in [200_000, 200_000, 50_000, 200_000] {
