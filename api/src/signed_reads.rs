@@ -200,15 +200,6 @@ pub async fn all_warnings(request: HttpRequest, state: web::Data<ApiState>) -> R
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// The warnings of one tender, with the thresholds in force.
-#[derive(serde::Serialize)]
-struct TenderWarnings<'a> {
-    /// The thresholds in force now, and the entry that set them.
-    thresholds: sealbid_ledger::warnings::thresholds::ThresholdsInForce,
-    /// The tender's warnings, in the order raised.
-    warnings: Vec<&'a sealbid_ledger::warnings::Warning>,
-}
-
 /// `GET /v1/supervision/tenders/{id}/warnings`: a tender's warnings, open or archived.
 #[utoipa::path(get, path = "/v1/supervision/tenders/{id}/warnings", tag = "signed reads",
     params(("id" = String, Path, description = "The tender id")),
@@ -241,7 +232,8 @@ pub async fn tender_warnings(
         return Ok(HttpResponse::Ok().json(body.map_err(encoding_problem)?));
     }
     let record = archived(&state, &id).await?;
-    let body = TenderWarnings {
+    // The archived tender's warnings, in the open tenders' form.
+    let body = sealbid_ledger::query::WarningsView {
         thresholds,
         warnings: record.warnings.iter().collect(),
     };

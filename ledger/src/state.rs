@@ -654,17 +654,12 @@ impl<S: NodeStore> Ledger<S> {
         self.state
             .corrections
             .retain(|_, correction| correction.reply.is_none() || correction.tender.as_ref() != Some(id));
-        // Its warnings leave with it; the archive record holds them.
-        let numbers: Vec<u64> = self
+        // Its warnings leave with it, in the order raised; the archive record holds them.
+        let warnings = self
             .state
             .warnings
-            .iter()
-            .filter(|(_, warning)| &warning.tender == id)
-            .map(|(number, _)| *number)
-            .collect();
-        let warnings = numbers
-            .iter()
-            .filter_map(|number| self.state.warnings.remove(number))
+            .extract_if(.., |_, warning| &warning.tender == id)
+            .map(|(_, warning)| warning)
             .collect();
         let record = ArchiveRecord {
             archived_at_ms: timestamp_ms,

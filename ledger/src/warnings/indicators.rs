@@ -11,7 +11,7 @@ use crate::award::{LotOutcome, Winner};
 use crate::command::LotSpec;
 use crate::market::{AwardRule, MarketRules};
 use crate::tender::{BidStatus, OpenedBid, Tender};
-use crate::warnings::history::{History, LotRecord, ROTATION_GROUP_MAX};
+use crate::warnings::history::{History, LotRecord, MarketHistory, ROTATION_GROUP_MAX};
 use crate::warnings::screens::{
     Progression, coefficient_of_variation_bp, densest_window, regular_progression, share_bp, tukey_fences,
 };
@@ -127,10 +127,34 @@ fn submission_cluster(
     ))
 }
 
-/// A lot's valid opened bids with a price: (bidder, audit index, price).
-fn valid_prices<'a>(bids: impl Iterator<Item = &'a OpenedBid>) -> Vec<(PublicKey, u64, u64)> {
+/// A valid opened bid with its price, as the price indicators read it.
+#[derive(Debug, Clone, Copy)]
+struct ValidBid {
+    /// Its audit index.
+    audit_index: u64,
+    /// Whose.
+    bidder: PublicKey,
+    /// Its price.
+    price_fen: u64,
+}
+
+impl ValidBid {
+    /// Its audit index and bidder, as evidence takes them.
+    fn entry(&self) -> (u64, PublicKey) {
+        (self.audit_index, self.bidder)
+    }
+}
+
+/// A lot's valid opened bids with a price, in the order given.
+fn valid_prices<'a>(bids: impl Iterator<Item = &'a OpenedBid>) -> Vec<ValidBid> {
     bids.filter(|bid| bid.status == BidStatus::Valid)
-        .filter_map(|bid| Some((bid.bidder, bid.audit_index, bid.price_fen?.get())))
+        .filter_map(|bid| {
+            Some(ValidBid {
+                audit_index: bid.audit_index,
+                bidder: bid.bidder,
+                price_fen: bid.price_fen?.get(),
+            })
+        })
         .collect()
 }
 
@@ -151,10 +175,10 @@ pub fn at_opening(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Findin
 }
 
 /// `identical-prices`: one finding per price shared by two or more valid bids.
-fn identical_prices(lot: &LotSpec, valid: &[(PublicKey, u64, u64)]) -> Vec<Finding> {
-    let mut by_price: BTreeMap<u64, Vec<&(PublicKey, u64, u64)>> = BTreeMap::new();
+fn identical_prices(lot: &LotSpec, valid: &[ValidBid]) -> Vec<Finding> {
+    let mut by_price: BTreeMap<u64, Vec<&ValidBid>> = BTreeMap::new();
     for bid in valid {
-        by_price.entry(bid.2).or_default().push(bid);
+        by_price.entry(bid.price_fen).or_default().push(bid);
     }
     by_price
         .into_iter()
@@ -165,7 +189,7 @@ fn identical_prices(lot: &LotSpec, valid: &[(PublicKey, u64, u64)]) -> Vec<Findi
                 Indicator::IdenticalPrices,
                 Level::Yellow,
                 &lot.id,
-                bids.into_iter().map(|bid| (bid.1, bid.0)),
+                bids.into_iter().map(ValidBid::entry),
                 values,
             )
         })
@@ -173,12 +197,8 @@ fn identical_prices(lot: &LotSpec, valid: &[(PublicKey, u64, u64)]) -> Vec<Findi
 }
 
 /// `regular-differences`: the lot's valid prices, sorted, in constant difference or ratio.
-fn regular_differences(
-    lot: &LotSpec,
-    valid: &[(PublicKey, u64, u64)],
-    thresholds: &WarningThresholds,
-) -> Option<Finding> {
-    let mut prices: Vec<u64> = valid.iter().map(|bid| bid.2).collect();
+fn regular_differences(lot: &LotSpec, valid: &[ValidBid], thresholds: &WarningThresholds) -> Option<Finding> {
+    let mut prices: Vec<u64> = valid.iter().map(|bid| bid.price_fen).collect();
     prices.sort_unstable();
     let progression = regular_progression(&prices, thresholds.regular_differences_tolerance_bp)?;
     let step = match progression {
@@ -189,7 +209,7 @@ fn regular_differences(
         Indicator::RegularDifferences,
         Level::Yellow,
         &lot.id,
-        valid.iter().map(|bid| (bid.1, bid.0)),
+        valid.iter().map(ValidBid::entry),
         [
             step,
             ("bids", value(prices.len() as u64)),
@@ -202,11 +222,11 @@ fn regular_differences(
 }
 
 /// `low-variation`: the coefficient of variation of enough valid prices below the threshold.
-fn low_variation(lot: &LotSpec, valid: &[(PublicKey, u64, u64)], thresholds: &WarningThresholds) -> Option<Finding> {
+fn low_variation(lot: &LotSpec, valid: &[ValidBid], thresholds: &WarningThresholds) -> Option<Finding> {
     if (valid.len() as u64) < thresholds.low_variation_bids_min {
         return None;
     }
-    let prices: Vec<u64> = valid.iter().map(|bid| bid.2).collect();
+    let prices: Vec<u64> = valid.iter().map(|bid| bid.price_fen).collect();
     let variation_bp = coefficient_of_variation_bp(&prices)?;
     if variation_bp >= thresholds.low_variation_cv_bp {
         return None;
@@ -215,7 +235,7 @@ fn low_variation(lot: &LotSpec, valid: &[(PublicKey, u64, u64)], thresholds: &Wa
         Indicator::LowVariation,
         Level::Notice,
         &lot.id,
-        valid.iter().map(|bid| (bid.1, bid.0)),
+        valid.iter().map(ValidBid::entry),
         [
             ("cv_bp", value(variation_bp)),
             ("bids", value(prices.len() as u64)),
@@ -231,8 +251,8 @@ struct AwardedLot<'a> {
     spec: &'a LotSpec,
     /// Every opened bid on it.
     bids: Vec<&'a OpenedBid>,
-    /// Its valid priced bids: (bidder, audit index, price).
-    valid: Vec<(PublicKey, u64, u64)>,
+    /// Its valid bids with their prices.
+    valid: Vec<ValidBid>,
     /// Its winners (none if it failed).
     winners: &'a [Winner],
     /// Its reserve price, if the market has one and it was read.
@@ -389,7 +409,7 @@ fn disqualification_pattern(rules: MarketRules, lot: &AwardedLot<'_>) -> Option<
 fn cover_spread(
     rules: MarketRules,
     lot: &AwardedLot<'_>,
-    market: &mut crate::warnings::history::MarketHistory,
+    market: &mut MarketHistory,
     thresholds: &WarningThresholds,
 ) -> Option<Finding> {
     let [winner] = lot.winners else {
@@ -398,8 +418,8 @@ fn cover_spread(
     let others = lot
         .valid
         .iter()
-        .filter(|bid| bid.1 != winner.audit_index)
-        .map(|bid| bid.2);
+        .filter(|bid| bid.audit_index != winner.audit_index)
+        .map(|bid| bid.price_fen);
     let second = match rules.award {
         AwardRule::LowestPrice => others.min(),
         AwardRule::HighestAtReserve => others.max(),
@@ -407,7 +427,8 @@ fn cover_spread(
     }?;
     let price = winner.price_fen.get();
     let spread_bp = share_bp(price.abs_diff(second), price);
-    let enough_history = market.cover_spreads_bp.len() as u64 >= thresholds.cover_spread_history_min;
+    let history_lots = market.cover_spreads_bp.len() as u64;
+    let enough_history = history_lots >= thresholds.cover_spread_history_min;
     let fences = tukey_fences(market.cover_spreads_bp.iter().copied());
     market.remember_spread(spread_bp);
     let (low, high) = fences.filter(|_| enough_history)?;
@@ -426,7 +447,7 @@ fn cover_spread(
             ("high_fence_bp", high),
             ("winning_price_fen", value(price)),
             ("second_price_fen", value(second)),
-            ("history_lots", value(market.cover_spreads_bp.len() as u64 - 1)),
+            ("history_lots", value(history_lots)),
             ("cover_spread_history_min", value(thresholds.cover_spread_history_min)),
         ],
     ))
@@ -437,13 +458,13 @@ fn cover_spread(
 fn rotation(
     tender: &Tender,
     lot: &AwardedLot<'_>,
-    market: &mut crate::warnings::history::MarketHistory,
+    market: &mut MarketHistory,
     thresholds: &WarningThresholds,
 ) -> Option<Finding> {
     let [winner] = lot.winners else {
         return None;
     };
-    let group: BTreeSet<PublicKey> = lot.valid.iter().map(|bid| bid.0).collect();
+    let group: BTreeSet<PublicKey> = lot.valid.iter().map(|bid| bid.bidder).collect();
     if !(2..=ROTATION_GROUP_MAX).contains(&group.len()) {
         return None;
     }
@@ -503,8 +524,9 @@ fn bidder_history(
     let mut findings = Vec::new();
     for bidder in participants {
         let record = history.bidders.entry(bidder).or_default();
-        let (mut audit_indexes, invalid) = entries.get(&bidder).cloned().unwrap_or_default();
-        if entries.contains_key(&bidder) {
+        let placed = entries.get(&bidder);
+        let (mut audit_indexes, invalid) = placed.cloned().unwrap_or_default();
+        if placed.is_some() {
             record.tenders += 1;
             if winners.contains(&bidder) {
                 record.tenders_won += 1;

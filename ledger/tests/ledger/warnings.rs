@@ -8,7 +8,8 @@ use sealbid_crypto::merkle::MemoryNodeStore;
 use sealbid_ledger::command::{Action, EntryBody, LedgerConfig, LotSpec, Source, SourceTagKey};
 use sealbid_ledger::tender::BidStatus;
 use sealbid_ledger::types::{Fen, LotId, Market, Role, TenderId};
-use sealbid_ledger::warnings::indicators::at_close;
+use sealbid_ledger::warnings::history::{COVER_SPREADS_KEPT, History};
+use sealbid_ledger::warnings::indicators::{at_award, at_close};
 use sealbid_ledger::warnings::thresholds::WarningThresholds;
 use sealbid_ledger::warnings::{Indicator, Level, Warning};
 use sealbid_ledger::{Ledger, Rejection};
@@ -367,6 +368,45 @@ fn cover_spread_fires_outside_the_markets_fences_once_it_has_history() {
         &[(0, 100_000), (1, 160_000), (2, 190_000)],
     );
     assert!(raised(&harness, &other, Indicator::CoverSpread).is_empty());
+}
+
+#[test]
+fn cover_spread_judges_by_the_last_thousand_spreads_of_the_market() {
+    let thresholds = WarningThresholds::default();
+    let mut harness = harness(3, thresholds);
+    let (_, _) = awarded(
+        &mut harness,
+        Market::Construction,
+        &[(0, 100_000), (1, 110_000), (2, 190_000)],
+    );
+    let ten_percent = harness.archived.last().unwrap().tender.clone();
+    let (_, indexes) = awarded(
+        &mut harness,
+        Market::Construction,
+        &[(0, 100_000), (1, 160_000), (2, 190_000)],
+    );
+    let sixty_percent = harness.archived.last().unwrap().tender.clone();
+    // More spreads of 10 % than the history keeps: it holds the last 1,000, and the fences close
+    // on them.
+    let mut history = History::default();
+    for _ in 0..COVER_SPREADS_KEPT + 5 {
+        at_award(&ten_percent, &mut history, &thresholds);
+    }
+    assert_eq!(
+        history.markets[&Market::Construction].cover_spreads_bp.len(),
+        COVER_SPREADS_KEPT
+    );
+    let findings = at_award(&sixty_percent, &mut history, &thresholds);
+    let spreads: Vec<_> = findings
+        .iter()
+        .filter(|finding| finding.indicator == Indicator::CoverSpread)
+        .collect();
+    assert_eq!(spreads.len(), 1, "{findings:?}");
+    assert_eq!(spreads[0].evidence.entries, vec![indexes[0]]);
+    let values = &spreads[0].evidence.values;
+    assert_eq!(values["history_lots"], COVER_SPREADS_KEPT as i64);
+    assert_eq!((values["low_fence_bp"], values["high_fence_bp"]), (1_000, 1_000));
+    assert_eq!(values["spread_bp"], 6_000);
 }
 
 #[test]
