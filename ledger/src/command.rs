@@ -527,6 +527,18 @@ pub enum Action {
         /// Every threshold.
         thresholds: crate::warnings::thresholds::WarningThresholds,
     },
+    /// Supervisor: decide on a warning of an open tender (acknowledge, dismiss or escalate it);
+    /// a red warning holds the tender's award until one is acknowledged or dismissed.
+    DisposeWarning {
+        /// The warning's tender.
+        tender: TenderId,
+        /// The warning.
+        warning: crate::types::WarningId,
+        /// What the supervisor decides.
+        disposition: crate::warnings::disposition::Disposition,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Action {
@@ -559,12 +571,14 @@ impl Action {
             Action::SuspendTender { .. }
             | Action::ResumeTender { .. }
             | Action::OrderCorrection { .. }
-            | Action::SetWarningThresholds { .. } => Some(Role::Supervisor),
+            | Action::SetWarningThresholds { .. }
+            | Action::DisposeWarning { .. } => Some(Role::Supervisor),
         }
     }
 
     /// The tender an action moves, which a suspension holds: every tender's action but the
-    /// supervisors' own (a suspension, a resumption, a correction order).
+    /// supervisors' own (a suspension, a resumption, a correction order, a warning's
+    /// disposition).
     pub fn moved_tender(&self) -> Option<&TenderId> {
         match self {
             Action::AmendTender { tender, .. }
@@ -592,7 +606,8 @@ impl Action {
             | Action::ResumeTender { .. }
             | Action::OrderCorrection { .. }
             | Action::ReplyCorrection { .. }
-            | Action::SetWarningThresholds { .. } => None,
+            | Action::SetWarningThresholds { .. }
+            | Action::DisposeWarning { .. } => None,
         }
     }
 
@@ -625,6 +640,7 @@ impl Action {
             Action::OrderCorrection { .. } => "order_correction",
             Action::ReplyCorrection { .. } => "reply_correction",
             Action::SetWarningThresholds { .. } => "set_warning_thresholds",
+            Action::DisposeWarning { .. } => "dispose_warning",
         }
     }
 

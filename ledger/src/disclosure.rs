@@ -10,6 +10,9 @@
 //!   so is a supervisor's suspension or resumption of the tender, a correction order naming it,
 //!   and the office's reply to that order (the office reads its orders, and the tender's
 //!   suspension, at once: [`crate::query::own_view`]);
+//! - a supervisor's decision on a warning is withheld while its tender is open, and released
+//!   when the tender is final (awarded, failed or cancelled): warnings are the supervisors'
+//!   until then, and the public reads them, decisions and all, with the final tender;
 //! - a bidder's registration, and a registrar's decision on it, is withheld while **any** tender
 //!   takes bids (the registry maps keys to companies: served while a tender takes bids, it
 //!   would say who may be bidding on it), and served whenever none does.
@@ -28,6 +31,8 @@ pub enum Withheld {
     /// A bid-changing or supervisory command of a tender that still takes bids: released by its
     /// close.
     UntilClose(TenderId),
+    /// A supervisor's decision on a warning of a tender not final yet: released when it is.
+    UntilFinal(TenderId),
     /// A registration entry while some tender takes bids: released when none does.
     WhileBidding,
     /// A command entry whose command does not decode. Never so for an entry of an applied log
@@ -57,6 +62,10 @@ pub fn withheld(state: &State, entry: &Entry) -> Option<Withheld> {
             let tender = state.corrections.get(&correction)?.tender.clone()?;
             takes_bids(state, &tender).then_some(Withheld::UntilClose(tender))
         }
+        Action::DisposeWarning { tender, .. } => state
+            .tenders
+            .contains_key(&tender)
+            .then_some(Withheld::UntilFinal(tender)),
         Action::RegisterBidder { .. }
         | Action::ApproveBidder { .. }
         | Action::RejectBidder { .. }

@@ -11,7 +11,7 @@ use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::merkle::Hash;
 
 use crate::award::LotOutcome;
-use crate::types::{CorrectionId, LotId, TenderId};
+use crate::types::{CorrectionId, LotId, TenderId, WarningId};
 
 /// The answer to an applied entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,5 +197,16 @@ pub enum AuditEvent {
         office: PublicKey,
         /// Whether the reply came after the due time.
         late: bool,
+    },
+    /// A supervisor decided on a warning.
+    WarningDisposed {
+        /// The warning's tender.
+        tender: TenderId,
+        /// The warning.
+        warning: WarningId,
+        /// Its level.
+        level: crate::warnings::Level,
+        /// The decision.
+        disposition: crate::warnings::disposition::Disposition,
     },
 }

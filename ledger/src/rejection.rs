@@ -6,7 +6,7 @@ use sealbid_crypto::identity::PublicKey;
 
 use crate::credit_code::CreditCodeError;
 use crate::tender::Phase;
-use crate::types::{CorrectionId, LotId, RegistrationStatus, Role, TenderId};
+use crate::types::{CorrectionId, LotId, RegistrationStatus, Role, TenderId, WarningId};
 
 /// A command the ledger refuses. The state is unchanged; the message says what to do.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -262,6 +262,38 @@ pub enum Rejection {
     /// The correction order was answered already.
     #[error("correction order {0} is answered already")]
     CorrectionAnswered(CorrectionId),
+    /// No such warning of that open tender (a final tender's warnings are archived as they
+    /// stand).
+    #[error(
+        "tender {tender} has no warning {warning} open: a final tender's warnings are archived as \
+         they stand"
+    )]
+    UnknownWarning {
+        /// The tender named.
+        tender: TenderId,
+        /// The warning named.
+        warning: WarningId,
+    },
+    /// The warning was acknowledged or dismissed already, or escalated already (for an
+    /// escalation).
+    #[error("warning {warning} is decided already (its disposition: {disposition})")]
+    WarningDisposed {
+        /// The warning.
+        warning: WarningId,
+        /// The disposition in force.
+        disposition: &'static str,
+    },
+    /// A red warning on the tender waits for a supervisor's decision.
+    #[error(
+        "tender {tender}'s award is held by red warning {warning} until a supervisor acknowledges \
+         or dismisses it"
+    )]
+    AwardHeld {
+        /// The tender.
+        tender: TenderId,
+        /// The first warning holding it.
+        warning: WarningId,
+    },
 }
 
 /// What kind of refusal a [`Rejection`] is, for callers that map refusals to their own
@@ -338,6 +370,9 @@ impl Rejection {
             Rejection::UnknownCorrection(_) => "unknown-correction",
             Rejection::NotTheCorrectionsOffice(_) => "not-the-corrections-office",
             Rejection::CorrectionAnswered(_) => "correction-answered",
+            Rejection::UnknownWarning { .. } => "unknown-warning",
+            Rejection::WarningDisposed { .. } => "warning-disposed",
+            Rejection::AwardHeld { .. } => "award-held",
         }
     }
 
@@ -360,7 +395,8 @@ impl Rejection {
             | Rejection::NoBid { .. }
             | Rejection::NoRegistration(_)
             | Rejection::NoSuchOpenedBid { .. }
-            | Rejection::UnknownCorrection(_) => RejectionKind::Unknown,
+            | Rejection::UnknownCorrection(_)
+            | Rejection::UnknownWarning { .. } => RejectionKind::Unknown,
             Rejection::NotInitialised
             | Rejection::AlreadyInitialised
             | Rejection::ReplayedNonce { .. }
@@ -374,7 +410,9 @@ impl Rejection {
             | Rejection::NotEnoughShares { .. }
             | Rejection::TenderSuspended { .. }
             | Rejection::NotSuspended(_)
-            | Rejection::CorrectionAnswered(_) => RejectionKind::Conflict,
+            | Rejection::CorrectionAnswered(_)
+            | Rejection::WarningDisposed { .. }
+            | Rejection::AwardHeld { .. } => RejectionKind::Conflict,
             Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }

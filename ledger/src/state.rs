@@ -216,14 +216,41 @@ impl State {
                     audit_index: context.audit_index,
                     thresholds_set_at_audit_index: set_at_audit_index,
                     evidence: finding.evidence,
+                    dispositions: Vec::new(),
                 },
             );
         }
+        // The oldest leave first, but never one that holds an award: a supervisor must decide on
+        // it, and it leaves with its tender.
         while self.warnings.len() > WARNINGS_HELD_MAX {
-            if self.warnings.pop_first().is_none() {
+            let Some(oldest) = self
+                .warnings
+                .iter()
+                .find(|(_, warning)| !warning.holds_award())
+                .map(|(number, _)| *number)
+            else {
                 break;
-            }
+            };
+            self.warnings.remove(&oldest);
         }
+    }
+
+    /// The warning `id` of open tender `tender`.
+    pub(crate) fn warning_mut(&mut self, tender: &TenderId, id: &WarningId) -> Result<&mut Warning, Rejection> {
+        id.number()
+            .and_then(|number| self.warnings.get_mut(&number))
+            .filter(|warning| &warning.id == id && &warning.tender == tender)
+            .ok_or_else(|| Rejection::UnknownWarning {
+                tender: tender.clone(),
+                warning: id.clone(),
+            })
+    }
+
+    /// The first warning that holds `tender`'s award ([`Warning::holds_award`]), if any.
+    pub fn award_hold(&self, tender: &TenderId) -> Option<&Warning> {
+        self.warnings
+            .values()
+            .find(|warning| &warning.tender == tender && warning.holds_award())
     }
 
     /// Refuses a signer without `role`.

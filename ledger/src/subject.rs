@@ -54,9 +54,9 @@ impl Subject {
                 },
                 None => Self::default(),
             },
-            Action::SuspendTender { tender, .. } | Action::ResumeTender { tender, .. } => {
-                Self::of_tender(state, tender)
-            }
+            Action::SuspendTender { tender, .. }
+            | Action::ResumeTender { tender, .. }
+            | Action::DisposeWarning { tender, .. } => Self::of_tender(state, tender),
             action => action
                 .moved_tender()
                 .map(|tender| Self::of_tender(state, tender))

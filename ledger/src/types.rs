@@ -144,6 +144,16 @@ impl WarningId {
     pub fn numbered(number: u64) -> Self {
         Self(format!("W-{number:06}"))
     }
+
+    /// The number of the warning, the order it was raised in; `None` for an id not of the
+    /// ledger's form.
+    pub fn number(&self) -> Option<u64> {
+        let digits = self.0.strip_prefix("W-")?;
+        if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
 }
 
 impl TenderId {

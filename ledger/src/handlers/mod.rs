@@ -98,5 +98,19 @@ pub(crate) fn dispatch(
         Action::SetWarningThresholds { thresholds } => {
             supervision::set_warning_thresholds(state, context, signer, thresholds)
         }
+        Action::DisposeWarning {
+            tender,
+            warning,
+            disposition,
+            reason,
+        } => {
+            let decision = supervision::Decision {
+                tender,
+                warning,
+                disposition: *disposition,
+                reason,
+            };
+            supervision::dispose_warning(state, context, signer, &decision)
+        }
     }
 }

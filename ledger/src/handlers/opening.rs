@@ -296,7 +296,8 @@ pub(crate) fn disqualify(
     })
 }
 
-/// The office applies the award rule to every lot; the tender becomes final.
+/// The office applies the award rule to every lot; the tender becomes final. A red warning not
+/// yet acknowledged or dismissed by a supervisor holds it.
 pub(crate) fn award(
     state: &mut State,
     context: &EntryContext,
@@ -306,6 +307,12 @@ pub(crate) fn award(
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
     require_phase(tender, Phase::Opened, "opened")?;
+    if let Some(warning) = state.award_hold(id) {
+        return Err(Rejection::AwardHeld {
+            tender: id.clone(),
+            warning: warning.id.clone(),
+        });
+    }
     let opening = tender
         .opening
         .as_ref()

@@ -1,5 +1,6 @@
 //! Supervisors' commands: suspending and resuming a tender (实施条例 Art. 62), ordering an
-//! office to correct something, and the office's reply (电子招标投标办法 Art. 52).
+//! office to correct something, and the office's reply (电子招标投标办法 Art. 52); the
+//! early-warning thresholds, and the decisions on warnings.
 
 use sealbid_crypto::identity::PublicKey;
 
@@ -10,7 +11,8 @@ use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State, check_text};
 use crate::supervision::{CORRECTIONS_HELD_MAX, Correction, CorrectionReply};
 use crate::tender::{Suspension, SuspensionPeriod};
-use crate::types::{CorrectionId, Role, TenderId};
+use crate::types::{CorrectionId, Role, TenderId, WarningId};
+use crate::warnings::disposition::{DISPOSITIONS_PER_WARNING_MAX, Disposition, DispositionRecord};
 use crate::warnings::thresholds::{ThresholdsInForce, WarningThresholds};
 
 /// The most times one tender may be suspended.
@@ -242,4 +244,52 @@ pub(crate) fn set_warning_thresholds(
         set_at_audit_index: context.audit_index,
     });
     Ok(Effect::respond(Response::Applied))
+}
+
+/// What a supervisor decides about a warning.
+pub(crate) struct Decision<'a> {
+    /// The warning's tender.
+    pub tender: &'a TenderId,
+    /// The warning.
+    pub warning: &'a WarningId,
+    /// The decision.
+    pub disposition: Disposition,
+    /// Why.
+    pub reason: &'a str,
+}
+
+/// Supervisor decides on a warning of an open tender ([`crate::warnings::disposition`]).
+pub(crate) fn dispose_warning(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    decision: &Decision<'_>,
+) -> Result<Effect, Rejection> {
+    state.require_role(signer, Role::Supervisor)?;
+    let config = state.config();
+    state.tender(decision.tender)?;
+    check_text(&config, decision.reason, "reason")?;
+    let warning = state.warning_mut(decision.tender, decision.warning)?;
+    warning.may_take(decision.disposition)?;
+    assert!(
+        warning.dispositions.len() < DISPOSITIONS_PER_WARNING_MAX,
+        "a warning takes at most an escalation and a settling decision"
+    );
+    warning.dispositions.push(DispositionRecord {
+        disposition: decision.disposition,
+        supervisor: *signer,
+        reason: decision.reason.into(),
+        disposed_at_ms: context.timestamp_ms,
+        audit_index: context.audit_index,
+    });
+    let level = warning.level;
+    Ok(Effect {
+        events: vec![AuditEvent::WarningDisposed {
+            tender: decision.tender.clone(),
+            warning: decision.warning.clone(),
+            level,
+            disposition: decision.disposition,
+        }],
+        ..Effect::respond(Response::Applied)
+    })
 }

@@ -158,8 +158,9 @@ fn valid_prices<'a>(bids: impl Iterator<Item = &'a OpenedBid>) -> Vec<ValidBid> 
         .collect()
 }
 
-/// At the opening, per lot over its valid prices: `identical-prices`, `regular-differences`
-/// and `low-variation`.
+/// At the opening, per lot over its valid prices: `identical-prices`, `regular-differences`,
+/// `low-variation`, then `converging-signals` (the price patterns against the lot's source
+/// tags).
 pub fn at_opening(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Finding> {
     let Some(opening) = &tender.opening else {
         return Vec::new();
@@ -167,11 +168,58 @@ pub fn at_opening(tender: &Tender, thresholds: &WarningThresholds) -> Vec<Findin
     let mut findings = Vec::new();
     for lot in &tender.spec.lots {
         let valid = valid_prices(opening.bids.iter().filter(|bid| bid.lot == lot.id));
-        findings.extend(identical_prices(lot, &valid));
-        findings.extend(regular_differences(lot, &valid, thresholds));
+        let mut patterns = identical_prices(lot, &valid);
+        patterns.extend(regular_differences(lot, &valid, thresholds));
+        let converging = tender
+            .bids
+            .get(&lot.id)
+            .and_then(|lot_bids| converging_signals(lot, lot_bids, &patterns, &valid));
+        findings.extend(patterns);
         findings.extend(low_variation(lot, &valid, thresholds));
+        findings.extend(converging);
     }
     findings
+}
+
+/// `converging-signals`: the bidders of the lot that a shared-address group (one source tag of
+/// `lot_bids`) and a price pattern (`patterns`: identical prices, regular differences) both
+/// name, two or more of them together (each such group and pattern is a pair); red, so the
+/// award waits for a supervisor.
+fn converging_signals(
+    lot: &LotSpec,
+    lot_bids: &BTreeMap<PublicKey, crate::tender::Bid>,
+    patterns: &[Finding],
+    valid: &[ValidBid],
+) -> Option<Finding> {
+    let mut named: BTreeSet<PublicKey> = BTreeSet::new();
+    let mut pairs = 0_u64;
+    for pattern in patterns {
+        // The pattern's bidders by source tag: two or more under one tag are in one
+        // shared-address group.
+        let mut by_tag: BTreeMap<sealbid_crypto::merkle::Hash, Vec<PublicKey>> = BTreeMap::new();
+        for bidder in &pattern.evidence.bidders {
+            if let Some(tag) = lot_bids.get(bidder).and_then(|bid| bid.source_tag) {
+                by_tag.entry(tag).or_default().push(*bidder);
+            }
+        }
+        for both in by_tag.into_values().filter(|both| both.len() >= 2) {
+            pairs += 1;
+            named.extend(both);
+        }
+    }
+    if named.is_empty() {
+        return None;
+    }
+    Some(Finding::on_lot(
+        Indicator::ConvergingSignals,
+        Level::Red,
+        &lot.id,
+        valid
+            .iter()
+            .filter(|bid| named.contains(&bid.bidder))
+            .map(ValidBid::entry),
+        [("bidders", value(named.len() as u64)), ("pairs", value(pairs))],
+    ))
 }
 
 /// `identical-prices`: one finding per price shared by two or more valid bids.

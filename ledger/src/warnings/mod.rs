@@ -8,8 +8,10 @@
 //! ([`indicators::at_close`]), the opening ([`indicators::at_opening`]) and the award
 //! ([`indicators::at_award`], which also updates the history). Each gives [`Finding`]s; the
 //! state numbers them into [`Warning`]s (`W-000001`, …) with the entry that raised them and the
-//! thresholds in force ([`thresholds`]).
+//! thresholds in force ([`thresholds`]). Supervisors then decide on each ([`disposition`]): a
+//! red warning holds its tender's award until one does.
 
+pub mod disposition;
 pub mod history;
 pub mod indicators;
 pub mod screens;
@@ -59,6 +61,9 @@ pub enum Indicator {
     Rotation,
     /// A bidder that withdrew, or whose bid was invalid, in several recent tenders.
     RepeatedWithdrawal,
+    /// Two or more bidders of one lot named both by a shared address and by a price pattern
+    /// (identical prices or regular differences): two of 实施条例 Art. 40's cases at once.
+    ConvergingSignals,
     /// Something that must never happen did.
     Integrity,
 }
@@ -80,6 +85,7 @@ impl Indicator {
             Indicator::LosingStreak => "losing-streak",
             Indicator::Rotation => "rotation",
             Indicator::RepeatedWithdrawal => "repeated-withdrawal",
+            Indicator::ConvergingSignals => "converging-signals",
             Indicator::Integrity => "integrity",
         }
     }
@@ -93,7 +99,8 @@ pub enum Level {
     Notice,
     /// 黄牌: a pattern the rules name as a sign of collusion.
     Yellow,
-    /// 红牌: something that must never happen.
+    /// 红牌: something that must never happen, or signals strong enough that the tender's
+    /// award waits for a supervisor's decision.
     Red,
 }
 
@@ -164,6 +171,10 @@ pub struct Warning {
     pub thresholds_set_at_audit_index: u64,
     /// What it rests on.
     pub evidence: Evidence,
+    /// What supervisors decided about it, in order (at most
+    /// [`disposition::DISPOSITIONS_PER_WARNING_MAX`]).
+    #[serde(default)]
+    pub dispositions: Vec<disposition::DispositionRecord>,
 }
 
 /// A value for [`Evidence::values`]: every quantity the ledger holds is below 2^53, so it fits.

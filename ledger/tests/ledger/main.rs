@@ -13,6 +13,7 @@ mod archive;
 mod arrival;
 mod awards;
 mod disclosure;
+mod dispositions;
 mod envelopes;
 mod properties;
 mod protocol_example;

@@ -29,7 +29,7 @@ fn short_history() -> WarningThresholds {
 }
 
 /// A ledger whose genesis sets `thresholds`, with three members and `bidders` bidders.
-fn harness(bidders: usize, thresholds: WarningThresholds) -> Harness {
+pub(crate) fn harness(bidders: usize, thresholds: WarningThresholds) -> Harness {
     let config = LedgerConfig {
         warning_thresholds: Some(thresholds),
         ..LedgerConfig::default()
@@ -39,7 +39,7 @@ fn harness(bidders: usize, thresholds: WarningThresholds) -> Harness {
 
 /// The warnings of `indicator` on `tender`, held in the state or, once it is final, in its
 /// archive record.
-fn raised(harness: &Harness, tender: &TenderId, indicator: Indicator) -> Vec<Warning> {
+pub(crate) fn raised(harness: &Harness, tender: &TenderId, indicator: Indicator) -> Vec<Warning> {
     let archived = harness
         .archived
         .iter()
@@ -57,13 +57,13 @@ fn raised(harness: &Harness, tender: &TenderId, indicator: Indicator) -> Vec<War
 }
 
 /// The audit index of the live bid of `bidder` on lot `lot`.
-fn bid_index(harness: &Harness, tender: &TenderId, lot: &str, bidder: usize) -> u64 {
+pub(crate) fn bid_index(harness: &Harness, tender: &TenderId, lot: &str, bidder: usize) -> u64 {
     harness.ledger.state().tenders[tender].bids[&LotId::parse(lot).unwrap()][&harness.bidders[bidder].public_key()]
         .audit_index
 }
 
 /// One value of a warning's evidence.
-fn value(warning: &Warning, name: &str) -> i64 {
+pub(crate) fn value(warning: &Warning, name: &str) -> i64 {
     *warning
         .evidence
         .values
@@ -691,7 +691,7 @@ fn a_replay_of_the_log_raises_the_same_warnings_and_the_archive_keeps_them() {
 
 /// Bidder `bidder`'s bid at `price` on lot 1, as come from `address` and tagged with the
 /// cluster's `key`.
-fn bid_from(
+pub(crate) fn bid_from(
     harness: &mut Harness,
     tender: &TenderId,
     bidder: usize,
