@@ -57,6 +57,8 @@ pub mod paths {
     pub const TENDER_BIDS: &str = "/v1/tenders/{id}/bids";
     /// A tender's key generation (`{id}`).
     pub const TENDER_KEY_GENERATION: &str = "/v1/tenders/{id}/key-generation";
+    /// A final tender's early warnings with the supervisors' decisions (`{id}`).
+    pub const TENDER_WARNINGS: &str = "/v1/tenders/{id}/warnings";
     /// Role-holders (the public part of the registry).
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// Every audit entry in full (a supervisor's signed read).
@@ -105,12 +107,13 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 28] = [
+    pub const ALL: [&str; 29] = [
         COMMANDS,
         TENDERS,
         TENDER,
         TENDER_BIDS,
         TENDER_KEY_GENERATION,
+        TENDER_WARNINGS,
         PARTICIPANTS,
         SUPERVISION_ENTRIES,
         SUPERVISION_SOURCES,
@@ -164,6 +167,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDER).get(queries::tender))
         .service(resource(paths::TENDER_BIDS).get(queries::bids))
         .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
+        .service(resource(paths::TENDER_WARNINGS).get(queries::warnings))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))

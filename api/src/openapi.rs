@@ -22,6 +22,7 @@ use crate::problem::Problem;
         crate::queries::tender,
         crate::queries::bids,
         crate::queries::key_generation,
+        crate::queries::warnings,
         crate::queries::participant_list,
         crate::signed_reads::entries,
         crate::signed_reads::sources,

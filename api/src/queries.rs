@@ -1,12 +1,13 @@
 //! Reads: tenders (open ones from the ledger, finished ones from the archive), a tender's bids
-//! as anyone may see them, and the registered participants. Reads answer from the state this
+//! as anyone may see them, a final tender's early warnings, and the registered participants. Reads answer from the state this
 //! node has applied; a follower may lag the leader by the entries in flight.
 
 use actix_web::{HttpResponse, web};
 
-use sealbid_ledger::query::{bids_view, public_participants, results, tender_view};
+use sealbid_ledger::query::{WarningsView, bids_view, public_participants, results, tender_view};
 use sealbid_ledger::tender::{ArchiveRecord, Tender};
 use sealbid_ledger::types::TenderId;
+use sealbid_ledger::warnings::thresholds::ThresholdsInForce;
 
 use crate::ApiState;
 use crate::problem::Problem;
@@ -85,6 +86,48 @@ pub async fn key_generation(state: web::Data<ApiState>, id: web::Path<String>) -
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// A final tender's early warnings, with what supervisors decided about each: the public reads
+/// them once the tender is awarded, failed or cancelled (an open tender's are the supervisors',
+/// `GET /v1/supervision/tenders/{id}/warnings`).
+#[utoipa::path(get, path = "/v1/tenders/{id}/warnings", tag = "queries",
+    params(("id" = String, Path, description = "The tender id")),
+    responses(
+        (status = 200, description = "The thresholds in force now and the final tender's warnings, in the order raised, each with its dispositions", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The tender is not final yet: its warnings are the supervisors'", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn warnings(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let id = parse_tender(&id)?;
+    let (thresholds, open) = state
+        .replica
+        .read_applied(|ledger| (ledger.state().thresholds(), ledger.state().tenders.contains_key(&id)))
+        .await;
+    if open {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "tender-not-final",
+            "The tender is not final",
+            format!("tender {id}'s warnings are the supervisors' until it is awarded, failed or cancelled"),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(archived_warnings(&state, &id, thresholds).await?))
+}
+
+/// The archived tender `id`'s warnings, in the open tenders' form ([`WarningsView`]).
+pub(crate) async fn archived_warnings(
+    state: &ApiState,
+    id: &TenderId,
+    thresholds: ThresholdsInForce,
+) -> Result<serde_json::Value, Problem> {
+    let record = archived(state, id).await?;
+    serde_json::to_value(WarningsView {
+        thresholds,
+        warnings: record.warnings.iter().collect(),
+    })
+    .map_err(encoding_problem)
 }
 
 /// `view` of tender `id`: from the ledger while open, from the archive once finished (with the

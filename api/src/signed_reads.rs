@@ -13,7 +13,7 @@ use crate::ApiState;
 use crate::audit::{AuditEntry, EntryContent, Range, decode_entries, range_count, settled_entries};
 use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
-use crate::queries::{archived, encoding_problem, parse_tender};
+use crate::queries::{archived_warnings, encoding_problem, parse_tender};
 use crate::reader::{authenticate, authenticate_until, require_role};
 
 /// The roles that may read the whole registry: every role but a bidder's.
@@ -231,13 +231,7 @@ pub async fn tender_warnings(
     if let Some(body) = open {
         return Ok(HttpResponse::Ok().json(body.map_err(encoding_problem)?));
     }
-    let record = archived(&state, &id).await?;
-    // The archived tender's warnings, in the open tenders' form.
-    let body = sealbid_ledger::query::WarningsView {
-        thresholds,
-        warnings: record.warnings.iter().collect(),
-    };
-    Ok(HttpResponse::Ok().json(serde_json::to_value(body).map_err(encoding_problem)?))
+    Ok(HttpResponse::Ok().json(archived_warnings(&state, &id, thresholds).await?))
 }
 
 /// `GET /v1/registry`: every participant, bidders and applicants included.

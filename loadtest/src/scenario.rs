@@ -32,6 +32,8 @@ const OFFICE_LABEL: u8 = 200;
 const COMMITTEE_LABEL: u8 = 201;
 /// Refusals that mean "already done by an earlier run against this platform".
 const ALREADY_DONE: [&str; 2] = ["duplicate-registration", "wrong-registration-status"];
+/// The width of each bidder's band of prices (all bands apart, so no two bids tie).
+const PRICE_BAND_FEN: u64 = 900;
 /// Reserve prices are low, so that nearly every bid is valid.
 const RESERVE_FEN: u64 = 100_000;
 
@@ -316,7 +318,10 @@ fn seal_bid(
         return Err(unexpected(format!("no tender {tender}")));
     };
     let (key, _) = bidder(bidder_index as u64).map_err(unexpected)?;
-    let price_fen = 1_000_000 + random.below(9_000_000);
+    // Every bid of the load test comes from this machine's address, so two equal prices on a
+    // tender would raise the red `converging-signals` warning and hold its award for a
+    // supervisor: each bidder prices within its own band of 900 fen, so no two are equal.
+    let price_fen = 1_000_000 + bidder_index as u64 * PRICE_BAND_FEN + random.below(PRICE_BAND_FEN);
     let quantity = scenario_tender.market.is_multi_unit().then(|| 1 + random.below(100));
     let envelope =
         sealed_offer(&scenario_tender.id, &lot()?, &key, price_fen, quantity, opening_key).map_err(unexpected)?;

@@ -1,11 +1,13 @@
 //! The `sealbid supervisor` subcommands (电子监察): watch the log live, read a tender's timeline,
 //! suspend and resume a tender, order an office to correct something, read the orders held,
-//! read the early warnings and set their thresholds.
+//! read the early warnings, decide on them and set their thresholds.
 //! Thin shells that parse flags and send the signed command or read.
 
 use sealbid_api::sse::StreamEvent;
 use sealbid_api::watch::WatchedEntry;
 use sealbid_ledger::command::Action;
+use sealbid_ledger::types::WarningId;
+use sealbid_ledger::warnings::disposition::Disposition;
 
 use crate::participant::ParticipantError;
 use crate::participant_cli::{Connection, parse_public_key, parse_tender, read_json};
@@ -61,6 +63,22 @@ pub enum SupervisorCommand {
         #[arg(long)]
         tender: Option<String>,
     },
+    /// Decide on a warning of an open tender: acknowledge it, dismiss it or escalate it, with a
+    /// reason. A red warning holds the tender's award until acknowledged or dismissed.
+    Dispose {
+        /// The warning's tender.
+        #[arg(long)]
+        tender: String,
+        /// The warning (`W-000001`, as `sealbid supervisor warnings` prints it).
+        #[arg(long)]
+        warning: String,
+        /// What is decided.
+        #[arg(long, value_enum)]
+        disposition: DispositionFlag,
+        /// Why (recorded; public with the tender's warnings once it is final).
+        #[arg(long)]
+        reason: String,
+    },
     /// Set the early-warning thresholds from a JSON file holding every one of them
     /// (docs/protocol.md §10.8; `sealbid supervisor warnings` prints those in force).
     Thresholds {
@@ -80,6 +98,27 @@ pub enum SupervisorCommand {
         #[arg(long, default_value_t = 100)]
         count: u64,
     },
+}
+
+/// A decision on a warning, as the flag spells it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DispositionFlag {
+    /// Noted and followed up; the tender may go on.
+    Acknowledge,
+    /// Unfounded, for the reason given.
+    Dismiss,
+    /// Passed to a higher authority; a red warning still holds the award.
+    Escalate,
+}
+
+impl From<DispositionFlag> for Disposition {
+    fn from(flag: DispositionFlag) -> Self {
+        match flag {
+            DispositionFlag::Acknowledge => Disposition::Acknowledge,
+            DispositionFlag::Dismiss => Disposition::Dismiss,
+            DispositionFlag::Escalate => Disposition::Escalate,
+        }
+    }
 }
 
 /// What `sealbid supervisor watch` shows.
@@ -133,6 +172,21 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
         }
         SupervisorCommand::Thresholds { file } => Action::SetWarningThresholds {
             thresholds: read_json(&file)?,
+        },
+        SupervisorCommand::Dispose {
+            tender,
+            warning,
+            disposition,
+            reason,
+        } => Action::DisposeWarning {
+            tender: parse_tender(&tender)?,
+            warning: WarningId::parse(&warning).map_err(|error| {
+                ParticipantError::Invalid(format!(
+                    "warning {warning:?}: {error}; a warning id looks like W-000001"
+                ))
+            })?,
+            disposition: disposition.into(),
+            reason,
         },
         SupervisorCommand::Suspend { tender, reason } => Action::SuspendTender {
             tender: parse_tender(&tender)?,

@@ -887,7 +887,16 @@ async fn a_deposed_leader_caught_up_through_a_snapshot_answers_the_commands_it_h
             assert!(is_acknowledged(&reply), "round {round}: {reply:?}");
         }
     }
-    let purged_to = cluster.client.status(new_leader_address).await.unwrap().log_purged_to;
+    // The snapshot past the rounds is built, and the log purged behind it, in the background:
+    // wait for it (at most 10 s).
+    let mut purged_to = None;
+    for _ in 0..100 {
+        purged_to = cluster.client.status(new_leader_address).await.unwrap().log_purged_to;
+        if purged_to.is_some_and(|purged| purged > elected_at + 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(
         purged_to.is_some_and(|purged| purged > elected_at + 1),
         "the new leader's log must be purged past the paused node's ({purged_to:?}, elected at {elected_at}): \

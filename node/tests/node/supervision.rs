@@ -590,7 +590,7 @@ async fn a_stream_delivers_entries_as_they_are_applied_and_ends_when_its_signatu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_supervisor_reads_the_warnings_and_sets_the_thresholds() {
+async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held_award() {
     const LABEL: u8 = 16;
     let platform = Platform::start().await;
     let authority = platform.application.as_ref().unwrap().data_dir.authority.clone();
@@ -629,7 +629,8 @@ async fn a_supervisor_reads_the_warnings_and_sets_the_thresholds() {
     let receipt: Value = serde_json::from_str(cli(&[&set[..], &["--json"]].concat()).trim()).unwrap();
     let set_at = receipt["audit_index"].as_u64().unwrap();
 
-    // Three bids within the minute: a submission cluster at the close.
+    // Three bids within the minute, two at one price: a submission cluster at the close, and
+    // identical prices at the opening.
     let (tender, opening_key) = publish_until(
         &platform,
         &mut cast,
@@ -640,7 +641,7 @@ async fn a_supervisor_reads_the_warnings_and_sets_the_thresholds() {
     .await;
     let lot_id = LotId::parse("1").unwrap();
     let mut placed = Vec::new();
-    for (bidder, price) in cast.bidders.iter().zip([70_000, 80_000, 90_000]) {
+    for (bidder, price) in cast.bidders.iter().zip([70_000, 70_000, 90_000]) {
         let envelope = sealed_offer(&tender, &lot_id, bidder, price, None, &opening_key).unwrap();
         placed.push(
             submit(&platform, bidder, &tender, &lot_id, &envelope).await["audit_index"]
@@ -719,5 +720,133 @@ async fn a_supervisor_reads_the_warnings_and_sets_the_thresholds() {
     assert_eq!(
         (status, problem["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown-tender"))
+    );
+
+    disposes_of_the_red_warning_that_holds_the_award(&platform, &authority, &cast, &supervisor_file, &tender).await;
+}
+
+/// `tender` has closed with three bids from 127.0.0.1, two at one price: at the opening the
+/// ledger raises the red `converging-signals`, which holds the award until the supervisor (key
+/// file `supervisor_file`) dismisses it; the public then reads the warnings and the decision.
+async fn disposes_of_the_red_warning_that_holds_the_award(
+    platform: &Platform,
+    authority: &Path,
+    cast: &crate::tender::Cast,
+    supervisor_file: &str,
+    tender: &sealbid_ledger::types::TenderId,
+) {
+    let cli = |arguments: &[&str]| sealbid(platform, authority, arguments);
+    for member in 1..=2 {
+        let (identity, action) = cast.committee.release(tender, member).unwrap();
+        run(platform, identity, action).await;
+    }
+    run(platform, &cast.office, Action::OpenTender { tender: tender.clone() }).await;
+    let printed = cli(&[
+        "supervisor",
+        "warnings",
+        "--key",
+        supervisor_file,
+        "--tender",
+        &tender.to_string(),
+    ]);
+    let answer: Value = serde_json::from_str(&printed).unwrap();
+    let red = answer["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|warning| warning["indicator"] == "converging-signals")
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(red["level"], "red", "{red}");
+    let red_id = red["id"].as_str().unwrap().to_owned();
+
+    // The award is held, with the warning named; nothing reaches the audit log or the state.
+    let award = platform.sign(&cast.office, Action::AwardTender { tender: tender.clone() });
+    let (audit_size, _) = platform.log_position().await;
+    let state_hash = platform.state_hash().await;
+    let (status, _, problem) = platform.post("/v1/commands", &award).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("award-held")),
+        "{problem}"
+    );
+    assert!(problem["detail"].as_str().unwrap().contains(&red_id), "{problem}");
+    // The public does not read an open tender's warnings.
+    let public_path = format!("/v1/tenders/{tender}/warnings");
+    let (status, _, problem) = platform.get(&public_path).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("tender-not-final")),
+        "{problem}"
+    );
+
+    // A decision that is not one of the three, or by a key without the role, is refused.
+    let tender_text = tender.to_string();
+    let dispose = |key: &str, disposition: &str| {
+        [
+            "supervisor",
+            "dispose",
+            "--key",
+            key,
+            "--tender",
+            &tender_text,
+            "--warning",
+            &red_id,
+            "--disposition",
+            disposition,
+            "--reason",
+            "One office network, declared in the bids",
+        ]
+        .map(str::to_owned)
+    };
+    let refusal = refused(
+        platform,
+        authority,
+        &crate::cli::arguments(&dispose(supervisor_file, "ignore")),
+    );
+    assert!(refusal.contains("acknowledge"), "{refusal}");
+    let folder = tempfile::tempdir().unwrap();
+    let (outsider_file, _) = keygen(platform, authority, folder.path(), "outsider.pk8");
+    let refusal = refused(
+        platform,
+        authority,
+        &crate::cli::arguments(&dispose(&outsider_file, "dismiss")),
+    );
+    assert!(refusal.contains("missing-role"), "{refusal}");
+    assert_eq!(platform.log_position().await.0, audit_size, "a refusal reached the log");
+    assert_eq!(platform.state_hash().await, state_hash, "a refusal changed the state");
+
+    // The supervisor dismisses it; the decision is withheld from the public log until the
+    // award, which now goes ahead.
+    let printed = cli(&crate::cli::arguments(
+        &[&dispose(supervisor_file, "dismiss")[..], &["--json".to_owned()]].concat(),
+    ));
+    let decided_at = serde_json::from_str::<Value>(printed.trim()).unwrap()["audit_index"]
+        .as_u64()
+        .unwrap();
+    let (_, _, served) = platform
+        .get(&format!("/v1/audit/entries?from={decided_at}&count=1"))
+        .await;
+    assert_eq!(served[0]["withheld"]["kind"], "dispose_warning", "{served}");
+    run(platform, &cast.office, Action::AwardTender { tender: tender.clone() }).await;
+    let (status, _, public) = platform.get(&public_path).await;
+    assert_eq!(status, StatusCode::OK, "{public}");
+    let decided = public["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|warning| warning["id"] == red_id.as_str())
+        .unwrap_or_else(|| panic!("{public}"));
+    assert_eq!(decided["dispositions"][0]["disposition"], "dismiss", "{decided}");
+    assert_eq!(decided["dispositions"][0]["audit_index"], decided_at, "{decided}");
+    assert_eq!(
+        decided["dispositions"][0]["reason"],
+        "One office network, declared in the bids"
+    );
+    let (_, _, served) = platform
+        .get(&format!("/v1/audit/entries?from={decided_at}&count=1"))
+        .await;
+    assert!(
+        served[0]["entry"].as_str().unwrap().contains("dispose_warning"),
+        "{served}"
     );
 }
