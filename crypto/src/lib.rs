@@ -12,7 +12,8 @@
 //! - [`merkle`]: the RFC 6962 / RFC 9162 audit log over every committed entry, on a node-hash
 //!   store the caller provides, with inclusion and consistency proofs.
 //! - [`note`] and [`checkpoint`]: the log's size and root in the C2SP tlog-checkpoint format,
-//!   inside a C2SP signed note carrying node and witness signatures.
+//!   inside a C2SP signed note carrying node and witness signatures; [`cosignature`], the
+//!   witnesses' timestamped C2SP tlog-cosignature/v1.
 //! - [`receipt`]: what a bidder keeps with its entry: the log, the entry's index and leaf hash,
 //!   a signed checkpoint and an inclusion proof; one call verifies it against the expected log
 //!   and trusted keys.
@@ -41,6 +42,7 @@
 //! ```
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod curve;
 pub mod dkg;
 pub mod encoding;

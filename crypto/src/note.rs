@@ -14,7 +14,7 @@ use crate::identity::{IdentityKeyPair, PublicKey, Signature};
 /// The signature-type byte of Ed25519 note keys.
 const ED25519_TYPE: u8 = 0x01;
 /// The start of every signature line: an em dash and a space.
-const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
 /// The start of a signer (private) key.
 const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
 /// The largest signed note accepted.
@@ -51,7 +51,7 @@ pub enum NoteError {
 }
 
 /// A key name: non-empty, no white space, no `+`.
-fn check_key_name(name: &str) -> Result<(), NoteError> {
+pub(crate) fn check_key_name(name: &str) -> Result<(), NoteError> {
     if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
         return Err(NoteError::MalformedKey);
     }
@@ -60,9 +60,15 @@ fn check_key_name(name: &str) -> Result<(), NoteError> {
 
 /// The 4-byte key id of an Ed25519 note key.
 fn key_id(name: &str, public: &PublicKey) -> u32 {
+    typed_key_id(name, ED25519_TYPE, public)
+}
+
+/// The 4-byte key id of a key of signature type `signature_type`: the first 4 bytes of
+/// SHA-256(name ‖ 0x0A ‖ type ‖ public key).
+pub(crate) fn typed_key_id(name: &str, signature_type: u8, public: &PublicKey) -> u32 {
     let mut input = name.as_bytes().to_vec();
     input.push(b'\n');
-    input.push(ED25519_TYPE);
+    input.push(signature_type);
     input.extend_from_slice(&public.0);
     let hash = digest(&SHA256, &input);
     let mut id = [0u8; 4];
@@ -72,6 +78,11 @@ fn key_id(name: &str, public: &PublicKey) -> u32 {
 
 /// Splits `name+hexid+base64` and checks the name and the id's form.
 fn split_key(text: &str) -> Result<(&str, u32, Vec<u8>), NoteError> {
+    split_typed_key(text, ED25519_TYPE)
+}
+
+/// Splits `name+hexid+base64(type ‖ 32-byte key)` for keys of `signature_type`.
+pub(crate) fn split_typed_key(text: &str, signature_type: u8) -> Result<(&str, u32, Vec<u8>), NoteError> {
     let mut parts = text.splitn(3, '+');
     let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::MalformedKey);
@@ -87,7 +98,7 @@ fn split_key(text: &str) -> Result<(&str, u32, Vec<u8>), NoteError> {
     let id = u32::from_str_radix(id, 16).map_err(|_| NoteError::MalformedKey)?;
     let bytes = STANDARD.decode(encoded).map_err(|_| NoteError::MalformedKey)?;
     match bytes.split_first() {
-        Some((&ED25519_TYPE, key)) if key.len() == 32 => Ok((name, id, key.to_vec())),
+        Some((&found, key)) if found == signature_type && key.len() == 32 => Ok((name, id, key.to_vec())),
         _ => Err(NoteError::MalformedKey),
     }
 }

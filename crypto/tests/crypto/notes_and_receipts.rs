@@ -177,3 +177,99 @@ fn a_trusted_key_with_a_wrong_signature_is_an_error_not_a_skip() {
         Err(NoteError::BadSignature("node-1".into()))
     );
 }
+
+mod cosignatures {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use ring::digest::{SHA256, digest};
+    use sealbid_crypto::cosignature::{CosignatureError, Cosigner, CosignerVerifier, signed_message};
+    use sealbid_crypto::identity::IdentityKeyPair;
+    use sealbid_crypto::note::{self, NoteError};
+
+    use super::{ORIGIN, receipt_for, signer};
+
+    fn cosigner(name: &str, seed: u8) -> Cosigner {
+        Cosigner::new(name, IdentityKeyPair::from_seed(&[seed; 32]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_signed_message_is_the_header_the_time_and_the_whole_checkpoint() {
+        // The example of C2SP tlog-cosignature's "Ed25519 signed message".
+        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        assert_eq!(
+            signed_message(body, 1_679_315_147),
+            b"cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+        );
+    }
+
+    #[test]
+    fn the_key_id_and_key_text_follow_signature_type_4() {
+        let witness = cosigner("witness.example/w1", 7);
+        let public = IdentityKeyPair::from_seed(&[7; 32]).unwrap().public_key();
+        let mut input = b"witness.example/w1\n\x04".to_vec();
+        input.extend_from_slice(&public.0);
+        let hash = digest(&SHA256, &input);
+        let expected = u32::from_be_bytes(hash.as_ref()[..4].try_into().unwrap());
+        assert_eq!(witness.verifier().key_id, expected);
+        let text = witness.verifier().to_string();
+        let mut key_bytes = vec![0x04];
+        key_bytes.extend_from_slice(&public.0);
+        assert_eq!(
+            text,
+            format!("witness.example/w1+{expected:08x}+{}", STANDARD.encode(key_bytes))
+        );
+        assert_eq!(CosignerVerifier::parse(&text).unwrap(), *witness.verifier());
+        // A log key (type 0x01) is not a witness key, and a wrong id is refused.
+        let log_key = signer("witness.example/w1", 7).verifier().to_string();
+        assert_eq!(CosignerVerifier::parse(&log_key), Err(NoteError::MalformedKey));
+        let wrong_id = text.replacen(&format!("{expected:08x}"), "00000000", 1);
+        assert_eq!(CosignerVerifier::parse(&wrong_id), Err(NoteError::KeyIdMismatch));
+    }
+
+    #[test]
+    fn a_cosigned_checkpoint_verifies_for_the_log_and_the_witness_and_fails_when_changed() {
+        let node = signer(ORIGIN, 1);
+        let receipt = receipt_for(5, 0, &node);
+        let checkpoint = note::parse(&receipt.checkpoint).unwrap();
+        let witness = cosigner("supervisor.example/li", 9);
+        let line = witness.cosignature_line(&checkpoint, 1_700_000_000).unwrap();
+        // The line is the key id, the timestamp big-endian and the signature.
+        let encoded = line.trim_end().rsplit(' ').next().unwrap();
+        let bytes = STANDARD.decode(encoded).unwrap();
+        assert_eq!(bytes.len(), 4 + 8 + 64);
+        assert_eq!(bytes[4..12], 1_700_000_000u64.to_be_bytes());
+        let cosigned = format!("{}{line}", receipt.checkpoint);
+        let parsed = note::parse(&cosigned).unwrap();
+        assert_eq!(
+            witness.verifier().verify(&parsed).unwrap().timestamp_seconds,
+            1_700_000_000
+        );
+        // The log's own signature still counts, the witness's line is not one of its keys.
+        parsed.verify(std::slice::from_ref(node.verifier()), 1).unwrap();
+        // Another witness has not signed; a changed root breaks the cosignature.
+        let other = cosigner("supervisor.example/wang", 10);
+        assert_eq!(
+            other.verifier().verify(&parsed),
+            Err(CosignatureError::Missing("supervisor.example/wang".into()))
+        );
+        let mut changed = parsed.clone();
+        changed.text = changed.text.replace("\n5\n", "\n6\n");
+        assert_eq!(
+            witness.verifier().verify(&changed),
+            Err(CosignatureError::BadSignature("supervisor.example/li".into()))
+        );
+        // A plain signature under the witness's name and id is not a timestamped one.
+        let mut short = parsed;
+        let position = short
+            .signatures
+            .iter()
+            .position(|signature| witness.verifier().names(signature))
+            .unwrap();
+        short.signatures[position].signature.truncate(64);
+        assert_eq!(
+            witness.verifier().verify(&short),
+            Err(CosignatureError::Malformed("supervisor.example/li".into()))
+        );
+        assert!(witness.cosignature_line(&checkpoint, u64::MAX).is_err());
+    }
+}
