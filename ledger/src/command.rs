@@ -530,14 +530,24 @@ pub enum Action {
     /// Supervisor: decide on a warning of an open tender (acknowledge, dismiss or escalate it);
     /// a red warning holds the tender's award until one is acknowledged or dismissed.
     DisposeWarning {
-        /// The warning's tender.
-        tender: TenderId,
+        /// The warning's tender; absent for a warning about the log itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tender: Option<TenderId>,
         /// The warning.
         warning: crate::types::WarningId,
         /// What the supervisor decides.
         disposition: crate::warnings::disposition::Disposition,
         /// Why.
         reason: String,
+    },
+    /// Supervisor, as a witness of the log: report two checkpoints of this log that cannot both
+    /// be true (the one it co-signed, and one presented later that does not extend it). The
+    /// ledger raises a red `integrity` warning about the log itself, which holds every award.
+    ReportLogFork {
+        /// The checkpoint the witness co-signed, as a signed note.
+        witnessed: String,
+        /// The checkpoint presented later, as a signed note.
+        presented: String,
     },
 }
 
@@ -572,7 +582,8 @@ impl Action {
             | Action::ResumeTender { .. }
             | Action::OrderCorrection { .. }
             | Action::SetWarningThresholds { .. }
-            | Action::DisposeWarning { .. } => Some(Role::Supervisor),
+            | Action::DisposeWarning { .. }
+            | Action::ReportLogFork { .. } => Some(Role::Supervisor),
         }
     }
 
@@ -607,7 +618,8 @@ impl Action {
             | Action::OrderCorrection { .. }
             | Action::ReplyCorrection { .. }
             | Action::SetWarningThresholds { .. }
-            | Action::DisposeWarning { .. } => None,
+            | Action::DisposeWarning { .. }
+            | Action::ReportLogFork { .. } => None,
         }
     }
 
@@ -641,6 +653,7 @@ impl Action {
             Action::ReplyCorrection { .. } => "reply_correction",
             Action::SetWarningThresholds { .. } => "set_warning_thresholds",
             Action::DisposeWarning { .. } => "dispose_warning",
+            Action::ReportLogFork { .. } => "report_log_fork",
         }
     }
 

@@ -62,7 +62,9 @@ pub fn withheld(state: &State, entry: &Entry) -> Option<Withheld> {
             let tender = state.corrections.get(&correction)?.tender.clone()?;
             takes_bids(state, &tender).then_some(Withheld::UntilClose(tender))
         }
-        Action::DisposeWarning { tender, .. } => state
+        Action::DisposeWarning {
+            tender: Some(tender), ..
+        } => state
             .tenders
             .contains_key(&tender)
             .then_some(Withheld::UntilFinal(tender)),

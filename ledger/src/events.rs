@@ -200,13 +200,22 @@ pub enum AuditEvent {
     },
     /// A supervisor decided on a warning.
     WarningDisposed {
-        /// The warning's tender.
-        tender: TenderId,
+        /// The warning's tender, if it has one.
+        tender: Option<TenderId>,
         /// The warning.
         warning: WarningId,
         /// Its level.
         level: crate::warnings::Level,
         /// The decision.
         disposition: crate::warnings::disposition::Disposition,
+    },
+    /// A supervisor's witness reported two checkpoints of the log that cannot both be true.
+    LogForkReported {
+        /// The supervisor.
+        supervisor: PublicKey,
+        /// The size of the checkpoint it co-signed.
+        witnessed_size: u64,
+        /// The size of the checkpoint presented later.
+        presented_size: u64,
     },
 }

@@ -260,7 +260,7 @@ pub fn warnings<'a>(state: &'a State, tender: Option<&TenderId>) -> WarningsView
         warnings: state
             .warnings
             .values()
-            .filter(|warning| tender.is_none_or(|tender| &warning.tender == tender))
+            .filter(|warning| tender.is_none_or(|tender| warning.tender.as_ref() == Some(tender)))
             .collect(),
     }
 }

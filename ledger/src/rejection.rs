@@ -262,15 +262,15 @@ pub enum Rejection {
     /// The correction order was answered already.
     #[error("correction order {0} is answered already")]
     CorrectionAnswered(CorrectionId),
-    /// No such warning of that open tender (a final tender's warnings are archived as they
-    /// stand).
-    #[error(
-        "tender {tender} has no warning {warning} open: a final tender's warnings are archived as \
-         they stand"
-    )]
+    /// No such warning of that open tender, or about the log itself when no tender is named
+    /// (a final tender's warnings are archived as they stand).
+    #[error("{} has no warning {warning} held: a final tender's warnings are archived as they stand", match tender {
+        Some(tender) => format!("tender {tender}"),
+        None => "the log itself".to_owned(),
+    })]
     UnknownWarning {
-        /// The tender named.
-        tender: TenderId,
+        /// The tender named, if any.
+        tender: Option<TenderId>,
         /// The warning named.
         warning: WarningId,
     },

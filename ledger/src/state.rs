@@ -197,10 +197,11 @@ impl State {
         })
     }
 
-    /// Numbers `findings` on `tender` into warnings raised by the entry of `context`. Past the
+    /// Numbers `findings` on `tender` (none: on the log itself) into warnings raised by the entry
+    /// of `context`. Past the
     /// bound, the oldest warnings leave (a tender's are raised at its close, opening and award,
     /// a handful per lot, so only a state of thousands of open many-lot tenders comes near it).
-    pub(crate) fn raise(&mut self, tender: &TenderId, context: &EntryContext, findings: Vec<Finding>) {
+    pub(crate) fn raise(&mut self, tender: Option<&TenderId>, context: &EntryContext, findings: Vec<Finding>) {
         let set_at_audit_index = self.thresholds().set_at_audit_index;
         for finding in findings {
             self.warnings_raised += 1;
@@ -210,7 +211,7 @@ impl State {
                     id: WarningId::numbered(self.warnings_raised),
                     indicator: finding.indicator,
                     level: finding.level,
-                    tender: tender.clone(),
+                    tender: tender.cloned(),
                     lot: finding.lot,
                     raised_at_ms: context.timestamp_ms,
                     audit_index: context.audit_index,
@@ -235,22 +236,20 @@ impl State {
         }
     }
 
-    /// The warning `id` of open tender `tender`.
-    pub(crate) fn warning_mut(&mut self, tender: &TenderId, id: &WarningId) -> Result<&mut Warning, Rejection> {
+    /// The warning `id` of open tender `tender`, or about the log itself (`None`).
+    pub(crate) fn warning_mut(&mut self, tender: Option<&TenderId>, id: &WarningId) -> Result<&mut Warning, Rejection> {
         id.number()
             .and_then(|number| self.warnings.get_mut(&number))
-            .filter(|warning| &warning.id == id && &warning.tender == tender)
+            .filter(|warning| &warning.id == id && warning.tender.as_ref() == tender)
             .ok_or_else(|| Rejection::UnknownWarning {
-                tender: tender.clone(),
+                tender: tender.cloned(),
                 warning: id.clone(),
             })
     }
 
-    /// The first warning that holds `tender`'s award ([`Warning::holds_award`]), if any.
+    /// The first warning that holds `tender`'s award ([`Warning::holds_award_of`]), if any.
     pub fn award_hold(&self, tender: &TenderId) -> Option<&Warning> {
-        self.warnings
-            .values()
-            .find(|warning| &warning.tender == tender && warning.holds_award())
+        self.warnings.values().find(|warning| warning.holds_award_of(tender))
     }
 
     /// Refuses a signer without `role`.
@@ -685,7 +684,7 @@ impl<S: NodeStore> Ledger<S> {
         let warnings = self
             .state
             .warnings
-            .extract_if(.., |_, warning| &warning.tender == id)
+            .extract_if(.., |_, warning| warning.tender.as_ref() == Some(id))
             .map(|(_, warning)| warning)
             .collect();
         let record = ArchiveRecord {

@@ -56,7 +56,9 @@ impl Subject {
             },
             Action::SuspendTender { tender, .. }
             | Action::ResumeTender { tender, .. }
-            | Action::DisposeWarning { tender, .. } => Self::of_tender(state, tender),
+            | Action::DisposeWarning {
+                tender: Some(tender), ..
+            } => Self::of_tender(state, tender),
             action => action
                 .moved_tender()
                 .map(|tender| Self::of_tender(state, tender))

@@ -66,9 +66,10 @@ pub enum SupervisorCommand {
     /// Decide on a warning of an open tender: acknowledge it, dismiss it or escalate it, with a
     /// reason. A red warning holds the tender's award until acknowledged or dismissed.
     Dispose {
-        /// The warning's tender.
+        /// The warning's tender (none for a warning about the log itself, a fork a witness
+        /// reported).
         #[arg(long)]
-        tender: String,
+        tender: Option<String>,
         /// The warning (`W-000001`, as `sealbid supervisor warnings` prints it).
         #[arg(long)]
         warning: String,
@@ -179,7 +180,7 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
             disposition,
             reason,
         } => Action::DisposeWarning {
-            tender: parse_tender(&tender)?,
+            tender: tender.as_deref().map(parse_tender).transpose()?,
             warning: WarningId::parse(&warning).map_err(|error| {
                 ParticipantError::Invalid(format!(
                     "warning {warning:?}: {error}; a warning id looks like W-000001"

@@ -7,6 +7,7 @@ pub(crate) mod opening;
 pub(crate) mod participants;
 pub(crate) mod supervision;
 pub(crate) mod tenders;
+pub(crate) mod witness;
 
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
@@ -105,12 +106,15 @@ pub(crate) fn dispatch(
             reason,
         } => {
             let decision = supervision::Decision {
-                tender,
+                tender: tender.as_ref(),
                 warning,
                 disposition: *disposition,
                 reason,
             };
             supervision::dispose_warning(state, context, signer, &decision)
+        }
+        Action::ReportLogFork { witnessed, presented } => {
+            crate::handlers::witness::report_log_fork(state, context, signer, witnessed, presented)
         }
     }
 }

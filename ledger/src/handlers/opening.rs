@@ -63,7 +63,7 @@ pub(crate) fn open(
     tender.opening = Some(opening);
     tender.phase = Phase::Opened;
     let findings = crate::warnings::indicators::at_opening(tender, &thresholds);
-    state.raise(id, context, findings);
+    state.raise(Some(id), context, findings);
     Ok(Effect {
         events,
         ..Effect::respond(Response::TenderOpened { valid, invalid })
@@ -365,7 +365,7 @@ pub(crate) fn award(
         Some(tender) => crate::warnings::indicators::at_award(tender, &mut state.history, &thresholds),
         None => Vec::new(),
     };
-    state.raise(id, context, findings);
+    state.raise(Some(id), context, findings);
     Ok(Effect {
         events,
         finished: Some(id.clone()),

@@ -248,8 +248,8 @@ pub(crate) fn set_warning_thresholds(
 
 /// What a supervisor decides about a warning.
 pub(crate) struct Decision<'a> {
-    /// The warning's tender.
-    pub tender: &'a TenderId,
+    /// The warning's tender; none for a warning about the log itself.
+    pub tender: Option<&'a TenderId>,
     /// The warning.
     pub warning: &'a WarningId,
     /// The decision.
@@ -267,7 +267,9 @@ pub(crate) fn dispose_warning(
 ) -> Result<Effect, Rejection> {
     state.require_role(signer, Role::Supervisor)?;
     let config = state.config();
-    state.tender(decision.tender)?;
+    if let Some(tender) = decision.tender {
+        state.tender(tender)?;
+    }
     check_text(&config, decision.reason, "reason")?;
     let warning = state.warning_mut(decision.tender, decision.warning)?;
     warning.may_take(decision.disposition)?;
@@ -285,7 +287,7 @@ pub(crate) fn dispose_warning(
     let level = warning.level;
     Ok(Effect {
         events: vec![AuditEvent::WarningDisposed {
-            tender: decision.tender.clone(),
+            tender: decision.tender.cloned(),
             warning: decision.warning.clone(),
             level,
             disposition: decision.disposition,

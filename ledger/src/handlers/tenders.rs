@@ -283,7 +283,7 @@ pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) ->
     let tender = state.tender_mut(id)?;
     tender.phase = Phase::Closed;
     let bids = tender.bid_count;
-    state.raise(id, context, findings);
+    state.raise(Some(id), context, findings);
     Ok(Effect {
         events: vec![AuditEvent::TenderClosed {
             tender: id.clone(),

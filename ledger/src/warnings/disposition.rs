@@ -1,7 +1,8 @@
 //! What supervisors decide about a warning (预警处置): acknowledge it, dismiss it with a reason,
 //! or escalate it to a higher authority. A red warning holds its tender's award until a
 //! supervisor acknowledges or dismisses it; an escalated one still holds it, and may be
-//! acknowledged or dismissed once, later.
+//! acknowledged or dismissed once, later. A red warning about the log itself (no tender) holds
+//! every award.
 //!
 //! Data flow: a supervisor's `dispose_warning` command ([`crate::command::Action`]) is checked
 //! here ([`Warning::may_take`]) and recorded on the warning, which keeps every disposition in
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sealbid_crypto::identity::PublicKey;
 
 use crate::rejection::Rejection;
+use crate::types::TenderId;
 use crate::warnings::{Level, Warning};
 
 /// The most dispositions one warning takes: an escalation, then an acknowledgement or a
@@ -79,9 +81,15 @@ impl Warning {
         self.disposition().is_some_and(Disposition::settles)
     }
 
-    /// Whether it holds its tender's award: red, and not settled.
+    /// Whether it holds an award: red, and not settled. One of a tender holds that tender's
+    /// award; one about the log itself (no tender) holds every award.
     pub fn holds_award(&self) -> bool {
         self.level == Level::Red && !self.settled()
+    }
+
+    /// Whether it holds `tender`'s award.
+    pub fn holds_award_of(&self, tender: &TenderId) -> bool {
+        self.holds_award() && self.tender.as_ref().is_none_or(|own| own == tender)
     }
 
     /// Whether `disposition` may be decided now: never after a settling one, and an escalation

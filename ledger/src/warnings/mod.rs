@@ -158,8 +158,10 @@ pub struct Warning {
     pub indicator: Indicator,
     /// How serious.
     pub level: Level,
-    /// The tender.
-    pub tender: TenderId,
+    /// The tender; absent for a warning about the log itself (a witness's report of a fork),
+    /// which concerns every tender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tender: Option<TenderId>,
     /// The lot, when it concerns one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lot: Option<LotId>,

@@ -1,12 +1,14 @@
 //! Supervisors' decisions on warnings, through the real ledger: the red `converging-signals`
 //! warning, the award it holds until a supervisor acknowledges or dismisses it, the refusals of
 //! a decision that may not be taken, and the public's view of decisions once the tender is
-//! final.
+//! final; a witness's report of a fork of the log, which holds every award.
 
 use std::rc::Rc;
 
+use sealbid_crypto::checkpoint::Checkpoint;
 use sealbid_crypto::identity::IdentityKeyPair;
-use sealbid_crypto::merkle::MemoryNodeStore;
+use sealbid_crypto::merkle::{Hash, MemoryNodeStore};
+use sealbid_crypto::note::{self, NoteSigner};
 use sealbid_ledger::command::{Action, SourceTagKey};
 use sealbid_ledger::disclosure::{Withheld, withheld};
 use sealbid_ledger::types::{LotId, Market, Role, TenderId, WarningId};
@@ -48,7 +50,7 @@ fn only(harness: &Harness, tender: &TenderId, indicator: Indicator) -> Warning {
 
 fn dispose(tender: &TenderId, warning: &WarningId, disposition: Disposition, reason: &str) -> Action {
     Action::DisposeWarning {
-        tender: tender.clone(),
+        tender: Some(tender.clone()),
         warning: warning.clone(),
         disposition,
         reason: reason.into(),
@@ -227,7 +229,7 @@ fn a_decision_that_may_not_be_taken_is_refused_with_its_code_and_changes_nothing
         move |rejection: &Rejection| {
             *rejection
                 == Rejection::UnknownWarning {
-                    tender: tender.clone(),
+                    tender: Some(tender.clone()),
                     warning: warning.clone(),
                 }
         }
@@ -314,4 +316,116 @@ fn a_decision_is_the_supervisors_until_the_tender_is_final_and_is_taken_while_it
         .unwrap();
     harness.award(&tender);
     assert_eq!(withheld(harness.ledger.state(), &decision), None);
+}
+
+/// A signed checkpoint of log `origin` at `size` with a root made of `root_byte`.
+fn checkpoint_note(origin: &str, size: u64, root_byte: u8) -> String {
+    let log = NoteSigner::new(origin, IdentityKeyPair::from_seed(&[42; 32]).unwrap()).unwrap();
+    let checkpoint = Checkpoint::new(origin, size, Hash([root_byte; 32]));
+    note::sign(&checkpoint.to_text(), &[&log]).unwrap()
+}
+
+fn fork(witnessed: String, presented: String) -> Action {
+    Action::ReportLogFork { witnessed, presented }
+}
+
+#[test]
+fn a_reported_fork_raises_a_red_warning_on_the_log_that_holds_every_award_until_settled() {
+    let mut harness = harness(4, WarningThresholds::default());
+    let supervisor = harness.grant_supervisor();
+    let witnessed = checkpoint_note("sealbid/0011223344556677", 3, 1);
+    let presented = checkpoint_note("sealbid/0011223344556677", 5, 2);
+    harness.run(&supervisor, fork(witnessed, presented)).unwrap();
+    let reported_at = harness.ledger.audit().size() - 1;
+    let warning = harness.ledger.state().warnings.values().last().unwrap().clone();
+    assert_eq!(
+        (
+            warning.indicator,
+            warning.level,
+            warning.tender.as_ref(),
+            warning.lot.as_ref()
+        ),
+        (Indicator::Integrity, Level::Red, None, None)
+    );
+    assert_eq!(warning.evidence.entries, [reported_at]);
+    assert_eq!(value(&warning, "witnessed_size"), 3);
+    assert_eq!(value(&warning, "presented_size"), 5);
+
+    // Every tender's award waits for it; a decision names no tender.
+    let mut calm = CONVERGING;
+    calm[2] = (110_000, "203.0.113.10");
+    let tender = opened_from(&mut harness, &calm);
+    award_refused_as_held(&mut harness, &tender, &warning.id);
+    refused_command(
+        &mut harness,
+        &supervisor,
+        dispose(&tender, &warning.id, Disposition::Dismiss, "not this tender's"),
+        |rejection| {
+            *rejection
+                == Rejection::UnknownWarning {
+                    tender: Some(tender.clone()),
+                    warning: warning.id.clone(),
+                }
+        },
+    );
+    let acknowledgement = Action::DisposeWarning {
+        tender: None,
+        warning: warning.id.clone(),
+        disposition: Disposition::Acknowledge,
+        reason: "Referred to the public security organ; the honest nodes' log stands".into(),
+    };
+    harness.run(&supervisor, acknowledgement).unwrap();
+    // A decision on the log itself is public at once.
+    assert_eq!(withheld(harness.ledger.state(), harness.log.last().unwrap()), None);
+    harness.award(&tender);
+    // It concerns no tender, so it stays when the tender leaves.
+    assert!(
+        harness
+            .ledger
+            .state()
+            .warnings
+            .values()
+            .any(|held| held.id == warning.id)
+    );
+}
+
+#[test]
+fn a_fork_report_that_is_not_one_is_refused_and_changes_nothing() {
+    let mut harness = harness(2, WarningThresholds::default());
+    let supervisor = harness.grant_supervisor();
+    let office = Rc::clone(&harness.office);
+    let origin = "sealbid/0011223344556677";
+    refused_command(
+        &mut harness,
+        &office,
+        fork(checkpoint_note(origin, 3, 1), checkpoint_note(origin, 5, 2)),
+        |rejection| *rejection == Rejection::MissingRole(Role::Supervisor),
+    );
+    let oversized = format!("{}{}", "x".repeat(20_000), checkpoint_note(origin, 3, 1));
+    for (witnessed, presented) in [
+        // One tree head twice; two logs; not a signed note; not a checkpoint; too long.
+        (checkpoint_note(origin, 3, 1), checkpoint_note(origin, 3, 1)),
+        (
+            checkpoint_note(origin, 3, 1),
+            checkpoint_note("sealbid/ffeeddccbbaa9988", 5, 2),
+        ),
+        (
+            "sealbid/0011223344556677\n3\n".to_owned(),
+            checkpoint_note(origin, 5, 2),
+        ),
+        (
+            note::sign(
+                "not a checkpoint\n",
+                &[&NoteSigner::new(origin, IdentityKeyPair::from_seed(&[1; 32]).unwrap()).unwrap()],
+            )
+            .unwrap(),
+            checkpoint_note(origin, 5, 2),
+        ),
+        (oversized, checkpoint_note(origin, 5, 2)),
+    ] {
+        refused_command(&mut harness, &supervisor, fork(witnessed, presented), |rejection| {
+            matches!(rejection, Rejection::Invalid(_))
+        });
+    }
+    assert!(harness.ledger.state().warnings.is_empty());
 }

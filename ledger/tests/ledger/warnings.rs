@@ -51,7 +51,7 @@ pub(crate) fn raised(harness: &Harness, tender: &TenderId, indicator: Indicator)
         .warnings
         .values()
         .chain(archived)
-        .filter(|warning| &warning.tender == tender && warning.indicator == indicator)
+        .filter(|warning| warning.tender.as_ref() == Some(tender) && warning.indicator == indicator)
         .cloned()
         .collect()
 }
