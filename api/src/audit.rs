@@ -299,13 +299,17 @@ pub async fn log_key(state: web::Data<ApiState>) -> HttpResponse {
     })
 }
 
-/// `GET /v1/audit/checkpoint`: the log's current head as a signed note (C2SP tlog-checkpoint).
+/// `GET /v1/audit/checkpoint`: the log's current head as a signed note (C2SP tlog-checkpoint),
+/// with every witness's cosignature this node holds of it.
 #[utoipa::path(get, path = "/v1/audit/checkpoint", tag = "audit",
-    responses((status = 200, description = "The current checkpoint, signed", body = String, content_type = "text/plain")))]
+    responses(
+        (status = 200, description = "The current checkpoint, signed, with the cosignatures held of it", body = String, content_type = "text/plain"),
+        (status = 503, description = "The node's storage cannot be read now", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn checkpoint(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let view = state.replica.applied_view();
     let (size, root) = (view.audit_size, view.audit_root);
-    let note = signed_checkpoint(&state, size, root)?;
+    let note = crate::witness::cosigned_checkpoint(&state, size, root).await?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(note))
 }
 
@@ -393,13 +397,13 @@ pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>
         origin: state.log.origin.clone(),
         index: query.index,
         leaf_hash: leaf_hash(entry.1.as_bytes()),
-        checkpoint: signed_checkpoint(&state, size, root)?,
+        checkpoint: crate::witness::cosigned_checkpoint(&state, size, root).await?,
         inclusion_proof,
     }))
 }
 
 /// The checkpoint of (`size`, `root`) signed with the log's key.
-fn signed_checkpoint(state: &ApiState, size: u64, root: Hash) -> Result<String, Problem> {
+pub(crate) fn signed_checkpoint(state: &ApiState, size: u64, root: Hash) -> Result<String, Problem> {
     state
         .log
         .checkpoint(size, root)

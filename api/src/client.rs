@@ -140,6 +140,25 @@ impl Client {
         read(response).await
     }
 
+    /// Sends a witness's cosignature of a checkpoint.
+    pub async fn submit_cosignature(
+        &self,
+        submission: &crate::witness::CosignatureSubmission,
+    ) -> Result<crate::witness::CosignatureAccepted, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, paths::AUDIT_COSIGNATURES))
+            .json(submission)
+            .send()
+            .await?;
+        read(response).await
+    }
+
+    /// Each witness's newest cosigned checkpoint the node holds.
+    pub async fn witnessed(&self) -> Result<crate::witness::Witnessed, ClientError> {
+        self.get(paths::AUDIT_WITNESSED).await
+    }
+
     /// The inclusion proof of entry `index` in the tree of `size` entries.
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<AuditProof, ClientError> {
         self.get(&format!("{}?index={index}&size={size}", paths::AUDIT_INCLUSION))

@@ -33,6 +33,7 @@ mod server;
 pub mod signed_reads;
 pub mod sse;
 pub mod watch;
+pub mod witness;
 
 use std::sync::Arc;
 
@@ -95,6 +96,10 @@ pub mod paths {
     pub const AUDIT_CONSISTENCY: &str = "/v1/audit/proof/consistency";
     /// A receipt with checkpoint and inclusion proof (`?index=`).
     pub const AUDIT_RECEIPT: &str = "/v1/audit/receipt";
+    /// A witness's cosignature of a checkpoint (POST).
+    pub const AUDIT_COSIGNATURES: &str = "/v1/audit/cosignatures";
+    /// Each witness's newest cosigned checkpoint.
+    pub const AUDIT_WITNESSED: &str = "/v1/audit/witnessed";
     /// Liveness.
     pub const LIVEZ: &str = "/livez";
     /// Readiness.
@@ -107,7 +112,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 29] = [
+    pub const ALL: [&str; 31] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -132,6 +137,8 @@ pub mod paths {
         AUDIT_INCLUSION,
         AUDIT_CONSISTENCY,
         AUDIT_RECEIPT,
+        AUDIT_COSIGNATURES,
+        AUDIT_WITNESSED,
         LIVEZ,
         READYZ,
         METRICS,
@@ -186,6 +193,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::AUDIT_INCLUSION).get(audit::inclusion))
         .service(resource(paths::AUDIT_CONSISTENCY).get(audit::consistency))
         .service(resource(paths::AUDIT_RECEIPT).get(audit::receipt))
+        .service(resource(paths::AUDIT_COSIGNATURES).post(witness::submit))
+        .service(resource(paths::AUDIT_WITNESSED).get(witness::witnessed))
         .service(resource(paths::LIVEZ).get(health::livez))
         .service(resource(paths::READYZ).get(health::readyz))
         .service(resource(paths::METRICS).get(health::metrics))

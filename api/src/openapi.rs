@@ -41,6 +41,8 @@ use crate::problem::Problem;
         crate::audit::inclusion,
         crate::audit::consistency,
         crate::audit::receipt,
+        crate::witness::submit,
+        crate::witness::witnessed,
         crate::health::livez,
         crate::health::readyz,
         crate::health::metrics,
@@ -55,7 +57,10 @@ use crate::problem::Problem;
         TreeHead,
         LogKey,
         AuditProof,
-        crate::signed_reads::CommandSource
+        crate::signed_reads::CommandSource,
+        crate::witness::CosignatureSubmission,
+        crate::witness::CosignatureAccepted,
+        crate::witness::Witnessed
     ))
 )]
 pub struct ApiDocument;

@@ -21,8 +21,11 @@
 //! the arrival window has passed. A replica also fills the history a snapshot from a peer left
 //! out, and, after each close, erases the envelopes of replaced and withdrawn bids from its
 //! disk ([`eraser`]): a bid's envelope travels beside its command, outside the audit leaf.
+//! Each node keeps the witnesses' cosignatures of its checkpoints that it received
+//! ([`cosignatures`]).
 
 pub mod clock;
+pub mod cosignatures;
 mod database;
 mod eraser;
 mod forwarder;

@@ -820,6 +820,28 @@ impl Replica {
         Ok(row.map(|row| sqlx::Row::get(&row, "record")))
     }
 
+    /// Stores a witness's cosignature, already checked against this node's own tree.
+    pub async fn store_cosignature(
+        &self,
+        cosignature: &crate::cosignatures::StoredCosignature,
+    ) -> Result<(), HistoryError> {
+        crate::cosignatures::store(self.state_machine.writer(), cosignature).await
+    }
+
+    /// The cosignatures held of the tree of `size` leaves with `root`.
+    pub async fn cosignatures_at(
+        &self,
+        size: u64,
+        root: &sealbid_crypto::merkle::Hash,
+    ) -> Result<Vec<crate::cosignatures::StoredCosignature>, HistoryError> {
+        crate::cosignatures::at(self.state_machine.pool(), size, root).await
+    }
+
+    /// Each witness's newest cosignature held.
+    pub async fn latest_cosignatures(&self) -> Result<Vec<crate::cosignatures::StoredCosignature>, HistoryError> {
+        crate::cosignatures::latest(self.state_machine.pool()).await
+    }
+
     /// The highest log index this node knows to be committed.
     pub fn committed_index(&self) -> Option<u64> {
         match self.committed_index.load(Ordering::SeqCst) {

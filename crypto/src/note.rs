@@ -211,6 +211,16 @@ pub struct NoteSignature {
     pub signature: Vec<u8>,
 }
 
+impl NoteSignature {
+    /// The signature's line on a note, `— name base64(id ‖ signature)` and a newline, as
+    /// [`parse`] read it.
+    pub fn to_line(&self) -> String {
+        let mut bytes = self.key_id.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&self.signature);
+        format!("{SIGNATURE_LINE_PREFIX}{} {}\n", self.name, STANDARD.encode(bytes))
+    }
+}
+
 /// A parsed signed note; parsing checks the form, [`Note::verify`] the signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {

@@ -13,9 +13,11 @@
 //! depends on every entry before it), and the report says how many entries were not replayed and
 //! from which on. A copy fetched once they are released replays to its end.
 //!
-//! File layout (JSON lines): the head (`{size, root, state_hash, checkpoint}`, the checkpoint a
-//! signed note fetched just before the head), then one `{index, entry}` per line in index
-//! order.
+//! File layout (JSON lines): the head (`{size, root, state_hash, checkpoint, witnessed?}`, the
+//! checkpoint a signed note fetched just before the head, `witnessed` each witness's newest
+//! co-signed checkpoint the node held, fetched with it), then one `{index, entry}` per line in
+//! index order. An audit counts the witnesses whose cosignature is on a checkpoint found to be
+//! a prefix of the log.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -71,6 +73,10 @@ pub struct CopyHead {
     pub head: TreeHead,
     /// The node's signed checkpoint, fetched before the head (so no larger than it).
     pub checkpoint: String,
+    /// Each witness's newest co-signed checkpoint the node held (`GET /v1/audit/witnessed`),
+    /// fetched before the head.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnessed: Vec<String>,
 }
 
 /// What a passing audit established.
@@ -100,6 +106,8 @@ pub struct AuditReport {
     pub archived_tenders: u64,
     /// Signed checkpoints found to be prefixes of the copy's tree.
     pub checkpoints: usize,
+    /// The witnesses asked for (`--witness`) with a cosignature on one of those checkpoints.
+    pub witnesses: Vec<String>,
 }
 
 /// Writes `head` and `entries` to `path` in the audit file layout.
@@ -259,6 +267,7 @@ pub fn verify(
         open_tenders: replay.ledger.state().tenders.len(),
         archived_tenders: replay.ledger.state().archived_count,
         head: head.clone(),
+        witnesses: Vec::new(),
     })
 }
 
@@ -301,6 +310,7 @@ pub async fn fetch(
     // The checkpoint first: the same node's head fetched after it is at least as large (the
     // check in `verify` catches a head from another, lagging node behind a load balancer).
     let checkpoint = client.checkpoint().await?;
+    let witnessed = client.witnessed().await?.checkpoints;
     let head = client.audit_head().await?;
     let mut entries = Vec::new();
     let mut from = 0;
@@ -323,7 +333,14 @@ pub async fn fetch(
         entries.extend(page);
         progress(from, head.size);
     }
-    Ok((CopyHead { head, checkpoint }, entries))
+    Ok((
+        CopyHead {
+            head,
+            checkpoint,
+            witnessed,
+        },
+        entries,
+    ))
 }
 
 /// Why fetching the log failed.

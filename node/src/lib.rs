@@ -4,7 +4,8 @@
 //! [`application::Application`], which wires the replica (`sealbid-consensus`), its
 //! node-to-node RPC and the public API (`sealbid-api`) together; the participants' CLI
 //! ([`participant`], [`committee`], [`supervisor_cli`]); signed [`checkpoints`] as their holders check them; and the
-//! supervisor's [`audit`]: fetch the log, replay it. Nothing imports this crate.
+//! supervisor's [`audit`]: fetch the log, replay it; and the supervisor's [`witness`] of the
+//! log. Nothing imports this crate.
 
 pub mod application;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod participant;
 pub mod participant_cli;
 pub mod settings;
 pub mod supervisor_cli;
+pub mod witness;
 
 pub use application::{Application, BuildError};
 pub use settings::{Layer, Settings, SettingsError};

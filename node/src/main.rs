@@ -211,6 +211,14 @@ enum AuditCommand {
         /// must be a prefix of this log.
         #[arg(long = "checkpoint")]
         checkpoints: Vec<PathBuf>,
+        /// A witness that must have co-signed one of the checkpoints (the file's, or one kept
+        /// from earlier): its key, as `sealbid supervisor witness-key` prints it. Repeat for
+        /// several.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// How many of the --witness keys must have co-signed (default: all of them).
+        #[arg(long)]
+        witnesses_required: Option<usize>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -294,8 +302,14 @@ async fn main() -> anyhow::Result<()> {
             file,
             log_key,
             checkpoints,
+            witnesses,
+            witnesses_required,
             json,
-        }) => audit_verify(&file, &log_key, &checkpoints, json),
+        }) => {
+            let witnesses = sealbid_node::witness::parse_witnesses(&witnesses)?;
+            let required = sealbid_node::witness::witnesses_required(&witnesses, witnesses_required)?;
+            audit_verify(&file, &log_key, &checkpoints, (&witnesses, required), json)
+        }
         Command::Cluster(command) => cluster(command).await,
         Command::Operator { connection, command } => Ok(participant_cli::operator(&connection, command).await?),
         Command::Registrar { connection, command } => Ok(participant_cli::registrar(&connection, command).await?),
@@ -402,21 +416,42 @@ fn audit_verify(
     file: &std::path::Path,
     log_key: &std::path::Path,
     earlier: &[PathBuf],
+    (witnesses, witnesses_required): (&[sealbid_crypto::cosignature::CosignerVerifier], usize),
     json: bool,
 ) -> anyhow::Result<()> {
     use sealbid_node::checkpoints::{load_log_key, verify_checkpoint};
     let log_key = load_log_key(log_key)?;
     let (head, entries) = sealbid_node::audit::read_file(file)?;
+    let mut notes = vec![head.checkpoint.clone()];
     let mut checkpoints =
         vec![verify_checkpoint(&head.checkpoint, &log_key).context("the checkpoint in the audit file")?];
+    for text in &head.witnessed {
+        checkpoints.push(verify_checkpoint(text, &log_key).context("a witnessed checkpoint in the audit file")?);
+        notes.push(text.clone());
+    }
     for path in earlier {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         checkpoints.push(verify_checkpoint(&text, &log_key).with_context(|| path.display().to_string())?);
+        notes.push(text);
     }
     let bar = progress_bar(entries.len() as u64, "replaying");
     let result = sealbid_node::audit::verify(&head.head, &checkpoints, &entries, |done| bar.set_position(done));
     bar.finish_and_clear();
-    let report = result?;
+    let mut report = result?;
+    // Every checkpoint is now a prefix of the replayed log: count who co-signed them.
+    report.witnesses = sealbid_node::witness::cosigned_by(&notes, witnesses);
+    if report.witnesses.len() < witnesses_required {
+        anyhow::bail!(
+            "{} of the {witnesses_required} witnesses required co-signed a checkpoint of this log ({}); \
+             fetch the log again once they have, or keep their checkpoints with --checkpoint",
+            report.witnesses.len(),
+            if report.witnesses.is_empty() {
+                "none".to_owned()
+            } else {
+                report.witnesses.join(", ")
+            }
+        );
+    }
     if json {
         println!("{}", serde_json::to_string(&report)?);
     } else if let Some(first) = report.first_not_replayed {
@@ -441,6 +476,9 @@ fn audit_verify(
              bids replayed by their signed digest, their envelopes erased)",
             report.entries, report.checkpoints, report.open_tenders, report.archived_tenders, report.erased_envelopes
         );
+    }
+    if !json && !report.witnesses.is_empty() {
+        println!("co-signed by the witnesses {}", report.witnesses.join(", "));
     }
     Ok(())
 }

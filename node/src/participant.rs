@@ -200,6 +200,9 @@ pub struct ReceiptCheck {
     pub checkpoint_size: u64,
     /// The size of the node's current signed checkpoint, proven to extend it.
     pub current_size: u64,
+    /// The witnesses (`--witness`) found to have co-signed a checkpoint that extends it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<String>,
 }
 
 /// Checks `saved` against the log's key and the node's current state: the receipt's
@@ -262,5 +265,6 @@ pub async fn verify_receipt(
         audit_index: index,
         checkpoint_size: held.size,
         current_size: current.size,
+        witnesses: Vec::new(),
     })
 }

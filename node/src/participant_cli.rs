@@ -170,6 +170,13 @@ pub enum ReceiptsCommand {
         /// Receipt files (as `--receipt` wrote them).
         #[arg(required = true)]
         receipts: Vec<PathBuf>,
+        /// A witness that must have co-signed a checkpoint extending each receipt's: its key,
+        /// as `sealbid supervisor witness-key` prints it. Repeat for several.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// How many of the --witness keys must have co-signed (default: all of them).
+        #[arg(long)]
+        witnesses_required: Option<usize>,
     },
 }
 
@@ -467,23 +474,42 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             };
             connection.send(action, None).await?;
         }
-        BidderCommand::Receipts(ReceiptsCommand::Verify { log_key, receipts }) => {
+        BidderCommand::Receipts(ReceiptsCommand::Verify {
+            log_key,
+            receipts,
+            witnesses,
+            witnesses_required,
+        }) => {
             let client = connection.client()?;
             let log_key = load_log_key(&log_key).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+            let witnesses = crate::witness::parse_witnesses(&witnesses)?;
+            let required = crate::witness::witnesses_required(&witnesses, witnesses_required)?;
             let current = verify_checkpoint(&client.checkpoint().await?, &log_key)
                 .map_err(|error| ParticipantError::Invalid(format!("the node's current checkpoint: {error}")))?;
             for path in receipts {
                 let saved: SavedReceipt = read_json(&path)?;
-                let check = verify_receipt(&client, &log_key, &current, &saved).await?;
+                let mut check = verify_receipt(&client, &log_key, &current, &saved).await?;
+                let held = saved
+                    .log
+                    .verify(&log_key.name, std::slice::from_ref(&log_key), 1)
+                    .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+                check.witnesses = crate::witness::verify_witnessed(&client, &log_key, &witnesses, required, &held)
+                    .await
+                    .map_err(|error| ParticipantError::Invalid(format!("{}: {error}", path.display())))?;
                 if connection.json {
                     println!("{}", serde_json::to_string(&check).unwrap_or_default());
                 } else {
                     println!(
-                        "{}: audit entry {} is in the signed checkpoint of {} entries, which the current one ({}) extends",
+                        "{}: audit entry {} is in the signed checkpoint of {} entries, which the current one ({}) extends{}",
                         path.display(),
                         check.audit_index,
                         check.checkpoint_size,
-                        check.current_size
+                        check.current_size,
+                        if check.witnesses.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; co-signed by {}", check.witnesses.join(", "))
+                        }
                     );
                 }
             }

@@ -1,10 +1,11 @@
 //! The `sealbid supervisor` subcommands (电子监察): watch the log live, read a tender's timeline,
 //! suspend and resume a tender, order an office to correct something, read the orders held,
-//! read the early warnings, decide on them and set their thresholds.
+//! read the early warnings, decide on them and set their thresholds, and witness the log.
 //! Thin shells that parse flags and send the signed command or read.
 
 use sealbid_api::sse::StreamEvent;
 use sealbid_api::watch::WatchedEntry;
+use sealbid_crypto::cosignature::Cosigner;
 use sealbid_ledger::command::Action;
 use sealbid_ledger::types::WarningId;
 use sealbid_ledger::warnings::disposition::Disposition;
@@ -87,6 +88,18 @@ pub enum SupervisorCommand {
         #[arg(long)]
         file: std::path::PathBuf,
     },
+    /// Witness the audit log: fetch the node's checkpoint, check it extends the last one
+    /// co-signed (kept in --state), and co-sign it (C2SP tlog-cosignature/v1 with --key); a
+    /// checkpoint that cannot extend it is refused and reported (report_log_fork), and the
+    /// command fails.
+    Witness(WitnessFlags),
+    /// Print this supervisor's witness key, for `--witness` on `bidder receipts verify` and
+    /// `audit verify`.
+    WitnessKey {
+        /// The witness's name (default: sealbid-witness/ and the key).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Print a tender's entries in order, in the stream's form (JSON).
     Timeline {
         /// The tender.
@@ -122,6 +135,26 @@ impl From<DispositionFlag> for Disposition {
     }
 }
 
+/// How `sealbid supervisor witness` runs.
+#[derive(Debug, clap::Args)]
+pub struct WitnessFlags {
+    /// The log's verifier key (a node writes it to log.pub in its data folder).
+    #[arg(long, default_value = "sealbid-data/log.pub")]
+    pub log_key: std::path::PathBuf,
+    /// The file that keeps the last checkpoint co-signed (created by the first run).
+    #[arg(long)]
+    pub state: std::path::PathBuf,
+    /// The witness's name (default: sealbid-witness/ and the key).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How many times to look (1 to 1,000,000).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub rounds: u64,
+    /// The wait between two looks, ms.
+    #[arg(long, default_value_t = 10_000)]
+    pub interval_ms: u64,
+}
+
 /// What `sealbid supervisor watch` shows.
 #[derive(Debug, clap::Args)]
 pub struct WatchFlags {
@@ -154,6 +187,15 @@ const RECONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> Result<(), ParticipantError> {
     let action = match command {
         SupervisorCommand::Watch(flags) => return watch(connection, &flags).await,
+        SupervisorCommand::Witness(flags) => return witness(connection, &flags).await,
+        SupervisorCommand::WitnessKey { name } => {
+            let key = connection.signer()?;
+            let name = name.unwrap_or_else(|| crate::witness::default_name(&key.public_key()));
+            let cosigner = Cosigner::new(&name, key)
+                .map_err(|error| ParticipantError::Invalid(format!("witness name {name:?}: {error}")))?;
+            println!("{}", cosigner.verifier());
+            return Ok(());
+        }
         SupervisorCommand::Timeline { tender, from, count } => {
             let tender = parse_tender(&tender)?;
             let path = format!("/v1/supervision/tenders/{tender}/timeline?from={from}&count={count}");
@@ -211,6 +253,78 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
     };
     connection.send(action, None).await?;
     Ok(())
+}
+
+/// `sealbid supervisor witness`: looks `flags.rounds` times, co-signing each checkpoint that
+/// extends the last one co-signed; refuses and reports one that cannot.
+async fn witness(connection: &Connection, flags: &WitnessFlags) -> Result<(), ParticipantError> {
+    use crate::witness::{Observation, cosign, load_state, observe, save_state};
+    let key = connection.signer()?;
+    let name = flags
+        .name
+        .clone()
+        .unwrap_or_else(|| crate::witness::default_name(&key.public_key()));
+    let cosigner = Cosigner::new(&name, key)
+        .map_err(|error| ParticipantError::Invalid(format!("witness name {name:?}: {error}")))?;
+    let log_key = crate::checkpoints::load_log_key(&flags.log_key)
+        .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+    let client = connection.client()?;
+    for round in 0..flags.rounds {
+        if round > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(flags.interval_ms)).await;
+        }
+        let last = load_state(&flags.state, &log_key)?;
+        match observe(&client, &log_key, last.as_ref()).await? {
+            Observation::Extends(held) => {
+                let accepted = cosign(&client, &cosigner, &held, now_seconds()).await?;
+                save_state(&flags.state, &held)?;
+                say(connection.json, "cosigned", accepted.size, "co-signed the checkpoint");
+            }
+            Observation::Unchanged => {
+                let size = last.map_or(0, |last| last.checkpoint.size);
+                say(connection.json, "unchanged", size, "already co-signed the checkpoint");
+            }
+            Observation::Behind(held) => say(
+                connection.json,
+                "behind",
+                held.checkpoint.size,
+                "the node lags behind the last co-signed checkpoint; nothing co-signed for",
+            ),
+            Observation::Fork {
+                witnessed,
+                presented,
+                reason,
+            } => {
+                let report = Action::ReportLogFork {
+                    witnessed: witnessed.note,
+                    presented: presented.note,
+                };
+                connection.send(report, None).await?;
+                return Err(ParticipantError::Invalid(format!(
+                    "refused to co-sign: {reason}. Reported to the node as a red integrity warning (report_log_fork); \
+                     {} still holds the checkpoint co-signed last",
+                    flags.state.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints what one look did: a JSON line, or a sentence ending with the size.
+fn say(json: bool, outcome: &str, size: u64, sentence: &str) {
+    if json {
+        println!("{}", serde_json::json!({"outcome": outcome, "size": size}));
+    } else {
+        println!("{sentence} of {size} entries");
+    }
+}
+
+/// The time now, POSIX seconds.
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// The stream's path and query for the entries from `from` on, with `flags`' filters.

@@ -108,6 +108,7 @@ async fn a_fetched_log_verifies_and_a_changed_byte_is_named() {
             ..head.head.clone()
         },
         checkpoint: head.checkpoint.clone(),
+        witnessed: Vec::new(),
     })
     .unwrap();
     let changed = folder.path().join("head.jsonl");
@@ -186,5 +187,6 @@ fn ledger_of(entries: &[sealbid_api::audit::AuditEntry]) -> CopyHead {
             state_hash: ledger.state_hash(),
         },
         checkpoint: String::new(),
+        witnessed: Vec::new(),
     }
 }

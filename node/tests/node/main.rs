@@ -24,3 +24,4 @@ mod signed_reads;
 mod supervision;
 mod support;
 mod tender;
+mod witness;

@@ -25,7 +25,7 @@ use crate::support::{Platform, now_ms};
 use crate::tender::{BIDDING_MS, cast, lot, publish_until, run, run_bid, submit};
 
 /// Makes a key with `sealbid bidder keygen` in `folder`; its file and the key.
-fn keygen(platform: &Platform, authority: &Path, folder: &Path, name: &str) -> (String, IdentityKeyPair) {
+pub(crate) fn keygen(platform: &Platform, authority: &Path, folder: &Path, name: &str) -> (String, IdentityKeyPair) {
     let path = folder.join(name);
     sealbid(
         platform,
