@@ -8,6 +8,7 @@ use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
 use ring::rand::SystemRandom;
 use ring::{aead, hkdf};
 use sealbid_crypto::checkpoint::Checkpoint;
+use sealbid_crypto::cosignature::{Cosigner, CosignerVerifier};
 use sealbid_crypto::curve::CurveScalar;
 use sealbid_crypto::dkg::{CommitteeOutcome, ReleasedShare};
 use sealbid_crypto::encoding::to_canonical;
@@ -256,6 +257,24 @@ fn log_checkpoint_and_receipt_examples() {
         inclusion_proof: tree.inclusion_proof(1, 3).unwrap(),
     };
     examples.check("receipt", &text(receipt.to_canonical().unwrap()));
+
+    // A witness with the seed 03 … 03 co-signs that checkpoint at 2027-01-01T00:00:00Z.
+    let witness = Cosigner::new("witness.example/w1", IdentityKeyPair::from_seed(&[3; 32]).unwrap()).unwrap();
+    examples.check("witness-verifier-key", &witness.verifier().to_string());
+    let line = witness
+        .cosignature_line(&note::parse(&receipt.checkpoint).unwrap(), 1_798_761_600)
+        .unwrap();
+    let cosigned = format!("{}{line}", receipt.checkpoint);
+    examples.check("cosigned-checkpoint", cosigned.trim_end_matches('\n'));
+    if let (true, Some(key), Some(documented)) = (
+        examples.mismatches.is_empty(),
+        examples.get("witness-verifier-key"),
+        examples.get("cosigned-checkpoint"),
+    ) {
+        let verifier = CosignerVerifier::parse(&key).unwrap();
+        let note = note::parse(&format!("{documented}\n")).unwrap();
+        assert_eq!(verifier.verify(&note).unwrap().timestamp_seconds, 1_798_761_600);
+    }
 
     // The documented receipt verifies under the documented key (once the document is current).
     if let (true, Some(json), Some(key)) = (
