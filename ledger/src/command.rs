@@ -468,6 +468,14 @@ pub enum Action {
         /// The tender.
         tender: TenderId,
     },
+    /// Committee member (its own number): prove, while the tender takes bids, that it still
+    /// holds its share (a proof of knowledge for its public share; nothing secret released).
+    ProveReadiness {
+        /// The tender.
+        tender: TenderId,
+        /// The proof.
+        readiness: sealbid_crypto::dkg::ReadinessProof,
+    },
     /// Office (the tender's): disqualify an opened bid in evaluation, with a written reason.
     DisqualifyBid {
         /// The tender.
@@ -566,7 +574,8 @@ impl Action {
             Action::RegisterEncryptionKey { .. }
             | Action::Deal { .. }
             | Action::Respond { .. }
-            | Action::ReleaseShare { .. } => Some(Role::CommitteeMember),
+            | Action::ReleaseShare { .. }
+            | Action::ProveReadiness { .. } => Some(Role::CommitteeMember),
             Action::PublishTender(_)
             | Action::AmendTender { .. }
             | Action::CancelTender { .. }
@@ -603,6 +612,7 @@ impl Action {
             | Action::WithdrawBid { tender, .. }
             | Action::CloseTender { tender }
             | Action::ReleaseShare { tender, .. }
+            | Action::ProveReadiness { tender, .. }
             | Action::OpenTender { tender }
             | Action::DisqualifyBid { tender, .. }
             | Action::AwardTender { tender } => Some(tender),
@@ -644,6 +654,7 @@ impl Action {
             Action::WithdrawBid { .. } => "withdraw_bid",
             Action::CloseTender { .. } => "close_tender",
             Action::ReleaseShare { .. } => "release_share",
+            Action::ProveReadiness { .. } => "prove_readiness",
             Action::OpenTender { .. } => "open_tender",
             Action::DisqualifyBid { .. } => "disqualify_bid",
             Action::AwardTender { .. } => "award_tender",

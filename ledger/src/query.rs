@@ -44,6 +44,9 @@ pub struct TenderView<'a> {
     /// When a supervisor suspended it, if it is suspended: nothing on it moves, and bids
     /// arriving now are refused, until a supervisor resumes it (the deadline then moves).
     pub suspended_since_ms: Option<u64>,
+    /// The committee members that proved they hold their shares, by member number, with the
+    /// latest proof's entry and time.
+    pub readiness: &'a BTreeMap<u16, crate::tender::Readiness>,
 }
 
 /// A sealed bid as anyone may see it before the opening: no bidder, no content.
@@ -108,6 +111,7 @@ pub fn tender_view(tender: &Tender) -> TenderView<'_> {
         bid_count: (!takes_bids(tender.phase)).then_some(tender.bid_count),
         shares_released: tender.shares.len(),
         suspended_since_ms: tender.suspension.as_ref().map(|suspension| suspension.suspended_at_ms),
+        readiness: &tender.readiness,
     }
 }
 

@@ -180,6 +180,26 @@ pub struct Tender {
     /// `repeated-withdrawal`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub withdrawn: BTreeMap<PublicKey, u64>,
+    /// When the key generation finished and bidding opened (its entry's timestamp).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bidding_since_ms: Option<u64>,
+    /// The committee members that proved they hold their shares, by member number: the latest
+    /// proof of each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub readiness: BTreeMap<u16, Readiness>,
+    /// Whether the committee's readiness was judged (`committee-unready`): once, at the first
+    /// entry on the tender at or after the set time, or at its close.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub readiness_judged: bool,
+}
+
+/// A committee member's proof that it holds its share, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// The proving entry's audit index.
+    pub audit_index: u64,
+    /// Its timestamp.
+    pub proved_at_ms: u64,
 }
 
 /// A supervisor's suspension of a tender, in force.

@@ -150,6 +150,36 @@ pub fn release_share(
     identity: &IdentityKeyPair,
     encryption: &OpeningKey,
 ) -> Result<Action, ParticipantError> {
+    Ok(Action::ReleaseShare {
+        tender: generation.tender.clone(),
+        share: own_share(generation, identity, encryption)?,
+    })
+}
+
+/// While the tender takes bids: the signer's proof that it holds its share, for the deadline
+/// in force `deadline_ms` (nothing secret leaves the machine).
+pub fn prove_readiness(
+    generation: &KeyGeneration,
+    identity: &IdentityKeyPair,
+    encryption: &OpeningKey,
+    deadline_ms: u64,
+) -> Result<Action, ParticipantError> {
+    let share = own_share(generation, identity, encryption)?;
+    let readiness = sealbid_crypto::dkg::ReadinessProof::create(&share, deadline_ms, &SystemRandom::new())
+        .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+    Ok(Action::ProveReadiness {
+        tender: generation.tender.clone(),
+        readiness,
+    })
+}
+
+/// The signer's share of the opening key, from the dealings the node served, checked against
+/// the outcome they give.
+fn own_share(
+    generation: &KeyGeneration,
+    identity: &IdentityKeyPair,
+    encryption: &OpeningKey,
+) -> Result<sealbid_crypto::dkg::ReleasedShare, ParticipantError> {
     let member = member_with_key(generation, identity, encryption)?;
     let Some(published) = &generation.outcome else {
         return Err(ParticipantError::Invalid(format!(
@@ -168,18 +198,14 @@ pub fn release_share(
             generation.tender
         )));
     }
-    let share = member_share(
+    member_share(
         &generation.parameters,
         &outcome,
         &generation.dealings,
         member,
         encryption,
     )
-    .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
-    Ok(Action::ReleaseShare {
-        tender: generation.tender.clone(),
-        share,
-    })
+    .map_err(|error| ParticipantError::Invalid(error.to_string()))
 }
 
 /// Parses a tender id.

@@ -22,6 +22,17 @@ pub enum CommitteeCommand {
     /// A tender's key generation.
     #[command(subcommand)]
     Dkg(DkgCommand),
+    /// While the tender takes bids: prove this member still holds its share of the tender's
+    /// opening key (a proof of knowledge; nothing secret is sent). Prove before the set time
+    /// ahead of the deadline, and again after the deadline moves.
+    ProveReadiness {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// This member's encryption key.
+        #[command(flatten)]
+        encryption: EncryptionKeyFlag,
+    },
     /// After the close: release this member's share of the tender's opening key.
     ReleaseShare {
         /// The tender.
@@ -119,6 +130,21 @@ pub async fn committee(connection: &Connection, command: CommitteeCommand) -> Re
                     }
                 );
             }
+        }
+        CommitteeCommand::ProveReadiness { tender: id, encryption } => {
+            let client = connection.client()?;
+            let id = tender(&id)?;
+            let generation = client.key_generation(id.as_str()).await?;
+            let view = client.tender(id.as_str()).await?;
+            let deadline_ms = view
+                .pointer("/tender/deadline_ms")
+                .and_then(serde_json::Value::as_u64)
+                .ok_or_else(|| {
+                    ParticipantError::Invalid(format!("the node's answer for tender {id} has no deadline_ms"))
+                })?;
+            let encryption = load_encryption_key(&encryption.encryption_key)?;
+            let action = committee::prove_readiness(&generation, &connection.signer()?, &encryption, deadline_ms)?;
+            connection.send(action, None).await?;
         }
         CommitteeCommand::ReleaseShare { tender: id, encryption } => {
             let generation = connection.client()?.key_generation(tender(&id)?.as_str()).await?;

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 pub use complaint::{Complaint, EqualityProof, Response};
 pub use dealing::Dealing;
 pub use knowledge::KnowledgeProof;
-pub use outcome::{CommitteeOutcome, ReleasedShare, finish, member_share};
+pub use outcome::{CommitteeOutcome, ReadinessProof, ReleasedShare, finish, member_share, readiness_statement};
 
 use crate::curve::{CurveError, CurvePoint};
 use crate::encoding::{EncodingError, from_canonical, to_canonical};
@@ -125,6 +125,12 @@ pub enum DkgError {
     #[error("the share released by member {member} does not match the commitments")]
     InvalidShare {
         /// The member whose share is invalid.
+        member: MemberNumber,
+    },
+    /// A member's readiness proof does not prove knowledge of its share.
+    #[error("member {member}'s readiness proof does not verify against its public share")]
+    BadReadinessProof {
+        /// The member.
         member: MemberNumber,
     },
     /// The same member's share was given twice.

@@ -206,3 +206,71 @@ impl CommitteeOutcome {
         Ok(key)
     }
 }
+
+/// The statement a readiness proof is bound to: `sealbid/committee/readiness/v1`, the session,
+/// the member number and the deadline in force, each on its own line.
+pub fn readiness_statement(session: &str, member: MemberNumber, deadline_ms: u64) -> Vec<u8> {
+    format!("sealbid/committee/readiness/v1\n{session}\n{member}\n{deadline_ms}\n").into_bytes()
+}
+
+/// A committee member's proof, before the close, that it still holds its share x_j: a proof of
+/// knowledge of x_j for the public share x_j·G the commitments give, bound to the session, the
+/// member and the tender's deadline. Nothing secret is released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessProof {
+    /// The key-generation session.
+    pub session: String,
+    /// Whose share.
+    pub member: MemberNumber,
+    /// The proof of knowledge of x_j.
+    pub proof: super::KnowledgeProof,
+}
+
+impl ReadinessProof {
+    /// Proves that `share`'s member holds it, for the deadline `deadline_ms`.
+    pub fn create(
+        share: &ReleasedShare,
+        deadline_ms: u64,
+        random: &dyn ring::rand::SecureRandom,
+    ) -> Result<Self, DkgError> {
+        let statement = readiness_statement(&share.session, share.member, deadline_ms);
+        Ok(Self {
+            session: share.session.clone(),
+            member: share.member,
+            proof: super::KnowledgeProof::create(&share.share, &statement, random)?,
+        })
+    }
+}
+
+impl CommitteeOutcome {
+    /// Member `member`'s public share x_j·G, from the commitments.
+    pub fn public_share(&self, member: MemberNumber) -> Result<CurvePoint, DkgError> {
+        if member == 0 || member > self.member_count {
+            return Err(DkgError::NotAMember(member));
+        }
+        Ok(CurvePoint::from_projective(evaluate_commitments(
+            &self.commitments,
+            member,
+        ))?)
+    }
+
+    /// Checks a readiness proof for the deadline `deadline_ms` against the member's public
+    /// share.
+    pub fn verify_readiness(&self, readiness: &ReadinessProof, deadline_ms: u64) -> Result<(), DkgError> {
+        if readiness.session != self.session {
+            return Err(DkgError::WrongSession {
+                expected: self.session.clone(),
+                found: readiness.session.clone(),
+            });
+        }
+        let public = self.public_share(readiness.member)?;
+        let statement = readiness_statement(&readiness.session, readiness.member, deadline_ms);
+        if !readiness.proof.verify(&public, &statement) {
+            return Err(DkgError::BadReadinessProof {
+                member: readiness.member,
+            });
+        }
+        Ok(())
+    }
+}

@@ -330,3 +330,51 @@ fn messages_round_trip_through_canonical_json() {
     }
     assert!(DkgMessage::from_canonical(br#"{"dealing":{}}"#).is_err());
 }
+
+#[test]
+fn a_member_proves_it_holds_its_share_and_a_forged_or_foreign_proof_is_refused() {
+    use sealbid_crypto::dkg::ReadinessProof;
+    let committee = Committee::new(2, 3);
+    let dealings = committee.deal();
+    let outcome = finish(&committee.parameters, &dealings, &committee.respond(&dealings)).unwrap();
+    let shares = committee.shares(&outcome, &dealings);
+    let random = SystemRandom::new();
+    let deadline_ms = 1_800_000_000_000;
+    for share in &shares {
+        let proof = ReadinessProof::create(share, deadline_ms, &random).unwrap();
+        outcome.verify_readiness(&proof, deadline_ms).unwrap();
+        // Bound to the deadline and the member: not valid for another of either.
+        assert_eq!(
+            outcome.verify_readiness(&proof, deadline_ms + 1),
+            Err(DkgError::BadReadinessProof { member: share.member })
+        );
+        let mut other_member = proof.clone();
+        other_member.member = share.member % 3 + 1;
+        assert_eq!(
+            outcome.verify_readiness(&other_member, deadline_ms),
+            Err(DkgError::BadReadinessProof {
+                member: other_member.member
+            })
+        );
+    }
+    // A member that lost its share cannot prove with another secret.
+    let mut lost = shares[0].clone();
+    lost.share = CurveScalar::random(&random).unwrap();
+    let forged = ReadinessProof::create(&lost, deadline_ms, &random).unwrap();
+    assert_eq!(
+        outcome.verify_readiness(&forged, deadline_ms),
+        Err(DkgError::BadReadinessProof { member: 1 })
+    );
+    let mut foreign = ReadinessProof::create(&shares[1], deadline_ms, &random).unwrap();
+    foreign.session = "another-tender".into();
+    assert!(matches!(
+        outcome.verify_readiness(&foreign, deadline_ms),
+        Err(DkgError::WrongSession { .. })
+    ));
+    foreign.session = outcome.session.clone();
+    foreign.member = 4;
+    assert_eq!(
+        outcome.verify_readiness(&foreign, deadline_ms),
+        Err(DkgError::NotAMember(4))
+    );
+}

@@ -1,13 +1,14 @@
 //! The committee's key generation and the release of shares after the close.
 
-use sealbid_crypto::dkg::{Dealing, ReleasedShare, Response as DkgResponse, finish};
+use sealbid_crypto::dkg::{Dealing, ReadinessProof, ReleasedShare, Response as DkgResponse, finish};
 use sealbid_crypto::identity::PublicKey;
 
 use crate::events::{AuditEvent, Response};
 use crate::rejection::Rejection;
-use crate::state::{Effect, State, require_office, require_phase};
-use crate::tender::{Phase, Tender};
+use crate::state::{Effect, EntryContext, State, require_office, require_phase};
+use crate::tender::{Phase, Readiness, Tender};
 use crate::types::TenderId;
+use crate::warnings::{Finding, Indicator, Level, evidence, value};
 
 /// Refuses a signer that is not committee member `member` of the tender.
 fn require_member(tender: &Tender, signer: &PublicKey, member: u16) -> Result<(), Rejection> {
@@ -52,6 +53,7 @@ pub(crate) fn deal(
 /// member responded.
 pub(crate) fn respond(
     state: &mut State,
+    context: &EntryContext,
     signer: &PublicKey,
     id: &TenderId,
     response: &DkgResponse,
@@ -98,7 +100,7 @@ pub(crate) fn respond(
     if tender.responses.len() < usize::from(members) {
         return Ok(Effect::respond(Response::Applied));
     }
-    match finish_on(tender) {
+    match finish_on(tender, context) {
         Ok(effect) => Ok(effect),
         Err(rejection) => Ok(Effect {
             events: vec![AuditEvent::KeyGenerationFailed {
@@ -113,7 +115,12 @@ pub(crate) fn respond(
 /// The office moves the key generation on when members are silent: during round 1 it closes
 /// the round with the dealings present (at least t); during round 2 it finishes with the
 /// responses present (a silent member is taken to accept).
-pub(crate) fn finish_key_generation(state: &mut State, signer: &PublicKey, id: &TenderId) -> Result<Effect, Rejection> {
+pub(crate) fn finish_key_generation(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
     require_phase(tender, Phase::KeyGeneration, "generating its key")?;
@@ -128,11 +135,11 @@ pub(crate) fn finish_key_generation(state: &mut State, signer: &PublicKey, id: &
         state.tender_mut(id)?.dealing_closed = true;
         return Ok(Effect::respond(Response::Applied));
     }
-    finish_on(state.tender_mut(id)?)
+    finish_on(state.tender_mut(id)?, context)
 }
 
 /// Decides the key generation; on success the tender opens for bids.
-fn finish_on(tender: &mut Tender) -> Result<Effect, Rejection> {
+fn finish_on(tender: &mut Tender, context: &EntryContext) -> Result<Effect, Rejection> {
     let outcome = finish(&tender.committee, &tender.dealings, &tender.responses)?;
     let events = outcome
         .faults
@@ -145,6 +152,7 @@ fn finish_on(tender: &mut Tender) -> Result<Effect, Rejection> {
     let opening_key = outcome.opening_key;
     tender.committee_key = Some(outcome);
     tender.phase = Phase::Bidding;
+    tender.bidding_since_ms = Some(context.timestamp_ms);
     Ok(Effect {
         events,
         ..Effect::respond(Response::KeyGenerationFinished { opening_key })
@@ -179,4 +187,81 @@ pub(crate) fn release_share(
         valid_shares: tender.shares.len(),
         threshold,
     }))
+}
+
+/// A member proves, while the tender takes bids, that it still holds its share: a proof of
+/// knowledge for its public share, bound to the deadline in force. The latest proof of each
+/// member is recorded.
+pub(crate) fn prove_readiness(
+    state: &mut State,
+    context: &EntryContext,
+    signer: &PublicKey,
+    id: &TenderId,
+    readiness: &ReadinessProof,
+) -> Result<Effect, Rejection> {
+    let tender = state.tender(id)?;
+    require_phase(tender, Phase::Bidding, "taking bids")?;
+    require_member(tender, signer, readiness.member)?;
+    let outcome = tender
+        .committee_key
+        .as_ref()
+        .ok_or_else(|| Rejection::Invalid("the tender has no key".into()))?;
+    outcome.verify_readiness(readiness, tender.deadline_ms)?;
+    state.tender_mut(id)?.readiness.insert(
+        readiness.member,
+        Readiness {
+            audit_index: context.audit_index,
+            proved_at_ms: context.timestamp_ms,
+        },
+    );
+    Ok(Effect::respond(Response::Applied))
+}
+
+/// Judges, once, whether the committee of tender `id` proved it can open by the set time: at
+/// the first entry on the tender at or after `deadline − committee_readiness_lead_ms` (or its
+/// close), a tender whose bidding opened before that time and has fewer than t members whose
+/// latest proof came by then raises a red `committee-unready`.
+pub(crate) fn judge_readiness(state: &mut State, context: &EntryContext, id: &TenderId) {
+    let lead_ms = state.thresholds().thresholds.committee_readiness_lead_ms;
+    let Some(tender) = state.tenders.get_mut(id) else {
+        return;
+    };
+    let due_ms = tender.deadline_ms.saturating_sub(lead_ms);
+    if tender.readiness_judged || tender.phase != Phase::Bidding || context.timestamp_ms < due_ms {
+        return;
+    }
+    tender.readiness_judged = true;
+    let (Some(since_ms), Some(outcome)) = (tender.bidding_since_ms, tender.committee_key.as_ref()) else {
+        return;
+    };
+    if since_ms >= due_ms {
+        return;
+    }
+    let proved: Vec<u64> = tender
+        .readiness
+        .values()
+        .filter(|readiness| readiness.proved_at_ms <= due_ms)
+        .map(|readiness| readiness.audit_index)
+        .collect();
+    let threshold = u64::from(outcome.threshold);
+    if proved.len() as u64 >= threshold {
+        return;
+    }
+    let finding = Finding {
+        indicator: Indicator::CommitteeUnready,
+        level: Level::Red,
+        lot: None,
+        evidence: evidence(
+            proved.clone(),
+            Vec::new(),
+            [
+                ("proved", value(proved.len() as u64)),
+                ("threshold", value(threshold)),
+                ("members", value(u64::from(outcome.member_count))),
+                ("due_ms", value(due_ms)),
+                ("committee_readiness_lead_ms", value(lead_ms)),
+            ],
+        ),
+    };
+    state.raise(Some(id), context, vec![finding]);
 }

@@ -34,7 +34,7 @@ pub(crate) fn dispatch(
     {
         crate::state::require_not_suspended(tender)?;
     }
-    match action {
+    let effect = match action {
         Action::GrantRole { actor, role, name } => participants::grant_role(state, signer, actor, *role, name),
         Action::RegisterEncryptionKey { encryption_key, proof } => {
             participants::register_encryption_key(state, signer, encryption_key, proof)
@@ -58,8 +58,11 @@ pub(crate) fn dispatch(
             tenders::close(state, context, tender)
         }
         Action::Deal { tender, dealing } => committee::deal(state, signer, tender, dealing),
-        Action::Respond { tender, response } => committee::respond(state, signer, tender, response),
-        Action::FinishKeyGeneration { tender } => committee::finish_key_generation(state, signer, tender),
+        Action::Respond { tender, response } => committee::respond(state, context, signer, tender, response),
+        Action::FinishKeyGeneration { tender } => committee::finish_key_generation(state, context, signer, tender),
+        Action::ProveReadiness { tender, readiness } => {
+            committee::prove_readiness(state, context, signer, tender, readiness)
+        }
         Action::ReleaseShare { tender, share } => committee::release_share(state, signer, tender, share),
         Action::SealReservePrice { tender, lot, envelope } => {
             bids::seal_reserve_price(state, context, signer, tender, lot, envelope)
@@ -116,5 +119,11 @@ pub(crate) fn dispatch(
         Action::ReportLogFork { witnessed, presented } => {
             crate::handlers::witness::report_log_fork(state, context, signer, witnessed, presented)
         }
+    }?;
+    // An applied entry on a tender may be the first at or after the time its committee must
+    // have proved it can open.
+    if let Some(id) = action.moved_tender().or(action.bidding_tender()) {
+        committee::judge_readiness(state, context, id);
     }
+    Ok(effect)
 }

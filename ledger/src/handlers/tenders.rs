@@ -88,6 +88,9 @@ pub(crate) fn publish(
         suspension: None,
         suspensions: Vec::new(),
         withdrawn: BTreeMap::new(),
+        bidding_since_ms: None,
+        readiness: BTreeMap::new(),
+        readiness_judged: false,
     };
     state.tenders.insert(id.clone(), tender);
     state.tenders_published = number;
@@ -279,6 +282,10 @@ pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) ->
             timestamp_ms: context.timestamp_ms,
         });
     }
+    // Nothing refuses the close from here on: the committee's readiness is judged first, if no
+    // entry on the tender did since the set time.
+    crate::handlers::committee::judge_readiness(state, context, id);
+    let tender = state.tender(id)?;
     let findings = crate::warnings::indicators::at_close(tender, &state.thresholds().thresholds);
     let tender = state.tender_mut(id)?;
     tender.phase = Phase::Closed;

@@ -64,6 +64,9 @@ pub enum Indicator {
     /// Two or more bidders of one lot named both by a shared address and by a price pattern
     /// (identical prices or regular differences): two of 实施条例 Art. 40's cases at once.
     ConvergingSignals,
+    /// Fewer than t committee members proved they hold their shares by the set time before
+    /// the deadline: the opening may fail.
+    CommitteeUnready,
     /// Something that must never happen did.
     Integrity,
 }
@@ -86,6 +89,7 @@ impl Indicator {
             Indicator::Rotation => "rotation",
             Indicator::RepeatedWithdrawal => "repeated-withdrawal",
             Indicator::ConvergingSignals => "converging-signals",
+            Indicator::CommitteeUnready => "committee-unready",
             Indicator::Integrity => "integrity",
         }
     }

@@ -15,6 +15,10 @@ pub const RECENT_TENDERS_MAX: u64 = 64;
 /// The longest window a submission cluster may span.
 pub const CLUSTER_WINDOW_MS_MAX: u64 = 60 * 60 * 1000;
 
+/// The shortest and the longest lead before the deadline by which a committee must have proved
+/// it can open: a minute and 30 days.
+pub const READINESS_LEAD_MS_RANGE: std::ops::RangeInclusive<u64> = 60_000..=30 * 24 * 60 * 60 * 1000;
+
 /// Every threshold of the early-warning indicators (docs/protocol.md §10.8). Integers only: the
 /// same numbers give the same warnings on every replica and in every replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +55,9 @@ pub struct WarningThresholds {
     pub repeated_withdrawal_tenders_min: u64,
     /// ... of the most recent tenders it took part in (at most [`RECENT_TENDERS_MAX`]).
     pub repeated_withdrawal_recent_tenders: u64,
+    /// `committee-unready`: how long before the deadline at least t committee members must have
+    /// proved they hold their shares.
+    pub committee_readiness_lead_ms: u64,
 }
 
 impl Default for WarningThresholds {
@@ -68,6 +75,7 @@ impl Default for WarningThresholds {
             rotation_lots_min: 4,
             repeated_withdrawal_tenders_min: 3,
             repeated_withdrawal_recent_tenders: 10,
+            committee_readiness_lead_ms: 24 * 60 * 60 * 1000,
         }
     }
 }
@@ -120,6 +128,12 @@ impl WarningThresholds {
         }
         if !(1..=CLUSTER_WINDOW_MS_MAX).contains(&self.submission_cluster_window_ms) {
             return Err(out_of_range("submission_cluster_window_ms", "between 1 and 3600000"));
+        }
+        if !READINESS_LEAD_MS_RANGE.contains(&self.committee_readiness_lead_ms) {
+            return Err(out_of_range(
+                "committee_readiness_lead_ms",
+                "between 60000 and 2592000000",
+            ));
         }
         Ok(())
     }

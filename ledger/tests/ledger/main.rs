@@ -17,6 +17,7 @@ mod dispositions;
 mod envelopes;
 mod properties;
 mod protocol_example;
+mod readiness;
 mod registration;
 mod rejections;
 mod source;

@@ -431,6 +431,37 @@ impl Harness {
         }
     }
 
+    /// Member `member`'s proof that it holds its share of `tender`'s key, for the deadline in
+    /// force.
+    pub fn readiness_proof(&self, tender: &TenderId, member: u16) -> sealbid_crypto::dkg::ReadinessProof {
+        let state_tender = &self.ledger.state().tenders[tender];
+        let outcome = state_tender.committee_key.clone().unwrap();
+        let encryption = &self.members[usize::from(member) - 1].1;
+        let share = member_share(
+            &state_tender.committee,
+            &outcome,
+            &state_tender.dealings,
+            member,
+            encryption,
+        )
+        .unwrap();
+        sealbid_crypto::dkg::ReadinessProof::create(&share, state_tender.deadline_ms, &SystemRandom::new()).unwrap()
+    }
+
+    /// Member `member` proves it holds its share of `tender`'s key.
+    pub fn prove_readiness(&mut self, tender: &TenderId, member: u16) -> Applied {
+        let readiness = self.readiness_proof(tender, member);
+        let key = Rc::clone(&self.members[usize::from(member) - 1].0);
+        self.run(
+            &key,
+            Action::ProveReadiness {
+                tender: tender.clone(),
+                readiness,
+            },
+        )
+        .unwrap()
+    }
+
     /// Close, release t shares, open.
     pub fn close_and_open(&mut self, tender: &TenderId) -> Applied {
         self.close(tender);
