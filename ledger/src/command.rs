@@ -494,7 +494,8 @@ pub enum Action {
     },
     /// Supervisor: suspend a tender that is not final (实施条例 Art. 62). While it is suspended
     /// nothing on it moves: no close, no opening, no evaluation, no award, no amendment or
-    /// cancellation, no key-generation message, readiness proof or share, and no bid that arrives from then on.
+    /// cancellation, no key-generation message, readiness proof or share, and no bid that
+    /// arrives from then on.
     SuspendTender {
         /// The tender.
         tender: TenderId,
