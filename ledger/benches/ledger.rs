@@ -153,6 +153,22 @@ fn warnings(criterion: &mut Criterion) {
     group.bench_function("at_opening_10000_bids", |bench| {
         bench.iter(|| black_box(at_opening(&large, &thresholds)))
     });
+    // The worst case of converging-signals: every bid from one address, the prices in 5,000
+    // tied pairs (5,000 identical-prices warnings, each a pair with the shared address).
+    let mut tied = large.clone();
+    let tag = sealbid_crypto::merkle::Hash([7; 32]);
+    tied.bids
+        .values_mut()
+        .flat_map(|lot_bids| lot_bids.values_mut())
+        .for_each(|bid| bid.source_tag = Some(tag));
+    if let Some(opening) = tied.opening.as_mut() {
+        for (position, bid) in opening.bids.iter_mut().enumerate() {
+            bid.price_fen = sealbid_ledger::types::Fen::new(1_000_000 + position as u64 / 2).ok();
+        }
+    }
+    group.bench_function("at_opening_10000_bids_one_address_5000_ties", |bench| {
+        bench.iter(|| black_box(at_opening(&tied, &thresholds)))
+    });
     group.bench_function("at_award_10000_bids_after_1000_tenders", |bench| {
         bench.iter_batched(
             || full.clone(),
