@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::identity::{IdentityKeyPair, PublicKey, Signature};
 use crate::note::{
-    Note, NoteError, NoteSignature, SIGNATURE_LINE_PREFIX, check_key_name, split_typed_key, typed_key_id,
+    Note, NoteError, NoteSignature, SIGNATURE_LINE_PREFIX, check_key_name, key_text, split_typed_key, typed_key_id,
 };
 
 /// The signature-type byte of Ed25519 cosigner keys.
@@ -118,15 +118,7 @@ impl CosignerVerifier {
 
 impl std::fmt::Display for CosignerVerifier {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = vec![COSIGNATURE_TYPE];
-        bytes.extend_from_slice(&self.public_key.0);
-        write!(
-            formatter,
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            STANDARD.encode(bytes)
-        )
+        formatter.write_str(&key_text(&self.name, self.key_id, COSIGNATURE_TYPE, &self.public_key))
     }
 }
 

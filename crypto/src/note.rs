@@ -139,16 +139,15 @@ impl NoteVerifier {
 
 impl std::fmt::Display for NoteVerifier {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = vec![ED25519_TYPE];
-        bytes.extend_from_slice(&self.public_key.0);
-        write!(
-            formatter,
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            STANDARD.encode(bytes)
-        )
+        formatter.write_str(&key_text(&self.name, self.key_id, ED25519_TYPE, &self.public_key))
     }
+}
+
+/// A verifier key's text: `name+hexid+base64(type ‖ public key)`.
+pub(crate) fn key_text(name: &str, key_id: u32, signature_type: u8, public_key: &PublicKey) -> String {
+    let mut bytes = vec![signature_type];
+    bytes.extend_from_slice(&public_key.0);
+    format!("{name}+{key_id:08x}+{}", STANDARD.encode(bytes))
 }
 
 /// A key that signs notes.

@@ -198,9 +198,9 @@ impl State {
     }
 
     /// Numbers `findings` on `tender` (none: on the log itself) into warnings raised by the entry
-    /// of `context`. Past the
-    /// bound, the oldest warnings leave (a tender's are raised at its close, opening and award,
-    /// a handful per lot, so only a state of thousands of open many-lot tenders comes near it).
+    /// of `context`. Past the bound, the oldest warnings that hold no award leave (a tender's
+    /// are raised at its close, opening and award, a handful per lot, so only a state of
+    /// thousands of open many-lot tenders comes near it).
     pub(crate) fn raise(&mut self, tender: Option<&TenderId>, context: &EntryContext, findings: Vec<Finding>) {
         let set_at_audit_index = self.thresholds().set_at_audit_index;
         for finding in findings {

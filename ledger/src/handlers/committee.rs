@@ -1,4 +1,6 @@
-//! The committee's key generation and the release of shares after the close.
+//! The committee's key generation, its members' proofs while the tender takes bids that they
+//! still hold their shares (and the judgement of them at the set time before the deadline),
+//! and the release of shares after the close.
 
 use sealbid_crypto::dkg::{Dealing, ReadinessProof, ReleasedShare, Response as DkgResponse, finish};
 use sealbid_crypto::identity::PublicKey;

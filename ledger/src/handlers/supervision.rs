@@ -258,7 +258,8 @@ pub(crate) struct Decision<'a> {
     pub reason: &'a str,
 }
 
-/// Supervisor decides on a warning of an open tender ([`crate::warnings::disposition`]).
+/// Supervisor decides on a warning of an open tender, or about the log itself
+/// ([`crate::warnings::disposition`]).
 pub(crate) fn dispose_warning(
     state: &mut State,
     context: &EntryContext,

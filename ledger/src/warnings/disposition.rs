@@ -6,7 +6,7 @@
 //!
 //! Data flow: a supervisor's `dispose_warning` command ([`crate::command::Action`]) is checked
 //! here ([`Warning::may_take`]) and recorded on the warning, which keeps every disposition in
-//! order; the award asks [`Warning::holds_award`] of each of its tender's warnings.
+//! order; the award asks [`Warning::holds_award_of`] of every warning held.
 
 use serde::{Deserialize, Serialize};
 

@@ -8,8 +8,11 @@
 //! ([`indicators::at_close`]), the opening ([`indicators::at_opening`]) and the award
 //! ([`indicators::at_award`], which also updates the history). Each gives [`Finding`]s; the
 //! state numbers them into [`Warning`]s (`W-000001`, …) with the entry that raised them and the
-//! thresholds in force ([`thresholds`]). Supervisors then decide on each ([`disposition`]): a
-//! red warning holds its tender's award until one does.
+//! thresholds in force ([`thresholds`]). Two red warnings come from elsewhere: the committee's
+//! readiness, judged once at the set time before the deadline (`committee-unready`), and a
+//! supervisor's witness reporting a fork of the log (`integrity`, about no tender). Supervisors
+//! then decide on each ([`disposition`]): a red warning holds its tender's award (one about the
+//! log, every award) until one does.
 
 pub mod disposition;
 pub mod history;
