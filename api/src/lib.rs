@@ -62,6 +62,8 @@ pub mod paths {
     pub const TENDER_WARNINGS: &str = "/v1/tenders/{id}/warnings";
     /// Role-holders (the public part of the registry).
     pub const PARTICIPANTS: &str = "/v1/participants";
+    /// The official calendars published, by year.
+    pub const CALENDARS: &str = "/v1/calendars";
     /// Every audit entry in full (a supervisor's signed read).
     pub const SUPERVISION_ENTRIES: &str = "/v1/supervision/entries";
     /// Where each command came from (a supervisor's signed read; `?from=&count=`).
@@ -112,7 +114,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 31] = [
+    pub const ALL: [&str; 32] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -120,6 +122,7 @@ pub mod paths {
         TENDER_KEY_GENERATION,
         TENDER_WARNINGS,
         PARTICIPANTS,
+        CALENDARS,
         SUPERVISION_ENTRIES,
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
@@ -176,6 +179,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
         .service(resource(paths::TENDER_WARNINGS).get(queries::warnings))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
+        .service(resource(paths::CALENDARS).get(queries::calendars))
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))

@@ -24,6 +24,7 @@ use crate::problem::Problem;
         crate::queries::key_generation,
         crate::queries::warnings,
         crate::queries::participant_list,
+        crate::queries::calendars,
         crate::signed_reads::entries,
         crate::signed_reads::sources,
         crate::signed_reads::tender_bids,

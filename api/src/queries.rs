@@ -164,6 +164,19 @@ pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// The official calendars the operator published, by year: what statutory periods are
+/// computed on.
+#[utoipa::path(get, path = "/v1/calendars", tag = "queries",
+    responses((status = 200, description = "Each published year's holidays and 调休 working days, and the entry that published it", body = Object)))]
+pub async fn calendars(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(&ledger.state().calendars))
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
 /// A tender id from the path, or a problem naming the expected form.
 pub(crate) fn parse_tender(text: &str) -> Result<TenderId, Problem> {
     TenderId::parse(text).map_err(|error| {

@@ -24,7 +24,13 @@
 //! Supervisors hold tenders and order corrections ([`supervision`]): a suspended tender refuses
 //! every command that would move it, and its deadline is held until it resumes. The ledger
 //! raises early warnings for them at a tender's close, opening and award ([`warnings`]), from
-//! the log alone, by thresholds set in the genesis and changed only by a supervisor.
+//! the log alone, by thresholds set in the genesis and changed only by a supervisor; also when
+//! a tender's committee has not proved it can open by the set time before the deadline, and
+//! when a supervisor's witness reports a fork of the log. Supervisors decide on each warning,
+//! and a red one holds the award until they do.
+//!
+//! Statutory periods are computed on the official working-day calendar the operator publishes
+//! ([`calendar`]), in China Standard Time.
 //!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:
@@ -50,6 +56,7 @@
 //! ```
 
 pub mod award;
+pub mod calendar;
 pub mod command;
 pub mod credit_code;
 pub mod disclosure;

@@ -283,6 +283,9 @@ pub enum Rejection {
         /// The disposition in force.
         disposition: &'static str,
     },
+    /// The year's calendar is published already.
+    #[error("the calendar of {0} is published already")]
+    CalendarPublished(i32),
     /// A red warning on the tender waits for a supervisor's decision.
     #[error(
         "tender {tender}'s award is held by red warning {warning} until a supervisor acknowledges \
@@ -373,6 +376,7 @@ impl Rejection {
             Rejection::UnknownWarning { .. } => "unknown-warning",
             Rejection::WarningDisposed { .. } => "warning-disposed",
             Rejection::AwardHeld { .. } => "award-held",
+            Rejection::CalendarPublished(_) => "calendar-published",
         }
     }
 
@@ -412,7 +416,8 @@ impl Rejection {
             | Rejection::NotSuspended(_)
             | Rejection::CorrectionAnswered(_)
             | Rejection::WarningDisposed { .. }
-            | Rejection::AwardHeld { .. } => RejectionKind::Conflict,
+            | Rejection::AwardHeld { .. }
+            | Rejection::CalendarPublished(_) => RejectionKind::Conflict,
             Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }

@@ -172,6 +172,9 @@ pub struct State {
     /// What the history indicators remember of final tenders.
     #[serde(default, skip_serializing_if = "History::is_empty")]
     pub history: History,
+    /// The official calendars published, by year ([`crate::calendar`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calendars: BTreeMap<i32, crate::calendar::YearCalendar>,
 }
 
 /// Whether a counter is still zero (left out of the state document, so a state from before

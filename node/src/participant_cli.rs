@@ -48,6 +48,25 @@ pub enum OperatorCommand {
         #[arg(long)]
         name: String,
     },
+    /// Publish a year's official calendar from a JSON file `{"year", "holidays", "working_days"}`
+    /// (dates `YYYY-MM-DD`; ops/calendars holds the published years). Once per year.
+    Calendar {
+        /// The file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+/// A year's calendar as its file holds it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    /// The year.
+    year: i32,
+    /// Its holidays' days off.
+    holidays: Vec<sealbid_ledger::calendar::CalendarDate>,
+    /// Its weekend days made working days.
+    working_days: Vec<sealbid_ledger::calendar::CalendarDate>,
 }
 
 /// `sealbid registrar …`: the trading centre's registration desk decides bidders' applications
@@ -383,6 +402,15 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
                 actor: parse_public_key(&actor)?,
                 role,
                 name,
+            };
+            connection.send(action, None).await?;
+        }
+        OperatorCommand::Calendar { file } => {
+            let calendar: CalendarFile = read_json(&file)?;
+            let action = Action::PublishCalendar {
+                year: calendar.year,
+                holidays: calendar.holidays,
+                working_days: calendar.working_days,
             };
             connection.send(action, None).await?;
         }

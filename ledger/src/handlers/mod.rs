@@ -2,6 +2,7 @@
 //! changes anything.
 
 pub(crate) mod bids;
+pub(crate) mod calendar;
 pub(crate) mod committee;
 pub(crate) mod opening;
 pub(crate) mod participants;
@@ -115,6 +116,18 @@ pub(crate) fn dispatch(
                 reason,
             };
             supervision::dispose_warning(state, context, signer, &decision)
+        }
+        Action::PublishCalendar {
+            year,
+            holidays,
+            working_days,
+        } => {
+            let publication = calendar::Publication {
+                year: *year,
+                holidays,
+                working_days,
+            };
+            calendar::publish(state, context, signer, &publication)
         }
         Action::ReportLogFork { witnessed, presented } => {
             crate::handlers::witness::report_log_fork(state, context, signer, witnessed, presented)

@@ -12,6 +12,7 @@
 mod archive;
 mod arrival;
 mod awards;
+mod calendar;
 mod disclosure;
 mod dispositions;
 mod envelopes;

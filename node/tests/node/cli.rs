@@ -81,6 +81,18 @@ async fn a_procurement_tender_through_the_cli() {
     };
     grant(&office, "office", "City office");
 
+    // The operator publishes 2026's official calendar as the repository ships it, once.
+    let calendar = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/calendars/2026.json");
+    run(&["operator", "calendar", "--key", &operator_key, "--file", calendar]);
+    let (_, _, calendars) = platform.get("/v1/calendars").await;
+    assert_eq!(calendars["2026"]["working_days"][1], "2026-02-14", "{calendars}");
+    let refusal = refused(
+        &platform,
+        &authority,
+        &["operator", "calendar", "--key", &operator_key, "--file", calendar],
+    );
+    assert!(refusal.contains("calendar-published"), "{refusal}");
+
     // Three committee members make identity and encryption keys; the operator grants them the
     // role; each registers its encryption key.
     let mut members = Vec::new();
