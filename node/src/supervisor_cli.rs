@@ -296,14 +296,21 @@ async fn witness(connection: &Connection, flags: &WitnessFlags) -> Result<(), Pa
                 reason,
             } => {
                 let report = Action::ReportLogFork {
-                    witnessed: witnessed.note,
-                    presented: presented.note,
+                    witnessed: witnessed.note.clone(),
+                    presented: presented.note.clone(),
                 };
-                connection.send(report, None).await?;
+                let reported = match connection.send(report, None).await {
+                    Ok(_) => "Reported to the node as a red integrity warning (report_log_fork)".to_owned(),
+                    Err(error) => {
+                        format!("The report to the node failed ({error}): take both checkpoints below to another node")
+                    }
+                };
                 return Err(ParticipantError::Invalid(format!(
-                    "refused to co-sign: {reason}. Reported to the node as a red integrity warning (report_log_fork); \
-                     {} still holds the checkpoint co-signed last",
-                    flags.state.display()
+                    "refused to co-sign: {reason}. {reported}; {} still holds the checkpoint co-signed last.\n\
+                     co-signed:\n{}\npresented:\n{}",
+                    flags.state.display(),
+                    witnessed.note,
+                    presented.note
                 )));
             }
         }
