@@ -67,7 +67,8 @@ pub enum EntryContent {
 pub struct WithheldEntry {
     /// `submit_bid`, `replace_bid`, `withdraw_bid`, `register_bidder`, `approve_bidder`,
     /// `reject_bidder`, `revoke_bidder`, or a supervisor's entry on a tender that takes bids
-    /// (`suspend_tender`, `resume_tender`, `order_correction`, `reply_correction`).
+    /// (`suspend_tender`, `resume_tender`, `order_correction`, `reply_correction`), or a
+    /// supervisor's decision on a warning of a tender not final (`dispose_warning`).
     pub kind: String,
     /// Its leaf hash (base64url), the same as the full entry's.
     #[schema(value_type = String)]
