@@ -257,6 +257,65 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
         .sum();
     assert!(raised > 0, "the tenders raise warnings: {first_warnings:?}");
 
+    // A supervisor's report of a fork and its decision on it, sent to the follower, are the
+    // same on every node: the red warning about the log and the dismissal with it.
+    let rewritten = fetched_head.checkpoint.replacen(
+        &format!("\n{}\n", fetched_head.head.size),
+        &format!("\n{}\n", fetched_head.head.size + 1),
+        1,
+    );
+    let report = sealbid_ledger::command::Action::ReportLogFork {
+        witnessed: fetched_head.checkpoint.clone(),
+        presented: rewritten,
+    };
+    crate::tender::run(&follower, &supervisor, report).await;
+    let (_, all) = crate::signed_reads::read(&follower, "/v1/supervision/warnings", &supervisor).await;
+    let fork = all["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|warning| warning["indicator"] == "integrity" && warning.get("tender").is_none())
+        .unwrap_or_else(|| panic!("{all}"))
+        .clone();
+    let dismissal = sealbid_ledger::command::Action::DisposeWarning {
+        tender: None,
+        warning: serde_json::from_value(fork["id"].clone()).unwrap(),
+        disposition: sealbid_ledger::warnings::disposition::Disposition::Dismiss,
+        reason: "A drill: the presented checkpoint was made up".into(),
+    };
+    crate::tender::run(&follower, &supervisor, dismissal).await;
+    let decided_on = |node: &Node| {
+        let platform = Platform::remote(
+            format!("https://{}", node.api),
+            authority.clone(),
+            IdentityKeyPair::from_seed(&[0; 32]).unwrap(),
+            0,
+        );
+        let supervisor = &supervisor;
+        async move {
+            let (_, body) = crate::signed_reads::read(&platform, "/v1/supervision/warnings", supervisor).await;
+            body["warnings"].clone()
+        }
+    };
+    let mut decided = Vec::new();
+    for _ in 0..50 {
+        decided = vec![
+            decided_on(&first).await,
+            decided_on(&second).await,
+            decided_on(&third).await,
+        ];
+        if decided.iter().all(|warnings| warnings.to_string().contains("A drill")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        decided[0].to_string().contains("\"disposition\":\"dismiss\""),
+        "{:?}",
+        decided[0]
+    );
+    assert_eq!(decided, vec![decided[0].clone(); 3]);
+
     for node in [third, second, first] {
         node.stop();
     }
