@@ -412,7 +412,7 @@ pub(crate) fn signed_checkpoint(state: &ApiState, size: u64, root: Hash) -> Resu
 }
 
 /// A proof that could not be built, as a problem.
-fn proof_problem(error: AuditProofError) -> Problem {
+pub(crate) fn proof_problem(error: AuditProofError) -> Problem {
     match error {
         AuditProofError::Invalid(reason) => Problem::new(
             actix_web::http::StatusCode::BAD_REQUEST,

@@ -1,6 +1,7 @@
 //! Reads: tenders (open ones from the ledger, finished ones from the archive), a tender's bids
-//! as anyone may see them, a final tender's early warnings, and the registered participants. Reads answer from the state this
-//! node has applied; a follower may lag the leader by the entries in flight.
+//! as anyone may see them, a final tender's early warnings, the official calendars and the
+//! registered participants. Reads answer from the state this node has applied; a follower may
+//! lag the leader by the entries in flight.
 
 use actix_web::{HttpResponse, web};
 

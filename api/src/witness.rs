@@ -57,11 +57,6 @@ pub struct Witnessed {
     pub checkpoints: Vec<String>,
 }
 
-/// A refusal of a cosignature.
-fn refused(status: StatusCode, code: &str, title: &str, detail: String) -> Problem {
-    Problem::new(status, code, title, detail)
-}
-
 /// `POST /v1/audit/cosignatures`: keeps a supervisor's cosignature of a checkpoint of this
 /// node's tree.
 #[utoipa::path(post, path = "/v1/audit/cosignatures", tag = "audit", request_body = CosignatureSubmission,
@@ -78,7 +73,7 @@ pub async fn submit(
     body: web::Json<CosignatureSubmission>,
 ) -> Result<HttpResponse, Problem> {
     let witness = CosignerVerifier::parse(body.witness.trim()).map_err(|error| {
-        refused(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-witness-key",
             "Not a witness key",
@@ -87,7 +82,7 @@ pub async fn submit(
     })?;
     crate::reader::require_role(&state, &witness.public_key, &[Role::Supervisor], "witnessing the log").await?;
     let signed = note::parse(&body.checkpoint).map_err(|error| {
-        refused(
+        Problem::new(
             StatusCode::BAD_REQUEST,
             "malformed-checkpoint",
             "Not a signed checkpoint",
@@ -96,7 +91,7 @@ pub async fn submit(
     })?;
     let checkpoint = this_logs_checkpoint(&state, &signed)?;
     let cosignature = witness.verify(&signed).map_err(|error| {
-        refused(
+        Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad-cosignature",
             "The cosignature does not verify",
@@ -105,7 +100,7 @@ pub async fn submit(
     })?;
     let now_seconds = state.replica.now_ms() / 1_000;
     if cosignature.timestamp_seconds > now_seconds + COSIGNATURE_AHEAD_SECONDS_MAX {
-        return Err(refused(
+        return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad-cosignature",
             "The cosignature does not verify",
@@ -126,7 +121,6 @@ pub async fn submit(
         witness: witness.to_string(),
         size: checkpoint.size,
         root: checkpoint.root,
-        timestamp_seconds: cosignature.timestamp_seconds,
         line,
     };
     state
@@ -145,7 +139,7 @@ pub async fn submit(
 /// it has at least one entry.
 fn this_logs_checkpoint(state: &ApiState, signed: &note::Note) -> Result<Checkpoint, Problem> {
     let not_this_log = |detail: String| {
-        refused(
+        Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "not-this-log",
             "Not a checkpoint of this log",
@@ -172,7 +166,7 @@ fn this_logs_checkpoint(state: &ApiState, signed: &note::Note) -> Result<Checkpo
 async fn in_own_tree(state: &ApiState, checkpoint: &Checkpoint) -> Result<(), Problem> {
     let view = state.replica.applied_view();
     let forked = || {
-        refused(
+        Problem::new(
             StatusCode::CONFLICT,
             "checkpoint-not-in-log",
             "The checkpoint is not this log's tree",
@@ -192,22 +186,16 @@ async fn in_own_tree(state: &ApiState, checkpoint: &Checkpoint) -> Result<(), Pr
             ),
         ));
     }
-    if checkpoint.size == view.audit_size {
-        return if checkpoint.root == view.audit_root {
-            Ok(())
-        } else {
-            Err(forked())
-        };
-    }
     let request = ProofRequest::Consistency {
         old_size: checkpoint.size,
         new_size: view.audit_size,
     };
+    // Of equal sizes the proof is empty, and verifying it compares the roots.
     let proof = state
         .replica
         .audit_proof(request)
         .await
-        .map_err(|error| Problem::unavailable("proof-unavailable", error.to_string()))?;
+        .map_err(crate::audit::proof_problem)?;
     verify_consistency(
         checkpoint.size,
         view.audit_size,

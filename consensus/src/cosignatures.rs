@@ -22,13 +22,11 @@ pub struct StoredCosignature {
     pub size: u64,
     /// The tree's root at that size.
     pub root: Hash,
-    /// When the witness signed, POSIX seconds.
-    pub timestamp_seconds: u64,
     /// The note's signature line, with its newline.
     pub line: String,
 }
 
-/// A size or time as SQLite's integer (every one the log reaches is below 2^63).
+/// A tree size as SQLite's integer (every one the log reaches is below 2^63).
 fn integer(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -38,12 +36,11 @@ fn integer(value: u64) -> i64 {
 pub async fn store(writer: &Writer, cosignature: &StoredCosignature) -> Result<(), HistoryError> {
     let statements = vec![
         Statement::new(
-            "INSERT OR REPLACE INTO cosignature (witness, size, root, timestamp_seconds, line) VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO cosignature (witness, size, root, line) VALUES (?, ?, ?, ?)",
             vec![
                 Value::Text(cosignature.witness.clone()),
                 Value::Integer(integer(cosignature.size)),
                 Value::Blob(cosignature.root.0.to_vec()),
-                Value::Integer(integer(cosignature.timestamp_seconds)),
                 Value::Text(cosignature.line.clone()),
             ],
         ),
@@ -63,20 +60,19 @@ pub async fn store(writer: &Writer, cosignature: &StoredCosignature) -> Result<(
 
 /// Every cosignature held of the tree of `size` leaves with `root`, in witness order.
 pub async fn at(pool: &SqlitePool, size: u64, root: &Hash) -> Result<Vec<StoredCosignature>, HistoryError> {
-    let rows = sqlx::query(
-        "SELECT witness, size, root, timestamp_seconds, line FROM cosignature WHERE size = ? AND root = ? ORDER BY witness",
-    )
-    .bind(integer(size))
-    .bind(root.0.to_vec())
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        sqlx::query("SELECT witness, size, root, line FROM cosignature WHERE size = ? AND root = ? ORDER BY witness")
+            .bind(integer(size))
+            .bind(root.0.to_vec())
+            .fetch_all(pool)
+            .await?;
     rows.iter().map(stored).collect()
 }
 
 /// Each witness's newest cosignature, in witness order.
 pub async fn latest(pool: &SqlitePool) -> Result<Vec<StoredCosignature>, HistoryError> {
     let rows = sqlx::query(
-        "SELECT witness, size, root, timestamp_seconds, line FROM cosignature AS held \
+        "SELECT witness, size, root, line FROM cosignature AS held \
          WHERE size = (SELECT MAX(size) FROM cosignature WHERE witness = held.witness) ORDER BY witness",
     )
     .fetch_all(pool)
@@ -86,18 +82,13 @@ pub async fn latest(pool: &SqlitePool) -> Result<Vec<StoredCosignature>, History
 
 /// A row as a cosignature; a damaged row is an error.
 fn stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredCosignature, HistoryError> {
-    let damaged = |reason: &str| HistoryError::NotAnEntry {
-        index: 0,
-        reason: format!("a stored cosignature {reason}: the storage is damaged"),
-    };
+    let damaged = |reason: &str| HistoryError::DamagedCosignature(reason.to_owned());
     let root: Vec<u8> = row.try_get("root")?;
     let size: i64 = row.try_get("size")?;
-    let timestamp_seconds: i64 = row.try_get("timestamp_seconds")?;
     Ok(StoredCosignature {
         witness: row.try_get("witness")?,
         size: u64::try_from(size).map_err(|_| damaged("has a negative size"))?,
         root: Hash::from_slice(&root).map_err(|_| damaged("has a root that is not 32 bytes"))?,
-        timestamp_seconds: u64::try_from(timestamp_seconds).map_err(|_| damaged("has a negative time"))?,
         line: row.try_get("line")?,
     })
 }

@@ -40,6 +40,9 @@ pub enum HistoryError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A stored cosignature row is damaged.
+    #[error("a stored cosignature {0}: the storage is damaged")]
+    DamagedCosignature(String),
     /// The entries do not rebuild the tree this node holds.
     #[error("audit entries from the peer do not match this node's tree at level {level}, node {index}")]
     Mismatch {

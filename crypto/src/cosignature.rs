@@ -8,13 +8,8 @@
 //! key), the timestamp 8 bytes big-endian (POSIX seconds), and the Ed25519 signature of
 //! `cosignature/v1\ntime <timestamp>\n` followed by the checkpoint's whole note text.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-
 use crate::identity::{IdentityKeyPair, PublicKey, Signature};
-use crate::note::{
-    Note, NoteError, NoteSignature, SIGNATURE_LINE_PREFIX, check_key_name, key_text, split_typed_key, typed_key_id,
-};
+use crate::note::{Note, NoteError, NoteSignature, check_key_name, key_text, split_typed_key, typed_key_id};
 
 /// The signature-type byte of Ed25519 cosigner keys.
 const COSIGNATURE_TYPE: u8 = 0x04;
@@ -151,14 +146,13 @@ impl Cosigner {
         if timestamp_seconds > TIMESTAMP_SECONDS_MAX {
             return Err(CosignatureError::Malformed(self.verifier.name.clone()));
         }
-        let signature = self.key_pair.sign(&signed_message(&note.text, timestamp_seconds));
-        let mut bytes = self.verifier.key_id.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&timestamp_seconds.to_be_bytes());
-        bytes.extend_from_slice(&signature.0);
-        Ok(format!(
-            "{SIGNATURE_LINE_PREFIX}{} {}\n",
-            self.verifier.name,
-            STANDARD.encode(bytes)
-        ))
+        let mut signature = timestamp_seconds.to_be_bytes().to_vec();
+        signature.extend_from_slice(&self.key_pair.sign(&signed_message(&note.text, timestamp_seconds)).0);
+        Ok(NoteSignature {
+            name: self.verifier.name.clone(),
+            key_id: self.verifier.key_id,
+            signature,
+        }
+        .to_line())
     }
 }

@@ -14,7 +14,7 @@ use crate::identity::{IdentityKeyPair, PublicKey, Signature};
 /// The signature-type byte of Ed25519 note keys.
 const ED25519_TYPE: u8 = 0x01;
 /// The start of every signature line: an em dash and a space.
-pub(crate) const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
+const SIGNATURE_LINE_PREFIX: &str = "\u{2014} ";
 /// The start of a signer (private) key.
 const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
 /// The largest signed note accepted.
@@ -188,13 +188,12 @@ impl NoteSigner {
 
     /// This signer's signature line for `text`.
     fn signature_line(&self, text: &str) -> String {
-        let mut bytes = self.verifier.key_id.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&self.key_pair.sign(text.as_bytes()).0);
-        format!(
-            "{SIGNATURE_LINE_PREFIX}{} {}\n",
-            self.verifier.name,
-            STANDARD.encode(bytes)
-        )
+        NoteSignature {
+            name: self.verifier.name.clone(),
+            key_id: self.verifier.key_id,
+            signature: self.key_pair.sign(text.as_bytes()).0.to_vec(),
+        }
+        .to_line()
     }
 }
 

@@ -133,6 +133,18 @@ impl<'de> Deserialize<'de> for CalendarDate {
     }
 }
 
+/// A year's calendar as the operator publishes it (`publish_calendar`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    /// The year.
+    pub year: i32,
+    /// The days off of its public holidays, weekends within them included.
+    pub holidays: Vec<CalendarDate>,
+    /// The weekend days made working days (调休).
+    pub working_days: Vec<CalendarDate>,
+}
+
 /// One year's official calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,14 +158,10 @@ pub struct YearCalendar {
 }
 
 impl YearCalendar {
-    /// The calendar of `year` from the days given, checked: every day of that year, none given
-    /// twice, every working day a Saturday or Sunday and not a holiday.
-    pub fn new(
-        year: i32,
-        holidays: &[CalendarDate],
-        working_days: &[CalendarDate],
-        audit_index: u64,
-    ) -> Result<Self, CalendarError> {
+    /// The calendar of `spec`, published by entry `audit_index`, checked: every day of its
+    /// year, none given twice, every working day a Saturday or Sunday and not a holiday.
+    pub fn new(spec: &CalendarSpec, audit_index: u64) -> Result<Self, CalendarError> {
+        let year = spec.year;
         let invalid = |reason: String| CalendarError::Invalid { year, reason };
         if !CALENDAR_YEARS.contains(&year) {
             return Err(invalid(format!(
@@ -163,13 +171,13 @@ impl YearCalendar {
             )));
         }
         let mut holiday_set = BTreeSet::new();
-        for date in holidays {
+        for date in &spec.holidays {
             if date.0.year() != year || !holiday_set.insert(*date) {
                 return Err(invalid(format!("holiday {date} is of another year, or given twice")));
             }
         }
         let mut working_set = BTreeSet::new();
-        for date in working_days {
+        for date in &spec.working_days {
             if date.0.year() != year || !working_set.insert(*date) {
                 return Err(invalid(format!(
                     "working day {date} is of another year, or given twice"

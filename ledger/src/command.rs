@@ -552,14 +552,7 @@ pub enum Action {
     /// Admin (the operator): publish a year's official calendar, once: its public holidays
     /// (days off) and the weekend days made working days (调休). Statutory periods are computed
     /// on it ([`crate::calendar`]).
-    PublishCalendar {
-        /// The year.
-        year: i32,
-        /// The days off of its public holidays, weekends within them included.
-        holidays: Vec<crate::calendar::CalendarDate>,
-        /// The weekend days made working days.
-        working_days: Vec<crate::calendar::CalendarDate>,
-    },
+    PublishCalendar(crate::calendar::CalendarSpec),
     /// Supervisor, as a witness of the log: report two checkpoints of this log that cannot both
     /// be true (the one it co-signed, and one presented later that does not extend it). The
     /// ledger raises a red `integrity` warning about the log itself, which holds every award.
@@ -578,7 +571,7 @@ impl Action {
     /// own member number); so a command refused for this role would be refused by them too.
     pub fn required_role(&self) -> Option<Role> {
         match self {
-            Action::GrantRole { .. } | Action::PublishCalendar { .. } => Some(Role::Admin),
+            Action::GrantRole { .. } | Action::PublishCalendar(_) => Some(Role::Admin),
             Action::RegisterBidder { .. } => None,
             Action::ApproveBidder { .. } | Action::RejectBidder { .. } | Action::RevokeBidder { .. } => {
                 Some(Role::Registrar)
@@ -642,7 +635,7 @@ impl Action {
             | Action::SetWarningThresholds { .. }
             | Action::DisposeWarning { .. }
             | Action::ReportLogFork { .. }
-            | Action::PublishCalendar { .. } => None,
+            | Action::PublishCalendar(_) => None,
         }
     }
 
@@ -678,7 +671,7 @@ impl Action {
             Action::SetWarningThresholds { .. } => "set_warning_thresholds",
             Action::DisposeWarning { .. } => "dispose_warning",
             Action::ReportLogFork { .. } => "report_log_fork",
-            Action::PublishCalendar { .. } => "publish_calendar",
+            Action::PublishCalendar(_) => "publish_calendar",
         }
     }
 

@@ -208,12 +208,14 @@ pub struct ReceiptCheck {
 /// Checks `saved` against the log's key and the node's current state: the receipt's
 /// checkpoint is signed by `log_key` and includes the entry; the node's current checkpoint is
 /// signed too and extends it (consistency proof); the entry in the command's answer and the one
-/// the node serves (in full, or withheld with its leaf hash) both hash to the leaf.
+/// the node serves (in full, or withheld with its leaf hash) both hash to the leaf; and the
+/// `witnesses` required co-signed a checkpoint that extends the receipt's.
 pub async fn verify_receipt(
     client: &Client,
     log_key: &NoteVerifier,
     current: &Checkpoint,
     saved: &SavedReceipt,
+    witnesses: &crate::witness::Requirement,
 ) -> Result<ReceiptCheck, ParticipantError> {
     let index = saved.command.audit_index;
     let failed = |reason: String| ParticipantError::Invalid(format!("receipt for audit entry {index}: {reason}"));
@@ -265,6 +267,6 @@ pub async fn verify_receipt(
         audit_index: index,
         checkpoint_size: held.size,
         current_size: current.size,
-        witnesses: Vec::new(),
+        witnesses: witnesses.check(client, &held).await?,
     })
 }

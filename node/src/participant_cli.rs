@@ -57,18 +57,6 @@ pub enum OperatorCommand {
     },
 }
 
-/// A year's calendar as its file holds it.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CalendarFile {
-    /// The year.
-    year: i32,
-    /// Its holidays' days off.
-    holidays: Vec<sealbid_ledger::calendar::CalendarDate>,
-    /// Its weekend days made working days.
-    working_days: Vec<sealbid_ledger::calendar::CalendarDate>,
-}
-
 /// `sealbid registrar …`: the trading centre's registration desk decides bidders' applications
 /// after checking the companies' documents.
 #[derive(Debug, clap::Subcommand)]
@@ -406,13 +394,9 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
             connection.send(action, None).await?;
         }
         OperatorCommand::Calendar { file } => {
-            let calendar: CalendarFile = read_json(&file)?;
-            let action = Action::PublishCalendar {
-                year: calendar.year,
-                holidays: calendar.holidays,
-                working_days: calendar.working_days,
-            };
-            connection.send(action, None).await?;
+            connection
+                .send(Action::PublishCalendar(read_json(&file)?), None)
+                .await?;
         }
     }
     Ok(())
@@ -512,16 +496,12 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             let log_key = load_log_key(&log_key).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
             let witnesses = crate::witness::parse_witnesses(&witnesses)?;
             let required = crate::witness::witnesses_required(&witnesses, witnesses_required)?;
+            let requirement = crate::witness::Requirement::fetch(&client, &log_key, witnesses, required).await?;
             let current = verify_checkpoint(&client.checkpoint().await?, &log_key)
                 .map_err(|error| ParticipantError::Invalid(format!("the node's current checkpoint: {error}")))?;
             for path in receipts {
                 let saved: SavedReceipt = read_json(&path)?;
-                let mut check = verify_receipt(&client, &log_key, &current, &saved).await?;
-                let held = saved
-                    .log
-                    .verify(&log_key.name, std::slice::from_ref(&log_key), 1)
-                    .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
-                check.witnesses = crate::witness::verify_witnessed(&client, &log_key, &witnesses, required, &held)
+                let check = verify_receipt(&client, &log_key, &current, &saved, &requirement)
                     .await
                     .map_err(|error| ParticipantError::Invalid(format!("{}: {error}", path.display())))?;
                 if connection.json {

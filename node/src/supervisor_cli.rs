@@ -189,11 +189,7 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
         SupervisorCommand::Watch(flags) => return watch(connection, &flags).await,
         SupervisorCommand::Witness(flags) => return witness(connection, &flags).await,
         SupervisorCommand::WitnessKey { name } => {
-            let key = connection.signer()?;
-            let name = name.unwrap_or_else(|| crate::witness::default_name(&key.public_key()));
-            let cosigner = Cosigner::new(&name, key)
-                .map_err(|error| ParticipantError::Invalid(format!("witness name {name:?}: {error}")))?;
-            println!("{}", cosigner.verifier());
+            println!("{}", cosigner(connection, name.as_deref())?.verifier());
             return Ok(());
         }
         SupervisorCommand::Timeline { tender, from, count } => {
@@ -259,29 +255,24 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
 /// extends the last one co-signed; refuses and reports one that cannot.
 async fn witness(connection: &Connection, flags: &WitnessFlags) -> Result<(), ParticipantError> {
     use crate::witness::{Observation, cosign, load_state, observe, save_state};
-    let key = connection.signer()?;
-    let name = flags
-        .name
-        .clone()
-        .unwrap_or_else(|| crate::witness::default_name(&key.public_key()));
-    let cosigner = Cosigner::new(&name, key)
-        .map_err(|error| ParticipantError::Invalid(format!("witness name {name:?}: {error}")))?;
+    let cosigner = cosigner(connection, flags.name.as_deref())?;
     let log_key = crate::checkpoints::load_log_key(&flags.log_key)
         .map_err(|error| ParticipantError::Invalid(error.to_string()))?;
     let client = connection.client()?;
+    let mut last = load_state(&flags.state, &log_key)?;
     for round in 0..flags.rounds {
         if round > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(flags.interval_ms)).await;
         }
-        let last = load_state(&flags.state, &log_key)?;
         match observe(&client, &log_key, last.as_ref()).await? {
             Observation::Extends(held) => {
                 let accepted = cosign(&client, &cosigner, &held, now_seconds()).await?;
                 save_state(&flags.state, &held)?;
                 say(connection.json, "cosigned", accepted.size, "co-signed the checkpoint");
+                last = Some(held);
             }
             Observation::Unchanged => {
-                let size = last.map_or(0, |last| last.checkpoint.size);
+                let size = last.as_ref().map_or(0, |last| last.checkpoint.size);
                 say(connection.json, "unchanged", size, "already co-signed the checkpoint");
             }
             Observation::Behind(held) => say(
@@ -316,6 +307,13 @@ async fn witness(connection: &Connection, flags: &WitnessFlags) -> Result<(), Pa
         }
     }
     Ok(())
+}
+
+/// The signer's witness key, named `name` or by default ([`crate::witness::default_name`]).
+fn cosigner(connection: &Connection, name: Option<&str>) -> Result<Cosigner, ParticipantError> {
+    let key = connection.signer()?;
+    let name = name.map_or_else(|| crate::witness::default_name(&key.public_key()), str::to_owned);
+    Cosigner::new(&name, key).map_err(|error| ParticipantError::Invalid(format!("witness name {name:?}: {error}")))
 }
 
 /// Prints what one look did: a JSON line, or a sentence ending with the size.

@@ -6,7 +6,9 @@
 //! leaves it as it was.
 //!
 //! Data flow: [`observe`] fetches and judges ([`judge`], pure), giving an [`Observation`]; the
-//! caller co-signs ([`cosign`]) or reports the fork (a `report_log_fork` command).
+//! caller co-signs ([`cosign`]) or reports the fork (a `report_log_fork` command). Readers
+//! that require witnesses (`receipts verify`, `audit verify`) check them with
+//! [`Requirement`] and [`cosigned_by`].
 
 use std::path::Path;
 
@@ -199,55 +201,88 @@ pub fn witnesses_required(witnesses: &[CosignerVerifier], required: Option<usize
     Ok(required)
 }
 
-/// The names of the `witnesses` that co-signed a checkpoint the node serves on
-/// `GET /v1/audit/witnessed` (signed with `log_key`) that extends `held`; refused unless at
-/// least `required` did.
-pub async fn verify_witnessed(
-    client: &Client,
-    log_key: &NoteVerifier,
-    witnesses: &[CosignerVerifier],
+/// What a reader requires of the witnesses (`--witness`, `--witnesses-required`), with the
+/// witnessed checkpoints the node serves (`GET /v1/audit/witnessed`), fetched once.
+#[derive(Debug, Default)]
+pub struct Requirement {
+    /// The witnesses named.
+    witnesses: Vec<CosignerVerifier>,
+    /// How many of them must have co-signed.
     required: usize,
-    held: &Checkpoint,
-) -> Result<Vec<String>, ParticipantError> {
-    if witnesses.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut served = Vec::new();
-    for text in client.witnessed().await?.checkpoints {
-        let checkpoint = verify_checkpoint(&text, log_key)
-            .map_err(|error| ParticipantError::Invalid(format!("a witnessed checkpoint the node serves: {error}")))?;
-        let parsed = note::parse(&text).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
-        served.push((checkpoint, parsed));
-    }
-    let mut satisfied = Vec::new();
-    let mut missing = Vec::new();
-    for witness in witnesses {
-        let mut found = false;
-        for (checkpoint, parsed) in &served {
-            if checkpoint.size < held.size || witness.verify(parsed).is_err() {
-                continue;
-            }
-            if extends(client, held, checkpoint).await? {
-                found = true;
-                break;
+    /// The witnessed checkpoints served, each signed with the log's key.
+    served: Vec<(Checkpoint, note::Note)>,
+}
+
+impl Requirement {
+    /// The requirement of `required` of `witnesses`, with the node's witnessed checkpoints
+    /// (checked against `log_key`); fetches nothing when no witness is named.
+    pub async fn fetch(
+        client: &Client,
+        log_key: &NoteVerifier,
+        witnesses: Vec<CosignerVerifier>,
+        required: usize,
+    ) -> Result<Self, ParticipantError> {
+        let mut served = Vec::new();
+        if !witnesses.is_empty() {
+            for text in client.witnessed().await?.checkpoints {
+                let checkpoint = verify_checkpoint(&text, log_key).map_err(|error| {
+                    ParticipantError::Invalid(format!("a witnessed checkpoint the node serves: {error}"))
+                })?;
+                let parsed = note::parse(&text).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+                served.push((checkpoint, parsed));
             }
         }
-        if found {
-            satisfied.push(witness.name.clone());
-        } else {
-            missing.push(witness.name.clone());
+        Ok(Self {
+            witnesses,
+            required,
+            served,
+        })
+    }
+
+    /// The names of the witnesses that co-signed a served checkpoint that extends `held`;
+    /// refused unless at least the required number did.
+    pub async fn check(&self, client: &Client, held: &Checkpoint) -> Result<Vec<String>, ParticipantError> {
+        // Whether each served checkpoint extends `held`, asked of the node once at most.
+        let mut extending: Vec<Option<bool>> = vec![None; self.served.len()];
+        let mut satisfied = Vec::new();
+        let mut missing = Vec::new();
+        for witness in &self.witnesses {
+            let mut found = false;
+            for (position, (checkpoint, parsed)) in self.served.iter().enumerate() {
+                if checkpoint.size < held.size || witness.verify(parsed).is_err() {
+                    continue;
+                }
+                let known = extending.get(position).copied().flatten();
+                let extends = match known {
+                    Some(extends) => extends,
+                    None => extends(client, held, checkpoint).await?,
+                };
+                if let Some(slot) = extending.get_mut(position) {
+                    *slot = Some(extends);
+                }
+                if extends {
+                    found = true;
+                    break;
+                }
+            }
+            if found {
+                satisfied.push(witness.name.clone());
+            } else {
+                missing.push(witness.name.clone());
+            }
         }
+        if satisfied.len() < self.required {
+            return Err(ParticipantError::Invalid(format!(
+                "{} of the {} witnesses required co-signed a checkpoint that extends the one of {} entries; \
+                 missing: {}",
+                satisfied.len(),
+                self.required,
+                held.size,
+                missing.join(", ")
+            )));
+        }
+        Ok(satisfied)
     }
-    if satisfied.len() < required {
-        return Err(ParticipantError::Invalid(format!(
-            "{} of the {required} witnesses required co-signed a checkpoint that extends the one of {} entries; \
-             missing: {}",
-            satisfied.len(),
-            held.size,
-            missing.join(", ")
-        )));
-    }
-    Ok(satisfied)
 }
 
 /// Whether `later` extends `held` (a consistency proof from the node).

@@ -117,18 +117,7 @@ pub(crate) fn dispatch(
             };
             supervision::dispose_warning(state, context, signer, &decision)
         }
-        Action::PublishCalendar {
-            year,
-            holidays,
-            working_days,
-        } => {
-            let publication = calendar::Publication {
-                year: *year,
-                holidays,
-                working_days,
-            };
-            calendar::publish(state, context, signer, &publication)
-        }
+        Action::PublishCalendar(spec) => calendar::publish(state, context, signer, spec),
         Action::ReportLogFork { witnessed, presented } => {
             crate::handlers::witness::report_log_fork(state, context, signer, witnessed, presented)
         }

@@ -215,19 +215,25 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     let supervisor = sealbid_testkit::key(30, 1_001).unwrap();
     let grant = sealbid_testkit::grant(&supervisor, sealbid_ledger::types::Role::Supervisor, "监察室");
     crate::tender::run(&follower, &follower.operator, grant).await;
-    let warnings_on = |node: &Node| {
+    // A supervisor's signed read of `path` on the node whose API is at `api`.
+    let read_on = |api: &str, path: String| {
         let platform = Platform::remote(
-            format!("https://{}", node.api),
+            format!("https://{api}"),
             authority.clone(),
             IdentityKeyPair::from_seed(&[0; 32]).unwrap(),
             0,
         );
         let supervisor = &supervisor;
+        async move { crate::signed_reads::read(&platform, &path, supervisor).await }
+    };
+    let warnings_on = |node: &Node| {
+        let read_on = &read_on;
+        let api = node.api.clone();
         async move {
             let mut all = Vec::new();
             for tender in ["T-000001", "T-000002", "T-000003"] {
                 let path = format!("/v1/supervision/tenders/{tender}/warnings");
-                let (status, body) = crate::signed_reads::read(&platform, &path, supervisor).await;
+                let (status, body) = read_on(&api, path).await;
                 if status != StatusCode::OK {
                     return None;
                 }
@@ -285,17 +291,8 @@ async fn three_node_processes_form_a_cluster_and_a_follower_takes_whole_tenders(
     };
     crate::tender::run(&follower, &supervisor, dismissal).await;
     let decided_on = |node: &Node| {
-        let platform = Platform::remote(
-            format!("https://{}", node.api),
-            authority.clone(),
-            IdentityKeyPair::from_seed(&[0; 32]).unwrap(),
-            0,
-        );
-        let supervisor = &supervisor;
-        async move {
-            let (_, body) = crate::signed_reads::read(&platform, "/v1/supervision/warnings", supervisor).await;
-            body["warnings"].clone()
-        }
+        let read = read_on(&node.api, "/v1/supervision/warnings".to_owned());
+        async move { read.await.1["warnings"].clone() }
     };
     let mut decided = Vec::new();
     for _ in 0..50 {

@@ -173,7 +173,15 @@ async fn nothing_public_names_a_bidder_while_a_tender_takes_bids() {
         };
         assert_eq!(received.signed.signer, signer);
         let saved = fetch_log_receipt(&client, receipt).await.unwrap();
-        verify_receipt(&client, &log_key, &current, &saved).await.unwrap();
+        verify_receipt(
+            &client,
+            &log_key,
+            &current,
+            &saved,
+            &sealbid_node::witness::Requirement::default(),
+        )
+        .await
+        .unwrap();
     }
 
     // A supervisor's copy fetched now checks every leaf but replays only up to the first

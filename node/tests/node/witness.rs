@@ -130,12 +130,17 @@ async fn supervisors_witness_the_log_and_refuse_a_rewritten_one() {
         .await;
     }
     assert!(sizes[2] > sizes[0], "{sizes:?}");
-    // Nothing new since: the checkpoint is co-signed already, and the node serves both lines.
+    // Each co-signs the checkpoint after the last bid; a second look finds nothing new, and the
+    // node serves both lines with its checkpoint.
     for (witness, state) in witnesses.iter().zip(&states) {
-        witness_once(&platform, &authority, &log_pub, &witness.0, state);
+        let outcome = witness_once(&platform, &authority, &log_pub, &witness.0, state);
+        assert_eq!(outcome["outcome"], "cosigned", "{outcome}");
+        assert!(outcome["size"].as_u64().unwrap() > sizes[2], "{outcome}");
+        let again = witness_once(&platform, &authority, &log_pub, &witness.0, state);
         assert_eq!(
-            witness_once(&platform, &authority, &log_pub, &witness.0, state)["outcome"],
-            "unchanged"
+            (&again["outcome"], &again["size"]),
+            (&"unchanged".into(), &outcome["size"]),
+            "{again}"
         );
     }
     let (_, current) = platform.get_text("/v1/audit/checkpoint").await;
