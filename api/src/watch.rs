@@ -150,7 +150,7 @@ pub fn describe(row: &WatchedRow, state: &State) -> Option<WatchedEntry> {
                 command.and_then(|command| serde_json::to_value(command.action).ok()),
             )
         }
-        EntryBody::Genesis(_) | EntryBody::Close { .. } => (None, None, None),
+        EntryBody::Genesis(_) | EntryBody::Close { .. } | EntryBody::Lapse(_) => (None, None, None),
     };
     Some(WatchedEntry {
         index: row.index,

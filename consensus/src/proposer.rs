@@ -139,7 +139,7 @@ pub(crate) fn body_bytes(body: &EntryBody) -> usize {
                 envelope.ciphertext.len().saturating_add(envelope.ephemeral_key.len())
             }))
             .saturating_add(256),
-        EntryBody::Genesis(_) | EntryBody::Close { .. } => 256,
+        EntryBody::Genesis(_) | EntryBody::Close { .. } | EntryBody::Lapse(_) => 256,
     }
 }
 

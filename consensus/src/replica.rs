@@ -57,6 +57,25 @@ const HISTORY_PAUSE: Duration = Duration::from_millis(500);
 const CLOSE_TICK: Duration = Duration::from_millis(100);
 /// How long the leader waits for a close it proposed before proposing it again.
 const CLOSE_RETRY_MS: u64 = 2_000;
+
+/// An unsigned entry the leader commits by itself once its time has come.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum DueEntry {
+    /// A tender's close at its deadline plus the arrival window.
+    Close(TenderId),
+    /// A statutory period that ended without its act.
+    Lapse(sealbid_ledger::command::Lapse),
+}
+
+impl DueEntry {
+    /// The entry's body.
+    fn body(&self) -> EntryBody {
+        match self {
+            DueEntry::Close(tender) => EntryBody::Close { tender: tender.clone() },
+            DueEntry::Lapse(lapse) => EntryBody::Lapse(lapse.clone()),
+        }
+    }
+}
 /// How often a follower compares its clock with the leader's.
 const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// The longest round trip a clock comparison uses (the reading is taken as of its middle, so
@@ -247,9 +266,9 @@ pub struct Replica {
     /// Places for signature checks on the blocking pool: as many as the machine has cores, so
     /// that checks queue here instead of crowding out Raft, apply and the writer.
     verifying: Semaphore,
-    /// The closes this leader proposed, with when (its clock): proposed again only after
-    /// [`CLOSE_RETRY_MS`].
-    closes_proposed: std::sync::Mutex<HashMap<TenderId, u64>>,
+    /// The closes and lapses this leader proposed, with when (its clock): proposed again only
+    /// after [`CLOSE_RETRY_MS`].
+    closes_proposed: std::sync::Mutex<HashMap<DueEntry, u64>>,
     /// How far this node's clock was from the leader's at the last comparison, ms (0 on the
     /// leader; [`CLOCK_OFFSET_UNKNOWN`] before the first).
     clock_offset_ms: AtomicU64,
@@ -602,7 +621,9 @@ impl Replica {
                 let _in_flight = self.reserve_command()?;
                 self.route(body, false, false).await
             }
-            EntryBody::Genesis(_) | EntryBody::Close { .. } => self.route(body, from_client, false).await,
+            EntryBody::Genesis(_) | EntryBody::Close { .. } | EntryBody::Lapse(_) => {
+                self.route(body, from_client, false).await
+            }
         }
     }
 
@@ -1032,49 +1053,57 @@ impl Replica {
     }
 
     /// As leader, closes every tender whose deadline plus the arrival window has passed by
-    /// this node's clock, for as long as the node runs: it looks every [`CLOSE_TICK`], and
-    /// proposes a close again if the one it proposed is not applied after [`CLOSE_RETRY_MS`].
-    /// The close goes through the same stamping lock as the commands, so every bid the leader
-    /// took before it is ordered before it.
+    /// this node's clock, and records every statutory period that ended without its act (a
+    /// lapse), for as long as the node runs: it looks every [`CLOSE_TICK`], and proposes an
+    /// entry again if the one it proposed is not applied after [`CLOSE_RETRY_MS`]. A close goes
+    /// through the same stamping lock as the commands, so every bid the leader took before it is
+    /// ordered before it.
     pub fn spawn_closer(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         self.spawn_every(CLOSE_TICK, |replica| async move { replica.close_due_tenders().await })
     }
 
-    /// One look of [`Replica::spawn_closer`]: proposes the closes due now, if this node leads.
+    /// One look of [`Replica::spawn_closer`]: proposes the closes and lapses due now, if this
+    /// node leads.
     async fn close_due_tenders(&self) {
         if self.raft.current_leader().await != Some(self.node_id) {
             return;
         }
         let now_ms = self.clock.now_ms();
-        let due = self
+        let due: Vec<DueEntry> = self
             .state_machine
-            .read(|ledger| ledger.tenders_due_to_close(now_ms))
+            .read(|ledger| {
+                let closes = ledger.tenders_due_to_close(now_ms).into_iter().map(DueEntry::Close);
+                closes
+                    .chain(ledger.lapses_due(now_ms).into_iter().map(DueEntry::Lapse))
+                    .collect()
+            })
             .await;
-        let to_propose: Vec<TenderId> = {
+        let to_propose: Vec<DueEntry> = {
             let mut proposed = self
                 .closes_proposed
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            proposed.retain(|tender, _| due.contains(tender));
+            proposed.retain(|entry, _| due.contains(entry));
             due.into_iter()
-                .filter(|tender| {
+                .filter(|entry| {
                     let again = proposed
-                        .get(tender)
+                        .get(entry)
                         .is_none_or(|at_ms| now_ms.saturating_sub(*at_ms) >= CLOSE_RETRY_MS);
                     if again {
-                        proposed.insert(tender.clone(), now_ms);
+                        proposed.insert(entry.clone(), now_ms);
                     }
                     again
                 })
                 .collect()
         };
-        for tender in to_propose {
-            match self.submit(EntryBody::Close { tender: tender.clone() }, false).await {
-                Ok(LedgerReply::Applied { audit_index, .. }) => {
-                    tracing::info!(%tender, audit_index, "closed bidding at the deadline");
-                }
-                Ok(reply) => tracing::warn!(%tender, ?reply, "the close was not applied"),
-                Err(error) => tracing::warn!(%tender, %error, "cannot close the tender yet"),
+        for entry in to_propose {
+            match self.submit(entry.body(), false).await {
+                Ok(LedgerReply::Applied { audit_index, .. }) => match &entry {
+                    DueEntry::Close(tender) => tracing::info!(%tender, audit_index, "closed bidding at the deadline"),
+                    DueEntry::Lapse(lapse) => tracing::info!(?lapse, audit_index, "recorded a lapsed period"),
+                },
+                Ok(reply) => tracing::warn!(?entry, ?reply, "the entry was not applied"),
+                Err(error) => tracing::warn!(?entry, %error, "cannot commit the entry yet"),
             }
         }
     }

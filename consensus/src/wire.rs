@@ -122,6 +122,10 @@ mod tests {
             EntryBody::Close {
                 tender: TenderId::parse("T-9").unwrap(),
             },
+            EntryBody::Lapse(sealbid_ledger::command::Lapse::ObjectionUnanswered {
+                tender: TenderId::parse("T-9").unwrap(),
+                objection: sealbid_ledger::types::ObjectionId::numbered(1),
+            }),
             // A genesis with every optional member: the binary encoding writes them all.
             EntryBody::Genesis(Genesis {
                 operator: key.public_key(),

@@ -37,6 +37,24 @@ pub enum EntryBody {
         /// The tender to close.
         tender: TenderId,
     },
+    /// The leader recording that a statutory period ended without the act it required,
+    /// unsigned: anyone replaying the log checks that the timestamp has reached the period's
+    /// end and that the act is still missing.
+    Lapse(Lapse),
+}
+
+/// A statutory period that ended without its act, and the consequence the ledger draws.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Lapse {
+    /// The office did not answer an objection in time: it counts as unanswered, and an
+    /// `objection-unanswered` warning is raised; the objection still holds its tender.
+    ObjectionUnanswered {
+        /// The objection's tender.
+        tender: TenderId,
+        /// The objection.
+        objection: crate::types::ObjectionId,
+    },
 }
 
 impl EntryBody {
@@ -487,7 +505,14 @@ pub enum Action {
         /// Why.
         reason: String,
     },
-    /// Office (the tender's): apply the award rule and publish the result.
+    /// Office (the tender's), construction and government procurement: end the evaluation and
+    /// publish the ranked candidates; the award waits for the publicity.
+    PublishCandidates {
+        /// The tender.
+        tender: TenderId,
+    },
+    /// Office (the tender's): apply the award rule and publish the result (after the
+    /// candidate publicity, where the market has one).
     AwardTender {
         /// The tender.
         tender: TenderId,
@@ -553,6 +578,29 @@ pub enum Action {
     /// (days off) and the weekend days made working days (调休). Statutory periods are computed
     /// on it ([`crate::calendar`]).
     PublishCalendar(crate::calendar::CalendarSpec),
+    /// Bidder: object to the tender's office (异议; 质疑 in government procurement) about its
+    /// documents or its opening, within the matter's window; the ledger assigns its id.
+    FileObjection {
+        /// The tender.
+        tender: TenderId,
+        /// What the objection is about.
+        matter: crate::objections::ObjectionMatter,
+        /// What the bidder objects to, and why.
+        text: String,
+    },
+    /// Office (the tender's): answer an objection; an answer that changes the tender documents
+    /// (`amends`) is also an amendment, which may move the deadline out.
+    AnswerObjection {
+        /// The tender.
+        tender: TenderId,
+        /// The objection.
+        objection: crate::types::ObjectionId,
+        /// The answer.
+        answer: String,
+        /// Whether the answer changes the tender documents.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        amends: bool,
+    },
     /// Supervisor, as a witness of the log: report two checkpoints of this log that cannot both
     /// be true (the one it co-signed, and one presented later that does not extend it). The
     /// ledger raises a red `integrity` warning about the log itself, which holds every award.
@@ -590,8 +638,13 @@ impl Action {
             | Action::OpenTender { .. }
             | Action::DisqualifyBid { .. }
             | Action::AwardTender { .. }
+            | Action::PublishCandidates { .. }
+            | Action::AnswerObjection { .. }
             | Action::ReplyCorrection { .. } => Some(Role::Office),
-            Action::SubmitBid { .. } | Action::ReplaceBid { .. } | Action::WithdrawBid { .. } => Some(Role::Bidder),
+            Action::SubmitBid { .. }
+            | Action::ReplaceBid { .. }
+            | Action::WithdrawBid { .. }
+            | Action::FileObjection { .. } => Some(Role::Bidder),
             Action::SuspendTender { .. }
             | Action::ResumeTender { .. }
             | Action::OrderCorrection { .. }
@@ -603,7 +656,8 @@ impl Action {
 
     /// The tender an action moves, which a suspension holds: every tender's action but the
     /// supervisors' own (a suspension, a resumption, a correction order, a warning's
-    /// disposition).
+    /// disposition) and the objections and their answers, which a suspension does not silence
+    /// (an answer that amends the documents is held by its handler).
     pub fn moved_tender(&self) -> Option<&TenderId> {
         match self {
             Action::AmendTender { tender, .. }
@@ -620,6 +674,7 @@ impl Action {
             | Action::ProveReadiness { tender, .. }
             | Action::OpenTender { tender }
             | Action::DisqualifyBid { tender, .. }
+            | Action::PublishCandidates { tender }
             | Action::AwardTender { tender } => Some(tender),
             Action::GrantRole { .. }
             | Action::RegisterEncryptionKey { .. }
@@ -635,7 +690,9 @@ impl Action {
             | Action::SetWarningThresholds { .. }
             | Action::DisposeWarning { .. }
             | Action::ReportLogFork { .. }
-            | Action::PublishCalendar(_) => None,
+            | Action::PublishCalendar(_)
+            | Action::FileObjection { .. }
+            | Action::AnswerObjection { .. } => None,
         }
     }
 
@@ -663,6 +720,7 @@ impl Action {
             Action::ProveReadiness { .. } => "prove_readiness",
             Action::OpenTender { .. } => "open_tender",
             Action::DisqualifyBid { .. } => "disqualify_bid",
+            Action::PublishCandidates { .. } => "publish_candidates",
             Action::AwardTender { .. } => "award_tender",
             Action::SuspendTender { .. } => "suspend_tender",
             Action::ResumeTender { .. } => "resume_tender",
@@ -672,6 +730,8 @@ impl Action {
             Action::DisposeWarning { .. } => "dispose_warning",
             Action::ReportLogFork { .. } => "report_log_fork",
             Action::PublishCalendar(_) => "publish_calendar",
+            Action::FileObjection { .. } => "file_objection",
+            Action::AnswerObjection { .. } => "answer_objection",
         }
     }
 

@@ -7,7 +7,8 @@
 //! same and a verifier can check what it was served:
 //! - a bid's submission, replacement or withdrawal is withheld while its tender takes bids (key
 //!   generation or bidding), and released in full by the tender's close (or its cancellation);
-//!   so is a supervisor's suspension or resumption of the tender, a correction order naming it,
+//!   so is a bidder's objection to the tender's office, a supervisor's suspension or resumption
+//!   of the tender, a correction order naming it,
 //!   and the office's reply to that order (the office reads its orders, and the tender's
 //!   suspension, at once: [`crate::query::own_view`]);
 //! - a supervisor's decision on a warning is withheld while its tender is open, and released
@@ -53,6 +54,7 @@ pub fn withheld(state: &State, entry: &Entry) -> Option<Withheld> {
             takes_bids(state, &tender).then_some(Withheld::UntilClose(tender))
         }
         Action::SuspendTender { tender, .. }
+        | Action::FileObjection { tender, .. }
         | Action::ResumeTender { tender, .. }
         | Action::OrderCorrection {
             tender: Some(tender), ..
@@ -100,6 +102,7 @@ pub fn kind(entry: &Entry) -> &'static str {
     match &entry.body {
         EntryBody::Genesis(_) => "genesis",
         EntryBody::Close { .. } => "close",
+        EntryBody::Lapse(_) => "lapse",
         EntryBody::Command(received) => {
             serde_json::from_str::<Command>(&received.signed.payload).map_or("command", |command| command.action.name())
         }

@@ -67,6 +67,20 @@ pub enum Response {
         /// The deadline in force.
         deadline_ms: u64,
     },
+    /// The candidates are published.
+    CandidatesPublished {
+        /// When the publicity ends.
+        ends_ms: u64,
+        /// From when the award may be made.
+        award_from_ms: u64,
+    },
+    /// An objection was recorded with this id.
+    ObjectionFiled {
+        /// The objection's id, for the office's answer.
+        objection: crate::types::ObjectionId,
+        /// When the answer period ends.
+        answer_due_ms: u64,
+    },
     /// A correction order was recorded with this id.
     CorrectionOrdered {
         /// The order's id, for the office's reply.
@@ -197,6 +211,42 @@ pub enum AuditEvent {
         office: PublicKey,
         /// Whether the reply came after the due time.
         late: bool,
+    },
+    /// The office published a tender's ranked candidates.
+    CandidatesPublished {
+        /// The tender.
+        tender: TenderId,
+        /// When the publicity ends.
+        ends_ms: u64,
+    },
+    /// A bidder objected to a tender's office.
+    ObjectionFiled {
+        /// The tender.
+        tender: TenderId,
+        /// The objection.
+        objection: crate::types::ObjectionId,
+        /// Its matter.
+        matter: crate::objections::ObjectionMatter,
+        /// When the answer is due.
+        answer_due_ms: u64,
+    },
+    /// The office answered an objection.
+    ObjectionAnswered {
+        /// The tender.
+        tender: TenderId,
+        /// The objection.
+        objection: crate::types::ObjectionId,
+        /// Whether the answer changed the documents.
+        amends: bool,
+        /// Whether it came after the answer period.
+        overdue: bool,
+    },
+    /// An objection's answer period ended without an answer.
+    ObjectionUnanswered {
+        /// The tender.
+        tender: TenderId,
+        /// The objection.
+        objection: crate::types::ObjectionId,
     },
     /// A supervisor decided on a warning.
     WarningDisposed {

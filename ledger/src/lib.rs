@@ -30,7 +30,12 @@
 //! and a red one holds the award until they do.
 //!
 //! Statutory periods are computed on the official working-day calendar the operator publishes
-//! ([`calendar`]), in China Standard Time.
+//! ([`calendar`]), in China Standard Time. Bidders object to an office about a tender's
+//! documents or opening, and the office answers, on those periods ([`objections`]); an
+//! unanswered objection holds its tender, and when a period ends without its act the leader
+//! commits the consequence (a [`command::Lapse`]), as it commits the close. In construction
+//! and government procurement the office publishes the ranked candidates before the award,
+//! which waits for the publicity ([`publicity`]).
 //!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:
@@ -64,6 +69,8 @@ pub mod envelopes;
 pub mod events;
 mod handlers;
 pub mod market;
+pub mod objections;
+pub mod publicity;
 pub mod query;
 pub mod rejection;
 pub mod state;

@@ -3,6 +3,7 @@
 //! carry tonnes, and the fewest valid bids a lot needs. One exhaustive match: a new market does not compile until its
 //! rules are written here, and the handlers, the opening and the award read them from here.
 
+use crate::objections::ObjectionClock;
 use crate::types::Market;
 
 /// How a lot of the market is awarded ([`crate::award`]).
@@ -32,18 +33,31 @@ pub struct MarketRules {
     /// A lot may publish a ceiling price (最高投标限价, 实施条例 Art. 27): a bid above it is
     /// invalid at the opening (实施条例 Art. 51(5)).
     pub ceiling_price: bool,
+    /// The law whose clock objections run on: 财政部94号令 for government procurement, 招标投标法
+    /// and its 实施条例 for every other market the platform runs by sealed bids.
+    pub objection_clock: ObjectionClock,
+    /// The office publishes the ranked candidates before the award, and the award waits for
+    /// the publicity ([`crate::publicity`]): construction (实施条例 Art. 54) and government
+    /// procurement (财政部87号令 Art. 69). The auctions publish their result with the award.
+    pub candidate_publicity: bool,
 }
 
 impl MarketRules {
     /// The rules of `market`.
     pub fn of(market: Market) -> Self {
         match market {
-            Market::Procurement | Market::Construction => Self {
+            Market::Procurement => Self {
+                objection_clock: ObjectionClock::GovernmentProcurement,
+                ..Self::of(Market::Construction)
+            },
+            Market::Construction => Self {
                 award: AwardRule::LowestPrice,
                 reserve_price: false,
                 multi_unit: false,
                 valid_bids_min_floor: 3,
                 ceiling_price: true,
+                objection_clock: ObjectionClock::Tendering,
+                candidate_publicity: true,
             },
             Market::LandUseRight | Market::PropertyRights => Self {
                 award: AwardRule::HighestAtReserve,
@@ -51,6 +65,8 @@ impl MarketRules {
                 multi_unit: false,
                 valid_bids_min_floor: 0,
                 ceiling_price: false,
+                objection_clock: ObjectionClock::Tendering,
+                candidate_publicity: false,
             },
             Market::CoalCoke => Self {
                 award: AwardRule::DescendingFill,
@@ -58,6 +74,8 @@ impl MarketRules {
                 multi_unit: true,
                 valid_bids_min_floor: 0,
                 ceiling_price: false,
+                objection_clock: ObjectionClock::Tendering,
+                candidate_publicity: false,
             },
         }
     }

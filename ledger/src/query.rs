@@ -47,6 +47,32 @@ pub struct TenderView<'a> {
     /// The committee members that proved they hold their shares, by member number, with the
     /// latest proof's entry and time.
     pub readiness: &'a BTreeMap<u16, crate::tender::Readiness>,
+    /// The objections filed, in order; the objector is left out while the tender takes bids
+    /// (it would name a possible bidder).
+    pub objections: Vec<ObjectionView<'a>>,
+    /// The ranked candidates and the publicity's periods, once published.
+    pub publicity: Option<&'a crate::publicity::Publicity>,
+    /// The award's notices to the bidders, once awarded.
+    pub result_notices: &'a [crate::publicity::ResultNotice],
+}
+
+/// An objection as anyone may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectionView<'a> {
+    /// Its id.
+    pub id: &'a crate::types::ObjectionId,
+    /// What it is about.
+    pub matter: crate::objections::ObjectionMatter,
+    /// Who filed it; `None` while the tender takes bids.
+    pub objector: Option<&'a PublicKey>,
+    /// When it was filed.
+    pub filed_at_ms: u64,
+    /// When the answer is due.
+    pub answer_due_ms: u64,
+    /// The office's answer, once given.
+    pub answer: Option<&'a crate::objections::ObjectionAnswer>,
+    /// When the answer period ended unanswered, if it did.
+    pub lapsed: Option<&'a crate::objections::ObjectionLapse>,
 }
 
 /// A sealed bid as anyone may see it before the opening: no bidder, no content.
@@ -112,6 +138,21 @@ pub fn tender_view(tender: &Tender) -> TenderView<'_> {
         shares_released: tender.shares.len(),
         suspended_since_ms: tender.suspension.as_ref().map(|suspension| suspension.suspended_at_ms),
         readiness: &tender.readiness,
+        objections: tender
+            .objections
+            .iter()
+            .map(|objection| ObjectionView {
+                id: &objection.id,
+                matter: objection.matter,
+                objector: (!takes_bids(tender.phase)).then_some(&objection.objector),
+                filed_at_ms: objection.filed_at_ms,
+                answer_due_ms: objection.answer_due_ms,
+                answer: objection.answer.as_ref(),
+                lapsed: objection.lapsed.as_ref(),
+            })
+            .collect(),
+        publicity: tender.publicity.as_ref(),
+        result_notices: &tender.result_notices,
     }
 }
 
@@ -208,6 +249,18 @@ pub struct OwnView<'a> {
     pub corrections: Vec<&'a Correction>,
     /// Its tenders that a supervisor suspended, with the suspension.
     pub suspended_tenders: Vec<SuspendedTender<'a>>,
+    /// The objections of open tenders it filed, or that it must answer as the tenders' office,
+    /// in full.
+    pub objections: Vec<OwnObjection<'a>>,
+}
+
+/// An objection a key filed or must answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnObjection<'a> {
+    /// The tender.
+    pub tender: &'a TenderId,
+    /// The objection.
+    pub objection: &'a crate::objections::Objection,
 }
 
 /// A suspended tender, as its office reads it.
@@ -238,6 +291,20 @@ pub fn own_view<'a>(state: &'a State, key: &'a PublicKey) -> OwnView<'a> {
                     tender: &tender.id,
                     suspension,
                 })
+            })
+            .collect(),
+        objections: state
+            .tenders
+            .values()
+            .flat_map(|tender| {
+                tender
+                    .objections
+                    .iter()
+                    .filter(move |objection| &objection.objector == key || &tender.office == key)
+                    .map(move |objection| OwnObjection {
+                        tender: &tender.id,
+                        objection,
+                    })
             })
             .collect(),
     }

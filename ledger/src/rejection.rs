@@ -6,7 +6,7 @@ use sealbid_crypto::identity::PublicKey;
 
 use crate::credit_code::CreditCodeError;
 use crate::tender::Phase;
-use crate::types::{CorrectionId, LotId, RegistrationStatus, Role, TenderId, WarningId};
+use crate::types::{CorrectionId, LotId, ObjectionId, RegistrationStatus, Role, TenderId, WarningId};
 
 /// A command the ledger refuses. The state is unchanged; the message says what to do.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -286,6 +286,64 @@ pub enum Rejection {
     /// The year's calendar is published already.
     #[error("the calendar of {0} is published already")]
     CalendarPublished(i32),
+    /// A period needs the official calendar of a year the operator has not published.
+    #[error("the official calendar of {year} is not published yet: the operator publishes it (publish_calendar)")]
+    CalendarNotPublished {
+        /// The year.
+        year: i32,
+    },
+    /// The award waits for the candidate publicity.
+    #[error("tender {tender}'s award may be made from {award_from_ms} ms, when its candidate publicity has run")]
+    PublicityRunning {
+        /// The tender.
+        tender: TenderId,
+        /// From when the award may be made.
+        award_from_ms: u64,
+    },
+    /// No such objection on that tender.
+    #[error("tender {tender} has no objection {objection}")]
+    UnknownObjection {
+        /// The tender named.
+        tender: TenderId,
+        /// The objection named.
+        objection: ObjectionId,
+    },
+    /// The objection was answered already.
+    #[error("objection {0} is answered already")]
+    ObjectionAnswered(ObjectionId),
+    /// An unanswered objection holds what the command would do.
+    #[error("tender {tender} is held by objection {objection} until the office answers it")]
+    ObjectionPending {
+        /// The tender.
+        tender: TenderId,
+        /// The first objection holding it.
+        objection: ObjectionId,
+    },
+    /// The window to object to this matter is not open: the tender is not where the matter
+    /// can be objected to, or the window ended.
+    #[error("{} of tender {tender} {}", match matter {
+        crate::objections::ObjectionMatter::Documents => "an objection to the documents",
+        crate::objections::ObjectionMatter::Opening => "an objection to the opening",
+        crate::objections::ObjectionMatter::Evaluation => "an objection to the evaluation result",
+    }, match closed_at_ms {
+        Some(closed_at_ms) => format!("had to be filed before {closed_at_ms} ms"),
+        None => "cannot be filed in its phase".to_owned(),
+    })]
+    ObjectionOutOfTime {
+        /// The tender.
+        tender: TenderId,
+        /// The matter.
+        matter: crate::objections::ObjectionMatter,
+        /// When its window ended; `None` when the tender is not in the matter's phase.
+        closed_at_ms: Option<u64>,
+    },
+    /// The signer has no part in what it objects to: an objection to the opening or to the
+    /// evaluation result comes from a bidder whose bid the opening read.
+    #[error("the signer had no bid opened on tender {0}")]
+    NotAParty(TenderId),
+    /// An unsigned lapse entry before its period ended, or for an act that was done.
+    #[error("nothing lapses: {0}")]
+    NotLapsed(String),
     /// A red warning on the tender waits for a supervisor's decision.
     #[error(
         "tender {tender}'s award is held by red warning {warning} until a supervisor acknowledges \
@@ -377,6 +435,14 @@ impl Rejection {
             Rejection::WarningDisposed { .. } => "warning-disposed",
             Rejection::AwardHeld { .. } => "award-held",
             Rejection::CalendarPublished(_) => "calendar-published",
+            Rejection::CalendarNotPublished { .. } => "calendar-not-published",
+            Rejection::UnknownObjection { .. } => "unknown-objection",
+            Rejection::PublicityRunning { .. } => "publicity-running",
+            Rejection::ObjectionAnswered(_) => "objection-answered",
+            Rejection::ObjectionPending { .. } => "objection-pending",
+            Rejection::ObjectionOutOfTime { .. } => "objection-out-of-time",
+            Rejection::NotAParty(_) => "not-a-party",
+            Rejection::NotLapsed(_) => "not-lapsed",
         }
     }
 
@@ -393,14 +459,16 @@ impl Rejection {
             | Rejection::NotTheTendersOffice(_)
             | Rejection::NotThatCommitteeMember { .. }
             | Rejection::ConflictOfInterest(_)
-            | Rejection::NotTheCorrectionsOffice(_) => RejectionKind::Forbidden,
+            | Rejection::NotTheCorrectionsOffice(_)
+            | Rejection::NotAParty(_) => RejectionKind::Forbidden,
             Rejection::UnknownTender(_)
             | Rejection::UnknownLot { .. }
             | Rejection::NoBid { .. }
             | Rejection::NoRegistration(_)
             | Rejection::NoSuchOpenedBid { .. }
             | Rejection::UnknownCorrection(_)
-            | Rejection::UnknownWarning { .. } => RejectionKind::Unknown,
+            | Rejection::UnknownWarning { .. }
+            | Rejection::UnknownObjection { .. } => RejectionKind::Unknown,
             Rejection::NotInitialised
             | Rejection::AlreadyInitialised
             | Rejection::ReplayedNonce { .. }
@@ -417,7 +485,13 @@ impl Rejection {
             | Rejection::CorrectionAnswered(_)
             | Rejection::WarningDisposed { .. }
             | Rejection::AwardHeld { .. }
-            | Rejection::CalendarPublished(_) => RejectionKind::Conflict,
+            | Rejection::CalendarPublished(_)
+            | Rejection::CalendarNotPublished { .. }
+            | Rejection::ObjectionAnswered(_)
+            | Rejection::ObjectionPending { .. }
+            | Rejection::PublicityRunning { .. }
+            | Rejection::ObjectionOutOfTime { .. }
+            | Rejection::NotLapsed(_) => RejectionKind::Conflict,
             Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }
@@ -442,6 +516,15 @@ impl Rejection {
             self,
             Rejection::MissingRole(_) | Rejection::RegistrationNotApproved { .. } | Rejection::NotInitialised
         )
+    }
+}
+
+impl From<crate::calendar::CalendarError> for Rejection {
+    fn from(error: crate::calendar::CalendarError) -> Self {
+        match error {
+            crate::calendar::CalendarError::YearNotPublished { year } => Rejection::CalendarNotPublished { year },
+            other => Rejection::Invalid(other.to_string()),
+        }
     }
 }
 

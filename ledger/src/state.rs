@@ -15,7 +15,7 @@ use sealbid_crypto::merkle::{Hash, MerkleTree, NodeStore, leaf_hash};
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::{SignedError, SignedMessage};
 
-use crate::command::{Arrival, Command, Entry, EntryBody, Genesis, LedgerConfig};
+use crate::command::{Arrival, Command, Entry, EntryBody, Genesis, Lapse, LedgerConfig};
 use crate::credit_code::CreditCode;
 use crate::events::{AuditEvent, Response};
 use crate::handlers;
@@ -172,6 +172,9 @@ pub struct State {
     /// What the history indicators remember of final tenders.
     #[serde(default, skip_serializing_if = "History::is_empty")]
     pub history: History,
+    /// How many objections were ever filed (numbers the next id).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub objections_filed: u64,
     /// The official calendars published, by year ([`crate::calendar`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub calendars: BTreeMap<i32, crate::calendar::YearCalendar>,
@@ -480,7 +483,7 @@ impl<S: NodeStore> Ledger<S> {
         let bytes = to_canonical(leaf.as_ref().unwrap_or(entry)).map_err(|error| Fatal::Encoding(error.to_string()))?;
         let (arrived_at_ms, source_tag) = match &entry.body {
             EntryBody::Command(received) => (received.arrival.received_at_ms, received.arrival.source_tag),
-            EntryBody::Genesis(_) | EntryBody::Close { .. } => (entry.timestamp_ms, None),
+            EntryBody::Genesis(_) | EntryBody::Close { .. } | EntryBody::Lapse(_) => (entry.timestamp_ms, None),
         };
         let context = EntryContext {
             timestamp_ms: entry.timestamp_ms,
@@ -531,6 +534,11 @@ impl<S: NodeStore> Ledger<S> {
             (EntryBody::Close { tender }, true) => {
                 let subject = Subject::of_tender(&self.state, tender);
                 let effect = handlers::tenders::close(&mut self.state, context, tender)?;
+                Ok(Effect { subject, ..effect })
+            }
+            (EntryBody::Lapse(Lapse::ObjectionUnanswered { tender, objection }), true) => {
+                let subject = Subject::of_tender(&self.state, tender);
+                let effect = handlers::objections::lapse(&mut self.state, context, tender, objection)?;
                 Ok(Effect { subject, ..effect })
             }
             (EntryBody::Command(received), true) => {
@@ -623,7 +631,7 @@ impl<S: NodeStore> Ledger<S> {
         }
         if let Some(id) = command.action.bidding_tender()
             && let Some(tender) = self.state.tenders.get(id)
-            && matches!(tender.phase, Phase::Closed | Phase::Opened)
+            && tender.phase.is_past_close()
         {
             return Err(Rejection::Late {
                 tender: id.clone(),
@@ -638,8 +646,8 @@ impl<S: NodeStore> Ledger<S> {
         Ok(())
     }
 
-    /// The tenders still taking bids, not suspended, whose deadline plus the arrival window has
-    /// passed at `now_ms`: the leader closes them (an [`EntryBody::Close`] each).
+    /// The tenders still taking bids, not suspended or held by an objection, whose deadline plus
+    /// the arrival window has passed at `now_ms`: the leader closes them (an [`EntryBody::Close`] each).
     pub fn tenders_due_to_close(&self, now_ms: u64) -> Vec<TenderId> {
         let window_ms = self.state.config().arrival_window_ms;
         self.state
@@ -649,9 +657,16 @@ impl<S: NodeStore> Ledger<S> {
                 tender.phase == Phase::Bidding
                     && tender.suspension.is_none()
                     && tender.deadline_ms.saturating_add(window_ms) <= now_ms
+                    && handlers::objections::require_none_holding(tender, crate::objections::Hold::Close).is_ok()
             })
             .map(|tender| tender.id.clone())
             .collect()
+    }
+
+    /// The statutory periods that ended by `now_ms` without their act and that no lapse entry
+    /// recorded yet: the leader records each (an [`EntryBody::Lapse`]).
+    pub fn lapses_due(&self, now_ms: u64) -> Vec<Lapse> {
+        handlers::objections::lapses_due(&self.state, now_ms)
     }
 
     /// Refuses expired, too-long-lived and replayed commands, at `timestamp_ms`.

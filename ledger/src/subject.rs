@@ -56,6 +56,8 @@ impl Subject {
             },
             Action::SuspendTender { tender, .. }
             | Action::ResumeTender { tender, .. }
+            | Action::FileObjection { tender, .. }
+            | Action::AnswerObjection { tender, .. }
             | Action::DisposeWarning {
                 tender: Some(tender), ..
             } => Self::of_tender(state, tender),

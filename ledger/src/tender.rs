@@ -26,6 +26,9 @@ pub enum Phase {
     Closed,
     /// Opened: every bid is decrypted, checked and ranked; evaluation may disqualify bids.
     Opened,
+    /// The ranked candidates are published (construction, government procurement): the award
+    /// waits for the publicity to run and for every objection to be answered.
+    Publicity,
     /// Final: awarded (per lot; some lots may have failed).
     Awarded,
     /// Final: every lot failed (流标).
@@ -38,6 +41,11 @@ impl Phase {
     /// Whether the tender is final and leaves memory.
     pub fn is_final(self) -> bool {
         matches!(self, Phase::Awarded | Phase::Failed | Phase::Cancelled)
+    }
+
+    /// Whether bidding has closed and the tender is not final yet: every bid now is late.
+    pub fn is_past_close(self) -> bool {
+        matches!(self, Phase::Closed | Phase::Opened | Phase::Publicity)
     }
 }
 
@@ -191,6 +199,20 @@ pub struct Tender {
     /// entry on the tender at or after the set time, or at its close.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub readiness_judged: bool,
+    /// When the tender was opened (the opening entry's timestamp): the day an opening objection
+    /// may be filed on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened_at_ms: Option<u64>,
+    /// Bidders' objections to the office, in the order filed ([`crate::objections`]), up to
+    /// [`crate::objections::OBJECTIONS_PER_TENDER_MAX`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objections: Vec<crate::objections::Objection>,
+    /// The candidate publicity, once published ([`crate::publicity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publicity: Option<crate::publicity::Publicity>,
+    /// The award's notices to every bidder whose bid was opened, by lot and then bidder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub result_notices: Vec<crate::publicity::ResultNotice>,
 }
 
 /// A committee member's proof that it holds its share, as recorded.

@@ -133,6 +133,14 @@ identifier!(
 );
 
 identifier!(
+    /// A bidder's objection (异议) to a tender's office, assigned by the ledger when it is filed
+    /// (`O-000001`, …).
+    ObjectionId,
+    "objection id",
+    32
+);
+
+identifier!(
     /// An early warning, assigned by the ledger when it is raised (`W-000001`, …).
     WarningId,
     "warning id",
@@ -160,6 +168,13 @@ impl TenderId {
     /// The id of the `number`th tender published on this ledger.
     pub fn numbered(number: u64) -> Self {
         Self(format!("T-{number:06}"))
+    }
+}
+
+impl ObjectionId {
+    /// The id of the `number`th objection filed on this ledger.
+    pub fn numbered(number: u64) -> Self {
+        Self(format!("O-{number:06}"))
     }
 }
 

@@ -370,7 +370,9 @@ pub struct Finished {
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Waits for the leader to close every tender (at the deadline plus the arrival window),
-/// releases two shares each, opens (timed) and awards them.
+/// releases two shares each, opens (timed) and awards those of the markets without candidate
+/// publicity: a procurement or construction award waits days for its publicity to run, so
+/// those tenders end the run opened.
 pub async fn finish(
     platform: &Platform,
     prepared: &Prepared,
@@ -391,9 +393,11 @@ pub async fn finish(
             .apply("open", &prepared.office, Action::OpenTender { tender: id.clone() })
             .await?;
         let opening_ms = started.elapsed().as_secs_f64() * 1_000.0;
-        platform
-            .apply("award", &prepared.office, Action::AwardTender { tender: id.clone() })
-            .await?;
+        if !tender.market.rules().candidate_publicity {
+            platform
+                .apply("award", &prepared.office, Action::AwardTender { tender: id.clone() })
+                .await?;
+        }
         finished.push(Finished {
             tender: id.to_string(),
             market: tender.market,

@@ -8,7 +8,8 @@ use sealbid_api::commands::Receipt;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::{Action, TenderSpec};
-use sealbid_ledger::types::{CorrectionId, LotId, Role, TenderId};
+use sealbid_ledger::objections::ObjectionMatter;
+use sealbid_ledger::types::{CorrectionId, LotId, ObjectionId, Role, TenderId};
 
 use crate::checkpoints::{load_log_key, verify_checkpoint};
 use crate::participant::{
@@ -100,7 +101,8 @@ pub enum BidderCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Print this key's registration, roles and bids in open tenders (a read signed with --key).
+    /// Print this key's registration, roles, bids in open tenders and objections (a read signed
+    /// with --key).
     Status,
     /// Apply to register as a bidder with the organisation's unified social credit code; a
     /// registrar approves the application.
@@ -143,9 +145,45 @@ pub enum BidderCommand {
         #[arg(long)]
         lot: String,
     },
+    /// Object to a tender's office about its documents or its opening (异议; 质疑 in government
+    /// procurement), within the statutory window; prints the objection's id and when the answer
+    /// is due. `sealbid bidder status` shows the answer.
+    Object {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// What the objection is about.
+        #[arg(long, value_enum)]
+        matter: MatterFlag,
+        /// What the bidder objects to, and why.
+        #[arg(long)]
+        text: String,
+    },
     /// Check receipts against the audit trail.
     #[command(subcommand)]
     Receipts(ReceiptsCommand),
+}
+
+/// What an objection is about, as `--matter` takes it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MatterFlag {
+    /// The tender documents, before the close (for construction and the auctions: until 10
+    /// days before the deadline).
+    Documents,
+    /// The opening, after it (for construction and the auctions: the same day).
+    Opening,
+    /// The evaluation result, while the candidates are publicized.
+    Evaluation,
+}
+
+impl From<MatterFlag> for ObjectionMatter {
+    fn from(flag: MatterFlag) -> Self {
+        match flag {
+            MatterFlag::Documents => ObjectionMatter::Documents,
+            MatterFlag::Opening => ObjectionMatter::Opening,
+            MatterFlag::Evaluation => ObjectionMatter::Evaluation,
+        }
+    }
 }
 
 /// A sealed envelope to send for a lot.
@@ -201,8 +239,8 @@ pub enum OfficeCommand {
 /// `sealbid office correction …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum CorrectionCommand {
-    /// Print the orders addressed to this office and the suspensions of its tenders (a read
-    /// signed with --key).
+    /// Print the orders addressed to this office, the suspensions of its tenders and the
+    /// objections to them (a read signed with --key).
     List,
     /// Reply to an order, saying what the office did (once per order).
     Reply {
@@ -256,8 +294,28 @@ pub enum TenderCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Apply the award rule and publish the results.
+    /// Construction and government procurement: end the evaluation and publish the ranked
+    /// candidates; prints when the publicity ends and from when the award may be made.
+    PublishCandidates(TenderFlag),
+    /// Apply the award rule and publish the results (after the candidate publicity, where the
+    /// market has one).
     Award(TenderFlag),
+    /// Answer a bidder's objection (`sealbid office correction list` shows those to answer).
+    Answer {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The objection's id (`O-000001`, …).
+        #[arg(long)]
+        objection: String,
+        /// The answer.
+        #[arg(long)]
+        answer: String,
+        /// The answer changes the tender documents: it is also published as an amendment, and
+        /// the deadline moves out by the tender's notice period if it is closer.
+        #[arg(long)]
+        amends: bool,
+    },
 }
 
 /// A tender.
@@ -486,6 +544,18 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             };
             connection.send(action, None).await?;
         }
+        BidderCommand::Object {
+            tender: tender_text,
+            matter,
+            text,
+        } => {
+            let action = Action::FileObjection {
+                tender: parse_tender(&tender_text)?,
+                matter: matter.into(),
+                text,
+            };
+            connection.send(action, None).await?;
+        }
         BidderCommand::Receipts(ReceiptsCommand::Verify {
             log_key,
             receipts,
@@ -625,8 +695,23 @@ pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(
             bidder: parse_public_key(&bidder)?,
             reason,
         },
+        TenderCommand::PublishCandidates(flag) => Action::PublishCandidates {
+            tender: parse_tender(&flag.tender)?,
+        },
         TenderCommand::Award(flag) => Action::AwardTender {
             tender: parse_tender(&flag.tender)?,
+        },
+        TenderCommand::Answer {
+            tender: id,
+            objection,
+            answer,
+            amends,
+        } => Action::AnswerObjection {
+            tender: parse_tender(&id)?,
+            objection: ObjectionId::parse(&objection)
+                .map_err(|error| ParticipantError::Invalid(format!("objection {objection:?}: {error}")))?,
+            answer,
+            amends,
         },
     };
     connection.send(action, None).await?;

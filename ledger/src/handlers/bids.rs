@@ -23,7 +23,7 @@ fn check_bidding<'a>(
     envelope: Option<&Envelope>,
 ) -> Result<&'a Tender, Rejection> {
     let tender = state.tender(id)?;
-    if !matches!(tender.phase, Phase::Closed | Phase::Opened)
+    if !tender.phase.is_past_close()
         && let Some(since_ms) = tender.suspended_at_arrival(context.arrived_at_ms)
     {
         return Err(Rejection::TenderSuspended {
@@ -31,9 +31,7 @@ fn check_bidding<'a>(
             since_ms,
         });
     }
-    if matches!(tender.phase, Phase::Closed | Phase::Opened)
-        || (tender.phase == Phase::Bidding && context.arrived_at_ms >= tender.deadline_ms)
-    {
+    if tender.phase.is_past_close() || (tender.phase == Phase::Bidding && context.arrived_at_ms >= tender.deadline_ms) {
         return Err(Rejection::Late {
             tender: id.clone(),
             deadline_ms: tender.deadline_ms,

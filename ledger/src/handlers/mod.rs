@@ -4,8 +4,10 @@
 pub(crate) mod bids;
 pub(crate) mod calendar;
 pub(crate) mod committee;
+pub(crate) mod objections;
 pub(crate) mod opening;
 pub(crate) mod participants;
+pub(crate) mod publicity;
 pub(crate) mod supervision;
 pub(crate) mod tenders;
 pub(crate) mod witness;
@@ -78,6 +80,7 @@ pub(crate) fn dispatch(
             bidder,
             reason,
         } => opening::disqualify(state, signer, tender, lot, bidder, reason),
+        Action::PublishCandidates { tender } => publicity::publish_candidates(state, context, signer, tender),
         Action::AwardTender { tender } => opening::award(state, context, signer, tender),
         Action::SuspendTender { tender, reason } => supervision::suspend(state, context, signer, tender, reason),
         Action::ResumeTender { tender, deadline_ms } => {
@@ -118,6 +121,23 @@ pub(crate) fn dispatch(
             supervision::dispose_warning(state, context, signer, &decision)
         }
         Action::PublishCalendar(spec) => calendar::publish(state, context, signer, spec),
+        Action::FileObjection { tender, matter, text } => {
+            objections::file(state, context, signer, tender, *matter, text)
+        }
+        Action::AnswerObjection {
+            tender,
+            objection,
+            answer,
+            amends,
+        } => {
+            let answer = objections::Answer {
+                tender,
+                objection,
+                text: answer,
+                amends: *amends,
+            };
+            objections::answer(state, context, signer, &answer)
+        }
         Action::ReportLogFork { witnessed, presented } => {
             crate::handlers::witness::report_log_fork(state, context, signer, witnessed, presented)
         }

@@ -9,7 +9,7 @@ use sealbid_crypto::encoding::{INTEGER_MAGNITUDE_MAX, from_canonical};
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open_offer};
 
-use crate::award::{Candidate, LotOutcome, award_lot};
+use crate::award::LotOutcome;
 use crate::command::{Offer, ReserveOffer};
 use crate::events::{AuditEvent, Response};
 use crate::rejection::Rejection;
@@ -62,6 +62,7 @@ pub(crate) fn open(
     let tender = state.tender_mut(id)?;
     tender.opening = Some(opening);
     tender.phase = Phase::Opened;
+    tender.opened_at_ms = Some(context.timestamp_ms);
     let findings = crate::warnings::indicators::at_opening(tender, &thresholds);
     state.raise(Some(id), context, findings);
     Ok(Effect {
@@ -262,7 +263,14 @@ pub(crate) fn disqualify(
     let config = state.config();
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
-    require_phase(tender, Phase::Opened, "opened")?;
+    if !matches!(tender.phase, Phase::Opened | Phase::Publicity) {
+        return Err(Rejection::WrongPhase {
+            tender: id.clone(),
+            phase: tender.phase,
+            needed: "opened (or its candidates publicized)",
+        });
+    }
+    crate::handlers::objections::require_none_holding(tender, crate::objections::Hold::OfficeActs)?;
     check_text(&config, reason, "reason")?;
     let position = tender
         .opening
@@ -285,6 +293,12 @@ pub(crate) fn disqualify(
     {
         bid.status = BidStatus::Disqualified { reason: reason.into() };
     }
+    // A re-evaluation during the publicity (an objection upheld) withdraws the candidates: the
+    // office publishes them again, and the publicity runs again from then.
+    if tender.phase == Phase::Publicity {
+        tender.phase = Phase::Opened;
+        tender.publicity = None;
+    }
     Ok(Effect {
         events: vec![AuditEvent::BidDisqualified {
             tender: id.clone(),
@@ -296,8 +310,10 @@ pub(crate) fn disqualify(
     })
 }
 
-/// The office applies the award rule to every lot; the tender becomes final. A red warning not
-/// yet acknowledged or dismissed by a supervisor holds it.
+/// The office applies the award rule to every lot; the tender becomes final. Where the market
+/// publishes candidates, the award applies the published outcome once the publicity has run; an
+/// unanswered objection holds it, and so does a red warning not yet acknowledged or dismissed by
+/// a supervisor. Every bidder whose bid was opened gets a result notice.
 pub(crate) fn award(
     state: &mut State,
     context: &EntryContext,
@@ -306,46 +322,15 @@ pub(crate) fn award(
 ) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
-    require_phase(tender, Phase::Opened, "opened")?;
+    let results = crate::handlers::publicity::results_to_award(tender, context.timestamp_ms)?;
+    crate::handlers::objections::require_none_holding(tender, crate::objections::Hold::Award)?;
     if let Some(warning) = state.award_hold(id) {
         return Err(Rejection::AwardHeld {
             tender: id.clone(),
             warning: warning.id.clone(),
         });
     }
-    let opening = tender
-        .opening
-        .as_ref()
-        .ok_or_else(|| Rejection::Invalid("the tender has not been opened".into()))?;
-    let results: BTreeMap<LotId, LotOutcome> = tender
-        .spec
-        .lots
-        .iter()
-        .map(|lot| {
-            let candidates: Vec<Candidate> = opening
-                .bids
-                .iter()
-                .filter(|bid| bid.lot == lot.id && bid.status == BidStatus::Valid)
-                .filter_map(|bid| {
-                    Some(Candidate {
-                        bidder: bid.bidder,
-                        audit_index: bid.audit_index,
-                        price_fen: bid.price_fen?,
-                        quantity_tonnes: bid.quantity_tonnes,
-                    })
-                })
-                .collect();
-            let reserve = opening.reserves.get(&lot.id).copied().flatten();
-            let outcome = award_lot(
-                tender.spec.market,
-                lot,
-                tender.spec.valid_bids_min,
-                reserve,
-                &candidates,
-            );
-            (lot.id.clone(), outcome)
-        })
-        .collect();
+    let notices = crate::handlers::publicity::result_notices(tender, &results);
     let events: Vec<AuditEvent> = results
         .iter()
         .filter(|(_, outcome)| matches!(outcome, LotOutcome::Failed { .. }))
@@ -361,6 +346,7 @@ pub(crate) fn award(
     let tender = state.tender_mut(id)?;
     tender.phase = if any_awarded { Phase::Awarded } else { Phase::Failed };
     tender.results = Some(results.clone());
+    tender.result_notices = notices;
     let findings = match state.tenders.get(id) {
         Some(tender) => crate::warnings::indicators::at_award(tender, &mut state.history, &thresholds),
         None => Vec::new(),

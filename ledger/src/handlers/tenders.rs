@@ -91,6 +91,10 @@ pub(crate) fn publish(
         bidding_since_ms: None,
         readiness: BTreeMap::new(),
         readiness_judged: false,
+        opened_at_ms: None,
+        objections: Vec::new(),
+        publicity: None,
+        result_notices: Vec::new(),
     };
     state.tenders.insert(id.clone(), tender);
     state.tenders_published = number;
@@ -253,6 +257,7 @@ pub(crate) fn cancel(state: &mut State, signer: &PublicKey, id: &TenderId, reaso
     let config = state.config();
     let tender = state.tender(id)?;
     require_office(tender, signer)?;
+    crate::handlers::objections::require_none_holding(tender, crate::objections::Hold::OfficeActs)?;
     check_text(&config, reason, "reason")?;
     let tender = state.tender_mut(id)?;
     tender.phase = Phase::Cancelled;
@@ -268,11 +273,13 @@ pub(crate) fn cancel(state: &mut State, signer: &PublicKey, id: &TenderId, reaso
 }
 
 /// Closes bidding, once the entry's timestamp has reached the deadline plus the arrival window
-/// (the leader's own close, or the office's), unless a supervisor suspended the tender.
+/// (the leader's own close, or the office's), unless a supervisor suspended the tender or an
+/// unanswered objection to its documents holds it (实施条例 Art. 22).
 pub(crate) fn close(state: &mut State, context: &EntryContext, id: &TenderId) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
     crate::state::require_phase(tender, Phase::Bidding, "bidding")?;
     crate::state::require_not_suspended(tender)?;
+    crate::handlers::objections::require_none_holding(tender, crate::objections::Hold::Close)?;
     let closes_at_ms = tender.deadline_ms.saturating_add(state.config().arrival_window_ms);
     if context.timestamp_ms < closes_at_ms {
         return Err(Rejection::BeforeDeadline {

@@ -70,6 +70,9 @@ pub enum Indicator {
     /// Fewer than t committee members proved they hold their shares by the set time before
     /// the deadline: the opening may fail.
     CommitteeUnready,
+    /// An office let an objection's answer period end without answering it (实施条例 Arts. 22,
+    /// 44, 54; 财政部94号令 Art. 13).
+    ObjectionUnanswered,
     /// Something that must never happen did.
     Integrity,
 }
@@ -93,6 +96,7 @@ impl Indicator {
             Indicator::RepeatedWithdrawal => "repeated-withdrawal",
             Indicator::ConvergingSignals => "converging-signals",
             Indicator::CommitteeUnready => "committee-unready",
+            Indicator::ObjectionUnanswered => "objection-unanswered",
             Indicator::Integrity => "integrity",
         }
     }
@@ -104,7 +108,7 @@ impl Indicator {
 pub enum Level {
     /// 预警: worth a look.
     Notice,
-    /// 黄牌: a pattern the rules name as a sign of collusion.
+    /// 黄牌: a pattern the rules name as a sign of collusion, or a statutory duty missed.
     Yellow,
     /// 红牌: something that must never happen, or signals strong enough that the tender's
     /// award waits for a supervisor's decision.

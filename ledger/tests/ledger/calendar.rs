@@ -17,12 +17,12 @@ use crate::rejections::refused_command;
 use crate::support::Harness;
 
 /// 2026's calendar as the repository ships it.
-fn calendar_file() -> serde_json::Value {
+pub(crate) fn calendar_file() -> serde_json::Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/calendars/2026.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn publication(file: &serde_json::Value) -> Action {
+pub(crate) fn publication(file: &serde_json::Value) -> Action {
     serde_json::from_value(serde_json::json!({"publish_calendar": file})).unwrap()
 }
 

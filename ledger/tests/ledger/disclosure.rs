@@ -166,6 +166,7 @@ fn every_entry_kind_is_the_name_the_log_holds() {
         let expected = match &entry.body {
             EntryBody::Genesis(_) => "genesis".to_owned(),
             EntryBody::Close { .. } => "close".to_owned(),
+            EntryBody::Lapse(_) => "lapse".to_owned(),
             EntryBody::Command(_) => action_member(entry).unwrap(),
         };
         assert_eq!(kind(entry), expected);

@@ -11,6 +11,7 @@ use sealbid_crypto::merkle::{Hash, MemoryNodeStore};
 use sealbid_crypto::note::{self, NoteSigner};
 use sealbid_ledger::command::{Action, SourceTagKey};
 use sealbid_ledger::disclosure::{Withheld, withheld};
+use sealbid_ledger::tender::Phase;
 use sealbid_ledger::types::{LotId, Market, Role, TenderId, WarningId};
 use sealbid_ledger::warnings::disposition::Disposition;
 use sealbid_ledger::warnings::thresholds::WarningThresholds;
@@ -63,6 +64,9 @@ fn award(tender: &TenderId) -> Action {
 
 /// The award of `tender`, refused as held by `warning`, changing nothing.
 fn award_refused_as_held(harness: &mut Harness, tender: &TenderId, warning: &WarningId) {
+    if harness.ledger.state().tenders[tender].phase == Phase::Opened {
+        harness.publish_candidates(tender);
+    }
     let office = Rc::clone(&harness.office);
     refused_command(harness, &office, award(tender), |rejection| {
         *rejection

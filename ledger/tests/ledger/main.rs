@@ -16,6 +16,7 @@ mod calendar;
 mod disclosure;
 mod dispositions;
 mod envelopes;
+mod objections;
 mod properties;
 mod protocol_example;
 mod readiness;

@@ -23,6 +23,8 @@ enum Step {
     Release { members: usize },
     Open,
     Disqualify { bidder: usize },
+    Publish,
+    WaitDays { days: u64 },
     Award,
     ReplayLast,
 }
@@ -38,6 +40,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (1usize..=3).prop_map(|members| Step::Release { members }),
         1 => Just(Step::Open),
         1 => (0usize..4).prop_map(|bidder| Step::Disqualify { bidder }),
+        1 => Just(Step::Publish),
+        1 => (1u64..12).prop_map(|days| Step::WaitDays { days }),
         1 => Just(Step::Award),
         1 => Just(Step::ReplayLast),
     ]
@@ -46,6 +50,9 @@ fn step() -> impl Strategy<Value = Step> {
 /// Runs the steps on a harness; returns its whole log.
 fn run(steps: &[Step]) -> (Harness, Vec<Entry>) {
     let mut harness = Harness::new(3, 4);
+    // The candidate publicity's periods need the calendars of the years the run may reach.
+    harness.publish_test_calendar(2027);
+    harness.publish_test_calendar(2028);
     let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1")], 2));
     let lot_one = LotId::parse("1").unwrap();
     let mut released = 0usize;
@@ -141,6 +148,14 @@ fn run(steps: &[Step]) -> (Harness, Vec<Entry>) {
                     reason: "evaluation".into(),
                 };
                 harness.office_runs(action).map(|_| ()).map_err(|_| ())
+            }
+            Step::Publish => harness
+                .office_runs(Action::PublishCandidates { tender: tender.clone() })
+                .map(|_| ())
+                .map_err(|_| ()),
+            Step::WaitDays { days } => {
+                harness.now_ms += days * 24 * HOUR_MS;
+                Ok(())
             }
             Step::Award => harness
                 .office_runs(Action::AwardTender { tender: tender.clone() })

@@ -127,6 +127,7 @@ fn fewer_than_t_proofs_by_the_set_time_raise_a_red_warning_that_holds_the_award(
     // The opening can go ahead (two members hold their shares after all); the award waits for
     // a supervisor.
     harness.close_and_open(&tender);
+    harness.publish_candidates(&tender);
     let office = Rc::clone(&harness.office);
     refused_command(
         &mut harness,
@@ -140,7 +141,7 @@ fn fewer_than_t_proofs_by_the_set_time_raise_a_red_warning_that_holds_the_award(
                 }
         },
     );
-    assert_eq!(harness.ledger.state().tenders[&tender].phase, Phase::Opened);
+    assert_eq!(harness.ledger.state().tenders[&tender].phase, Phase::Publicity);
 }
 
 #[test]

@@ -59,10 +59,15 @@ impl Harness {
     }
 
     pub fn with_config(members: usize, bidders: usize, config: LedgerConfig) -> Self {
+        Self::starting_at(1_800_000_000_000, members, bidders, config)
+    }
+
+    /// As [`Harness::with_config`], its genesis and set-up entries stamped `start_ms`.
+    pub fn starting_at(start_ms: u64, members: usize, bidders: usize, config: LedgerConfig) -> Self {
         let operator = Rc::new(IdentityKeyPair::from_seed(&[1; 32]).unwrap());
         let mut harness = Harness {
             ledger: Ledger::new(MemoryNodeStore::new()),
-            now_ms: 1_800_000_000_000,
+            now_ms: start_ms,
             office: Rc::new(IdentityKeyPair::from_seed(&[2; 32]).unwrap()),
             registrar: Rc::new(IdentityKeyPair::from_seed(&[5; 32]).unwrap()),
             members: (0..members)
@@ -470,8 +475,15 @@ impl Harness {
         self.office_runs(Action::OpenTender { tender: tender.clone() }).unwrap()
     }
 
-    /// Award; returns each lot's outcome.
+    /// Award; returns each lot's outcome. Where the market publishes candidates, the office
+    /// publishes them first, unless it did, and the clock moves to the end of the publicity (on
+    /// a test calendar of the year's weekends, published for the years concerned if the official
+    /// one is not).
     pub fn award(&mut self, tender: &TenderId) -> (Applied, BTreeMap<LotId, LotOutcome>) {
+        let held = &self.ledger.state().tenders[tender];
+        if held.spec.market.rules().candidate_publicity && held.phase == sealbid_ledger::tender::Phase::Opened {
+            self.publish_candidates(tender);
+        }
         let applied = self
             .office_runs(Action::AwardTender { tender: tender.clone() })
             .unwrap();
@@ -479,6 +491,38 @@ impl Harness {
             panic!("{applied:?}")
         };
         (applied, results)
+    }
+
+    /// The office publishes the candidates, and the clock moves to when the award may be made.
+    pub fn publish_candidates(&mut self, tender: &TenderId) -> Applied {
+        let year = sealbid_ledger::calendar::CalendarDate::of_timestamp(self.now_ms)
+            .0
+            .year();
+        for year in [year, year + 1] {
+            self.publish_test_calendar(year);
+        }
+        let applied = self
+            .office_runs(Action::PublishCandidates { tender: tender.clone() })
+            .unwrap();
+        let Response::CandidatesPublished { award_from_ms, .. } = applied.response else {
+            panic!("{applied:?}")
+        };
+        self.now_ms = award_from_ms;
+        applied
+    }
+
+    /// The operator publishes a test calendar for `year` (weekends off, no holidays) unless a
+    /// calendar of that year is published.
+    pub fn publish_test_calendar(&mut self, year: i32) {
+        if self.ledger.state().calendars.contains_key(&year) {
+            return;
+        }
+        let spec = sealbid_ledger::calendar::CalendarSpec {
+            year,
+            holidays: Default::default(),
+            working_days: Default::default(),
+        };
+        self.admin(Action::PublishCalendar(spec));
     }
 }
 

@@ -1,7 +1,7 @@
 //! A procurement tender driven by the `sealbid` CLI as each participant would run it on their
 //! own machine: keys, roles, registration, the committee's encryption keys, publication, the
 //! key generation, sealing, bids with receipts, a replacement, the deadline, close, share
-//! release, opening, award, receipts checked against signed checkpoints, the log fetched and
+//! release, opening, the candidates' publicity (the award refused while it runs), receipts checked against signed checkpoints, the log fetched and
 //! verified; and the CLI's refusals (out-of-order committee steps, a wrong key, a bad argument),
 //! each with a message and a non-zero exit.
 
@@ -320,7 +320,7 @@ async fn a_procurement_tender_through_the_cli() {
     // address at once, whose red warning would hold the award for a supervisor.
     receipts.push(bid("replace", &bidders[2].0, "72000", "2b"));
 
-    // The office ends bidding, closes, and after two shares opens and awards.
+    // The office ends bidding, closes, and after two shares opens.
     let deadline_ms = now_ms() + 3_000;
     run(&[
         "office",
@@ -360,24 +360,38 @@ async fn a_procurement_tender_through_the_cli() {
         "--tender",
         &tender_text,
     ]);
-    let awarded = run(&[
-        "office",
-        "tender",
-        "award",
-        "--key",
-        &office_key,
-        "--tender",
-        &tender_text,
-        "--json",
-    ]);
-    let awarded: serde_json::Value = serde_json::from_str(&awarded).unwrap();
-    let winners = &awarded["response"]["tender_awarded"]["results"]["1"]["awarded"]["winners"];
-    let winner: PublicKey = serde_json::from_value(winners[0]["bidder"].clone()).unwrap();
-    assert_eq!(
-        winner.to_string(),
-        bidders[2].1,
-        "the lowest offer (the replacement) wins: {awarded}"
+    // The office publishes the ranked candidates (on test calendars for the years 2026's does
+    // not cover); the award waits for the publicity and the queries' window, and the CLI
+    // says so.
+    crate::tender::publish_test_calendars(&platform).await;
+    let office_acts = |verb: &str| {
+        [
+            "office",
+            "tender",
+            verb,
+            "--key",
+            &office_key,
+            "--tender",
+            &tender_text,
+            "--json",
+        ]
+        .map(str::to_owned)
+    };
+    let published = run(&arguments(&office_acts("publish-candidates")));
+    let published: serde_json::Value = serde_json::from_str(&published).unwrap();
+    assert!(
+        published["response"]["candidates_published"]["award_from_ms"].as_u64() > Some(now_ms()),
+        "{published}"
     );
+    let (_, _, view) = platform.get(&format!("/v1/tenders/{tender_text}")).await;
+    let first = &view["tender"]["publicity"]["lots"]["1"]["candidates"][0];
+    assert_eq!(
+        (first["rank"].as_u64(), first["bidder"].as_str()),
+        (Some(1), Some(bidders[2].1.as_str())),
+        "the lowest offer (the replacement) ranks first: {view}"
+    );
+    let message = refused(&arguments(&office_acts("award")));
+    assert!(message.contains("publicity-running"), "{message}");
 
     // Every bidder checks its receipts against the log's signed checkpoints; a supervisor
     // fetches and verifies the whole log.

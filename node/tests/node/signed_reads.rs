@@ -62,9 +62,9 @@ async fn send(platform: &Platform, url: &str, headers: &http::HeaderMap) -> (Sta
     (status, body)
 }
 
-/// A signed read of `path` at the current time.
+/// A signed read of `path` at the current time by the platform's clock.
 pub(crate) async fn read(platform: &Platform, path: &str, reader: &IdentityKeyPair) -> (StatusCode, Value) {
-    signed_get(platform, path, reader, now_seconds(), 60, |_| {}).await
+    signed_get(platform, path, reader, platform.now_ms() / 1_000, 60, |_| {}).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +282,7 @@ async fn reads_by_role_are_signed_and_a_supervisor_sees_the_live_bids() {
     assert_eq!(status, StatusCode::OK, "{unknown}");
     assert_eq!(
         unknown,
-        serde_json::json!({"participant": null, "bids": [], "corrections": [], "suspended_tenders": []})
+        serde_json::json!({"participant": null, "bids": [], "corrections": [], "objections": [], "suspended_tenders": []})
     );
 
     // Granting the role opens the route to that key.

@@ -630,19 +630,17 @@ async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held
     let set_at = receipt["audit_index"].as_u64().unwrap();
 
     // Three bids within the minute, two at one price: a submission cluster at the close, and
-    // identical prices at the opening.
-    let (tender, opening_key) = publish_until(
-        &platform,
-        &mut cast,
-        Market::Procurement,
-        lot("1"),
-        now_ms() + BIDDING_MS,
-    )
-    .await;
+    // identical prices at the opening. A coal/coke sale is awarded right after its opening (no
+    // candidate publicity), so the award waits only for the warning.
+    let mut coal = lot("1");
+    coal.quantity_tonnes = Some(1_000);
+    coal.lot_size_tonnes_min = Some(100);
+    let (tender, opening_key) =
+        publish_until(&platform, &mut cast, Market::CoalCoke, coal, now_ms() + BIDDING_MS).await;
     let lot_id = LotId::parse("1").unwrap();
     let mut placed = Vec::new();
     for (bidder, price) in cast.bidders.iter().zip([70_000, 70_000, 90_000]) {
-        let envelope = sealed_offer(&tender, &lot_id, bidder, price, None, &opening_key).unwrap();
+        let envelope = sealed_offer(&tender, &lot_id, bidder, price, Some(400), &opening_key).unwrap();
         placed.push(
             submit(&platform, bidder, &tender, &lot_id, &envelope).await["audit_index"]
                 .as_u64()

@@ -25,6 +25,8 @@ pub struct Platform {
     pub operator: IdentityKeyPair,
     /// The last nonce signed.
     next_nonce: std::sync::atomic::AtomicU64,
+    /// The platform's clock: commands are signed to expire ten minutes after it.
+    clock: Arc<dyn Clock>,
     /// The data folder of an in-process application.
     _folder: Option<tempfile::TempDir>,
 }
@@ -125,7 +127,9 @@ impl Platform {
             })
             .settle()
             .unwrap();
-        let application = Application::build_with_clock(&settings, clock).await.unwrap();
+        let application = Application::build_with_clock(&settings, Arc::clone(&clock))
+            .await
+            .unwrap();
         let authority = std::fs::read(&application.data_dir.authority).unwrap();
         let http = sealbid_api::client::https_client(&authority).unwrap();
         let operator =
@@ -137,6 +141,7 @@ impl Platform {
             authority,
             operator,
             next_nonce: std::sync::atomic::AtomicU64::new(0),
+            clock,
             _folder: Some(folder),
         }
     }
@@ -150,8 +155,14 @@ impl Platform {
             authority,
             operator,
             next_nonce: std::sync::atomic::AtomicU64::new(first_nonce),
+            clock: Arc::new(SystemClock),
             _folder: None,
         }
+    }
+
+    /// Now, by the platform's clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     /// The data folder of an in-process application.
@@ -159,12 +170,13 @@ impl Platform {
         self._folder.as_ref().map(tempfile::TempDir::path)
     }
 
-    /// `action` signed by `key` with a fresh nonce.
+    /// `action` signed by `key` with a fresh nonce, to expire ten minutes after the platform's
+    /// clock.
     pub fn sign(&self, key: &IdentityKeyPair, action: Action) -> SignedMessage {
         let nonce = self.next_nonce.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let command = Command {
             nonce,
-            expires_at_ms: now_ms() + 10 * 60 * 1000,
+            expires_at_ms: self.clock.now_ms() + 10 * 60 * 1000,
             action,
         };
         SignedMessage::sign(key, &command).unwrap()

@@ -1,9 +1,11 @@
 //! Whole tenders over HTTPS, as the three kinds of users run them: the office publishes, the
 //! committee generates the opening key, bidders submit, replace and withdraw sealed offers, a
-//! late bid is refused, the leader closes bidding by itself, two members release their shares, the office opens
-//! and awards; every bidder finds its receipt in the audit trail and a supervisor's replay of the
-//! whole log verifies. Procurement (lowest price), land-use right (highest at or above the sealed
-//! reserve) and coal/coke (multi-unit, highest price first).
+//! late bid is refused, the leader closes bidding by itself, two members release their shares
+//! and the office opens. Procurement (lowest price) then publishes its ranked candidates, and
+//! its award waits for the publicity (the award after it runs on a test clock, in
+//! `publicity.rs`); land-use right (highest at or above the sealed reserve) and coal/coke
+//! (multi-unit, highest price first) are awarded at once. Every bidder finds its receipt in
+//! the audit trail and a supervisor's replay of the whole log verifies.
 
 use std::time::Duration;
 
@@ -202,15 +204,20 @@ pub async fn wait_closed(platform: &Platform, tender: &TenderId) {
     panic!("tender {tender} was not closed by the leader");
 }
 
-/// Waits for the leader's close, releases members 1 and 2's shares, opens and awards; the
-/// results as JSON.
-async fn close_open_award(platform: &Platform, cast: &Cast, tender: &TenderId) -> Value {
+/// Waits for the leader's close, releases members 1 and 2's shares and opens.
+pub async fn close_and_open(platform: &Platform, cast: &Cast, tender: &TenderId) {
     wait_closed(platform, tender).await;
     for member in 1..=2 {
         let (identity, action) = cast.committee.release(tender, member).unwrap();
         run(platform, identity, action).await;
     }
     run(platform, &cast.office, Action::OpenTender { tender: tender.clone() }).await;
+}
+
+/// As [`close_and_open`], then awards a tender of a market without candidate publicity; the
+/// results as JSON.
+async fn close_open_award(platform: &Platform, cast: &Cast, tender: &TenderId) -> Value {
+    close_and_open(platform, cast, tender).await;
     let receipt = run(platform, &cast.office, Action::AwardTender { tender: tender.clone() }).await;
     let Response::TenderAwarded { .. } = response(&receipt) else {
         panic!("{receipt}")
@@ -236,10 +243,46 @@ fn winners(results: &Value, lot: &str) -> Vec<(String, u64, Option<u64>)> {
         .collect()
 }
 
+/// The operator publishes a test calendar (weekends off, no holidays) for the platform clock's
+/// year and the next, where none is published yet: the statutory periods need one.
+pub async fn publish_test_calendars(platform: &Platform) {
+    let year = sealbid_ledger::calendar::CalendarDate::of_timestamp(platform.now_ms())
+        .0
+        .year();
+    let (status, _, published) = platform.get("/v1/calendars").await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    for year in [year, year + 1] {
+        if published.get(year.to_string()).is_none() {
+            let spec = sealbid_ledger::calendar::CalendarSpec {
+                year,
+                holidays: Vec::new(),
+                working_days: Vec::new(),
+            };
+            run(platform, &platform.operator, Action::PublishCalendar(spec)).await;
+        }
+    }
+}
+
+/// The office publishes `tender`'s ranked candidates; when the publicity ends and from when
+/// the award may be made.
+pub async fn publish_candidates(platform: &Platform, cast: &Cast, tender: &TenderId) -> (u64, u64) {
+    publish_test_calendars(platform).await;
+    let receipt = run(
+        platform,
+        &cast.office,
+        Action::PublishCandidates { tender: tender.clone() },
+    )
+    .await;
+    let Response::CandidatesPublished { ends_ms, award_from_ms } = response(&receipt) else {
+        panic!("{receipt}")
+    };
+    (ends_ms, award_from_ms)
+}
+
 /// Every receipt's leaf is in the audit trail at its index; the log's receipt for it (signed
 /// checkpoint, inclusion proof) verifies under the log's key, and the checkpoint fetched with
 /// the log extends it (consistency proof); the whole log replays and the checkpoint is its prefix.
-async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) -> sealbid_node::audit::AuditReport {
+pub async fn verify_receipts_and_audit(platform: &Platform, receipts: &[Value]) -> sealbid_node::audit::AuditReport {
     let client = sealbid_api::client::Client::new(&platform.base, &platform.authority).unwrap();
     let log_key = NoteVerifier::parse(&client.log_key().await.unwrap().verifier_key).unwrap();
     let mut log_receipts = Vec::new();
@@ -290,7 +333,7 @@ pub fn lot(id: &str) -> LotSpec {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_procurement_tender_from_publication_to_award() {
+async fn a_procurement_tender_from_publication_to_its_candidate_publicity() {
     let platform = Platform::start().await;
     let offers = procurement(&platform, 1).await;
     wait_erased(&[platform.folder().unwrap()], &offers).await;
@@ -429,15 +472,51 @@ pub async fn procurement(platform: &Platform, label: u8) -> Offers {
     wait_closed(platform, &tender).await;
     let (_, _, sealed) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
     assert_eq!(sealed["sealed"]["counts"]["1"], 4, "{sealed}");
-    let results = close_open_award(platform, &cast, &tender).await;
-    let won = winners(&results, "1");
-    assert_eq!(won.len(), 1, "{results}");
-    assert_eq!(
-        won[0].0,
-        cast.bidders[0].public_key().to_string(),
-        "the lowest offer wins"
+    close_and_open(platform, &cast, &tender).await;
+    let (ends_ms, award_from_ms) = publish_candidates(platform, &cast, &tender).await;
+    // 财政部87号令 Art. 69 and 94号令 Art. 10(3): a working day of publicity, then seven for
+    // queries on the result.
+    assert!(
+        award_from_ms > ends_ms && ends_ms > now_ms(),
+        "{ends_ms} {award_from_ms}"
     );
-    assert_eq!(won[0].1, 650 * YUAN);
+    let (_, _, view) = platform.get(&format!("/v1/tenders/{tender}")).await;
+    assert_eq!(view["tender"]["phase"], "publicity", "{view}");
+    let publicized = &view["tender"]["publicity"]["lots"]["1"];
+    let candidates = publicized["candidates"].as_array().unwrap();
+    let ranked: Vec<(u64, String, u64)> = candidates
+        .iter()
+        .map(|candidate| {
+            (
+                candidate["rank"].as_u64().unwrap(),
+                candidate["bidder"].as_str().unwrap().to_string(),
+                candidate["price_fen"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String, u64)> = [(0, 650 * YUAN), (3, 700 * YUAN), (4, 950 * YUAN)]
+        .into_iter()
+        .zip(1..)
+        .map(|((index, price), rank)| (rank, cast.bidders[index].public_key().to_string(), price))
+        .collect();
+    assert_eq!(ranked, expected, "three candidates, the lowest offer first: {view}");
+    assert!(
+        candidates[0]["organisation"].as_str().unwrap().starts_with("Bidder"),
+        "{view}"
+    );
+    assert_eq!(view["tender"]["result_notices"], serde_json::json!([]), "{view}");
+
+    // The award before the publicity and the queries' window have run is refused.
+    let before = (platform.log_position().await.0, platform.state_hash().await);
+    let award = platform.sign(&cast.office, Action::AwardTender { tender: tender.clone() });
+    let (status, _, problem) = platform.post("/v1/commands", &award).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("publicity-running")),
+        "{problem}"
+    );
+    let after = (platform.log_position().await.0, platform.state_hash().await);
+    assert_eq!(after, before, "the refused award reached the audit log or the state");
     let (_, _, opened) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
     assert!(opened.get("opened").is_some(), "{opened}");
     let offers = Offers {

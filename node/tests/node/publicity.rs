@@ -1,0 +1,249 @@
+//! A construction tender's candidate publicity and an objection to its result, over HTTPS on a
+//! test clock: days pass by setting the clock, never by sleeping. The leader records the
+//! unanswered objection by itself when its answer period ends; the award is refused while the
+//! publicity runs and while the objection is unanswered, then made, with a result notice to
+//! every bidder; the whole log replays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sealbid_consensus::clock::ManualClock;
+use sealbid_ledger::command::Action;
+use sealbid_ledger::events::Response;
+use sealbid_ledger::objections::ObjectionMatter;
+use sealbid_ledger::types::{LotId, Market, TenderId};
+use sealbid_testkit::sealed_offer;
+use serde_json::Value;
+
+use crate::signed_reads::read;
+use crate::support::{Platform, now_ms};
+use crate::tender::{
+    BIDDING_MS, cast, close_and_open, lot, publish_candidates, publish_test_calendars, publish_until, response, run,
+    submit, verify_receipts_and_audit,
+};
+
+const LABEL: u8 = 30;
+
+/// A day, ms.
+const DAY_MS: u64 = 86_400_000;
+
+/// The arrival window after a deadline before the leader closes bidding, with a margin.
+const PAST_THE_WINDOW_MS: u64 = 10_000;
+
+/// Posts `action` signed by `key`, expecting the refusal `code` with `status`; asserts that
+/// nothing reached the audit log or the state.
+async fn refused(
+    platform: &Platform,
+    key: &sealbid_crypto::identity::IdentityKeyPair,
+    action: Action,
+    status: StatusCode,
+    code: &str,
+) {
+    let before = (platform.log_position().await.0, platform.state_hash().await);
+    let (answered, _, problem) = platform.post("/v1/commands", &platform.sign(key, action)).await;
+    assert_eq!((answered, problem["code"].as_str()), (status, Some(code)), "{problem}");
+    let after = (platform.log_position().await.0, platform.state_hash().await);
+    assert_eq!(after, before, "the refusal {code} reached the audit log or the state");
+}
+
+/// The tender as `/v1/tenders/{id}` shows it.
+async fn view(platform: &Platform, tender: &TenderId) -> Value {
+    let (status, _, body) = platform.get(&format!("/v1/tenders/{tender}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["tender"].clone()
+}
+
+/// Waits (at most 15 s) until the leader has recorded that the tender's first objection lapsed;
+/// the tender then.
+async fn wait_lapsed(platform: &Platform, tender: &TenderId) -> Value {
+    for _ in 0..150 {
+        let tender_view = view(platform, tender).await;
+        if !tender_view["objections"][0]["lapsed"].is_null() {
+            return tender_view;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the leader did not record the unanswered objection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_it_is_answered() {
+    let clock = Arc::new(ManualClock::new(now_ms()));
+    let platform = Platform::start_with(sealbid_node::Layer::default(), clock.clone()).await;
+    publish_test_calendars(&platform).await;
+    let mut cast = cast(&platform, LABEL, 4).await;
+    let supervisor = sealbid_testkit::key(LABEL, 1_001).unwrap();
+    let deadline_ms = platform.now_ms() + BIDDING_MS;
+    let (tender, opening_key) = publish_until(&platform, &mut cast, Market::Construction, lot("1"), deadline_ms).await;
+    let lot_id = LotId::parse("1").unwrap();
+    let mut receipts = Vec::new();
+    // Prices with no pattern between them: no red warning holds the award.
+    for (bidder, price) in cast.bidders.iter().zip([90_000, 72_000, 85_000]) {
+        let envelope = sealed_offer(&tender, &lot_id, bidder, price, None, &opening_key).unwrap();
+        receipts.push(submit(&platform, bidder, &tender, &lot_id, &envelope).await);
+    }
+    let objection = |key: usize, matter: ObjectionMatter| {
+        let action = Action::FileObjection {
+            tender: tender.clone(),
+            matter,
+            text: "The evaluation misread our qualification".into(),
+        };
+        (&cast.bidders[key], action)
+    };
+    // 实施条例 Art. 22: an objection to the documents comes at least 10 days before the deadline.
+    let (key, late_objection) = objection(0, ObjectionMatter::Documents);
+    refused(
+        &platform,
+        key,
+        late_objection,
+        StatusCode::CONFLICT,
+        "objection-out-of-time",
+    )
+    .await;
+
+    clock.set(deadline_ms + PAST_THE_WINDOW_MS);
+    close_and_open(&platform, &cast, &tender).await;
+    // Before the publicity, the result is not open to objection, and the award is refused.
+    let (key, early) = objection(0, ObjectionMatter::Evaluation);
+    refused(&platform, key, early, StatusCode::CONFLICT, "objection-out-of-time").await;
+    let award = || Action::AwardTender { tender: tender.clone() };
+    refused(&platform, &cast.office, award(), StatusCode::CONFLICT, "wrong-phase").await;
+
+    // 实施条例 Art. 54: three days of publicity, the lowest offer first.
+    let (ends_ms, award_from_ms) = publish_candidates(&platform, &cast, &tender).await;
+    assert_eq!(
+        ends_ms, award_from_ms,
+        "a construction award waits for the publicity only"
+    );
+    // Three days from today, rolled over a weekend at most (the test calendar has no holidays).
+    let now = platform.now_ms();
+    assert!((now + 3 * DAY_MS..now + 6 * DAY_MS).contains(&ends_ms), "{ends_ms}");
+    let publicized = view(&platform, &tender).await;
+    let candidates = &publicized["publicity"]["lots"]["1"]["candidates"];
+    assert_eq!(
+        candidates[0]["bidder"],
+        cast.bidders[1].public_key().to_string(),
+        "{publicized}"
+    );
+    assert_eq!(candidates[0]["price_fen"], 72_000, "{publicized}");
+    assert_eq!(candidates.as_array().unwrap().len(), 3, "{publicized}");
+    refused(
+        &platform,
+        &cast.office,
+        award(),
+        StatusCode::CONFLICT,
+        "publicity-running",
+    )
+    .await;
+
+    // Bidder 0 objects to the result; bidder 3, which did not bid, may not.
+    let (key, outsider) = objection(3, ObjectionMatter::Evaluation);
+    refused(&platform, key, outsider, StatusCode::FORBIDDEN, "not-a-party").await;
+    let (key, filed) = objection(0, ObjectionMatter::Evaluation);
+    let receipt = run(&platform, key, filed).await;
+    let Response::ObjectionFiled {
+        objection: objection_id,
+        answer_due_ms,
+    } = response(&receipt)
+    else {
+        panic!("{receipt}")
+    };
+    let now = platform.now_ms();
+    assert!(
+        (now + 3 * DAY_MS..now + 6 * DAY_MS).contains(&answer_due_ms),
+        "{answer_due_ms}"
+    );
+
+    // The answer period ends unanswered: the leader records it, and a supervisor is warned.
+    clock.set(answer_due_ms.max(award_from_ms) + 1_000);
+    let lapsed = wait_lapsed(&platform, &tender).await;
+    let lapse_index = lapsed["objections"][0]["lapsed"]["audit_index"].as_u64().unwrap();
+    let (_, _, served) = platform
+        .get(&format!("/v1/audit/entries?from={lapse_index}&count=1"))
+        .await;
+    let entry = served[0]["entry"].as_str().unwrap_or_else(|| panic!("{served}"));
+    assert!(
+        entry.contains("\"lapse\"") && entry.contains(objection_id.as_str()),
+        "{entry}"
+    );
+    let (status, warnings) = read(
+        &platform,
+        &format!("/v1/supervision/tenders/{tender}/warnings"),
+        &supervisor,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{warnings}");
+    assert!(
+        warnings["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|warning| warning["indicator"] == "objection-unanswered"),
+        "{warnings}"
+    );
+
+    // The publicity is over, but the unanswered objection holds the award until the answer.
+    refused(
+        &platform,
+        &cast.office,
+        award(),
+        StatusCode::CONFLICT,
+        "objection-pending",
+    )
+    .await;
+    let answer = |objection: sealbid_ledger::types::ObjectionId| Action::AnswerObjection {
+        tender: tender.clone(),
+        objection,
+        answer: "The qualification was read as filed".into(),
+        amends: false,
+    };
+    let unknown = sealbid_ledger::types::ObjectionId::parse("O-000099").unwrap();
+    refused(
+        &platform,
+        &cast.office,
+        answer(unknown),
+        StatusCode::NOT_FOUND,
+        "unknown-objection",
+    )
+    .await;
+    run(&platform, &cast.office, answer(objection_id.clone())).await;
+    let answered = view(&platform, &tender).await;
+    assert_eq!(answered["objections"][0]["answer"]["overdue"], true, "{answered}");
+    refused(
+        &platform,
+        &cast.office,
+        answer(objection_id),
+        StatusCode::CONFLICT,
+        "objection-answered",
+    )
+    .await;
+
+    // The award applies the published outcome and notifies every bidder whose bid was opened.
+    let receipt = run(&platform, &cast.office, award()).await;
+    let Response::TenderAwarded { .. } = response(&receipt) else {
+        panic!("{receipt}")
+    };
+    let awarded = view(&platform, &tender).await;
+    assert_eq!(awarded["phase"], "awarded", "{awarded}");
+    let mut notices: Vec<(String, bool)> = awarded["result_notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|notice| {
+            assert_eq!(notice["lot"], "1", "{notice}");
+            (
+                notice["bidder"].as_str().unwrap().to_owned(),
+                notice["won"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    notices.sort();
+    let mut expected: Vec<(String, bool)> = (0..3)
+        .map(|index| (cast.bidders[index].public_key().to_string(), index == 1))
+        .collect();
+    expected.sort();
+    assert_eq!(notices, expected, "{awarded}");
+    verify_receipts_and_audit(&platform, &receipts).await;
+    platform.stop().await;
+}
