@@ -17,7 +17,7 @@ use sealbid_ledger::award::LotOutcome;
 use sealbid_ledger::command::{Action, EntryBody, Lapse, LedgerConfig};
 use sealbid_ledger::disclosure::{Withheld, withheld};
 use sealbid_ledger::events::Response;
-use sealbid_ledger::objections::ObjectionMatter;
+use sealbid_ledger::objections::{OBJECTIONS_PER_TENDER_MAX, ObjectionMatter};
 use sealbid_ledger::query::tender_view;
 use sealbid_ledger::tender::Phase;
 use sealbid_ledger::types::{LotId, Market, ObjectionId, TenderId};
@@ -344,6 +344,11 @@ fn an_opening_objection_is_answered_the_same_day_before_the_office_does_anything
     };
     refused_command(&mut harness, &office, cancel, pending(&objection));
 
+    // Only an answer about the documents changes them.
+    refused_command(&mut harness, &office, answer(&tender, &objection, true), |rejection| {
+        matches!(rejection, Rejection::Invalid(_))
+    });
+
     // The day is over: no more opening objections, and the leader records the lapse.
     harness.now_ms = SEP_16;
     let second = Rc::clone(&harness.bidders[1]);
@@ -623,6 +628,51 @@ fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_ho
     expected.sort_by_key(|(bidder, _)| harness.bidders[*bidder].public_key());
     assert_eq!(notices, expected);
     assert_eq!(raised(&harness, &tender, Indicator::ObjectionUnanswered).len(), 1);
+}
+
+#[test]
+fn a_suspension_does_not_silence_objections_but_holds_an_amending_answer_and_a_tender_takes_at_most_a_thousand() {
+    let mut harness = harness_in_2026(SEP_29_11H, 2);
+    let supervisor = harness.grant_supervisor();
+    let tender = publish(&mut harness, Market::Construction, OCT_20_10H);
+    let (first, _) = filed(&mut harness, &tender, 0, ObjectionMatter::Documents);
+    let suspend = Action::SuspendTender {
+        tender: tender.clone(),
+        reason: "a complaint about the qualification terms".into(),
+    };
+    harness.run(&supervisor, suspend).unwrap();
+    let office = Rc::clone(&harness.office);
+    refused_command(&mut harness, &office, answer(&tender, &first, true), |rejection| {
+        matches!(rejection, Rejection::TenderSuspended { .. })
+    });
+    let (second, _) = filed(&mut harness, &tender, 1, ObjectionMatter::Documents);
+    assert_eq!(office_answers(&mut harness, &tender, &second, false), Response::Applied);
+    refused_command(&mut harness, &office, answer(&tender, &second, false), |rejection| {
+        *rejection == Rejection::ObjectionAnswered(second.clone())
+    });
+    let resume = Action::ResumeTender {
+        tender: tender.clone(),
+        deadline_ms: None,
+    };
+    harness.run(&supervisor, resume).unwrap();
+
+    // Up to 1,000 objections on one tender; the next is refused and changes nothing.
+    let key = Rc::clone(&harness.bidders[0]);
+    for _ in 2..OBJECTIONS_PER_TENDER_MAX {
+        harness
+            .run(&key, file(&tender, ObjectionMatter::Documents, "one more"))
+            .unwrap();
+    }
+    assert_eq!(
+        harness.ledger.state().tenders[&tender].objections.len(),
+        OBJECTIONS_PER_TENDER_MAX
+    );
+    refused_command(
+        &mut harness,
+        &key,
+        file(&tender, ObjectionMatter::Documents, "one too many"),
+        |rejection| matches!(rejection, Rejection::Limit { limit, .. } if *limit == OBJECTIONS_PER_TENDER_MAX),
+    );
 }
 
 #[test]
