@@ -53,10 +53,28 @@ const LEADER_WAIT: Duration = Duration::from_millis(200);
 const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The history filler's pause when it has nothing to do or a fetch failed.
 const HISTORY_PAUSE: Duration = Duration::from_millis(500);
-/// How often the leader looks for tenders due to close.
+/// How often the leader looks for tenders due to close and periods that lapsed.
 const CLOSE_TICK: Duration = Duration::from_millis(100);
-/// How long the leader waits for a close it proposed before proposing it again.
+/// How long the leader waits for a close or a lapse it proposed before proposing it again.
 const CLOSE_RETRY_MS: u64 = 2_000;
+/// How often a follower compares its clock with the leader's.
+const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// The longest round trip a clock comparison uses (the reading is taken as of its middle, so
+/// its error is at most half of it).
+const CLOCK_CHECK_TIMEOUT: Duration = Duration::from_millis(500);
+/// The most log entries in one AppendEntries: a batch holds at most
+/// [`crate::proposer::BATCH_BYTES_MAX`] plus one command of at most
+/// [`crate::server::SUBMIT_BYTES_MAX`], 2 MiB, and [`crate::server::RPC_BYTES_MAX`] is 16 MiB.
+const APPEND_BATCHES_MAX: usize = 6;
+const _: () = assert!(
+    APPEND_BATCHES_MAX * (crate::proposer::BATCH_BYTES_MAX + crate::server::SUBMIT_BYTES_MAX)
+        < crate::server::RPC_BYTES_MAX
+);
+/// Room in the proposer's and the forwarder's queues beyond the commands in flight: for closes,
+/// the genesis and operators' entries.
+const QUEUE_SLACK: usize = 64;
+/// [`Replica::clock_offset_ms`] before the first comparison.
+const CLOCK_OFFSET_UNKNOWN: u64 = u64::MAX;
 
 /// An unsigned entry the leader commits by itself once its time has come.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,24 +94,6 @@ impl DueEntry {
         }
     }
 }
-/// How often a follower compares its clock with the leader's.
-const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(1);
-/// The longest round trip a clock comparison uses (the reading is taken as of its middle, so
-/// its error is at most half of it).
-const CLOCK_CHECK_TIMEOUT: Duration = Duration::from_millis(500);
-/// The most log entries in one AppendEntries: a batch holds at most
-/// [`crate::proposer::BATCH_BYTES_MAX`] plus one command of at most
-/// [`crate::server::SUBMIT_BYTES_MAX`], 2 MiB, and [`crate::server::RPC_BYTES_MAX`] is 16 MiB.
-const APPEND_BATCHES_MAX: usize = 6;
-const _: () = assert!(
-    APPEND_BATCHES_MAX * (crate::proposer::BATCH_BYTES_MAX + crate::server::SUBMIT_BYTES_MAX)
-        < crate::server::RPC_BYTES_MAX
-);
-/// Room in the proposer's and the forwarder's queues beyond the commands in flight: for closes,
-/// the genesis and operators' entries.
-const QUEUE_SLACK: usize = 64;
-/// [`Replica::clock_offset_ms`] before the first comparison.
-const CLOCK_OFFSET_UNKNOWN: u64 = u64::MAX;
 
 /// What a node needs to start.
 #[derive(Debug, Clone)]
@@ -268,7 +268,7 @@ pub struct Replica {
     verifying: Semaphore,
     /// The closes and lapses this leader proposed, with when (its clock): proposed again only
     /// after [`CLOSE_RETRY_MS`].
-    closes_proposed: std::sync::Mutex<HashMap<DueEntry, u64>>,
+    due_proposed: std::sync::Mutex<HashMap<DueEntry, u64>>,
     /// How far this node's clock was from the leader's at the last comparison, ms (0 on the
     /// leader; [`CLOCK_OFFSET_UNKNOWN`] before the first).
     clock_offset_ms: AtomicU64,
@@ -393,7 +393,7 @@ impl Replica {
             random: ring::rand::SystemRandom::new(),
             source_tag_key: config.source_tag_key,
             in_flight_max: config.commands_in_flight_max,
-            closes_proposed: std::sync::Mutex::new(HashMap::new()),
+            due_proposed: std::sync::Mutex::new(HashMap::new()),
             clock_offset_ms: AtomicU64::new(CLOCK_OFFSET_UNKNOWN),
         })
     }
@@ -1059,12 +1059,12 @@ impl Replica {
     /// through the same stamping lock as the commands, so every bid the leader took before it is
     /// ordered before it.
     pub fn spawn_closer(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        self.spawn_every(CLOSE_TICK, |replica| async move { replica.close_due_tenders().await })
+        self.spawn_every(CLOSE_TICK, |replica| async move { replica.propose_due_entries().await })
     }
 
     /// One look of [`Replica::spawn_closer`]: proposes the closes and lapses due now, if this
     /// node leads.
-    async fn close_due_tenders(&self) {
+    async fn propose_due_entries(&self) {
         if self.raft.current_leader().await != Some(self.node_id) {
             return;
         }
@@ -1080,7 +1080,7 @@ impl Replica {
             .await;
         let to_propose: Vec<DueEntry> = {
             let mut proposed = self
-                .closes_proposed
+                .due_proposed
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             proposed.retain(|entry, _| due.contains(entry));

@@ -145,9 +145,9 @@ pub enum BidderCommand {
         #[arg(long)]
         lot: String,
     },
-    /// Object to a tender's office about its documents or its opening (异议; 质疑 in government
-    /// procurement), within the statutory window; prints the objection's id and when the answer
-    /// is due. `sealbid bidder status` shows the answer.
+    /// Object to a tender's office about its documents, its opening or its evaluation result
+    /// (异议; 质疑 in government procurement), within the statutory window; prints the
+    /// objection's id and when the answer is due. `sealbid bidder status` shows the answer.
     Object {
         /// The tender.
         #[arg(long)]
@@ -167,12 +167,15 @@ pub enum BidderCommand {
 /// What an objection is about, as `--matter` takes it.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum MatterFlag {
-    /// The tender documents, before the close (for construction and the auctions: until 10
-    /// days before the deadline).
+    /// The tender documents, while the tender takes bids (tendering law: until 10 days before
+    /// the deadline; government procurement: within 7 working days of the documents or their
+    /// last amendment).
     Documents,
-    /// The opening, after it (for construction and the auctions: the same day).
+    /// The opening, after it (tendering law: the same day; government procurement: within 7
+    /// working days).
     Opening,
-    /// The evaluation result, while the candidates are publicized.
+    /// The evaluation result, while the candidates are publicized (government procurement:
+    /// and for the 7 working days after).
     Evaluation,
 }
 

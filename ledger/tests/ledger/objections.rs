@@ -676,6 +676,42 @@ fn a_suspension_does_not_silence_objections_but_holds_an_amending_answer_and_a_t
 }
 
 #[test]
+fn a_lot_that_fails_is_publicized_with_its_candidates_and_every_bidder_is_told_it_did_not_win() {
+    let mut harness = harness_in_2026(SEP_15_09H, 3);
+    let tender = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
+    harness.prove_readiness(&tender, 1);
+    harness.prove_readiness(&tender, 2);
+    for (bidder, price) in [(0, 900), (1, 800), (2, 700)] {
+        harness.bid(&tender, "1", bidder, price, None).unwrap();
+    }
+    harness.close(&tender);
+    harness.release_shares(&tender, 2);
+    harness.now_ms = SEP_15_15H;
+    harness
+        .office_runs(Action::OpenTender { tender: tender.clone() })
+        .unwrap();
+    // Two valid bids are left of the three the lot needs.
+    let disqualify = Action::DisqualifyBid {
+        tender: tender.clone(),
+        lot: LotId::parse("1").unwrap(),
+        bidder: harness.bidders[2].public_key(),
+        reason: "no bid bond".into(),
+    };
+    harness.office_runs(disqualify).unwrap();
+    harness.publish_candidates(&tender);
+    let publicized = harness.ledger.state().tenders[&tender].publicity.clone().unwrap();
+    let lot_one = &publicized.lots[&LotId::parse("1").unwrap()];
+    assert!(matches!(lot_one.outcome, LotOutcome::Failed { .. }), "{lot_one:?}");
+    assert_eq!(lot_one.candidates.len(), 2, "the valid bids, ranked: {lot_one:?}");
+    let (_, results) = harness.award(&tender);
+    assert_eq!(results[&LotId::parse("1").unwrap()], lot_one.outcome);
+    let record = harness.archived.last().unwrap();
+    assert_eq!(record.tender.phase, Phase::Failed);
+    assert_eq!(record.tender.result_notices.len(), 3, "one per bid opened");
+    assert!(record.tender.result_notices.iter().all(|notice| !notice.won));
+}
+
+#[test]
 fn a_period_in_a_year_without_a_published_calendar_is_refused() {
     // The harness's clock is in 2027, whose calendar nobody published.
     let mut harness = Harness::new(3, 1);

@@ -1,7 +1,8 @@
 //! A procurement tender driven by the `sealbid` CLI as each participant would run it on their
 //! own machine: keys, roles, registration, the committee's encryption keys, publication, the
 //! key generation, sealing, bids with receipts, a replacement, the deadline, close, share
-//! release, opening, the candidates' publicity (the award refused while it runs), receipts checked against signed checkpoints, the log fetched and
+//! release, opening, the candidates' publicity (the award refused while it runs) and a query on
+//! the result answered, receipts checked against signed checkpoints, the log fetched and
 //! verified; and the CLI's refusals (out-of-order committee steps, a wrong key, a bad argument),
 //! each with a message and a non-zero exit.
 
@@ -392,6 +393,41 @@ async fn a_procurement_tender_through_the_cli() {
     );
     let message = refused(&arguments(&office_acts("award")));
     assert!(message.contains("publicity-running"), "{message}");
+    // Bidder 0 queries the result; the office answers it, once.
+    let objected = run(&[
+        "bidder",
+        "object",
+        "--key",
+        &bidders[0].0,
+        "--tender",
+        &tender_text,
+        "--matter",
+        "evaluation",
+        "--text",
+        "The winning price is abnormally low",
+        "--json",
+    ]);
+    let objected: serde_json::Value = serde_json::from_str(&objected).unwrap();
+    let objection = objected["response"]["objection_filed"]["objection"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{objected}"))
+        .to_owned();
+    let answer = [
+        "office",
+        "tender",
+        "answer",
+        "--key",
+        &office_key,
+        "--tender",
+        &tender_text,
+        "--objection",
+        &objection,
+        "--answer",
+        "The price was checked against the cost estimate",
+    ];
+    run(&answer);
+    let message = refused(&answer);
+    assert!(message.contains("objection-answered"), "{message}");
 
     // Every bidder checks its receipts against the log's signed checkpoints; a supervisor
     // fetches and verifies the whole log.
