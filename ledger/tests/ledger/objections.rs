@@ -712,6 +712,39 @@ fn a_lot_that_fails_is_publicized_with_its_candidates_and_every_bidder_is_told_i
 }
 
 #[test]
+fn a_procurement_amendment_reopens_the_queries_on_the_documents_for_seven_working_days() {
+    let mut harness = harness_in_2026(SEP_29_11H, 2);
+    let tender = publish(&mut harness, Market::Procurement, OCT_20_10H);
+    // Published on 29 September, the documents take queries until 15 October; amended on
+    // Monday 12 October, they take them for the 7 working days after it (13 to 16, 19 to 21).
+    harness.now_ms = OCT_12_10H;
+    let amend = Action::AmendTender {
+        tender: tender.clone(),
+        notice: "the technical specification is revised".into(),
+        deadline_ms: None,
+    };
+    harness.office_runs(amend).unwrap();
+    harness.now_ms = OCT_15 + 60 * 60 * 1000;
+    filed(&mut harness, &tender, 0, ObjectionMatter::Documents);
+    harness.now_ms = OCT_22;
+    let key = Rc::clone(&harness.bidders[1]);
+    refused_command(
+        &mut harness,
+        &key,
+        file(&tender, ObjectionMatter::Documents, "too late"),
+        |rejection| {
+            matches!(
+                rejection,
+                Rejection::ObjectionOutOfTime {
+                    closed_at_ms: Some(OCT_22),
+                    ..
+                }
+            )
+        },
+    );
+}
+
+#[test]
 fn a_period_in_a_year_without_a_published_calendar_is_refused() {
     // The harness's clock is in 2027, whose calendar nobody published.
     let mut harness = Harness::new(3, 1);
