@@ -172,7 +172,7 @@ pub async fn run(options: &Options) -> Result<Summary, BurstError> {
     .await;
     let node_memory_peak_mib = sampling.stop().await;
 
-    say(options, "closing, releasing shares, opening and awarding every tender");
+    say(options, "closing, releasing shares, opening, awarding the auctions");
     let openings = finish(&target.platform, &prepared, deadline_ms).await?;
     let acknowledged = acknowledged(&samples, &prepared, &sent);
     let tenders: Vec<String> = prepared.tenders.iter().map(|tender| tender.id.to_string()).collect();

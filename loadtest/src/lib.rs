@@ -7,8 +7,8 @@
 //! a seed); [`driver`] sends each at its time through a bounded number of connections, retrying
 //! the same signed bytes on another node when one does not answer; [`record`] turns the answers
 //! into latency histograms measured from the intended send time and a per-second timeline;
-//! after the deadline [`scenario::finish`] closes, releases shares, opens and awards every
-//! tender; [`verify`] checks every receipt against the final signed checkpoint and every
+//! after the deadline [`scenario::finish`] closes, releases shares and opens every tender, and
+//! awards those without candidate publicity; [`verify`] checks every receipt against the final signed checkpoint and every
 //! accepted bid against its tender's opening; [`report`] and [`charts`] write the summary, the
 //! table and SVG charts, and the thresholds decide the exit code. [`cluster`] starts a
 //! three-node cluster on loopback (and kills its leader when asked); [`etcd`] replays the same

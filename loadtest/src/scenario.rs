@@ -1,7 +1,8 @@
 //! The burst scenario's actors and tenders: an office, a 2-of-3 opening committee, bidders with
 //! their own keys, T tenders across the markets, and every bid sealed and signed before the run
 //! (its cost is reported apart). After the run the office closes every tender, two members
-//! release their shares, and the office opens (timed) and awards each one.
+//! release their shares, and the office opens (timed) each one and awards those of the markets
+//! without candidate publicity (the others' award waits days for it).
 
 use std::time::Instant;
 
