@@ -134,6 +134,37 @@ fn office_answers(harness: &mut Harness, tender: &TenderId, objection: &Objectio
     harness.office_runs(answer(tender, objection, amends)).unwrap().response
 }
 
+/// Bidder `bidder` objects about `matter` and is refused out of time: the window closed at
+/// `closed_at_ms`, or (`None`) the tender is not in the matter's phase.
+fn refused_out_of_time(
+    harness: &mut Harness,
+    tender: &TenderId,
+    bidder: usize,
+    matter: ObjectionMatter,
+    closed_at_ms: Option<u64>,
+) {
+    let key = Rc::clone(&harness.bidders[bidder]);
+    refused_command(harness, &key, file(tender, matter, "out of time"), |rejection| {
+        *rejection
+            == Rejection::ObjectionOutOfTime {
+                tender: tender.clone(),
+                matter,
+                closed_at_ms,
+            }
+    });
+}
+
+/// Bidding closes, two members release their shares, and the office opens on 15 September at
+/// 15:00.
+fn open_on_sep_15(harness: &mut Harness, tender: &TenderId) {
+    harness.close(tender);
+    harness.release_shares(tender, 2);
+    harness.now_ms = SEP_15_15H;
+    harness
+        .office_runs(Action::OpenTender { tender: tender.clone() })
+        .unwrap();
+}
+
 fn lapse(tender: &TenderId, objection: &ObjectionId) -> EntryBody {
     EntryBody::Lapse(Lapse::ObjectionUnanswered {
         tender: tender.clone(),
@@ -197,20 +228,7 @@ fn a_documents_objection_rolls_over_national_day_holds_the_close_and_its_answer_
 
     // Ten days before the deadline the window has closed.
     harness.now_ms = OCT_10_10H;
-    let late = Rc::clone(&harness.bidders[1]);
-    refused_command(
-        &mut harness,
-        &late,
-        file(&tender, ObjectionMatter::Documents, "late"),
-        |rejection| {
-            *rejection
-                == Rejection::ObjectionOutOfTime {
-                    tender: tender.clone(),
-                    matter: ObjectionMatter::Documents,
-                    closed_at_ms: Some(OCT_10_10H),
-                }
-        },
-    );
+    refused_out_of_time(&mut harness, &tender, 1, ObjectionMatter::Documents, Some(OCT_10_10H));
 
     // The overdue answer changes the documents: an amendment, and the deadline moves out to 15
     // days after it.
@@ -275,12 +293,7 @@ fn a_documents_objection_rolls_over_national_day_holds_the_close_and_its_answer_
     );
     assert_eq!(withheld(harness.ledger.state(), &filing), None);
     // Too late for the documents now.
-    refused_command(
-        &mut harness,
-        &late,
-        file(&tender, ObjectionMatter::Documents, "after"),
-        |rejection| matches!(rejection, Rejection::ObjectionOutOfTime { closed_at_ms: None, .. }),
-    );
+    refused_out_of_time(&mut harness, &tender, 1, ObjectionMatter::Documents, None);
 }
 
 #[test]
@@ -294,19 +307,8 @@ fn an_opening_objection_is_answered_the_same_day_before_the_office_does_anything
     for (bidder, price) in [(0, 900), (1, 800), (2, 700), (3, 750)] {
         harness.bid(&tender, "1", bidder, price, None).unwrap();
     }
-    let key = Rc::clone(&harness.bidders[0]);
-    refused_command(
-        &mut harness,
-        &key,
-        file(&tender, ObjectionMatter::Opening, "early"),
-        |rejection| matches!(rejection, Rejection::ObjectionOutOfTime { closed_at_ms: None, .. }),
-    );
-    harness.close(&tender);
-    harness.release_shares(&tender, 2);
-    harness.now_ms = SEP_15_15H;
-    harness
-        .office_runs(Action::OpenTender { tender: tender.clone() })
-        .unwrap();
+    refused_out_of_time(&mut harness, &tender, 0, ObjectionMatter::Opening, None);
+    open_on_sep_15(&mut harness, &tender);
 
     harness.now_ms = SEP_15_16H;
     let opened = harness.ledger.state().tenders[&tender].opening.clone().unwrap();
@@ -351,21 +353,7 @@ fn an_opening_objection_is_answered_the_same_day_before_the_office_does_anything
 
     // The day is over: no more opening objections, and the leader records the lapse.
     harness.now_ms = SEP_16;
-    let second = Rc::clone(&harness.bidders[1]);
-    refused_command(
-        &mut harness,
-        &second,
-        file(&tender, ObjectionMatter::Opening, "x"),
-        |rejection| {
-            matches!(
-                rejection,
-                Rejection::ObjectionOutOfTime {
-                    closed_at_ms: Some(SEP_16),
-                    ..
-                }
-            )
-        },
-    );
+    refused_out_of_time(&mut harness, &tender, 1, ObjectionMatter::Opening, Some(SEP_16));
     let body = EntryBody::Lapse(harness.ledger.lapses_due(harness.now_ms).remove(0));
     harness.apply(body).unwrap();
     assert_eq!(raised(&harness, &tender, Indicator::ObjectionUnanswered).len(), 1);
@@ -393,21 +381,7 @@ fn a_procurement_query_runs_on_working_days_and_holds_the_award_but_not_the_clos
     let (query, due_ms) = filed(&mut harness, &tender, 0, ObjectionMatter::Documents);
     assert_eq!(due_ms, OCT_24, "7 working days");
     harness.now_ms = OCT_15;
-    let key = Rc::clone(&harness.bidders[1]);
-    refused_command(
-        &mut harness,
-        &key,
-        file(&tender, ObjectionMatter::Documents, "x"),
-        |rejection| {
-            matches!(
-                rejection,
-                Rejection::ObjectionOutOfTime {
-                    closed_at_ms: Some(OCT_15),
-                    ..
-                }
-            )
-        },
-    );
+    refused_out_of_time(&mut harness, &tender, 1, ObjectionMatter::Documents, Some(OCT_15));
     // The close is not held; the award is.
     let window_ms = harness.ledger.state().config().arrival_window_ms;
     harness.now_ms = OCT_20_10H + window_ms;
@@ -453,12 +427,7 @@ fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_ho
     for (bidder, price) in [(0, 900), (1, 800), (2, 700), (3, 750)] {
         harness.bid(&tender, "1", bidder, price, None).unwrap();
     }
-    harness.close(&tender);
-    harness.release_shares(&tender, 2);
-    harness.now_ms = SEP_15_15H;
-    harness
-        .office_runs(Action::OpenTender { tender: tender.clone() })
-        .unwrap();
+    open_on_sep_15(&mut harness, &tender);
     let office = Rc::clone(&harness.office);
     let award = || Action::AwardTender { tender: tender.clone() };
     refused_command(&mut harness, &office, award(), |rejection| {
@@ -470,13 +439,7 @@ fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_ho
             }
         )
     });
-    let key = Rc::clone(&harness.bidders[0]);
-    refused_command(
-        &mut harness,
-        &key,
-        file(&tender, ObjectionMatter::Evaluation, "x"),
-        |rejection| matches!(rejection, Rejection::ObjectionOutOfTime { closed_at_ms: None, .. }),
-    );
+    refused_out_of_time(&mut harness, &tender, 0, ObjectionMatter::Evaluation, None);
 
     // Published on Wednesday: three days end on Saturday 19 September, a day off, and roll to
     // Sunday 20 September, a 调休 working day.
@@ -544,21 +507,7 @@ fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_ho
         reason: "instead of an answer".into(),
     };
     refused_command(&mut harness, &office, cancel, pending(&objection));
-    let late = Rc::clone(&harness.bidders[0]);
-    refused_command(
-        &mut harness,
-        &late,
-        file(&tender, ObjectionMatter::Evaluation, "x"),
-        |rejection| {
-            matches!(
-                rejection,
-                Rejection::ObjectionOutOfTime {
-                    closed_at_ms: Some(SEP_21),
-                    ..
-                }
-            )
-        },
-    );
+    refused_out_of_time(&mut harness, &tender, 0, ObjectionMatter::Evaluation, Some(SEP_21));
     harness.now_ms = SEP_22;
     let body = EntryBody::Lapse(harness.ledger.lapses_due(harness.now_ms).remove(0));
     harness.apply(body).unwrap();
@@ -684,12 +633,7 @@ fn a_lot_that_fails_is_publicized_with_its_candidates_and_every_bidder_is_told_i
     for (bidder, price) in [(0, 900), (1, 800), (2, 700)] {
         harness.bid(&tender, "1", bidder, price, None).unwrap();
     }
-    harness.close(&tender);
-    harness.release_shares(&tender, 2);
-    harness.now_ms = SEP_15_15H;
-    harness
-        .office_runs(Action::OpenTender { tender: tender.clone() })
-        .unwrap();
+    open_on_sep_15(&mut harness, &tender);
     // Two valid bids are left of the three the lot needs.
     let disqualify = Action::DisqualifyBid {
         tender: tender.clone(),
@@ -727,21 +671,7 @@ fn a_procurement_amendment_reopens_the_queries_on_the_documents_for_seven_workin
     harness.now_ms = OCT_15 + 60 * 60 * 1000;
     filed(&mut harness, &tender, 0, ObjectionMatter::Documents);
     harness.now_ms = OCT_22;
-    let key = Rc::clone(&harness.bidders[1]);
-    refused_command(
-        &mut harness,
-        &key,
-        file(&tender, ObjectionMatter::Documents, "too late"),
-        |rejection| {
-            matches!(
-                rejection,
-                Rejection::ObjectionOutOfTime {
-                    closed_at_ms: Some(OCT_22),
-                    ..
-                }
-            )
-        },
-    );
+    refused_out_of_time(&mut harness, &tender, 1, ObjectionMatter::Documents, Some(OCT_22));
 }
 
 #[test]
