@@ -579,7 +579,8 @@ pub enum Action {
     /// on it ([`crate::calendar`]).
     PublishCalendar(crate::calendar::CalendarSpec),
     /// Bidder: object to the tender's office (异议; 质疑 in government procurement) about its
-    /// documents or its opening, within the matter's window; the ledger assigns its id.
+    /// documents, its opening or its evaluation result, within the matter's window; the ledger
+    /// assigns its id.
     FileObjection {
         /// The tender.
         tender: TenderId,

@@ -31,7 +31,7 @@
 //!
 //! Statutory periods are computed on the official working-day calendar the operator publishes
 //! ([`calendar`]), in China Standard Time. Bidders object to an office about a tender's
-//! documents or opening, and the office answers, on those periods ([`objections`]); an
+//! documents, opening or evaluation result, and the office answers, on those periods ([`objections`]); an
 //! unanswered objection holds its tender, and when a period ends without its act the leader
 //! commits the consequence (a [`command::Lapse`]), as it commits the close. In construction
 //! and government procurement the office publishes the ranked candidates before the award,

@@ -142,6 +142,12 @@ impl Objection {
         self.answer.is_none()
     }
 
+    /// Whether a lapse entry stamped `timestamp_ms` records it: unanswered, not recorded yet,
+    /// and its answer period over.
+    pub fn lapses_by(&self, timestamp_ms: u64) -> bool {
+        self.is_pending() && self.lapsed.is_none() && self.answer_due_ms <= timestamp_ms
+    }
+
     /// What it holds while unanswered, under `clock`.
     pub fn holds(&self, clock: ObjectionClock) -> Hold {
         match (clock, self.matter) {

@@ -112,12 +112,13 @@ pub(crate) fn file(
     })
 }
 
-/// The position of objection `objection` on `tender`.
-fn position(tender: &Tender, objection: &ObjectionId) -> Result<usize, Rejection> {
+/// Objection `objection` on `tender`, with its position.
+fn find<'a>(tender: &'a Tender, objection: &ObjectionId) -> Result<(usize, &'a Objection), Rejection> {
     tender
         .objections
         .iter()
-        .position(|held| &held.id == objection)
+        .enumerate()
+        .find(|(_, held)| &held.id == objection)
         .ok_or_else(|| Rejection::UnknownObjection {
             tender: tender.id.clone(),
             objection: objection.clone(),
@@ -148,14 +149,7 @@ pub(crate) fn answer(
     let config = state.config();
     let tender = state.tender(answer.tender)?;
     require_office(tender, signer)?;
-    let index = position(tender, answer.objection)?;
-    let held = tender
-        .objections
-        .get(index)
-        .ok_or_else(|| Rejection::UnknownObjection {
-            tender: answer.tender.clone(),
-            objection: answer.objection.clone(),
-        })?;
+    let (index, held) = find(tender, answer.objection)?;
     if !held.is_pending() {
         return Err(Rejection::ObjectionAnswered(answer.objection.clone()));
     }
@@ -200,14 +194,7 @@ pub(crate) fn lapse(
     objection: &ObjectionId,
 ) -> Result<Effect, Rejection> {
     let tender = state.tender(id)?;
-    let index = position(tender, objection)?;
-    let held = tender
-        .objections
-        .get(index)
-        .ok_or_else(|| Rejection::UnknownObjection {
-            tender: id.clone(),
-            objection: objection.clone(),
-        })?;
+    let (index, held) = find(tender, objection)?;
     if !held.is_pending() {
         return Err(Rejection::NotLapsed(format!("objection {objection} is answered")));
     }
@@ -257,9 +244,7 @@ pub(crate) fn lapses_due(state: &State, now_ms: u64) -> Vec<crate::command::Laps
             tender
                 .objections
                 .iter()
-                .filter(move |objection| {
-                    objection.is_pending() && objection.lapsed.is_none() && objection.answer_due_ms <= now_ms
-                })
+                .filter(move |objection| objection.lapses_by(now_ms))
                 .map(|objection| crate::command::Lapse::ObjectionUnanswered {
                     tender: tender.id.clone(),
                     objection: objection.id.clone(),

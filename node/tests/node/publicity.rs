@@ -17,7 +17,7 @@ use sealbid_testkit::sealed_offer;
 use serde_json::Value;
 
 use crate::signed_reads::read;
-use crate::support::{Platform, now_ms};
+use crate::support::{Platform, now_ms, refused};
 use crate::tender::{
     BIDDING_MS, cast, close_and_open, lot, publish_candidates, publish_test_calendars, publish_until, response, run,
     submit, verify_receipts_and_audit,
@@ -30,22 +30,6 @@ const DAY_MS: u64 = 86_400_000;
 
 /// The arrival window after a deadline before the leader closes bidding, with a margin.
 const PAST_THE_WINDOW_MS: u64 = 10_000;
-
-/// Posts `action` signed by `key`, expecting the refusal `code` with `status`; asserts that
-/// nothing reached the audit log or the state.
-async fn refused(
-    platform: &Platform,
-    key: &sealbid_crypto::identity::IdentityKeyPair,
-    action: Action,
-    status: StatusCode,
-    code: &str,
-) {
-    let before = (platform.log_position().await.0, platform.state_hash().await);
-    let (answered, _, problem) = platform.post("/v1/commands", &platform.sign(key, action)).await;
-    assert_eq!((answered, problem["code"].as_str()), (status, Some(code)), "{problem}");
-    let after = (platform.log_position().await.0, platform.state_hash().await);
-    assert_eq!(after, before, "the refusal {code} reached the audit log or the state");
-}
 
 /// The tender as `/v1/tenders/{id}` shows it.
 async fn view(platform: &Platform, tender: &TenderId) -> Value {

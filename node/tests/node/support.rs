@@ -259,6 +259,16 @@ impl Platform {
     }
 }
 
+/// Posts `action` signed by `key`, expecting the refusal `code` with `status`; asserts that
+/// nothing reached the audit log or the state.
+pub async fn refused(platform: &Platform, key: &IdentityKeyPair, action: Action, status: StatusCode, code: &str) {
+    let before = (platform.log_position().await.0, platform.state_hash().await);
+    let (answered, _, problem) = platform.post("/v1/commands", &platform.sign(key, action)).await;
+    assert_eq!((answered, problem["code"].as_str()), (status, Some(code)), "{problem}");
+    let after = (platform.log_position().await.0, platform.state_hash().await);
+    assert_eq!(after, before, "the refusal {code} reached the audit log or the state");
+}
+
 async fn answer(response: reqwest::Response) -> (StatusCode, String, Value) {
     let status = response.status();
     let content_type = response

@@ -507,16 +507,8 @@ pub async fn procurement(platform: &Platform, label: u8) -> Offers {
     assert_eq!(view["tender"]["result_notices"], serde_json::json!([]), "{view}");
 
     // The award before the publicity and the queries' window have run is refused.
-    let before = (platform.log_position().await.0, platform.state_hash().await);
-    let award = platform.sign(&cast.office, Action::AwardTender { tender: tender.clone() });
-    let (status, _, problem) = platform.post("/v1/commands", &award).await;
-    assert_eq!(
-        (status, problem["code"].as_str()),
-        (StatusCode::CONFLICT, Some("publicity-running")),
-        "{problem}"
-    );
-    let after = (platform.log_position().await.0, platform.state_hash().await);
-    assert_eq!(after, before, "the refused award reached the audit log or the state");
+    let award = Action::AwardTender { tender: tender.clone() };
+    crate::support::refused(platform, &cast.office, award, StatusCode::CONFLICT, "publicity-running").await;
     let (_, _, opened) = platform.get(&format!("/v1/tenders/{tender}/bids")).await;
     assert!(opened.get("opened").is_some(), "{opened}");
     let offers = Offers {
