@@ -18,6 +18,9 @@ type Meta = SnapshotMeta<u64, BasicNode>;
 /// Metadata longer than this is refused when reading (it is a few hundred bytes).
 const META_BYTES_MAX: u64 = 1024 * 1024;
 
+/// What is gathered before each write to the file: an encoder writes in small pieces.
+const WRITE_BUFFER_BYTES: usize = 256 * 1024;
+
 /// Why a snapshot file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotFileError {
@@ -68,6 +71,18 @@ impl SnapshotFile {
     /// Makes `data` the current snapshot unless the current one covers more of the log (a
     /// snapshot built from an older copy never replaces one installed meanwhile).
     pub async fn save(&self, meta: &Meta, data: Arc<Vec<u8>>) -> Result<(), SnapshotFileError> {
+        self.save_with(meta, move |file| file.write_all(&data)).await
+    }
+
+    /// As [`Self::save`], with the data written by `write_data` straight into the file as it
+    /// is produced, so that a snapshot of hundreds of MiB is never held in memory whole.
+    /// `write_data` runs off the async threads, and not at all when the current snapshot
+    /// covers more of the log.
+    pub async fn save_with(
+        &self,
+        meta: &Meta,
+        write_data: impl FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<(), SnapshotFileError> {
         let _one_at_a_time = self.saving.lock().await;
         let (path, meta) = (self.path.clone(), meta.clone());
         run_blocking(move || {
@@ -75,7 +90,7 @@ impl SnapshotFile {
             if newest > meta.last_log_id {
                 return Ok(());
             }
-            write(&path, &meta, &data)
+            write(&path, &meta, write_data)
         })
         .await
     }
@@ -132,8 +147,13 @@ fn read(path: &std::path::Path, with_data: bool) -> Result<Option<(Meta, Vec<u8>
     Ok(Some((meta, data)))
 }
 
-/// Writes a temporary file, fsyncs it, renames it over `path` and fsyncs the folder.
-fn write(path: &std::path::Path, meta: &Meta, data: &[u8]) -> Result<(), SnapshotFileError> {
+/// Writes a temporary file (the data by `write_data`), fsyncs it, renames it over `path` and
+/// fsyncs the folder.
+fn write(
+    path: &std::path::Path,
+    meta: &Meta,
+    write_data: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), SnapshotFileError> {
     let io = |source| SnapshotFileError::Io {
         path: path.display().to_string(),
         source,
@@ -142,10 +162,11 @@ fn write(path: &std::path::Path, meta: &Meta, data: &[u8]) -> Result<(), Snapsho
     let mut temporary_name = path.as_os_str().to_owned();
     temporary_name.push(".writing");
     let temporary = PathBuf::from(temporary_name);
-    let mut file = File::create(&temporary).map_err(io)?;
+    let mut file = std::io::BufWriter::with_capacity(WRITE_BUFFER_BYTES, File::create(&temporary).map_err(io)?);
     file.write_all(&(meta.len() as u64).to_be_bytes()).map_err(io)?;
     file.write_all(&meta).map_err(io)?;
-    file.write_all(data).map_err(io)?;
+    write_data(&mut file).map_err(io)?;
+    let file = file.into_inner().map_err(|error| io(error.into_error()))?;
     file.sync_all().map_err(io)?;
     drop(file);
     std::fs::rename(&temporary, path).map_err(io)?;

@@ -436,16 +436,22 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
             };
             (contents, meta)
         };
-        let bytes = tokio::task::spawn_blocking(move || wire::encode_named(&contents))
+        // The copy shares the bids' bytes with the state (`Bid` holds them in `Arc`s), and the
+        // encoding goes straight into the file: a snapshot costs little more memory than the
+        // state's structure, never the state again and its encoding beside it.
+        self.durable_so_far().await?;
+        self.snapshot_file
+            .save_with(&meta, move |file| {
+                wire::encode_named_into(file, &contents).map_err(std::io::Error::other)
+            })
             .await
-            .map_err(|error| StorageIOError::write_snapshot(None, &error))?
             .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
-        let bytes = Arc::new(bytes);
-        self.save_snapshot(&meta, Arc::clone(&bytes)).await?;
-        let bytes = Arc::try_unwrap(bytes).unwrap_or_else(|shared| shared.as_ref().clone());
+        // openraft keeps only the metadata of a snapshot built (0.9's state-machine worker
+        // answers `BuildSnapshot(meta)`); to send one, it reads `get_current_snapshot`, from the
+        // file.
         Ok(Snapshot {
             meta,
-            snapshot: Box::new(Cursor::new(bytes)),
+            snapshot: Box::new(Cursor::new(Vec::new())),
         })
     }
 }
@@ -458,12 +464,18 @@ impl StateMachineStore {
         meta: &SnapshotMeta<u64, BasicNode>,
         bytes: Arc<Vec<u8>>,
     ) -> Result<(), StorageError<u64>> {
-        self.writer
-            .write(Vec::new())
-            .await
-            .map_err(|error| StorageIOError::write_snapshot(None, &error))?;
+        self.durable_so_far().await?;
         self.snapshot_file
             .save(meta, bytes)
+            .await
+            .map_err(|error| StorageIOError::write_snapshot(None, &error).into())
+    }
+
+    /// Returns once every row queued so far is durable: a snapshot saved after it never covers
+    /// entries whose audit nodes, history or archive records could still be lost.
+    async fn durable_so_far(&self) -> Result<(), StorageError<u64>> {
+        self.writer
+            .write(Vec::new())
             .await
             .map_err(|error| StorageIOError::write_snapshot(None, &error).into())
     }

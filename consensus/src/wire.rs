@@ -57,6 +57,15 @@ pub fn encode_named<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireErr
     Ok(rmp_serde::to_vec_named(value)?)
 }
 
+/// `value` in MessagePack, structs as maps by field name, written to `writer` as it is encoded
+/// (the same bytes as [`encode_named`], without holding them all).
+pub fn encode_named_into<W: std::io::Write + ?Sized, T: Serialize + ?Sized>(
+    writer: &mut W,
+    value: &T,
+) -> Result<(), WireError> {
+    Ok(rmp_serde::encode::write_named(writer, value)?)
+}
+
 /// The value `bytes` encode, in MessagePack (or JSON, as earlier versions wrote); every byte
 /// must belong to it.
 pub fn decode_named<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
@@ -197,6 +206,22 @@ mod tests {
         trailing.push(0);
         assert!(matches!(decode_named::<Sparse>(&trailing), Err(WireError::Trailing(1))));
         assert!(decode_named::<Sparse>(&bytes[..bytes.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn messagepack_written_to_a_writer_is_byte_for_byte_the_encoding_in_memory() {
+        let value = vec![batch(), batch()];
+        let mut written = Vec::new();
+        encode_named_into(&mut written, &value).unwrap();
+        assert_eq!(written, encode_named(&value).unwrap());
+        assert_eq!(decode_named::<Vec<EntryBatch>>(&written).unwrap(), value);
+        // A writer that fails stops the encoding with its error.
+        let mut full = [0u8; 8];
+        let mut short: &mut [u8] = &mut full;
+        assert!(matches!(
+            encode_named_into(&mut short, &value),
+            Err(WireError::Encode(_))
+        ));
     }
 
     #[test]

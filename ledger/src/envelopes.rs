@@ -72,5 +72,5 @@ pub fn held_envelope<'a>(tender: &'a Tender, placement: &Placement, audit_index:
         .get(&placement.lot)
         .and_then(|lot_bids| lot_bids.get(&placement.bidder))
         .filter(|bid| bid.audit_index == audit_index)
-        .and_then(|bid| bid.envelope.as_ref())
+        .and_then(|bid| bid.envelope.as_deref())
 }

@@ -1,6 +1,7 @@
 //! A tender as the ledger holds it, from publication to its final record.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,14 +62,18 @@ pub struct Amendment {
 }
 
 /// A sealed bid, as submitted.
+///
+/// The command and the envelope, nearly all of a bid's bytes, are shared (`Arc`): a copy of the
+/// state, as a snapshot takes one, shares them instead of copying them. They are never changed
+/// after the bid is placed. Serialised as the values themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bid {
     /// The signed submit or replace command, kept whole: it signs the envelope's digest.
-    pub command: SignedMessage,
+    pub command: Arc<SignedMessage>,
     /// The sealed offer, which the opening decrypts. Always held by a replica; `None` only in a
     /// replay of a log that served the entry without it (a bid replaced or withdrawn later,
     /// whose envelope every node erased), which the opening refuses to open.
-    pub envelope: Option<Envelope>,
+    pub envelope: Option<Arc<Envelope>>,
     /// The audit-log position of the entry that placed this bid: its receipt, and the
     /// tie-breaker (earlier wins).
     pub audit_index: u64,

@@ -129,8 +129,16 @@ async fn applied_entries_survive_snapshot_install_and_reopening() {
     let audit_size = leader.read(|ledger| ledger.audit().size()).await;
     assert_eq!(audit_size, 21, "the refused entry is not an audit leaf");
 
-    let snapshot = leader.build_snapshot().await.unwrap();
-    assert_eq!(snapshot.meta.last_log_id.map(|log_id| log_id.index), Some(22));
+    let built = leader.build_snapshot().await.unwrap();
+    assert_eq!(built.meta.last_log_id.map(|log_id| log_id.index), Some(22));
+    // The built snapshot's data went straight into the file, and openraft sends what
+    // `get_current_snapshot` reads from there.
+    let snapshot = leader
+        .get_current_snapshot()
+        .await
+        .unwrap()
+        .expect("the built snapshot is current");
+    assert_eq!(snapshot.meta, built.meta);
 
     // Apply does not wait for its audit nodes, but the snapshot is written after them: once it
     // is durable, every node is in the database (21 leaves and their complete parents).
@@ -187,7 +195,12 @@ async fn a_node_installed_from_a_snapshot_fills_its_history_hole_and_refuses_a_w
     let leader_folder = tempfile::tempdir().unwrap();
     let mut leader = state_machine(&leader_folder).await;
     leader.apply(entries(20)).await.unwrap();
-    let snapshot = leader.build_snapshot().await.unwrap();
+    leader.build_snapshot().await.unwrap();
+    let snapshot = leader
+        .get_current_snapshot()
+        .await
+        .unwrap()
+        .expect("the built snapshot is current");
     let history = read_entries(leader.pool(), 0, 100).await.unwrap();
     assert_eq!(
         history.len(),
@@ -296,6 +309,28 @@ async fn the_snapshot_file_keeps_the_newest_snapshot_and_a_damaged_one_stops_the
         .await
         .unwrap();
     assert_eq!(file.load().await.unwrap().unwrap().1, b"twelve");
+
+    // Data written as it is produced: a writer that fails halfway leaves the current snapshot
+    // as it was, and one that finishes replaces it.
+    let failed = file
+        .save_with(&meta(13), |out| {
+            out.write_all(b"thir")?;
+            Err(std::io::Error::other("the encoding failed"))
+        })
+        .await;
+    assert!(matches!(failed, Err(SnapshotFileError::Io { .. })), "{failed:?}");
+    assert_eq!(file.load().await.unwrap().unwrap().1, b"twelve");
+    file.save_with(&meta(14), |out| {
+        out.write_all(b"four")?;
+        out.write_all(b"teen")
+    })
+    .await
+    .unwrap();
+    let (kept, data) = file.load().await.unwrap().unwrap();
+    assert_eq!(
+        (kept.snapshot_id.as_str(), data.as_slice()),
+        ("snapshot-14", b"fourteen".as_slice())
+    );
 
     // A damaged file is an error, never an empty state.
     let mut path = database.as_os_str().to_owned();

@@ -1,5 +1,7 @@
 //! Sealed bids and reserve prices: only before the close, only by their owner.
 
+use std::sync::Arc;
+
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_crypto::signed::SignedMessage;
@@ -191,8 +193,8 @@ pub(crate) fn withdraw(
 /// The bid record of an accepted submission.
 fn bid(message: &SignedMessage, envelope: Option<&Envelope>, context: &EntryContext) -> Bid {
     Bid {
-        command: message.clone(),
-        envelope: envelope.cloned(),
+        command: Arc::new(message.clone()),
+        envelope: envelope.cloned().map(Arc::new),
         audit_index: context.audit_index,
         leaf_hash: context.leaf_hash,
         arrived_at_ms: context.arrived_at_ms,

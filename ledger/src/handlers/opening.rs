@@ -201,7 +201,7 @@ fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: 
     }
     // The envelope was checked against the digest its command signs when the bid entered the
     // log, and the opening refuses to start while a bid lacks one.
-    let envelope = bid.envelope.as_ref().ok_or("the bid has no envelope")?;
+    let envelope = bid.envelope.as_deref().ok_or("the bid has no envelope")?;
     let context = SealContext::bid(tender.id.as_str(), lot.as_str(), &bidder.to_string());
     let plaintext = open_offer(envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
     let offer: Offer = from_canonical(&plaintext).map_err(|error| format!("offer: {error}"))?;
