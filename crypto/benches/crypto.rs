@@ -9,13 +9,13 @@
     missing_docs
 )]
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ring::rand::SystemRandom;
 use sealbid_crypto::curve::CurveScalar;
 use sealbid_crypto::dkg::{CommitteeParameters, Dealing, ReleasedShare, Response, finish, member_share};
 use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_crypto::merkle::{MemoryNodeStore, MerkleTree, leaf_hash, verify_inclusion};
-use sealbid_crypto::seal::{OpeningKey, SealContext, open, seal};
+use sealbid_crypto::seal::{Envelope, OpeningKey, SealContext, open, open_offer, open_offers, seal, seal_offer};
 use sealbid_crypto::signed::SignedMessage;
 use std::hint::black_box;
 
@@ -59,6 +59,33 @@ fn envelopes(criterion: &mut Criterion) {
             open(&envelope, &context, &disclosed).unwrap()
         })
     });
+}
+
+/// The opening's decryption: offers (padded to the suite's 256 bytes) opened one by one, and in
+/// batches of several sizes with one disclosed key (per-envelope figures: time / count).
+fn offer_batches(criterion: &mut Criterion) {
+    let random = SystemRandom::new();
+    let key = OpeningKey::disclosed(CurveScalar::random(&random).unwrap());
+    let offer = br#"{"bidder":"ed25519:bidder","lot":"1","price_fen":123456789,"tender":"T-2026-0042"}"#;
+    let contexts: Vec<SealContext> = (0..512)
+        .map(|bidder| SealContext::bid("T-2026-0042", "1", &format!("ed25519:bidder-{bidder}")))
+        .collect();
+    let envelopes: Vec<Envelope> = contexts
+        .iter()
+        .map(|context| seal_offer(offer, context, &key.public_point(), &random).unwrap())
+        .collect();
+    criterion.bench_function("open_offer_disclosed_key", |bench| {
+        bench.iter(|| open_offer(black_box(&envelopes[0]), &contexts[0], &key).unwrap())
+    });
+    let mut group = criterion.benchmark_group("open_offers_disclosed_key");
+    for count in [4usize, 8, 16, 32, 128, 512] {
+        let pairs: Vec<(&Envelope, &SealContext)> = envelopes.iter().zip(&contexts).take(count).collect();
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_function(format!("{count}"), |bench| {
+            bench.iter(|| open_offers(black_box(&pairs), &key))
+        });
+    }
+    group.finish();
 }
 
 /// A committee of `members` fresh keys with threshold `threshold`.
@@ -150,5 +177,5 @@ fn merkle(criterion: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, signatures, envelopes, key_generation, merkle);
+criterion_group!(benches, signatures, envelopes, offer_batches, key_generation, merkle);
 criterion_main!(benches);

@@ -4,6 +4,10 @@
 //! On the wire a point is SEC1 compressed (33 bytes) and a scalar is 32 big-endian bytes, both
 //! base64url in JSON. The identity point and out-of-range scalars never parse, so code holding
 //! a [`CurvePoint`] or [`CurveScalar`] can trust it.
+//!
+//! The opening's many multiplications by one disclosed key have their own path, `batch`, on
+//! fiat-crypto's field arithmetic (the `p256` crate's points cost about three times as much per
+//! bid there; crypto/BENCHMARKS.md).
 
 use p256::elliptic_curve::group::GroupEncoding;
 use p256::elliptic_curve::point::AffineCoordinates;
@@ -14,6 +18,9 @@ use ring::rand::SecureRandom;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::encoding::{base64url_decode, base64url_encode};
+
+pub(crate) mod batch;
+mod field;
 
 /// How many 32-byte draws [`CurveScalar::random`] makes before it reports a broken random
 /// source (a draw fails with probability about 2^-32).

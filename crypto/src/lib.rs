@@ -6,7 +6,9 @@
 //! - [`encoding`]: RFC 8785 canonical JSON, the only encoding anything is signed or hashed in.
 //! - [`signed`]: a payload, its signer and the signature over exactly its canonical bytes.
 //! - [`seal`]: a bidder seals an offer to a tender's opening key; after the close the rebuilt
-//!   key opens it. [`padding`] gives every offer one length first.
+//!   key opens it, a whole tender's offers together ([`seal::open_offers`]: one scalar recoding
+//!   and one field inversion per step shared by all of them). [`padding`] gives every offer one
+//!   length first.
 //! - [`dkg`]: the opening committee's distributed key generation: the opening key exists, its
 //!   secret exists nowhere until t members release their shares after the close.
 //! - [`merkle`]: the RFC 6962 / RFC 9162 audit log over every committed entry, on a node-hash

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use sealbid_crypto::encoding::{INTEGER_MAGNITUDE_MAX, from_canonical};
 use sealbid_crypto::identity::PublicKey;
-use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open_offer};
+use sealbid_crypto::seal::{Envelope, EnvelopeKind, OpeningKey, SealContext, open_offer, open_offers};
 
 use crate::award::LotOutcome;
 use crate::command::{Offer, ReserveOffer};
@@ -121,22 +121,18 @@ fn open_all(tender: &Tender, key: &OpeningKey, revoked: &BTreeSet<PublicKey>) ->
     } else {
         BTreeMap::new()
     };
-    // Decrypting is the opening's cost: the bids are opened across the machine's cores (rayon),
-    // each on its own, and gathered in their order, so the result is the same on any machine.
+    // Decrypting is the opening's cost. The bids are opened in chunks across the machine's
+    // cores (rayon); within a chunk the key's multiplications are shared (`open_offers`). Each
+    // bid's result depends on that bid alone, and they are gathered in their order, so the
+    // result is the same on any machine and for any chunking.
     let sealed: Vec<(&LotId, &PublicKey, &Bid)> = tender
         .bids
         .iter()
         .flat_map(|(lot, lot_bids)| lot_bids.iter().map(move |(bidder, bid)| (lot, bidder, bid)))
         .collect();
     let mut bids: Vec<OpenedBid> = sealed
-        .par_iter()
-        .map(|(lot, bidder, bid)| {
-            if revoked.contains(*bidder) {
-                revoked_bid(lot, bidder, bid)
-            } else {
-                open_bid(tender, lot, bidder, bid, key)
-            }
-        })
+        .par_chunks(OPENING_CHUNK_BIDS)
+        .flat_map_iter(|chunk| open_chunk(tender, chunk, key, revoked))
         .collect();
     bids.sort_by_key(|bid| bid.audit_index);
     Opening {
@@ -173,9 +169,69 @@ fn revoked_bid(lot: &LotId, bidder: &PublicKey, bid: &Bid) -> OpenedBid {
     }
 }
 
-/// Opens one bid: its envelope, its plaintext against the bid and lot. Its signature is not
-/// checked again: every replica checked it when the bid entered the log.
-fn open_bid(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: &OpeningKey) -> OpenedBid {
+/// Bids opened together by one core: enough that the shared work is small beside each bid's
+/// (crypto/BENCHMARKS.md, `open_offers_disclosed_key`), few enough to spread a large tender over
+/// every core.
+const OPENING_CHUNK_BIDS: usize = 1024;
+
+/// Opens a chunk of bids: each one's envelope, then its plaintext against the bid and lot. A
+/// revoked bidder's bid stays unopened. Signatures are not checked again: every replica checked
+/// them when the bids entered the log.
+fn open_chunk(
+    tender: &Tender,
+    chunk: &[(&LotId, &PublicKey, &Bid)],
+    key: &OpeningKey,
+    revoked: &BTreeSet<PublicKey>,
+) -> Vec<OpenedBid> {
+    let sealed: Vec<Result<(&Envelope, SealContext), String>> = chunk
+        .iter()
+        .map(|&(lot, bidder, bid)| sealed_offer(tender, lot, bidder, bid))
+        .collect();
+    let requests: Vec<(&Envelope, &SealContext)> = sealed
+        .iter()
+        .zip(chunk)
+        .filter(|(_, (_, bidder, _))| !revoked.contains(*bidder))
+        .filter_map(|(sealed, _)| sealed.as_ref().ok().map(|(envelope, context)| (*envelope, context)))
+        .collect();
+    let mut plaintexts = open_offers(&requests, key).into_iter();
+    chunk
+        .iter()
+        .zip(sealed)
+        .map(|(&(lot, bidder, bid), sealed)| {
+            if revoked.contains(bidder) {
+                return revoked_bid(lot, bidder, bid);
+            }
+            let offer = sealed.and_then(|_| {
+                let plaintext = plaintexts.next().ok_or("the bid was not opened")?;
+                let plaintext = plaintext.map_err(|error| format!("envelope: {error}"))?;
+                read_offer(tender, lot, bidder, &plaintext)
+            });
+            opened_bid(lot, bidder, bid, offer)
+        })
+        .collect()
+}
+
+/// The bid's envelope and the context it was sealed under, or why it cannot be opened.
+fn sealed_offer<'bid>(
+    tender: &Tender,
+    lot: &LotId,
+    bidder: &PublicKey,
+    bid: &'bid Bid,
+) -> Result<(&'bid Envelope, SealContext), String> {
+    if &bid.command.signer != bidder {
+        return Err("the bid's command is signed by another key".into());
+    }
+    // The envelope was checked against the digest its command signs when the bid entered the
+    // log, and the opening refuses to start while a bid lacks one.
+    let envelope = bid.envelope.as_deref().ok_or("the bid has no envelope")?;
+    Ok((
+        envelope,
+        SealContext::bid(tender.id.as_str(), lot.as_str(), &bidder.to_string()),
+    ))
+}
+
+/// The opened bid: its price (and quantity), or invalid with the reason.
+fn opened_bid(lot: &LotId, bidder: &PublicKey, bid: &Bid, offer: Result<Offer, String>) -> OpenedBid {
     let mut opened = OpenedBid {
         bidder: *bidder,
         lot: lot.clone(),
@@ -184,7 +240,7 @@ fn open_bid(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: &O
         quantity_tonnes: None,
         status: BidStatus::Valid,
     };
-    match read_offer(tender, lot, bidder, bid, key) {
+    match offer {
         Ok(offer) => {
             opened.price_fen = Some(offer.price_fen);
             opened.quantity_tonnes = offer.quantity_tonnes;
@@ -194,17 +250,9 @@ fn open_bid(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: &O
     opened
 }
 
-/// The checked offer inside a bid, or why it cannot be used.
-fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, bid: &Bid, key: &OpeningKey) -> Result<Offer, String> {
-    if &bid.command.signer != bidder {
-        return Err("the bid's command is signed by another key".into());
-    }
-    // The envelope was checked against the digest its command signs when the bid entered the
-    // log, and the opening refuses to start while a bid lacks one.
-    let envelope = bid.envelope.as_deref().ok_or("the bid has no envelope")?;
-    let context = SealContext::bid(tender.id.as_str(), lot.as_str(), &bidder.to_string());
-    let plaintext = open_offer(envelope, &context, key).map_err(|error| format!("envelope: {error}"))?;
-    let offer: Offer = from_canonical(&plaintext).map_err(|error| format!("offer: {error}"))?;
+/// The checked offer in a bid's plaintext, or why it cannot be used.
+fn read_offer(tender: &Tender, lot: &LotId, bidder: &PublicKey, plaintext: &[u8]) -> Result<Offer, String> {
+    let offer: Offer = from_canonical(plaintext).map_err(|error| format!("offer: {error}"))?;
     if offer.tender != tender.id || &offer.lot != lot || &offer.bidder != bidder {
         return Err("the offer names another tender, lot or bidder".into());
     }

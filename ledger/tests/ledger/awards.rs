@@ -231,6 +231,63 @@ fn every_award_rule_case() {
 }
 
 #[test]
+fn a_large_tender_opens_each_bid_to_its_own_price_whatever_its_neighbours_hold() {
+    // Enough bids, on two lots, that the opening shares the key's work between them; every
+    // ninth envelope holds garbage and every eleventh was sealed under the other lot.
+    let bidders = 60;
+    let mut harness = Harness::new(3, bidders);
+    let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1"), lot("2")], 2));
+    let mut expected = Vec::new();
+    for bidder in 0..bidders {
+        let lot = if bidder % 2 == 0 { "1" } else { "2" };
+        let other_lot = if lot == "1" { "2" } else { "1" };
+        let price = 10_000 + 37 * u64::try_from(bidder).unwrap();
+        let key = harness.bidders[bidder].public_key();
+        let envelope = if bidder % 9 == 4 {
+            expected.push((key, None, "offer:"));
+            harness.seal_bytes(&tender, lot, &key.to_string(), b"garbage", EnvelopeKind::Bid)
+        } else if bidder % 11 == 5 {
+            expected.push((key, None, "envelope:"));
+            harness.seal_offer(&tender, other_lot, bidder, price, None)
+        } else {
+            expected.push((key, Some(price), ""));
+            harness.seal_offer(&tender, lot, bidder, price, None)
+        };
+        harness.submit_envelope(&tender, lot, bidder, envelope);
+    }
+    let invalid = expected.iter().filter(|(_, price, _)| price.is_none()).count();
+    let opened = harness.close_and_open(&tender);
+    assert_eq!(
+        opened.response,
+        Response::TenderOpened {
+            valid: bidders - invalid,
+            invalid
+        }
+    );
+    let BidsView::Opened { bids, .. } = bids_view(&harness.ledger.state().tenders[&tender]) else {
+        panic!()
+    };
+    assert_eq!(bids.len(), bidders);
+    for (key, price, reason_start) in expected {
+        let bid = bids.iter().find(|bid| bid.bidder == key).unwrap();
+        match price {
+            Some(price) => {
+                assert_eq!(bid.status, BidStatus::Valid);
+                assert_eq!(bid.price_fen.map(|fen| fen.get()), Some(price));
+            }
+            None => {
+                assert!(
+                    matches!(&bid.status, BidStatus::Invalid { reason } if reason.starts_with(reason_start)),
+                    "{:?}",
+                    bid.status
+                );
+                assert_eq!(bid.price_fen, None);
+            }
+        }
+    }
+}
+
+#[test]
 fn invalid_bids_are_recorded_with_their_reason_and_the_opening_goes_on() {
     let mut harness = Harness::new(3, 6);
     let tender = harness.publish(harness.spec(Market::Procurement, vec![lot("1"), lot("2")], 2));
