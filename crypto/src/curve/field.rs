@@ -2,7 +2,8 @@
 //! Montgomery-domain arithmetic behind a small value type. fiat keeps every element fully
 //! reduced (below p), so two elements are equal exactly when their limbs are.
 //!
-//! Variable time only where the caller's data is public (the inversion).
+//! For public data only (the opening's disclosed key and the bids' ephemeral points): the
+//! inversion takes variable time.
 
 use fiat_crypto::p256_64::{
     fiat_p256_add, fiat_p256_from_bytes, fiat_p256_from_montgomery, fiat_p256_montgomery_domain_field_element,
@@ -95,7 +96,7 @@ impl Element {
         out
     }
 
-    /// 1 / self in variable time (p256's binary extended GCD); `None` for zero.
+    /// 1 / self in variable time (p256's variable-time Bernstein–Yang inversion); `None` for zero.
     pub(crate) fn invert_vartime(self) -> Option<Self> {
         let canonical: P256Element = Option::from(P256Element::from_repr(self.to_be_bytes().into()))?;
         let inverse: P256Element = Option::from(canonical.invert_vartime())?;
