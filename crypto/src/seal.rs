@@ -343,8 +343,15 @@ pub fn seal_offer(
 
 /// Opens an offer's envelope: checks its length, opens it and removes the padding.
 pub fn open_offer(envelope: &Envelope, context: &SealContext, key: &OpeningKey) -> Result<Vec<u8>, SealError> {
-    envelope.check_offer_form()?;
-    Ok(unpad(open(envelope, context, key)?)?)
+    let ephemeral = envelope.offer_ephemeral_key()?;
+    let shared = key.shared_point(&ephemeral)?;
+    let plaintext = open_with_shared_secret(
+        envelope,
+        context,
+        &key.public_point().to_uncompressed(),
+        &shared.x_coordinate(),
+    )?;
+    Ok(unpad(plaintext)?)
 }
 
 /// Opens many offers' envelopes sealed to one key, each under its own context: what
@@ -419,7 +426,12 @@ fn encrypt(
 pub fn open(envelope: &Envelope, context: &SealContext, key: &OpeningKey) -> Result<Vec<u8>, SealError> {
     let ephemeral = parse_ephemeral_key(envelope)?;
     let shared = key.shared_point(&ephemeral)?;
-    open_with_shared_point(envelope, context, &key.public_point(), &shared)
+    open_with_shared_secret(
+        envelope,
+        context,
+        &key.public_point().to_uncompressed(),
+        &shared.x_coordinate(),
+    )
 }
 
 /// Checks the envelope's version and parses its ephemeral key.
@@ -445,7 +457,8 @@ pub(crate) fn open_with_shared_point(
     open_with_shared_secret(envelope, context, &recipient.to_uncompressed(), &shared.x_coordinate())
 }
 
-/// Suite 1's decryption once the ECDH shared secret is known; the ephemeral key was parsed.
+/// Suite 1's decryption once the ECDH shared secret is known; the caller parsed the ephemeral
+/// key (once: [`open`], [`open_offer`] and [`open_offers`] each parse it a single time).
 fn open_with_shared_secret(
     envelope: &Envelope,
     context: &SealContext,
