@@ -135,6 +135,14 @@ mod tests {
                 tender: TenderId::parse("T-9").unwrap(),
                 objection: sealbid_ledger::types::ObjectionId::numbered(1),
             }),
+            EntryBody::Lapse(sealbid_ledger::command::Lapse::ComplaintReviewOverdue {
+                tender: TenderId::parse("T-9").unwrap(),
+                complaint: sealbid_ledger::types::ComplaintId::numbered(2),
+            }),
+            EntryBody::Lapse(sealbid_ledger::command::Lapse::ComplaintDecisionOverdue {
+                tender: TenderId::parse("T-9").unwrap(),
+                complaint: sealbid_ledger::types::ComplaintId::numbered(3),
+            }),
             // A genesis with every optional member: the binary encoding writes them all.
             EntryBody::Genesis(Genesis {
                 operator: key.public_key(),

@@ -55,6 +55,33 @@ pub enum Lapse {
         /// The objection.
         objection: crate::types::ObjectionId,
     },
+    /// No supervisor reviewed a complaint in time: it is marked overdue, and a yellow
+    /// `complaint-overdue` warning is raised.
+    ComplaintReviewOverdue {
+        /// The complaint's tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+    },
+    /// No supervisor decided an open complaint in time: it is marked overdue and escalated, a
+    /// red `complaint-overdue` warning (which holds the award until a supervisor disposes of it).
+    ComplaintDecisionOverdue {
+        /// The complaint's tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+    },
+}
+
+impl Lapse {
+    /// The tender whose period lapsed.
+    pub fn tender(&self) -> &TenderId {
+        match self {
+            Lapse::ObjectionUnanswered { tender, .. }
+            | Lapse::ComplaintReviewOverdue { tender, .. }
+            | Lapse::ComplaintDecisionOverdue { tender, .. } => tender,
+        }
+    }
 }
 
 impl EntryBody {
@@ -602,6 +629,48 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         amends: bool,
     },
+    /// Bidder: complain to the supervisors (投诉) about a tender that is not final, within the
+    /// matter's window; a matter that needs an objection first names the complainant's own
+    /// (`objection`), another matter when the complainant knew (`known_at_ms`). The ledger
+    /// assigns its id.
+    FileComplaint {
+        /// The tender.
+        tender: TenderId,
+        /// What the complaint is about.
+        matter: crate::complaints::ComplaintMatter,
+        /// The complainant's objection on the same matter, for a matter that needs one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        objection: Option<crate::types::ObjectionId>,
+        /// For another matter: when the complainant knew of it, ms since the Unix epoch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        known_at_ms: Option<u64>,
+        /// What the complaint is, and why.
+        text: String,
+    },
+    /// Supervisor: review a complaint (accept it, possibly suspending the tender; not accept it,
+    /// for a reason from the list; or refer it), once.
+    ReviewComplaint {
+        /// The tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+        /// The review.
+        review: crate::complaints::Review,
+        /// Its written reasons.
+        text: String,
+    },
+    /// Supervisor: decide an accepted complaint (dismiss it, or uphold it with a handling),
+    /// once; a suspension its acceptance made ends with it.
+    DecideComplaint {
+        /// The tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+        /// The decision.
+        decision: crate::complaints::Decision,
+        /// Its written reasons (the handling decision, 处理决定).
+        text: String,
+    },
     /// Supervisor, as a witness of the log: report two checkpoints of this log that cannot both
     /// be true (the one it co-signed, and one presented later that does not extend it). The
     /// ledger raises a red `integrity` warning about the log itself, which holds every award.
@@ -645,8 +714,11 @@ impl Action {
             Action::SubmitBid { .. }
             | Action::ReplaceBid { .. }
             | Action::WithdrawBid { .. }
-            | Action::FileObjection { .. } => Some(Role::Bidder),
+            | Action::FileObjection { .. }
+            | Action::FileComplaint { .. } => Some(Role::Bidder),
             Action::SuspendTender { .. }
+            | Action::ReviewComplaint { .. }
+            | Action::DecideComplaint { .. }
             | Action::ResumeTender { .. }
             | Action::OrderCorrection { .. }
             | Action::SetWarningThresholds { .. }
@@ -693,7 +765,10 @@ impl Action {
             | Action::ReportLogFork { .. }
             | Action::PublishCalendar(_)
             | Action::FileObjection { .. }
-            | Action::AnswerObjection { .. } => None,
+            | Action::AnswerObjection { .. }
+            | Action::FileComplaint { .. }
+            | Action::ReviewComplaint { .. }
+            | Action::DecideComplaint { .. } => None,
         }
     }
 
@@ -733,6 +808,9 @@ impl Action {
             Action::PublishCalendar(_) => "publish_calendar",
             Action::FileObjection { .. } => "file_objection",
             Action::AnswerObjection { .. } => "answer_objection",
+            Action::FileComplaint { .. } => "file_complaint",
+            Action::ReviewComplaint { .. } => "review_complaint",
+            Action::DecideComplaint { .. } => "decide_complaint",
         }
     }
 

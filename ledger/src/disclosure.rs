@@ -55,6 +55,9 @@ pub fn withheld(state: &State, entry: &Entry) -> Option<Withheld> {
         }
         Action::SuspendTender { tender, .. }
         | Action::FileObjection { tender, .. }
+        | Action::FileComplaint { tender, .. }
+        | Action::ReviewComplaint { tender, .. }
+        | Action::DecideComplaint { tender, .. }
         | Action::ResumeTender { tender, .. }
         | Action::OrderCorrection {
             tender: Some(tender), ..

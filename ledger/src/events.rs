@@ -81,6 +81,13 @@ pub enum Response {
         /// When the answer period ends.
         answer_due_ms: u64,
     },
+    /// A complaint was recorded with this id.
+    ComplaintFiled {
+        /// The complaint's id, for the supervisors' review and decision.
+        complaint: crate::types::ComplaintId,
+        /// When the review period ends.
+        review_due_ms: u64,
+    },
     /// A correction order was recorded with this id.
     CorrectionOrdered {
         /// The order's id, for the office's reply.
@@ -247,6 +254,48 @@ pub enum AuditEvent {
         tender: TenderId,
         /// The objection.
         objection: crate::types::ObjectionId,
+    },
+    /// A bidder complained to the supervisors.
+    ComplaintFiled {
+        /// The tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+        /// Its matter.
+        matter: crate::complaints::ComplaintMatter,
+        /// When the review is due.
+        review_due_ms: u64,
+    },
+    /// A supervisor reviewed a complaint.
+    ComplaintReviewed {
+        /// The tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+        /// The review.
+        review: crate::complaints::Review,
+        /// Whether it came after the review period.
+        overdue: bool,
+    },
+    /// A supervisor decided a complaint.
+    ComplaintDecided {
+        /// The tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+        /// The decision.
+        decision: crate::complaints::Decision,
+        /// Whether it came after the decision period.
+        overdue: bool,
+    },
+    /// A complaint's review or decision period ended without the act.
+    ComplaintOverdue {
+        /// The tender.
+        tender: TenderId,
+        /// The complaint.
+        complaint: crate::types::ComplaintId,
+        /// Which period: `review` or `decision`.
+        period: crate::complaints::Period,
     },
     /// A supervisor decided on a warning.
     WarningDisposed {

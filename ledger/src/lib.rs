@@ -35,7 +35,9 @@
 //! unanswered objection holds its tender, and when a period ends without its act the leader
 //! commits the consequence (a [`command::Lapse`]), as it commits the close. In construction
 //! and government procurement the office publishes the ranked candidates before the award,
-//! which waits for the publicity ([`publicity`]).
+//! which waits for the publicity ([`publicity`]). Bidders complain to supervisors about a
+//! tender, after an objection where the law requires one, and supervisors review and decide
+//! on the same clock ([`complaints`]); an open complaint holds the award.
 //!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:
@@ -63,6 +65,7 @@
 pub mod award;
 pub mod calendar;
 pub mod command;
+pub mod complaints;
 pub mod credit_code;
 pub mod disclosure;
 pub mod envelopes;

@@ -50,6 +50,8 @@ pub struct TenderView<'a> {
     /// The objections filed, in order; the objector is left out while the tender takes bids
     /// (it would name a possible bidder).
     pub objections: Vec<ObjectionView<'a>>,
+    /// The complaints filed, in order; the complainant is left out while the tender takes bids.
+    pub complaints: Vec<ComplaintView<'a>>,
     /// The ranked candidates and the publicity's periods, once published.
     pub publicity: Option<&'a crate::publicity::Publicity>,
     /// The award's notices to the bidders, once awarded.
@@ -73,6 +75,56 @@ pub struct ObjectionView<'a> {
     pub answer: Option<&'a crate::objections::ObjectionAnswer>,
     /// When the answer period ended unanswered, if it did.
     pub lapsed: Option<&'a crate::objections::ObjectionLapse>,
+}
+
+/// A complaint as anyone may see it: everything the ledger holds, but the complainant while the
+/// tender takes bids (it would name a possible bidder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComplaintView<'a> {
+    /// Its id.
+    pub id: &'a crate::types::ComplaintId,
+    /// What it is about.
+    pub matter: crate::complaints::ComplaintMatter,
+    /// Who filed it; `None` while the tender takes bids.
+    pub complainant: Option<&'a PublicKey>,
+    /// The objection it follows, if its matter needs one.
+    pub objection: Option<&'a crate::types::ObjectionId>,
+    /// For another matter, when the complainant says it knew.
+    pub known_at_ms: Option<u64>,
+    /// When it was filed.
+    pub filed_at_ms: u64,
+    /// When the review is due.
+    pub review_due_ms: u64,
+    /// The review, once done.
+    pub review: Option<&'a crate::complaints::Act<crate::complaints::Review>>,
+    /// When the decision is due, once known.
+    pub decision_due_ms: Option<u64>,
+    /// The decision, once made.
+    pub decision: Option<&'a crate::complaints::Act<crate::complaints::Decision>>,
+    /// When the review period ended without a review, if it did.
+    pub review_lapsed: Option<&'a crate::objections::ObjectionLapse>,
+    /// When the decision period ended without a decision, if it did.
+    pub decision_lapsed: Option<&'a crate::objections::ObjectionLapse>,
+}
+
+impl<'a> ComplaintView<'a> {
+    /// The view of `complaint` on a tender in `phase`.
+    fn of(complaint: &'a crate::complaints::Complaint, phase: Phase) -> Self {
+        Self {
+            id: &complaint.id,
+            matter: complaint.matter,
+            complainant: (!takes_bids(phase)).then_some(&complaint.complainant),
+            objection: complaint.objection.as_ref(),
+            known_at_ms: complaint.known_at_ms,
+            filed_at_ms: complaint.filed_at_ms,
+            review_due_ms: complaint.review_due_ms,
+            review: complaint.review.as_ref(),
+            decision_due_ms: complaint.decision_due_ms,
+            decision: complaint.decision.as_ref(),
+            review_lapsed: complaint.review_lapsed.as_ref(),
+            decision_lapsed: complaint.decision_lapsed.as_ref(),
+        }
+    }
 }
 
 /// A sealed bid as anyone may see it before the opening: no bidder, no content.
@@ -150,6 +202,11 @@ pub fn tender_view(tender: &Tender) -> TenderView<'_> {
                 answer: objection.answer.as_ref(),
                 lapsed: objection.lapsed.as_ref(),
             })
+            .collect(),
+        complaints: tender
+            .complaints
+            .iter()
+            .map(|complaint| ComplaintView::of(complaint, tender.phase))
             .collect(),
         publicity: tender.publicity.as_ref(),
         result_notices: &tender.result_notices,

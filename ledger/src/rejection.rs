@@ -6,7 +6,7 @@ use sealbid_crypto::identity::PublicKey;
 
 use crate::credit_code::CreditCodeError;
 use crate::tender::Phase;
-use crate::types::{CorrectionId, LotId, ObjectionId, RegistrationStatus, Role, TenderId, WarningId};
+use crate::types::{ComplaintId, CorrectionId, LotId, ObjectionId, RegistrationStatus, Role, TenderId, WarningId};
 
 /// A command the ledger refuses. The state is unchanged; the message says what to do.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -341,6 +341,78 @@ pub enum Rejection {
     /// evaluation result comes from a bidder whose bid the opening read.
     #[error("the signer had no bid opened on tender {0}")]
     NotAParty(TenderId),
+    /// A complaint about this matter needs the complainant's own objection on it first (实施条例
+    /// Art. 60; under 财政部94号令 Art. 17 every complaint does).
+    #[error("a complaint about the {} on tender {tender} needs the complainant's own objection on that matter first", matter.name())]
+    ObjectionRequired {
+        /// The tender.
+        tender: TenderId,
+        /// The matter.
+        matter: crate::complaints::ComplaintMatter,
+    },
+    /// The objection a complaint follows is still within its answer period, unanswered.
+    #[error("objection {objection} may still be answered until {answer_due_ms} ms: a complaint comes after the answer")]
+    ObjectionAwaitingAnswer {
+        /// The objection.
+        objection: ObjectionId,
+        /// When its answer period ends.
+        answer_due_ms: u64,
+    },
+    /// The window to complain ended.
+    #[error("a complaint about the {} on tender {tender} had to be filed before {closed_at_ms} ms", matter.name())]
+    ComplaintOutOfTime {
+        /// The tender.
+        tender: TenderId,
+        /// The matter.
+        matter: crate::complaints::ComplaintMatter,
+        /// When the window ended.
+        closed_at_ms: u64,
+    },
+    /// The objection was taken to a complaint already.
+    #[error("objection {objection} was taken to complaint {complaint} already")]
+    DuplicateComplaint {
+        /// The objection.
+        objection: ObjectionId,
+        /// The complaint that followed it.
+        complaint: ComplaintId,
+    },
+    /// No such complaint on that tender.
+    #[error("tender {tender} has no complaint {complaint}")]
+    UnknownComplaint {
+        /// The tender named.
+        tender: TenderId,
+        /// The complaint named.
+        complaint: ComplaintId,
+    },
+    /// The complaint was reviewed already.
+    #[error("complaint {0} is reviewed already")]
+    ComplaintReviewed(ComplaintId),
+    /// Only an accepted complaint is decided.
+    #[error("complaint {0} is not accepted: only an accepted complaint is decided")]
+    ComplaintNotAccepted(ComplaintId),
+    /// The complaint was decided already.
+    #[error("complaint {0} is decided already")]
+    ComplaintDecided(ComplaintId),
+    /// An open complaint holds the award.
+    #[error("tender {tender}'s award is held by complaint {complaint} until a supervisor decides it")]
+    ComplaintPending {
+        /// The tender.
+        tender: TenderId,
+        /// The first open complaint.
+        complaint: ComplaintId,
+    },
+    /// An objection may still be taken to a complaint: the award waits for its window.
+    #[error(
+        "tender {tender}'s award waits until {closes_at_ms} ms: objection {objection} may be taken to a complaint until then"
+    )]
+    ComplaintWindowOpen {
+        /// The tender.
+        tender: TenderId,
+        /// The objection.
+        objection: ObjectionId,
+        /// When its complaint window closes.
+        closes_at_ms: u64,
+    },
     /// An unsigned lapse entry before its period ended, or for an act that was done.
     #[error("nothing lapses: {0}")]
     NotLapsed(String),
@@ -443,6 +515,16 @@ impl Rejection {
             Rejection::ObjectionOutOfTime { .. } => "objection-out-of-time",
             Rejection::NotAParty(_) => "not-a-party",
             Rejection::NotLapsed(_) => "not-lapsed",
+            Rejection::ObjectionRequired { .. } => "objection-required",
+            Rejection::ObjectionAwaitingAnswer { .. } => "objection-awaiting-answer",
+            Rejection::ComplaintOutOfTime { .. } => "complaint-out-of-time",
+            Rejection::DuplicateComplaint { .. } => "duplicate-complaint",
+            Rejection::UnknownComplaint { .. } => "unknown-complaint",
+            Rejection::ComplaintReviewed(_) => "complaint-reviewed",
+            Rejection::ComplaintNotAccepted(_) => "complaint-not-accepted",
+            Rejection::ComplaintDecided(_) => "complaint-decided",
+            Rejection::ComplaintPending { .. } => "complaint-pending",
+            Rejection::ComplaintWindowOpen { .. } => "complaint-window-open",
         }
     }
 
@@ -468,7 +550,8 @@ impl Rejection {
             | Rejection::NoSuchOpenedBid { .. }
             | Rejection::UnknownCorrection(_)
             | Rejection::UnknownWarning { .. }
-            | Rejection::UnknownObjection { .. } => RejectionKind::Unknown,
+            | Rejection::UnknownObjection { .. }
+            | Rejection::UnknownComplaint { .. } => RejectionKind::Unknown,
             Rejection::NotInitialised
             | Rejection::AlreadyInitialised
             | Rejection::ReplayedNonce { .. }
@@ -491,7 +574,16 @@ impl Rejection {
             | Rejection::ObjectionPending { .. }
             | Rejection::PublicityRunning { .. }
             | Rejection::ObjectionOutOfTime { .. }
-            | Rejection::NotLapsed(_) => RejectionKind::Conflict,
+            | Rejection::NotLapsed(_)
+            | Rejection::ObjectionRequired { .. }
+            | Rejection::ObjectionAwaitingAnswer { .. }
+            | Rejection::ComplaintOutOfTime { .. }
+            | Rejection::DuplicateComplaint { .. }
+            | Rejection::ComplaintReviewed(_)
+            | Rejection::ComplaintNotAccepted(_)
+            | Rejection::ComplaintDecided(_)
+            | Rejection::ComplaintPending { .. }
+            | Rejection::ComplaintWindowOpen { .. } => RejectionKind::Conflict,
             Rejection::ArrivalOutOfWindow { .. } => RejectionKind::Transient,
             Rejection::Expired { .. }
             | Rejection::ExpiryTooFar { .. }

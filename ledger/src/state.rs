@@ -175,6 +175,9 @@ pub struct State {
     /// How many objections were ever filed (numbers the next id).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub objections_filed: u64,
+    /// How many complaints were ever filed (numbers the next id).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub complaints_filed: u64,
     /// The official calendars published, by year ([`crate::calendar`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub calendars: BTreeMap<i32, crate::calendar::YearCalendar>,
@@ -536,9 +539,28 @@ impl<S: NodeStore> Ledger<S> {
                 let effect = handlers::tenders::close(&mut self.state, context, tender)?;
                 Ok(Effect { subject, ..effect })
             }
-            (EntryBody::Lapse(Lapse::ObjectionUnanswered { tender, objection }), true) => {
+            (EntryBody::Lapse(lapse), true) => {
+                let tender = lapse.tender();
                 let subject = Subject::of_tender(&self.state, tender);
-                let effect = handlers::objections::lapse(&mut self.state, context, tender, objection)?;
+                let effect = match lapse {
+                    Lapse::ObjectionUnanswered { tender, objection } => {
+                        handlers::objections::lapse(&mut self.state, context, tender, objection)
+                    }
+                    Lapse::ComplaintReviewOverdue { tender, complaint } => handlers::complaints::lapse(
+                        &mut self.state,
+                        context,
+                        tender,
+                        complaint,
+                        crate::complaints::Period::Review,
+                    ),
+                    Lapse::ComplaintDecisionOverdue { tender, complaint } => handlers::complaints::lapse(
+                        &mut self.state,
+                        context,
+                        tender,
+                        complaint,
+                        crate::complaints::Period::Decision,
+                    ),
+                }?;
                 Ok(Effect { subject, ..effect })
             }
             (EntryBody::Command(received), true) => {
@@ -666,7 +688,9 @@ impl<S: NodeStore> Ledger<S> {
     /// The statutory periods that ended by `now_ms` without their act and that no lapse entry
     /// recorded yet: the leader records each (an [`EntryBody::Lapse`]).
     pub fn lapses_due(&self, now_ms: u64) -> Vec<Lapse> {
-        handlers::objections::lapses_due(&self.state, now_ms)
+        let mut due = handlers::objections::lapses_due(&self.state, now_ms);
+        due.extend(handlers::complaints::lapses_due(&self.state, now_ms));
+        due
     }
 
     /// Refuses expired, too-long-lived and replayed commands, at `timestamp_ms`.

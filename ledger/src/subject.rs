@@ -58,6 +58,9 @@ impl Subject {
             | Action::ResumeTender { tender, .. }
             | Action::FileObjection { tender, .. }
             | Action::AnswerObjection { tender, .. }
+            | Action::FileComplaint { tender, .. }
+            | Action::ReviewComplaint { tender, .. }
+            | Action::DecideComplaint { tender, .. }
             | Action::DisposeWarning {
                 tender: Some(tender), ..
             } => Self::of_tender(state, tender),

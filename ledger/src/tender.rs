@@ -212,6 +212,10 @@ pub struct Tender {
     /// [`crate::objections::OBJECTIONS_PER_TENDER_MAX`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objections: Vec<crate::objections::Objection>,
+    /// Bidders' complaints to the supervisors, in the order filed ([`crate::complaints`]), up to
+    /// [`crate::complaints::COMPLAINTS_PER_TENDER_MAX`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub complaints: Vec<crate::complaints::Complaint>,
     /// The candidate publicity, once published ([`crate::publicity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publicity: Option<crate::publicity::Publicity>,

@@ -141,6 +141,14 @@ identifier!(
 );
 
 identifier!(
+    /// A bidder's complaint (投诉) to a supervisor, assigned by the ledger when it is filed
+    /// (`CP-000001`, …).
+    ComplaintId,
+    "complaint id",
+    32
+);
+
+identifier!(
     /// An early warning, assigned by the ledger when it is raised (`W-000001`, …).
     WarningId,
     "warning id",
@@ -175,6 +183,13 @@ impl ObjectionId {
     /// The id of the `number`th objection filed on this ledger.
     pub fn numbered(number: u64) -> Self {
         Self(format!("O-{number:06}"))
+    }
+}
+
+impl ComplaintId {
+    /// The id of the `number`th complaint filed on this ledger.
+    pub fn numbered(number: u64) -> Self {
+        Self(format!("CP-{number:06}"))
     }
 }
 

@@ -8,6 +8,7 @@ use sealbid_api::commands::Receipt;
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::{Action, TenderSpec};
+use sealbid_ledger::complaints::ComplaintMatter;
 use sealbid_ledger::objections::ObjectionMatter;
 use sealbid_ledger::types::{CorrectionId, LotId, ObjectionId, Role, TenderId};
 
@@ -159,9 +160,56 @@ pub enum BidderCommand {
         #[arg(long)]
         text: String,
     },
+    /// Complain to the supervisors about a tender (投诉), within the statutory window: about the
+    /// documents, the opening or the evaluation result after this bidder's own objection on it
+    /// was answered or its answer period ended (--objection); about another matter (tendering
+    /// law only) within 10 days of when this bidder knew (--known-at-ms). Prints the complaint's
+    /// id and when its review is due.
+    Complain {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// What the complaint is about.
+        #[arg(long, value_enum)]
+        matter: ComplaintMatterFlag,
+        /// This bidder's objection it follows (`O-000001`, …), for documents, opening and
+        /// evaluation.
+        #[arg(long)]
+        objection: Option<String>,
+        /// For another matter: when this bidder knew of it, ms since the Unix epoch.
+        #[arg(long)]
+        known_at_ms: Option<u64>,
+        /// What the complaint is, and why.
+        #[arg(long)]
+        text: String,
+    },
     /// Check receipts against the audit trail.
     #[command(subcommand)]
     Receipts(ReceiptsCommand),
+}
+
+/// What a complaint is about, as `--matter` takes it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ComplaintMatterFlag {
+    /// The tender documents (after an objection).
+    Documents,
+    /// The opening (after an objection).
+    Opening,
+    /// The evaluation result (after an objection).
+    Evaluation,
+    /// Any other breach in the tender (tendering law only; with --known-at-ms).
+    Other,
+}
+
+impl From<ComplaintMatterFlag> for ComplaintMatter {
+    fn from(flag: ComplaintMatterFlag) -> Self {
+        match flag {
+            ComplaintMatterFlag::Documents => ComplaintMatter::Documents,
+            ComplaintMatterFlag::Opening => ComplaintMatter::Opening,
+            ComplaintMatterFlag::Evaluation => ComplaintMatter::Evaluation,
+            ComplaintMatterFlag::Other => ComplaintMatter::Other,
+        }
+    }
 }
 
 /// What an objection is about, as `--matter` takes it.
@@ -187,6 +235,11 @@ impl From<MatterFlag> for ObjectionMatter {
             MatterFlag::Evaluation => ObjectionMatter::Evaluation,
         }
     }
+}
+
+/// Parses an objection id.
+fn parse_objection(text: &str) -> Result<ObjectionId, ParticipantError> {
+    ObjectionId::parse(text).map_err(|error| ParticipantError::Invalid(format!("objection {text:?}: {error}")))
 }
 
 /// A sealed envelope to send for a lot.
@@ -559,6 +612,22 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             };
             connection.send(action, None).await?;
         }
+        BidderCommand::Complain {
+            tender: tender_text,
+            matter,
+            objection,
+            known_at_ms,
+            text,
+        } => {
+            let action = Action::FileComplaint {
+                tender: parse_tender(&tender_text)?,
+                matter: matter.into(),
+                objection: objection.as_deref().map(parse_objection).transpose()?,
+                known_at_ms,
+                text,
+            };
+            connection.send(action, None).await?;
+        }
         BidderCommand::Receipts(ReceiptsCommand::Verify {
             log_key,
             receipts,
@@ -711,8 +780,7 @@ pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(
             amends,
         } => Action::AnswerObjection {
             tender: parse_tender(&id)?,
-            objection: ObjectionId::parse(&objection)
-                .map_err(|error| ParticipantError::Invalid(format!("objection {objection:?}: {error}")))?,
+            objection: parse_objection(&objection)?,
             answer,
             amends,
         },

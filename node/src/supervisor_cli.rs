@@ -1,5 +1,5 @@
 //! The `sealbid supervisor` subcommands (电子监察): watch the log live, read a tender's timeline,
-//! suspend and resume a tender, order an office to correct something, read the orders held,
+//! suspend and resume a tender, review and decide complaints, order an office to correct something, read the orders held,
 //! read the early warnings, decide on them and set their thresholds, and witness the log.
 //! Thin shells that parse flags and send the signed command or read.
 
@@ -7,7 +7,8 @@ use sealbid_api::sse::StreamEvent;
 use sealbid_api::watch::WatchedEntry;
 use sealbid_crypto::cosignature::Cosigner;
 use sealbid_ledger::command::Action;
-use sealbid_ledger::types::WarningId;
+use sealbid_ledger::complaints::{Decision, Handling, NotAcceptedReason, Review};
+use sealbid_ledger::types::{ComplaintId, WarningId};
 use sealbid_ledger::warnings::disposition::Disposition;
 
 use crate::participant::ParticipantError;
@@ -35,6 +36,38 @@ pub enum SupervisorCommand {
         /// The deadline from now on, ms since the Unix epoch, instead of the held one.
         #[arg(long)]
         deadline_ms: Option<u64>,
+    },
+    /// Review a bidder's complaint (投诉), once: accept it (`accepted`, or `accepted-suspending`
+    /// to suspend the tender until the decision), refer it, or not accept it for a reason.
+    ReviewComplaint {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The complaint's id (`CP-000001`, …; the tender's page lists them).
+        #[arg(long)]
+        complaint: String,
+        /// The review.
+        #[arg(long, value_enum)]
+        review: ReviewFlag,
+        /// The written reasons, as sent to the complainant.
+        #[arg(long)]
+        text: String,
+    },
+    /// Decide an accepted complaint, once: dismiss it, or uphold it with a re-evaluation or a
+    /// re-tender; a suspension its acceptance made ends.
+    DecideComplaint {
+        /// The tender.
+        #[arg(long)]
+        tender: String,
+        /// The complaint's id.
+        #[arg(long)]
+        complaint: String,
+        /// The decision.
+        #[arg(long, value_enum)]
+        decision: DecisionFlag,
+        /// The handling decision's text (处理决定).
+        #[arg(long)]
+        text: String,
     },
     /// Order an office to correct something by a due time; prints the order's id.
     Correct {
@@ -135,6 +168,80 @@ impl From<DispositionFlag> for Disposition {
     }
 }
 
+/// A complaint's review, as the flag spells it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReviewFlag {
+    /// Accepted; the decision is due in 30 working days.
+    Accepted,
+    /// Accepted, and the tender suspended until the decision (实施条例 Art. 62).
+    AcceptedSuspending,
+    /// Referred to the competent authority.
+    Referred,
+    /// Not accepted: the complainant is no party to the tender.
+    NotAParty,
+    /// Not accepted: nothing specific, no lead.
+    NoGrounds,
+    /// Not accepted: filed after its period.
+    OutOfTime,
+    /// Not accepted: decided already, no new evidence.
+    AlreadyDecided,
+    /// Not accepted: incomplete and not completed.
+    Incomplete,
+    /// Not accepted: before an administrative review or a court.
+    OtherProceedings,
+}
+
+impl From<ReviewFlag> for Review {
+    fn from(flag: ReviewFlag) -> Self {
+        let not_accepted = |reason| Review::NotAccepted { reason };
+        match flag {
+            ReviewFlag::Accepted => Review::Accepted { suspend: false },
+            ReviewFlag::AcceptedSuspending => Review::Accepted { suspend: true },
+            ReviewFlag::Referred => Review::Referred,
+            ReviewFlag::NotAParty => not_accepted(NotAcceptedReason::NotAParty),
+            ReviewFlag::NoGrounds => not_accepted(NotAcceptedReason::NoGrounds),
+            ReviewFlag::OutOfTime => not_accepted(NotAcceptedReason::OutOfTime),
+            ReviewFlag::AlreadyDecided => not_accepted(NotAcceptedReason::AlreadyDecided),
+            ReviewFlag::Incomplete => not_accepted(NotAcceptedReason::Incomplete),
+            ReviewFlag::OtherProceedings => not_accepted(NotAcceptedReason::OtherProceedings),
+        }
+    }
+}
+
+/// A complaint's decision, as the flag spells it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DecisionFlag {
+    /// Dismissed: no ground.
+    Dismissed,
+    /// Upheld: the evaluation is done again (after the opening).
+    ReEvaluate,
+    /// Upheld: the tender is cancelled, to be tendered again.
+    ReTender,
+}
+
+impl From<DecisionFlag> for Decision {
+    fn from(flag: DecisionFlag) -> Self {
+        match flag {
+            DecisionFlag::Dismissed => Decision::Dismissed,
+            DecisionFlag::ReEvaluate => Decision::Upheld {
+                handling: Handling::ReEvaluate,
+            },
+            DecisionFlag::ReTender => Decision::Upheld {
+                handling: Handling::ReTender,
+            },
+        }
+    }
+}
+
+/// Parses a complaint id, saying what one looks like.
+fn parse_complaint(text: &str) -> Result<ComplaintId, ParticipantError> {
+    ComplaintId::parse(text).map_err(|error| {
+        ParticipantError::Invalid(format!(
+            "complaint {text:?}: {error}; a complaint id looks like CP-000001"
+        ))
+    })
+}
+
 /// How `sealbid supervisor witness` runs.
 #[derive(Debug, clap::Args)]
 pub struct WitnessFlags {
@@ -226,6 +333,28 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
             })?,
             disposition: disposition.into(),
             reason,
+        },
+        SupervisorCommand::ReviewComplaint {
+            tender,
+            complaint,
+            review,
+            text,
+        } => Action::ReviewComplaint {
+            tender: parse_tender(&tender)?,
+            complaint: parse_complaint(&complaint)?,
+            review: review.into(),
+            text,
+        },
+        SupervisorCommand::DecideComplaint {
+            tender,
+            complaint,
+            decision,
+            text,
+        } => Action::DecideComplaint {
+            tender: parse_tender(&tender)?,
+            complaint: parse_complaint(&complaint)?,
+            decision: decision.into(),
+            text,
         },
         SupervisorCommand::Suspend { tender, reason } => Action::SuspendTender {
             tender: parse_tender(&tender)?,

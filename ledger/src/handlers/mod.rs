@@ -4,6 +4,7 @@
 pub(crate) mod bids;
 pub(crate) mod calendar;
 pub(crate) mod committee;
+pub(crate) mod complaints;
 pub(crate) mod objections;
 pub(crate) mod opening;
 pub(crate) mod participants;
@@ -137,6 +138,50 @@ pub(crate) fn dispatch(
                 amends: *amends,
             };
             objections::answer(state, context, signer, &answer)
+        }
+        Action::FileComplaint {
+            tender,
+            matter,
+            objection,
+            known_at_ms,
+            text,
+        } => {
+            let filing = complaints::Filing {
+                tender,
+                matter: *matter,
+                objection: objection.as_ref(),
+                known_at_ms: *known_at_ms,
+                text,
+            };
+            complaints::file(state, context, signer, &filing)
+        }
+        Action::ReviewComplaint {
+            tender,
+            complaint,
+            review,
+            text,
+        } => {
+            let ruling = complaints::Ruling {
+                tender,
+                complaint,
+                outcome: *review,
+                text,
+            };
+            complaints::review(state, context, signer, &ruling)
+        }
+        Action::DecideComplaint {
+            tender,
+            complaint,
+            decision,
+            text,
+        } => {
+            let ruling = complaints::Ruling {
+                tender,
+                complaint,
+                outcome: *decision,
+                text,
+            };
+            complaints::decide(state, context, signer, &ruling)
         }
         Action::ReportLogFork { witnessed, presented } => {
             crate::handlers::witness::report_log_fork(state, context, signer, witnessed, presented)

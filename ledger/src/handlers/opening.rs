@@ -372,6 +372,7 @@ pub(crate) fn award(
     require_office(tender, signer)?;
     let results = crate::handlers::publicity::results_to_award(tender, context.timestamp_ms)?;
     crate::handlers::objections::require_none_holding(tender, crate::objections::Hold::Award)?;
+    crate::handlers::complaints::require_award_free(state, tender, context.timestamp_ms)?;
     if let Some(warning) = state.award_hold(id) {
         return Err(Rejection::AwardHeld {
             tender: id.clone(),

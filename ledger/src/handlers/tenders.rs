@@ -93,6 +93,7 @@ pub(crate) fn publish(
         readiness_judged: false,
         opened_at_ms: None,
         objections: Vec::new(),
+        complaints: Vec::new(),
         publicity: None,
         result_notices: Vec::new(),
     };

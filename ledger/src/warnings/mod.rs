@@ -73,6 +73,9 @@ pub enum Indicator {
     /// An office let an objection's answer period end without answering it (实施条例 Arts. 22,
     /// 44, 54; 财政部94号令 Art. 13).
     ObjectionUnanswered,
+    /// A supervisor let a complaint's review or decision period end without the act (实施条例
+    /// Art. 61; 财政部94号令 Arts. 21 and 28): yellow for the review, red for the decision.
+    ComplaintOverdue,
     /// Something that must never happen did.
     Integrity,
 }
@@ -97,6 +100,7 @@ impl Indicator {
             Indicator::ConvergingSignals => "converging-signals",
             Indicator::CommitteeUnready => "committee-unready",
             Indicator::ObjectionUnanswered => "objection-unanswered",
+            Indicator::ComplaintOverdue => "complaint-overdue",
             Indicator::Integrity => "integrity",
         }
     }

@@ -13,6 +13,7 @@ mod archive;
 mod arrival;
 mod awards;
 mod calendar;
+mod complaints;
 mod disclosure;
 mod dispositions;
 mod envelopes;

@@ -29,11 +29,11 @@ use crate::support::{Harness, lot};
 use crate::warnings::{raised, value};
 
 /// One day, ms.
-const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+pub(crate) const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
 // Instants, ms since the Unix epoch, of times in China Standard Time (UTC+8), 2026.
 /// 09-15 09:00, a Tuesday.
-const SEP_15_09H: u64 = 1_789_434_000_000;
+pub(crate) const SEP_15_09H: u64 = 1_789_434_000_000;
 /// 09-15 15:00.
 const SEP_15_15H: u64 = 1_789_455_600_000;
 /// 09-15 16:00.
@@ -41,12 +41,12 @@ const SEP_15_16H: u64 = 1_789_459_200_000;
 /// 09-16 00:00: the end of the opening's day.
 const SEP_16: u64 = 1_789_488_000_000;
 /// 09-16 10:00, a Wednesday.
-const SEP_16_10H: u64 = 1_789_524_000_000;
+pub(crate) const SEP_16_10H: u64 = 1_789_524_000_000;
 /// 09-18 10:00, a Friday.
-const SEP_18_10H: u64 = 1_789_696_800_000;
+pub(crate) const SEP_18_10H: u64 = 1_789_696_800_000;
 /// 09-21 00:00: three days after 16 September end on Saturday 19 September, a day off, and roll
 /// to Sunday 20 September, a 调休 working day, which ends here.
-const SEP_21: u64 = 1_789_920_000_000;
+pub(crate) const SEP_21: u64 = 1_789_920_000_000;
 /// 09-22 00:00: three days after 18 September end with Monday 21 September.
 const SEP_22: u64 = 1_790_006_400_000;
 /// 09-29 11:00, a Tuesday two days before National Day.
@@ -55,24 +55,24 @@ const SEP_29_11H: u64 = 1_790_650_800_000;
 const OCT_8_23H59: u64 = 1_791_475_140_000;
 /// 10-09 00:00: three days after 29 September end on 2 October, a holiday, and roll over the
 /// holiday to Thursday 8 October, which ends here.
-const OCT_9: u64 = 1_791_475_200_000;
+pub(crate) const OCT_9: u64 = 1_791_475_200_000;
 /// 10-10 10:00, ten days before the first deadline.
 const OCT_10_10H: u64 = 1_791_597_600_000;
 /// 10-12 09:00, a Monday.
 const OCT_12_09H: u64 = 1_791_766_800_000;
 /// 10-12 10:00.
-const OCT_12_10H: u64 = 1_791_770_400_000;
+pub(crate) const OCT_12_10H: u64 = 1_791_770_400_000;
 /// 10-14 23:00.
-const OCT_14_23H: u64 = 1_791_990_000_000;
+pub(crate) const OCT_14_23H: u64 = 1_791_990_000_000;
 /// 10-15 00:00: 7 working days after 29 September (30 Sep, 8, 9, 10 (调休 Saturday), 12, 13 and
 /// 14 October) end here.
 const OCT_15: u64 = 1_791_993_600_000;
 /// 10-16 00:00: three days after 12 October end with Thursday 15 October.
 const OCT_16: u64 = 1_792_080_000_000;
 /// 10-20 10:00, the first deadline.
-const OCT_20_10H: u64 = 1_792_461_600_000;
+pub(crate) const OCT_20_10H: u64 = 1_792_461_600_000;
 /// 10-22 00:00: 1 working day after 20 October (Wednesday 21 October) ends here.
-const OCT_22: u64 = 1_792_598_400_000;
+pub(crate) const OCT_22: u64 = 1_792_598_400_000;
 /// 10-24 00:00: 7 working days after 14 October (15, 16, 19 to 23) end here.
 const OCT_24: u64 = 1_792_771_200_000;
 /// 10-31 00:00: 7 working days after 21 October (22, 23, 26 to 30) end here.
@@ -81,7 +81,7 @@ const OCT_31: u64 = 1_793_376_000_000;
 const OCT_27_09H: u64 = 1_793_062_800_000;
 
 /// A harness from `start_ms` with 2026's calendar published, 3 members and `bidders` bidders.
-fn harness_in_2026(start_ms: u64, bidders: usize) -> Harness {
+pub(crate) fn harness_in_2026(start_ms: u64, bidders: usize) -> Harness {
     let mut harness = Harness::starting_at(start_ms, 3, bidders, LedgerConfig::default());
     let operator = Rc::clone(&harness.operator);
     harness.run(&operator, publication(&calendar_file())).unwrap();
@@ -90,7 +90,7 @@ fn harness_in_2026(start_ms: u64, bidders: usize) -> Harness {
 
 /// A tender of `market`, lot "1", threshold 2, deadline `deadline_ms`, 15 days' notice for
 /// amendments (招标投标法 Art. 23).
-fn publish(harness: &mut Harness, market: Market, deadline_ms: u64) -> TenderId {
+pub(crate) fn publish(harness: &mut Harness, market: Market, deadline_ms: u64) -> TenderId {
     let mut spec = harness.spec(market, vec![lot("1")], 2);
     spec.deadline_ms = deadline_ms;
     spec.notice_period_ms = 15 * DAY_MS;
@@ -115,7 +115,12 @@ fn answer(tender: &TenderId, objection: &ObjectionId, amends: bool) -> Action {
 }
 
 /// Bidder `bidder` files an objection; its id and answer due time.
-fn filed(harness: &mut Harness, tender: &TenderId, bidder: usize, matter: ObjectionMatter) -> (ObjectionId, u64) {
+pub(crate) fn filed(
+    harness: &mut Harness,
+    tender: &TenderId,
+    bidder: usize,
+    matter: ObjectionMatter,
+) -> (ObjectionId, u64) {
     let key = Rc::clone(&harness.bidders[bidder]);
     let applied = harness
         .run(&key, file(tender, matter, "the requirement favours one maker"))
@@ -130,7 +135,12 @@ fn filed(harness: &mut Harness, tender: &TenderId, bidder: usize, matter: Object
     (objection, answer_due_ms)
 }
 
-fn office_answers(harness: &mut Harness, tender: &TenderId, objection: &ObjectionId, amends: bool) -> Response {
+pub(crate) fn office_answers(
+    harness: &mut Harness,
+    tender: &TenderId,
+    objection: &ObjectionId,
+    amends: bool,
+) -> Response {
     harness.office_runs(answer(tender, objection, amends)).unwrap().response
 }
 
@@ -156,13 +166,35 @@ fn refused_out_of_time(
 
 /// Bidding closes, two members release their shares, and the office opens on 15 September at
 /// 15:00.
-fn open_on_sep_15(harness: &mut Harness, tender: &TenderId) {
+pub(crate) fn open_on_sep_15(harness: &mut Harness, tender: &TenderId) {
     harness.close(tender);
     harness.release_shares(tender, 2);
     harness.now_ms = SEP_15_15H;
     harness
         .office_runs(Action::OpenTender { tender: tender.clone() })
         .unwrap();
+}
+
+/// The award waits while `objection`, answered, may still be taken to a complaint (its window
+/// closes at `closes_at_ms`); from then on, the office awards.
+fn award_after_complaint_window(
+    harness: &mut Harness,
+    tender: &TenderId,
+    objection: &ObjectionId,
+    closes_at_ms: u64,
+) -> std::collections::BTreeMap<LotId, LotOutcome> {
+    let office = Rc::clone(&harness.office);
+    let award = Action::AwardTender { tender: tender.clone() };
+    refused_command(harness, &office, award, |rejection| {
+        *rejection
+            == Rejection::ComplaintWindowOpen {
+                tender: tender.clone(),
+                objection: objection.clone(),
+                closes_at_ms,
+            }
+    });
+    harness.now_ms = closes_at_ms;
+    harness.award(tender).1
 }
 
 fn lapse(tender: &TenderId, objection: &ObjectionId) -> EntryBody {
@@ -360,7 +392,10 @@ fn an_opening_objection_is_answered_the_same_day_before_the_office_does_anything
     // Still held until answered; then the evaluation goes on to the award.
     refused_command(&mut harness, &office, publish_candidates(), pending(&objection));
     office_answers(&mut harness, &tender, &objection, false);
-    let (_, results) = harness.award(&tender);
+    // 10 days from the answer on 16 September end with Monday 28 September (past the
+    // Mid-Autumn days off), after the candidates' publicity.
+    harness.publish_candidates(&tender);
+    let results = award_after_complaint_window(&mut harness, &tender, &objection, 1_790_611_200_000);
     let LotOutcome::Awarded { winners } = &results[&LotId::parse("1").unwrap()] else {
         panic!("{results:?}")
     };
@@ -413,7 +448,9 @@ fn a_procurement_query_runs_on_working_days_and_holds_the_award_but_not_the_clos
         .clone()
         .unwrap();
     assert!(answered.overdue, "answered after {OCT_24}");
-    harness.award(&tender);
+    // 15 working days after the answer period that ended with 23 October end with Friday
+    // 13 November.
+    award_after_complaint_window(&mut harness, &tender, &query, 1_794_585_600_000);
     assert_eq!(harness.archived.last().unwrap().tender.phase, Phase::Awarded);
     assert_eq!(harness.archived.last().unwrap().tender.objections[0].id, query);
 }
@@ -549,8 +586,10 @@ fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_ho
         "the disqualified bid is no candidate"
     );
 
-    // The award applies the published outcome, and every bidder gets its notice.
-    let (_, results) = harness.award(&tender);
+    // The award applies the published outcome once the objection can no longer be taken to a
+    // complaint (10 days from the answer on 22 September, rolled past National Day), and
+    // every bidder gets its notice.
+    let results = award_after_complaint_window(&mut harness, &tender, &objection, OCT_9);
     assert_eq!(
         results,
         publicity

@@ -81,6 +81,9 @@ async fn a_procurement_tender_through_the_cli() {
         ])
     };
     grant(&office, "office", "City office");
+    let supervisor_key = path_text(&file("supervisor.pk8"));
+    let supervisor = run(&["bidder", "keygen", "--out", &supervisor_key]).trim().to_string();
+    grant(&supervisor, "supervisor", "Finance bureau");
 
     // The operator publishes 2026's official calendar as the repository ships it, once.
     let calendar = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/calendars/2026.json");
@@ -428,6 +431,62 @@ async fn a_procurement_tender_through_the_cli() {
     run(&answer);
     let message = refused(&answer);
     assert!(message.contains("objection-answered"), "{message}");
+    // Not satisfied, bidder 0 complains to the supervisors after its query; bidder 1, who
+    // did not query, is refused. The supervisor accepts the complaint and dismisses it.
+    let complain = |key: &str| {
+        [
+            "bidder",
+            "complain",
+            "--key",
+            key,
+            "--tender",
+            &tender_text,
+            "--matter",
+            "evaluation",
+            "--objection",
+            &objection,
+            "--text",
+            "The answer does not show the cost estimate",
+            "--json",
+        ]
+        .map(str::to_owned)
+    };
+    let message = refused(&arguments(&complain(&bidders[1].0)));
+    assert!(message.contains("409 objection-required"), "{message}");
+    let complained = run(&arguments(&complain(&bidders[0].0)));
+    let complained: serde_json::Value = serde_json::from_str(&complained).unwrap();
+    let complaint = complained["response"]["complaint_filed"]["complaint"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{complained}"))
+        .to_owned();
+    let supervise = |verb: &str, flag: &str, value: &str| {
+        run(&[
+            "supervisor",
+            verb,
+            "--key",
+            &supervisor_key,
+            "--tender",
+            &tender_text,
+            "--complaint",
+            &complaint,
+            flag,
+            value,
+            "--text",
+            "Checked against the evaluation report",
+        ])
+    };
+    supervise("review-complaint", "--review", "accepted");
+    supervise("decide-complaint", "--decision", "dismissed");
+    let (_, _, view) = platform.get(&format!("/v1/tenders/{tender_text}")).await;
+    let held = &view["tender"]["complaints"][0];
+    assert_eq!(
+        (held["review"]["outcome"].clone(), held["decision"]["outcome"].clone()),
+        (
+            serde_json::json!({"accepted": {"suspend": false}}),
+            serde_json::json!("dismissed")
+        ),
+        "{view}"
+    );
 
     // Every bidder checks its receipts against the log's signed checkpoints; a supervisor
     // fetches and verifies the whole log.

@@ -1,7 +1,9 @@
 //! A construction tender's candidate publicity and an objection to its result, over HTTPS on a
 //! test clock: days pass by setting the clock, never by sleeping. The leader records the
 //! unanswered objection by itself when its answer period ends; the award is refused while the
-//! publicity runs and while the objection is unanswered, then made, with a result notice to
+//! publicity runs, while the objection is unanswered, while it may still be taken to a
+//! complaint and while the complaint is open (the leader records its overdue review by itself
+//! too), then made, with a result notice to
 //! every bidder; the whole log replays.
 
 use std::sync::Arc;
@@ -9,7 +11,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use sealbid_consensus::clock::ManualClock;
+use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_ledger::command::Action;
+use sealbid_ledger::complaints::{ComplaintMatter, NotAcceptedReason, Review};
 use sealbid_ledger::events::Response;
 use sealbid_ledger::objections::ObjectionMatter;
 use sealbid_ledger::types::{LotId, Market, TenderId};
@@ -38,17 +42,39 @@ async fn view(platform: &Platform, tender: &TenderId) -> Value {
     body["tender"].clone()
 }
 
-/// Waits (at most 15 s) until the leader has recorded that the tender's first objection lapsed;
-/// the tender then.
-async fn wait_lapsed(platform: &Platform, tender: &TenderId) -> Value {
+/// Waits (at most 15 s) until the leader has recorded a lapse at `pointer` of the tender's view
+/// (`/objections/0/lapsed`, say); the tender then.
+async fn wait_lapsed(platform: &Platform, tender: &TenderId, pointer: &str) -> Value {
     for _ in 0..150 {
         let tender_view = view(platform, tender).await;
-        if !tender_view["objections"][0]["lapsed"].is_null() {
+        if tender_view.pointer(pointer).is_some_and(|lapse| !lapse.is_null()) {
             return tender_view;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the leader did not record the unanswered objection");
+    panic!("the leader did not record the lapse at {pointer}");
+}
+
+/// Whether the supervisors' warnings of `tender` include one of `indicator` at `level`.
+async fn warned(
+    platform: &Platform,
+    tender: &TenderId,
+    supervisor: &IdentityKeyPair,
+    indicator: &str,
+    level: &str,
+) -> bool {
+    let (status, warnings) = read(
+        platform,
+        &format!("/v1/supervision/tenders/{tender}/warnings"),
+        supervisor,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{warnings}");
+    warnings["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|warning| warning["indicator"] == indicator && warning["level"] == level)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +167,7 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
 
     // The answer period ends unanswered: the leader records it, and a supervisor is warned.
     clock.set(answer_due_ms.max(award_from_ms) + 1_000);
-    let lapsed = wait_lapsed(&platform, &tender).await;
+    let lapsed = wait_lapsed(&platform, &tender, "/objections/0/lapsed").await;
     let lapse_index = lapsed["objections"][0]["lapsed"]["audit_index"].as_u64().unwrap();
     let (_, _, served) = platform
         .get(&format!("/v1/audit/entries?from={lapse_index}&count=1"))
@@ -151,21 +177,7 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
         entry.contains("\"lapse\"") && entry.contains(objection_id.as_str()),
         "{entry}"
     );
-    let (status, warnings) = read(
-        &platform,
-        &format!("/v1/supervision/tenders/{tender}/warnings"),
-        &supervisor,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{warnings}");
-    assert!(
-        warnings["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|warning| warning["indicator"] == "objection-unanswered"),
-        "{warnings}"
-    );
+    assert!(warned(&platform, &tender, &supervisor, "objection-unanswered", "yellow").await);
 
     // The publicity is over, but the unanswered objection holds the award until the answer.
     refused(
@@ -197,11 +209,62 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
     refused(
         &platform,
         &cast.office,
-        answer(objection_id),
+        answer(objection_id.clone()),
         StatusCode::CONFLICT,
         "objection-answered",
     )
     .await;
+
+    // Answered, the objection may go to a supervisor for 10 days: the award waits for that
+    // window. Bidder 0 complains; the open complaint holds the award in turn.
+    refused(
+        &platform,
+        &cast.office,
+        award(),
+        StatusCode::CONFLICT,
+        "complaint-window-open",
+    )
+    .await;
+    let complaint = Action::FileComplaint {
+        tender: tender.clone(),
+        matter: ComplaintMatter::Evaluation,
+        objection: Some(objection_id.clone()),
+        known_at_ms: None,
+        text: "The answer does not say which qualification was read".into(),
+    };
+    let receipt = run(&platform, &cast.bidders[0], complaint).await;
+    let Response::ComplaintFiled {
+        complaint: complaint_id,
+        review_due_ms,
+    } = response(&receipt)
+    else {
+        panic!("{receipt}")
+    };
+    refused(
+        &platform,
+        &cast.office,
+        award(),
+        StatusCode::CONFLICT,
+        "complaint-pending",
+    )
+    .await;
+
+    // No supervisor reviews it in 3 working days: the leader records that by itself, and the
+    // supervisors are warned. The late review does not accept it, which ends it.
+    clock.set(review_due_ms + 1_000);
+    wait_lapsed(&platform, &tender, "/complaints/0/review_lapsed").await;
+    assert!(warned(&platform, &tender, &supervisor, "complaint-overdue", "yellow").await);
+    let review = Action::ReviewComplaint {
+        tender: tender.clone(),
+        complaint: complaint_id,
+        review: Review::NotAccepted {
+            reason: NotAcceptedReason::AlreadyDecided,
+        },
+        text: "The objection's answer decided the matter; no new evidence".into(),
+    };
+    run(&platform, &supervisor, review).await;
+    let reviewed = view(&platform, &tender).await;
+    assert_eq!(reviewed["complaints"][0]["review"]["overdue"], true, "{reviewed}");
 
     // The award applies the published outcome and notifies every bidder whose bid was opened.
     let receipt = run(&platform, &cast.office, award()).await;
