@@ -64,6 +64,8 @@ pub mod paths {
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// The official calendars published, by year.
     pub const CALENDARS: &str = "/v1/calendars";
+    /// The performance evaluation of one month (`?month=YYYY-MM`).
+    pub const PERFORMANCE: &str = "/v1/performance";
     /// Every audit entry in full (a supervisor's signed read).
     pub const SUPERVISION_ENTRIES: &str = "/v1/supervision/entries";
     /// Where each command came from (a supervisor's signed read; `?from=&count=`).
@@ -114,7 +116,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 32] = [
+    pub const ALL: [&str; 33] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -123,6 +125,7 @@ pub mod paths {
         TENDER_WARNINGS,
         PARTICIPANTS,
         CALENDARS,
+        PERFORMANCE,
         SUPERVISION_ENTRIES,
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
@@ -180,6 +183,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDER_WARNINGS).get(queries::warnings))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
         .service(resource(paths::CALENDARS).get(queries::calendars))
+        .service(resource(paths::PERFORMANCE).get(queries::performance))
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))

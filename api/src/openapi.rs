@@ -25,6 +25,7 @@ use crate::problem::Problem;
         crate::queries::warnings,
         crate::queries::participant_list,
         crate::queries::calendars,
+        crate::queries::performance,
         crate::signed_reads::entries,
         crate::signed_reads::sources,
         crate::signed_reads::tender_bids,

@@ -5,6 +5,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use sealbid_ledger::performance::{Month, report};
 use sealbid_ledger::query::{WarningsView, bids_view, public_participants, results, tender_view};
 use sealbid_ledger::tender::{ArchiveRecord, Tender};
 use sealbid_ledger::types::TenderId;
@@ -173,6 +174,38 @@ pub async fn calendars(state: web::Data<ApiState>) -> Result<HttpResponse, Probl
     let body = state
         .replica
         .read_applied(|ledger| serde_json::to_value(&ledger.state().calendars))
+        .await
+        .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Which month's performance evaluation.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// The month, `YYYY-MM`, in China Standard Time.
+    pub month: String,
+}
+
+/// The performance evaluation (绩效评估) of a month: for every office, and for the
+/// supervisors, each timed step done that month against the time allowed, and every case
+/// running late as of the last applied entry.
+#[utoipa::path(get, path = "/v1/performance", tag = "queries", params(MonthQuery),
+    responses((status = 200, description = "The month's tallies by actor and step, and the cases running late", body = Object),
+        (status = 400, description = "No month, or not YYYY-MM", body = Problem, content_type = "application/problem+json")))]
+pub async fn performance(state: web::Data<ApiState>, query: web::Query<MonthQuery>) -> Result<HttpResponse, Problem> {
+    let month = Month::parse(&query.month).ok_or_else(|| {
+        Problem::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "malformed-month",
+            "The month is not valid",
+            format!("{:?}: a month looks like 2026-11 (YYYY-MM)", query.month),
+        )
+    })?;
+    let body = state
+        .replica
+        .read_applied(|ledger| serde_json::to_value(report(ledger.state(), month)))
         .await
         .map_err(encoding_problem)?;
     Ok(HttpResponse::Ok().json(body))

@@ -175,6 +175,9 @@ pub struct State {
     /// How many objections were ever filed (numbers the next id).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub objections_filed: u64,
+    /// The performance tallies, by month, actor and step ([`crate::performance`]).
+    #[serde(default, skip_serializing_if = "crate::performance::Performance::is_empty")]
+    pub performance: crate::performance::Performance,
     /// How many complaints were ever filed (numbers the next id).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub complaints_filed: u64,

@@ -216,6 +216,10 @@ pub struct Tender {
     /// [`crate::complaints::COMPLAINTS_PER_TENDER_MAX`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub complaints: Vec<crate::complaints::Complaint>,
+    /// Whether the candidates were ever published: only the first publication is timed
+    /// ([`crate::performance`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publicity_published: bool,
     /// The candidate publicity, once published ([`crate::publicity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publicity: Option<crate::publicity::Publicity>,

@@ -17,6 +17,7 @@ pub mod committee_cli;
 pub mod data_dir;
 pub mod participant;
 pub mod participant_cli;
+pub mod report_cli;
 pub mod settings;
 pub mod supervisor_cli;
 pub mod witness;

@@ -8,6 +8,7 @@ use sealbid_api::watch::WatchedEntry;
 use sealbid_crypto::cosignature::Cosigner;
 use sealbid_ledger::command::Action;
 use sealbid_ledger::complaints::{Decision, Handling, NotAcceptedReason, Review};
+use sealbid_ledger::performance::{Month, Report};
 use sealbid_ledger::types::{ComplaintId, WarningId};
 use sealbid_ledger::warnings::disposition::Disposition;
 
@@ -68,6 +69,17 @@ pub enum SupervisorCommand {
         /// The handling decision's text (处理决定).
         #[arg(long)]
         text: String,
+    },
+    /// Print a month's performance evaluation (绩效评估): for every office and for the
+    /// supervisors, each timed step done that month against the time allowed, and every case
+    /// running late now. Text, or `--json` (the API's answer), or `--csv`.
+    Report {
+        /// The month, `YYYY-MM` (China Standard Time).
+        #[arg(long)]
+        month: String,
+        /// CSV (RFC 4180) instead of text (`--json` prints the API's answer instead of either).
+        #[arg(long)]
+        csv: bool,
     },
     /// Order an office to correct something by a due time; prints the order's id.
     Correct {
@@ -316,6 +328,7 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
             };
             return connection.print_signed_read(&path).await;
         }
+        SupervisorCommand::Report { month, csv } => return report(connection, &month, csv).await,
         SupervisorCommand::Thresholds { file } => Action::SetWarningThresholds {
             thresholds: read_json(&file)?,
         },
@@ -377,6 +390,26 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
         },
     };
     connection.send(action, None).await?;
+    Ok(())
+}
+
+/// `sealbid supervisor report`: reads the month's report and prints it as asked.
+async fn report(connection: &Connection, month: &str, csv: bool) -> Result<(), ParticipantError> {
+    let month = Month::parse(month)
+        .ok_or_else(|| ParticipantError::Invalid(format!("month {month:?}: a month looks like 2026-11 (YYYY-MM)")))?;
+    let path = format!("{}?month={month}", sealbid_api::paths::PERFORMANCE);
+    let answer = connection.client()?.get_json(&path).await?;
+    if connection.json {
+        println!("{answer}");
+        return Ok(());
+    }
+    let report: Report = serde_json::from_value(answer)
+        .map_err(|error| ParticipantError::Invalid(format!("the node's report: {error}")))?;
+    if csv {
+        print!("{}", crate::report_cli::csv(&report));
+    } else {
+        print!("{}", crate::report_cli::text(&report, beijing_time));
+    }
     Ok(())
 }
 

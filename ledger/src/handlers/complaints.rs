@@ -10,6 +10,7 @@ use crate::complaints::{
 };
 use crate::events::{AuditEvent, Response};
 use crate::objections::ObjectionLapse;
+use crate::performance::{Actor, Done, Step};
 use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State, check_text};
 use crate::tender::{Phase, Tender};
@@ -230,6 +231,14 @@ pub(crate) fn review(
     let accepted_at_ms = matches!(ruling.outcome, Review::Accepted { .. }).then_some(context.timestamp_ms);
     let decision_due_ms = rules(state, tender).decision_due_ms(held.filed_at_ms, accepted_at_ms)?;
     let overdue = context.timestamp_ms >= held.review_due_ms;
+    let done = Done {
+        actor: Actor::Supervisors,
+        step: Step::ComplaintReview,
+        started_at_ms: held.filed_at_ms,
+        due_ms: held.review_due_ms,
+        done_at_ms: context.timestamp_ms,
+        on_time: !overdue,
+    };
     let suspend = matches!(ruling.outcome, Review::Accepted { suspend: true });
     let mut events = Vec::new();
     if suspend {
@@ -248,6 +257,7 @@ pub(crate) fn review(
     });
     complaint.suspended = suspend;
     complaint.decision_due_ms = decision_due_ms.filter(|_| accepted_at_ms.is_some());
+    state.performance.record(&done);
     events.insert(
         0,
         AuditEvent::ComplaintReviewed {
@@ -306,6 +316,7 @@ pub(crate) fn decide(
     let overdue = held
         .decision_due_ms
         .is_some_and(|due_ms| context.timestamp_ms >= due_ms);
+    let done = decision_done(tender, held, context.timestamp_ms, overdue);
     // The suspension is this acceptance's if it began at the acceptance's entry.
     let acceptance_index = held.review.as_ref().map(|review| review.audit_index);
     let resumes = held.suspended
@@ -332,6 +343,9 @@ pub(crate) fn decide(
         audit_index: context.audit_index,
         overdue,
     });
+    if let Some(done) = done {
+        state.performance.record(&done);
+    }
     let mut finished = None;
     let tender = state.tender_mut(id)?;
     match ruling.outcome {
@@ -359,6 +373,23 @@ pub(crate) fn decide(
         events,
         finished,
         ..Effect::respond(Response::Applied)
+    })
+}
+
+/// A decision on `held` at `timestamp_ms`, as a step done: its period runs from the filing
+/// (government procurement) or from the acceptance (tendering law).
+fn decision_done(tender: &Tender, held: &Complaint, timestamp_ms: u64, overdue: bool) -> Option<Done> {
+    let started_at_ms = match tender.spec.market.rules().objection_clock {
+        crate::objections::ObjectionClock::GovernmentProcurement => held.filed_at_ms,
+        crate::objections::ObjectionClock::Tendering => held.review.as_ref()?.at_ms,
+    };
+    Some(Done {
+        actor: Actor::Supervisors,
+        step: Step::ComplaintDecision,
+        started_at_ms,
+        due_ms: held.decision_due_ms?,
+        done_at_ms: timestamp_ms,
+        on_time: !overdue,
     })
 }
 

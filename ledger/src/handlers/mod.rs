@@ -8,6 +8,7 @@ pub(crate) mod complaints;
 pub(crate) mod objections;
 pub(crate) mod opening;
 pub(crate) mod participants;
+pub(crate) mod performance;
 pub(crate) mod publicity;
 pub(crate) mod supervision;
 pub(crate) mod tenders;

@@ -8,6 +8,7 @@ use crate::objections::{
     FilingRefusal, Hold, OBJECTIONS_PER_TENDER_MAX, Objection, ObjectionAnswer, ObjectionLapse, ObjectionMatter, Rules,
     first_holding,
 };
+use crate::performance::{Actor, Done, Step};
 use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State, check_text, require_office};
 use crate::tender::Tender;
@@ -155,6 +156,14 @@ pub(crate) fn answer(
     }
     check_text(&config, answer.text, "answer")?;
     let overdue = context.timestamp_ms >= held.answer_due_ms;
+    let done = Done {
+        actor: Actor::Office(tender.office),
+        step: Step::ObjectionAnswer,
+        started_at_ms: held.filed_at_ms,
+        due_ms: held.answer_due_ms,
+        done_at_ms: context.timestamp_ms,
+        on_time: !overdue,
+    };
     let mut effect = if answer.amends {
         if held.matter != ObjectionMatter::Documents {
             return Err(Rejection::Invalid(
@@ -176,6 +185,7 @@ pub(crate) fn answer(
             overdue,
         });
     }
+    state.performance.record(&done);
     effect.events.push(AuditEvent::ObjectionAnswered {
         tender: answer.tender.clone(),
         objection: answer.objection.clone(),

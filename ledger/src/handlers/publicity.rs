@@ -108,9 +108,14 @@ pub(crate) fn publish_candidates(
         award_from_ms,
         lots,
     };
+    let done = crate::handlers::performance::publicity_done(state, tender, context.timestamp_ms);
     let tender = state.tender_mut(id)?;
     tender.publicity = Some(publicity);
     tender.phase = Phase::Publicity;
+    tender.publicity_published = true;
+    if let Some(done) = done {
+        state.performance.record(&done);
+    }
     Ok(Effect {
         events: vec![AuditEvent::CandidatesPublished {
             tender: id.clone(),

@@ -7,6 +7,7 @@ use sealbid_crypto::identity::PublicKey;
 use crate::disclosure::phase_takes_bids;
 use crate::events::{AuditEvent, Response};
 use crate::handlers::tenders::check_horizon;
+use crate::performance::{Actor, Done, Step};
 use crate::rejection::Rejection;
 use crate::state::{Effect, EntryContext, State, check_text};
 use crate::supervision::{CORRECTIONS_HELD_MAX, Correction, CorrectionReply};
@@ -205,6 +206,14 @@ pub(crate) fn reply_correction(
     }
     check_text(&config, reply, "reply")?;
     let late = context.timestamp_ms > correction.due_ms;
+    let done = Done {
+        actor: Actor::Office(correction.office),
+        step: Step::CorrectionReply,
+        started_at_ms: correction.ordered_at_ms,
+        due_ms: correction.due_ms.max(correction.ordered_at_ms),
+        done_at_ms: context.timestamp_ms,
+        on_time: !late,
+    };
     let tender_open = correction
         .tender
         .as_ref()
@@ -220,6 +229,7 @@ pub(crate) fn reply_correction(
     } else {
         state.corrections.remove(id);
     }
+    state.performance.record(&done);
     Ok(Effect {
         events: vec![AuditEvent::CorrectionReplied {
             correction: id.clone(),

@@ -94,6 +94,7 @@ pub(crate) fn publish(
         opened_at_ms: None,
         objections: Vec::new(),
         complaints: Vec::new(),
+        publicity_published: false,
         publicity: None,
         result_notices: Vec::new(),
     };

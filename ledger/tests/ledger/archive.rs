@@ -25,11 +25,13 @@ fn final_tenders_leave_memory_and_the_state_stays_the_same_size() {
     let first = run_tender(&mut harness);
     assert_eq!(first.tender.phase, Phase::Awarded);
     assert!(harness.ledger.state().tenders.is_empty());
-    // The warning indicators' history is bounded on its own (warnings::history); the rest of the
+    // The warning indicators' history is bounded on its own (warnings::history), and so are
+    // the performance tallies, by months (performance::PERFORMANCE_MONTHS_MAX); the rest of the
     // state follows the open tenders only.
     let without_history = |state: &sealbid_ledger::State| {
         let mut state = state.clone();
         state.history = Default::default();
+        state.performance = Default::default();
         serde_json::to_vec(&state).unwrap().len()
     };
     let size_after_one = without_history(harness.ledger.state());

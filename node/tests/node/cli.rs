@@ -476,7 +476,50 @@ async fn a_procurement_tender_through_the_cli() {
         ])
     };
     supervise("review-complaint", "--review", "accepted");
-    supervise("decide-complaint", "--decision", "dismissed");
+    let decided = run(&[
+        "supervisor",
+        "decide-complaint",
+        "--key",
+        &supervisor_key,
+        "--tender",
+        &tender_text,
+        "--complaint",
+        &complaint,
+        "--decision",
+        "dismissed",
+        "--text",
+        "Checked against the evaluation report",
+        "--json",
+    ]);
+    let decided: serde_json::Value = serde_json::from_str(&decided).unwrap();
+    let entry: sealbid_ledger::command::Entry = serde_json::from_str(decided["entry"].as_str().unwrap()).unwrap();
+    // The month's performance report counts the decision, in time, for the supervisors.
+    let month = sealbid_ledger::performance::Month::of_timestamp(entry.timestamp_ms).to_string();
+    let report = run(&["supervisor", "report", "--month", &month, "--csv"]);
+    let mut lines = report.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kind,month,actor,name,step,count,on_time,overdue,taken_ms,allowed_ms,tender,case,due_ms,late_by_ms"),
+        "{report}"
+    );
+    let decision_row = lines
+        .find(|line| line.starts_with(&format!("tally,{month},supervisors,,complaint_decision,1,1,0,")))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(decision_row.ends_with(",,,,"), "{decision_row}");
+    let text = run(&["supervisor", "report", "--month", &month]);
+    assert!(
+        text.starts_with(&format!("Performance evaluation {month} (as of ")),
+        "{text}"
+    );
+    assert!(text.contains("complaint_decision"), "{text}");
+    let message = refused(&["supervisor", "report", "--month", "2026-13"]);
+    assert!(message.contains("a month looks like 2026-11"), "{message}");
+    for query in ["?month=11-2026", "?month=2026-11&extra=1", ""] {
+        let (status, _, problem) = platform.get(&format!("/v1/performance{query}")).await;
+        assert_eq!(status.as_u16(), 400, "{query}: {problem}");
+    }
+    let (_, _, problem) = platform.get("/v1/performance?month=2026-00").await;
+    assert_eq!(problem["type"], "urn:sealbid:problem:malformed-month", "{problem}");
     let (_, _, view) = platform.get(&format!("/v1/tenders/{tender_text}")).await;
     let held = &view["tender"]["complaints"][0];
     assert_eq!(
