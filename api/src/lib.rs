@@ -60,6 +60,8 @@ pub mod paths {
     pub const TENDER_KEY_GENERATION: &str = "/v1/tenders/{id}/key-generation";
     /// A final tender's early warnings with the supervisors' decisions (`{id}`).
     pub const TENDER_WARNINGS: &str = "/v1/tenders/{id}/warnings";
+    /// A tender's OCDS record package (`{id}`).
+    pub const TENDER_OCDS: &str = "/v1/tenders/{id}/ocds";
     /// Role-holders (the public part of the registry).
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// The official calendars published, by year.
@@ -116,13 +118,14 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 33] = [
+    pub const ALL: [&str; 34] = [
         COMMANDS,
         TENDERS,
         TENDER,
         TENDER_BIDS,
         TENDER_KEY_GENERATION,
         TENDER_WARNINGS,
+        TENDER_OCDS,
         PARTICIPANTS,
         CALENDARS,
         PERFORMANCE,
@@ -181,6 +184,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::TENDER_BIDS).get(queries::bids))
         .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
         .service(resource(paths::TENDER_WARNINGS).get(queries::warnings))
+        .service(resource(paths::TENDER_OCDS).get(queries::tender_ocds))
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
         .service(resource(paths::CALENDARS).get(queries::calendars))
         .service(resource(paths::PERFORMANCE).get(queries::performance))

@@ -23,6 +23,7 @@ use crate::problem::Problem;
         crate::queries::bids,
         crate::queries::key_generation,
         crate::queries::warnings,
+        crate::queries::tender_ocds,
         crate::queries::participant_list,
         crate::queries::calendars,
         crate::queries::performance,

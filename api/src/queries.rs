@@ -5,6 +5,7 @@
 
 use actix_web::{HttpResponse, web};
 
+use sealbid_ledger::ocds::{Publisher, record_package};
 use sealbid_ledger::performance::{Month, report};
 use sealbid_ledger::query::{WarningsView, bids_view, public_participants, results, tender_view};
 use sealbid_ledger::tender::{ArchiveRecord, Tender};
@@ -176,6 +177,60 @@ pub async fn calendars(state: web::Data<ApiState>) -> Result<HttpResponse, Probl
         .read_applied(|ledger| serde_json::to_value(&ledger.state().calendars))
         .await
         .map_err(encoding_problem)?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// The OCID prefix of this platform's tenders: a tender's OCID is it, `-` and the tender id.
+pub const OCID_PREFIX: &str = "ocds-sealbid";
+/// The publisher the OCDS packages name.
+pub const OCDS_PUBLISHER: &str = "sealbid";
+
+/// A tender's OCDS 1.1 record package (with the bid extension): a release per event the ledger
+/// recorded and the compiled release; nothing about bidders before the opening.
+#[utoipa::path(get, path = "/v1/tenders/{id}/ocds", tag = "queries",
+    params(("id" = String, Path, description = "The tender id, such as T-000001")),
+    responses(
+        (status = 200, description = "The tender's OCDS record package", body = Object),
+        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn tender_ocds(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = parse_tender(&id)?;
+    let uri = {
+        let connection = request.connection_info();
+        format!("{}://{}{}", connection.scheme(), connection.host(), request.path())
+    };
+    let publisher = Publisher {
+        ocid_prefix: OCID_PREFIX,
+        name: OCDS_PUBLISHER,
+        uri: &uri,
+    };
+    let open = state
+        .replica
+        .read_applied(|ledger| {
+            let ledger_state = ledger.state();
+            ledger_state
+                .tenders
+                .get(&id)
+                .map(|tender| record_package(ledger_state, tender, &publisher, None))
+        })
+        .await;
+    let body = match open {
+        Some(body) => body,
+        None => {
+            let record = archived(&state, &id).await?;
+            state
+                .replica
+                .read_applied(|ledger| {
+                    record_package(ledger.state(), &record.tender, &publisher, Some(record.archived_at_ms))
+                })
+                .await
+        }
+    };
     Ok(HttpResponse::Ok().json(body))
 }
 

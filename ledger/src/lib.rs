@@ -73,6 +73,7 @@ pub mod events;
 mod handlers;
 pub mod market;
 pub mod objections;
+pub mod ocds;
 pub mod performance;
 pub mod publicity;
 pub mod query;

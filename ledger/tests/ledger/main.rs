@@ -18,6 +18,7 @@ mod disclosure;
 mod dispositions;
 mod envelopes;
 mod objections;
+mod ocds;
 mod performance;
 mod properties;
 mod protocol_example;

@@ -291,6 +291,32 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
         .collect();
     expected.sort();
     assert_eq!(notices, expected, "{awarded}");
+    // The information service: the tender's OCDS record, from the archive.
+    let (status, _, package) = platform.get(&format!("/v1/tenders/{tender}/ocds")).await;
+    assert_eq!(status, StatusCode::OK, "{package}");
+    assert!(
+        package["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/v1/tenders/{tender}/ocds")),
+        "{package}"
+    );
+    let record = &package["records"][0];
+    assert_eq!(record["ocid"], format!("ocds-sealbid-{tender}"));
+    let tags: Vec<&str> = record["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|release| release["tag"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["tender", "tenderUpdate", "award", "award"], "{package}");
+    assert_eq!(record["compiledRelease"]["tender"]["status"], "complete");
+    assert_eq!(
+        record["compiledRelease"]["awards"][0]["suppliers"][0]["id"],
+        cast.bidders[1].public_key().to_string()
+    );
+    let (status, _, _) = platform.get("/v1/tenders/T-999999/ocds").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     verify_receipts_and_audit(&platform, &receipts).await;
     platform.stop().await;
 }
