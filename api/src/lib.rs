@@ -25,6 +25,7 @@ mod head_deadline;
 mod health;
 pub mod limits;
 pub mod metrics;
+pub mod notices;
 pub mod openapi;
 pub mod problem;
 mod queries;
@@ -66,6 +67,10 @@ pub mod paths {
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// The official calendars published, by year.
     pub const CALENDARS: &str = "/v1/calendars";
+    /// The information service's notices, paged (`?from=&count=`).
+    pub const NOTICES: &str = "/v1/notices";
+    /// The newest notices as an Atom feed.
+    pub const NOTICES_ATOM: &str = "/v1/notices.atom";
     /// The performance evaluation of one month (`?month=YYYY-MM`).
     pub const PERFORMANCE: &str = "/v1/performance";
     /// Every audit entry in full (a supervisor's signed read).
@@ -118,7 +123,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 34] = [
+    pub const ALL: [&str; 36] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -129,6 +134,8 @@ pub mod paths {
         PARTICIPANTS,
         CALENDARS,
         PERFORMANCE,
+        NOTICES,
+        NOTICES_ATOM,
         SUPERVISION_ENTRIES,
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
@@ -188,6 +195,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
         .service(resource(paths::CALENDARS).get(queries::calendars))
         .service(resource(paths::PERFORMANCE).get(queries::performance))
+        .service(resource(paths::NOTICES).get(notices::page))
+        .service(resource(paths::NOTICES_ATOM).get(notices::atom))
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
         .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))

@@ -27,6 +27,8 @@ use crate::problem::Problem;
         crate::queries::participant_list,
         crate::queries::calendars,
         crate::queries::performance,
+        crate::notices::page,
+        crate::notices::atom,
         crate::signed_reads::entries,
         crate::signed_reads::sources,
         crate::signed_reads::tender_bids,

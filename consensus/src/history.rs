@@ -83,6 +83,18 @@ pub fn response_row(audit_index: u64, response: String) -> Statement {
     )
 }
 
+/// The statement that keeps a notice (JSON) of the entry at `audit_index`.
+pub fn notice_row(audit_index: u64, position: u16, notice: String) -> Statement {
+    Statement::row(
+        "INSERT OR IGNORE INTO notice (audit_index, position, notice) VALUES",
+        vec![
+            Value::Integer(to_sql(audit_index)),
+            Value::Integer(i64::from(position)),
+            Value::Text(notice),
+        ],
+    )
+}
+
 /// The statement that keeps the source address (and commitment salt) of the command at
 /// `audit_index`.
 pub fn source_row(audit_index: u64, source: &Source) -> Statement {

@@ -841,6 +841,25 @@ impl Replica {
         Ok(row.map(|row| sqlx::Row::get(&row, "record")))
     }
 
+    /// Up to `count` notices (JSON) of the information service from audit index `from` on, in
+    /// order, once the rows of every entry this node applied are written; with `newest`, the
+    /// newest `count` at or before `from` instead, newest first.
+    pub async fn notices(&self, from: u64, count: u64, newest: bool) -> Result<Vec<String>, HistoryError> {
+        self.rows_written(self.applied_audit_size()).await?;
+        let query = if newest {
+            "SELECT notice FROM notice WHERE audit_index <= ? \
+             ORDER BY audit_index DESC, position DESC LIMIT ?"
+        } else {
+            "SELECT notice FROM notice WHERE audit_index >= ? ORDER BY audit_index, position LIMIT ?"
+        };
+        let rows = sqlx::query(query)
+            .bind(i64::try_from(from).unwrap_or(i64::MAX))
+            .bind(i64::try_from(count).unwrap_or(i64::MAX))
+            .fetch_all(self.state_machine.pool())
+            .await?;
+        Ok(rows.iter().map(|row| sqlx::Row::get(row, "notice")).collect())
+    }
+
     /// Stores a witness's cosignature, already checked against this node's own tree.
     pub async fn store_cosignature(
         &self,

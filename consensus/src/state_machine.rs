@@ -167,6 +167,8 @@ struct Rows {
     nodes: Vec<(u8, u64, Hash)>,
     /// Tenders that became final.
     archived: Vec<ArchiveRecord>,
+    /// The information service's notices.
+    notices: Vec<sealbid_ledger::notices::Notice>,
 }
 
 /// The state machine on the node's database. Cloning shares it.
@@ -364,6 +366,7 @@ impl StateMachineStore {
             published,
             nodes,
             archived,
+            notices,
         } = rows;
         if entries.is_empty() && nodes.is_empty() && archived.is_empty() {
             return Ok(());
@@ -401,6 +404,10 @@ impl StateMachineStore {
                 "INSERT OR REPLACE INTO archive (tender, record) VALUES",
                 vec![Value::Text(record.tender.id.to_string()), Value::Text(text)],
             ));
+        }
+        for notice in notices {
+            let text = serde_json::to_string(&notice).map_err(|error| write_failed(&error))?;
+            statements.push(history::notice_row(notice.audit_index, notice.position, text));
         }
         let written_size = entries_end;
         let history_written = Arc::clone(&self.history_written);
@@ -500,6 +507,7 @@ fn apply_batch(
                     )
                 });
                 rows.archived.extend(applied.archived);
+                rows.notices.extend(applied.notices);
                 let response =
                     serde_json::to_string(&applied.response).map_err(|error| Box::new(write_failed(&error)))?;
                 rows.responses.push((applied.audit_index, response));

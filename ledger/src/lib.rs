@@ -72,6 +72,7 @@ pub mod envelopes;
 pub mod events;
 mod handlers;
 pub mod market;
+pub mod notices;
 pub mod objections;
 pub mod ocds;
 pub mod performance;

@@ -350,6 +350,8 @@ pub struct Applied {
     pub entry_bytes: Vec<u8>,
     /// What the entry concerns (its tender, market and office), for supervisors' filters.
     pub subject: crate::subject::Subject,
+    /// What the entry publishes in the information service ([`crate::notices`]).
+    pub notices: Vec<crate::notices::Notice>,
 }
 
 /// The ledger: its state and the audit log of every applied entry.
@@ -507,14 +509,25 @@ impl<S: NodeStore> Ledger<S> {
         let archived = effect
             .finished
             .and_then(|tender| self.archive(&tender, entry.timestamp_ms));
+        let response = effect.response.unwrap_or(Response::Applied);
+        let notices = crate::notices::of_applied(
+            &self.state,
+            &response,
+            &effect.events,
+            archived.as_ref(),
+            effect.subject.tender.as_ref(),
+            context.audit_index,
+            entry.timestamp_ms,
+        );
         Ok(Applied {
-            response: effect.response.unwrap_or(Response::Applied),
+            response,
             events: effect.events,
             archived,
             audit_index: context.audit_index,
             leaf_hash: context.leaf_hash,
             entry_bytes: bytes,
             subject: effect.subject,
+            notices,
         })
     }
 

@@ -17,6 +17,7 @@ use sealbid_ledger::command::{Action, EntryBody, Lapse};
 use sealbid_ledger::complaints::{ComplaintMatter, Decision, Handling, NotAcceptedReason, Review};
 use sealbid_ledger::disclosure::{Withheld, withheld};
 use sealbid_ledger::events::Response;
+use sealbid_ledger::notices::Content;
 use sealbid_ledger::objections::ObjectionMatter;
 use sealbid_ledger::query::tender_view;
 use sealbid_ledger::tender::Phase;
@@ -575,7 +576,7 @@ fn an_upheld_complaint_can_order_a_re_tender_and_a_re_evaluation_needs_an_opened
         },
     );
     let archived = harness.archived.len();
-    harness
+    let applied = harness
         .run(
             &supervisor,
             decide(
@@ -587,6 +588,33 @@ fn an_upheld_complaint_can_order_a_re_tender_and_a_re_evaluation_needs_an_opened
             ),
         )
         .unwrap();
+    // The information service publishes the decision (without the complainant), then the
+    // cancellation.
+    let notices: Vec<Content> = applied.notices.iter().map(|notice| notice.content.clone()).collect();
+    assert_eq!(
+        notices,
+        vec![
+            Content::ComplaintDecision {
+                complaint: id.clone(),
+                decision: Decision::Upheld {
+                    handling: Handling::ReTender
+                },
+                text: "the handling decision".into(),
+            },
+            Content::Cancellation {
+                reason: "re-tender ordered by the decision on complaint CP-000001".into()
+            }
+        ]
+    );
+    assert_eq!(
+        applied.notices.iter().map(|notice| notice.position).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    assert!(
+        !serde_json::to_string(&applied.notices)
+            .unwrap()
+            .contains(&harness.bidders[0].public_key().to_string())
+    );
     assert!(
         !harness.ledger.state().tenders.contains_key(&tender),
         "final, it leaves memory"

@@ -231,13 +231,26 @@ fn live<'a>(harness: &'a Harness, tender: &TenderId) -> &'a Tender {
 fn a_tender_is_published_in_ocds_releases_and_a_record_that_validate_against_the_schemas() {
     let mut harness = harness_in_2026(SEP_15_09H, 4);
     let tender = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
-    harness
+    let amended = harness
         .office_runs(Action::AmendTender {
             tender: tender.clone(),
             notice: "the site visit moves to 10:00".into(),
             deadline_ms: None,
         })
         .unwrap();
+    // The amendment is a notice of the information service too, with the deadline it moved.
+    let deadline_ms = live(&harness, &tender).deadline_ms;
+    assert_eq!(
+        amended
+            .notices
+            .iter()
+            .map(|notice| notice.content.clone())
+            .collect::<Vec<_>>(),
+        vec![sealbid_ledger::notices::Content::Amendment {
+            notice: "the site visit moves to 10:00".into(),
+            deadline_ms
+        }]
+    );
     harness.prove_readiness(&tender, 1);
     harness.prove_readiness(&tender, 2);
     for (bidder, price) in [(0, 90_050), (1, 80_000), (2, 70_000), (3, 75_000)] {

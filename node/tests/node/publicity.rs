@@ -317,6 +317,53 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
     );
     let (status, _, _) = platform.get("/v1/tenders/T-999999/ocds").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The information service's notices: the publication, the opening record with names and
+    // prices, the candidates and the result, in log order, whole pages or one at a time.
+    let (status, _, page) = platform.get("/v1/notices").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let notices = page["notices"].as_array().unwrap();
+    let kinds: Vec<&str> = notices
+        .iter()
+        .map(|notice| notice["content"].as_object().unwrap().keys().next().unwrap().as_str())
+        .collect();
+    assert_eq!(kinds, ["tender", "opening", "candidates", "result"], "{page}");
+    assert_eq!(page["next"], Value::Null);
+    let opening = &notices[1]["content"]["opening"]["bids"];
+    assert_eq!(opening.as_array().unwrap().len(), 3, "{opening}");
+    assert!(
+        opening
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|bid| bid["price_fen"] == 72_000 && bid["bidder"] == cast.bidders[1].public_key().to_string()),
+        "{opening}"
+    );
+    let mut paged = Vec::new();
+    let mut from = Some(0);
+    for _ in 0..10 {
+        let Some(start) = from else { break };
+        let (_, _, page) = platform.get(&format!("/v1/notices?from={start}&count=1")).await;
+        paged.extend(page["notices"].as_array().unwrap().iter().cloned());
+        from = page["next"].as_u64();
+    }
+    assert_eq!(&paged, notices, "one at a time, the same notices");
+    for bad in ["?count=many", "?from=-1", "?colour=blue"] {
+        let (status, _, problem) = platform.get(&format!("/v1/notices{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {problem}");
+    }
+    let (status, atom) = platform.get_text("/v1/notices.atom").await;
+    assert_eq!(status, StatusCode::OK);
+    let feed: atom_syndication::Feed = atom.parse().unwrap_or_else(|error| panic!("{error}: {atom}"));
+    let titles: Vec<String> = feed.entries.iter().map(|entry| entry.title.value.clone()).collect();
+    assert_eq!(titles.len(), 4, "{atom}");
+    assert!(
+        titles[0].starts_with(&format!("{tender} ")) && titles[0].ends_with("中标结果公告 result"),
+        "{titles:?}"
+    );
+    assert!(
+        titles[3].ends_with("招标公告 tender notice"),
+        "newest first: {titles:?}"
+    );
     verify_receipts_and_audit(&platform, &receipts).await;
     platform.stop().await;
 }
