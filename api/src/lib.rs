@@ -67,6 +67,8 @@ pub mod paths {
     pub const PARTICIPANTS: &str = "/v1/participants";
     /// The official calendars published, by year.
     pub const CALENDARS: &str = "/v1/calendars";
+    /// Every tender's OCDS releases, paged by tender number (`?from=&count=`).
+    pub const OCDS_RELEASES: &str = "/v1/ocds/releases";
     /// The information service's notices, paged (`?from=&count=`).
     pub const NOTICES: &str = "/v1/notices";
     /// The newest notices as an Atom feed.
@@ -123,7 +125,7 @@ pub mod paths {
     pub const DOCS: &str = "/docs";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 36] = [
+    pub const ALL: [&str; 37] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -136,6 +138,7 @@ pub mod paths {
         PERFORMANCE,
         NOTICES,
         NOTICES_ATOM,
+        OCDS_RELEASES,
         SUPERVISION_ENTRIES,
         SUPERVISION_SOURCES,
         SUPERVISION_TENDER_BIDS,
@@ -196,6 +199,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource(paths::CALENDARS).get(queries::calendars))
         .service(resource(paths::PERFORMANCE).get(queries::performance))
         .service(resource(paths::NOTICES).get(notices::page))
+        .service(resource(paths::OCDS_RELEASES).get(queries::ocds_releases))
         .service(resource(paths::NOTICES_ATOM).get(notices::atom))
         .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
         .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))

@@ -28,6 +28,7 @@ use crate::problem::Problem;
         crate::queries::calendars,
         crate::queries::performance,
         crate::notices::page,
+        crate::queries::ocds_releases,
         crate::notices::atom,
         crate::signed_reads::entries,
         crate::signed_reads::sources,

@@ -234,6 +234,100 @@ pub async fn tender_ocds(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Tenders whose releases one page holds at most.
+pub const OCDS_TENDERS_PER_PAGE_MAX: u64 = 100;
+/// Tenders per page when the client does not say.
+const OCDS_TENDERS_PER_PAGE_DEFAULT: u64 = 10;
+
+/// Which tenders' releases to send.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OcdsRange {
+    /// The first tender number (default 1): tenders `T-<from>` on.
+    pub from: Option<u64>,
+    /// How many tenders at most (default 10, at most 100).
+    pub count: Option<u64>,
+}
+
+/// Every release of the tenders from a tender number on, open and archived, by tender number,
+/// as one OCDS release package; a `Link` header (`rel="next"`) names the next page.
+#[utoipa::path(get, path = "/v1/ocds/releases", tag = "queries", params(OcdsRange),
+    responses(
+        (status = 200, description = "An OCDS 1.1 release package of the tenders' releases", body = Object),
+        (status = 400, description = "A query that does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No tender from that number on", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ocds_releases(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    range: web::Query<OcdsRange>,
+) -> Result<HttpResponse, Problem> {
+    let from_number = range.from.unwrap_or(1);
+    let count = range
+        .count
+        .unwrap_or(OCDS_TENDERS_PER_PAGE_DEFAULT)
+        .clamp(1, OCDS_TENDERS_PER_PAGE_MAX);
+    let from = TenderId::numbered(from_number);
+    let archived: Vec<ArchiveRecord> = state
+        .replica
+        .archived_from(&from, count)
+        .await
+        .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
+        .iter()
+        .map(|text| serde_json::from_str(text))
+        .collect::<Result<_, _>>()
+        .map_err(encoding_problem)?;
+    let (package, last) = state
+        .replica
+        .read_applied(|ledger| {
+            let ledger_state = ledger.state();
+            // Open tenders and archived ones, by number: the first `count` of both.
+            let mut tenders: Vec<(u64, &Tender, Option<u64>)> = ledger_state
+                .tenders
+                .values()
+                .filter_map(|tender| tender_number(&tender.id).map(|number| (number, tender, None)))
+                .filter(|(number, _, _)| *number >= from_number)
+                .chain(archived.iter().filter_map(|record| {
+                    tender_number(&record.tender.id).map(|number| (number, &record.tender, Some(record.archived_at_ms)))
+                }))
+                .collect();
+            tenders.sort_by_key(|(number, _, _)| *number);
+            tenders.truncate(usize::try_from(count).unwrap_or(usize::MAX));
+            let last = tenders.last().map(|(number, _, _)| *number);
+            let releases: Vec<serde_json::Value> = tenders
+                .iter()
+                .flat_map(|(_, tender, final_at_ms)| {
+                    sealbid_ledger::ocds::releases(ledger_state, tender, OCID_PREFIX, *final_at_ms)
+                })
+                .collect();
+            (releases, last)
+        })
+        .await;
+    let Some(last) = last else {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "no-tenders",
+            "No tender from that number on",
+            format!("no tender is numbered {from_number} or more"),
+        ));
+    };
+    let connection = request.connection_info();
+    let base = format!("{}://{}", connection.scheme(), connection.host());
+    let uri = format!("{base}{}", request.uri());
+    let body = sealbid_ledger::ocds::release_package(package, OCDS_PUBLISHER, &uri);
+    let next = format!(
+        "<{base}/v1/ocds/releases?from={}&count={count}>; rel=\"next\"",
+        last + 1
+    );
+    Ok(HttpResponse::Ok().insert_header(("link", next)).json(body))
+}
+
+/// A tender id's number (`T-000042` is 42).
+fn tender_number(id: &TenderId) -> Option<u64> {
+    id.as_str().strip_prefix("T-")?.parse().ok()
+}
+
 /// Which month's performance evaluation.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

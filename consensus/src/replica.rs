@@ -860,6 +860,26 @@ impl Replica {
         Ok(rows.iter().map(|row| sqlx::Row::get(row, "notice")).collect())
     }
 
+    /// Up to `count` archive records (JSON) of finished tenders whose number is `from` or more,
+    /// by tender number, once the rows of every entry this node applied are written. Tender ids
+    /// are `T-` and at least six digits, so (length, text) orders them by number.
+    pub async fn archived_from(&self, from: &TenderId, count: u64) -> Result<Vec<String>, HistoryError> {
+        self.rows_written(self.applied_audit_size()).await?;
+        let from = from.to_string();
+        let length = i64::try_from(from.len()).unwrap_or(i64::MAX);
+        let rows = sqlx::query(
+            "SELECT record FROM archive WHERE length(tender) > ? OR (length(tender) = ? AND tender >= ?) \
+             ORDER BY length(tender), tender LIMIT ?",
+        )
+        .bind(length)
+        .bind(length)
+        .bind(from)
+        .bind(i64::try_from(count).unwrap_or(i64::MAX))
+        .fetch_all(self.state_machine.pool())
+        .await?;
+        Ok(rows.iter().map(|row| sqlx::Row::get(row, "record")).collect())
+    }
+
     /// Stores a witness's cosignature, already checked against this node's own tree.
     pub async fn store_cosignature(
         &self,

@@ -440,6 +440,25 @@ pub fn record_package(state: &State, tender: &Tender, publisher: &Publisher<'_>,
     })
 }
 
+/// A release package of `releases` (of one or more tenders), published at the newest release's
+/// date.
+pub fn release_package(releases: Vec<Value>, publisher: &str, uri: &str) -> Value {
+    let published = releases
+        .iter()
+        .filter_map(|release| release.get("date").and_then(Value::as_str))
+        .max()
+        .unwrap_or_default()
+        .to_owned();
+    json!({
+        "uri": uri,
+        "version": OCDS_VERSION,
+        "extensions": [BID_EXTENSION_URL],
+        "publisher": {"name": publisher},
+        "publishedDate": published,
+        "releases": releases,
+    })
+}
+
 /// The newest release's instant.
 fn releases_date_ms(tender: &Tender, final_at_ms: Option<u64>) -> u64 {
     [

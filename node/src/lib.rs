@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod committee;
 pub mod committee_cli;
 pub mod data_dir;
+pub mod ocds_cli;
 pub mod participant;
 pub mod participant_cli;
 pub mod report_cli;

@@ -80,6 +80,15 @@ enum Command {
         #[command(subcommand)]
         command: SupervisorCommand,
     },
+    /// The information service in OCDS: export every tender's releases and records to files.
+    Ocds {
+        /// Where (only --api and --authority matter).
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: sealbid_node::ocds_cli::OcdsCommand,
+    },
     /// Tendering offices: publish, amend, close, open, disqualify, award; reply to corrections.
     Office {
         /// Where and as whom.
@@ -317,6 +326,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Office { connection, command } => Ok(participant_cli::office(&connection, command).await?),
         Command::Committee { connection, command } => Ok(committee_cli::committee(&connection, command).await?),
         Command::Supervisor { connection, command } => Ok(supervisor_cli::supervisor(&connection, command).await?),
+        Command::Ocds { connection, command } => Ok(sealbid_node::ocds_cli::ocds(&connection, command).await?),
     }
 }
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use serde_json::{Value, json};
 
 use sealbid_ledger::command::Action;
-use sealbid_ledger::ocds::{Publisher, record_package, releases};
+use sealbid_ledger::ocds::{Publisher, record_package, release_package, releases};
 use sealbid_ledger::tender::Tender;
 use sealbid_ledger::types::{LotId, Market, TenderId};
 
@@ -198,18 +198,16 @@ fn validated(harness: &Harness, tender: &Tender, final_at_ms: Option<u64>) -> Va
         Vec::<String>::new(),
         "{package:#}"
     );
-    let release_package = json!({
-        "uri": PUBLISHER.uri,
-        "version": "1.1",
-        "extensions": package["extensions"],
-        "publisher": package["publisher"],
-        "publishedDate": package["publishedDate"],
-        "releases": releases(state, tender, PUBLISHER.ocid_prefix, final_at_ms),
-    });
+    let release_package = release_package(
+        releases(state, tender, PUBLISHER.ocid_prefix, final_at_ms),
+        PUBLISHER.name,
+        PUBLISHER.uri,
+    );
     assert_eq!(
         errors("release-package-schema.json", &release_package),
         Vec::<String>::new()
     );
+    assert_eq!(release_package["publishedDate"], package["publishedDate"]);
     check_codes(&package);
     package
 }

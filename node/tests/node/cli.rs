@@ -520,6 +520,38 @@ async fn a_procurement_tender_through_the_cli() {
     }
     let (_, _, problem) = platform.get("/v1/performance?month=2026-00").await;
     assert_eq!(problem["type"], "urn:sealbid:problem:malformed-month", "{problem}");
+    // The information service's OCDS output, exported to files: one release package and the
+    // tender's record; past the last tender the API says there is none.
+    let export = folder.path().join("ocds");
+    let printed = run(&["ocds", "export", "--out", &path_text(&export)]);
+    assert!(
+        printed.contains("wrote 1 release package(s) and 1 record package(s)"),
+        "{printed}"
+    );
+    let releases: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(export.join("releases-0001.json")).unwrap()).unwrap();
+    let tags: Vec<&str> = releases["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|release| release["tag"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tags,
+        ["tender", "tenderAmendment", "tenderUpdate", "award"],
+        "{releases}"
+    );
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(export.join("records").join(format!("{tender_text}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["records"][0]["ocid"], format!("ocds-sealbid-{tender_text}"));
+    let (status, _, problem) = platform.get("/v1/ocds/releases?from=2").await;
+    assert_eq!(
+        (status.as_u16(), problem["code"].as_str()),
+        (404, Some("no-tenders")),
+        "{problem}"
+    );
     let (_, _, view) = platform.get(&format!("/v1/tenders/{tender_text}")).await;
     let held = &view["tender"]["complaints"][0];
     assert_eq!(
