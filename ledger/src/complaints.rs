@@ -130,6 +130,10 @@ pub enum Handling {
     ReEvaluate,
     /// The tender is tendered again: this one is cancelled, and the office publishes a new one.
     ReTender,
+    /// The award is annulled (中标无效): the publicized winners are disqualified and the
+    /// candidates withdrawn, so the office publishes the next in rank, or cancels (during the
+    /// candidate publicity only: no award is made while a complaint is open).
+    AnnulAward,
 }
 
 /// A supervisor's decision on an accepted complaint.

@@ -54,8 +54,8 @@ pub enum SupervisorCommand {
         #[arg(long)]
         text: String,
     },
-    /// Decide an accepted complaint, once: dismiss it, or uphold it with a re-evaluation or a
-    /// re-tender; a suspension its acceptance made ends.
+    /// Decide an accepted complaint, once: dismiss it, or uphold it with a re-evaluation, a
+    /// re-tender or the proposed award annulled; a suspension its acceptance made ends.
     DecideComplaint {
         /// The tender.
         #[arg(long)]
@@ -229,6 +229,9 @@ pub enum DecisionFlag {
     ReEvaluate,
     /// Upheld: the tender is cancelled, to be tendered again.
     ReTender,
+    /// Upheld: the award the candidates propose is annulled (the winners disqualified); the
+    /// office publishes the next in rank (during the publicity only).
+    AnnulAward,
 }
 
 impl From<DecisionFlag> for Decision {
@@ -240,6 +243,9 @@ impl From<DecisionFlag> for Decision {
             },
             DecisionFlag::ReTender => Decision::Upheld {
                 handling: Handling::ReTender,
+            },
+            DecisionFlag::AnnulAward => Decision::Upheld {
+                handling: Handling::AnnulAward,
             },
         }
     }

@@ -274,18 +274,55 @@ pub(crate) fn review(
 }
 
 /// Refuses a handling that does not fit where `tender` is: a re-evaluation only after the
-/// opening.
+/// opening, an annulled award only while the candidates are publicized.
 fn check_handling(tender: &Tender, decision: Decision) -> Result<(), Rejection> {
+    let wrong_phase = |needed| {
+        Err(Rejection::WrongPhase {
+            tender: tender.id.clone(),
+            phase: tender.phase,
+            needed,
+        })
+    };
     match decision {
         Decision::Upheld {
             handling: Handling::ReEvaluate,
-        } if !matches!(tender.phase, Phase::Opened | Phase::Publicity) => Err(Rejection::WrongPhase {
-            tender: tender.id.clone(),
-            phase: tender.phase,
-            needed: "opened (or its candidates publicized), to evaluate again",
-        }),
+        } if !matches!(tender.phase, Phase::Opened | Phase::Publicity) => {
+            wrong_phase("opened (or its candidates publicized), to evaluate again")
+        }
+        Decision::Upheld {
+            handling: Handling::AnnulAward,
+        } if tender.phase != Phase::Publicity => wrong_phase("publicity, to annul the award its candidates propose"),
         _ => Ok(()),
     }
+}
+
+/// Annuls the award `tender`'s publicity proposes: every publicized winner's bid is
+/// disqualified for `reason`, and the candidates are withdrawn.
+fn annul_award(tender: &mut Tender, reason: &str) -> Vec<AuditEvent> {
+    let winners: Vec<u64> = tender
+        .publicity
+        .iter()
+        .flat_map(|publicity| publicity.lots.values())
+        .flat_map(|publicized| match &publicized.outcome {
+            crate::award::LotOutcome::Awarded { winners } => winners.iter().map(|winner| winner.audit_index).collect(),
+            crate::award::LotOutcome::Failed { .. } => Vec::new(),
+        })
+        .collect();
+    let mut events = Vec::new();
+    for bid in tender.opening.iter_mut().flat_map(|opening| opening.bids.iter_mut()) {
+        if winners.contains(&bid.audit_index) {
+            bid.status = crate::tender::BidStatus::Disqualified { reason: reason.into() };
+            events.push(AuditEvent::BidDisqualified {
+                tender: tender.id.clone(),
+                lot: bid.lot.clone(),
+                bidder: bid.bidder,
+                reason: reason.into(),
+            });
+        }
+    }
+    tender.phase = Phase::Opened;
+    tender.publicity = None;
+    events
 }
 
 /// A supervisor decides an accepted complaint, once, and the handling is carried out; a
@@ -355,6 +392,15 @@ pub(crate) fn decide(
         } => {
             tender.phase = Phase::Opened;
             tender.publicity = None;
+        }
+        Decision::Upheld {
+            handling: Handling::AnnulAward,
+        } => {
+            let reason = format!(
+                "the award was annulled by the decision on complaint {}",
+                ruling.complaint
+            );
+            events.extend(annul_award(tender, &reason));
         }
         Decision::Upheld {
             handling: Handling::ReTender,

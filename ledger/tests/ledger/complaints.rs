@@ -15,7 +15,6 @@ use sealbid_crypto::identity::IdentityKeyPair;
 use sealbid_ledger::Rejection;
 use sealbid_ledger::command::{Action, EntryBody, Lapse};
 use sealbid_ledger::complaints::{ComplaintMatter, Decision, Handling, NotAcceptedReason, Review};
-use sealbid_ledger::disclosure::{Withheld, withheld};
 use sealbid_ledger::events::Response;
 use sealbid_ledger::notices::Content;
 use sealbid_ledger::objections::ObjectionMatter;
@@ -26,7 +25,7 @@ use sealbid_ledger::warnings::{Indicator, Level};
 
 use crate::objections::{
     DAY_MS, OCT_9, OCT_12_10H, OCT_20_10H, OCT_22, SEP_15_09H, SEP_16_10H, SEP_18_10H, SEP_21, filed, harness_in_2026,
-    office_answers, open_on_sep_15, publish,
+    office_answers, open_on_sep_15, publish, withheld_until_close,
 };
 use crate::rejections::{refused, refused_command};
 use crate::support::Harness;
@@ -145,6 +144,44 @@ fn not_lapsed(rejection: &Rejection) -> bool {
     matches!(rejection, Rejection::NotLapsed(_))
 }
 
+/// `lapse` (an entry body) is refused an instant before `due_ms`; at it, the leader finds it
+/// the one lapse due, it applies, and it is refused a second time.
+fn lapses_at(harness: &mut Harness, due_ms: u64, lapse: EntryBody) {
+    harness.now_ms = due_ms - 1;
+    refused(harness, lapse.clone(), not_lapsed);
+    harness.now_ms = due_ms;
+    let EntryBody::Lapse(expected) = &lapse else {
+        panic!("{lapse:?} is no lapse")
+    };
+    assert_eq!(harness.ledger.lapses_due(due_ms), vec![expected.clone()]);
+    harness.apply(lapse.clone()).unwrap();
+    refused(harness, lapse, not_lapsed);
+}
+
+/// A construction tender with four bids (900, 800, 700 and 750), opened on 15 September, its
+/// candidates published on the 16th; bidder 1 objects to the result on the 18th and the office
+/// answers on the 21st at 00:00. The harness then, its supervisor, the tender and the objection.
+fn objected_to_the_result() -> (Harness, Rc<IdentityKeyPair>, TenderId, ObjectionId) {
+    let mut harness = harness_in_2026(SEP_15_09H, 4);
+    let supervisor = harness.grant_supervisor();
+    let tender = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
+    harness.prove_readiness(&tender, 1);
+    harness.prove_readiness(&tender, 2);
+    for (bidder, price) in [(0, 900), (1, 800), (2, 700), (3, 750)] {
+        harness.bid(&tender, "1", bidder, price, None).unwrap();
+    }
+    open_on_sep_15(&mut harness, &tender);
+    harness.now_ms = SEP_16_10H;
+    harness
+        .office_runs(Action::PublishCandidates { tender: tender.clone() })
+        .unwrap();
+    harness.now_ms = SEP_18_10H;
+    let (objection, _) = filed(&mut harness, &tender, 1, ObjectionMatter::Evaluation);
+    harness.now_ms = SEP_21;
+    office_answers(&mut harness, &tender, &objection, false);
+    (harness, supervisor, tender, objection)
+}
+
 #[test]
 fn a_documents_complaint_follows_the_own_answered_objection_suspends_the_tender_and_its_dismissal_moves_the_deadline() {
     let mut harness = harness_in_2026(SEP_15_09H, 3);
@@ -242,12 +279,7 @@ fn a_documents_complaint_follows_the_own_answered_objection_suspends_the_tender_
         },
     );
     // While the tender takes bids the filing is withheld and the public view names no one.
-    let filing = harness.log.last().unwrap().clone();
-    assert_eq!(
-        withheld(harness.ledger.state(), &filing),
-        Some(Withheld::UntilClose(tender.clone()))
-    );
-    let view = serde_json::to_value(tender_view(&harness.ledger.state().tenders[&tender])).unwrap();
+    let view = withheld_until_close(&harness, &tender);
     assert_eq!(view["complaints"][0]["complainant"], serde_json::Value::Null, "{view}");
     assert_eq!(view["complaints"][0]["review_due_ms"], OCT_9);
     assert_eq!(view["complaints"][0]["objection"], objection.as_str());
@@ -334,21 +366,7 @@ fn a_documents_complaint_follows_the_own_answered_objection_suspends_the_tender_
 
 #[test]
 fn a_complaint_about_the_result_holds_the_award_lapses_twice_and_is_upheld_with_a_re_evaluation() {
-    let mut harness = harness_in_2026(SEP_15_09H, 4);
-    let supervisor = harness.grant_supervisor();
-    let tender = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
-    harness.prove_readiness(&tender, 1);
-    harness.prove_readiness(&tender, 2);
-    for (bidder, price) in [(0, 900), (1, 800), (2, 700), (3, 750)] {
-        harness.bid(&tender, "1", bidder, price, None).unwrap();
-    }
-    open_on_sep_15(&mut harness, &tender);
-    harness.now_ms = SEP_16_10H;
-    harness.publish_candidates(&tender);
-    harness.now_ms = SEP_18_10H;
-    let (objection, _) = filed(&mut harness, &tender, 1, ObjectionMatter::Evaluation);
-    harness.now_ms = SEP_21;
-    office_answers(&mut harness, &tender, &objection, false);
+    let (mut harness, supervisor, tender, objection) = objected_to_the_result();
     let office = Rc::clone(&harness.office);
     let award = || Action::AwardTender { tender: tender.clone() };
 
@@ -385,18 +403,8 @@ fn a_complaint_about_the_result_holds_the_award_lapses_twice_and_is_upheld_with_
     // No review by its end: the leader records it, a yellow warning; not before, not twice.
     harness.now_ms = SEP_29 - 1;
     assert!(harness.ledger.lapses_due(harness.now_ms).is_empty());
-    refused(&mut harness, review_lapse(&tender, &id), not_lapsed);
     refused(&mut harness, decision_lapse(&tender, &id), not_lapsed);
-    harness.now_ms = SEP_29;
-    assert_eq!(
-        harness.ledger.lapses_due(harness.now_ms),
-        vec![Lapse::ComplaintReviewOverdue {
-            tender: tender.clone(),
-            complaint: id.clone()
-        }]
-    );
-    harness.apply(review_lapse(&tender, &id)).unwrap();
-    refused(&mut harness, review_lapse(&tender, &id), not_lapsed);
+    lapses_at(&mut harness, SEP_29, review_lapse(&tender, &id));
     let yellow = raised(&harness, &tender, Indicator::ComplaintOverdue);
     assert_eq!(
         yellow.iter().map(|warning| warning.level).collect::<Vec<_>>(),
@@ -414,18 +422,7 @@ fn a_complaint_about_the_result_holds_the_award_lapses_twice_and_is_upheld_with_
     assert_eq!(harness.ledger.state().tenders[&tender].suspension, None);
 
     // No decision by then: escalated, a red warning, which holds the award on its own.
-    harness.now_ms = NOV_17 - 1;
-    refused(&mut harness, decision_lapse(&tender, &id), not_lapsed);
-    harness.now_ms = NOV_17;
-    assert_eq!(
-        harness.ledger.lapses_due(harness.now_ms),
-        vec![Lapse::ComplaintDecisionOverdue {
-            tender: tender.clone(),
-            complaint: id.clone()
-        }]
-    );
-    harness.apply(decision_lapse(&tender, &id)).unwrap();
-    refused(&mut harness, decision_lapse(&tender, &id), not_lapsed);
+    lapses_at(&mut harness, NOV_17, decision_lapse(&tender, &id));
     let levels: Vec<Level> = raised(&harness, &tender, Indicator::ComplaintOverdue)
         .iter()
         .map(|warning| warning.level)
@@ -575,6 +572,26 @@ fn an_upheld_complaint_can_order_a_re_tender_and_a_re_evaluation_needs_an_opened
             )
         },
     );
+    refused_command(
+        &mut harness,
+        &supervisor,
+        decide(
+            &tender,
+            &id,
+            Decision::Upheld {
+                handling: Handling::AnnulAward,
+            },
+        ),
+        |rejection| {
+            matches!(
+                rejection,
+                Rejection::WrongPhase {
+                    phase: Phase::Bidding,
+                    ..
+                }
+            )
+        },
+    );
     let archived = harness.archived.len();
     let applied = harness
         .run(
@@ -704,4 +721,60 @@ fn procurement_complaints_follow_a_query_on_working_days_and_are_decided_within_
         Some(NOV_28),
         "unchanged by the acceptance"
     );
+}
+
+#[test]
+fn an_upheld_complaint_annuls_the_proposed_award_and_the_next_candidate_ranks_first() {
+    let (mut harness, supervisor, tender, objection) = objected_to_the_result();
+    harness.now_ms = SEP_22_10H;
+    let (id, _) = complains(
+        &mut harness,
+        1,
+        complaint(&tender, ComplaintMatter::Evaluation, Some(&objection)),
+    );
+    harness
+        .run(&supervisor, review(&tender, &id, Review::Accepted { suspend: false }))
+        .unwrap();
+    let upheld = harness
+        .run(
+            &supervisor,
+            decide(
+                &tender,
+                &id,
+                Decision::Upheld {
+                    handling: Handling::AnnulAward,
+                },
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        upheld.events.len(),
+        2,
+        "the decision and the winner's disqualification: {:?}",
+        upheld.events
+    );
+    let annulled = &harness.ledger.state().tenders[&tender];
+    assert_eq!((annulled.phase, annulled.publicity.as_ref()), (Phase::Opened, None));
+    let winner = harness.bidders[2].public_key();
+    let status = annulled
+        .opening
+        .as_ref()
+        .unwrap()
+        .bids
+        .iter()
+        .find(|bid| bid.bidder == winner)
+        .map(|bid| bid.status.clone());
+    assert_eq!(
+        status,
+        Some(sealbid_ledger::tender::BidStatus::Disqualified {
+            reason: "the award was annulled by the decision on complaint CP-000001".into()
+        })
+    );
+    // Published again, the next in rank is first.
+    harness
+        .office_runs(Action::PublishCandidates { tender: tender.clone() })
+        .unwrap();
+    let publicity = harness.ledger.state().tenders[&tender].publicity.clone().unwrap();
+    let first = &publicity.lots[&sealbid_ledger::types::LotId::parse("1").unwrap()].candidates[0];
+    assert_eq!((first.rank, first.bidder), (1, harness.bidders[3].public_key()));
 }

@@ -175,6 +175,16 @@ pub(crate) fn open_on_sep_15(harness: &mut Harness, tender: &TenderId) {
         .unwrap();
 }
 
+/// Checks that the last entry is withheld until `tender`'s close; the tender's public view.
+pub(crate) fn withheld_until_close(harness: &Harness, tender: &TenderId) -> serde_json::Value {
+    let filing = harness.log.last().unwrap().clone();
+    assert_eq!(
+        withheld(harness.ledger.state(), &filing),
+        Some(Withheld::UntilClose(tender.clone()))
+    );
+    serde_json::to_value(tender_view(&harness.ledger.state().tenders[tender])).unwrap()
+}
+
 /// The award waits while `objection`, answered, may still be taken to a complaint (its window
 /// closes at `closes_at_ms`); from then on, the office awards.
 fn award_after_complaint_window(
@@ -221,11 +231,7 @@ fn a_documents_objection_rolls_over_national_day_holds_the_close_and_its_answer_
     );
     // While the tender takes bids the filing is withheld and the public view names no objector.
     let filing = harness.log.last().unwrap().clone();
-    assert_eq!(
-        withheld(harness.ledger.state(), &filing),
-        Some(Withheld::UntilClose(tender.clone()))
-    );
-    let view = serde_json::to_value(tender_view(&harness.ledger.state().tenders[&tender])).unwrap();
+    let view = withheld_until_close(&harness, &tender);
     assert_eq!(view["objections"][0]["objector"], serde_json::Value::Null, "{view}");
     assert_eq!(view["objections"][0]["answer_due_ms"], OCT_9);
 
