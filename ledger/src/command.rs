@@ -867,6 +867,11 @@ pub struct TenderSpec {
     pub committee: Vec<PublicKey>,
     /// How many committee members' shares open the bids.
     pub threshold: u16,
+    /// How long the bids stay binding (投标有效期, 实施条例 Art. 25), in days counted from the
+    /// deadline, 1 to 1,000: the award is due within it ([`crate::performance`]). Absent: the
+    /// tender sets none, and its award is not timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_validity_days: Option<u32>,
 }
 
 /// One lot of a tender.

@@ -4,7 +4,8 @@
 //! supervisor's replay hold the same tallies.
 //!
 //! Data flow: a handler that completes a timed step (an objection's answer, the candidates'
-//! first publication, a correction order's reply, a complaint's review and decision) calls
+//! first publication, an award within the bid validity, a correction order's reply, a
+//! complaint's review and decision) calls
 //! [`Performance::record`] with a [`Done`]; the tally of its month (China Standard Time, the
 //! month of the act), actor and step grows. [`report`] reads one month's tallies and, from the
 //! state as of its last entry, the cases still running late (docs/protocol.md §10.12).
@@ -26,6 +27,9 @@ pub enum Step {
     /// An office publishes a tender's candidates after its opening: construction within 3 days
     /// (实施条例 Art. 54), procurement within 7 working days (财政部87号令 Arts. 68-69).
     CandidatePublicity,
+    /// An office awards a tender, with its result notices, within the bid validity the tender
+    /// set (实施条例 Art. 25), counted in days from the deadline.
+    Award,
     /// An office replies to a supervisor's correction order by its due time.
     CorrectionReply,
     /// The supervisors review a complaint (§10.11).

@@ -247,6 +247,7 @@ async fn publish(
         },
         committee: committee.identities(),
         threshold: 2,
+        bid_validity_days: None,
     };
     let receipt = platform
         .apply("publish a tender", office, Action::PublishTender(spec))

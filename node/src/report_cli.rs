@@ -14,6 +14,7 @@ fn step_name(step: Step) -> &'static str {
     match step {
         Step::ObjectionAnswer => "objection_answer",
         Step::CandidatePublicity => "candidate_publicity",
+        Step::Award => "award",
         Step::CorrectionReply => "correction_reply",
         Step::ComplaintReview => "complaint_review",
         Step::ComplaintDecision => "complaint_decision",

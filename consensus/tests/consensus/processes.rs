@@ -370,6 +370,7 @@ impl Scene {
             valid_bids_min: 3,
             committee: members.iter().map(|(identity, _)| identity.public_key()).collect(),
             threshold: 2,
+            bid_validity_days: None,
         };
         let publish = signer.command(&office, Action::PublishTender(spec));
         let Response::TenderPublished { tender } = applied(client.submit(&publish, 0).await) else {

@@ -380,6 +380,7 @@ pub(crate) fn award(
         });
     }
     let notices = crate::handlers::publicity::result_notices(tender, &results);
+    let done = crate::handlers::performance::award_done(state, tender, context.timestamp_ms);
     let events: Vec<AuditEvent> = results
         .iter()
         .filter(|(_, outcome)| matches!(outcome, LotOutcome::Failed { .. }))
@@ -401,6 +402,9 @@ pub(crate) fn award(
         None => Vec::new(),
     };
     state.raise(Some(id), context, findings);
+    if let Some(done) = done {
+        state.performance.record(&done);
+    }
     Ok(Effect {
         events,
         finished: Some(id.clone()),

@@ -48,8 +48,31 @@ pub(crate) fn publicity_done(state: &State, tender: &Tender, timestamp_ms: u64) 
     })
 }
 
+/// When `tender`'s award is due: the end of its bid validity, in calendar days from the
+/// deadline in force (实施条例 Art. 25: 从提交投标文件的截止之日起算); `None` for a tender that
+/// sets none, or on a calendar not published.
+pub(crate) fn award_due_ms(state: &State, tender: &Tender) -> Option<u64> {
+    let days = tender.spec.bid_validity_days?;
+    crate::calendar::Calendars(&state.calendars)
+        .calendar_days_end_ms(tender.deadline_ms, days)
+        .ok()
+}
+
+/// `tender`'s award at `timestamp_ms`, as a step done; `None` when its award is not timed.
+pub(crate) fn award_done(state: &State, tender: &Tender, timestamp_ms: u64) -> Option<Done> {
+    let due_ms = award_due_ms(state, tender)?;
+    Some(Done {
+        actor: Actor::Office(tender.office),
+        step: Step::Award,
+        started_at_ms: tender.deadline_ms.min(due_ms),
+        due_ms,
+        done_at_ms: timestamp_ms,
+        on_time: timestamp_ms < due_ms,
+    })
+}
+
 /// Every case running late at `now_ms`: objections unanswered past their period, candidates
-/// not published in time, correction orders unanswered past their due time, and complaints not
+/// not published in time, awards not made within the bid validity, correction orders unanswered past their due time, and complaints not
 /// reviewed or decided in time.
 pub(crate) fn running_late(state: &State, now_ms: u64) -> Vec<Late> {
     let late = |actor: Actor, step, tender: Option<&Tender>, case: Option<String>, due_ms: u64| Late {
@@ -82,6 +105,12 @@ pub(crate) fn running_late(state: &State, now_ms: u64) -> Vec<Late> {
             && due_ms <= now_ms
         {
             cases.push(late(office, Step::CandidatePublicity, Some(tender), None, due_ms));
+        }
+        if tender.phase.is_past_close()
+            && let Some(due_ms) = award_due_ms(state, tender)
+            && due_ms <= now_ms
+        {
+            cases.push(late(office, Step::Award, Some(tender), None, due_ms));
         }
         for complaint in &tender.complaints {
             let case = || Some(complaint.id.to_string());

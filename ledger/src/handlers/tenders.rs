@@ -19,6 +19,9 @@ const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 /// 731 days, two years.
 pub const DEADLINE_HORIZON_MS: u64 = 731 * DAY_MS;
 
+/// The longest bid validity a tender may set, days.
+pub const BID_VALIDITY_DAYS_MAX: u32 = 1_000;
+
 /// Refuses `deadline_ms` more than [`DEADLINE_HORIZON_MS`] after `timestamp_ms`.
 pub(crate) fn check_horizon(deadline_ms: u64, timestamp_ms: u64, what: &str) -> Result<(), Rejection> {
     if deadline_ms > timestamp_ms.saturating_add(DEADLINE_HORIZON_MS) {
@@ -110,6 +113,14 @@ pub(crate) fn publish(
 fn check_spec(state: &State, context: &EntryContext, spec: &TenderSpec) -> Result<(), Rejection> {
     let config = state.config();
     check_text(&config, &spec.title, "title")?;
+    if spec
+        .bid_validity_days
+        .is_some_and(|days| !(1..=BID_VALIDITY_DAYS_MAX).contains(&days))
+    {
+        return Err(Rejection::Invalid(format!(
+            "bid_validity_days must be 1 to {BID_VALIDITY_DAYS_MAX}"
+        )));
+    }
     if spec.lots.is_empty() {
         return Err(Rejection::Invalid("a tender needs at least one lot".into()));
     }

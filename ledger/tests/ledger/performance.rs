@@ -1,5 +1,6 @@
 //! Performance evaluation through the real ledger, on a scenario whose delays are known: in
-//! September a construction tender's candidates published the day after its opening; in
+//! September a construction tender's candidates published the day after its opening and its award
+//! within its bid validity; in
 //! November two objections answered (one in 2 days of the 3 allowed, one 2 days late), a
 //! correction order replied 2 days late, a complaint reviewed and decided in time, and a second
 //! order left unanswered past its due time. The expected figures are sums of the delays written
@@ -13,7 +14,10 @@ use sealbid_ledger::objections::ObjectionMatter;
 use sealbid_ledger::performance::{Month, Step, Tally, report};
 use sealbid_ledger::types::{ComplaintId, CorrectionId, Market};
 
-use crate::objections::{SEP_15_09H, SEP_16_10H, filed, harness_in_2026, office_answers, open_on_sep_15, publish};
+use crate::objections::{
+    SEP_15_09H, SEP_16_10H, SEP_21, filed, harness_in_2026, office_answers, open_on_sep_15, publish,
+};
+use crate::support::lot;
 
 /// One hour, ms.
 const HOUR_MS: u64 = 60 * 60 * 1000;
@@ -49,6 +53,10 @@ const NOV_24_10H: u64 = 1_795_485_600_000;
 const DEC_23: u64 = 1_797_955_200_000;
 /// 09-19 00:00: 3 days after the opening on 15 September end with Friday 18 September.
 const SEP_19: u64 = 1_789_747_200_000;
+/// 10-16 00:00: 30 days after 15 September end with Thursday 15 October.
+const OCT_16: u64 = 1_792_080_000_000;
+/// 09-17 00:00: 1 day after 15 September ends with Wednesday 16 September.
+const SEP_17: u64 = 1_789_574_400_000;
 /// 09-15 15:00, the opening.
 const SEP_15_15H: u64 = 1_789_455_600_000;
 
@@ -75,17 +83,27 @@ fn the_monthly_report_sums_each_steps_time_taken_against_its_time_allowed_and_li
     let supervisor = harness.grant_supervisor();
     let office = harness.office.public_key();
 
-    // September: candidates published 19 hours after the opening, of the 81 allowed.
-    let september = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * HOUR_MS);
+    // September: candidates published 19 hours after the opening, of the 81 allowed; the award
+    // on the 21st, 133 hours after the deadline, within the 30 days' bid validity.
+    let mut spec = harness.spec(Market::Construction, vec![lot("1")], 2);
+    spec.deadline_ms = SEP_15_09H + 2 * HOUR_MS;
+    spec.bid_validity_days = Some(30);
+    let september = harness.publish(spec);
     harness.prove_readiness(&september, 1);
     harness.prove_readiness(&september, 2);
-    for (bidder, price) in [(0, 900), (1, 800), (2, 700)] {
+    for (bidder, price) in [(0, 900), (1, 820), (2, 700)] {
         harness.bid(&september, "1", bidder, price, None).unwrap();
     }
     open_on_sep_15(&mut harness, &september);
     harness.now_ms = SEP_16_10H;
     harness
         .office_runs(Action::PublishCandidates {
+            tender: september.clone(),
+        })
+        .unwrap();
+    harness.now_ms = SEP_21;
+    harness
+        .office_runs(Action::AwardTender {
             tender: september.clone(),
         })
         .unwrap();
@@ -230,13 +248,17 @@ fn the_monthly_report_sums_each_steps_time_taken_against_its_time_allowed_and_li
     );
     assert_eq!(november.running_late[0].tender.as_ref(), Some(&tender));
 
-    // September holds the publicity alone; October nothing; the running-late list is the same
-    // whatever the month.
+    // September holds the publicity and the award; October nothing; the running-late list is
+    // the same whatever the month.
     let september_report = report(state, month("2026-09"));
     assert_eq!(september_report.actors.len(), 1);
     assert_eq!(
         september_report.actors[0].steps.get(&Step::CandidatePublicity),
         Some(&tally(1, 1, 19 * HOUR_MS, SEP_19 - SEP_15_15H))
+    );
+    assert_eq!(
+        september_report.actors[0].steps.get(&Step::Award),
+        Some(&tally(1, 1, 133 * HOUR_MS, OCT_16 - (SEP_15_09H + 2 * HOUR_MS)))
     );
     assert_eq!(SEP_19 - SEP_15_15H, 81 * HOUR_MS);
     let october = report(state, month("2026-10"));
@@ -273,4 +295,43 @@ fn a_month_is_yyyy_mm_exactly() {
     // 31 October 16:00 UTC is 1 November 00:00 in China Standard Time.
     assert_eq!(Month::of_timestamp(1_793_462_400_000).to_string(), "2026-11");
     assert_eq!(Month::of_timestamp(1_793_462_400_000 - 1).to_string(), "2026-10");
+}
+
+#[test]
+fn a_bid_validity_outside_one_to_a_thousand_days_is_refused_and_an_expired_one_runs_late() {
+    let mut harness = harness_in_2026(SEP_15_09H, 3);
+    let office = Rc::clone(&harness.office);
+    let supervisor = harness.grant_supervisor();
+    for days in [0, 1_001] {
+        let mut spec = harness.spec(Market::Construction, vec![lot("1")], 2);
+        spec.bid_validity_days = Some(days);
+        crate::rejections::refused_command(&mut harness, &office, Action::PublishTender(spec), |rejection| {
+            matches!(rejection, sealbid_ledger::Rejection::Invalid(_))
+        });
+    }
+    // A tender opened and never awarded: 1 day's validity from the deadline (15 September
+    // 11:00) ends at 00:00 on the 17th; from then its award runs late.
+    let mut spec = harness.spec(Market::LandUseRight, vec![lot("1")], 2);
+    spec.deadline_ms = SEP_15_09H + 2 * HOUR_MS;
+    spec.bid_validity_days = Some(1);
+    let tender = harness.publish(spec);
+    harness.bid(&tender, "1", 0, 5_000, None).unwrap();
+    open_on_sep_15(&mut harness, &tender);
+    harness.now_ms = SEP_17 + 10 * HOUR_MS;
+    harness
+        .run(
+            &supervisor,
+            Action::SuspendTender {
+                tender: tender.clone(),
+                reason: "an entry to move the ledger's clock".into(),
+            },
+        )
+        .unwrap();
+    let late = report(harness.ledger.state(), month("2026-09")).running_late;
+    assert_eq!(
+        late.iter()
+            .map(|case| (case.step, case.due_ms, case.late_by_ms))
+            .collect::<Vec<_>>(),
+        vec![(Step::Award, SEP_17, 10 * HOUR_MS)]
+    );
 }

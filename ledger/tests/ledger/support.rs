@@ -263,6 +263,7 @@ impl Harness {
             valid_bids_min: 3,
             committee: self.members.iter().map(|(key, _)| key.public_key()).collect(),
             threshold,
+            bid_validity_days: None,
         }
     }
 

@@ -191,6 +191,7 @@ async fn a_procurement_tender_through_the_cli() {
         valid_bids_min: 3,
         committee: members.iter().map(|(_, _, public)| *public).collect(),
         threshold: 2,
+        bid_validity_days: None,
     };
     std::fs::write(file("spec.json"), serde_json::to_string(&spec).unwrap()).unwrap();
     let spec_path = path_text(&file("spec.json"));

@@ -157,6 +157,7 @@ pub async fn publish_until(
         valid_bids_min: 3,
         committee: cast.committee.identities(),
         threshold: 2,
+        bid_validity_days: None,
     };
     let receipt = run(platform, &cast.office, Action::PublishTender(spec)).await;
     let Response::TenderPublished { tender } = response(&receipt) else {
