@@ -72,8 +72,8 @@ pub(crate) fn award_done(state: &State, tender: &Tender, timestamp_ms: u64) -> O
 }
 
 /// Every case running late at `now_ms`: objections unanswered past their period, candidates
-/// not published in time, awards not made within the bid validity, correction orders unanswered past their due time, and complaints not
-/// reviewed or decided in time.
+/// not published in time, awards not made within the bid validity, correction orders
+/// unanswered past their due time, and complaints not reviewed or decided in time.
 pub(crate) fn running_late(state: &State, now_ms: u64) -> Vec<Late> {
     let late = |actor: Actor, step, tender: Option<&Tender>, case: Option<String>, due_ms: u64| Late {
         actor: actor.key(),
