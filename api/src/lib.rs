@@ -188,59 +188,97 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .error_handler(problem::json_error),
         )
         .app_data(web::QueryConfig::default().error_handler(problem::query_error))
-        .service(resource(paths::COMMANDS).post(commands::submit))
-        .service(resource(paths::TENDERS).get(queries::tenders))
-        .service(resource(paths::TENDER).get(queries::tender))
-        .service(resource(paths::TENDER_BIDS).get(queries::bids))
-        .service(resource(paths::TENDER_KEY_GENERATION).get(queries::key_generation))
-        .service(resource(paths::TENDER_WARNINGS).get(queries::warnings))
-        .service(resource(paths::TENDER_OCDS).get(queries::tender_ocds))
-        .service(resource(paths::PARTICIPANTS).get(queries::participant_list))
-        .service(resource(paths::CALENDARS).get(queries::calendars))
-        .service(resource(paths::PERFORMANCE).get(queries::performance))
-        .service(resource(paths::NOTICES).get(notices::page))
-        .service(resource(paths::OCDS_RELEASES).get(queries::ocds_releases))
-        .service(resource(paths::NOTICES_ATOM).get(notices::atom))
-        .service(resource(paths::SUPERVISION_ENTRIES).get(signed_reads::entries))
-        .service(resource(paths::SUPERVISION_SOURCES).get(signed_reads::sources))
-        .service(resource(paths::SUPERVISION_TENDER_BIDS).get(signed_reads::tender_bids))
-        .service(resource(paths::SUPERVISION_CORRECTIONS).get(signed_reads::corrections))
-        .service(resource(paths::SUPERVISION_WARNINGS).get(signed_reads::all_warnings))
-        .service(resource(paths::SUPERVISION_TENDER_WARNINGS).get(signed_reads::tender_warnings))
-        .service(resource(paths::SUPERVISION_STREAM).get(watch::stream))
-        .service(resource(paths::SUPERVISION_TENDER_TIMELINE).get(watch::timeline))
-        .service(resource(paths::REGISTRY).get(signed_reads::registry))
-        .service(resource(paths::ME).get(signed_reads::me))
-        .service(resource(paths::AUDIT_ENTRIES).get(audit::entries))
-        .service(resource(paths::AUDIT_HEAD).get(audit::head))
-        .service(resource(paths::AUDIT_LOG_KEY).get(audit::log_key))
-        .service(resource(paths::AUDIT_CHECKPOINT).get(audit::checkpoint))
-        .service(resource(paths::AUDIT_INCLUSION).get(audit::inclusion))
-        .service(resource(paths::AUDIT_CONSISTENCY).get(audit::consistency))
-        .service(resource(paths::AUDIT_RECEIPT).get(audit::receipt))
-        .service(resource(paths::AUDIT_COSIGNATURES).post(witness::submit))
-        .service(resource(paths::AUDIT_WITNESSED).get(witness::witnessed))
-        .service(resource(paths::LIVEZ).get(health::livez))
-        .service(resource(paths::READYZ).get(health::readyz))
-        .service(resource(paths::METRICS).get(health::metrics))
-        .service(resource(paths::OPENAPI).get(openapi::document))
-        .service(resource(paths::DOCS).get(openapi::page))
+        .service(write_route(paths::COMMANDS, commands::submit))
+        .service(read_route(paths::TENDERS, queries::tenders))
+        .service(read_route(paths::TENDER, queries::tender))
+        .service(read_route(paths::TENDER_BIDS, queries::bids))
+        .service(read_route(paths::TENDER_KEY_GENERATION, queries::key_generation))
+        .service(read_route(paths::TENDER_WARNINGS, queries::warnings))
+        .service(read_route(paths::TENDER_OCDS, queries::tender_ocds))
+        .service(read_route(paths::PARTICIPANTS, queries::participant_list))
+        .service(read_route(paths::CALENDARS, queries::calendars))
+        .service(read_route(paths::PERFORMANCE, queries::performance))
+        .service(read_route(paths::NOTICES, notices::page))
+        .service(read_route(paths::OCDS_RELEASES, queries::ocds_releases))
+        .service(read_route(paths::NOTICES_ATOM, notices::atom))
+        .service(read_route(paths::SUPERVISION_ENTRIES, signed_reads::entries))
+        .service(read_route(paths::SUPERVISION_SOURCES, signed_reads::sources))
+        .service(read_route(paths::SUPERVISION_TENDER_BIDS, signed_reads::tender_bids))
+        .service(read_route(paths::SUPERVISION_CORRECTIONS, signed_reads::corrections))
+        .service(read_route(paths::SUPERVISION_WARNINGS, signed_reads::all_warnings))
+        .service(read_route(
+            paths::SUPERVISION_TENDER_WARNINGS,
+            signed_reads::tender_warnings,
+        ))
+        .service(read_route(paths::SUPERVISION_STREAM, watch::stream))
+        .service(read_route(paths::SUPERVISION_TENDER_TIMELINE, watch::timeline))
+        .service(read_route(paths::REGISTRY, signed_reads::registry))
+        .service(read_route(paths::ME, signed_reads::me))
+        .service(read_route(paths::AUDIT_ENTRIES, audit::entries))
+        .service(read_route(paths::AUDIT_HEAD, audit::head))
+        .service(read_route(paths::AUDIT_LOG_KEY, audit::log_key))
+        .service(read_route(paths::AUDIT_CHECKPOINT, audit::checkpoint))
+        .service(read_route(paths::AUDIT_INCLUSION, audit::inclusion))
+        .service(read_route(paths::AUDIT_CONSISTENCY, audit::consistency))
+        .service(read_route(paths::AUDIT_RECEIPT, audit::receipt))
+        .service(write_route(paths::AUDIT_COSIGNATURES, witness::submit))
+        .service(read_route(paths::AUDIT_WITNESSED, witness::witnessed))
+        .service(read_route(paths::LIVEZ, health::livez))
+        .service(read_route(paths::READYZ, health::readyz))
+        .service(read_route(paths::METRICS, health::metrics))
+        .service(read_route(paths::OPENAPI, openapi::document))
+        .service(read_route(paths::DOCS, openapi::page))
         .default_service(web::to(not_found));
 }
 
-/// A resource whose other methods answer 405 with a problem.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A route that reads: `GET`, and `HEAD` answered by the same handler without the body; any
+/// other method answers 405 with `Allow: GET, HEAD`.
+fn read_route<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+        .default_service(web::to(|request: actix_web::HttpRequest| {
+            method_not_allowed(request, "GET, HEAD")
+        }))
 }
 
-/// A method the path does not take.
-async fn method_not_allowed(request: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, Problem> {
-    Err(Problem::new(
+/// A route that writes: `POST`; any other method answers 405 with `Allow: POST`.
+fn write_route<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(|request: actix_web::HttpRequest| {
+            method_not_allowed(request, "POST")
+        }))
+}
+
+/// A method the path does not take: a problem, with the methods it takes in `Allow`.
+async fn method_not_allowed(request: actix_web::HttpRequest, allow: &'static str) -> actix_web::HttpResponse {
+    let problem = Problem::new(
         actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "Method not allowed",
-        format!("{} does not take {}", request.path(), request.method()),
-    ))
+        format!(
+            "{} does not take {}; it takes {allow}",
+            request.path(),
+            request.method()
+        ),
+    );
+    let mut response = actix_web::ResponseError::error_response(&problem);
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static(allow),
+    );
+    response
 }
 
 /// Any other path.

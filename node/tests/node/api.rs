@@ -201,6 +201,31 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     // A method the route does not take, a body that is not JSON, a query that does not parse.
     let answer = platform.get("/v1/commands").await;
     assert_problem(&answer, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+    // Every 405 names the methods the route takes; every read takes HEAD, answered as GET
+    // without the body.
+    let url = |path: &str| format!("{}{path}", platform.base);
+    let response = platform.http.get(url("/v1/commands")).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
+    let response = platform.http.delete(url("/v1/tenders")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+    for path in [
+        "/v1/calendars",
+        "/v1/tenders/T-999999",
+        "/v1/audit/head",
+        "/v1/notices.atom",
+    ] {
+        let get = platform.http.get(url(path)).send().await.unwrap();
+        let head = platform.http.head(url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "{path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}: HEAD has no body");
+        assert!(!get.bytes().await.unwrap().is_empty(), "{path}");
+    }
     let response = platform
         .http
         .post(format!("{}/v1/commands", platform.base))
