@@ -30,6 +30,7 @@ pub mod openapi;
 pub mod problem;
 mod queries;
 pub mod reader;
+pub mod request_id;
 mod server;
 pub mod signed_reads;
 pub mod sse;

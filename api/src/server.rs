@@ -66,6 +66,7 @@ pub fn serve(
                 .app_data(state.clone())
                 .app_data(limits_data.clone())
                 .wrap(per_address.clone())
+                .wrap(actix_web::middleware::from_fn(crate::request_id::middleware))
                 .configure(configure);
             // The HTTP server's own head timeout is off (zero): its bare 408 has no problem.
             let http = HttpService::build()

@@ -209,6 +209,34 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     let response = platform.http.delete(url("/v1/tenders")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "GET, HEAD");
+    // Every answer carries a request id: the client's when it is a short plain token, else
+    // the node's own (32 hexadecimal digits), 404s and 405s included.
+    let id_of = |response: &reqwest::Response| response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let made = id_of(&platform.http.get(url("/v1/nothing-here")).send().await.unwrap());
+    assert!(
+        made.len() == 32 && made.chars().all(|character| character.is_ascii_hexdigit()),
+        "{made}"
+    );
+    let other = id_of(&platform.http.get(url("/v1/nothing-here")).send().await.unwrap());
+    assert_ne!(made, other, "each request its own id");
+    let sent = platform
+        .http
+        .delete(url("/v1/tenders"))
+        .header("x-request-id", "client-7.a_b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id_of(&sent), "client-7.a_b");
+    for refused_id in ["has space".to_owned(), "x".repeat(65)] {
+        let answer = platform
+            .http
+            .get(url("/v1/calendars"))
+            .header("x-request-id", refused_id.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(id_of(&answer).len(), 32, "{refused_id:?} is not echoed");
+    }
     for path in [
         "/v1/calendars",
         "/v1/tenders/T-999999",
