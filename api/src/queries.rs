@@ -37,8 +37,12 @@ pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem
         (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let body = open_or_archived(&state, &id, |tender, archived_at_ms| {
+pub async fn tender(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view = open_or_archived(&state, &id, |tender, archived_at_ms| {
         serde_json::to_value(TenderAnswer {
             tender: tender_view(tender),
             results: results(tender),
@@ -46,7 +50,7 @@ pub async fn tender(state: web::Data<ApiState>, id: web::Path<String>) -> Result
         })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(body))
+    answer(&request, view)
 }
 
 /// The answer about one tender.
@@ -70,9 +74,13 @@ struct TenderAnswer<'a> {
         (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let body = open_or_archived(&state, &id, |tender, _| serde_json::to_value(bids_view(tender))).await?;
-    Ok(HttpResponse::Ok().json(body))
+pub async fn bids(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view = open_or_archived(&state, &id, |tender, _| serde_json::to_value(bids_view(tender))).await?;
+    answer(&request, view)
 }
 
 /// A tender's key generation: what its committee members read to deal, respond and release.
@@ -83,12 +91,16 @@ pub async fn bids(state: web::Data<ApiState>, id: web::Path<String>) -> Result<H
         (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn key_generation(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let body = open_or_archived(&state, &id, |tender, _| {
+pub async fn key_generation(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let view = open_or_archived(&state, &id, |tender, _| {
         serde_json::to_value(sealbid_ledger::query::key_generation(tender))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(body))
+    answer(&request, view)
 }
 
 /// A final tender's early warnings, with what supervisors decided about each: the public reads
@@ -139,7 +151,7 @@ async fn open_or_archived(
     state: &ApiState,
     id: &str,
     view: impl Fn(&Tender, Option<u64>) -> serde_json::Result<serde_json::Value>,
-) -> Result<serde_json::Value, Problem> {
+) -> Result<View, Problem> {
     let id = parse_tender(id)?;
     let open = state
         .replica
@@ -148,10 +160,62 @@ async fn open_or_archived(
         .transpose()
         .map_err(encoding_problem)?;
     if let Some(body) = open {
-        return Ok(body);
+        return Ok(View { body, archived: false });
     }
     let record = archived(state, &id).await?;
-    view(&record.tender, Some(record.archived_at_ms)).map_err(encoding_problem)
+    let body = view(&record.tender, Some(record.archived_at_ms)).map_err(encoding_problem)?;
+    Ok(View { body, archived: true })
+}
+
+/// A view of one tender, and whether it came from the archive (then it never changes).
+struct View {
+    /// The answer.
+    body: serde_json::Value,
+    /// Whether the tender is final.
+    archived: bool,
+}
+
+/// How long a final tender's views may be kept, s: a year (they never change).
+const ARCHIVED_MAX_AGE_SECONDS: u64 = 365 * 24 * 60 * 60;
+
+/// The answer for `view`. A final tender's never changes: it gets an `ETag` (its body's
+/// SHA-256) and `Cache-Control: public, max-age=31536000, immutable`, and a request whose
+/// `If-None-Match` names that tag is answered `304` without a body. An open tender's changes:
+/// `Cache-Control: no-cache`.
+fn answer(request: &actix_web::HttpRequest, view: View) -> Result<HttpResponse, Problem> {
+    use actix_web::http::header;
+    if !view.archived {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .json(view.body));
+    }
+    let bytes = serde_json::to_vec(&view.body).map_err(encoding_problem)?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    let tag: String = digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+    let tag = format!("\"{tag}\"");
+    let cache = format!("public, max-age={ARCHIVED_MAX_AGE_SECONDS}, immutable");
+    let matches = request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|candidate| {
+            let candidate = candidate.trim();
+            candidate == "*" || candidate.trim_start_matches("W/") == tag
+        });
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, cache));
+    Ok(if matches {
+        response.finish()
+    } else {
+        response.content_type("application/json").body(bytes)
+    })
 }
 
 /// The role-holders with their roles (no bidder or applicant: the registry of bidders is not

@@ -129,6 +129,14 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
     // Three days from today, rolled over a weekend at most (the test calendar has no holidays).
     let now = platform.now_ms();
     assert!((now + 3 * DAY_MS..now + 6 * DAY_MS).contains(&ends_ms), "{ends_ms}");
+    let open = platform
+        .http
+        .get(format!("{}/v1/tenders/{tender}", platform.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.headers()["cache-control"], "no-cache", "an open tender changes");
+    assert!(open.headers().get("etag").is_none());
     let publicized = view(&platform, &tender).await;
     let candidates = &publicized["publicity"]["lots"]["1"]["candidates"];
     assert_eq!(
@@ -317,6 +325,34 @@ async fn an_objection_to_the_result_lapses_unanswered_and_holds_the_award_until_
     );
     let (status, _, _) = platform.get("/v1/tenders/T-999999/ocds").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A final tender's views never change: a tag, kept for a year, and 304 for a client that
+    // holds it.
+    let url = format!("{}/v1/tenders/{tender}", platform.base);
+    let first = platform.http.get(&url).send().await.unwrap();
+    assert_eq!(first.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(tag.starts_with('"') && tag.len() == 66, "{tag}");
+    let body = first.bytes().await.unwrap();
+    let again = platform.http.get(&url).send().await.unwrap();
+    assert_eq!(again.headers()["etag"], tag.as_str(), "the same tag each time");
+    assert_eq!(again.bytes().await.unwrap(), body);
+    let cached = platform
+        .http
+        .get(&url)
+        .header("if-none-match", format!("\"other\", {tag}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+    assert!(cached.bytes().await.unwrap().is_empty());
+    let stale = platform
+        .http
+        .get(format!("{url}/bids"))
+        .header("if-none-match", "\"other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::OK);
     // The information service's notices: the publication, the opening record with names and
     // prices, the candidates and the result, in log order, whole pages or one at a time.
     let (status, _, page) = platform.get("/v1/notices").await;
