@@ -209,6 +209,33 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     let response = platform.http.delete(url("/v1/tenders")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "GET, HEAD");
+    // No cross-origin reads: no Access-Control header for any origin, and no preflight.
+    let foreign = platform
+        .http
+        .get(url("/v1/calendars"))
+        .header("origin", "https://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::OK);
+    assert!(
+        foreign
+            .headers()
+            .keys()
+            .all(|name| !name.as_str().starts_with("access-control-")),
+        "{:?}",
+        foreign.headers()
+    );
+    let preflight = platform
+        .http
+        .request(reqwest::Method::OPTIONS, url("/v1/commands"))
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(preflight.headers().get("access-control-allow-origin").is_none());
     // Every answer carries a request id: the client's when it is a short plain token, else
     // the node's own (32 hexadecimal digits), 404s and 405s included.
     let id_of = |response: &reqwest::Response| response.headers()["x-request-id"].to_str().unwrap().to_owned();
