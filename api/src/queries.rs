@@ -431,7 +431,7 @@ pub(crate) fn parse_tender(text: &str) -> Result<TenderId, Problem> {
             actix_web::http::StatusCode::BAD_REQUEST,
             "malformed-tender-id",
             "The tender id is not valid",
-            format!("{text:?}: {error}; a tender id looks like T-000001"),
+            format!("{error}; a tender id looks like T-000001"),
         )
     })
 }

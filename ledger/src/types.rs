@@ -12,7 +12,7 @@ pub enum ValueError {
     Identifier {
         /// What kind of identifier.
         kind: &'static str,
-        /// The text given.
+        /// The text given ([`excerpt`]: cut short when long).
         text: String,
         /// The longest allowed.
         length_max: usize,
@@ -57,12 +57,25 @@ impl From<Fen> for u64 {
 }
 
 /// Checks an identifier's characters and length.
+/// The most characters of a refused text an error repeats.
+const EXCERPT_CHARACTERS_MAX: usize = 48;
+
+/// `text` as an error repeats it: whole when short, else its first characters and how long it
+/// was (an error never echoes a flood of input).
+pub fn excerpt(text: &str) -> String {
+    if text.chars().count() <= EXCERPT_CHARACTERS_MAX {
+        return text.to_owned();
+    }
+    let start: String = text.chars().take(EXCERPT_CHARACTERS_MAX).collect();
+    format!("{start}… ({} bytes)", text.len())
+}
+
 fn check_identifier(kind: &'static str, text: &str, length_max: usize) -> Result<(), ValueError> {
     let allowed = |character: char| character.is_ascii_alphanumeric() || character == '-' || character == '_';
     if text.is_empty() || text.len() > length_max || !text.chars().all(allowed) {
         return Err(ValueError::Identifier {
             kind,
-            text: text.into(),
+            text: excerpt(text),
             length_max,
         });
     }

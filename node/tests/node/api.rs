@@ -165,6 +165,14 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
     let answer = platform.get(&format!("/v1/tenders/{}", "T".repeat(40))).await;
     assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    // A long id is cut short in the problem's detail, and named once.
+    let long = "T".repeat(2_000);
+    let answer = platform.get(&format!("/v1/tenders/{long}")).await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    let detail = answer.2["detail"].as_str().unwrap();
+    assert!(detail.len() < 300, "{detail}");
+    assert_eq!(detail.matches(&"T".repeat(48)).count(), 1, "{detail}");
+    assert!(detail.contains("(2000 bytes)"), "{detail}");
     assert_eq!(
         platform.state_hash().await,
         before,
