@@ -8,7 +8,9 @@
 //! archive and the audit history on disk; reads that need a role are signed by the reader
 //! (RFC 9421, [`reader`]) and checked against the ledger this node applied; the [`audit`] routes also sign checkpoints with the
 //! log's key (given by the caller as an [`audit::LogSigner`]) and build inclusion and
-//! consistency proofs from the Merkle nodes on disk. `/metrics`, `/livez` and `/readyz` serve operators;
+//! consistency proofs from the Merkle nodes on disk. The information service's [`notices`] are
+//! paged and served as Atom from the rows the node keeps as it applies entries. Every answer
+//! carries a request id ([`request_id`]). `/metrics`, `/livez` and `/readyz` serve operators;
 //! `/openapi.json` (and the page `/docs`) document every route, generated from the handlers.
 //!
 //! The caller (the `sealbid` node) builds the [`Replica`] and calls [`serve`] with a bound

@@ -91,10 +91,7 @@ pub async fn page(state: web::Data<ApiState>, range: web::Query<NoticeRange>) ->
     responses((status = 200, description = "The newest 50 notices, newest first (Atom, RFC 4287)", content_type = "application/atom+xml")))]
 pub async fn atom(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let notices = read(&state, u64::MAX, ATOM_ENTRIES, true).await?;
-    let base = {
-        let connection = request.connection_info();
-        format!("{}://{}", connection.scheme(), connection.host())
-    };
+    let base = crate::queries::base_url(&request);
     let feed = feed(&notices, &base);
     Ok(HttpResponse::Ok()
         .content_type("application/atom+xml; charset=utf-8")

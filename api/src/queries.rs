@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use sealbid_ledger::ocds::{Publisher, record_package};
 use sealbid_ledger::performance::{Month, report};
 use sealbid_ledger::query::{WarningsView, bids_view, public_participants, results, tender_view};
+use sealbid_ledger::state::State;
 use sealbid_ledger::tender::{ArchiveRecord, Tender};
 use sealbid_ledger::types::TenderId;
 use sealbid_ledger::warnings::thresholds::ThresholdsInForce;
@@ -42,7 +43,7 @@ pub async fn tender(
     state: web::Data<ApiState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let view = open_or_archived(&state, &id, |tender, archived_at_ms| {
+    let view = open_or_archived(&state, &id, |_, tender, archived_at_ms| {
         serde_json::to_value(TenderAnswer {
             tender: tender_view(tender),
             results: results(tender),
@@ -79,7 +80,7 @@ pub async fn bids(
     state: web::Data<ApiState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let view = open_or_archived(&state, &id, |tender, _| serde_json::to_value(bids_view(tender))).await?;
+    let view = open_or_archived(&state, &id, |_, tender, _| serde_json::to_value(bids_view(tender))).await?;
     answer(&request, view)
 }
 
@@ -96,7 +97,7 @@ pub async fn key_generation(
     state: web::Data<ApiState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let view = open_or_archived(&state, &id, |tender, _| {
+    let view = open_or_archived(&state, &id, |_, tender, _| {
         serde_json::to_value(sealbid_ledger::query::key_generation(tender))
     })
     .await?;
@@ -150,12 +151,18 @@ pub(crate) async fn archived_warnings(
 async fn open_or_archived(
     state: &ApiState,
     id: &str,
-    view: impl Fn(&Tender, Option<u64>) -> serde_json::Result<serde_json::Value>,
+    view: impl Fn(&State, &Tender, Option<u64>) -> serde_json::Result<serde_json::Value>,
 ) -> Result<View, Problem> {
     let id = parse_tender(id)?;
     let open = state
         .replica
-        .read_applied(|ledger| ledger.state().tenders.get(&id).map(|tender| view(tender, None)))
+        .read_applied(|ledger| {
+            let ledger_state = ledger.state();
+            ledger_state
+                .tenders
+                .get(&id)
+                .map(|tender| view(ledger_state, tender, None))
+        })
         .await
         .transpose()
         .map_err(encoding_problem)?;
@@ -163,8 +170,19 @@ async fn open_or_archived(
         return Ok(View { body, archived: false });
     }
     let record = archived(state, &id).await?;
-    let body = view(&record.tender, Some(record.archived_at_ms)).map_err(encoding_problem)?;
+    let body = state
+        .replica
+        .read_applied(|ledger| view(ledger.state(), &record.tender, Some(record.archived_at_ms)))
+        .await
+        .map_err(encoding_problem)?;
     Ok(View { body, archived: true })
+}
+
+/// `https://host[:port]` as the request reached this node: the base of the links the API
+/// hands out.
+pub(crate) fn base_url(request: &actix_web::HttpRequest) -> String {
+    let connection = request.connection_info();
+    format!("{}://{}", connection.scheme(), connection.host())
 }
 
 /// A view of one tender, and whether it came from the archive (then it never changes).
@@ -263,39 +281,19 @@ pub async fn tender_ocds(
     state: web::Data<ApiState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
-    let uri = {
-        let connection = request.connection_info();
-        format!("{}://{}{}", connection.scheme(), connection.host(), request.path())
-    };
+    let uri = format!("{}{}", base_url(&request), request.path());
     let publisher = Publisher {
         ocid_prefix: OCID_PREFIX,
         name: OCDS_PUBLISHER,
         uri: &uri,
     };
-    let open = state
-        .replica
-        .read_applied(|ledger| {
-            let ledger_state = ledger.state();
-            ledger_state
-                .tenders
-                .get(&id)
-                .map(|tender| record_package(ledger_state, tender, &publisher, None))
-        })
-        .await;
-    let body = match open {
-        Some(body) => body,
-        None => {
-            let record = archived(&state, &id).await?;
-            state
-                .replica
-                .read_applied(|ledger| {
-                    record_package(ledger.state(), &record.tender, &publisher, Some(record.archived_at_ms))
-                })
-                .await
-        }
-    };
-    Ok(HttpResponse::Ok().json(body))
+    // Not cached as a final tender's other views are: it names the participants as the
+    // ledger names them now.
+    let view = open_or_archived(&state, &id, |ledger_state, tender, final_at_ms| {
+        Ok(record_package(ledger_state, tender, &publisher, final_at_ms))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view.body))
 }
 
 /// Tenders whose releases one page holds at most.
@@ -350,10 +348,14 @@ pub async fn ocds_releases(
             let mut tenders: Vec<(u64, &Tender, Option<u64>)> = ledger_state
                 .tenders
                 .values()
-                .filter_map(|tender| tender_number(&tender.id).map(|number| (number, tender, None)))
+                .filter_map(|tender| tender.id.number().map(|number| (number, tender, None)))
                 .filter(|(number, _, _)| *number >= from_number)
                 .chain(archived.iter().filter_map(|record| {
-                    tender_number(&record.tender.id).map(|number| (number, &record.tender, Some(record.archived_at_ms)))
+                    record
+                        .tender
+                        .id
+                        .number()
+                        .map(|number| (number, &record.tender, Some(record.archived_at_ms)))
                 }))
                 .collect();
             tenders.sort_by_key(|(number, _, _)| *number);
@@ -376,8 +378,7 @@ pub async fn ocds_releases(
             format!("no tender is numbered {from_number} or more"),
         ));
     };
-    let connection = request.connection_info();
-    let base = format!("{}://{}", connection.scheme(), connection.host());
+    let base = base_url(&request);
     let uri = format!("{base}{}", request.uri());
     let body = sealbid_ledger::ocds::release_package(package, OCDS_PUBLISHER, &uri);
     let next = format!(
@@ -385,11 +386,6 @@ pub async fn ocds_releases(
         last + 1
     );
     Ok(HttpResponse::Ok().insert_header(("link", next)).json(body))
-}
-
-/// A tender id's number (`T-000042` is 42).
-fn tender_number(id: &TenderId) -> Option<u64> {
-    id.as_str().strip_prefix("T-")?.parse().ok()
 }
 
 /// Which month's performance evaluation.

@@ -37,7 +37,10 @@
 //! and government procurement the office publishes the ranked candidates before the award,
 //! which waits for the publicity ([`publicity`]). Bidders complain to supervisors about a
 //! tender, after an objection where the law requires one, and supervisors review and decide
-//! on the same clock ([`complaints`]); an open complaint holds the award.
+//! on the same clock ([`complaints`]); an open complaint holds the award. Each timed step is
+//! tallied against its period by office and month ([`performance`]). What the information
+//! service publishes is derived here too: a notice per public act, handed out with each applied
+//! entry ([`notices`]), and a tender's OCDS releases and record ([`ocds`]).
 //!
 //! The award rules are plain functions of a lot's valid bids; ties go to the earlier log
 //! position:

@@ -160,6 +160,21 @@ pub(crate) fn of_applied(
     audit_index: u64,
     published_at_ms: u64,
 ) -> Vec<Notice> {
+    // Most entries (every bid) publish nothing: decide that before looking anything up.
+    let publishes = matches!(
+        response,
+        Response::TenderPublished { .. }
+            | Response::TenderAmended { .. }
+            | Response::TenderOpened { .. }
+            | Response::CandidatesPublished { .. }
+            | Response::TenderAwarded { .. }
+    ) || archived.is_some()
+        || events
+            .iter()
+            .any(|event| matches!(event, AuditEvent::ComplaintDecided { .. }));
+    if !publishes {
+        return Vec::new();
+    }
     let tender = subject
         .and_then(|id| state.tenders.get(id))
         .or(archived.map(|record| &record.tender));

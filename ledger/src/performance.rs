@@ -38,6 +38,20 @@ pub enum Step {
     ComplaintDecision,
 }
 
+impl Step {
+    /// The step's name, as in the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::ObjectionAnswer => "objection_answer",
+            Step::CandidatePublicity => "candidate_publicity",
+            Step::Award => "award",
+            Step::CorrectionReply => "correction_reply",
+            Step::ComplaintReview => "complaint_review",
+            Step::ComplaintDecision => "complaint_decision",
+        }
+    }
+}
+
 /// Who a step is due from: an office, or the supervisors as one body (any supervisor may act).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Actor {

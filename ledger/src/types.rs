@@ -190,6 +190,16 @@ impl TenderId {
     pub fn numbered(number: u64) -> Self {
         Self(format!("T-{number:06}"))
     }
+
+    /// The number of the tender, the order it was published in; `None` for an id not of the
+    /// ledger's form.
+    pub fn number(&self) -> Option<u64> {
+        let digits = self.0.strip_prefix("T-")?;
+        if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
 }
 
 impl ObjectionId {

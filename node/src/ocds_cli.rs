@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use sealbid_api::client::{Client, ClientError};
+use sealbid_ledger::types::TenderId;
 
 use crate::participant::ParticipantError;
 use crate::participant_cli::Connection;
@@ -60,11 +61,6 @@ fn tenders_of(package: &serde_json::Value) -> Vec<String> {
     tenders
 }
 
-/// The number of a tender id (`T-000042` is 42).
-fn number(tender: &str) -> Option<u64> {
-    tender.strip_prefix("T-")?.parse().ok()
-}
-
 /// Reads every page of releases from tender 1 on, and every tender's record.
 async fn export(client: &Client, out: &Path) -> Result<(), ParticipantError> {
     let records = out.join("records");
@@ -94,7 +90,11 @@ async fn export(client: &Client, out: &Path) -> Result<(), ParticipantError> {
             write(&records.join(format!("{tender}.json")), &record)?;
             written += 1;
         }
-        let Some(last) = tenders.last().and_then(|tender| number(tender)) else {
+        let last = tenders
+            .last()
+            .and_then(|tender| TenderId::parse(tender).ok())
+            .and_then(|tender| tender.number());
+        let Some(last) = last else {
             break;
         };
         from = last + 1;

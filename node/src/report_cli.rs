@@ -4,22 +4,10 @@
 
 use std::fmt::Write as _;
 
-use sealbid_ledger::performance::{Late, Report, Step, Tally};
+use sealbid_ledger::performance::{Late, Report, Tally};
 
 /// One hour, ms.
 const HOUR_MS: u64 = 60 * 60 * 1000;
-
-/// The step's name, as in the JSON.
-fn step_name(step: Step) -> &'static str {
-    match step {
-        Step::ObjectionAnswer => "objection_answer",
-        Step::CandidatePublicity => "candidate_publicity",
-        Step::Award => "award",
-        Step::CorrectionReply => "correction_reply",
-        Step::ComplaintReview => "complaint_review",
-        Step::ComplaintDecision => "complaint_decision",
-    }
-}
 
 /// Who: the name with the key, or the supervisors.
 fn who(actor: &str, name: Option<&str>) -> String {
@@ -86,7 +74,7 @@ pub fn text(report: &Report, time: impl Fn(u64) -> String) -> String {
             "step", "done", "on time", "overdue", "on time %", "mean taken", "mean allowed"
         );
         for (step, tally) in &actor.steps {
-            tally_line(&mut output, step_name(*step), tally);
+            tally_line(&mut output, step.name(), tally);
         }
         tally_line(&mut output, "all steps", &actor.total);
     }
@@ -103,7 +91,7 @@ fn late_line(case: &Late, time: &impl Fn(u64) -> String) -> String {
     format!(
         "{} {} tender {} case {}: due {}, late {}",
         who(&case.actor, case.name.as_deref()),
-        step_name(case.step),
+        case.step.name(),
         tender,
         case.case.as_deref().unwrap_or("-"),
         time(case.due_ms),
@@ -163,7 +151,7 @@ pub fn csv(report: &Report) -> String {
                 "tally",
                 &actor.actor,
                 actor.name.as_deref(),
-                step_name(*step),
+                step.name(),
                 Some(tally),
                 None,
             );
@@ -182,7 +170,7 @@ pub fn csv(report: &Report) -> String {
             "late",
             &case.actor,
             case.name.as_deref(),
-            step_name(case.step),
+            case.step.name(),
             None,
             Some(case),
         );

@@ -228,8 +228,13 @@ pub(crate) fn review(
         return Err(Rejection::ComplaintReviewed(ruling.complaint.clone()));
     }
     check_text(&config, ruling.text, "text")?;
-    let accepted_at_ms = matches!(ruling.outcome, Review::Accepted { .. }).then_some(context.timestamp_ms);
-    let decision_due_ms = rules(state, tender).decision_due_ms(held.filed_at_ms, accepted_at_ms)?;
+    // Only an accepted complaint is decided: its decision is due from now on.
+    let decision_due_ms = match ruling.outcome {
+        Review::Accepted { .. } => {
+            rules(state, tender).decision_due_ms(held.filed_at_ms, Some(context.timestamp_ms))?
+        }
+        Review::NotAccepted { .. } | Review::Referred => None,
+    };
     let overdue = context.timestamp_ms >= held.review_due_ms;
     let done = Done {
         actor: Actor::Supervisors,
@@ -256,7 +261,7 @@ pub(crate) fn review(
         overdue,
     });
     complaint.suspended = suspend;
-    complaint.decision_due_ms = decision_due_ms.filter(|_| accepted_at_ms.is_some());
+    complaint.decision_due_ms = decision_due_ms;
     state.performance.record(&done);
     events.insert(
         0,

@@ -25,7 +25,7 @@ use sealbid_ledger::warnings::{Indicator, Level};
 
 use crate::objections::{
     DAY_MS, OCT_9, OCT_12_10H, OCT_20_10H, OCT_22, SEP_15_09H, SEP_16_10H, SEP_18_10H, SEP_21, filed, harness_in_2026,
-    office_answers, open_on_sep_15, publish, withheld_until_close,
+    office_answers, opened_with_four_bids, publish, withheld_until_close,
 };
 use crate::rejections::{refused, refused_command};
 use crate::support::Harness;
@@ -164,13 +164,7 @@ fn lapses_at(harness: &mut Harness, due_ms: u64, lapse: EntryBody) {
 fn objected_to_the_result() -> (Harness, Rc<IdentityKeyPair>, TenderId, ObjectionId) {
     let mut harness = harness_in_2026(SEP_15_09H, 4);
     let supervisor = harness.grant_supervisor();
-    let tender = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
-    harness.prove_readiness(&tender, 1);
-    harness.prove_readiness(&tender, 2);
-    for (bidder, price) in [(0, 900), (1, 800), (2, 700), (3, 750)] {
-        harness.bid(&tender, "1", bidder, price, None).unwrap();
-    }
-    open_on_sep_15(&mut harness, &tender);
+    let tender = opened_with_four_bids(&mut harness);
     harness.now_ms = SEP_16_10H;
     harness
         .office_runs(Action::PublishCandidates { tender: tender.clone() })
@@ -552,46 +546,23 @@ fn an_upheld_complaint_can_order_a_re_tender_and_a_re_evaluation_needs_an_opened
     harness
         .run(&supervisor, review(&tender, &id, Review::Accepted { suspend: false }))
         .unwrap();
-    refused_command(
-        &mut harness,
-        &supervisor,
-        decide(
-            &tender,
-            &id,
-            Decision::Upheld {
-                handling: Handling::ReEvaluate,
+    // A re-evaluation and an annulled award need a tender past its opening.
+    for handling in [Handling::ReEvaluate, Handling::AnnulAward] {
+        refused_command(
+            &mut harness,
+            &supervisor,
+            decide(&tender, &id, Decision::Upheld { handling }),
+            |rejection| {
+                matches!(
+                    rejection,
+                    Rejection::WrongPhase {
+                        phase: Phase::Bidding,
+                        ..
+                    }
+                )
             },
-        ),
-        |rejection| {
-            matches!(
-                rejection,
-                Rejection::WrongPhase {
-                    phase: Phase::Bidding,
-                    ..
-                }
-            )
-        },
-    );
-    refused_command(
-        &mut harness,
-        &supervisor,
-        decide(
-            &tender,
-            &id,
-            Decision::Upheld {
-                handling: Handling::AnnulAward,
-            },
-        ),
-        |rejection| {
-            matches!(
-                rejection,
-                Rejection::WrongPhase {
-                    phase: Phase::Bidding,
-                    ..
-                }
-            )
-        },
-    );
+        );
+    }
     let archived = harness.archived.len();
     let applied = harness
         .run(

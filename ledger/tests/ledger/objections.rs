@@ -461,16 +461,23 @@ fn a_procurement_query_runs_on_working_days_and_holds_the_award_but_not_the_clos
     assert_eq!(harness.archived.last().unwrap().tender.objections[0].id, query);
 }
 
-#[test]
-fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_holds_the_award() {
-    let mut harness = harness_in_2026(SEP_15_09H, 4);
-    let tender = publish(&mut harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
+/// A construction tender with four bids (900, 800, 700 and 750), bidding until 15 September
+/// 11:00 and opened that day at 15:00.
+pub(crate) fn opened_with_four_bids(harness: &mut Harness) -> TenderId {
+    let tender = publish(harness, Market::Construction, SEP_15_09H + 2 * 60 * 60 * 1000);
     harness.prove_readiness(&tender, 1);
     harness.prove_readiness(&tender, 2);
     for (bidder, price) in [(0, 900), (1, 800), (2, 700), (3, 750)] {
         harness.bid(&tender, "1", bidder, price, None).unwrap();
     }
-    open_on_sep_15(&mut harness, &tender);
+    open_on_sep_15(harness, &tender);
+    tender
+}
+
+#[test]
+fn the_candidates_are_published_for_three_days_and_an_objection_to_the_result_holds_the_award() {
+    let mut harness = harness_in_2026(SEP_15_09H, 4);
+    let tender = opened_with_four_bids(&mut harness);
     let office = Rc::clone(&harness.office);
     let award = || Action::AwardTender { tender: tender.clone() };
     refused_command(&mut harness, &office, award(), |rejection| {

@@ -425,3 +425,12 @@ fn the_validator_refuses_what_the_schemas_refuse() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_tender_id_names_its_number_which_pages_the_releases() {
+    assert_eq!(TenderId::numbered(42).number(), Some(42));
+    assert_eq!(TenderId::numbered(1_234_567).number(), Some(1_234_567));
+    for other in ["T-", "T-12a", "X-000001", "t-000001", "T--1"] {
+        assert_eq!(TenderId::parse(other).unwrap().number(), None, "{other}");
+    }
+}
