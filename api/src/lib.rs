@@ -36,6 +36,7 @@ pub mod request_id;
 mod server;
 pub mod signed_reads;
 pub mod sse;
+mod tender_list;
 pub mod watch;
 pub mod witness;
 
@@ -192,7 +193,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .service(write_route(paths::COMMANDS, commands::submit))
-        .service(read_route(paths::TENDERS, queries::tenders))
+        .service(read_route(paths::TENDERS, tender_list::tenders))
         .service(read_route(paths::TENDER, queries::tender))
         .service(read_route(paths::TENDER_BIDS, queries::bids))
         .service(read_route(paths::TENDER_KEY_GENERATION, queries::key_generation))

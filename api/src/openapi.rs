@@ -18,7 +18,7 @@ use crate::problem::Problem;
     ),
     paths(
         crate::commands::submit,
-        crate::queries::tenders,
+        crate::tender_list::tenders,
         crate::queries::tender,
         crate::queries::bids,
         crate::queries::key_generation,

@@ -16,20 +16,6 @@ use sealbid_ledger::warnings::thresholds::ThresholdsInForce;
 use crate::ApiState;
 use crate::problem::Problem;
 
-/// Every open tender.
-#[utoipa::path(get, path = "/v1/tenders", tag = "queries",
-    responses((status = 200, description = "Open tenders", body = Object)))]
-pub async fn tenders(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
-    let body = state
-        .replica
-        .read_applied(|ledger| {
-            serde_json::to_value(ledger.state().tenders.values().map(tender_view).collect::<Vec<_>>())
-        })
-        .await
-        .map_err(encoding_problem)?;
-    Ok(HttpResponse::Ok().json(body))
-}
-
 /// One tender, open or archived, with its results once it has them.
 #[utoipa::path(get, path = "/v1/tenders/{id}", tag = "queries",
     params(("id" = String, Path, description = "The tender id, such as T-000001")),

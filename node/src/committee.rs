@@ -19,7 +19,7 @@ use sealbid_ledger::command::{Action, encryption_key_statement};
 use sealbid_ledger::query::KeyGeneration;
 use sealbid_ledger::types::TenderId;
 
-use crate::participant::{ParticipantError, write_new_key};
+use crate::participant::{ParticipantError, write_new_file};
 
 /// Bytes of an encryption key file: the scalar, big-endian.
 const ENCRYPTION_KEY_BYTES: usize = 32;
@@ -30,7 +30,7 @@ pub fn encryption_keygen(path: &Path) -> Result<OpeningKey, ParticipantError> {
         path: path.display().to_string(),
         reason: error.to_string(),
     })?;
-    write_new_key(path, &secret.to_bytes())?;
+    write_new_file(path, &secret.to_bytes())?;
     Ok(OpeningKey::new(secret))
 }
 

@@ -11,7 +11,7 @@ use crate::participant_cli::Connection;
 #[derive(Debug, clap::Subcommand)]
 pub enum CommitteeCommand {
     /// Make an encryption key (the other members seal this member's shares to it); prints its
-    /// public point. The identity key comes from `sealbid bidder keygen`.
+    /// public point. The identity key comes from `sealbid key new`.
     Keygen {
         /// Where to write it (never overwritten).
         #[arg(long)]

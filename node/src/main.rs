@@ -8,10 +8,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use sealbid_node::committee_cli::{self, CommitteeCommand};
+use sealbid_node::failure::{Failure, FailureClass};
 use sealbid_node::participant_cli::{
-    self, BidderCommand, Connection, OfficeCommand, OperatorCommand, RegistrarCommand,
+    self, BidderCommand, Connection, KeyCommand, OfficeCommand, OperatorCommand, RegistrarCommand,
 };
 use sealbid_node::supervisor_cli::{self, SupervisorCommand};
+use sealbid_node::tender_cli::TenderReadCommand;
 use sealbid_node::{Application, Layer};
 
 /// sealbid: sealed-bid public-resource trading.
@@ -28,6 +30,37 @@ struct Arguments {
 enum Command {
     /// Run a node: defaults, then the TOML file, then SEALBID_ variables, then these flags.
     Serve(ServeFlags),
+    /// Identity keys for any role: make one, print one's public key.
+    Key {
+        /// Print the public key as JSON.
+        #[arg(long, global = true)]
+        json: bool,
+        /// What to do.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Anyone: list tenders, show one, read its opening record and results.
+    Tender {
+        /// Where (--key is not needed).
+        #[command(flatten)]
+        connection: Connection,
+        /// What to do.
+        #[command(subcommand)]
+        command: TenderReadCommand,
+    },
+    /// Send a command saved by --save-command (or after a send that got no answer) again,
+    /// exactly as it was signed: a command already applied is answered with its original
+    /// receipt.
+    Resend {
+        /// Where (--key is not needed: the command is signed).
+        #[command(flatten)]
+        connection: Connection,
+        /// The saved command.
+        file: PathBuf,
+        /// Also fetch the log's receipt and write it here.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+    },
     /// Supervisors: fetch the audit log, verify it by replaying it.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -190,11 +223,11 @@ enum ClusterCommand {
 enum AuditCommand {
     /// Fetch the tree head and every audit entry into a file.
     Fetch {
-        /// The node's API.
-        #[arg(long, default_value = "https://127.0.0.1:8443")]
+        /// The node's API (https:// only).
+        #[arg(long, env = "SEALBID_API", default_value = "https://127.0.0.1:8443")]
         api: String,
         /// The certificate authority to trust for the API.
-        #[arg(long, default_value = "sealbid-data/tls/authority.pem")]
+        #[arg(long, env = "SEALBID_AUTHORITY", default_value = "sealbid-data/tls/authority.pem")]
         authority: PathBuf,
         /// Where to write the log.
         #[arg(long)]
@@ -286,10 +319,18 @@ impl ServeFlags {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The node's runtime is multi-threaded: Raft, the state machine and replication share it;
-/// the HTTP servers bring their own worker threads.
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> anyhow::Result<()> {
+/// Parses the arguments, runs the command and exits with its class's code
+/// ([`sealbid_node::failure`]): 0, or 1 to 5. A failure is printed as a sentence and a hint on
+/// standard error (with `--json`, as one JSON object there); `SEALBID_DEBUG=1` adds the whole
+/// error chain, with a backtrace where `RUST_BACKTRACE` asks for one.
+fn main() -> std::process::ExitCode {
+    let json = std::env::args()
+        .take_while(|argument| argument != "--")
+        .any(|argument| argument == "--json");
+    let arguments = match Arguments::try_parse() {
+        Ok(arguments) => arguments,
+        Err(error) => return usage_failure(&error, json),
+    };
     // Warnings and errors of the node's parts go to standard error; RUST_LOG refines it.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -297,9 +338,75 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let arguments = Arguments::parse();
+    // The node's runtime is multi-threaded: Raft, the state machine and replication share it;
+    // the HTTP servers bring their own worker threads.
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run(arguments)));
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => report(&error, json),
+    }
+}
+
+/// Prints `error` as its class says and gives its exit code.
+fn report(error: &anyhow::Error, json: bool) -> std::process::ExitCode {
+    let failure = Failure::of(error.as_ref());
+    if json {
+        eprintln!("{}", failure.json());
+    } else {
+        eprintln!("{}", failure.text());
+    }
+    if std::env::var_os("SEALBID_DEBUG").is_some() {
+        eprintln!("{error:?}");
+    }
+    std::process::ExitCode::from(failure.exit_code)
+}
+
+/// A command line that does not parse: clap's own message (or help, which is no failure), or
+/// with `--json` the usage failure as JSON.
+fn usage_failure(error: &clap::Error, json: bool) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || matches!(error.kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) && !json
+    {
+        let _ = error.print();
+        return std::process::ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+    }
+    if !json {
+        let _ = error.print();
+        return std::process::ExitCode::from(FailureClass::Usage.exit_code());
+    }
+    let rendered = error.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let failure = Failure::new(
+        FailureClass::Usage,
+        message,
+        Some("`sealbid --help`, or --help after any command, lists what it takes".into()),
+    );
+    eprintln!("{}", failure.json());
+    std::process::ExitCode::from(failure.exit_code)
+}
+
+/// Runs the command.
+async fn run(arguments: Arguments) -> anyhow::Result<()> {
     match arguments.command {
         Command::Serve(flags) => serve(flags).await,
+        Command::Key { json, command } => Ok(participant_cli::key(command, json)?),
+        Command::Tender { connection, command } => Ok(sealbid_node::tender_cli::tender(&connection, command).await?),
+        Command::Resend {
+            connection,
+            file,
+            receipt,
+        } => Ok(participant_cli::resend(&connection, &file, receipt.as_deref()).await?),
         Command::Audit(AuditCommand::Fetch {
             api,
             authority,
@@ -398,9 +505,14 @@ async fn audit_fetch(
     key: Option<&std::path::Path>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let authority_pem =
-        std::fs::read(authority).with_context(|| format!("reading the trust anchor {}", authority.display()))?;
-    let client = sealbid_api::client::Client::new(api, &authority_pem)?;
+    let client = Connection {
+        api: api.to_owned(),
+        authority: authority.to_owned(),
+        key: None,
+        json,
+        save_command: None,
+    }
+    .client()?;
     let supervisor = key.map(sealbid_node::participant::load_key).transpose()?;
     let bar = progress_bar(0, "fetching");
     let (head, entries) = sealbid_node::audit::fetch(&client, supervisor.as_ref(), |done, total| {
@@ -451,7 +563,7 @@ fn audit_verify(
     // Every checkpoint is now a prefix of the replayed log: count who co-signed them.
     report.witnesses = sealbid_node::witness::cosigned_by(&notes, witnesses);
     if report.witnesses.len() < witnesses_required {
-        anyhow::bail!(
+        return Err(sealbid_node::participant::ParticipantError::Verification(format!(
             "{} of the {witnesses_required} witnesses required co-signed a checkpoint of this log ({}); \
              fetch the log again once they have, or keep their checkpoints with --checkpoint",
             report.witnesses.len(),
@@ -460,7 +572,8 @@ fn audit_verify(
             } else {
                 report.witnesses.join(", ")
             }
-        );
+        ))
+        .into());
     }
     if json {
         println!("{}", serde_json::to_string(&report)?);

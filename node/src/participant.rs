@@ -39,9 +39,39 @@ pub enum ParticipantError {
     /// The API refused or could not be reached.
     #[error(transparent)]
     Client(#[from] ClientError),
-    /// Something given is not valid.
+    /// A signed command got no answer, or the node could not take it now: it may have been
+    /// applied or not, and is saved to be sent again as it is.
+    #[error("{source}")]
+    Unanswered {
+        /// The file holding the signed command.
+        saved: String,
+        /// What happened to the request (boxed: a problem document is large).
+        source: Box<ClientError>,
+    },
+    /// A flag or argument is wrong: nothing was signed or sent.
+    #[error("{message}")]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// Which flag to give or fix.
+        hint: Option<String>,
+    },
+    /// A receipt, checkpoint or served entry did not check.
+    #[error("{0}")]
+    Verification(String),
+    /// Anything else that went wrong here.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl ParticipantError {
+    /// A usage error saying `message`, with `hint`.
+    pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Self {
+        Self::Usage {
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        }
+    }
 }
 
 /// A new identity key written to `path` (owner-only); its public key.
@@ -50,13 +80,13 @@ pub fn keygen(path: &Path) -> Result<IdentityKeyPair, ParticipantError> {
         path: path.display().to_string(),
         reason: error.to_string(),
     })?;
-    write_new_key(path, &pkcs8)?;
+    write_new_file(path, &pkcs8)?;
     Ok(key)
 }
 
-/// Writes a new key file at `path`, readable by its owner only, and syncs it; an existing file
-/// is never overwritten.
-pub fn write_new_key(path: &Path, bytes: &[u8]) -> Result<(), ParticipantError> {
+/// Writes a new file (a key, a saved command) at `path`, readable by its owner only, and syncs
+/// it; an existing file is never overwritten.
+pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), ParticipantError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let failed = |reason: String| ParticipantError::File {
@@ -68,7 +98,11 @@ pub fn write_new_key(path: &Path, bytes: &[u8]) -> Result<(), ParticipantError> 
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|error| failed(format!("{error} (the CLI never overwrites a key)")))?;
+        .map_err(|error| {
+            failed(format!(
+                "{error} (the CLI never overwrites a key or a saved command: name another file)"
+            ))
+        })?;
     file.write_all(bytes).map_err(|error| failed(error.to_string()))?;
     file.sync_all().map_err(|error| failed(error.to_string()))
 }
@@ -97,22 +131,6 @@ pub fn sign(key: &IdentityKeyPair, action: Action) -> Result<SignedMessage, Part
     SignedMessage::sign(key, &command).map_err(|error| ParticipantError::Invalid(error.to_string()))
 }
 
-/// Signs `action` with `key` and submits it; the receipt.
-pub async fn submit(client: &Client, key: &IdentityKeyPair, action: Action) -> Result<Receipt, ParticipantError> {
-    Ok(client.submit(&sign(key, action)?).await?)
-}
-
-/// Signs `action` (a bid's submission or replacement, which signs `envelope`'s digest) with
-/// `key` and submits it with the envelope beside it; the receipt.
-pub async fn submit_with_envelope(
-    client: &Client,
-    key: &IdentityKeyPair,
-    action: Action,
-    envelope: &Envelope,
-) -> Result<Receipt, ParticipantError> {
-    Ok(client.submit_with_envelope(&sign(key, action)?, Some(envelope)).await?)
-}
-
 /// The digest a bid signs for `envelope`.
 pub fn envelope_sha256(envelope: &Envelope) -> Result<Hash, ParticipantError> {
     envelope
@@ -130,7 +148,8 @@ pub async fn opening_key(client: &Client, tender: &TenderId) -> Result<CurvePoin
         .unwrap_or_default();
     serde_json::from_value(key).map_err(|_| {
         ParticipantError::Invalid(format!(
-            "tender {tender} has no opening key yet: its committee has not finished the key generation"
+            "tender {tender} has no opening key yet: its committee has not finished the key generation \
+             (`sealbid committee dkg status --tender {tender}` shows how far it is)"
         ))
     })
 }
@@ -144,7 +163,7 @@ pub fn seal_offer(
     quantity_tonnes: Option<u64>,
     opening_key: &CurvePoint,
 ) -> Result<Envelope, ParticipantError> {
-    let invalid = |error: &dyn std::fmt::Display| ParticipantError::Invalid(error.to_string());
+    let invalid = |error: &dyn std::fmt::Display| ParticipantError::usage(error.to_string(), None);
     let offer = Offer {
         tender: tender.clone(),
         lot: lot.clone(),
@@ -218,7 +237,7 @@ pub async fn verify_receipt(
     witnesses: &crate::witness::Requirement,
 ) -> Result<ReceiptCheck, ParticipantError> {
     let index = saved.command.audit_index;
-    let failed = |reason: String| ParticipantError::Invalid(format!("receipt for audit entry {index}: {reason}"));
+    let failed = |reason: String| ParticipantError::Verification(format!("receipt for audit entry {index}: {reason}"));
     if saved.log.index != index || saved.log.leaf_hash != saved.command.leaf_hash {
         return Err(failed(
             "the log receipt is for another entry than the command's answer".into(),

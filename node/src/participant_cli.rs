@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use sealbid_api::client::Client;
-use sealbid_api::commands::Receipt;
+use sealbid_api::client::ClientError;
+use sealbid_api::commands::{CommandBody, Receipt};
 use sealbid_crypto::identity::PublicKey;
 use sealbid_crypto::seal::Envelope;
 use sealbid_ledger::command::{Action, TenderSpec};
@@ -14,25 +15,34 @@ use sealbid_ledger::types::{CorrectionId, LotId, ObjectionId, Role, TenderId};
 
 use crate::checkpoints::{load_log_key, verify_checkpoint};
 use crate::participant::{
-    ParticipantError, SavedReceipt, envelope_sha256, fetch_log_receipt, keygen, load_key, opening_key, seal_offer,
-    submit, submit_with_envelope, verify_receipt,
+    ParticipantError, SavedReceipt, envelope_sha256, fetch_log_receipt, load_key, opening_key, seal_offer, sign,
+    verify_receipt,
 };
 
 /// Where the API is, what to trust, whose key signs, and how to print.
 #[derive(Debug, clap::Args)]
 pub struct Connection {
-    /// The node's API.
-    #[arg(long, default_value = "https://127.0.0.1:8443", global = true)]
+    /// The node's API (https:// only).
+    #[arg(long, env = "SEALBID_API", default_value = "https://127.0.0.1:8443", global = true)]
     pub api: String,
     /// The certificate authority to trust for the API.
-    #[arg(long, default_value = "sealbid-data/tls/authority.pem", global = true)]
+    #[arg(
+        long,
+        env = "SEALBID_AUTHORITY",
+        default_value = "sealbid-data/tls/authority.pem",
+        global = true
+    )]
     pub authority: PathBuf,
-    /// The signer's identity key (PKCS#8).
-    #[arg(long, global = true)]
+    /// The signer's identity key (PKCS#8, as `sealbid key new` writes it).
+    #[arg(long, env = "SEALBID_KEY", global = true)]
     pub key: Option<PathBuf>,
-    /// Print answers as JSON.
+    /// Print answers, and errors, as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Write the signed command to this file before sending it (never overwritten), to send
+    /// exactly it again with `sealbid resend FILE`.
+    #[arg(long, global = true)]
+    pub save_command: Option<PathBuf>,
 }
 
 /// `sealbid operator …`: the platform's operator (the key printed by `sealbid serve`).
@@ -57,6 +67,61 @@ pub enum OperatorCommand {
         #[arg(long)]
         file: PathBuf,
     },
+}
+
+/// `sealbid key …`: identity keys, for every role alike.
+#[derive(Debug, clap::Subcommand)]
+pub enum KeyCommand {
+    /// Make an identity key (Ed25519, PKCS#8, readable by its owner only) for any role:
+    /// bidder, office, committee member, registrar, supervisor. Prints its public key, which the
+    /// operator grants a role to.
+    New {
+        /// Where to write it (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key of an identity key file.
+    Show {
+        /// The key file.
+        #[arg(long, env = "SEALBID_KEY")]
+        key: PathBuf,
+    },
+}
+
+/// `sealbid key …`.
+pub fn key(command: KeyCommand, json: bool) -> Result<(), ParticipantError> {
+    let (public_key, path) = match command {
+        KeyCommand::New { out } => (crate::participant::keygen(&out)?.public_key(), out),
+        KeyCommand::Show { key } => (load_key(&key)?.public_key(), key),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "public_key": public_key.to_string(), "file": path.display().to_string() })
+        );
+    } else {
+        println!("{public_key}");
+    }
+    Ok(())
+}
+
+/// `sealbid resend FILE`: sends a command saved by `--save-command` (or after a failed send)
+/// exactly as it was signed; a command already applied is answered with its original receipt.
+pub async fn resend(
+    connection: &Connection,
+    file: &std::path::Path,
+    receipt: Option<&std::path::Path>,
+) -> Result<(), ParticipantError> {
+    let client = connection.client()?;
+    let body: CommandBody = read_json(file)?;
+    let command: sealbid_ledger::command::Command = serde_json::from_str(&body.payload).map_err(|error| {
+        ParticipantError::usage(
+            format!("{}: the saved payload is not a command: {error}", file.display()),
+            Some("give a file that --save-command wrote"),
+        )
+    })?;
+    send_body(connection, &client, &body, &command.action, receipt).await?;
+    Ok(())
 }
 
 /// `sealbid registrar …`: the trading centre's registration desk decides bidders' applications
@@ -96,12 +161,6 @@ pub enum RegistrarCommand {
 /// `sealbid bidder …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum BidderCommand {
-    /// Make an identity key (also for offices and committee members); prints its public key.
-    Keygen {
-        /// Where to write it (never overwritten).
-        #[arg(long)]
-        out: PathBuf,
-    },
     /// Print this key's registration, roles, bids in open tenders and objections (a read signed
     /// with --key).
     Status,
@@ -239,7 +298,11 @@ impl From<MatterFlag> for ObjectionMatter {
 
 /// Parses an objection id.
 fn parse_objection(text: &str) -> Result<ObjectionId, ParticipantError> {
-    ObjectionId::parse(text).map_err(|error| ParticipantError::Invalid(format!("objection {text:?}: {error}")))
+    ObjectionId::parse(text).map_err(|error| {
+        usage(format!(
+            "objection {text:?}: {error}; an objection id looks like O-000001"
+        ))
+    })
 }
 
 /// A sealed envelope to send for a lot.
@@ -384,17 +447,26 @@ pub struct TenderFlag {
 
 /// Parses a tender id.
 pub fn parse_tender(text: &str) -> Result<TenderId, ParticipantError> {
-    TenderId::parse(text).map_err(|error| ParticipantError::Invalid(format!("tender {text:?}: {error}")))
+    TenderId::parse(text).map_err(|error| usage(format!("tender {text:?}: {error}; a tender id looks like T-000001")))
+}
+
+/// A usage error saying `message`.
+fn usage(message: String) -> ParticipantError {
+    ParticipantError::usage(message, None)
 }
 
 /// Parses a lot id.
 fn lot(text: &str) -> Result<LotId, ParticipantError> {
-    LotId::parse(text).map_err(|error| ParticipantError::Invalid(format!("lot {text:?}: {error}")))
+    LotId::parse(text).map_err(|error| usage(format!("lot {text:?}: {error}")))
 }
 
 /// Parses a public key.
 pub fn parse_public_key(text: &str) -> Result<PublicKey, ParticipantError> {
-    PublicKey::parse(text).map_err(|error| ParticipantError::Invalid(format!("key {text:?}: {error}")))
+    PublicKey::parse(text).map_err(|error| {
+        usage(format!(
+            "key {text:?}: {error}; a key looks like ed25519:… as `sealbid key new` prints it"
+        ))
+    })
 }
 
 /// Reads a JSON file.
@@ -405,6 +477,12 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) 
     };
     let text = std::fs::read_to_string(path).map_err(|error| failed(error.to_string()))?;
     serde_json::from_str(&text).map_err(|error| failed(error.to_string()))
+}
+
+/// Writes a new JSON file, readable by its owner only; an existing file is never overwritten.
+fn write_new_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<(), ParticipantError> {
+    let text = serde_json::to_string_pretty(value).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+    crate::participant::write_new_file(path, format!("{text}\n").as_bytes())
 }
 
 /// Writes a JSON file.
@@ -418,11 +496,18 @@ fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<
 }
 
 impl Connection {
-    /// The API client.
+    /// The API client. A plain `http://` address, or one that is not an address at all, is
+    /// refused here, before anything is signed or sent.
     pub fn client(&self) -> Result<Client, ParticipantError> {
-        let authority = std::fs::read(&self.authority).map_err(|error| ParticipantError::File {
-            path: self.authority.display().to_string(),
-            reason: error.to_string(),
+        check_api_address(&self.api)?;
+        let authority = std::fs::read(&self.authority).map_err(|error| {
+            ParticipantError::usage(
+                format!("cannot read the trust anchor {}: {error}", self.authority.display()),
+                Some(
+                    "give the platform's trust anchor with --authority or SEALBID_AUTHORITY \
+                     (tls/authority.pem in a node's data folder)",
+                ),
+            )
         })?;
         Ok(Client::new(&self.api, &authority)?)
     }
@@ -443,10 +528,12 @@ impl Connection {
 
     /// The signer's key.
     pub fn signer(&self) -> Result<sealbid_crypto::identity::IdentityKeyPair, ParticipantError> {
-        let path = self
-            .key
-            .as_ref()
-            .ok_or_else(|| ParticipantError::Invalid("this command is signed: give --key FILE".into()))?;
+        let path = self.key.as_ref().ok_or_else(|| {
+            ParticipantError::usage(
+                "this command is signed, and no signer's key is given",
+                Some("give the signer's identity key with --key FILE or SEALBID_KEY"),
+            )
+        })?;
         load_key(path)
     }
 
@@ -456,7 +543,9 @@ impl Connection {
         self.send_with_envelope(action, None, save).await
     }
 
-    /// Signs and submits `action` with a bid's `envelope` beside it, as [`Connection::send`].
+    /// Signs `action` once, with a bid's `envelope` beside it, and sends it as
+    /// [`Connection::send`] does. With `--save-command` the signed command is written first; a
+    /// command that got no answer is saved in any case (see [`send_body`]).
     pub async fn send_with_envelope(
         &self,
         action: Action,
@@ -464,31 +553,116 @@ impl Connection {
         save: Option<&std::path::Path>,
     ) -> Result<Receipt, ParticipantError> {
         let client = self.client()?;
-        let receipt = match envelope {
-            Some(envelope) => submit_with_envelope(&client, &self.signer()?, action, envelope).await?,
-            None => submit(&client, &self.signer()?, action).await?,
-        };
-        // The answer first: whatever happens to the log's receipt, the user sees it was applied.
-        self.print_receipt(&receipt);
-        if let Some(path) = save {
-            write_json(path, &fetch_log_receipt(&client, receipt.clone()).await?)?;
+        let signed = sign(&self.signer()?, action.clone())?;
+        let body = CommandBody::new(signed, envelope.cloned());
+        if let Some(path) = &self.save_command {
+            write_new_json(path, &body)?;
         }
-        Ok(receipt)
+        send_body(self, &client, &body, &action, save).await
     }
+}
 
-    /// Prints a receipt, as JSON or as a line.
-    fn print_receipt(&self, receipt: &Receipt) {
+/// Sends `body` (which signs `action`), prints what happened and, with `save`, fetches the log's
+/// receipt and writes it there. A command that got no answer, or one the node could not take
+/// now, may be sent again only as the same signed bytes: it is saved (to `--save-command`, or
+/// else to `sealbid-unsent-<nonce>.json` here) and the error names the file for
+/// `sealbid resend`.
+pub async fn send_body(
+    connection: &Connection,
+    client: &Client,
+    body: &CommandBody,
+    action: &Action,
+    save: Option<&std::path::Path>,
+) -> Result<Receipt, ParticipantError> {
+    let receipt = match client.submit_body(body).await {
+        Ok(receipt) => receipt,
+        Err(error) if answer_uncertain(&error) => {
+            let saved = match &connection.save_command {
+                Some(path) => path.clone(),
+                None => {
+                    let path = unsent_file(body);
+                    write_new_json(&path, body)?;
+                    path
+                }
+            };
+            return Err(ParticipantError::Unanswered {
+                saved: saved.display().to_string(),
+                source: Box::new(error),
+            });
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let Some(path) = save else {
+        connection.print_applied(action, &receipt, None);
+        return Ok(receipt);
+    };
+    match fetch_log_receipt(client, receipt.clone()).await {
+        Ok(log_receipt) => {
+            write_json(path, &log_receipt)?;
+            connection.print_applied(action, &receipt, Some(path));
+            Ok(receipt)
+        }
+        Err(error) => {
+            // Whatever happened to the log's receipt, the user sees the command was applied.
+            connection.print_applied(action, &receipt, None);
+            Err(error)
+        }
+    }
+}
+
+/// Whether a failed send may have been applied, or may be taken if sent again: no answer, or a
+/// 5xx, 408 or 429 problem.
+fn answer_uncertain(error: &ClientError) -> bool {
+    match error {
+        ClientError::Transport(_) => true,
+        ClientError::Problem(problem) => problem.status >= 500 || problem.status == 408 || problem.status == 429,
+        ClientError::Tls(_) | ClientError::Signing(_) => false,
+    }
+}
+
+/// Where a command that got no answer is kept when `--save-command` was not given: the current
+/// folder, named by the command's signer and nonce.
+fn unsent_file(body: &CommandBody) -> PathBuf {
+    let nonce = serde_json::from_str::<sealbid_ledger::command::Command>(&body.payload)
+        .map(|command| command.nonce)
+        .unwrap_or_default();
+    PathBuf::from(format!("sealbid-unsent-{nonce}.json"))
+}
+
+impl Connection {
+    /// Prints that `action` was applied: a sentence, or the receipt as JSON.
+    pub fn print_applied(&self, action: &Action, receipt: &Receipt, receipt_file: Option<&std::path::Path>) {
         if self.json {
             println!("{}", serde_json::to_string(receipt).unwrap_or_default());
         } else {
-            let answer = receipt
-                .response
-                .as_ref()
-                .and_then(|response| serde_json::to_string(response).ok())
-                .unwrap_or_else(|| "applied before (replayed)".into());
-            println!("applied as audit entry {}: {answer}", receipt.audit_index);
+            println!("{}", crate::outcome::sentence(action, receipt, receipt_file));
         }
     }
+}
+
+/// Refuses an API address that is not `https://host[:port]`: the platform speaks only HTTPS,
+/// and a command sent in the clear would show who bids what to anyone on the path.
+pub fn check_api_address(api: &str) -> Result<(), ParticipantError> {
+    const HINT: &str = "give the node's API as https://host:port with --api or SEALBID_API";
+    let Some(rest) = api.strip_prefix("https://") else {
+        let reason = if api.starts_with("http://") {
+            "a plain http:// address; the platform speaks only HTTPS, and nothing was signed or sent"
+        } else {
+            "not an https:// address"
+        };
+        return Err(ParticipantError::usage(
+            format!("the API address {api:?} is {reason}"),
+            Some(HINT),
+        ));
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(ParticipantError::usage(
+            format!("the API address {api:?} names no host"),
+            Some(HINT),
+        ));
+    }
+    Ok(())
 }
 
 /// `sealbid operator …`.
@@ -496,7 +670,7 @@ pub async fn operator(connection: &Connection, command: OperatorCommand) -> Resu
     match command {
         OperatorCommand::Grant { actor, role, name } => {
             let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).map_err(|_| {
-                ParticipantError::Invalid(format!(
+                usage(format!(
                     "role {role:?}: use office, committee_member, supervisor, registrar or admin"
                 ))
             })?;
@@ -539,10 +713,6 @@ pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> Re
 /// `sealbid bidder …`.
 pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(), ParticipantError> {
     match command {
-        BidderCommand::Keygen { out } => {
-            let key = keygen(&out)?;
-            println!("{}", key.public_key());
-        }
         BidderCommand::Status => connection.print_signed_read(sealbid_api::paths::ME).await?,
         BidderCommand::Register {
             organisation,
@@ -635,17 +805,27 @@ pub async fn bidder(connection: &Connection, command: BidderCommand) -> Result<(
             witnesses_required,
         }) => {
             let client = connection.client()?;
-            let log_key = load_log_key(&log_key).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
+            let log_key = load_log_key(&log_key).map_err(|error| {
+                ParticipantError::usage(
+                    error.to_string(),
+                    Some("give the log's verifier key with --log-key (log.pub in a node's data folder)"),
+                )
+            })?;
             let witnesses = crate::witness::parse_witnesses(&witnesses)?;
             let required = crate::witness::witnesses_required(&witnesses, witnesses_required)?;
             let requirement = crate::witness::Requirement::fetch(&client, &log_key, witnesses, required).await?;
             let current = verify_checkpoint(&client.checkpoint().await?, &log_key)
-                .map_err(|error| ParticipantError::Invalid(format!("the node's current checkpoint: {error}")))?;
+                .map_err(|error| ParticipantError::Verification(format!("the node's current checkpoint: {error}")))?;
             for path in receipts {
                 let saved: SavedReceipt = read_json(&path)?;
                 let check = verify_receipt(&client, &log_key, &current, &saved, &requirement)
                     .await
-                    .map_err(|error| ParticipantError::Invalid(format!("{}: {error}", path.display())))?;
+                    .map_err(|error| match error {
+                        ParticipantError::Verification(reason) => {
+                            ParticipantError::Verification(format!("{}: {reason}", path.display()))
+                        }
+                        other => other,
+                    })?;
                 if connection.json {
                     println!("{}", serde_json::to_string(&check).unwrap_or_default());
                 } else {
@@ -692,10 +872,13 @@ async fn close_bidding(connection: &Connection, id: &TenderId) -> Result<(), Par
         .ok_or_else(|| ParticipantError::Invalid(format!("the node's answer about {id} has no deadline")))?;
     let now_ms = sealbid_consensus::clock::Clock::now_ms(&sealbid_consensus::clock::SystemClock);
     if now_ms < deadline_ms {
-        return Err(ParticipantError::Invalid(format!(
-            "tender {id} takes bids for {} s more (deadline {deadline_ms} ms); the platform closes it by itself then",
-            (deadline_ms - now_ms).div_ceil(1_000)
-        )));
+        return Err(ParticipantError::usage(
+            format!(
+                "tender {id} takes bids for {} s more (deadline {deadline_ms} ms); nothing was sent",
+                (deadline_ms - now_ms).div_ceil(1_000)
+            ),
+            Some("the platform closes bidding by itself at the deadline: run this after it"),
+        ));
     }
     let waited = tokio::time::timeout(CLOSE_WAIT, async {
         loop {
@@ -733,8 +916,11 @@ pub async fn office(connection: &Connection, command: OfficeCommand) -> Result<(
             return connection.print_signed_read(sealbid_api::paths::ME).await;
         }
         OfficeCommand::Correction(CorrectionCommand::Reply { correction, reply }) => {
-            let correction = CorrectionId::parse(&correction)
-                .map_err(|error| ParticipantError::Invalid(format!("correction {correction:?}: {error}")))?;
+            let correction = CorrectionId::parse(&correction).map_err(|error| {
+                usage(format!(
+                    "correction {correction:?}: {error}; an order's id looks like C-000001"
+                ))
+            })?;
             connection
                 .send(Action::ReplyCorrection { correction, reply }, None)
                 .await?;

@@ -254,9 +254,10 @@ impl From<DecisionFlag> for Decision {
 /// Parses a complaint id, saying what one looks like.
 fn parse_complaint(text: &str) -> Result<ComplaintId, ParticipantError> {
     ComplaintId::parse(text).map_err(|error| {
-        ParticipantError::Invalid(format!(
-            "complaint {text:?}: {error}; a complaint id looks like CP-000001"
-        ))
+        ParticipantError::usage(
+            format!("complaint {text:?}: {error}; a complaint id looks like CP-000001"),
+            None,
+        )
     })
 }
 
@@ -346,9 +347,10 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
         } => Action::DisposeWarning {
             tender: tender.as_deref().map(parse_tender).transpose()?,
             warning: WarningId::parse(&warning).map_err(|error| {
-                ParticipantError::Invalid(format!(
-                    "warning {warning:?}: {error}; a warning id looks like W-000001"
-                ))
+                ParticipantError::usage(
+                    format!("warning {warning:?}: {error}; a warning id looks like W-000001"),
+                    None,
+                )
             })?,
             disposition: disposition.into(),
             reason,
@@ -401,8 +403,9 @@ pub async fn supervisor(connection: &Connection, command: SupervisorCommand) -> 
 
 /// `sealbid supervisor report`: reads the month's report and prints it as asked.
 async fn report(connection: &Connection, month: &str, csv: bool) -> Result<(), ParticipantError> {
-    let month = Month::parse(month)
-        .ok_or_else(|| ParticipantError::Invalid(format!("month {month:?}: a month looks like 2026-11 (YYYY-MM)")))?;
+    let month = Month::parse(month).ok_or_else(|| {
+        ParticipantError::usage(format!("month {month:?}: a month looks like 2026-11 (YYYY-MM)"), None)
+    })?;
     let path = format!("{}?month={month}", sealbid_api::paths::PERFORMANCE);
     let answer = connection.client()?.get_json(&path).await?;
     if connection.json {
@@ -464,7 +467,7 @@ async fn witness(connection: &Connection, flags: &WitnessFlags) -> Result<(), Pa
                         format!("The report to the node failed ({error}): take both checkpoints below to another node")
                     }
                 };
-                return Err(ParticipantError::Invalid(format!(
+                return Err(ParticipantError::Verification(format!(
                     "refused to co-sign: {reason}. {reported}; {} still holds the checkpoint co-signed last.\n\
                      co-signed:\n{}\npresented:\n{}",
                     flags.state.display(),
@@ -481,7 +484,7 @@ async fn witness(connection: &Connection, flags: &WitnessFlags) -> Result<(), Pa
 fn cosigner(connection: &Connection, name: Option<&str>) -> Result<Cosigner, ParticipantError> {
     let key = connection.signer()?;
     let name = name.map_or_else(|| crate::witness::default_name(&key.public_key()), str::to_owned);
-    Cosigner::new(&name, key).map_err(|error| ParticipantError::Invalid(format!("witness name {name:?}: {error}")))
+    Cosigner::new(&name, key).map_err(|error| ParticipantError::usage(format!("witness name {name:?}: {error}"), None))
 }
 
 /// Prints what one look did: a JSON line, or a sentence ending with the size.
@@ -514,9 +517,10 @@ fn stream_path(flags: &WatchFlags, from: Option<u64>) -> Result<String, Particip
             .chars()
             .all(|character| character.is_ascii_lowercase() || character == '_')
         {
-            return Err(ParticipantError::Invalid(format!(
-                "market {market:?}: a market's name, like procurement"
-            )));
+            return Err(ParticipantError::usage(
+                format!("market {market:?}: a market's name, like procurement"),
+                None,
+            ));
         }
         parameters.push(format!("market={market}"));
     }

@@ -137,7 +137,7 @@ pub async fn observe(
 ) -> Result<Observation, ParticipantError> {
     let note = client.checkpoint().await?;
     let checkpoint = verify_checkpoint(&note, log_key)
-        .map_err(|error| ParticipantError::Invalid(format!("the node's checkpoint: {error}")))?;
+        .map_err(|error| ParticipantError::Verification(format!("the node's checkpoint: {error}")))?;
     let presented = HeldCheckpoint { note, checkpoint };
     let proof = match last {
         Some(last) if presented.checkpoint.size > last.checkpoint.size => Some(
@@ -181,9 +181,10 @@ pub fn parse_witnesses(texts: &[String]) -> Result<Vec<CosignerVerifier>, Partic
         .iter()
         .map(|text| {
             CosignerVerifier::parse(text.trim()).map_err(|error| {
-                ParticipantError::Invalid(format!(
-                    "witness key {text:?}: {error}; `sealbid supervisor witness-key` prints one"
-                ))
+                ParticipantError::usage(
+                    format!("witness key {text:?}: {error}; `sealbid supervisor witness-key` prints one"),
+                    None,
+                )
             })
         })
         .collect()
@@ -193,10 +194,13 @@ pub fn parse_witnesses(texts: &[String]) -> Result<Vec<CosignerVerifier>, Partic
 pub fn witnesses_required(witnesses: &[CosignerVerifier], required: Option<usize>) -> Result<usize, ParticipantError> {
     let required = required.unwrap_or(witnesses.len());
     if required > witnesses.len() {
-        return Err(ParticipantError::Invalid(format!(
-            "{required} witnesses required, but only {} given with --witness",
-            witnesses.len()
-        )));
+        return Err(ParticipantError::usage(
+            format!(
+                "{required} witnesses required, but only {} given with --witness",
+                witnesses.len()
+            ),
+            None,
+        ));
     }
     Ok(required)
 }
@@ -226,7 +230,7 @@ impl Requirement {
         if !witnesses.is_empty() {
             for text in client.witnessed().await?.checkpoints {
                 let checkpoint = verify_checkpoint(&text, log_key).map_err(|error| {
-                    ParticipantError::Invalid(format!("a witnessed checkpoint the node serves: {error}"))
+                    ParticipantError::Verification(format!("a witnessed checkpoint the node serves: {error}"))
                 })?;
                 let parsed = note::parse(&text).map_err(|error| ParticipantError::Invalid(error.to_string()))?;
                 served.push((checkpoint, parsed));
@@ -272,7 +276,7 @@ impl Requirement {
             }
         }
         if satisfied.len() < self.required {
-            return Err(ParticipantError::Invalid(format!(
+            return Err(ParticipantError::Verification(format!(
                 "{} of the {} witnesses required co-signed a checkpoint that extends the one of {} entries; \
                  missing: {}",
                 satisfied.len(),

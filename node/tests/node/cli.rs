@@ -44,6 +44,16 @@ pub(crate) fn refused(platform: &Platform, authority: &Path, arguments: &[&str])
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// Makes an identity key with `sealbid key new` at `path`; its public key's text.
+pub(crate) fn new_key(path: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .args(["key", "new", "--out", path])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 /// Owned arguments as the `&str`s `run` and `refused` take.
 pub(crate) fn arguments(owned: &[String]) -> Vec<&str> {
     owned.iter().map(String::as_str).collect()
@@ -65,7 +75,7 @@ async fn a_procurement_tender_through_the_cli() {
 
     // The office makes its key; the operator grants it the office role.
     let office_key = path_text(&file("office.pk8"));
-    let office = run(&["bidder", "keygen", "--out", &office_key]).trim().to_string();
+    let office = new_key(&office_key);
     let grant = |actor: &str, role: &str, name: &str| {
         run(&[
             "operator",
@@ -82,7 +92,7 @@ async fn a_procurement_tender_through_the_cli() {
     };
     grant(&office, "office", "City office");
     let supervisor_key = path_text(&file("supervisor.pk8"));
-    let supervisor = run(&["bidder", "keygen", "--out", &supervisor_key]).trim().to_string();
+    let supervisor = new_key(&supervisor_key);
     grant(&supervisor, "supervisor", "Finance bureau");
 
     // The operator publishes 2026's official calendar as the repository ships it, once.
@@ -103,7 +113,7 @@ async fn a_procurement_tender_through_the_cli() {
     for member in 1..=3 {
         let identity = path_text(&file(&format!("member-{member}.pk8")));
         let encryption = path_text(&file(&format!("member-{member}.enc")));
-        let public = run(&["bidder", "keygen", "--out", &identity]).trim().to_string();
+        let public = new_key(&identity);
         grant(&public, "committee_member", &format!("Member {member}"));
         run(&["committee", "keygen", "--out", &encryption]);
         run(&[
@@ -120,7 +130,7 @@ async fn a_procurement_tender_through_the_cli() {
 
     // The operator grants the trading centre's registrar its role.
     let registrar_key = path_text(&file("registrar.pk8"));
-    let registrar = run(&["bidder", "keygen", "--out", &registrar_key]).trim().to_string();
+    let registrar = new_key(&registrar_key);
     grant(&registrar, "registrar", "Registration desk");
 
     // Three bidders make keys and apply; a squatter applies first with bidder 0's credit code.
@@ -145,12 +155,12 @@ async fn a_procurement_tender_through_the_cli() {
         credit_code
     };
     let squatter_key = path_text(&file("squatter.pk8"));
-    let squatter = run(&["bidder", "keygen", "--out", &squatter_key]).trim().to_string();
+    let squatter = new_key(&squatter_key);
     register(&squatter_key, "Bidder 0 Co., Ltd.", &code(0));
     let mut bidders = Vec::new();
     for index in 0..3u64 {
         let key = path_text(&file(&format!("bidder-{index}.pk8")));
-        let public = run(&["bidder", "keygen", "--out", &key]).trim().to_string();
+        let public = new_key(&key);
         register(&key, &format!("Bidder {index} Co., Ltd."), &code(index));
         bidders.push((key, public));
     }
@@ -575,6 +585,14 @@ async fn a_procurement_tender_through_the_cli() {
         message.contains("receipt for audit entry") && message.contains("inclusion proof"),
         "{message}"
     );
+    let forged_check = invoke(
+        &platform,
+        &authority,
+        &["bidder", "receipts", "verify", "--log-key", &log_key, &forged, "--json"],
+    );
+    let error = json_error(&String::from_utf8(forged_check.stderr).unwrap());
+    assert_eq!(forged_check.status.code(), Some(5), "verification failed: {error}");
+    assert_eq!(error["class"], "verification_failed", "{error}");
     // Checked under a key that is not the log's, a genuine receipt is refused: the node's
     // checkpoint is not signed by it.
     let log_name = std::fs::read_to_string(&log_key).unwrap();
@@ -612,5 +630,219 @@ async fn a_procurement_tender_through_the_cli() {
         "not a tender",
     ]);
     assert!(message.contains("not a tender"), "{message}");
+    let bad_argument = invoke(
+        &platform,
+        &authority,
+        &[
+            "office",
+            "tender",
+            "close",
+            "--key",
+            &office_key,
+            "--tender",
+            "not a tender",
+        ],
+    );
+    assert_eq!(bad_argument.status.code(), Some(2), "a usage error");
+    platform.stop().await;
+}
+
+/// Runs `sealbid` with exactly `arguments` in `folder`, with `environment` set and no
+/// `SEALBID_` variable inherited; its exit code, standard output and standard error.
+fn exit_of(folder: &Path, arguments: &[&str], environment: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sealbid"));
+    command.args(arguments).current_dir(folder);
+    for name in ["SEALBID_API", "SEALBID_AUTHORITY", "SEALBID_KEY", "SEALBID_DEBUG"] {
+        command.env_remove(name);
+    }
+    command.env("RUST_BACKTRACE", "1");
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// The `{"error": …}` object `--json` prints on standard error.
+fn json_error(stderr: &str) -> serde_json::Value {
+    let value: serde_json::Value =
+        serde_json::from_str(stderr.trim()).unwrap_or_else(|error| panic!("{error}: {stderr}"));
+    value["error"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_failure_has_its_exit_code_sentence_and_json() {
+    let platform = Platform::start().await;
+    let application = platform.application.as_ref().unwrap();
+    let authority = path_text(&application.data_dir.authority);
+    let operator_key = path_text(&application.data_dir.operator_key_path);
+    let folder = tempfile::tempdir().unwrap();
+    let here = folder.path();
+    let audit_size = || async { platform.get("/v1/audit/head").await.2["size"].as_u64().unwrap() };
+    // The defaults come from the environment: no --api, --authority or --key below.
+    let environment = [
+        ("SEALBID_API", platform.base.as_str()),
+        ("SEALBID_AUTHORITY", authority.as_str()),
+        ("SEALBID_KEY", operator_key.as_str()),
+    ];
+    let (code, office, _) = exit_of(here, &["key", "new", "--out", "office.pk8"], &[]);
+    assert_eq!(code, 0);
+    let office = office.trim().to_owned();
+    let grant = [
+        "operator",
+        "grant",
+        "--actor",
+        &office,
+        "--role",
+        "office",
+        "--name",
+        "City office",
+    ];
+    let before = audit_size().await;
+
+    // Usage (2): a command line that does not parse, and a plain http:// address, refused before
+    // anything is signed or sent.
+    let (code, _, stderr) = exit_of(here, &["tender", "lst"], &environment);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unrecognized subcommand 'lst'"), "{stderr}");
+    let (code, _, stderr) = exit_of(here, &["tender", "lst", "--json"], &environment);
+    let error = json_error(&stderr);
+    assert_eq!(
+        (code, &error["class"], &error["exit_code"]),
+        (2, &"usage".into(), &2.into()),
+        "{error}"
+    );
+    let http = platform.base.replace("https://", "http://");
+    let mut arguments = grant.to_vec();
+    arguments.extend(["--api", &http]);
+    let (code, _, stderr) = exit_of(here, &arguments, &environment);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("error: the API address \"http://") && stderr.contains("nothing was signed or sent"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\nhint: give the node's API as https://host:port"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("stack backtrace") && !stderr.contains("Stack backtrace"),
+        "{stderr}"
+    );
+
+    // Refused (3): the office's key may not grant roles; nothing changes.
+    let mut arguments = grant.to_vec();
+    arguments.extend(["--key", "office.pk8"]);
+    let (code, _, stderr) = exit_of(here, &arguments, &environment);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.starts_with("error: the platform refused it (403 missing-role): "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\nhint: check --key"), "{stderr}");
+    arguments.push("--json");
+    let (code, stdout, stderr) = exit_of(here, &arguments, &environment);
+    let error = json_error(&stderr);
+    assert_eq!((code, stdout.as_str()), (3, ""), "{stderr}");
+    assert_eq!(error["class"], "refused", "{error}");
+    assert_eq!(error["problem"]["code"], "missing-role", "{error}");
+    assert_eq!(error["problem"]["status"], 403, "{error}");
+    assert_eq!(audit_size().await, before, "nothing refused entered the log");
+
+    // Unreachable (4): no node at the address. The signed command is saved here, named in the
+    // hint; resent to the node, it is applied once, and resent again it gets its first receipt.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("https://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut arguments = grant.to_vec();
+    arguments.extend(["--api", &nowhere, "--json"]);
+    let (code, _, stderr) = exit_of(here, &arguments, &environment);
+    let error = json_error(&stderr);
+    assert_eq!((code, &error["class"]), (4, &"unreachable".into()), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot connect to https://127.0.0.1:"),
+        "{error}"
+    );
+    let hint = error["hint"].as_str().unwrap();
+    let saved = hint
+        .split_whitespace()
+        .find(|word| word.starts_with("sealbid-unsent-"))
+        .unwrap_or_else(|| panic!("the hint names the saved command: {hint}"))
+        .trim_end_matches(['`', ':', ')', ','])
+        .to_owned();
+    assert!(here.join(&saved).exists(), "{saved}");
+    assert_eq!(audit_size().await, before);
+    let (code, applied, stderr) = exit_of(here, &["resend", &saved], &environment);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        applied.trim(),
+        format!("Role office granted to City office ({office}) (audit entry {before})")
+    );
+    let (code, again, stderr) = exit_of(here, &["resend", &saved], &environment);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        again.trim().ends_with(&format!(
+            "; it had been applied before, as audit entry {before}: this is its original receipt"
+        )),
+        "{again}"
+    );
+    assert_eq!(audit_size().await, before + 1, "resent, the command is applied once");
+
+    // --save-command writes the command before sending it, and never over another file.
+    let mut arguments = vec![
+        "operator",
+        "calendar",
+        "--file",
+        "missing.json",
+        "--save-command",
+        &saved,
+    ];
+    let (code, _, stderr) = exit_of(here, &arguments, &environment);
+    assert_eq!(code, 1, "a file that cannot be read: {stderr}");
+    assert!(stderr.starts_with("error: missing.json: "), "{stderr}");
+    let calendar = concat!(env!("CARGO_MANIFEST_DIR"), "/../ops/calendars/2026.json");
+    arguments[3] = calendar;
+    let (code, _, stderr) = exit_of(here, &arguments, &environment);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("never overwrites"), "{stderr}");
+    assert_eq!(
+        audit_size().await,
+        before + 1,
+        "a command that could not be saved is not sent"
+    );
+    arguments[5] = "calendar-command.json";
+    let (code, published, stderr) = exit_of(here, &arguments, &environment);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        published.starts_with("The official calendar of 2026 published"),
+        "{published}"
+    );
+    let saved_body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(here.join("calendar-command.json")).unwrap()).unwrap();
+    assert!(
+        saved_body["payload"].as_str().unwrap().contains("publish_calendar"),
+        "{saved_body}"
+    );
+
+    // Failed (1): a key file is never overwritten.
+    let (code, _, stderr) = exit_of(here, &["key", "new", "--out", "office.pk8", "--json"], &[]);
+    let error = json_error(&stderr);
+    assert_eq!((code, &error["class"]), (1, &"failed".into()), "{error}");
+
+    // Usage (2) too: a trust anchor that cannot be read.
+    let (code, _, stderr) = exit_of(
+        here,
+        &["tender", "list", "--authority", "/nonexistent/authority.pem"],
+        &environment,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--authority or SEALBID_AUTHORITY"), "{stderr}");
     platform.stop().await;
 }

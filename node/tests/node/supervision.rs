@@ -24,22 +24,18 @@ use crate::signed_reads::read;
 use crate::support::{Platform, now_ms};
 use crate::tender::{BIDDING_MS, cast, lot, publish_until, run, run_bid, submit};
 
-/// Makes a key with `sealbid bidder keygen` in `folder`; its file and the key.
-pub(crate) fn keygen(platform: &Platform, authority: &Path, folder: &Path, name: &str) -> (String, IdentityKeyPair) {
+/// Makes a key with `sealbid key new` in `folder`; its file and the key.
+pub(crate) fn keygen(folder: &Path, name: &str) -> (String, IdentityKeyPair) {
     let path = folder.join(name);
-    sealbid(
-        platform,
-        authority,
-        &["bidder", "keygen", "--out", &path.display().to_string()],
-    );
+    crate::cli::new_key(&path.display().to_string());
     let key = IdentityKeyPair::from_pkcs8(&std::fs::read(&path).unwrap()).unwrap();
     (path.display().to_string(), key)
 }
 
 /// A supervisor's key made with the CLI in `folder` and granted its role by the operator; its
 /// file and the key.
-async fn supervisor_with_cli(platform: &Platform, authority: &Path, folder: &Path) -> (String, IdentityKeyPair) {
-    let (file, supervisor) = keygen(platform, authority, folder, "supervisor.pk8");
+async fn supervisor_with_cli(platform: &Platform, folder: &Path) -> (String, IdentityKeyPair) {
+    let (file, supervisor) = keygen(folder, "supervisor.pk8");
     run(
         platform,
         &platform.operator,
@@ -63,8 +59,8 @@ async fn a_supervisor_suspends_a_tender_orders_a_correction_and_resumes_it() {
     let authority = platform.application.as_ref().unwrap().data_dir.authority.clone();
     let folder = tempfile::tempdir().unwrap();
     let mut cast = cast(&platform, LABEL, 2).await;
-    let (supervisor_file, _) = supervisor_with_cli(&platform, &authority, folder.path()).await;
-    let (office_file, office) = keygen(&platform, &authority, folder.path(), "office.pk8");
+    let (supervisor_file, _) = supervisor_with_cli(&platform, folder.path()).await;
+    let (office_file, office) = keygen(folder.path(), "office.pk8");
     run(
         &platform,
         &platform.operator,
@@ -596,7 +592,7 @@ async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held
     let authority = platform.application.as_ref().unwrap().data_dir.authority.clone();
     let folder = tempfile::tempdir().unwrap();
     let mut cast = cast(&platform, LABEL, 3).await;
-    let (supervisor_file, supervisor) = supervisor_with_cli(&platform, &authority, folder.path()).await;
+    let (supervisor_file, supervisor) = supervisor_with_cli(&platform, folder.path()).await;
     let cli = |arguments: &[&str]| sealbid(&platform, &authority, arguments);
 
     // Thresholds from a file: a share above 100 % is refused and changes nothing; the rest are
@@ -803,7 +799,7 @@ async fn disposes_of_the_red_warning_that_holds_the_award(
     );
     assert!(refusal.contains("acknowledge"), "{refusal}");
     let folder = tempfile::tempdir().unwrap();
-    let (outsider_file, _) = keygen(platform, authority, folder.path(), "outsider.pk8");
+    let (outsider_file, _) = keygen(folder.path(), "outsider.pk8");
     let refusal = refused(
         platform,
         authority,

@@ -580,7 +580,86 @@ async fn superseded_never_served(platform: &Platform, tender: &TenderId, receipt
 async fn a_land_use_right_transfer_and_a_coal_sale() {
     let platform = Platform::start().await;
     land_use_and_coal(&platform, 2).await;
+    finished_tenders_are_listed(&platform).await;
     platform.stop().await;
+}
+
+/// The ids of a tender listing's answer.
+fn listed(body: &Value) -> Vec<String> {
+    body.as_array()
+        .unwrap_or_else(|| panic!("a listing is an array: {body}"))
+        .iter()
+        .map(|tender| tender["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Once the land-use right (T-000001) and the coal sale (T-000002) are awarded, they are no
+/// longer open, and `GET /v1/tenders` lists them as final, filtered and a page at a time; the
+/// CLI lists them and reads the coal sale's results in yuan.
+async fn finished_tenders_are_listed(platform: &Platform) {
+    let (status, _, open) = platform.get("/v1/tenders").await;
+    assert_eq!(
+        (status, listed(&open)),
+        (StatusCode::OK, Vec::<String>::new()),
+        "{open}"
+    );
+    let (_, _, finals) = platform.get("/v1/tenders?status=final").await;
+    assert_eq!(listed(&finals), ["T-000001", "T-000002"], "{finals}");
+    assert_eq!(finals[0]["spec"]["market"], "land_use_right", "{finals}");
+    assert_eq!(finals[1]["phase"], "awarded", "{finals}");
+    let (_, _, coal) = platform.get("/v1/tenders?status=final&market=coal_coke").await;
+    assert_eq!(listed(&coal), ["T-000002"], "{coal}");
+    let (_, _, none) = platform.get("/v1/tenders?status=all&deadline_before_ms=1").await;
+    assert_eq!(listed(&none), Vec::<String>::new(), "{none}");
+    let office = finals[0]["office"].as_str().unwrap().replace(':', "%3A");
+    let (_, _, by_office) = platform.get(&format!("/v1/tenders?status=final&office={office}")).await;
+    assert_eq!(listed(&by_office), ["T-000001", "T-000002"], "{by_office}");
+
+    // A page of one names the next page, keeping the filters; the last page names none.
+    let page = |query: &str| {
+        let url = format!("{}/v1/tenders?{query}", platform.base);
+        async move {
+            let response = platform.http.get(url).send().await.unwrap();
+            let link = response
+                .headers()
+                .get("link")
+                .map(|value| value.to_str().unwrap().to_owned());
+            (link, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (link, first) = page("status=all&count=1").await;
+    assert_eq!(listed(&first), ["T-000001"], "{first}");
+    let link = link.expect("a full page names the next one");
+    assert!(
+        link.ends_with("/v1/tenders?status=all&count=1&from=2>; rel=\"next\""),
+        "{link}"
+    );
+    let (_, second) = page("status=all&count=1&from=2").await;
+    assert_eq!(listed(&second), ["T-000002"], "{second}");
+    let (link, last) = page("status=all&count=10").await;
+    assert_eq!((link, listed(&last).len()), (None, 2), "{last}");
+
+    // A query that does not parse is a 400 problem.
+    for query in ["status=closed", "office=ed25519:short", "count=many", "colour=red"] {
+        let (status, content_type, problem) = platform.get(&format!("/v1/tenders?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        assert_eq!(content_type, "application/problem+json", "{query}");
+    }
+
+    let application = platform.application.as_ref().unwrap();
+    let authority = application.data_dir.authority.clone();
+    let listing = crate::cli::sealbid(platform, &authority, &["tender", "list", "--status", "final"]);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(
+        lines[1].starts_with("T-000002  coal_coke") && lines[1].contains("awarded"),
+        "{listing}"
+    );
+    assert!(lines[1].contains(" CST "), "{listing}");
+    let results = crate::cli::sealbid(platform, &authority, &["tender", "results", "--tender", "T-000002"]);
+    assert!(results.contains("bid ¥950.00 (valid"), "{results}");
+    assert!(results.contains("lot C1 awarded to "), "{results}");
+    assert!(results.contains(" at ¥920.00"), "{results}");
 }
 
 /// A land-use-right transfer and a coal/coke sale among 4 bidders (cast from `label`).

@@ -92,7 +92,7 @@ async fn supervisors_witness_the_log_and_refuse_a_rewritten_one() {
     // Two supervisors run witnesses; a third never does.
     let mut witnesses = Vec::new();
     for name in ["li", "wang", "zhao"] {
-        let (key_file, key) = keygen(&platform, &authority, folder.path(), &format!("{name}.pk8"));
+        let (key_file, key) = keygen(folder.path(), &format!("{name}.pk8"));
         run(&platform, &platform.operator, grant(&key, Role::Supervisor, "监察")).await;
         let verifier = cli(&["supervisor", "witness-key", "--key", &key_file])
             .trim()
