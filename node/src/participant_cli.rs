@@ -106,7 +106,8 @@ pub fn key(command: KeyCommand, json: bool) -> Result<(), ParticipantError> {
 }
 
 /// `sealbid resend FILE`: sends a command saved by `--save-command` (or after a failed send)
-/// exactly as it was signed; a command already applied is answered with its original receipt.
+/// exactly as it was signed (by its own key: `--key` plays no part); a command already applied
+/// is answered with its original receipt.
 pub async fn resend(
     connection: &Connection,
     file: &std::path::Path,
@@ -120,7 +121,7 @@ pub async fn resend(
             Some("give a file that --save-command wrote"),
         )
     })?;
-    send_body(connection, &client, &body, &command.action, receipt).await?;
+    send_body(connection, &client, (&body, Some(file)), &command.action, receipt).await?;
     Ok(())
 }
 
@@ -545,7 +546,7 @@ impl Connection {
 
     /// Signs `action` once, with a bid's `envelope` beside it, and sends it as
     /// [`Connection::send`] does. With `--save-command` the signed command is written first; a
-    /// command that got no answer is saved in any case (see [`send_body`]).
+    /// command that got no answer is saved in any case (see `send_body`).
     pub async fn send_with_envelope(
         &self,
         action: Action,
@@ -558,27 +559,27 @@ impl Connection {
         if let Some(path) = &self.save_command {
             write_new_json(path, &body)?;
         }
-        send_body(self, &client, &body, &action, save).await
+        send_body(self, &client, (&body, self.save_command.as_deref()), &action, save).await
     }
 }
 
-/// Sends `body` (which signs `action`), prints what happened and, with `save`, fetches the log's
-/// receipt and writes it there. A command that got no answer, or one the node could not take
-/// now, may be sent again only as the same signed bytes: it is saved (to `--save-command`, or
-/// else to `sealbid-unsent-<nonce>.json` here) and the error names the file for
-/// `sealbid resend`.
-pub async fn send_body(
+/// Sends `body` (which signs `action`; `saved_in` is the file that already holds it, if one
+/// does), prints what happened and, with `save`, fetches the log's receipt and writes it there.
+/// A command that got no answer, or one the node could not take now, may be sent again only as
+/// the same signed bytes: it is saved (unless a file holds it already, to
+/// `sealbid-unsent-<nonce>.json` here) and the error names the file for `sealbid resend`.
+async fn send_body(
     connection: &Connection,
     client: &Client,
-    body: &CommandBody,
+    (body, saved_in): (&CommandBody, Option<&std::path::Path>),
     action: &Action,
     save: Option<&std::path::Path>,
 ) -> Result<Receipt, ParticipantError> {
     let receipt = match client.submit_body(body).await {
         Ok(receipt) => receipt,
         Err(error) if answer_uncertain(&error) => {
-            let saved = match &connection.save_command {
-                Some(path) => path.clone(),
+            let saved = match saved_in {
+                Some(path) => path.to_owned(),
                 None => {
                     let path = unsent_file(body);
                     write_new_json(&path, body)?;
@@ -621,7 +622,7 @@ fn answer_uncertain(error: &ClientError) -> bool {
 }
 
 /// Where a command that got no answer is kept when `--save-command` was not given: the current
-/// folder, named by the command's signer and nonce.
+/// folder, named by the command's nonce.
 fn unsent_file(body: &CommandBody) -> PathBuf {
     let nonce = serde_json::from_str::<sealbid_ledger::command::Command>(&body.payload)
         .map(|command| command.nonce)

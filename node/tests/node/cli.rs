@@ -779,6 +779,28 @@ async fn each_failure_has_its_exit_code_sentence_and_json() {
         .to_owned();
     assert!(here.join(&saved).exists(), "{saved}");
     assert_eq!(audit_size().await, before);
+    // Resent to no node again, the saved file is named again, and no other is written.
+    let (code, _, stderr) = exit_of(here, &["resend", &saved, "--api", &nowhere, "--json"], &environment);
+    let error = json_error(&stderr);
+    assert_eq!(code, 4, "{error}");
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`sealbid resend {saved}`")),
+        "{error}"
+    );
+    let unsent = std::fs::read_dir(here)
+        .unwrap()
+        .filter(|file| {
+            file.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("sealbid-unsent-")
+        })
+        .count();
+    assert_eq!(unsent, 1);
     let (code, applied, stderr) = exit_of(here, &["resend", &saved], &environment);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
