@@ -318,15 +318,15 @@ pub async fn checkpoint(state: web::Data<ApiState>) -> Result<HttpResponse, Prob
 #[utoipa::path(get, path = "/v1/audit/proof/inclusion", tag = "audit", params(InclusionQuery),
     responses(
         (status = 200, description = "The entry's inclusion proof in the tree of that size", body = AuditProof),
-        (status = 400, description = "An index not below the size", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A size beyond this node's applied log, or nodes it does not hold yet", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An index not below the size, or a size beyond the log", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A size beyond this node's applied log while it may lag, or nodes it does not hold yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn inclusion(state: web::Data<ApiState>, query: web::Query<InclusionQuery>) -> Result<HttpResponse, Problem> {
     let request = ProofRequest::Inclusion {
         index: query.index,
         size: query.size,
     };
-    let proof = state.replica.audit_proof(request).await.map_err(proof_problem)?;
+    let proof = proof_of(&state, request).await?;
     Ok(HttpResponse::Ok().json(AuditProof {
         from: query.index,
         size: query.size,
@@ -338,8 +338,8 @@ pub async fn inclusion(state: web::Data<ApiState>, query: web::Query<InclusionQu
 #[utoipa::path(get, path = "/v1/audit/proof/consistency", tag = "audit", params(ConsistencyQuery),
     responses(
         (status = 200, description = "The consistency proof between the two sizes", body = AuditProof),
-        (status = 400, description = "An empty older tree, or sizes out of order", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A size beyond this node's applied log, or nodes it does not hold yet", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "An empty older tree, sizes out of order, or a size beyond the log", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A size beyond this node's applied log while it may lag, or nodes it does not hold yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn consistency(
     state: web::Data<ApiState>,
@@ -349,7 +349,7 @@ pub async fn consistency(
         old_size: query.from,
         new_size: query.to,
     };
-    let proof = state.replica.audit_proof(request).await.map_err(proof_problem)?;
+    let proof = proof_of(&state, request).await?;
     Ok(HttpResponse::Ok().json(AuditProof {
         from: query.from,
         size: query.to,
@@ -362,20 +362,29 @@ pub async fn consistency(
 #[utoipa::path(get, path = "/v1/audit/receipt", tag = "audit", params(ReceiptQuery),
     responses(
         (status = 200, description = "The entry's receipt: signed checkpoint and inclusion proof", body = Object),
-        (status = 503, description = "This node has not applied the entry (within 5 s) or does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such entry: this node holds every entry committed, and the log is shorter", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This node has not applied the entry (within 5 s) while it may lag, or does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>) -> Result<HttpResponse, Problem> {
-    // A command just answered by another node (or by this one, a moment ago) may not be applied
-    // here yet: wait as a command's answer waits.
-    crate::commands::wait_applied(&state, query.index).await;
-    let view = state.replica.applied_view();
+    let view = applied_through(&state, query.index)
+        .await
+        .map_err(|beyond| match beyond {
+            Beyond::NotInLog { size } => Problem::new(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "unknown-entry",
+                "No such audit entry",
+                format!(
+                    "the log holds {size} entries (indexes 0 to {}): entry {} is not in it",
+                    size.saturating_sub(1),
+                    query.index
+                ),
+            ),
+            Beyond::NotApplied { size } => proof_problem(AuditProofError::NotApplied {
+                applied: size,
+                size: query.index.saturating_add(1),
+            }),
+        })?;
     let (size, root) = (view.audit_size, view.audit_root);
-    if query.index >= size {
-        return Err(proof_problem(AuditProofError::NotApplied {
-            applied: size,
-            size: query.index.saturating_add(1),
-        }));
-    }
     let request = ProofRequest::Inclusion {
         index: query.index,
         size,
@@ -401,6 +410,76 @@ pub async fn receipt(state: web::Data<ApiState>, query: web::Query<ReceiptQuery>
         checkpoint: crate::witness::cosigned_checkpoint(&state, size, root).await?,
         inclusion_proof,
     }))
+}
+
+/// Why an audit position is not served.
+enum Beyond {
+    /// The node knows a leader and has applied every entry it knows committed: the log holds
+    /// only `size` entries.
+    NotInLog {
+        /// The log's size.
+        size: u64,
+    },
+    /// The node has applied `size` entries and may lag: the position may be applied soon.
+    NotApplied {
+        /// The entries applied here.
+        size: u64,
+    },
+}
+
+/// The applied view once this node holds audit entry `index`. An entry just answered by another
+/// node (or by this one, a moment ago) may not be applied here yet, so this waits as a
+/// command's answer waits; it answers at once for a position further beyond the log than the
+/// leader can have in flight, when this node holds every entry it knows committed.
+async fn applied_through(state: &ApiState, index: u64) -> Result<sealbid_consensus::AppliedView, Beyond> {
+    let view = state.replica.applied_view();
+    if index < view.audit_size {
+        return Ok(view);
+    }
+    // Twice the bound: a follower learns the commit index a heartbeat after the leader.
+    let far_ahead = u64::try_from(2 * sealbid_consensus::ENTRIES_IN_FLIGHT_MAX).unwrap_or(u64::MAX);
+    if index - view.audit_size < far_ahead || !holds_whole_log(state) {
+        crate::commands::wait_applied(state, index).await;
+    }
+    let view = state.replica.applied_view();
+    if index < view.audit_size {
+        Ok(view)
+    } else if holds_whole_log(state) {
+        Err(Beyond::NotInLog { size: view.audit_size })
+    } else {
+        Err(Beyond::NotApplied { size: view.audit_size })
+    }
+}
+
+/// Whether an audit entry this node has not applied is in no node's log either: the node knows
+/// a leader and has applied every entry it knows committed.
+fn holds_whole_log(state: &ApiState) -> bool {
+    let metrics = state.replica.raft.metrics().borrow().clone();
+    let applied = metrics.last_applied.map(|log_id| log_id.index);
+    metrics.current_leader.is_some()
+        && state
+            .replica
+            .committed_index()
+            .is_none_or(|committed| applied.is_some_and(|applied| applied >= committed))
+}
+
+/// A proof over a tree of `tree_size` entries, once this node holds them, or a problem: `400
+/// proof-out-of-range` for a tree larger than the log.
+async fn proof_of(state: &ApiState, request: ProofRequest) -> Result<Vec<Hash>, Problem> {
+    if let Some(last) = request.tree_size().checked_sub(1)
+        && let Err(Beyond::NotInLog { size }) = applied_through(state, last).await
+    {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "proof-out-of-range",
+            "No such proof",
+            format!(
+                "the log holds {size} entries: there is no tree of {} entries",
+                request.tree_size()
+            ),
+        ));
+    }
+    state.replica.audit_proof(request).await.map_err(proof_problem)
 }
 
 /// The checkpoint of (`size`, `root`) signed with the log's key.

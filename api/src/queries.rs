@@ -21,8 +21,7 @@ use crate::problem::Problem;
     params(("id" = String, Path, description = "The tender id, such as T-000001")),
     responses(
         (status = 200, description = "The tender (open or archived) and its results", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tender(
     request: actix_web::HttpRequest,
@@ -58,8 +57,7 @@ struct TenderAnswer<'a> {
     params(("id" = String, Path, description = "The tender id")),
     responses(
         (status = 200, description = "Withheld while the tender takes bids; counts and receipts once closed; every bid once opened", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bids(
     request: actix_web::HttpRequest,
@@ -75,8 +73,7 @@ pub async fn bids(
     params(("id" = String, Path, description = "The tender id")),
     responses(
         (status = 200, description = "Parameters, members, dealings, responses and the outcome once finished", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn key_generation(
     request: actix_web::HttpRequest,
@@ -97,12 +94,11 @@ pub async fn key_generation(
     params(("id" = String, Path, description = "The tender id")),
     responses(
         (status = 200, description = "The thresholds in force now and the final tender's warnings, in the order raised, each with its dispositions", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The tender is not final yet: its warnings are the supervisors'", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn warnings(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
+    let id = path_tender(&id)?;
     let (thresholds, open) = state
         .replica
         .read_applied(|ledger| (ledger.state().thresholds(), ledger.state().tenders.contains_key(&id)))
@@ -139,7 +135,7 @@ async fn open_or_archived(
     id: &str,
     view: impl Fn(&State, &Tender, Option<u64>) -> serde_json::Result<serde_json::Value>,
 ) -> Result<View, Problem> {
-    let id = parse_tender(id)?;
+    let id = path_tender(id)?;
     let open = state
         .replica
         .read_applied(|ledger| {
@@ -259,8 +255,7 @@ pub const OCDS_PUBLISHER: &str = "sealbid";
     params(("id" = String, Path, description = "The tender id, such as T-000001")),
     responses(
         (status = 200, description = "The tender's OCDS record package", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tender", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tender_ocds(
     request: actix_web::HttpRequest,
@@ -406,7 +401,20 @@ pub async fn performance(state: web::Data<ApiState>, query: web::Query<MonthQuer
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// A tender id from the path, or a problem naming the expected form.
+/// A tender id from a path: one that cannot be a tender id names no tender either, so it is
+/// `404 unknown-tender`, as an id of the right form that no tender has.
+pub(crate) fn path_tender(text: &str) -> Result<TenderId, Problem> {
+    TenderId::parse(text).map_err(|error| {
+        Problem::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "unknown-tender",
+            "No such tender",
+            format!("no tender has this id: {error}; a tender id looks like T-000001"),
+        )
+    })
+}
+
+/// A tender id from a query parameter, or a problem naming the expected form.
 pub(crate) fn parse_tender(text: &str) -> Result<TenderId, Problem> {
     TenderId::parse(text).map_err(|error| {
         Problem::new(

@@ -13,7 +13,7 @@ use crate::ApiState;
 use crate::audit::{AuditEntry, EntryContent, Range, decode_entries, range_count, settled_entries};
 use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
-use crate::queries::{archived_warnings, encoding_problem, parse_tender};
+use crate::queries::{archived_warnings, encoding_problem, path_tender};
 use crate::reader::{authenticate, authenticate_until, require_role};
 
 /// The roles that may read the whole registry: every role but a bidder's.
@@ -127,7 +127,6 @@ struct LiveBids<'a> {
     params(("id" = String, Path, description = "The tender id")),
     responses(
         (status = 200, description = "The tender's phase and every bid held, with its bidder", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No open tender of that id", body = Problem, content_type = "application/problem+json"),
@@ -137,7 +136,7 @@ pub async fn tender_bids(
     state: web::Data<ApiState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
+    let id = path_tender(&id)?;
     supervisor(&request, &state, "reading a tender's bids live").await?;
     let body = state
         .replica
@@ -205,7 +204,6 @@ pub async fn all_warnings(request: HttpRequest, state: web::Data<ApiState>) -> R
     params(("id" = String, Path, description = "The tender id")),
     responses(
         (status = 200, description = "The thresholds in force and the tender's warnings, in the order raised (from its archive record once it is final)", body = Object),
-        (status = 400, description = "Not a tender id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tender, open or archived", body = Problem, content_type = "application/problem+json"),
@@ -215,7 +213,7 @@ pub async fn tender_warnings(
     state: web::Data<ApiState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
+    let id = path_tender(&id)?;
     supervisor(&request, &state, "reading a tender's early warnings").await?;
     let (thresholds, open) = state
         .replica

@@ -27,7 +27,7 @@ use sealbid_ledger::types::{Market, TenderId};
 
 use crate::ApiState;
 use crate::problem::Problem;
-use crate::queries::parse_tender;
+use crate::queries::{parse_tender, path_tender};
 use crate::signed_reads::supervisor;
 use crate::sse::{self, event};
 
@@ -333,9 +333,10 @@ pub async fn stream(
     params(("id" = String, Path, description = "The tender id"), TimelineQuery),
     responses(
         (status = 200, description = "The tender's entries from `from` on, in readable form", body = Object),
-        (status = 400, description = "Not a tender id, or a malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "An id that cannot be a tender's", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The node's history cannot be read now", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn timeline(
@@ -344,7 +345,7 @@ pub async fn timeline(
     id: web::Path<String>,
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let id = parse_tender(&id)?;
+    let id = path_tender(&id)?;
     supervisor(&request, &state, "reading a tender's timeline").await?;
     let count = query
         .count

@@ -49,6 +49,7 @@ mod writer;
 pub use database::{DatabaseError, open as open_database};
 pub use log_store::LogStore;
 pub use metrics::ConsensusMetrics;
+pub use proposer::ENTRIES_IN_FLIGHT_MAX;
 pub use replica::{InFlight, Replica, ReplicaConfig, ReplicaStatus, StartError, SubmitError};
 pub use snapshot_file::{SnapshotFile, SnapshotFileError};
 pub use state_machine::{AppliedHead, AppliedView, BufferedNodeStore, StateMachineStore};

@@ -33,6 +33,9 @@ pub(crate) const BATCH_ENTRIES_MAX: usize = 1024;
 pub(crate) const BATCH_BYTES_MAX: usize = 1024 * 1024;
 /// The most batches proposed and not yet applied at once.
 const BATCHES_IN_FLIGHT_MAX: usize = 4;
+/// The most ledger entries (audit leaves) the leader has proposed and not applied at once: a
+/// node that has applied every entry it knows committed is at most about this far behind.
+pub const ENTRIES_IN_FLIGHT_MAX: usize = BATCHES_IN_FLIGHT_MAX * BATCH_ENTRIES_MAX;
 /// How long a batch may take from proposal to applied reply before its outcome is reported
 /// unknown.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(60);

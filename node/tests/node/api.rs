@@ -160,15 +160,16 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
     let answer = platform.post("/v1/commands", &command_by_stranger).await;
     assert_problem(&answer, StatusCode::FORBIDDEN, "missing-role");
 
-    // An unknown tender, as a query and as a command's target.
+    // An unknown tender, as a query and as a command's target; an id no tender can have is not
+    // found either.
     let answer = platform.get("/v1/tenders/T-999999").await;
     assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
     let answer = platform.get(&format!("/v1/tenders/{}", "T".repeat(40))).await;
-    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
     // A long id is cut short in the problem's detail, and named once.
     let long = "T".repeat(2_000);
     let answer = platform.get(&format!("/v1/tenders/{long}")).await;
-    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
     let detail = answer.2["detail"].as_str().unwrap();
     assert!(detail.len() < 300, "{detail}");
     assert_eq!(detail.matches(&"T".repeat(48)).count(), 1, "{detail}");
@@ -395,15 +396,28 @@ async fn checkpoints_and_proofs_match_a_tree_built_from_the_entries() {
         let answer = platform.get(path).await;
         assert_problem(&answer, StatusCode::BAD_REQUEST, "proof-out-of-range");
     }
-    // Beyond the applied log: not there yet (503, retry), after waiting for a receipt's entry.
+    // Beyond the log, on a node that holds every committed entry: no such proof or entry, and
+    // retrying cannot change that (far beyond, answered at once; just beyond, after the wait for
+    // an entry another node may have answered).
     for path in [
-        "/v1/audit/proof/inclusion?index=0&size=14",
-        "/v1/audit/proof/consistency?from=1&to=99",
-        "/v1/audit/receipt?index=13",
+        "/v1/audit/proof/inclusion?index=0&size=18446744073709551615",
+        "/v1/audit/proof/consistency?from=1&to=18446744073709551615",
+        "/v1/audit/proof/consistency?from=1&to=14",
     ] {
         let answer = platform.get(path).await;
-        let detail = assert_problem(&answer, StatusCode::SERVICE_UNAVAILABLE, "proof-unavailable");
-        assert!(detail.contains("applied 13"), "{detail}");
+        let detail = assert_problem(&answer, StatusCode::BAD_REQUEST, "proof-out-of-range");
+        assert!(
+            detail.starts_with("the log holds 13 entries: there is no tree of "),
+            "{detail}"
+        );
+    }
+    for index in [u64::MAX, 13] {
+        let answer = platform.get(&format!("/v1/audit/receipt?index={index}")).await;
+        let detail = assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-entry");
+        assert_eq!(
+            detail,
+            format!("the log holds 13 entries (indexes 0 to 12): entry {index} is not in it")
+        );
     }
     for path in [
         "/v1/audit/proof/inclusion?index=0",
@@ -416,7 +430,7 @@ async fn checkpoints_and_proofs_match_a_tree_built_from_the_entries() {
     let answer = platform.get("/v1/tenders/T-999999/key-generation").await;
     assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
     let answer = platform.get("/v1/tenders/not%20a%20tender/key-generation").await;
-    assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed-tender-id");
+    assert_problem(&answer, StatusCode::NOT_FOUND, "unknown-tender");
     let (status, text) = platform.get_text("/v1/audit/checkpoint").await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.starts_with(&format!("{}\n13\n", log_key.name)), "{text}");

@@ -708,7 +708,7 @@ async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held
     let (status, problem) = read(&platform, "/v1/supervision/tenders/nonsense!/warnings", &supervisor).await;
     assert_eq!(
         (status, problem["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("malformed-tender-id"))
+        (StatusCode::NOT_FOUND, Some("unknown-tender"))
     );
     let (status, problem) = read(&platform, "/v1/supervision/tenders/T-999999/warnings", &supervisor).await;
     assert_eq!(
