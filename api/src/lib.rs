@@ -127,9 +127,11 @@ pub mod paths {
     pub const OPENAPI: &str = "/openapi.json";
     /// The document as a page.
     pub const DOCS: &str = "/docs";
+    /// The interactive viewer's page and assets.
+    pub const DOCS_FILE: &str = "/docs/{file}";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 37] = [
+    pub const ALL: [&str; 38] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -167,6 +169,7 @@ pub mod paths {
         METRICS,
         OPENAPI,
         DOCS,
+        DOCS_FILE,
     ];
 }
 
@@ -232,6 +235,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(read_route(paths::METRICS, health::metrics))
         .service(read_route(paths::OPENAPI, openapi::document))
         .service(read_route(paths::DOCS, openapi::page))
+        // Any tail, the empty one (the page) included; documented as `paths::DOCS_FILE`.
+        .service(read_route("/docs/{file:.*}", openapi::viewer))
         .default_service(web::to(not_found));
 }
 

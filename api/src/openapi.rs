@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa), at
-//! `/openapi.json`, and `/docs`: a page that renders it with no assets from elsewhere.
+//! `/openapi.json`, and `/docs/`: an interactive viewer of it (Swagger UI, vendored: its assets
+//! are built into the binary, and it loads nothing from elsewhere).
 
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
@@ -54,6 +55,7 @@ use crate::problem::Problem;
         crate::health::metrics,
         document,
         page,
+        viewer,
     ),
     components(schemas(
         Receipt,
@@ -78,78 +80,42 @@ pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDocument::openapi())
 }
 
-/// `GET /docs`: the document rendered as a page.
+/// `GET /docs`: the interactive viewer lives at `/docs/`, where its assets' relative paths
+/// resolve.
 #[utoipa::path(get, path = "/docs", tag = "operations",
-    responses((status = 200, description = "The document as a page", body = String, content_type = "text/html")))]
+    responses((status = 308, description = "To `/docs/`, the interactive viewer")))]
 pub async fn page() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PAGE)
+    HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/docs/"))
+        .finish()
 }
 
-/// A page that fetches `/openapi.json` and lists every operation with its parameters, request
-/// body and answers.
-const PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>sealbid API</title>
-<style>
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
-h2 { margin-top: 2rem; border-bottom: 1px solid #ccc; }
-.op { margin: 1rem 0; padding: .5rem 1rem; border-left: 4px solid #456; background: #f6f7f9; }
-.method { font-weight: bold; text-transform: uppercase; margin-right: .5rem; }
-code { background: #eceef2; padding: 0 .2rem; }
-</style>
-</head>
-<body>
-<h1>sealbid API</h1>
-<p id="about"></p>
-<div id="operations">Loading <code>/openapi.json</code>…</div>
-<script>
-fetch("/openapi.json").then(r => r.json()).then(doc => {
-  document.getElementById("about").textContent = doc.info.description || "";
-  const byTag = {};
-  for (const [path, item] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      const tag = (op.tags && op.tags[0]) || "other";
-      (byTag[tag] = byTag[tag] || []).push([method, path, op]);
+/// `GET /docs/{file}`: the interactive viewer of this document (Swagger UI), its page and
+/// assets built into the binary; nothing is loaded from elsewhere (no validator badge either).
+#[utoipa::path(get, path = "/docs/{file}", tag = "operations",
+    params(("file" = String, Path, description = "The viewer's file: empty for its page")),
+    responses(
+        (status = 200, description = "The viewer's page or asset", body = String, content_type = "text/html"),
+        (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn viewer(file: actix_web::web::Path<String>) -> Result<HttpResponse, Problem> {
+    let config = std::sync::Arc::new(
+        utoipa_swagger_ui::Config::from(crate::paths::OPENAPI)
+            .validator_url("none")
+            .try_it_out_enabled(true),
+    );
+    let served = utoipa_swagger_ui::serve(&file, config)
+        .map_err(|error| Problem::internal("viewer-failed", error.to_string()))?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "the viewer has no file {}",
+                sealbid_ledger::types::excerpt(&file)
+            ))
+        })?;
+    let mut answer = HttpResponse::Ok();
+    answer.content_type(served.content_type);
+    if served.gzpipped {
+        answer.insert_header(("content-encoding", "gzip"));
     }
-  }
-  const root = document.getElementById("operations");
-  root.textContent = "";
-  for (const [tag, ops] of Object.entries(byTag)) {
-    const heading = document.createElement("h2");
-    heading.textContent = tag;
-    root.appendChild(heading);
-    for (const [method, path, op] of ops) {
-      const box = document.createElement("div");
-      box.className = "op";
-      const title = document.createElement("div");
-      title.innerHTML = '<span class="method"></span><code></code>';
-      title.querySelector(".method").textContent = method;
-      title.querySelector("code").textContent = path;
-      box.appendChild(title);
-      const list = document.createElement("ul");
-      for (const parameter of op.parameters || []) {
-        const item = document.createElement("li");
-        item.textContent = `${parameter.in} ${parameter.name}: ${parameter.description || ""}`;
-        list.appendChild(item);
-      }
-      if (op.requestBody) {
-        const item = document.createElement("li");
-        item.textContent = `body: ${op.requestBody.description || Object.keys(op.requestBody.content).join(", ")}`;
-        list.appendChild(item);
-      }
-      for (const [status, answer] of Object.entries(op.responses || {})) {
-        const item = document.createElement("li");
-        item.textContent = `${status}: ${answer.description}`;
-        list.appendChild(item);
-      }
-      box.appendChild(list);
-      root.appendChild(box);
-    }
-  }
-}).catch(error => { document.getElementById("operations").textContent = "Cannot load /openapi.json: " + error; });
-</script>
-</body>
-</html>
-"#;
+    Ok(answer.body(served.bytes.into_owned()))
+}

@@ -336,9 +336,42 @@ async fn the_openapi_document_covers_every_route_and_the_page_renders_it() {
     assert!(refused.get("application/problem+json").is_some(), "{refused}");
     assert!(document["components"]["schemas"].get("Receipt").is_some());
 
-    let (status, page) = platform.get_text("/docs").await;
+    // The viewer: /docs sends to /docs/, whose page loads only the node's own files, and is
+    // pointed at this document with the external validator badge off.
+    let redirect = platform
+        .http
+        .get(format!("{}/docs", platform.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (redirect.status(), redirect.url().path()),
+        (StatusCode::OK, "/docs/"),
+        "followed to the viewer"
+    );
+    let (status, page) = platform.get_text("/docs/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("fetch(\"/openapi.json\")"), "{page}");
+    let loaded: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|text| text.ends_with(".js") || text.ends_with(".css") || text.ends_with(".png"))
+        .collect();
+    assert!(loaded.contains(&"./swagger-ui-bundle.js"), "{page}");
+    for asset in &loaded {
+        assert!(!asset.contains("//"), "the page loads {asset} from elsewhere");
+        let (status, _) = platform
+            .get_text(&format!("/docs/{}", asset.trim_start_matches("./")))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{asset}");
+    }
+    let (_, initializer) = platform.get_text("/docs/swagger-initializer.js").await;
+    assert!(initializer.contains("\"url\": \"/openapi.json\""), "{initializer}");
+    assert!(initializer.contains("\"validatorUrl\": \"none\""), "{initializer}");
+    let (status, _, problem) = platform.get("/docs/no-such-file.js").await;
+    assert_eq!(
+        (status, &problem["code"]),
+        (StatusCode::NOT_FOUND, &"not-found".into()),
+        "{problem}"
+    );
     platform.stop().await;
 }
 
