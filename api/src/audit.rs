@@ -47,7 +47,6 @@ pub struct AuditEntry {
     /// end): the bid's envelope, whose SHA-256 the command signs. A replaced or withdrawn bid's
     /// envelope is erased and never served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub envelope: Option<Envelope>,
 }
 
@@ -361,7 +360,7 @@ pub async fn consistency(
 /// entry's inclusion proof in it (`sealbid_crypto::receipt::Receipt`).
 #[utoipa::path(get, path = "/v1/audit/receipt", tag = "audit", params(ReceiptQuery),
     responses(
-        (status = 200, description = "The entry's receipt: signed checkpoint and inclusion proof", body = Object),
+        (status = 200, description = "The entry's receipt: signed checkpoint and inclusion proof", body = sealbid_crypto::receipt::Receipt),
         (status = 404, description = "No such entry: this node holds every entry committed, and the log is shorter", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This node has not applied the entry (within 5 s) while it may lag, or does not hold the tree's nodes yet", body = Problem, content_type = "application/problem+json"),
     ))]

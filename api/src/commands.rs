@@ -36,7 +36,6 @@ pub struct Receipt {
     pub leaf_hash: Hash,
     /// What the ledger answered. A replay carries the original answer, unless the node took
     /// the entry from a peer's history after a snapshot (then it is absent).
-    #[schema(value_type = Option<Object>)]
     pub response: Option<Response>,
     /// Whether this command had been applied before and this is its earlier receipt.
     pub replayed: bool,
@@ -56,7 +55,8 @@ pub struct CommandBody {
     #[schema(value_type = String)]
     pub signer: PublicKey,
     /// The command's RFC 8785 canonical JSON (`{nonce, expires_at_ms, action}`), exactly the
-    /// bytes signed.
+    /// bytes signed: a `Command` (its schema is in this document's components).
+    #[schema(content_media_type = "application/json")]
     pub payload: String,
     /// Ed25519 over the payload's UTF-8 bytes, base64url.
     #[schema(value_type = String)]
@@ -64,7 +64,6 @@ pub struct CommandBody {
     /// A bid's sealed offer (`submit_bid`, `replace_bid` only), whose SHA-256 the payload signs
     /// as `envelope_sha256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub envelope: Option<Envelope>,
 }
 

@@ -20,8 +20,9 @@ use crate::problem::Problem;
 pub const READY_LAG_ENTRIES_MAX: u64 = 1_000;
 
 /// The answer of `/readyz`.
-#[derive(Debug, Serialize)]
-struct Readiness {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = NodeReadiness)]
+pub(crate) struct Readiness {
     /// The leader's id, if one is known.
     leader: Option<u64>,
     /// The committed index this node knows of.
@@ -40,7 +41,7 @@ pub async fn livez() -> HttpResponse {
 /// 200 when a leader is known and this node has applied what it knows to be committed.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
-        (status = 200, description = "A leader is known and this node has applied what is committed", body = Object),
+        (status = 200, description = "A leader is known and this node has applied what is committed", body = Readiness),
         (status = 503, description = "No leader, catching up, or the node's clock is off the leader's by more than the arrival window", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn readyz(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {

@@ -18,6 +18,7 @@
 //!
 //! [`SignedMessage`]: sealbid_crypto::signed::SignedMessage
 
+mod answer_schemas;
 pub mod audit;
 #[cfg(feature = "client")]
 pub mod client;

@@ -35,7 +35,7 @@ pub struct NoticeRange {
 }
 
 /// A page of notices.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NoticePage {
     /// The notices, by audit index and position.
     pub notices: Vec<Notice>,
@@ -59,7 +59,7 @@ async fn read(state: &ApiState, from: u64, count: u64, newest: bool) -> Result<V
 /// The notices from an audit index on, paged.
 #[utoipa::path(get, path = "/v1/notices", tag = "queries", params(NoticeRange),
     responses(
-        (status = 200, description = "The notices of entries from `from` on, and where the next page starts", body = Object),
+        (status = 200, description = "The notices of entries from `from` on, and where the next page starts", body = NoticePage),
         (status = 400, description = "A query that does not parse", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn page(state: web::Data<ApiState>, range: web::Query<NoticeRange>) -> Result<HttpResponse, Problem> {

@@ -68,14 +68,15 @@ use crate::problem::Problem;
         crate::signed_reads::CommandSource,
         crate::witness::CosignatureSubmission,
         crate::witness::CosignatureAccepted,
-        crate::witness::Witnessed
+        crate::witness::Witnessed,
+        sealbid_ledger::command::Command
     ))
 )]
 pub struct ApiDocument;
 
 /// `GET /openapi.json`.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
-    responses((status = 200, description = "This document", body = Object)))]
+    responses((status = 200, description = "This document", body = crate::answer_schemas::OpenApiDocument)))]
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDocument::openapi())
 }

@@ -20,7 +20,7 @@ use crate::problem::Problem;
 #[utoipa::path(get, path = "/v1/tenders/{id}", tag = "queries",
     params(("id" = String, Path, description = "The tender id, such as T-000001")),
     responses(
-        (status = 200, description = "The tender (open or archived) and its results", body = Object),
+        (status = 200, description = "The tender (open or archived) and its results", body = TenderAnswer),
         (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tender(
@@ -40,11 +40,12 @@ pub async fn tender(
 }
 
 /// The answer about one tender.
-#[derive(serde::Serialize)]
-struct TenderAnswer<'a> {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct TenderAnswer<'a> {
     /// What anyone may see of it.
     tender: sealbid_ledger::query::TenderView<'a>,
     /// Each lot's outcome, once awarded or failed.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, sealbid_ledger::award::LotOutcome>>)]
     results: Option<&'a std::collections::BTreeMap<sealbid_ledger::types::LotId, sealbid_ledger::award::LotOutcome>>,
     /// When it was archived, for a finished tender.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +57,7 @@ struct TenderAnswer<'a> {
 #[utoipa::path(get, path = "/v1/tenders/{id}/bids", tag = "queries",
     params(("id" = String, Path, description = "The tender id")),
     responses(
-        (status = 200, description = "Withheld while the tender takes bids; counts and receipts once closed; every bid once opened", body = Object),
+        (status = 200, description = "Withheld while the tender takes bids; counts and receipts once closed; every bid once opened", body = sealbid_ledger::query::BidsView),
         (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bids(
@@ -72,7 +73,7 @@ pub async fn bids(
 #[utoipa::path(get, path = "/v1/tenders/{id}/key-generation", tag = "queries",
     params(("id" = String, Path, description = "The tender id")),
     responses(
-        (status = 200, description = "Parameters, members, dealings, responses and the outcome once finished", body = Object),
+        (status = 200, description = "Parameters, members, dealings, responses and the outcome once finished", body = sealbid_ledger::query::KeyGeneration),
         (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn key_generation(
@@ -93,7 +94,7 @@ pub async fn key_generation(
 #[utoipa::path(get, path = "/v1/tenders/{id}/warnings", tag = "queries",
     params(("id" = String, Path, description = "The tender id")),
     responses(
-        (status = 200, description = "The thresholds in force now and the final tender's warnings, in the order raised, each with its dispositions", body = Object),
+        (status = 200, description = "The thresholds in force now and the final tender's warnings, in the order raised, each with its dispositions", body = WarningsView),
         (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The tender is not final yet: its warnings are the supervisors'", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -221,7 +222,7 @@ fn answer(request: &actix_web::HttpRequest, view: View) -> Result<HttpResponse, 
 /// The role-holders with their roles (no bidder or applicant: the registry of bidders is not
 /// public).
 #[utoipa::path(get, path = "/v1/participants", tag = "queries",
-    responses((status = 200, description = "Role-holders that never applied as bidders, and their roles", body = Object)))]
+    responses((status = 200, description = "Role-holders that never applied as bidders, and their roles", body = [sealbid_ledger::state::Participant])))]
 pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let body = state
         .replica
@@ -234,7 +235,7 @@ pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse
 /// The official calendars the operator published, by year: what statutory periods are
 /// computed on.
 #[utoipa::path(get, path = "/v1/calendars", tag = "queries",
-    responses((status = 200, description = "Each published year's holidays and 调休 working days, and the entry that published it", body = Object)))]
+    responses((status = 200, description = "Each published year's holidays and 调休 working days, and the entry that published it", body = std::collections::BTreeMap<String, sealbid_ledger::calendar::YearCalendar>)))]
 pub async fn calendars(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
     let body = state
         .replica
@@ -254,7 +255,7 @@ pub const OCDS_PUBLISHER: &str = "sealbid";
 #[utoipa::path(get, path = "/v1/tenders/{id}/ocds", tag = "queries",
     params(("id" = String, Path, description = "The tender id, such as T-000001")),
     responses(
-        (status = 200, description = "The tender's OCDS record package", body = Object),
+        (status = 200, description = "The tender's OCDS record package", body = crate::answer_schemas::OcdsRecordPackage),
         (status = 404, description = "No such tender (also an id that cannot be a tender's)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tender_ocds(
@@ -297,7 +298,7 @@ pub struct OcdsRange {
 /// as one OCDS release package; a `Link` header (`rel="next"`) names the next page.
 #[utoipa::path(get, path = "/v1/ocds/releases", tag = "queries", params(OcdsRange),
     responses(
-        (status = 200, description = "An OCDS 1.1 release package of the tenders' releases", body = Object),
+        (status = 200, description = "An OCDS 1.1 release package of the tenders' releases", body = crate::answer_schemas::OcdsReleasePackage),
         (status = 400, description = "A query that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No tender from that number on", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -382,7 +383,7 @@ pub struct MonthQuery {
 /// supervisors, each timed step done that month against the time allowed, and every case
 /// running late as of the last applied entry.
 #[utoipa::path(get, path = "/v1/performance", tag = "queries", params(MonthQuery),
-    responses((status = 200, description = "The month's tallies by actor and step, and the cases running late", body = Object),
+    responses((status = 200, description = "The month's tallies by actor and step, and the cases running late", body = sealbid_ledger::performance::Report),
         (status = 400, description = "No month, or not YYYY-MM", body = Problem, content_type = "application/problem+json")))]
 pub async fn performance(state: web::Data<ApiState>, query: web::Query<MonthQuery>) -> Result<HttpResponse, Problem> {
     let month = Month::parse(&query.month).ok_or_else(|| {

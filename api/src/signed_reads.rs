@@ -112,8 +112,8 @@ pub async fn sources(
 }
 
 /// A tender's bids as a supervisor reads them.
-#[derive(serde::Serialize)]
-struct LiveBids<'a> {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct LiveBids<'a> {
     /// The tender.
     tender: &'a sealbid_ledger::types::TenderId,
     /// Where it is.
@@ -126,7 +126,7 @@ struct LiveBids<'a> {
 #[utoipa::path(get, path = "/v1/supervision/tenders/{id}/bids", tag = "signed reads",
     params(("id" = String, Path, description = "The tender id")),
     responses(
-        (status = 200, description = "The tender's phase and every bid held, with its bidder", body = Object),
+        (status = 200, description = "The tender's phase and every bid held, with its bidder", body = LiveBids),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No open tender of that id", body = Problem, content_type = "application/problem+json"),
@@ -167,7 +167,7 @@ pub async fn tender_bids(
 /// while its tender is not final, by id.
 #[utoipa::path(get, path = "/v1/supervision/corrections", tag = "signed reads",
     responses(
-        (status = 200, description = "The correction orders held, by id, each with its reply once it came", body = Object),
+        (status = 200, description = "The correction orders held, by id, each with its reply once it came", body = [sealbid_ledger::supervision::Correction]),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -185,7 +185,7 @@ pub async fn corrections(request: HttpRequest, state: web::Data<ApiState>) -> Re
 /// tenders, in the order raised.
 #[utoipa::path(get, path = "/v1/supervision/warnings", tag = "signed reads",
     responses(
-        (status = 200, description = "The thresholds in force (and the entry that set them) and the open tenders' warnings, in the order raised", body = Object),
+        (status = 200, description = "The thresholds in force (and the entry that set them) and the open tenders' warnings, in the order raised", body = sealbid_ledger::query::WarningsView),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -203,7 +203,7 @@ pub async fn all_warnings(request: HttpRequest, state: web::Data<ApiState>) -> R
 #[utoipa::path(get, path = "/v1/supervision/tenders/{id}/warnings", tag = "signed reads",
     params(("id" = String, Path, description = "The tender id")),
     responses(
-        (status = 200, description = "The thresholds in force and the tender's warnings, in the order raised (from its archive record once it is final)", body = Object),
+        (status = 200, description = "The thresholds in force and the tender's warnings, in the order raised (from its archive record once it is final)", body = sealbid_ledger::query::WarningsView),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tender, open or archived", body = Problem, content_type = "application/problem+json"),
@@ -235,7 +235,7 @@ pub async fn tender_warnings(
 /// `GET /v1/registry`: every participant, bidders and applicants included.
 #[utoipa::path(get, path = "/v1/registry", tag = "signed reads",
     responses(
-        (status = 200, description = "Every key the ledger knows, with roles, names, credit codes and registrations", body = Object),
+        (status = 200, description = "Every key the ledger knows, with roles, names, credit codes and registrations", body = [sealbid_ledger::state::Participant]),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader holds no role but a bidder's", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -253,7 +253,7 @@ pub async fn registry(request: HttpRequest, state: web::Data<ApiState>) -> Resul
 /// `GET /v1/me`: the reader's own registration, roles and bids in open tenders.
 #[utoipa::path(get, path = "/v1/me", tag = "signed reads",
     responses(
-        (status = 200, description = "The reader as the ledger knows it (null if it does not) and its bids", body = Object),
+        (status = 200, description = "The reader as the ledger knows it (null if it does not) and its bids", body = sealbid_ledger::query::OwnView),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn me(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {

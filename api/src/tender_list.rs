@@ -58,7 +58,7 @@ pub struct TenderListQuery {
 /// The tenders, a page at a time.
 #[utoipa::path(get, path = "/v1/tenders", tag = "queries", params(TenderListQuery),
     responses(
-        (status = 200, description = "The tenders of the page that match, by number; each as `GET /v1/tenders/{id}` shows its `tender` member. `Link: rel=\"next\"` names the next page when there may be one", body = [Object]),
+        (status = 200, description = "The tenders of the page that match, by number; each as `GET /v1/tenders/{id}` shows its `tender` member. `Link: rel=\"next\"` names the next page when there may be one", body = [sealbid_ledger::query::TenderView]),
         (status = 400, description = "A query that does not parse, or an office that is not a key", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tenders(

@@ -55,7 +55,7 @@ impl Default for Watchers {
 }
 
 /// An applied entry as a supervisor reads it live.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WatchedEntry {
     /// Its audit index (also the event's `id`).
@@ -332,7 +332,7 @@ pub async fn stream(
 #[utoipa::path(get, path = "/v1/supervision/tenders/{id}/timeline", tag = "signed reads",
     params(("id" = String, Path, description = "The tender id"), TimelineQuery),
     responses(
-        (status = 200, description = "The tender's entries from `from` on, in readable form", body = Object),
+        (status = 200, description = "The tender's entries from `from` on, in readable form", body = Timeline),
         (status = 400, description = "A malformed parameter", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader is not a supervisor", body = Problem, content_type = "application/problem+json"),
@@ -365,5 +365,14 @@ pub async fn timeline(
         })
         .await
         .map_err(|index| Problem::internal("storage-damaged", format!("entry {index} does not parse")))?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "tender": id, "entries": entries })))
+    Ok(HttpResponse::Ok().json(Timeline { tender: id, entries }))
+}
+
+/// A tender's timeline: the entries concerning it, in order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Timeline {
+    /// The tender.
+    tender: TenderId,
+    /// Its entries from the page's first index on.
+    entries: Vec<WatchedEntry>,
 }

@@ -134,6 +134,7 @@ impl<'de> Deserialize<'de> for PublicKey {
 
 /// An Ed25519 signature (64 bytes; base64url in JSON).
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signature(#[serde(with = "crate::encoding::base64url_array")] pub [u8; 64]);
 
 impl std::fmt::Debug for Signature {

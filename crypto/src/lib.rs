@@ -19,6 +19,8 @@
 //! - [`receipt`]: what a bidder keeps with its entry: the log, the entry's index and leaf hash,
 //!   a signed checkpoint and an inclusion proof; one call verifies it against the expected log
 //!   and trusted keys.
+//! - `schema` (feature `openapi`, off by default): the OpenAPI schemas of the types the API
+//!   carries, as utoipa describes them; no behaviour.
 //!
 //! `docs/protocol.md` at the repository root specifies every byte of these formats.
 //!
@@ -53,5 +55,7 @@ pub mod merkle;
 pub mod note;
 pub mod padding;
 pub mod receipt;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod seal;
 pub mod signed;

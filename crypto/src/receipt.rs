@@ -43,6 +43,7 @@ pub enum ReceiptError {
 
 /// Proof that an entry is in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LogReceipt))]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// The log's origin line.

@@ -68,6 +68,7 @@ pub enum SealError {
 
 /// The cipher suites an envelope can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Suite {
     /// Ephemeral ECDH P-256, HKDF-SHA256, AES-256-GCM.
     #[serde(rename = "p256-hkdf-sha256-aes256gcm")]
@@ -90,6 +91,7 @@ impl Suite {
 
 /// What an envelope holds; part of the context, so an envelope cannot be replayed as another kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EnvelopeKind {
     /// A bidder's offer.
@@ -102,6 +104,7 @@ pub enum EnvelopeKind {
 
 /// What an envelope is bound to: the key derivation and the associated data both cover it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SealContext {
     /// What the envelope holds.
@@ -174,6 +177,7 @@ impl SealContext {
 
 /// A sealed offer: only the holder of the opening key can read it, and only under its context.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// Format version; [`ENVELOPE_VERSION`] today.
@@ -182,9 +186,11 @@ pub struct Envelope {
     pub suite: Suite,
     /// The sender's ephemeral P-256 public key, SEC1 uncompressed (65 bytes).
     #[serde(with = "crate::encoding::base64url")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ephemeral_key: Vec<u8>,
     /// AES-256-GCM ciphertext with its 16-byte tag appended.
     #[serde(with = "crate::encoding::base64url")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ciphertext: Vec<u8>,
 }
 

@@ -22,6 +22,7 @@ pub enum SignedError {
 
 /// A payload signed by one actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedMessage {
     /// Who signed.

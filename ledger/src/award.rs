@@ -31,6 +31,7 @@ pub struct Candidate {
 
 /// One winner of a lot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Winner {
     /// Who.
     pub bidder: PublicKey,
@@ -47,6 +48,7 @@ pub struct Winner {
 
 /// Why a lot failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// Fewer valid bids than the tender requires.
@@ -66,6 +68,7 @@ pub enum FailureReason {
 
 /// A lot's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LotOutcome {
     /// Awarded to these winners, best first.

@@ -135,6 +135,7 @@ impl<'de> Deserialize<'de> for CalendarDate {
 
 /// A year's calendar as the operator publishes it (`publish_calendar`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSpec {
     /// The year.
@@ -147,6 +148,7 @@ pub struct CalendarSpec {
 
 /// One year's official calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct YearCalendar {
     /// The days off of the public holidays, weekends within them included.

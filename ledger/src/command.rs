@@ -45,6 +45,7 @@ pub enum EntryBody {
 
 /// A statutory period that ended without its act, and the consequence the ledger draws.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Lapse {
     /// The office did not answer an objection in time: it counts as unanswered, and an
@@ -225,13 +226,16 @@ impl Serialize for Arrival {
 
 /// The network address a command came from, with the salt of its commitment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// The client's IP address (no port), as the receiving node saw it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub address: std::net::IpAddr,
     /// 16 random bytes chosen by the receiving node, so that the commitment cannot be found by
     /// trying every address.
     #[serde(with = "sealbid_crypto::encoding::base64url_array")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub salt: [u8; 16],
 }
 
@@ -361,6 +365,7 @@ impl Default for LedgerConfig {
 
 /// The payload of a signed command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Command {
     /// Chosen at random by the signer; with the signer's key, it is accepted once.
@@ -373,6 +378,7 @@ pub struct Command {
 
 /// Everything an actor can ask the ledger to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
     /// Admin: give `actor` a role.
@@ -848,6 +854,7 @@ impl Action {
 
 /// What an office publishes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenderSpec {
     /// The tender's title.
@@ -876,6 +883,7 @@ pub struct TenderSpec {
 
 /// One lot of a tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LotSpec {
     /// The lot's id, unique within the tender.
@@ -896,6 +904,7 @@ pub struct LotSpec {
 
 /// What a bidder seals: its offer on one lot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Offer {
     /// The tender; must match the bid's.
@@ -928,6 +937,7 @@ impl Offer {
 
 /// What an office seals as a lot's reserve price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReserveOffer {
     /// The tender.

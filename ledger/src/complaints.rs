@@ -48,6 +48,7 @@ pub const COMPLAINTS_PER_TENDER_MAX: usize = 1_000;
 
 /// What a complaint is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintMatter {
     /// The tender documents (实施条例 Art. 22): an objection to the office comes first.
@@ -86,6 +87,7 @@ impl ComplaintMatter {
 /// Why a supervisor does not accept a complaint (实施条例 Art. 61; 工程建设项目招标投标活动投诉
 /// 处理办法 Art. 12; 财政部94号令 Art. 21).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NotAcceptedReason {
     /// The complainant is no party to the tender and has no interest in it.
@@ -104,6 +106,7 @@ pub enum NotAcceptedReason {
 
 /// A supervisor's review of a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Review {
     /// Accepted (受理): the decision is due in 30 working days; `suspend` also suspends the
@@ -123,6 +126,7 @@ pub enum Review {
 
 /// How an upheld complaint is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Handling {
     /// The evaluation is done again: the candidates are withdrawn and the tender is back in
@@ -138,6 +142,7 @@ pub enum Handling {
 
 /// A supervisor's decision on an accepted complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Decision {
     /// The complaint has no ground (驳回).
@@ -151,6 +156,7 @@ pub enum Decision {
 
 /// A supervisor's period on a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     /// The review (受理审查).
@@ -161,6 +167,7 @@ pub enum Period {
 
 /// The record of a supervisor's act on a complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Act<T> {
     /// What the supervisor decided.
     pub outcome: T,
@@ -178,6 +185,7 @@ pub struct Act<T> {
 
 /// A bidder's complaint, held on its tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Complaint {
     /// Its id.
     pub id: ComplaintId,

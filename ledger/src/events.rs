@@ -15,6 +15,7 @@ use crate::types::{CorrectionId, LotId, TenderId, WarningId};
 
 /// The answer to an applied entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
     /// Applied; nothing more to say.
@@ -97,6 +98,7 @@ pub enum Response {
 
 /// Something supervisors watch (电子监察): every state change worth a look.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditEvent {
     /// A role was granted.

@@ -16,6 +16,10 @@
 //! public may not read yet; [`Ledger::snapshot`] and
 //! [`Ledger::state_hash`] serve replication and audit.
 //!
+//! With the feature `openapi` the commands and the views [`query`] builds also describe
+//! themselves as OpenAPI schemas (utoipa derives, no behaviour); the API enables it, and the
+//! ledger's own builds stay without it.
+//!
 //! A bid's command signs its envelope's digest, and the envelope travels beside it, outside the
 //! leaf: a replaced or withdrawn offer leaves the state and can be erased everywhere while its
 //! signed entry still proves it was made ([`envelopes`] says where a bid's envelope is; a
@@ -82,6 +86,8 @@ pub mod performance;
 pub mod publicity;
 pub mod query;
 pub mod rejection;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod state;
 pub mod subject;
 pub mod supervision;

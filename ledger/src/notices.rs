@@ -23,6 +23,7 @@ use crate::types::{ComplaintId, LotId, Market, TenderId};
 
 /// One published notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notice {
     /// The entry that published it.
     pub audit_index: u64,
@@ -47,6 +48,7 @@ pub struct Notice {
 
 /// What a notice says, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Content {
     /// The tender notice (招标公告): its lots and deadline.
@@ -102,6 +104,7 @@ pub enum Content {
 
 /// One bid in the opening record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenedLine {
     /// The lot.
     pub lot: LotId,
@@ -117,6 +120,7 @@ pub struct OpenedLine {
 
 /// A ranked candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ranked {
     /// 1 for the best.
     pub rank: u16,
@@ -130,6 +134,7 @@ pub struct Ranked {
 
 /// A lot's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LotResult {
     /// Awarded to these winners.

@@ -44,6 +44,7 @@ pub const OBJECTIONS_PER_TENDER_MAX: usize = 1_000;
 
 /// What an objection is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectionMatter {
     /// The tender documents (招标文件; 采购文件), while the tender takes no bids yet or takes
@@ -78,6 +79,7 @@ pub enum ObjectionClock {
 
 /// A bidder's objection, held on its tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Objection {
     /// Its id.
     pub id: ObjectionId,
@@ -103,6 +105,7 @@ pub struct Objection {
 
 /// The office's answer to an objection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectionAnswer {
     /// The answer.
     pub text: String,
@@ -118,6 +121,7 @@ pub struct ObjectionAnswer {
 
 /// The record that an answer period ended without an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectionLapse {
     /// The lapse entry's timestamp.
     pub lapsed_at_ms: u64,

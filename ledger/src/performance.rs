@@ -20,6 +20,7 @@ use crate::calendar::CalendarDate;
 
 /// A step with a statutory clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// An office answers an objection (§10.10).
@@ -73,6 +74,7 @@ impl Actor {
 
 /// What one actor did on one step in one month.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     /// Steps done.
     pub count: u64,
@@ -165,6 +167,7 @@ pub const PERFORMANCE_MONTHS_MAX: usize = 120;
 /// The tallies, by month (`YYYY-MM`), actor ([`Actor::key`]) and step: a few numbers per
 /// office, step and month, for the newest [`PERFORMANCE_MONTHS_MAX`] months.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Performance(pub BTreeMap<String, BTreeMap<String, BTreeMap<Step, Tally>>>);
 
@@ -222,6 +225,7 @@ impl Performance {
 
 /// One actor's tallies in a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActorTallies {
     /// The office's key, or `supervisors`.
     pub actor: String,
@@ -235,6 +239,7 @@ pub struct ActorTallies {
 
 /// A case still running late: its step's period ended and its act has not come.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Late {
     /// Who it is due from: the office's key, or `supervisors`.
     pub actor: String,
@@ -255,6 +260,7 @@ pub struct Late {
 
 /// The performance report of one month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     /// The month.
     pub month: String,

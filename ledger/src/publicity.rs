@@ -39,6 +39,7 @@ pub const CANDIDATES_PER_LOT_MAX: usize = 3;
 
 /// A tender's candidate publicity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Publicity {
     /// The publishing entry's timestamp.
     pub published_at_ms: u64,
@@ -56,6 +57,7 @@ pub struct Publicity {
 
 /// One lot as the publicity shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicizedLot {
     /// The candidates, best first (at most [`CANDIDATES_PER_LOT_MAX`]).
     pub candidates: Vec<RankedCandidate>,
@@ -65,6 +67,7 @@ pub struct PublicizedLot {
 
 /// A ranked candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedCandidate {
     /// 1 for the best.
     pub rank: u16,
@@ -80,6 +83,7 @@ pub struct RankedCandidate {
 
 /// The notice the award sends a bidder on a lot it bid on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultNotice {
     /// The bidder.
     pub bidder: PublicKey,

@@ -21,6 +21,7 @@ use crate::types::{Fen, LotId, TenderId};
 
 /// What anyone may see of a tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenderView<'a> {
     /// The id.
     pub id: &'a TenderId,
@@ -60,6 +61,7 @@ pub struct TenderView<'a> {
 
 /// An objection as anyone may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ObjectionView<'a> {
     /// Its id.
     pub id: &'a crate::types::ObjectionId,
@@ -80,6 +82,7 @@ pub struct ObjectionView<'a> {
 /// A complaint as anyone may see it: everything the ledger holds, but the complainant while the
 /// tender takes bids (it would name a possible bidder).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintView<'a> {
     /// Its id.
     pub id: &'a crate::types::ComplaintId,
@@ -129,6 +132,7 @@ impl<'a> ComplaintView<'a> {
 
 /// A sealed bid as anyone may see it before the opening: no bidder, no content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SealedBidView {
     /// The lot.
     pub lot: LotId,
@@ -140,6 +144,7 @@ pub struct SealedBidView {
 
 /// A tender's bids as anyone may see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BidsView<'a> {
     /// While the tender takes bids: nothing, until the close after this deadline.
@@ -159,12 +164,14 @@ pub enum BidsView<'a> {
         /// Every bid with its price and status.
         bids: &'a [OpenedBid],
         /// The reserve prices read at the opening.
+        #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Option<u64>>))]
         reserves: &'a BTreeMap<LotId, Option<Fen>>,
     },
 }
 
 /// One of a bidder's own bids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnBid<'a> {
     /// The tender.
     pub tender: &'a TenderId,
@@ -263,6 +270,7 @@ pub fn public_participants(state: &State) -> impl Iterator<Item = &Participant> 
 
 /// A bid as a supervisor sees it live: whose it is, not what it offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveBid<'a> {
     /// The lot.
     pub lot: &'a LotId,
@@ -296,6 +304,7 @@ pub fn live_bids(tender: &Tender) -> Vec<LiveBid<'_>> {
 /// What a key may read of itself: its registration and roles, its bids in open tenders, and,
 /// for an office, the supervisors' orders to it and the suspensions of its tenders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnView<'a> {
     /// The participant, if the ledger knows the key.
     pub participant: Option<&'a Participant>,
@@ -313,6 +322,7 @@ pub struct OwnView<'a> {
 
 /// An objection a key filed or must answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnObjection<'a> {
     /// The tender.
     pub tender: &'a TenderId,
@@ -322,6 +332,7 @@ pub struct OwnObjection<'a> {
 
 /// A suspended tender, as its office reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuspendedTender<'a> {
     /// The tender.
     pub tender: &'a TenderId,
@@ -374,6 +385,7 @@ pub fn corrections(state: &State) -> impl Iterator<Item = &Correction> {
 
 /// The early warnings the state holds, with the thresholds in force: what supervisors read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WarningsView<'a> {
     /// The thresholds in force now, and the entry that set them.
     pub thresholds: crate::warnings::thresholds::ThresholdsInForce,
@@ -414,6 +426,7 @@ pub fn own_bids<'a>(state: &'a State, bidder: &'a PublicKey) -> Vec<OwnBid<'a>> 
 /// A tender's key generation as its committee members need it: the parameters, the members'
 /// identity keys in member order, and every dealing and response in the log so far.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyGeneration {
     /// The tender.
     pub tender: TenderId,

@@ -432,6 +432,7 @@ pub enum Rejection {
 /// What kind of refusal a [`Rejection`] is, for callers that map refusals to their own
 /// classes (the API maps each to an HTTP status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum RejectionKind {
     /// The command cannot be read: fix its form.

@@ -30,6 +30,7 @@ use crate::warnings::{Finding, WARNINGS_HELD_MAX, Warning};
 
 /// A registered actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     /// Its signing key.
     pub key: PublicKey,
@@ -52,6 +53,7 @@ pub struct Participant {
 /// its credit code; a pending one holds neither, so a key that applies first with another
 /// company's code blocks nobody.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum Registration {
     /// Applied; waits for a registrar.
@@ -85,6 +87,7 @@ impl Registration {
 /// The nonces of commands that have not expired yet: a replay is refused, and a nonce is
 /// forgotten once its command has expired (it could not be applied again anyway).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NonceBook {
     /// (signer, nonce, audit index of the command that used it), in use.
     used: BTreeSet<(PublicKey, u64, u64)>,

@@ -13,6 +13,7 @@ use crate::types::{Market, TenderId};
 /// What an entry concerns; every member is absent for an entry about no tender and no office (a
 /// role's grant, a registration, the genesis).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subject {
     /// The tender it acts on.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,7 @@ pub const CORRECTIONS_HELD_MAX: usize = 10_000;
 /// A supervisor's order to an office, held from its entry until it is answered and its tender
 /// (if it names one) is final; the log keeps it for ever.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Correction {
     /// Its id.
     pub id: CorrectionId,
@@ -39,6 +40,7 @@ pub struct Correction {
 
 /// An office's signed reply to a correction order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionReply {
     /// The replying entry's timestamp.
     pub replied_at_ms: u64,

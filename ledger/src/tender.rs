@@ -17,6 +17,7 @@ use crate::types::{Fen, LotId, TenderId};
 
 /// Where a tender is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Published; the committee is generating the opening key. No bids yet.
@@ -52,6 +53,7 @@ impl Phase {
 
 /// A published amendment or clarification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Amendment {
     /// When it was ordered.
     pub timestamp_ms: u64,
@@ -89,6 +91,7 @@ pub struct Bid {
 
 /// What the opening found for one bid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BidStatus {
     /// Decrypted and well formed.
@@ -107,6 +110,7 @@ pub enum BidStatus {
 
 /// One opened bid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenedBid {
     /// Whose.
     pub bidder: PublicKey,
@@ -230,6 +234,7 @@ pub struct Tender {
 
 /// A committee member's proof that it holds its share, as recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Readiness {
     /// The proving entry's audit index.
     pub audit_index: u64,
@@ -239,6 +244,7 @@ pub struct Readiness {
 
 /// A supervisor's suspension of a tender, in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Suspension {
     /// The timestamp of the entry that suspended it: bids that arrived before it are judged as
     /// if there were no suspension; every other command on the tender waits for the resumption.
@@ -253,6 +259,7 @@ pub struct Suspension {
 
 /// A suspension that ended: from its entry's timestamp to the resuming entry's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuspensionPeriod {
     /// When it began (the suspending entry's timestamp).
     pub from_ms: u64,

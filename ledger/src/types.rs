@@ -25,6 +25,7 @@ pub enum ValueError {
 /// Money: an integer number of fen (0.01 CNY), positive and at most 2^53 − 1 so that every
 /// JSON reader carries it exactly. Never a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "u64", into = "u64")]
 pub struct Fen(u64);
 
@@ -87,6 +88,7 @@ macro_rules! identifier {
     ($(#[$meta:meta])* $name:ident, $kind:literal, $length_max:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -225,6 +227,7 @@ impl CorrectionId {
 
 /// The markets of a public-resource trading centre, each with its default award rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Market {
     /// Government procurement (政府采购): lowest valid price.
@@ -258,6 +261,7 @@ impl Market {
 
 /// What an actor may do beyond bidding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The operator: grants roles.
@@ -277,6 +281,7 @@ pub enum Role {
 
 /// Where a bidder's registration stands, without its reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationStatus {
     /// Applied; waits for a registrar.

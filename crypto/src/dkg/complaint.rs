@@ -25,6 +25,7 @@ const PROOF_ATTEMPTS_MAX: usize = 8;
 
 /// A member's round-2 message: it accepts every well-formed dealing it does not complain about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DkgResponse))]
 #[serde(deny_unknown_fields)]
 pub struct Response {
     /// The key-generation session.
@@ -65,6 +66,7 @@ impl Response {
 
 /// Evidence that a dealer's share for the accuser is bad.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = DkgComplaint))]
 #[serde(deny_unknown_fields)]
 pub struct Complaint {
     /// The accused dealer.
@@ -127,6 +129,7 @@ impl Complaint {
 
 /// A Chaum–Pedersen proof that log_G(A) = log_E(Z), made non-interactive with SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EqualityProof {
     /// c = H(label ‖ G ‖ A ‖ E ‖ Z ‖ k·G ‖ k·E) reduced modulo the group order.

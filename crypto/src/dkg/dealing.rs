@@ -18,6 +18,7 @@ const SEALED_SHARE_BYTES: usize = 32 + TAG_BYTES;
 
 /// One dealer's round-1 message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Dealing {
     /// The key-generation session.

@@ -21,6 +21,7 @@ const PROOF_ATTEMPTS_MAX: usize = 8;
 
 /// A Schnorr proof of knowledge of the secret of a point, bound to a statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KnowledgeProof {
     /// c = H(label ‖ len(statement) ‖ statement ‖ G ‖ X ‖ k·G) reduced modulo the order.

@@ -47,6 +47,7 @@ pub type MemberNumber = u16;
 
 /// Who did what wrong in the key generation or the opening.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// The dealer's message is malformed (wrong counts, bad points, wrong session).
@@ -173,6 +174,7 @@ impl From<CurveError> for DkgError {
 /// What the committee agreed before the key generation: who the members are and how many of
 /// them must release shares to open the bids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommitteeParameters {
     /// Names this key generation (the tender's id); bound into every sealed share.
@@ -236,6 +238,7 @@ impl CommitteeParameters {
 
 /// Any key-generation or opening message, as the ledger carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum DkgMessage {
     /// Round 1.

@@ -14,6 +14,7 @@ use crate::seal::OpeningKey;
 
 /// The public result of a key generation: what the ledger stores for the tender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CommitteeOutcome {
     /// The key-generation session.
@@ -141,6 +142,7 @@ pub fn member_share(
 
 /// A member's share of the opening key, released after the close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReleasedShare {
     /// The key-generation session.
@@ -217,6 +219,7 @@ pub fn readiness_statement(session: &str, member: MemberNumber, deadline_ms: u64
 /// knowledge of x_j for the public share x_j·G the commitments give, bound to the session, the
 /// member and the tender's deadline. Nothing secret is released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReadinessProof {
     /// The key-generation session.

@@ -22,6 +22,7 @@ pub const DISPOSITIONS_PER_WARNING_MAX: usize = 2;
 
 /// What a supervisor decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
     /// The warning is noted: the supervisor follows it up (an order, a referral) and the tender
@@ -56,6 +57,7 @@ impl Disposition {
 
 /// One decision on a warning, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DispositionRecord {
     /// What was decided.

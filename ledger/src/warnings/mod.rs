@@ -34,6 +34,7 @@ pub const WARNINGS_HELD_MAX: usize = 100_000;
 
 /// What a warning indicates; its code is stable (docs/protocol.md §10.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Indicator {
     /// Commands of two or more bidders of one lot came from one address (实施条例 Art. 40(1)).
@@ -108,6 +109,7 @@ impl Indicator {
 
 /// How serious a warning is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// 预警: worth a look.
@@ -121,6 +123,7 @@ pub enum Level {
 
 /// What a warning rests on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// The audit indexes of the entries concerned (the bids, in log order).
@@ -165,6 +168,7 @@ impl Finding {
 
 /// A warning raised by the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Warning {
     /// Its id, in the order raised.

@@ -22,6 +22,7 @@ pub const READINESS_LEAD_MS_RANGE: std::ops::RangeInclusive<u64> = 60_000..=30 *
 /// Every threshold of the early-warning indicators (docs/protocol.md §10.8). Integers only: the
 /// same numbers give the same warnings on every replica and in every replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WarningThresholds {
     /// `regular-differences`: the gaps (or ratios) between a lot's sorted valid prices count as
@@ -146,6 +147,7 @@ fn out_of_range(name: &'static str, range: &'static str) -> Rejection {
 
 /// The thresholds in force, and the entry that set them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdsInForce {
     /// The thresholds.

@@ -17,6 +17,7 @@ mod cluster;
 mod data_dir;
 mod disclosure;
 mod flood;
+mod openapi;
 mod publicity;
 mod readme;
 mod serve;

@@ -693,6 +693,36 @@ async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held
     let (status, all) = read(&platform, "/v1/supervision/warnings", &supervisor).await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all["warnings"], answer["warnings"]);
+    // The supervisors' answers match the schemas the OpenAPI document gives them.
+    let document = crate::openapi::document(&platform).await;
+    for (route, path) in [
+        ("/v1/supervision/warnings", "/v1/supervision/warnings".to_owned()),
+        ("/v1/supervision/tenders/{id}/warnings", tender_path.clone()),
+        (
+            "/v1/supervision/tenders/{id}/bids",
+            format!("/v1/supervision/tenders/{tender}/bids"),
+        ),
+        (
+            "/v1/supervision/tenders/{id}/timeline",
+            format!("/v1/supervision/tenders/{tender}/timeline"),
+        ),
+        (
+            "/v1/supervision/entries",
+            "/v1/supervision/entries?from=0&count=50".to_owned(),
+        ),
+        (
+            "/v1/supervision/sources",
+            "/v1/supervision/sources?from=0&count=50".to_owned(),
+        ),
+        ("/v1/supervision/corrections", "/v1/supervision/corrections".to_owned()),
+        ("/v1/registry", "/v1/registry".to_owned()),
+        ("/v1/me", "/v1/me".to_owned()),
+    ] {
+        let (status, body) = read(&platform, &path, &supervisor).await;
+        crate::openapi::conforms(&document, route, status, &body);
+    }
+    let (status, own) = read(&platform, "/v1/me", &cast.bidders[0]).await;
+    crate::openapi::conforms(&document, "/v1/me", status, &own);
 
     // Only a supervisor reads them, signed; a malformed or unknown tender is a clear problem.
     let (status, _, problem) = platform.get("/v1/supervision/warnings").await;

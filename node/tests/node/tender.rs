@@ -646,6 +646,49 @@ async fn finished_tenders_are_listed(platform: &Platform) {
         assert_eq!(content_type, "application/problem+json", "{query}");
     }
 
+    // Every public JSON answer matches the schema the OpenAPI document gives it.
+    let document = crate::openapi::document(platform).await;
+    let month = {
+        let date = sealbid_ledger::calendar::CalendarDate::of_timestamp(platform.now_ms()).0;
+        format!("{}-{:02}", date.year(), u8::from(date.month()))
+    };
+    for (route, path) in [
+        ("/v1/tenders", "/v1/tenders?status=all".to_owned()),
+        ("/v1/tenders/{id}", "/v1/tenders/T-000001".to_owned()),
+        ("/v1/tenders/{id}", "/v1/tenders/T-000002".to_owned()),
+        ("/v1/tenders/{id}/bids", "/v1/tenders/T-000002/bids".to_owned()),
+        (
+            "/v1/tenders/{id}/key-generation",
+            "/v1/tenders/T-000001/key-generation".to_owned(),
+        ),
+        ("/v1/tenders/{id}/warnings", "/v1/tenders/T-000002/warnings".to_owned()),
+        ("/v1/tenders/{id}/ocds", "/v1/tenders/T-000001/ocds".to_owned()),
+        ("/v1/ocds/releases", "/v1/ocds/releases".to_owned()),
+        ("/v1/participants", "/v1/participants".to_owned()),
+        ("/v1/calendars", "/v1/calendars".to_owned()),
+        ("/v1/notices", "/v1/notices".to_owned()),
+        ("/v1/performance", format!("/v1/performance?month={month}")),
+        ("/v1/audit/head", "/v1/audit/head".to_owned()),
+        ("/v1/audit/entries", "/v1/audit/entries?from=0&count=100".to_owned()),
+        ("/v1/audit/receipt", "/v1/audit/receipt?index=3".to_owned()),
+        (
+            "/v1/audit/proof/inclusion",
+            "/v1/audit/proof/inclusion?index=1&size=4".to_owned(),
+        ),
+        (
+            "/v1/audit/proof/consistency",
+            "/v1/audit/proof/consistency?from=2&to=5".to_owned(),
+        ),
+        ("/v1/audit/log-key", "/v1/audit/log-key".to_owned()),
+        ("/v1/audit/witnessed", "/v1/audit/witnessed".to_owned()),
+        ("/readyz", "/readyz".to_owned()),
+        ("/openapi.json", "/openapi.json".to_owned()),
+        ("/v1/tenders/{id}", "/v1/tenders/T-999999".to_owned()),
+    ] {
+        let (status, _, body) = platform.get(&path).await;
+        crate::openapi::conforms(&document, route, status, &body);
+    }
+
     let application = platform.application.as_ref().unwrap();
     let authority = application.data_dir.authority.clone();
     let listing = crate::cli::sealbid(platform, &authority, &["tender", "list", "--status", "final"]);
