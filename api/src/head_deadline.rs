@@ -11,6 +11,11 @@
 //! of it.
 //! When the time is up before the head's end, the wrapper writes the answer itself and the
 //! server reads the end of the stream.
+//!
+//! The server also refuses a head it cannot parse (a bad `Content-Length`, a malformed header
+//! or request line, too many headers) with a bare answer: a status, no body, and the connection
+//! closed. The wrapper writes a problem in that answer's place ([`problem_for_bare`]), so that
+//! every refusal a client sees names its reason.
 
 use std::io;
 use std::pin::Pin;
@@ -123,6 +128,55 @@ fn timeout_answer(timeout: Duration) -> Vec<u8> {
     answer
 }
 
+/// The problem to send instead of `bytes`, when they are the server's bare refusal of a head it
+/// could not parse: a whole `HTTP/1.1 4xx` head with `content-length: 0` and no content type
+/// (every answer of the API's own carries one). `None` for anything else.
+pub(crate) fn problem_for_bare(bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let (head, rest) = text.split_once("\r\n\r\n")?;
+    let status_code: u16 = head.strip_prefix("HTTP/1.1 4")?.get(..2)?.parse().ok()?;
+    let status = StatusCode::from_u16(400 + status_code).ok()?;
+    let lines: Vec<String> = head.lines().skip(1).map(str::to_ascii_lowercase).collect();
+    let bare = rest.is_empty()
+        && lines.iter().any(|line| line == "content-length: 0")
+        && !lines.iter().any(|line| line.starts_with("content-type:"));
+    if !bare {
+        return None;
+    }
+    let problem = match status {
+        StatusCode::BAD_REQUEST => Problem::new(
+            status,
+            "malformed-request",
+            "The request cannot be read",
+            "the request line or a header is not valid HTTP (such as a Content-Length that is not one \
+             decimal number, a header line without a colon, a path with spaces or control characters, or an \
+             unknown version); nothing was done",
+        ),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Problem::new(
+            status,
+            "headers-too-large",
+            "The request's headers are too many or too large",
+            "the request has more headers, or larger ones, than the node reads; nothing was done",
+        ),
+        _ => Problem::new(
+            status,
+            "malformed-request",
+            "The request cannot be read",
+            format!("the node refused the request's head ({status}); nothing was done"),
+        ),
+    };
+    let body = serde_json::to_vec(&problem).ok()?;
+    let mut answer = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {PROBLEM_JSON}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default(),
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&body);
+    Some(answer)
+}
+
 impl<Io: AsyncRead + AsyncWrite + Unpin> HeadDeadline<Io> {
     /// Writes what is left of the answer, flushes and shuts the stream.
     fn poll_answer(&mut self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -194,8 +248,18 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> AsyncRead for HeadDeadline<Io> {
 impl<Io: AsyncRead + AsyncWrite + Unpin> AsyncWrite for HeadDeadline<Io> {
     fn poll_write(self: Pin<&mut Self>, context: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        // The server's bare refusal of a head becomes a problem; the server is told it wrote.
+        if matches!(this.phase, Phase::Head { .. } | Phase::Served { answered: false })
+            && let Some(answer) = problem_for_bare(bytes)
+        {
+            this.phase = Phase::Answering { answer, written: 0 };
+        }
         match &mut this.phase {
-            Phase::Answering { .. } | Phase::Closed => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+            Phase::Answering { .. } => {
+                ready!(this.poll_answer(context))?;
+                Poll::Ready(Ok(bytes.len()))
+            }
+            Phase::Closed => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
             // The server answers before the head is whole only to refuse it (it then closes).
             Phase::Head { .. } => {
                 this.phase = Phase::Served { answered: true };
@@ -228,7 +292,38 @@ impl<Io: AsyncRead + AsyncWrite + Unpin> AsyncWrite for HeadDeadline<Io> {
 
 #[cfg(test)]
 mod tests {
-    use super::HeadEnd;
+    use super::{HeadEnd, problem_for_bare};
+
+    #[test]
+    fn a_bare_refusal_becomes_a_problem_and_nothing_else_does() {
+        let bare = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\ndate: Mon, 07 Dec 2026 16:25:32 GMT\r\n\r\n";
+        let answer = String::from_utf8(problem_for_bare(bare).unwrap()).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.starts_with("HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json"),
+            "{head}"
+        );
+        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (problem["status"].as_u64(), problem["code"].as_str()),
+            (Some(400), Some("malformed-request"))
+        );
+        let too_many =
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        let answer = String::from_utf8(problem_for_bare(too_many).unwrap()).unwrap();
+        assert!(answer.contains("\"code\":\"headers-too-large\""), "{answer}");
+        // The API's own answers, a success, a partial head and a body are left as they are.
+        for other in [
+            &b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\ncontent-type: application/problem+json\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n",
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}",
+            b"{\"not\": \"a head\"}",
+        ] {
+            assert_eq!(problem_for_bare(other), None, "{}", String::from_utf8_lossy(other));
+        }
+    }
 
     #[test]
     fn a_head_ends_at_its_first_empty_line_however_it_is_split() {

@@ -244,6 +244,78 @@ async fn a_head_that_stalls_is_answered_a_retryable_408_problem_and_a_whole_one_
     platform.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_the_server_cannot_parse_is_answered_with_a_problem_and_changes_nothing() {
+    let platform = Platform::start().await;
+    let address = platform.application.as_ref().unwrap().api_address;
+    let connector = connector(&platform);
+    let state_hash = platform.state_hash().await;
+    let many_headers: Vec<u8> = (0..200)
+        .flat_map(|index| format!("X-{index}: 1\r\n").into_bytes())
+        .collect();
+    let cases: [(&str, Vec<u8>, u16, &str); 6] = [
+        (
+            "a Content-Length that is not a number",
+            b"POST /v1/commands HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (
+            "two Content-Lengths",
+            b"POST /v1/commands HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (
+            "a path with a space",
+            b"GET /v1/ten ders HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (
+            "a header line without a colon",
+            b"GET /v1/tenders HTTP/1.1\r\nHost a\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (
+            "an unknown version",
+            b"GET /v1/tenders HTTP/9.9\r\nHost: a\r\n\r\n".to_vec(),
+            400,
+            "malformed-request",
+        ),
+        (
+            "too many headers",
+            [&b"GET /v1/tenders HTTP/1.1\r\nHost: a\r\n"[..], &many_headers, b"\r\n"].concat(),
+            431,
+            "headers-too-large",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let mut connection = sent(address, &connector, &request).await;
+        let (statuses, head, body) = until_closed(&mut connection).await;
+        assert_eq!(statuses.len(), 1, "{what}: {statuses:?}");
+        assert!(head.starts_with(&format!("http/1.1 {status}")), "{what}: {head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{what}: {head}"
+        );
+        assert!(head.contains("connection: close"), "{what}: {head}");
+        assert_eq!(
+            (body["status"].as_u64(), body["code"].as_str()),
+            (Some(u64::from(status)), Some(code)),
+            "{what}: {body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().ends_with("nothing was done"),
+            "{what}: {body}"
+        );
+    }
+    assert_eq!(platform.state_hash().await, state_hash, "nothing was logged");
+    a_normal_client_is_answered(&platform).await;
+    platform.stop().await;
+}
+
 /// A TCP connection from `source` to `address` completes a TLS handshake and is answered.
 async fn served_from(source: std::net::Ipv4Addr, address: std::net::SocketAddr, connector: &TlsConnector) -> bool {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
