@@ -32,6 +32,91 @@ pub struct NoticeRange {
     pub from: Option<u64>,
     /// How many at most (default 100, at most 1,000); a page never splits one entry's notices.
     pub count: Option<u64>,
+    /// Only this tender's notices.
+    pub tender: Option<String>,
+    /// Only notices of this market's tenders.
+    #[param(value_type = Option<String>)]
+    pub market: Option<sealbid_ledger::types::Market>,
+    /// Only notices of this office's tenders: its key, `ed25519:…`.
+    pub office: Option<String>,
+    /// Only notices of this kind: `tender`, `amendment`, `opening`, `candidates`, `result`,
+    /// `cancellation`, `complaint_decision`.
+    pub kind: Option<String>,
+}
+
+/// Which notices a page keeps of those it read.
+struct NoticeFilter {
+    /// The tender.
+    tender: Option<sealbid_ledger::types::TenderId>,
+    /// The market.
+    market: Option<sealbid_ledger::types::Market>,
+    /// The office.
+    office: Option<sealbid_crypto::identity::PublicKey>,
+    /// The kind's wire name.
+    kind: Option<String>,
+}
+
+/// The kinds of notice, as `kind` names them.
+const NOTICE_KINDS: [&str; 7] = [
+    "tender",
+    "amendment",
+    "opening",
+    "candidates",
+    "result",
+    "cancellation",
+    "complaint_decision",
+];
+
+impl NoticeFilter {
+    /// The filter `range` asks for, or a problem naming what does not parse.
+    fn of(range: &NoticeRange) -> Result<Self, Problem> {
+        let malformed = |detail: String| {
+            Problem::new(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "malformed-query",
+                "The query does not parse",
+                detail,
+            )
+        };
+        let office = range
+            .office
+            .as_deref()
+            .map(|text| {
+                sealbid_crypto::identity::PublicKey::parse(text)
+                    .map_err(|error| malformed(format!("office: {error}; an office is its key, ed25519:…")))
+            })
+            .transpose()?;
+        if let Some(kind) = range.kind.as_deref().filter(|kind| !NOTICE_KINDS.contains(kind)) {
+            return Err(malformed(format!(
+                "kind {:?}: one of {}",
+                sealbid_ledger::types::excerpt(kind),
+                NOTICE_KINDS.join(", ")
+            )));
+        }
+        Ok(Self {
+            tender: range.tender.as_deref().map(crate::queries::parse_tender).transpose()?,
+            market: range.market,
+            office,
+            kind: range.kind.clone(),
+        })
+    }
+
+    /// Whether `notice` passes.
+    fn keeps(&self, notice: &Notice) -> bool {
+        self.tender.as_ref().is_none_or(|tender| notice.tender == *tender)
+            && self.market.is_none_or(|market| notice.market == market)
+            && self.office.as_ref().is_none_or(|office| notice.office == *office)
+            && self.kind.as_deref().is_none_or(|kind| kind_of(&notice.content) == kind)
+    }
+}
+
+/// A notice's kind, as its content's tag names it.
+fn kind_of(content: &Content) -> String {
+    match serde_json::to_value(content) {
+        Ok(serde_json::Value::Object(members)) => members.keys().next().cloned().unwrap_or_default(),
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
 }
 
 /// A page of notices.
@@ -63,6 +148,7 @@ async fn read(state: &ApiState, from: u64, count: u64, newest: bool) -> Result<V
         (status = 400, description = "A query that does not parse", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn page(state: web::Data<ApiState>, range: web::Query<NoticeRange>) -> Result<HttpResponse, Problem> {
+    let filter = NoticeFilter::of(&range)?;
     let from = range.from.unwrap_or(0);
     let count = range
         .count
@@ -83,6 +169,8 @@ pub async fn page(state: web::Data<ApiState>, range: web::Query<NoticeRange>) ->
     let next = more
         .then(|| notices.last().map(|notice| notice.audit_index.saturating_add(1)))
         .flatten();
+    // Filtered after the page is cut, so that `next` is where reading goes on.
+    notices.retain(|notice| filter.keeps(notice));
     Ok(HttpResponse::Ok().json(NoticePage { notices, next }))
 }
 

@@ -164,8 +164,9 @@ async fn open_or_archived(
 /// `https://host[:port]` as the request reached this node: the base of the links the API
 /// hands out.
 pub(crate) fn base_url(request: &actix_web::HttpRequest) -> String {
-    let connection = request.connection_info();
-    format!("{}://{}", connection.scheme(), connection.host())
+    // The API speaks only HTTPS; the server does not know it (TLS ends in the connection
+    // wrapper), so the scheme is not the request's.
+    format!("https://{}", request.connection_info().host())
 }
 
 /// A view of one tender, and whether it came from the archive (then it never changes).
@@ -219,17 +220,90 @@ fn answer(request: &actix_web::HttpRequest, view: View) -> Result<HttpResponse, 
     })
 }
 
+/// Participants one page holds at most, and when the client does not say.
+pub const PARTICIPANTS_PER_PAGE_MAX: u64 = 1_000;
+
+/// Which participants to list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ParticipantRange {
+    /// Only holders of this role: `admin`, `office`, `committee_member`, `supervisor`,
+    /// `registrar`.
+    #[param(value_type = Option<String>)]
+    pub role: Option<sealbid_ledger::types::Role>,
+    /// The page starts after this key (`ed25519:…`): the last key of the page before.
+    pub after: Option<String>,
+    /// How many at most (default and most: 1,000).
+    pub count: Option<u64>,
+}
+
 /// The role-holders with their roles (no bidder or applicant: the registry of bidders is not
-/// public).
-#[utoipa::path(get, path = "/v1/participants", tag = "queries",
-    responses((status = 200, description = "Role-holders that never applied as bidders, and their roles", body = [sealbid_ledger::state::Participant])))]
-pub async fn participant_list(state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
-    let body = state
+/// public), by key, a page at a time; a `Link` header (`rel="next"`) names the next page.
+#[utoipa::path(get, path = "/v1/participants", tag = "queries", params(ParticipantRange),
+    responses(
+        (status = 200, description = "Role-holders that never applied as bidders, and their roles, by key", body = [sealbid_ledger::state::Participant]),
+        (status = 400, description = "A query that does not parse", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn participant_list(
+    request: actix_web::HttpRequest,
+    state: web::Data<ApiState>,
+    range: web::Query<ParticipantRange>,
+) -> Result<HttpResponse, Problem> {
+    let after = range
+        .after
+        .as_deref()
+        .map(|text| {
+            sealbid_crypto::identity::PublicKey::parse(text).map_err(|error| {
+                Problem::new(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    "malformed-query",
+                    "The query does not parse",
+                    format!("after: {error}; a page starts after a key, ed25519:…"),
+                )
+            })
+        })
+        .transpose()?;
+    let count = range
+        .count
+        .unwrap_or(PARTICIPANTS_PER_PAGE_MAX)
+        .clamp(1, PARTICIPANTS_PER_PAGE_MAX);
+    let (body, last) = state
         .replica
-        .read_applied(|ledger| serde_json::to_value(public_participants(ledger.state()).collect::<Vec<_>>()))
-        .await
-        .map_err(encoding_problem)?;
-    Ok(HttpResponse::Ok().json(body))
+        .read_applied(|ledger| {
+            let page: Vec<_> = public_participants(ledger.state())
+                .filter(|participant| after.as_ref().is_none_or(|after| participant.key > *after))
+                .filter(|participant| range.role.is_none_or(|role| participant.roles.contains(&role)))
+                .take(usize::try_from(count).unwrap_or(usize::MAX))
+                .collect();
+            let full = u64::try_from(page.len()).unwrap_or(u64::MAX) == count;
+            (
+                serde_json::to_value(&page),
+                page.last().filter(|_| full).map(|participant| participant.key),
+            )
+        })
+        .await;
+    let mut answer = HttpResponse::Ok();
+    if let Some(last) = last {
+        let kept: Vec<&str> = request
+            .query_string()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("after="))
+            .collect();
+        let mut query = kept.join("&");
+        if !query.is_empty() {
+            query.push('&');
+        }
+        let after = last.to_string().replace(':', "%3A");
+        answer.insert_header((
+            "link",
+            format!(
+                "<{}/v1/participants?{query}after={after}>; rel=\"next\"",
+                base_url(&request)
+            ),
+        ));
+    }
+    Ok(answer.json(body.map_err(encoding_problem)?))
 }
 
 /// The official calendars the operator published, by year: what statutory periods are

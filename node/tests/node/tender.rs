@@ -630,14 +630,61 @@ async fn finished_tenders_are_listed(platform: &Platform) {
     let (link, first) = page("status=all&count=1").await;
     assert_eq!(listed(&first), ["T-000001"], "{first}");
     let link = link.expect("a full page names the next one");
-    assert!(
-        link.ends_with("/v1/tenders?status=all&count=1&from=2>; rel=\"next\""),
-        "{link}"
+    assert_eq!(
+        link,
+        format!("<{}/v1/tenders?status=all&count=1&from=2>; rel=\"next\"", platform.base)
     );
     let (_, second) = page("status=all&count=1&from=2").await;
     assert_eq!(listed(&second), ["T-000002"], "{second}");
     let (link, last) = page("status=all&count=10").await;
     assert_eq!((link, listed(&last).len()), (None, 2), "{last}");
+
+    // The public participants, by role and a page at a time, following the Link header.
+    let (_, _, everyone) = platform.get("/v1/participants").await;
+    let everyone = everyone.as_array().unwrap().clone();
+    assert!(everyone.len() >= 3, "{everyone:?}");
+    let (_, _, offices) = platform.get("/v1/participants?role=office").await;
+    let offices = offices.as_array().unwrap();
+    assert!(
+        !offices.is_empty()
+            && offices
+                .iter()
+                .all(|office| office["roles"].as_array().unwrap().contains(&"office".into()))
+    );
+    let (_, _, bidders) = platform.get("/v1/participants?role=bidder").await;
+    assert_eq!(bidders, serde_json::json!([]), "the registry of bidders is not public");
+    let mut paged = Vec::new();
+    let mut next = Some(format!("{}/v1/participants?count=1", platform.base));
+    for _ in 0..everyone.len() + 1 {
+        let Some(url) = next.take() else { break };
+        let response = platform.http.get(url).send().await.unwrap();
+        next = response.headers().get("link").map(|link| {
+            let link = link.to_str().unwrap();
+            link[1..link.find('>').unwrap()].to_owned()
+        });
+        paged.extend(
+            response
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+    }
+    assert_eq!(
+        paged, everyone,
+        "a page at a time, the same participants in the same order"
+    );
+    for query in ["role=nobody", "after=ed25519:short", "count=-1"] {
+        let (status, _, problem) = platform.get(&format!("/v1/participants?{query}")).await;
+        assert_eq!(
+            (status, &problem["code"]),
+            (StatusCode::BAD_REQUEST, &"malformed-query".into()),
+            "{query}"
+        );
+    }
 
     // A query that does not parse is a 400 problem.
     for query in ["status=closed", "office=ed25519:short", "count=many", "colour=red"] {
