@@ -20,6 +20,7 @@
 
 mod answer_schemas;
 pub mod audit;
+mod changes;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod commands;
@@ -76,6 +77,8 @@ pub mod paths {
     pub const OCDS_RELEASES: &str = "/v1/ocds/releases";
     /// The information service's notices, paged (`?from=&count=`).
     pub const NOTICES: &str = "/v1/notices";
+    /// The change feed: every applied entry, in order, with what it concerns.
+    pub const CHANGES: &str = "/v1/changes";
     /// The newest notices as an Atom feed.
     pub const NOTICES_ATOM: &str = "/v1/notices.atom";
     /// The performance evaluation of one month (`?month=YYYY-MM`).
@@ -132,7 +135,7 @@ pub mod paths {
     pub const DOCS_FILE: &str = "/docs/{file}";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 38] = [
+    pub const ALL: [&str; 39] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -144,6 +147,7 @@ pub mod paths {
         CALENDARS,
         PERFORMANCE,
         NOTICES,
+        CHANGES,
         NOTICES_ATOM,
         OCDS_RELEASES,
         SUPERVISION_ENTRIES,
@@ -207,6 +211,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(read_route(paths::CALENDARS, queries::calendars))
         .service(read_route(paths::PERFORMANCE, queries::performance))
         .service(read_route(paths::NOTICES, notices::page))
+        .service(read_route(paths::CHANGES, changes::changes))
         .service(read_route(paths::OCDS_RELEASES, queries::ocds_releases))
         .service(read_route(paths::NOTICES_ATOM, notices::atom))
         .service(read_route(paths::SUPERVISION_ENTRIES, signed_reads::entries))

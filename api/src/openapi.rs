@@ -29,6 +29,7 @@ use crate::problem::Problem;
         crate::queries::calendars,
         crate::queries::performance,
         crate::notices::page,
+        crate::changes::changes,
         crate::queries::ocds_releases,
         crate::notices::atom,
         crate::signed_reads::entries,

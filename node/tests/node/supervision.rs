@@ -643,8 +643,63 @@ async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held
                 .unwrap(),
         );
     }
+    // The public change feed names no bidder's tender while it takes bids; once it closes, it
+    // does.
+    let document = crate::openapi::document(&platform).await;
+    let change_of = |page: &Value, index: u64| {
+        page["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|change| change["audit_index"] == index)
+            .cloned()
+            .unwrap_or_else(|| panic!("no change {index}: {page}"))
+    };
+    let (status, _, feed) = platform.get("/v1/changes?count=1000").await;
+    crate::openapi::conforms(&document, "/v1/changes", status, &feed);
+    for index in &placed {
+        let change = change_of(&feed, *index);
+        assert_eq!(change["kind"], "submit_bid", "{change}");
+        assert_eq!(change["withheld"], true, "{change}");
+        assert!(
+            change.get("tender").is_none() && change.get("office").is_none(),
+            "{change}"
+        );
+    }
+    let published = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|change| change["kind"] == "publish_tender" && change["tender"] == tender.to_string())
+        .unwrap_or_else(|| panic!("the publication names its tender: {feed}"));
+    assert_eq!(published["withheld"], false);
+    let size = platform.get("/v1/audit/head").await.2["size"].as_u64().unwrap();
+    assert_eq!(feed["next"], size, "{feed}");
+    let (_, _, two) = platform.get(&format!("/v1/changes?from={}&count=2", placed[0])).await;
+    assert_eq!(two["changes"].as_array().unwrap().len(), 2, "{two}");
+    assert_eq!(two["next"], placed[0] + 2, "{two}");
+    let (_, _, beyond) = platform.get(&format!("/v1/changes?from={}", size + 10)).await;
+    assert_eq!(beyond, serde_json::json!({"changes": [], "next": size + 10}));
+    for bad in ["from=-1", "count=lots", "colour=red"] {
+        let (status, _, problem) = platform.get(&format!("/v1/changes?{bad}")).await;
+        assert_eq!(
+            (status, &problem["code"]),
+            (StatusCode::BAD_REQUEST, &"malformed-query".into()),
+            "{bad}"
+        );
+    }
+
     crate::tender::end_bidding(&platform, &cast, &tender).await;
     crate::tender::wait_closed(&platform, &tender).await;
+    let (_, _, feed) = platform.get("/v1/changes?count=1000").await;
+    for index in &placed {
+        let change = change_of(&feed, *index);
+        assert_eq!(
+            (&change["withheld"], &change["tender"]),
+            (&false.into(), &tender.to_string().into()),
+            "{change}"
+        );
+    }
 
     let tender_path = format!("/v1/supervision/tenders/{tender}/warnings");
     let printed = cli(&[
@@ -694,7 +749,6 @@ async fn a_supervisor_reads_the_warnings_sets_the_thresholds_and_releases_a_held
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all["warnings"], answer["warnings"]);
     // The supervisors' answers match the schemas the OpenAPI document gives them.
-    let document = crate::openapi::document(&platform).await;
     for (route, path) in [
         ("/v1/supervision/warnings", "/v1/supervision/warnings".to_owned()),
         ("/v1/supervision/tenders/{id}/warnings", tender_path.clone()),
