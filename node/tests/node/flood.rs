@@ -253,7 +253,13 @@ async fn a_head_the_server_cannot_parse_is_answered_with_a_problem_and_changes_n
     let many_headers: Vec<u8> = (0..200)
         .flat_map(|index| format!("X-{index}: 1\r\n").into_bytes())
         .collect();
-    let cases: [(&str, Vec<u8>, u16, &str); 6] = [
+    let huge_header = [
+        &b"GET /v1/tenders HTTP/1.1\r\nHost: a\r\nX-Huge: "[..],
+        &vec![b'a'; 200_000],
+        b"\r\n\r\n",
+    ]
+    .concat();
+    let cases: [(&str, Vec<u8>, u16, &str); 7] = [
         (
             "a Content-Length that is not a number",
             b"POST /v1/commands HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n".to_vec(),
@@ -290,6 +296,7 @@ async fn a_head_the_server_cannot_parse_is_answered_with_a_problem_and_changes_n
             431,
             "headers-too-large",
         ),
+        ("a head of 200 kB", huge_header, 431, "headers-too-large"),
     ];
     for (what, request, status, code) in cases {
         let mut connection = sent(address, &connector, &request).await;
