@@ -15,7 +15,8 @@
 //! The server also refuses a head it cannot parse (a bad `Content-Length`, a malformed header
 //! or request line, too many headers) with a bare answer: a status, no body, and the connection
 //! closed. The wrapper writes a problem in that answer's place ([`problem_for_bare`]), so that
-//! every refusal a client sees names its reason.
+//! every refusal a client sees names its reason. Both answers carry a request id of their own,
+//! as every answer does.
 
 use std::io;
 use std::pin::Pin;
@@ -120,7 +121,9 @@ fn timeout_answer(timeout: Duration) -> Vec<u8> {
         .retry_after_seconds
         .unwrap_or(crate::problem::RETRY_AFTER_SECONDS);
     let mut answer = format!(
-        "HTTP/1.1 408 Request Timeout\r\ncontent-type: {PROBLEM_JSON}\r\nretry-after: {retry_after}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: {PROBLEM_JSON}\r\nretry-after: {retry_after}\r\nconnection: close\r\n{}: {}\r\ncontent-length: {}\r\n\r\n",
+        crate::request_id::HEADER,
+        crate::request_id::new_id(),
         body.len()
     )
     .into_bytes();
@@ -167,9 +170,11 @@ pub(crate) fn problem_for_bare(bytes: &[u8]) -> Option<Vec<u8>> {
     };
     let body = serde_json::to_vec(&problem).ok()?;
     let mut answer = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: {PROBLEM_JSON}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-type: {PROBLEM_JSON}\r\nconnection: close\r\n{}: {}\r\ncontent-length: {}\r\n\r\n",
         status.as_u16(),
         status.canonical_reason().unwrap_or_default(),
+        crate::request_id::HEADER,
+        crate::request_id::new_id(),
         body.len()
     )
     .into_bytes();

@@ -22,7 +22,7 @@ fn client_id(request: &ServiceRequest) -> Option<String> {
 }
 
 /// A new id: 16 random bytes in hexadecimal.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 16];
     // The system's random source does not fail on the platforms the node runs on; an id of
     // zeros would still be an id.

@@ -120,6 +120,7 @@ fn assert_head_timeout_problem(head: &str, body: &serde_json::Value) {
     assert!(head.contains("content-type: application/problem+json"), "{head}");
     assert!(head.contains("retry-after: 1"), "{head}");
     assert!(head.contains("connection: close"), "{head}");
+    assert!(head.contains("\r\nx-request-id: "), "{head}");
     assert_eq!(body["code"], "request-timeout", "{body}");
     assert_eq!(body["status"], 408, "{body}");
     assert_eq!(body["retry_after_seconds"], 1, "{body}");
@@ -308,6 +309,7 @@ async fn a_head_the_server_cannot_parse_is_answered_with_a_problem_and_changes_n
             "{what}: {head}"
         );
         assert!(head.contains("connection: close"), "{what}: {head}");
+        assert!(head.contains("\r\nx-request-id: "), "{what}: {head}");
         assert_eq!(
             (body["status"].as_u64(), body["code"].as_str()),
             (Some(u64::from(status)), Some(code)),
