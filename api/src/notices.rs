@@ -70,14 +70,7 @@ const NOTICE_KINDS: [&str; 7] = [
 impl NoticeFilter {
     /// The filter `range` asks for, or a problem naming what does not parse.
     fn of(range: &NoticeRange) -> Result<Self, Problem> {
-        let malformed = |detail: String| {
-            Problem::new(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "malformed-query",
-                "The query does not parse",
-                detail,
-            )
-        };
+        let malformed = Problem::malformed_query;
         let office = range
             .office
             .as_deref()

@@ -76,6 +76,16 @@ impl Problem {
         )
     }
 
+    /// A query parameter that does not parse, as `detail` says.
+    pub fn malformed_query(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-query",
+            "The query string is not valid",
+            detail,
+        )
+    }
+
     /// Something this API does not have.
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", what)
@@ -147,11 +157,5 @@ pub fn json_error(error: actix_web::error::JsonPayloadError, _: &actix_web::Http
 
 /// Turns query-string failures into problems.
 pub fn query_error(error: actix_web::error::QueryPayloadError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "malformed-query",
-        "The query string is not valid",
-        error.to_string(),
-    )
-    .into()
+    Problem::malformed_query(error.to_string()).into()
 }

@@ -169,6 +169,20 @@ pub(crate) fn base_url(request: &actix_web::HttpRequest) -> String {
     format!("https://{}", request.connection_info().host())
 }
 
+/// The `Link` header naming the next page: this request's route and parameters, with `cursor`
+/// (the parameter a page starts from) set to `value`.
+pub(crate) fn next_link(request: &actix_web::HttpRequest, cursor: &str, value: &str) -> String {
+    let prefix = format!("{cursor}=");
+    let mut query: String = request
+        .query_string()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with(&prefix))
+        .map(|pair| format!("{pair}&"))
+        .collect();
+    query.push_str(&format!("{cursor}={value}"));
+    format!("<{}{}?{query}>; rel=\"next\"", base_url(request), request.path())
+}
+
 /// A view of one tender, and whether it came from the archive (then it never changes).
 struct View {
     /// The answer.
@@ -255,12 +269,7 @@ pub async fn participant_list(
         .as_deref()
         .map(|text| {
             sealbid_crypto::identity::PublicKey::parse(text).map_err(|error| {
-                Problem::new(
-                    actix_web::http::StatusCode::BAD_REQUEST,
-                    "malformed-query",
-                    "The query does not parse",
-                    format!("after: {error}; a page starts after a key, ed25519:…"),
-                )
+                Problem::malformed_query(format!("after: {error}; a page starts after a key, ed25519:…"))
             })
         })
         .transpose()?;
@@ -285,22 +294,9 @@ pub async fn participant_list(
         .await;
     let mut answer = HttpResponse::Ok();
     if let Some(last) = last {
-        let kept: Vec<&str> = request
-            .query_string()
-            .split('&')
-            .filter(|pair| !pair.is_empty() && !pair.starts_with("after="))
-            .collect();
-        let mut query = kept.join("&");
-        if !query.is_empty() {
-            query.push('&');
-        }
-        let after = last.to_string().replace(':', "%3A");
         answer.insert_header((
             "link",
-            format!(
-                "<{}/v1/participants?{query}after={after}>; rel=\"next\"",
-                base_url(&request)
-            ),
+            next_link(&request, "after", &last.to_string().replace(':', "%3A")),
         ));
     }
     Ok(answer.json(body.map_err(encoding_problem)?))

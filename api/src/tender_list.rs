@@ -13,7 +13,6 @@ use sealbid_ledger::types::{Market, TenderId};
 
 use crate::ApiState;
 use crate::problem::Problem;
-use crate::queries::base_url;
 
 /// Tenders one page looks at, at most.
 pub const TENDERS_PER_PAGE_MAX: u64 = 100;
@@ -70,14 +69,8 @@ pub async fn tenders(
         .office
         .as_deref()
         .map(|text| {
-            PublicKey::parse(text).map_err(|error| {
-                Problem::new(
-                    actix_web::http::StatusCode::BAD_REQUEST,
-                    "malformed-query",
-                    "The query does not parse",
-                    format!("office: {error}; an office is its key, ed25519:…"),
-                )
-            })
+            PublicKey::parse(text)
+                .map_err(|error| Problem::malformed_query(format!("office: {error}; an office is its key, ed25519:…")))
         })
         .transpose()?;
     let status = query.status.unwrap_or_default();
@@ -138,22 +131,10 @@ pub async fn tenders(
     let body = page.map_err(crate::queries::encoding_problem)?;
     let mut answer = HttpResponse::Ok();
     if let Some(last) = last.filter(|_| u64::try_from(looked_at).unwrap_or(u64::MAX) == count) {
-        answer.insert_header(("link", next_link(&request, last + 1)));
+        answer.insert_header((
+            "link",
+            crate::queries::next_link(&request, "from", &(last + 1).to_string()),
+        ));
     }
     Ok(answer.json(body))
-}
-
-/// The `Link` header for the page from tender number `from` on, with the request's other
-/// parameters as they were.
-fn next_link(request: &actix_web::HttpRequest, from: u64) -> String {
-    let kept: Vec<&str> = request
-        .query_string()
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("from="))
-        .collect();
-    let mut query = kept.join("&");
-    if !query.is_empty() {
-        query.push('&');
-    }
-    format!("<{}/v1/tenders?{query}from={from}>; rel=\"next\"", base_url(request))
 }

@@ -171,14 +171,7 @@ pub fn describe(row: &WatchedRow, state: &State) -> Option<WatchedEntry> {
 
 /// The filters of `query`, parsed; a 400 problem for one that does not parse.
 fn filter(query: &StreamQuery) -> Result<Filter, Problem> {
-    let malformed = |detail: String| {
-        Problem::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "malformed-query",
-            "The query is not valid",
-            detail,
-        )
-    };
+    let malformed = Problem::malformed_query;
     Ok(Filter {
         tender: query.tender.as_deref().map(parse_tender).transpose()?,
         market: query

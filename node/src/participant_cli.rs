@@ -461,6 +461,19 @@ fn lot(text: &str) -> Result<LotId, ParticipantError> {
     LotId::parse(text).map_err(|error| usage(format!("lot {text:?}: {error}")))
 }
 
+/// Refuses a `--market` that is not a market's name as the API's queries take it (lower case
+/// and `_`), before anything is sent.
+pub fn check_market(market: &str) -> Result<(), ParticipantError> {
+    if market
+        .chars()
+        .all(|character| character.is_ascii_lowercase() || character == '_')
+    {
+        Ok(())
+    } else {
+        Err(usage(format!("market {market:?}: a market's name, like procurement")))
+    }
+}
+
 /// Parses a public key.
 pub fn parse_public_key(text: &str) -> Result<PublicKey, ParticipantError> {
     PublicKey::parse(text).map_err(|error| {

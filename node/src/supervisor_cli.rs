@@ -513,15 +513,7 @@ fn stream_path(flags: &WatchFlags, from: Option<u64>) -> Result<String, Particip
         parameters.push(format!("tender={}", parse_tender(tender)?));
     }
     if let Some(market) = &flags.market {
-        if !market
-            .chars()
-            .all(|character| character.is_ascii_lowercase() || character == '_')
-        {
-            return Err(ParticipantError::usage(
-                format!("market {market:?}: a market's name, like procurement"),
-                None,
-            ));
-        }
+        crate::participant_cli::check_market(market)?;
         parameters.push(format!("market={market}"));
     }
     if let Some(office) = &flags.office {

@@ -98,15 +98,7 @@ async fn list(
         status.name()
     );
     if let Some(market) = market {
-        if !market
-            .chars()
-            .all(|character| character.is_ascii_lowercase() || character == '_')
-        {
-            return Err(ParticipantError::usage(
-                format!("market {market:?}: a market's name, like procurement"),
-                None,
-            ));
-        }
+        crate::participant_cli::check_market(market)?;
         path.push_str(&format!("&market={market}"));
     }
     if let Some(office) = office {
