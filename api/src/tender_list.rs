@@ -4,6 +4,8 @@
 //! `from` on and answers those that match the filters, and its `Link: rel="next"` header names
 //! where the next page starts whenever it looked at `count` of them.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpResponse, web};
 
 use sealbid_crypto::identity::PublicKey;
@@ -79,19 +81,6 @@ pub async fn tenders(
         .count
         .unwrap_or(TENDERS_PER_PAGE_MAX)
         .clamp(1, TENDERS_PER_PAGE_MAX);
-    let archived: Vec<ArchiveRecord> = if status == TenderStatus::Open {
-        Vec::new()
-    } else {
-        state
-            .replica
-            .archived_from(&TenderId::numbered(from_number), count)
-            .await
-            .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
-            .iter()
-            .map(|text| serde_json::from_str(text))
-            .collect::<Result<_, _>>()
-            .map_err(crate::queries::encoding_problem)?
-    };
     let matches = |tender: &Tender| {
         query.market.is_none_or(|market| tender.spec.market == market)
             && office.as_ref().is_none_or(|office| tender.office == *office)
@@ -100,37 +89,51 @@ pub async fn tenders(
                 .deadline_before_ms
                 .is_none_or(|before| tender.deadline_ms < before)
     };
-    let (page, looked_at, last) = state
+    // The open tenders first, then the archive: a tender that ends between the two reads is in
+    // both (the archive's record wins), never in neither.
+    let mut looked_at: BTreeMap<u64, (bool, serde_json::Value)> = state
         .replica
         .read_applied(|ledger| {
-            let open = ledger
+            ledger
                 .state()
                 .tenders
                 .values()
                 .filter(|_| status != TenderStatus::Final)
-                .filter_map(|tender| tender.id.number().map(|number| (number, tender)));
-            let mut tenders: Vec<(u64, &Tender)> = open
+                .filter_map(|tender| tender.id.number().map(|number| (number, tender)))
                 .filter(|(number, _)| *number >= from_number)
-                .chain(
-                    archived
-                        .iter()
-                        .filter_map(|record| record.tender.id.number().map(|number| (number, &record.tender))),
-                )
-                .collect();
-            tenders.sort_by_key(|(number, _)| *number);
-            tenders.truncate(usize::try_from(count).unwrap_or(usize::MAX));
-            let last = tenders.last().map(|(number, _)| *number);
-            let page: Vec<_> = tenders
-                .iter()
-                .filter(|(_, tender)| matches(tender))
-                .map(|(_, tender)| tender_view(tender))
-                .collect();
-            (serde_json::to_value(page), tenders.len(), last)
+                .map(|(number, tender)| Ok((number, (matches(tender), serde_json::to_value(tender_view(tender))?))))
+                .collect::<Result<_, serde_json::Error>>()
         })
-        .await;
-    let body = page.map_err(crate::queries::encoding_problem)?;
+        .await
+        .map_err(crate::queries::encoding_problem)?;
+    if status != TenderStatus::Open {
+        let archived = state
+            .replica
+            .archived_from(&TenderId::numbered(from_number), count)
+            .await
+            .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?;
+        for text in &archived {
+            let record: ArchiveRecord = serde_json::from_str(text).map_err(crate::queries::encoding_problem)?;
+            if let Some(number) = record.tender.id.number() {
+                let view =
+                    serde_json::to_value(tender_view(&record.tender)).map_err(crate::queries::encoding_problem)?;
+                looked_at.insert(number, (matches(&record.tender), view));
+            }
+        }
+    }
+    let looked_at: Vec<(u64, (bool, serde_json::Value))> = looked_at
+        .into_iter()
+        .take(usize::try_from(count).unwrap_or(usize::MAX))
+        .collect();
+    let last = looked_at.last().map(|(number, _)| *number);
+    let full = u64::try_from(looked_at.len()).unwrap_or(u64::MAX) == count;
+    let body: Vec<serde_json::Value> = looked_at
+        .into_iter()
+        .filter(|(_, (kept, _))| *kept)
+        .map(|(_, (_, view))| view)
+        .collect();
     let mut answer = HttpResponse::Ok();
-    if let Some(last) = last.filter(|_| u64::try_from(looked_at).unwrap_or(u64::MAX) == count) {
+    if let Some(last) = last.filter(|_| full) {
         answer.insert_header((
             "link",
             crate::queries::next_link(&request, "from", &(last + 1).to_string()),
