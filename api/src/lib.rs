@@ -31,6 +31,7 @@ pub mod limits;
 pub mod metrics;
 pub mod notices;
 pub mod openapi;
+mod portal;
 pub mod problem;
 mod queries;
 pub mod reader;
@@ -131,11 +132,15 @@ pub mod paths {
     pub const OPENAPI: &str = "/openapi.json";
     /// The document as a page.
     pub const DOCS: &str = "/docs";
+    /// The portal's page.
+    pub const PORTAL: &str = "/";
+    /// The portal's script and style.
+    pub const PORTAL_FILE: &str = "/portal/{file}";
     /// The interactive viewer's page and assets.
     pub const DOCS_FILE: &str = "/docs/{file}";
 
     /// Every route, for checking the document covers them all.
-    pub const ALL: [&str; 39] = [
+    pub const ALL: [&str; 41] = [
         COMMANDS,
         TENDERS,
         TENDER,
@@ -175,6 +180,8 @@ pub mod paths {
         OPENAPI,
         DOCS,
         DOCS_FILE,
+        PORTAL,
+        PORTAL_FILE,
     ];
 }
 
@@ -240,6 +247,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(read_route(paths::READYZ, health::readyz))
         .service(read_route(paths::METRICS, health::metrics))
         .service(read_route(paths::OPENAPI, openapi::document))
+        .service(read_route(paths::PORTAL, portal::page))
+        .service(read_route(paths::PORTAL_FILE, portal::asset))
         .service(read_route(paths::DOCS, openapi::page))
         // Any tail, the empty one (the page) included; documented as `paths::DOCS_FILE`.
         .service(read_route("/docs/{file:.*}", openapi::viewer))

@@ -57,6 +57,8 @@ use crate::problem::Problem;
         document,
         page,
         viewer,
+        crate::portal::page,
+        crate::portal::asset,
     ),
     components(schemas(
         Receipt,

@@ -18,6 +18,7 @@ mod data_dir;
 mod disclosure;
 mod flood;
 mod openapi;
+mod portal;
 mod publicity;
 mod readme;
 mod serve;

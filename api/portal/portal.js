@@ -1,0 +1,224 @@
+// The public pages of the trading portal: open and finished tenders, each tender's page with
+// its timeline, opening record, candidates and results, and the notices the information service
+// publishes. Everything is read from this node's API; nothing is loaded from elsewhere. People
+// read names, amounts in yuan and China Standard Time; keys only where there is no name.
+"use strict";
+
+const TEXT = {
+  zh: {
+    platform: "公共资源交易平台", loading: "正在加载…", footer: "所有时间为北京时间；金额为人民币。",
+    open_tenders: "正在进行的项目", final_tenders: "已结束的项目", notices: "最新公告", none: "暂无",
+    tender: "项目编号", title: "项目名称", market: "交易类型", phase: "状态", deadline: "投标截止时间",
+    office: "招标人", lots: "标段", bids: "投标数", withheld: "截止前不公开", timeline: "项目进程",
+    opening: "开标记录", bidder: "投标人", price: "投标报价", valid: "有效", invalid: "无效",
+    candidates: "中标候选人", rank: "排名", results: "中标结果", winner: "中标人", pays: "中标金额",
+    failed: "流标", not_found: "没有这个项目", error: "无法读取", back: "返回首页", lot: "标段",
+    amendments: "变更次数", suspended: "已暂停", published: "发布时间", kind: "公告类型",
+    publicity_ends: "公示截止",
+    markets: { procurement: "政府采购", construction: "工程建设", land_use_right: "土地使用权出让",
+      property_rights: "产权交易", coal_coke: "煤炭焦炭交易" },
+    phases: { key_generation: "密钥生成中", bidding: "投标中", closed: "已截止", opened: "已开标",
+      publicity: "公示中", awarded: "已定标", failed: "流标", cancelled: "已终止" },
+    kinds: { tender: "招标公告", amendment: "变更公告", opening: "开标记录", candidates: "中标候选人公示",
+      result: "中标结果公告", cancellation: "终止公告", complaint_decision: "投诉处理决定" },
+  },
+  en: {
+    platform: "Public Resource Trading", loading: "Loading…", footer: "Times are China Standard Time; amounts in yuan (CNY).",
+    open_tenders: "Open tenders", final_tenders: "Finished tenders", notices: "Latest notices", none: "None",
+    tender: "Tender", title: "Title", market: "Market", phase: "Status", deadline: "Bidding deadline",
+    office: "Office", lots: "Lots", bids: "Bids", withheld: "withheld until the deadline", timeline: "Timeline",
+    opening: "Opening record", bidder: "Bidder", price: "Price", valid: "valid", invalid: "not valid",
+    candidates: "Candidates", rank: "Rank", results: "Results", winner: "Winner", pays: "Amount",
+    failed: "failed", not_found: "No such tender", error: "Cannot read", back: "Home", lot: "Lot",
+    amendments: "Amendments", suspended: "Suspended", published: "Published", kind: "Notice",
+    publicity_ends: "Publicity ends",
+    markets: { procurement: "Government procurement", construction: "Construction", land_use_right: "Land-use right",
+      property_rights: "Property rights", coal_coke: "Coal and coke" },
+    phases: { key_generation: "Key generation", bidding: "Taking bids", closed: "Closed", opened: "Opened",
+      publicity: "Candidates publicized", awarded: "Awarded", failed: "Failed", cancelled: "Cancelled" },
+    kinds: { tender: "Tender notice", amendment: "Amendment", opening: "Opening record", candidates: "Candidate publicity",
+      result: "Result", cancellation: "Cancellation", complaint_decision: "Complaint decision" },
+  },
+};
+
+let language = localStorage.getItem("sealbid-language") === "en" ? "en" : "zh";
+const text = (key) => TEXT[language][key] ?? key;
+const named = (table, key) => TEXT[language][table][key] ?? key;
+const locale = () => (language === "zh" ? "zh-CN" : "en-GB");
+
+/** An amount in fen as yuan: 95000 → ¥950.00. */
+function yuan(fen) {
+  return new Intl.NumberFormat(locale(), { style: "currency", currency: "CNY" }).format(fen / 100);
+}
+
+/** An instant (ms since the epoch) in China Standard Time. */
+function chinaTime(ms) {
+  const formatted = new Intl.DateTimeFormat(locale(), {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false,
+  }).format(new Date(ms));
+  return `${formatted} ${language === "zh" ? "北京时间" : "CST"}`;
+}
+
+/** An element with `children` (nodes or text); `attributes` set as given. */
+function element(name, attributes = {}, ...children) {
+  const node = document.createElement(name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  for (const child of children) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+
+/** A table of `rows` (arrays of cells) under `headings`; `money` names the money columns. */
+function table(headings, rows, money = []) {
+  if (rows.length === 0) return element("p", {}, text("none"));
+  const head = element("tr", {}, ...headings.map((heading) => element("th", {}, text(heading))));
+  const body = rows.map((row) =>
+    element("tr", row.attributes ?? {}, ...row.cells.map((cell, column) =>
+      element("td", money.includes(column) ? { class: "money" } : {}, cell))));
+  return element("table", {}, element("thead", {}, head), element("tbody", {}, ...body));
+}
+
+/** GETs `path` from this node's API as JSON. */
+async function read(path) {
+  const answer = await fetch(path, { headers: { accept: "application/json" } });
+  const body = await answer.json();
+  if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status });
+  return body;
+}
+
+/** Every notice, oldest first (at most 1,000 pages of 1,000). */
+async function allNotices(query = "") {
+  const notices = [];
+  let from = 0;
+  for (let page = 0; page < 1000; page += 1) {
+    const answer = await read(`/v1/notices?from=${from}&count=1000${query}`);
+    notices.push(...answer.notices);
+    if (answer.next === null) break;
+    from = answer.next;
+  }
+  return notices;
+}
+
+/** The public participants' names by key. */
+async function participantNames() {
+  const names = new Map();
+  for (const participant of await read("/v1/participants")) names.set(participant.key, participant.name);
+  return names;
+}
+
+/** A tender's id as a link to its page. */
+const tenderLink = (id) => element("a", { href: `#/tender/${id}` }, id);
+
+/** The home page: open tenders, finished ones, the latest notices. */
+async function home() {
+  const [open, finished, names, notices] = await Promise.all([
+    read("/v1/tenders?status=open"), read("/v1/tenders?status=final"), participantNames(), allNotices(),
+  ]);
+  const rows = (tenders) => tenders.map((tender) => ({
+    attributes: { "data-tender": tender.id },
+    cells: [tenderLink(tender.id), tender.spec.title, named("markets", tender.spec.market),
+      named("phases", tender.phase), chinaTime(tender.deadline_ms), names.get(tender.office) ?? tender.office],
+  }));
+  const headings = ["tender", "title", "market", "phase", "deadline", "office"];
+  const latest = notices.slice(-20).reverse().map((notice) => ({
+    cells: [chinaTime(notice.published_at_ms), tenderLink(notice.tender), notice.title,
+      named("kinds", Object.keys(notice.content)[0])],
+  }));
+  return [
+    element("section", { id: "open-tenders" }, element("h2", {}, text("open_tenders")), table(headings, rows(open))),
+    element("section", { id: "final-tenders" }, element("h2", {}, text("final_tenders")), table(headings, rows(finished))),
+    element("section", { id: "notices" }, element("h2", {}, text("notices")),
+      table(["published", "tender", "title", "kind"], latest)),
+  ];
+}
+
+/** A bidder's name from the notices that named it, or its key. */
+function bidderName(names, key) {
+  return names.get(key) ?? element("span", { class: "key" }, key);
+}
+
+/** One tender's page. */
+async function tenderPage(id) {
+  let answer;
+  try {
+    answer = await read(`/v1/tenders/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (error.status === 404) return [element("section", { id: "not-found" }, element("h1", {}, `${text("not_found")}: ${id}`))];
+    throw error;
+  }
+  const [names, notices] = await Promise.all([participantNames(), allNotices(`&tender=${encodeURIComponent(id)}`)]);
+  const tender = answer.tender;
+  for (const notice of notices) {
+    for (const line of notice.content.opening?.bids ?? []) names.set(line.bidder, line.name);
+  }
+  const summary = element("dl", {},
+    element("dt", {}, text("tender")), element("dd", {}, tender.id),
+    element("dt", {}, text("market")), element("dd", {}, named("markets", tender.spec.market)),
+    element("dt", {}, text("office")), element("dd", {}, names.get(tender.office) ?? tender.office),
+    element("dt", {}, text("phase")), element("dd", { id: "phase" }, named("phases", tender.phase)),
+    element("dt", {}, text("deadline")), element("dd", {}, chinaTime(tender.deadline_ms)),
+    element("dt", {}, text("bids")), element("dd", {}, tender.bid_count ?? text("withheld")),
+    element("dt", {}, text("amendments")), element("dd", {}, tender.amendments.length),
+    element("dt", {}, text("lots")), element("dd", {}, tender.spec.lots.map((lot) => `${lot.id} ${lot.title}`).join("; ")));
+  const sections = [element("section", { id: "summary" }, element("h1", { id: "title" }, tender.spec.title), summary)];
+  sections.push(element("section", { id: "timeline" }, element("h2", {}, text("timeline")),
+    table(["published", "kind"], notices.map((notice) => ({
+      cells: [chinaTime(notice.published_at_ms), named("kinds", Object.keys(notice.content)[0])],
+    })))));
+  const opening = notices.find((notice) => notice.content.opening)?.content.opening;
+  if (opening) {
+    sections.push(element("section", { id: "opening" }, element("h2", {}, text("opening")),
+      table(["lot", "bidder", "price", "valid"], opening.bids.map((line) => ({
+        cells: [line.lot, line.name, line.price_fen === null || line.price_fen === undefined ? "—" : yuan(line.price_fen),
+          text(line.valid ? "valid" : "invalid")],
+      })), [2])));
+  }
+  const publicity = notices.filter((notice) => notice.content.candidates).pop()?.content.candidates;
+  if (publicity) {
+    const rows = Object.entries(publicity.lots).flatMap(([lot, ranked]) =>
+      ranked.map((candidate) => ({ cells: [lot, candidate.rank, candidate.name, yuan(candidate.price_fen)] })));
+    sections.push(element("section", { id: "candidates" }, element("h2", {}, text("candidates")),
+      element("p", {}, `${text("publicity_ends")}: ${chinaTime(publicity.ends_ms)}`),
+      table(["lot", "rank", "bidder", "price"], rows, [3])));
+  }
+  if (answer.results) {
+    const rows = Object.entries(answer.results).flatMap(([lot, outcome]) =>
+      outcome.awarded
+        ? outcome.awarded.winners.map((winner) => ({
+          cells: [lot, bidderName(names, winner.bidder), yuan(winner.pay_fen ?? winner.price_fen)],
+        }))
+        : [{ cells: [lot, text("failed"), "—"] }]);
+    sections.push(element("section", { id: "results" }, element("h2", {}, text("results")),
+      table(["lot", "winner", "pays"], rows, [2])));
+  }
+  return sections;
+}
+
+/** Shows the page the address names. */
+async function show() {
+  for (const [code, button] of [["zh", "lang-zh"], ["en", "lang-en"]]) {
+    document.getElementById(button).setAttribute("aria-pressed", String(code === language));
+  }
+  document.documentElement.lang = language === "zh" ? "zh-CN" : "en";
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = text(node.dataset.text);
+  document.title = `sealbid ${text("platform")}`;
+  const main = document.getElementById("main");
+  const match = location.hash.match(/^#\/tender\/(.+)$/);
+  try {
+    const content = match ? await tenderPage(decodeURIComponent(match[1])) : await home();
+    main.replaceChildren(...content);
+  } catch (error) {
+    main.replaceChildren(element("p", { class: "error", id: "error" }, `${text("error")}: ${error.message}`));
+  }
+  main.dataset.ready = location.hash || "#/";
+}
+
+for (const code of ["zh", "en"]) {
+  document.getElementById(`lang-${code}`).addEventListener("click", () => {
+    language = code;
+    localStorage.setItem("sealbid-language", code);
+    show();
+  });
+}
+window.addEventListener("hashchange", show);
+show();
