@@ -56,17 +56,6 @@ struct NoticeFilter {
     kind: Option<String>,
 }
 
-/// The kinds of notice, as `kind` names them.
-const NOTICE_KINDS: [&str; 7] = [
-    "tender",
-    "amendment",
-    "opening",
-    "candidates",
-    "result",
-    "cancellation",
-    "complaint_decision",
-];
-
 impl NoticeFilter {
     /// The filter `range` asks for, or a problem naming what does not parse.
     fn of(range: &NoticeRange) -> Result<Self, Problem> {
@@ -74,16 +63,13 @@ impl NoticeFilter {
         let office = range
             .office
             .as_deref()
-            .map(|text| {
-                sealbid_crypto::identity::PublicKey::parse(text)
-                    .map_err(|error| malformed(format!("office: {error}; an office is its key, ed25519:…")))
-            })
+            .map(|text| crate::queries::query_key("office", text))
             .transpose()?;
-        if let Some(kind) = range.kind.as_deref().filter(|kind| !NOTICE_KINDS.contains(kind)) {
+        if let Some(kind) = range.kind.as_deref().filter(|kind| !Content::KINDS.contains(kind)) {
             return Err(malformed(format!(
                 "kind {:?}: one of {}",
                 sealbid_ledger::types::excerpt(kind),
-                NOTICE_KINDS.join(", ")
+                Content::KINDS.join(", ")
             )));
         }
         Ok(Self {
@@ -99,16 +85,7 @@ impl NoticeFilter {
         self.tender.as_ref().is_none_or(|tender| notice.tender == *tender)
             && self.market.is_none_or(|market| notice.market == market)
             && self.office.as_ref().is_none_or(|office| notice.office == *office)
-            && self.kind.as_deref().is_none_or(|kind| kind_of(&notice.content) == kind)
-    }
-}
-
-/// A notice's kind, as its content's tag names it.
-fn kind_of(content: &Content) -> String {
-    match serde_json::to_value(content) {
-        Ok(serde_json::Value::Object(members)) => members.keys().next().cloned().unwrap_or_default(),
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
+            && self.kind.as_deref().is_none_or(|kind| notice.content.kind() == kind)
     }
 }
 

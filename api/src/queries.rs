@@ -169,6 +169,12 @@ pub(crate) fn base_url(request: &actix_web::HttpRequest) -> String {
     format!("https://{}", request.connection_info().host())
 }
 
+/// A key given as the query parameter `parameter`, or `400 malformed-query` naming it.
+pub(crate) fn query_key(parameter: &str, text: &str) -> Result<sealbid_crypto::identity::PublicKey, Problem> {
+    sealbid_crypto::identity::PublicKey::parse(text)
+        .map_err(|error| Problem::malformed_query(format!("{parameter}: {error}; a key looks like ed25519:…")))
+}
+
 /// The `Link` header naming the next page: this request's route and parameters, with `cursor`
 /// (the parameter a page starts from) set to `value`.
 pub(crate) fn next_link(request: &actix_web::HttpRequest, cursor: &str, value: &str) -> String {
@@ -267,11 +273,7 @@ pub async fn participant_list(
     let after = range
         .after
         .as_deref()
-        .map(|text| {
-            sealbid_crypto::identity::PublicKey::parse(text).map_err(|error| {
-                Problem::malformed_query(format!("after: {error}; a page starts after a key, ed25519:…"))
-            })
-        })
+        .map(|text| query_key("after", text))
         .transpose()?;
     let count = range
         .count

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
 
-use sealbid_crypto::identity::PublicKey;
 use sealbid_ledger::query::tender_view;
 use sealbid_ledger::tender::{ArchiveRecord, Tender};
 use sealbid_ledger::types::{Market, TenderId};
@@ -70,10 +69,7 @@ pub async fn tenders(
     let office = query
         .office
         .as_deref()
-        .map(|text| {
-            PublicKey::parse(text)
-                .map_err(|error| Problem::malformed_query(format!("office: {error}; an office is its key, ed25519:…")))
-        })
+        .map(|text| crate::queries::query_key("office", text))
         .transpose()?;
     let status = query.status.unwrap_or_default();
     let from_number = query.from.unwrap_or(1).max(1);

@@ -188,7 +188,7 @@ fn filter(query: &StreamQuery) -> Result<Filter, Problem> {
         office: query
             .office
             .as_deref()
-            .map(|text| PublicKey::parse(text).map_err(|error| malformed(format!("office {text:?}: {error}"))))
+            .map(|text| crate::queries::query_key("office", text))
             .transpose()?,
     })
 }

@@ -102,6 +102,32 @@ pub enum Content {
     },
 }
 
+impl Content {
+    /// The kinds of notice, by the name each content's member has in JSON.
+    pub const KINDS: [&'static str; 7] = [
+        "tender",
+        "amendment",
+        "opening",
+        "candidates",
+        "result",
+        "cancellation",
+        "complaint_decision",
+    ];
+
+    /// This notice's kind: the name of its content's member in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Tender { .. } => "tender",
+            Self::Amendment { .. } => "amendment",
+            Self::Opening { .. } => "opening",
+            Self::Candidates { .. } => "candidates",
+            Self::Result { .. } => "result",
+            Self::Cancellation { .. } => "cancellation",
+            Self::ComplaintDecision { .. } => "complaint_decision",
+        }
+    }
+}
+
 /// One bid in the opening record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

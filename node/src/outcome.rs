@@ -14,15 +14,16 @@ use crate::display::{china_standard_time, wire_name};
 /// was saved, if it was.
 pub fn sentence(action: &Action, receipt: &Receipt, receipt_file: Option<&Path>) -> String {
     let mut text = what_happened(action, receipt.response.as_ref());
-    match receipt_file {
-        Some(path) => text.push_str(&format!(", receipt saved to {}", path.display())),
-        None => text.push_str(&format!(" (audit entry {})", receipt.audit_index)),
+    if let Some(path) = receipt_file {
+        text.push_str(&format!(", receipt saved to {}", path.display()));
     }
     if receipt.replayed {
         text.push_str(&format!(
             "; it had been applied before, as audit entry {}: this is its original receipt",
             receipt.audit_index
         ));
+    } else if receipt_file.is_none() {
+        text.push_str(&format!(" (audit entry {})", receipt.audit_index));
     }
     text
 }

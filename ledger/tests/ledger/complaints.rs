@@ -598,6 +598,17 @@ fn an_upheld_complaint_can_order_a_re_tender_and_a_re_evaluation_needs_an_opened
         applied.notices.iter().map(|notice| notice.position).collect::<Vec<_>>(),
         [0, 1]
     );
+    // A notice's kind is its content's member name in JSON, one of the kinds listed.
+    for content in &notices {
+        let json = serde_json::to_value(content).unwrap();
+        let member = json.as_object().unwrap().keys().next().unwrap().clone();
+        assert_eq!(content.kind(), member);
+        assert!(Content::KINDS.contains(&content.kind()), "{member}");
+    }
+    assert_eq!(
+        notices.iter().map(Content::kind).collect::<Vec<_>>(),
+        ["complaint_decision", "cancellation"]
+    );
     assert!(
         !serde_json::to_string(&applied.notices)
             .unwrap()

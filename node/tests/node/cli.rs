@@ -801,11 +801,11 @@ async fn each_failure_has_its_exit_code_sentence_and_json() {
     );
     let (code, again, stderr) = exit_of(here, &["resend", &saved], &environment);
     assert_eq!(code, 0, "{stderr}");
-    assert!(
-        again.trim().ends_with(&format!(
-            "; it had been applied before, as audit entry {before}: this is its original receipt"
-        )),
-        "{again}"
+    assert_eq!(
+        again.trim(),
+        format!(
+            "Role office granted to City office ({office}); it had been applied before, as audit entry {before}: this is its original receipt"
+        )
     );
     assert_eq!(audit_size().await, before + 1, "resent, the command is applied once");
 

@@ -100,7 +100,9 @@ fn check_run(folder: &std::path::Path, tender: &str, stdout: &str, stderr: &str)
         .find(|line| line.contains("applied before"))
         .unwrap_or_else(|| panic!("the resent bid is answered with its receipt: {stdout}"));
     assert!(
-        resent.starts_with(&format!("Bid on {tender} lot 1 accepted (audit entry ")),
+        resent.starts_with(&format!(
+            "Bid on {tender} lot 1 accepted; it had been applied before, as audit entry "
+        )) && resent.ends_with(": this is its original receipt"),
         "{resent}"
     );
     assert!(
