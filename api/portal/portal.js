@@ -1,4 +1,4 @@
-// The public pages of the trading portal: open and finished tenders, each tender's page with
+// The public pages of the trading portal (the participants' desks are in desks.js): open and finished tenders, each tender's page with
 // its timeline, opening record, candidates and results, and the notices the information service
 // publishes. Everything is read from this node's API; nothing is loaded from elsewhere. People
 // read names, amounts in yuan and China Standard Time; keys only where there is no name.
@@ -204,8 +204,10 @@ async function show() {
   document.title = `sealbid ${text("platform")}`;
   const main = document.getElementById("main");
   const match = location.hash.match(/^#\/tender\/(.+)$/);
+  const desk = DESKS[location.hash];
+  leaveDesk();
   try {
-    const content = match ? await tenderPage(decodeURIComponent(match[1])) : await home();
+    const content = desk ? await desk() : match ? await tenderPage(decodeURIComponent(match[1])) : await home();
     main.replaceChildren(...content);
   } catch (error) {
     main.replaceChildren(element("p", { class: "error", id: "error" }, `${text("error")}: ${error.message}`));
@@ -220,5 +222,9 @@ for (const code of ["zh", "en"]) {
     show();
   });
 }
-window.addEventListener("hashchange", show);
-show();
+window.addEventListener("hashchange", () => {
+  document.getElementById("outcome").replaceChildren();
+  show();
+});
+// desks.js, loaded after this script, adds the participants' pages before the first one shows.
+document.addEventListener("DOMContentLoaded", show);

@@ -1,7 +1,10 @@
-//! The portal's public pages (`/`): open and finished tenders, each tender's page with its
-//! timeline, opening record, candidates and results, and the latest notices, in Chinese and
-//! English. The page and its script and style are built into the binary; the script reads this
-//! node's API, and a content security policy lets the page load nothing from elsewhere.
+//! The portal (`/`): the public pages (open and finished tenders, each tender's page with its
+//! timeline, opening record, candidates and results, the latest notices) and the desks of
+//! bidders, offices, committee members and supervisors, in Chinese and English. The page, its
+//! scripts and its style are built into the binary. The scripts read and write this node's API
+//! only: `portal.js` the public pages, `wire.js` what a participant seals, signs and checks
+//! (WebCrypto), `desks.js` the participants' pages. A content security policy lets the page load
+//! nothing from elsewhere.
 
 use actix_web::HttpResponse;
 
@@ -9,8 +12,12 @@ use crate::problem::Problem;
 
 /// The page.
 const PAGE: &str = include_str!("../portal/index.html");
-/// Its script.
+/// Its public pages' script.
 const SCRIPT: &str = include_str!("../portal/portal.js");
+/// What the participants' pages sign, seal and check (WebCrypto).
+const WIRE: &str = include_str!("../portal/wire.js");
+/// The participants' pages.
+const DESKS: &str = include_str!("../portal/desks.js");
 /// Its style.
 const STYLE: &str = include_str!("../portal/portal.css");
 
@@ -36,7 +43,7 @@ pub async fn page() -> HttpResponse {
 
 /// `GET /portal/{file}`: the portal's script and style.
 #[utoipa::path(get, path = "/portal/{file}", tag = "portal",
-    params(("file" = String, Path, description = "`portal.js` or `portal.css`")),
+    params(("file" = String, Path, description = "`portal.js`, `wire.js`, `desks.js` or `portal.css`")),
     responses(
         (status = 200, description = "The script or the style", body = String, content_type = "text/javascript"),
         (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
@@ -44,6 +51,8 @@ pub async fn page() -> HttpResponse {
 pub async fn asset(file: actix_web::web::Path<String>) -> Result<HttpResponse, Problem> {
     match file.as_str() {
         "portal.js" => Ok(served("text/javascript; charset=utf-8", SCRIPT)),
+        "wire.js" => Ok(served("text/javascript; charset=utf-8", WIRE)),
+        "desks.js" => Ok(served("text/javascript; charset=utf-8", DESKS)),
         "portal.css" => Ok(served("text/css; charset=utf-8", STYLE)),
         other => Err(Problem::not_found(format!(
             "the portal has no file {}",

@@ -15,6 +15,7 @@ mod audit;
 mod cli;
 mod cluster;
 mod data_dir;
+mod desks;
 mod disclosure;
 mod flood;
 mod openapi;

@@ -17,11 +17,11 @@ use serde_json::{Value, json};
 use crate::support::Platform;
 
 /// A chromedriver process and a browser session through it.
-struct Browser {
+pub struct Browser {
     /// The chromedriver process (its own process group, killed on drop with the browser).
     driver: Child,
     /// The session.
-    client: Client,
+    pub client: Client,
 }
 
 impl Drop for Browser {
@@ -36,7 +36,7 @@ impl Drop for Browser {
 
 /// A headless chromium. The node's certificate comes from its own authority, which the
 /// browser's store does not hold, so the session accepts it (the connection is still HTTPS).
-async fn browser() -> Browser {
+pub async fn browser() -> Browser {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -79,14 +79,14 @@ async fn browser() -> Browser {
 }
 
 /// The folder the screenshots go to.
-fn screenshots() -> PathBuf {
+pub fn screenshots() -> PathBuf {
     let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
     std::fs::create_dir_all(&folder).unwrap();
     folder
 }
 
 /// Opens `url` and waits (at most 30 s) until the page has shown what its address names.
-async fn open(client: &Client, url: &str, ready: &str) {
+pub async fn open(client: &Client, url: &str, ready: &str) {
     client.goto(url).await.unwrap();
     client
         .wait()
@@ -97,19 +97,19 @@ async fn open(client: &Client, url: &str, ready: &str) {
 }
 
 /// The text of the element `css` selects.
-async fn text_of(client: &Client, css: &str) -> String {
+pub async fn text_of(client: &Client, css: &str) -> String {
     client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
 
 /// Writes a screenshot of the page as `name`.png.
-async fn screenshot(client: &Client, name: &str) {
+pub async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
 /// Every resource the page loaded, and the page itself.
-async fn loaded(client: &Client) -> Vec<String> {
+pub async fn loaded(client: &Client) -> Vec<String> {
     let names = client
         .execute(
             "return [location.href].concat(performance.getEntriesByType('resource').map(entry => entry.name));",
@@ -136,7 +136,7 @@ async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
     assert_eq!(page.status(), StatusCode::OK);
     let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(policy.starts_with("default-src 'none'; script-src 'self'"), "{policy}");
-    for file in ["portal.js", "portal.css"] {
+    for file in ["portal.js", "wire.js", "desks.js", "portal.css"] {
         let (status, _) = platform.get_text(&format!("/portal/{file}")).await;
         assert_eq!(status, StatusCode::OK, "{file}");
     }

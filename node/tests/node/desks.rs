@@ -1,0 +1,511 @@
+//! The participants' desks in a real browser (Debian's `chromium` over WebDriver, as in
+//! `portal.rs`). The page's wire (wire.js) first recomputes the protocol's examples in the
+//! browser. Then a land-use-right sale runs through the pages: the office makes its key in the
+//! page, publishes and seals its reserve; a bidder makes its key, registers, seals and submits,
+//! withdraws, submits again and replaces, and verifies a receipt against the log's key; the
+//! supervisor's page shows the warning the close raises without being reloaded; a committee
+//! member imports its key files and releases its share; the office opens and awards; the
+//! public page shows the result. The node's opening recovers exactly the price typed. Screenshots
+//! of each step go to the test's target folder (`portal-screenshots/desk-*.png`).
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use reqwest::StatusCode;
+use sealbid_crypto::identity::{IdentityKeyPair, PublicKey};
+use sealbid_ledger::command::Action;
+use sealbid_ledger::types::{LotId, Role, TenderId};
+use sealbid_testkit::{key, sealed_offer};
+use serde_json::{Value, json};
+
+use crate::portal::{browser, loaded, screenshot, text_of};
+use crate::support::Platform;
+use crate::tender::{cast, run, submit};
+
+/// Loads `url` afresh (a reload, even when only its fragment differs from the page shown) and
+/// waits until the page shows `ready`.
+async fn open(client: &Client, url: &str, ready: &str) {
+    client.goto(url).await.unwrap();
+    client.refresh().await.unwrap();
+    wait_for(client, &format!("main[data-ready=\"{ready}\"]"), 30).await;
+}
+
+/// The fenced block after `<!-- example: name -->` in docs/protocol.md.
+fn example(name: &str) -> String {
+    let protocol = include_str!("../../../docs/protocol.md");
+    let marker = format!("<!-- example: {name} -->\n```text\n");
+    let start = protocol.find(&marker).unwrap_or_else(|| panic!("no example {name}")) + marker.len();
+    let end = start + protocol[start..].find("\n```").unwrap();
+    protocol[start..end].to_owned()
+}
+
+/// What wire.js computes in the browser from the protocol's examples, each check by name.
+const WIRE_CHECKS: &str = r#"
+const [examples, done] = arguments;
+(async () => {
+  const checks = {};
+  const seed = new Uint8Array(32).fill(1);
+  const identity = await Identity.fromSeed(seed);
+  checks.identity_public_key = identity.text === examples.identity;
+  const signed = JSON.parse(examples.signed);
+  checks.canonical_payload = canonical(JSON.parse(signed.payload)) === signed.payload;
+  checks.signature = base64url(await identity.sign(utf8(signed.payload))) === signed.signature;
+  checks.key_file_round_trip = (await Identity.fromFile(identity.file())).text === identity.text;
+  const envelope = JSON.parse(examples.envelope);
+  checks.envelope_sha256 = (await envelopeDigest(envelope)) === JSON.parse(examples.envelope_sha256);
+  const opening = fromHex(examples.opening_key);
+  const offer = JSON.parse(examples.plaintext);
+  const context = { bidder: offer.bidder, kind: "bid", lot: offer.lot, tender: offer.tender };
+  const secret = new Uint8Array(32).fill(0x11);
+  checks.opens_the_example = sameBytes(await openEnvelope(secret, opening, context, envelope), paddedOffer(offer));
+  const fresh = await sealOffer(base64url(opening), "bid", offer.bidder, offer);
+  checks.seals_272_bytes = fromBase64url(fresh.ciphertext).length === 272;
+  checks.own_envelope_opens = sameBytes(await openEnvelope(secret, opening, context, fresh), paddedOffer(offer));
+  try {
+    await openEnvelope(secret, opening, { ...context, lot: "2" }, fresh);
+    checks.other_context_refused = false;
+  } catch (error) {
+    checks.other_context_refused = error.message === "the envelope does not open";
+  }
+  const verifier = await parseVerifierKey(examples.verifier_key);
+  const checkpoint = await verifiedCheckpoint(examples.checkpoint + "\n", verifier);
+  const receipt = JSON.parse(examples.receipt);
+  const root = await rootOfInclusion(receipt.index, checkpoint.size, fromBase64url(receipt.leaf_hash), receipt.inclusion_proof.map(fromBase64url));
+  checks.inclusion_proof = sameBytes(root, checkpoint.root);
+  try {
+    await verifiedCheckpoint(examples.checkpoint.replace("\n3\n", "\n4\n") + "\n", verifier);
+    checks.altered_checkpoint_refused = false;
+  } catch (error) {
+    checks.altered_checkpoint_refused = error.message === "the checkpoint's signature does not verify";
+  }
+  return checks;
+})().then(done, (error) => done({ failed: error.message }));
+"#;
+
+/// Runs [`WIRE_CHECKS`] in the page and asserts every check held.
+async fn wire_matches_the_protocol(client: &Client) {
+    let examples = json!({
+        "identity": example("identity-public-key"),
+        "signed": example("signed-message"),
+        "envelope": example("envelope"),
+        "envelope_sha256": example("envelope-sha256"),
+        "opening_key": example("opening-public-key"),
+        "plaintext": example("envelope-plaintext"),
+        "verifier_key": example("note-verifier-key"),
+        "checkpoint": example("signed-checkpoint"),
+        "receipt": example("receipt"),
+    });
+    let checks = client.execute_async(WIRE_CHECKS, vec![examples]).await.unwrap();
+    let checks = checks.as_object().unwrap();
+    assert_eq!(checks.len(), 11, "every check ran: {checks:?}");
+    for (name, held) in checks {
+        assert_eq!(held, &Value::Bool(true), "wire check {name}: {checks:?}");
+    }
+}
+
+/// The outcome line: `(sequence, state, sentence)`.
+async fn outcome(client: &Client) -> (u64, String, String) {
+    let line = client
+        .execute(
+            "const line = document.getElementById('outcome'); return [Number(line.dataset.sequence), line.dataset.state ?? '', line.textContent];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let line = line.as_array().unwrap();
+    (
+        line[0].as_u64().unwrap(),
+        line[1].as_str().unwrap().to_owned(),
+        line[2].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Clicks `css` (or, for a file input, chooses `file`) and waits (at most 60 s) for the outcome
+/// it reports; `(state, sentence)`.
+async fn press(client: &Client, css: &str, file: Option<&std::path::Path>) -> (String, String) {
+    let (before, _, _) = outcome(client).await;
+    let target = client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css}: {error}"));
+    match file {
+        Some(path) => target.send_keys(&path.display().to_string()).await.unwrap(),
+        None => target.click().await.unwrap(),
+    }
+    for _ in 0..600 {
+        let (sequence, state, sentence) = outcome(client).await;
+        if sequence > before && state != "working" {
+            return (state, sentence);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("pressing {css} reported nothing");
+}
+
+/// As [`press`], asserting the action was done; its sentence.
+async fn done(client: &Client, css: &str) -> String {
+    let (state, sentence) = press(client, css, None).await;
+    assert_eq!(state, "done", "{css}: {sentence}");
+    sentence
+}
+
+/// Types `value` into the input `id`, replacing what it held.
+async fn type_into(client: &Client, id: &str, value: &str) {
+    let input = client
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|error| panic!("no #{id}: {error}"));
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// Chooses `value` in the select `id`.
+async fn choose(client: &Client, id: &str, value: &str) {
+    let select = client.find(Locator::Id(id)).await.unwrap();
+    select.select_by_value(value).await.unwrap();
+}
+
+/// China Standard Time `seconds_ahead` from now by the browser's clock, as the desks read it.
+async fn china_time_ahead(client: &Client, seconds_ahead: u64) -> String {
+    let script = "return new Date(Date.now() + 8 * 3600 * 1000 + arguments[0] * 1000).toISOString().slice(0, 19).replace('T', ' ');";
+    let value = client.execute(script, vec![json!(seconds_ahead)]).await.unwrap();
+    value.as_str().unwrap().to_owned()
+}
+
+/// Waits (at most `seconds`) for `css` to be on the page.
+async fn wait_for(client: &Client, css: &str, seconds: u64) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(seconds))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css} never showed: {error}"));
+}
+
+/// Makes a key in the desk's page; its public key.
+async fn make_key(client: &Client) -> PublicKey {
+    let sentence = done(client, "#key-new").await;
+    assert!(!sentence.is_empty());
+    PublicKey::parse(&text_of(client, "#public-key").await).unwrap()
+}
+
+/// The platform's PKCS#8 v2 key file of the 32-byte `seed`.
+fn key_file(seed: [u8; 32]) -> Vec<u8> {
+    let identity = IdentityKeyPair::from_seed(&seed).unwrap();
+    let mut file = hex_bytes("3051020101300506032b657004220420");
+    file.extend_from_slice(&seed);
+    file.extend_from_slice(&hex_bytes("812100"));
+    file.extend_from_slice(&identity.public_key().0);
+    assert_eq!(
+        IdentityKeyPair::from_pkcs8(&file).unwrap().public_key(),
+        identity.public_key()
+    );
+    file
+}
+
+/// Bytes of hexadecimal `text`.
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_runs_through_the_participants_pages() {
+    const LABEL: u8 = 11;
+    let platform = Platform::start().await;
+    let cast = cast(&platform, LABEL, 1).await;
+    let registrar = key(LABEL, 1_002).unwrap();
+    let browser = browser().await;
+    let client = &browser.client;
+    let home = format!("{}/", platform.base);
+    let files = tempfile::tempdir().unwrap();
+
+    // The page's wire computes the protocol's examples exactly.
+    open(client, &home, "#/").await;
+    wire_matches_the_protocol(client).await;
+
+    // The office makes its key in the page and the operator grants it the role; the key file
+    // the page exports is the platform's own format.
+    open(client, &format!("{home}#/office"), "#/office").await;
+    let office = make_key(client).await;
+    run(
+        &platform,
+        &platform.operator,
+        Action::GrantRole {
+            actor: office,
+            role: Role::Office,
+            name: "福州市自然资源和规划局".into(),
+        },
+    )
+    .await;
+    let exported = client
+        .execute(
+            "return Array.from(atob(document.getElementById('key-export').href.split(',')[1]), (c) => c.charCodeAt(0));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let exported: Vec<u8> = serde_json::from_value(exported).unwrap();
+    assert_eq!(IdentityKeyPair::from_pkcs8(&exported).unwrap().public_key(), office);
+
+    // It publishes a land-use-right sale in the page; a deadline with no time is refused first.
+    open(client, &format!("{home}#/office"), "#/office").await;
+    assert!(text_of(client, "#who").await.contains("福州市自然资源和规划局"));
+    type_into(client, "publish-title", "鼓楼区 2026-08 号地块国有建设用地使用权出让").await;
+    choose(client, "publish-market", "land_use_right").await;
+    let lot_id = client.find(Locator::Css(".lot-row .lot-id")).await.unwrap();
+    lot_id.send_keys("A").await.unwrap();
+    let lot_title = client.find(Locator::Css(".lot-row .lot-title")).await.unwrap();
+    lot_title.send_keys("2026-08 号地块").await.unwrap();
+    let committee: Vec<String> = cast.committee.identities().iter().map(ToString::to_string).collect();
+    type_into(client, "publish-committee", &committee.join("\n")).await;
+    type_into(client, "publish-threshold", "2").await;
+    type_into(client, "publish-deadline", "tomorrow").await;
+    let (state, sentence) = press(client, "#publish-tender", None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("YYYY-MM-DD"), "{sentence}");
+    let (status, _, tenders) = platform.get("/v1/tenders?status=all").await;
+    assert_eq!(
+        (status, tenders),
+        (StatusCode::OK, json!([])),
+        "a refused form sends nothing"
+    );
+    // The form kept what was typed: only the deadline changes.
+    type_into(client, "publish-deadline", &china_time_ahead(client, 3_600).await).await;
+    let sentence = done(client, "#publish-tender").await;
+    assert!(sentence.contains("Tender T-000001 published"), "{sentence}");
+    screenshot(client, "desk-1-office-published").await;
+    let tender = TenderId::parse("T-000001").unwrap();
+    let mut committee = cast.committee;
+    for (identity, action) in committee.deals(&tender).unwrap() {
+        run(&platform, identity, action).await;
+    }
+    for (identity, action) in committee.responses(&tender).unwrap() {
+        run(&platform, identity, action).await;
+    }
+    let (_, _, view) = platform.get("/v1/tenders/T-000001").await;
+    assert_eq!(view["tender"]["phase"], "bidding", "{view}");
+    let opening_key = serde_json::from_value(view["tender"]["opening_key"].clone()).unwrap();
+
+    // The office seals its reserve price in the page.
+    open(client, &format!("{home}#/office"), "#/office").await;
+    type_into(client, "reserve-price", "5,000,000").await;
+    let sentence = done(client, "#reserve").await;
+    assert!(
+        sentence.contains("Reserve price of T-000001 lot A sealed"),
+        "{sentence}"
+    );
+
+    // A bidder makes its key and applies to register; the registrar approves it.
+    open(client, &format!("{home}#/bidder"), "#/bidder").await;
+    let bidder = make_key(client).await;
+    wait_for(client, "#registration-status[data-status=\"none\"]", 30).await;
+    type_into(client, "organisation", "福州闽江置业有限公司").await;
+    type_into(client, "credit-code", "91350100M000100Y43").await;
+    done(client, "#register").await;
+    wait_for(client, "#registration-status[data-status=\"pending\"]", 30).await;
+    run(&platform, &registrar, Action::ApproveBidder { bidder }).await;
+    open(client, &format!("{home}#/bidder"), "#/bidder").await;
+    assert!(
+        text_of(client, "#registration-status")
+            .await
+            .contains("福州闽江置业有限公司")
+    );
+    screenshot(client, "desk-2-bidder-approved").await;
+
+    // It bids, withdraws, bids again and replaces, all sealed in the page; a price that is not
+    // an amount is refused in the page and sends nothing, a second withdrawal by the node.
+    type_into(client, "bid-price", "5,300,000.00").await;
+    assert!(
+        done(client, "#bid-submit")
+            .await
+            .contains("Bid on T-000001 lot A accepted at")
+    );
+    assert!(done(client, "#bid-withdraw").await.contains("withdrawn"));
+    let (state, sentence) = press(client, "#bid-withdraw", None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(
+        sentence.contains("(no-bid)"),
+        "the node's refusal and its code: {sentence}"
+    );
+    type_into(client, "bid-price", "five million").await;
+    let (state, sentence) = press(client, "#bid-submit", None).await;
+    assert_eq!(
+        (state.as_str(), sentence.contains("yuan")),
+        ("failed", true),
+        "{sentence}"
+    );
+    type_into(client, "bid-price", "5200000").await;
+    done(client, "#bid-submit").await;
+    type_into(client, "bid-price", "5,234,567.89").await;
+    let sentence = done(client, "#bid-replace").await;
+    assert!(sentence.contains("replaced at ¥5,234,567.89"), "{sentence}");
+    wait_for(client, "#held tr[data-tender=\"T-000001\"][data-lot=\"A\"]", 30).await;
+    // Another bidder, from the same address, bids lower.
+    let parcel = LotId::parse("A").unwrap();
+    let rival = &cast.bidders[0];
+    let envelope = sealed_offer(&tender, &parcel, rival, 510_000_000, None, &opening_key).unwrap();
+    submit(&platform, rival, &tender, &parcel, &envelope).await;
+
+    // The bidder checks a receipt against the log key the trading centre publishes.
+    let folder = platform.folder().unwrap();
+    let log_key = std::fs::read_to_string(folder.join("data").join("log.pub")).unwrap();
+    type_into(client, "log-key", log_key.trim()).await;
+    done(client, "#log-key-save").await;
+    let rows = client.find_all(Locator::Css("#receipts tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 4, "four receipts kept");
+    client
+        .find(Locator::Css("#receipts tbody tr:last-child .verify"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(
+        client,
+        "#receipts tbody tr:last-child .verdict[data-state=\"verified\"]",
+        30,
+    )
+    .await;
+    screenshot(client, "desk-3-bidder-receipt").await;
+
+    // The supervisor's page is open when bidding closes: the close's warning shows up on it
+    // without a reload (both bids came from one address).
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    let supervisor = make_key(client).await;
+    run(
+        &platform,
+        &platform.operator,
+        Action::GrantRole {
+            actor: supervisor,
+            role: Role::Supervisor,
+            name: "福州市公共资源交易监督办".into(),
+        },
+    )
+    .await;
+    open(client, &format!("{home}#/office"), "#/office").await;
+    type_into(client, "amend-notice", "投标截止时间提前").await;
+    type_into(client, "amend-deadline", &china_time_ahead(client, 6).await).await;
+    assert!(done(client, "#amend").await.contains("T-000001 amended"));
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    client
+        .execute("document.body.dataset.marker = 'loaded once';", Vec::new())
+        .await
+        .unwrap();
+    wait_for(client, "#performance-chart", 10).await;
+    assert!(
+        client
+            .find_all(Locator::Css("#warnings tr[data-indicator=\"shared-address\"]"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    wait_for(client, "#live tr[data-kind=\"close\"]", 60).await;
+    wait_for(
+        client,
+        "#warnings tr[data-indicator=\"shared-address\"][data-level=\"yellow\"]",
+        30,
+    )
+    .await;
+    let marker = client
+        .execute("return document.body.dataset.marker;", Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(marker, json!("loaded once"), "the page was not reloaded");
+    client
+        .execute("document.getElementById('warnings').scrollIntoView();", Vec::new())
+        .await
+        .unwrap();
+    screenshot(client, "desk-4-supervisor-warning").await;
+
+    // Committee member 1 imports its key files and releases its share in the page; member 2
+    // releases from its own machine.
+    let mut seed = [LABEL.wrapping_add(100); 32];
+    seed[..8].copy_from_slice(&0u64.to_be_bytes());
+    let identity_file = files.path().join("member-1.pk8");
+    std::fs::write(&identity_file, key_file(seed)).unwrap();
+    let encryption_file = files.path().join("member-1.enc");
+    std::fs::write(&encryption_file, committee.members[0].1.secret().to_bytes()).unwrap();
+    let other_encryption_file = files.path().join("member-2.enc");
+    std::fs::write(&other_encryption_file, committee.members[1].1.secret().to_bytes()).unwrap();
+    open(client, &format!("{home}#/committee"), "#/committee").await;
+    // A file that is not a key file is refused, and the page keeps no key.
+    let (state, sentence) = press(client, "#key-file", Some(&encryption_file)).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("not an Ed25519 key file"), "{sentence}");
+    let (state, sentence) = press(client, "#key-file", Some(&identity_file)).await;
+    assert_eq!(state, "done", "{sentence}");
+    // Another member's encryption key opens none of this member's shares: nothing is sent.
+    let (state, sentence) = press(client, "#encryption-file", Some(&other_encryption_file)).await;
+    assert_eq!(state, "done", "{sentence}");
+    let (status, _, before) = platform.get("/v1/audit/head").await;
+    assert_eq!(status, StatusCode::OK);
+    let (state, sentence) = press(client, "#release-T-000001", None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(
+        sentence.contains("not the one registered for this member"),
+        "{sentence}"
+    );
+    assert_eq!(
+        platform.get("/v1/audit/head").await.2["size"],
+        before["size"],
+        "nothing was sent"
+    );
+    let (state, sentence) = press(client, "#encryption-file", Some(&encryption_file)).await;
+    assert_eq!(state, "done", "{sentence}");
+    let sentence = done(client, "#release-T-000001").await;
+    assert!(
+        sentence.contains("Share for T-000001 released: 1 of the 2"),
+        "{sentence}"
+    );
+    screenshot(client, "desk-5-committee-released").await;
+    let (identity, action) = committee.release(&tender, 2).unwrap();
+    run(&platform, identity, action).await;
+
+    // The office opens and awards in the page.
+    open(client, &format!("{home}#/office"), "#/office").await;
+    let sentence = done(client, "#open").await;
+    assert!(
+        sentence.contains("T-000001 opened: 2 valid bid(s), 0 not valid"),
+        "{sentence}"
+    );
+    assert!(text_of(client, "#my-tenders").await.contains("¥5,234,567.89"));
+    let (_, _, bids) = platform.get("/v1/tenders/T-000001/bids").await;
+    let opened = bids["opened"]["bids"].as_array().unwrap();
+    let own = opened.iter().find(|bid| bid["bidder"] == bidder.to_string()).unwrap();
+    assert_eq!(
+        (own["price_fen"].as_u64(), &own["status"]),
+        (Some(523_456_789), &json!("valid")),
+        "{bids}"
+    );
+    assert_eq!(bids["opened"]["reserves"]["A"], json!(500_000_000), "{bids}");
+    screenshot(client, "desk-6-office-opened").await;
+    let sentence = done(client, "#award").await;
+    assert!(sentence.contains("T-000001 awarded"), "{sentence}");
+    let (_, _, view) = platform.get("/v1/tenders/T-000001").await;
+    let won = &view["results"]["A"]["awarded"]["winners"][0];
+    assert_eq!(
+        (won["bidder"].as_str(), won["price_fen"].as_u64()),
+        (Some(bidder.to_string().as_str()), Some(523_456_789)),
+        "{view}"
+    );
+
+    // The public page shows the result.
+    open(client, &format!("{home}#/tender/T-000001"), "#/tender/T-000001").await;
+    let results = text_of(client, "#results").await;
+    assert!(
+        results.contains("福州闽江置业有限公司") && results.contains("5,234,567.89"),
+        "{results}"
+    );
+    assert_eq!(text_of(client, "#phase").await, "已定标");
+    screenshot(client, "desk-7-public-result").await;
+
+    for name in loaded(client).await {
+        assert!(name.starts_with(&platform.base), "the page loaded {name}");
+    }
+    client.clone().close().await.unwrap();
+    drop(browser);
+    platform.stop().await;
+}
