@@ -34,6 +34,17 @@ Object.assign(TEXT.zh, {
   dismissed: "驳回", re_evaluate: "重新评审", re_tender: "重新招标", annul_award: "撤销中标",
   performance: "履职评价", month: "月份", on_time: "按时", overdue: "逾期", running_late: "正在逾期的事项", due: "期限",
   levels: { notice: "提示", yellow: "黄牌", red: "红牌" },
+  entry: "审计记录第 {index} 条", entry_replayed: "审计记录第 {index} 条，此前已执行，本次为原回执",
+  said_applied: "{organisation}：登记申请已提交，待登记人员审核", said_bid: "已递交 {tender} 标段 {lot} 的投标，报价 {price}，在本页密封；回执已保存",
+  said_replaced: "已替换 {tender} 标段 {lot} 的投标，报价 {price}，在本页密封；回执已保存", said_withdrawn: "已撤回 {tender} 标段 {lot} 的投标；回执已保存",
+  said_published: "项目 {tender} 已发布；开标委员会正在生成开标密钥", said_keygen: "{tender} 的密钥生成已推进",
+  said_amended: "{tender} 已变更；投标截止时间为 {deadline}", said_reserve: "{tender} 标段 {lot} 的底价已在本页密封",
+  said_closed: "{tender} 已截止投标", said_opened: "{tender} 已开标：有效投标 {valid} 份，无效 {invalid} 份",
+  said_disqualified: "{tender} 标段 {lot} 的一份投标已被否决", said_candidates: "{tender} 的中标候选人已公示",
+  said_awarded: "{tender} 已定标；中标结果通知已发出", said_cancelled: "{tender} 已终止",
+  said_released: "已提交 {tender} 的密钥份额：已有 {valid} 份，开标需要 {threshold} 份", said_disposed: "预警 {warning}：{disposition}",
+  said_suspended: "{tender} 已暂停", said_resumed: "{tender} 已恢复；投标截止时间为 {deadline}",
+  said_reviewed: "投诉 {complaint} 已审查", said_decided: "投诉 {complaint} 已作出处理决定",
 });
 Object.assign(TEXT.en, {
   desks: "Participants", bidder_desk: "Bidder", office_desk: "Tendering office", committee_desk: "Opening committee", supervisor_desk: "Supervision",
@@ -63,6 +74,17 @@ Object.assign(TEXT.en, {
   dismissed: "Dismiss", re_evaluate: "Re-evaluate", re_tender: "Re-tender", annul_award: "Annul the award",
   performance: "Performance", month: "Month", on_time: "On time", overdue: "Overdue", running_late: "Running late", due: "Due",
   levels: { notice: "Notice", yellow: "Yellow", red: "Red" },
+  entry: "audit entry {index}", entry_replayed: "audit entry {index}; applied before, this is its original receipt",
+  said_applied: "{organisation}: application sent, pending a registrar's decision", said_bid: "Bid on {tender} lot {lot} accepted at {price}, sealed in this page; receipt kept",
+  said_replaced: "Bid on {tender} lot {lot} replaced at {price}, sealed in this page; receipt kept", said_withdrawn: "Bid on {tender} lot {lot} withdrawn; receipt kept",
+  said_published: "Tender {tender} published; its committee now makes its opening key", said_keygen: "Key generation of {tender} moved on",
+  said_amended: "{tender} amended; bidding ends {deadline}", said_reserve: "Reserve price of {tender} lot {lot} sealed in this page",
+  said_closed: "Bidding on {tender} closed", said_opened: "{tender} opened: {valid} valid bid(s), {invalid} not valid",
+  said_disqualified: "A bid on {tender} lot {lot} disqualified", said_candidates: "Candidates of {tender} published",
+  said_awarded: "{tender} awarded; the result notices went out", said_cancelled: "{tender} cancelled",
+  said_released: "Share for {tender} released: {valid} of the {threshold} the opening needs", said_disposed: "Warning {warning}: {disposition}",
+  said_suspended: "{tender} suspended", said_resumed: "{tender} resumed; bidding ends {deadline}",
+  said_reviewed: "Complaint {complaint} reviewed", said_decided: "Complaint {complaint} decided",
 });
 
 /** `key`'s text with `{name}` placeholders filled from `values`. */
@@ -105,7 +127,7 @@ function report(state, sentence) {
   line.dataset.sequence = String(outcomes);
   if (state === "failed" && unsent !== null) {
     const again = element("button", { type: "button", id: "send-again" }, text("send_again"));
-    again.addEventListener("click", () => act(async () => describe(await sendCommand(unsent.body), unsent.sentence)));
+    again.addEventListener("click", () => act(async () => describe(await sendCommand(unsent.body), unsent.say)));
     line.append(" ", again);
   }
 }
@@ -132,18 +154,27 @@ async function act(work) {
   report(state, sentence);
 }
 
-/** `sentence` for an applied command, with its audit entry. */
-const describe = (answer, sentence) => `${sentence} (${text("audit_index")} ${answer.audit_index}${answer.replayed ? ", replayed" : ""})`;
+/** What `say` says of an applied command's ledger response, with its audit entry. */
+function describe(answer, say) {
+  const entry = filled(answer.replayed ? "entry_replayed" : "entry", { index: answer.audit_index });
+  return `${say(answer.response ?? {})} (${entry})`;
+}
 
-/** Signs `action` with `identity`, sends it (with `envelope`), and says `sentence` once applied. */
-async function command(identity, action, sentence, envelope) {
+/** A sentence of the texts: `key` filled from `values`, for a command's outcome. */
+const saying = (key, values) => () => filled(key, values);
+
+/**
+ * Signs `action` with `identity`, sends it (with `envelope`); once applied, the answer, the
+ * body sent and the sentence `say` makes of the ledger's response.
+ */
+async function command(identity, action, say, envelope) {
   const body = { ...(await signCommand(identity, action)), ...(envelope ? { envelope } : {}) };
   try {
     const answer = await sendCommand(body);
     unsent = null;
-    return { answer, body, sentence: describe(answer, sentence) };
+    return { answer, body, sentence: describe(answer, say) };
   } catch (error) {
-    unsent = error instanceof Refused && error.retryable ? { body, sentence } : null;
+    unsent = error instanceof Refused && error.retryable ? { body, say } : null;
     throw error;
   }
 }
@@ -286,7 +317,7 @@ function registrationSection(identity, me) {
     button("register", "register", async () => {
       const organisation = requiredText("organisation", "organisation");
       const action = { register_bidder: { credit_code: requiredText("credit-code", "credit_code"), organisation } };
-      return (await command(identity, action, `${organisation}: application sent, pending a registrar's decision`)).sentence;
+      return (await command(identity, action, saying("said_applied", { organisation }))).sentence;
     }));
   return section;
 }
@@ -313,8 +344,8 @@ function bidSection(identity, bidding) {
     if (tender.spec.market === "coal_coke") offer.quantity_tonnes = wholeOf("bid-tonnes", "tonnes");
     const envelope = await sealOffer(tender.opening_key, "bid", identity.text, offer);
     const action = { [kind]: { envelope_sha256: await envelopeDigest(envelope), lot, tender: tender.id } };
-    const verb = kind === "submit_bid" ? "accepted" : "replaced";
-    const sent = await command(identity, action, `Bid on ${tender.id} lot ${lot} ${verb} at ${yuan(price)}, sealed in this page; receipt kept`, envelope);
+    const said = kind === "submit_bid" ? "said_bid" : "said_replaced";
+    const sent = await command(identity, action, saying(said, { tender: tender.id, lot, price: yuan(price) }), envelope);
     keepReceipt(identity, sent, { action: kind, tender: tender.id, lot });
     return sent.sentence;
   };
@@ -325,7 +356,7 @@ function bidSection(identity, bidding) {
       button("bid-withdraw", "withdraw", async () => {
         const tender = valueOf("bid-tender");
         const lot = valueOf("bid-lot");
-        const sent = await command(identity, { withdraw_bid: { lot, tender } }, `Bid on ${tender} lot ${lot} withdrawn; receipt kept`);
+        const sent = await command(identity, { withdraw_bid: { lot, tender } }, saying("said_withdrawn", { tender, lot }));
         keepReceipt(identity, sent, { action: "withdraw_bid", tender, lot });
         return sent.sentence;
       })));
@@ -429,9 +460,8 @@ function publishSection(identity) {
       };
       const validity = wholeOf("publish-validity", "validity_days", true);
       if (validity !== null) spec.bid_validity_days = validity;
-      const sent = await command(identity, { publish_tender: spec }, "published");
-      const tender = sent.answer.response.tender_published.tender;
-      return sent.sentence.replace("published", `Tender ${tender} published; its committee now makes its opening key`);
+      const published = (response) => filled("said_published", { tender: response.tender_published?.tender });
+      return (await command(identity, { publish_tender: spec }, published)).sentence;
     }));
 }
 
@@ -441,15 +471,15 @@ function tenderActions(identity, tender, opened) {
   const run = (action, sentence) => async () => (await command(identity, action, sentence)).sentence;
   const actions = element("div", { class: "actions", "data-tender": id });
   const phase = tender.phase;
-  if (phase === "key_generation") actions.append(button("finish-keygen", "finish_keygen", run({ finish_key_generation: { tender: id } }, `Key generation of ${id} moved on`)));
+  if (phase === "key_generation") actions.append(button("finish-keygen", "finish_keygen", run({ finish_key_generation: { tender: id } }, saying("said_keygen", { tender: id }))));
   if (phase === "bidding") {
     actions.append(field("amend-notice", "notice", { size: "50" }), field("amend-deadline", "new_deadline"),
       button("amend", "amend", async () => {
         const action = { amend_tender: { notice: requiredText("amend-notice", "notice"), tender: id } };
         const deadline = instantOf("amend-deadline", "new_deadline", true);
         if (deadline !== null) action.amend_tender.deadline_ms = deadline;
-        const sent = await command(identity, action, "amended");
-        return sent.sentence.replace("amended", `${id} amended; bidding ends ${chinaTime(sent.answer.response.tender_amended.deadline_ms)}`);
+        const amended = (response) => filled("said_amended", { tender: id, deadline: response.tender_amended ? chinaTime(response.tender_amended.deadline_ms) : "—" });
+        return (await command(identity, action, amended)).sentence;
       }));
     if (["land_use_right", "property_rights"].includes(tender.spec.market)) {
       actions.append(choice("reserve-lot", "lot", tender.spec.lots.map((lot) => [lot.id, `${lot.id} ${lot.title}`])),
@@ -457,15 +487,14 @@ function tenderActions(identity, tender, opened) {
           const lot = valueOf("reserve-lot");
           const offer = { lot, price_fen: fenOf(valueOf("reserve-price"), "reserve_yuan"), tender: id };
           const envelope = await sealOffer(tender.opening_key, "reserve_price", identity.text, offer);
-          return (await command(identity, { seal_reserve_price: { envelope, lot, tender: id } }, `Reserve price of ${id} lot ${lot} sealed in this page`)).sentence;
+          return (await command(identity, { seal_reserve_price: { envelope, lot, tender: id } }, saying("said_reserve", { tender: id, lot }))).sentence;
         }));
     }
-    actions.append(button("close", "close", run({ close_tender: { tender: id } }, `Bidding on ${id} closed`)));
+    actions.append(button("close", "close", run({ close_tender: { tender: id } }, saying("said_closed", { tender: id }))));
   }
   if (phase === "closed") actions.append(button("open", "open", async () => {
-    const sent = await command(identity, { open_tender: { tender: id } }, "opened");
-    const { valid, invalid } = sent.answer.response.tender_opened;
-    return sent.sentence.replace("opened", `${id} opened: ${valid} valid bid(s), ${invalid} not valid`);
+    const opened = (response) => filled("said_opened", { tender: id, ...response.tender_opened });
+    return (await command(identity, { open_tender: { tender: id } }, opened)).sentence;
   }));
   if (phase === "opened" || phase === "publicity") {
     const priced = opened.filter((bid) => bid.status === "valid");
@@ -473,16 +502,16 @@ function tenderActions(identity, tender, opened) {
       field("disqualify-reason", "reason", { size: "50" }), button("disqualify", "disqualify", async () => {
         const [lot, bidder] = valueOf("disqualify-bid").split(" ");
         const action = { disqualify_bid: { bidder, lot, reason: requiredText("disqualify-reason", "reason"), tender: id } };
-        return (await command(identity, action, `A bid on ${id} lot ${lot} disqualified`)).sentence;
+        return (await command(identity, action, saying("said_disqualified", { tender: id, lot }))).sentence;
       }));
     if (phase === "opened" && ["procurement", "construction"].includes(tender.spec.market)) {
-      actions.append(button("publish-candidates", "publish_candidates", run({ publish_candidates: { tender: id } }, `Candidates of ${id} published`)));
+      actions.append(button("publish-candidates", "publish_candidates", run({ publish_candidates: { tender: id } }, saying("said_candidates", { tender: id }))));
     }
-    actions.append(button("award", "award", run({ award_tender: { tender: id } }, `${id} awarded; the result notices went out`)));
+    actions.append(button("award", "award", run({ award_tender: { tender: id } }, saying("said_awarded", { tender: id }))));
   }
   actions.append(field("cancel-reason", "reason", { size: "50" }), button("cancel", "cancel", async () => {
     const action = { cancel_tender: { reason: requiredText("cancel-reason", "reason"), tender: id } };
-    return (await command(identity, action, `${id} cancelled`)).sentence;
+    return (await command(identity, action, saying("said_cancelled", { tender: id }))).sentence;
   }));
   return actions;
 }
@@ -572,9 +601,8 @@ async function committeeDesk() {
     if (tender.phase === "closed" && encryption) {
       const release = button(`release-${tender.id}`, "release", async () => {
         const share = await ownShare(identity, tender.id, fromBase64url(encryption));
-        const sent = await command(identity, { release_share: { share, tender: tender.id } }, "released");
-        const { valid_shares: valid, threshold } = sent.answer.response.share_accepted;
-        return sent.sentence.replace("released", `Share for ${tender.id} released: ${valid} of the ${threshold} the opening needs`);
+        const released = (response) => filled("said_released", { tender: tender.id, valid: response.share_accepted?.valid_shares, threshold: response.share_accepted?.threshold });
+        return (await command(identity, { release_share: { share, tender: tender.id } }, released)).sentence;
       });
       cells.push(release);
     } else {
@@ -645,7 +673,7 @@ function warningsSection(identity, warnings) {
       const [tender, warning] = valueOf("dispose-warning").split(" ");
       const action = { dispose_warning: { disposition: valueOf("dispose-disposition"), reason: requiredText("dispose-reason", "reason"), warning } };
       if (tender !== "") action.dispose_warning.tender = tender;
-      return (await command(identity, action, `Warning ${warning}: ${text(valueOf("dispose-disposition"))}`)).sentence;
+      return (await command(identity, action, saying("said_disposed", { warning, disposition: text(valueOf("dispose-disposition")) }))).sentence;
     }));
 }
 
@@ -656,7 +684,7 @@ function suspensionSection(identity, open) {
     choice("suspend-tender", "tender", choices), field("suspend-reason", "reason", { size: "50" }),
     button("suspend", "suspend", async () => {
       const tender = valueOf("suspend-tender");
-      return (await command(identity, { suspend_tender: { reason: requiredText("suspend-reason", "reason"), tender } }, `${tender} suspended`)).sentence;
+      return (await command(identity, { suspend_tender: { reason: requiredText("suspend-reason", "reason"), tender } }, saying("said_suspended", { tender }))).sentence;
     }),
     field("resume-deadline", "new_deadline"),
     button("resume", "resume", async () => {
@@ -664,8 +692,8 @@ function suspensionSection(identity, open) {
       const action = { resume_tender: { tender } };
       const deadline = instantOf("resume-deadline", "new_deadline", true);
       if (deadline !== null) action.resume_tender.deadline_ms = deadline;
-      const sent = await command(identity, action, "resumed");
-      return sent.sentence.replace("resumed", `${tender} resumed; bidding ends ${chinaTime(sent.answer.response.tender_resumed.deadline_ms)}`);
+      const resumed = (response) => filled("said_resumed", { tender, deadline: response.tender_resumed ? chinaTime(response.tender_resumed.deadline_ms) : "—" });
+      return (await command(identity, action, resumed)).sentence;
     }));
 }
 
@@ -694,13 +722,13 @@ function complaintsSection(identity, open) {
     button("review", "review", async () => {
       const [tender, complaint] = picked();
       const action = { review_complaint: { complaint, review: review(valueOf("complaint-review")), tender, text: requiredText("complaint-text", "review_text") } };
-      return (await command(identity, action, `Complaint ${complaint} reviewed`)).sentence;
+      return (await command(identity, action, saying("said_reviewed", { complaint }))).sentence;
     }),
     choice("complaint-decision", "decide", ["dismissed", "re_evaluate", "re_tender", "annul_award"].map((name) => [name, text(name)])),
     button("decide", "decide", async () => {
       const [tender, complaint] = picked();
       const action = { decide_complaint: { complaint, decision: decision(valueOf("complaint-decision")), tender, text: requiredText("complaint-text", "review_text") } };
-      return (await command(identity, action, `Complaint ${complaint} decided`)).sentence;
+      return (await command(identity, action, saying("said_decided", { complaint }))).sentence;
     }));
 }
 

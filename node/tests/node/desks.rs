@@ -275,8 +275,16 @@ async fn a_sale_runs_through_the_participants_pages() {
     // The form kept what was typed: only the deadline changes.
     type_into(client, "publish-deadline", &china_time_ahead(client, 3_600).await).await;
     let sentence = done(client, "#publish-tender").await;
-    assert!(sentence.contains("Tender T-000001 published"), "{sentence}");
+    assert!(sentence.starts_with("项目 T-000001 已发布"), "{sentence}");
     screenshot(client, "desk-1-office-published").await;
+    // The other desks in English, until the public page at the end.
+    client
+        .find(Locator::Id("lang-en"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let tender = TenderId::parse("T-000001").unwrap();
     let mut committee = cast.committee;
     for (identity, action) in committee.deals(&tender).unwrap() {
@@ -326,6 +334,7 @@ async fn a_sale_runs_through_the_participants_pages() {
     assert!(done(client, "#bid-withdraw").await.contains("withdrawn"));
     let (state, sentence) = press(client, "#bid-withdraw", None).await;
     assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.starts_with("Refused (no-bid): "), "{sentence}");
     assert!(
         sentence.contains("(no-bid)"),
         "the node's refusal and its code: {sentence}"
@@ -341,7 +350,7 @@ async fn a_sale_runs_through_the_participants_pages() {
     done(client, "#bid-submit").await;
     type_into(client, "bid-price", "5,234,567.89").await;
     let sentence = done(client, "#bid-replace").await;
-    assert!(sentence.contains("replaced at ¥5,234,567.89"), "{sentence}");
+    assert!(sentence.contains("replaced at CN¥5,234,567.89"), "{sentence}");
     wait_for(client, "#held tr[data-tender=\"T-000001\"][data-lot=\"A\"]", 30).await;
     // Another bidder, from the same address, bids lower.
     let parcel = LotId::parse("A").unwrap();
@@ -492,7 +501,14 @@ async fn a_sale_runs_through_the_participants_pages() {
         "{view}"
     );
 
-    // The public page shows the result.
+    // The public page shows the result; the last outcome read in Chinese.
+    client
+        .find(Locator::Id("lang-zh"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     open(client, &format!("{home}#/tender/T-000001"), "#/tender/T-000001").await;
     let results = text_of(client, "#results").await;
     assert!(
