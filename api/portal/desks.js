@@ -239,20 +239,8 @@ function instantOf(id, label, optional = false) {
   return ms;
 }
 
-/** Every tender of `query` on `/v1/tenders`, following the pages (at most 100 of 100). */
-async function allTenders(query) {
-  const tenders = [];
-  let target = `/v1/tenders?${query}&count=100`;
-  for (let page = 0; page < 100 && target; page += 1) {
-    const answer = await fetch(target, { headers: { accept: "application/json" } });
-    const body = await answer.json();
-    if (!answer.ok) throw new Refused(answer.status, body, answer.statusText);
-    tenders.push(...body);
-    const next = (answer.headers.get("link") ?? "").match(/<([^>]+)>;\s*rel="next"/);
-    target = next ? new URL(next[1]).pathname + new URL(next[1]).search : null;
-  }
-  return tenders;
-}
+/** Every tender of `query` on `/v1/tenders`, following the pages. */
+const allTenders = (query) => readPages(`/v1/tenders?${query}&count=100`);
 
 /** The desk's heading and its key section: make, import, export or forget the key. */
 function keySection(desk, identity) {
@@ -664,8 +652,10 @@ function warningsSection(identity, warnings) {
     cells: [warning.id, named("levels", warning.level), warning.indicator, warning.tender ?? "—", warning.lot ?? "—",
       chinaTime(warning.raised_at_ms), warning.dispositions.map((disposition) => text(disposition.disposition)).join(", ") || "—"],
   }));
-  return element("section", { id: "warnings" }, element("h2", {}, text("warnings")),
-    table(["warning", "level", "indicator", "tender", "lot", "time", "dispositions"], rows),
+  const section = element("section", { id: "warnings" }, element("h2", {}, text("warnings")),
+    table(["warning", "level", "indicator", "tender", "lot", "time", "dispositions"], rows));
+  if (warnings.length === 0) return section;
+  section.append(
     choice("dispose-warning", "warnings", warnings.map((warning) => [`${warning.tender ?? ""} ${warning.id}`, `${warning.id} ${warning.indicator}`])),
     choice("dispose-disposition", "dispose", ["acknowledge", "dismiss", "escalate"].map((name) => [name, text(name)])),
     field("dispose-reason", "reason", { size: "50" }),
@@ -675,6 +665,7 @@ function warningsSection(identity, warnings) {
       if (tender !== "") action.dispose_warning.tender = tender;
       return (await command(identity, action, saying("said_disposed", { warning, disposition: text(valueOf("dispose-disposition")) }))).sentence;
     }));
+  return section;
 }
 
 /** Suspending and resuming tenders. */
@@ -711,11 +702,13 @@ function complaintsSection(identity, open) {
   };
   const decision = (chosen) => (chosen === "dismissed" ? "dismissed" : { upheld: { handling: chosen } });
   const picked = () => valueOf("complaint").split(" ");
-  return element("section", { id: "complaints" }, element("h2", {}, text("complaints")),
+  const section = element("section", { id: "complaints" }, element("h2", {}, text("complaints")),
     table(["complaint", "tender", "kind", "published", "due", "review", "decide"], complaints.map((complaint) => ({
       attributes: { "data-complaint": complaint.id },
       cells: [complaint.id, complaint.tender, complaint.matter, chinaTime(complaint.filed_at_ms), chinaTime(complaint.review_due_ms), stage(complaint.review), stage(complaint.decision)],
-    }))),
+    }))));
+  if (complaints.length === 0) return section;
+  section.append(
     choice("complaint", "complaint", complaints.map((complaint) => [`${complaint.tender} ${complaint.id}`, `${complaint.id} (${complaint.tender})`])),
     field("complaint-text", "review_text", { size: "50" }),
     choice("complaint-review", "review", reviews),
@@ -730,6 +723,7 @@ function complaintsSection(identity, open) {
       const action = { decide_complaint: { complaint, decision: decision(valueOf("complaint-decision")), tender, text: requiredText("complaint-text", "review_text") } };
       return (await command(identity, action, saying("said_decided", { complaint }))).sentence;
     }));
+  return section;
 }
 
 /** An SVG element. */

@@ -86,10 +86,10 @@ async function read(path) {
   return body;
 }
 
-/** Every notice, oldest first (at most 1,000 pages of 1,000). */
-async function allNotices(query = "") {
+/** Every notice of the entries from audit index `start` on, oldest first (at most 1,000 pages of 1,000). */
+async function allNotices(query = "", start = 0) {
   const notices = [];
-  let from = 0;
+  let from = start;
   for (let page = 0; page < 1000; page += 1) {
     const answer = await read(`/v1/notices?from=${from}&count=1000${query}`);
     notices.push(...answer.notices);
@@ -99,10 +99,35 @@ async function allNotices(query = "") {
   return notices;
 }
 
+/** The newest `limit` notices, oldest first: read from the log's end, reaching back as far as it takes. */
+async function latestNotices(limit) {
+  const { size } = await read("/v1/audit/head");
+  for (let reach = 1000; ; reach *= 8) {
+    const start = Math.max(0, size - reach);
+    const notices = await allNotices("", start);
+    if (notices.length >= limit || start === 0) return notices.slice(-limit);
+  }
+}
+
+/** Every item of a paged list route from `target` on, following its `Link: rel="next"` (at most 100 pages). */
+async function readPages(target) {
+  const items = [];
+  let next = target;
+  for (let page = 0; page < 100 && next; page += 1) {
+    const answer = await fetch(next, { headers: { accept: "application/json" } });
+    const body = await answer.json();
+    if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status, code: body.code });
+    items.push(...body);
+    const link = (answer.headers.get("link") ?? "").match(/<([^>]+)>;\s*rel="next"/);
+    next = link ? new URL(link[1]).pathname + new URL(link[1]).search : null;
+  }
+  return items;
+}
+
 /** The public participants' names by key. */
 async function participantNames() {
   const names = new Map();
-  for (const participant of await read("/v1/participants")) names.set(participant.key, participant.name);
+  for (const participant of await readPages("/v1/participants?count=1000")) names.set(participant.key, participant.name);
   return names;
 }
 
@@ -112,7 +137,7 @@ const tenderLink = (id) => element("a", { href: `#/tender/${id}` }, id);
 /** The home page: open tenders, finished ones, the latest notices. */
 async function home() {
   const [open, finished, names, notices] = await Promise.all([
-    read("/v1/tenders?status=open"), read("/v1/tenders?status=final"), participantNames(), allNotices(),
+    readPages("/v1/tenders?status=open&count=100"), read("/v1/tenders?status=final"), participantNames(), latestNotices(20),
   ]);
   const rows = (tenders) => tenders.map((tender) => ({
     attributes: { "data-tender": tender.id },
@@ -120,7 +145,7 @@ async function home() {
       named("phases", tender.phase), chinaTime(tender.deadline_ms), names.get(tender.office) ?? tender.office],
   }));
   const headings = ["tender", "title", "market", "phase", "deadline", "office"];
-  const latest = notices.slice(-20).reverse().map((notice) => ({
+  const latest = notices.reverse().map((notice) => ({
     cells: [chinaTime(notice.published_at_ms), tenderLink(notice.tender), notice.title,
       named("kinds", Object.keys(notice.content)[0])],
   }));

@@ -428,6 +428,29 @@ async fn a_sale_runs_through_the_participants_pages() {
         .await
         .unwrap();
     screenshot(client, "desk-4-supervisor-warning").await;
+    // The supervisor acknowledges it in the page; without a reason nothing is sent.
+    let row = client
+        .find(Locator::Css("#warnings tr[data-indicator=\"shared-address\"]"))
+        .await
+        .unwrap();
+    let warning = row.attr("data-warning").await.unwrap().unwrap();
+    choose(client, "dispose-warning", &format!("T-000001 {warning}")).await;
+    choose(client, "dispose-disposition", "acknowledge").await;
+    let (state, sentence) = press(client, "#dispose", None).await;
+    assert_eq!(
+        (state.as_str(), sentence.contains("Reason: required")),
+        ("failed", true),
+        "{sentence}"
+    );
+    type_into(client, "dispose-reason", "两家公司的投标来自同一地址，已约谈核实").await;
+    let sentence = done(client, "#dispose").await;
+    assert!(
+        sentence.starts_with(&format!("Warning {warning}: Acknowledge")),
+        "{sentence}"
+    );
+    wait_for(client, &format!("#warnings tr[data-warning=\"{warning}\"]"), 30).await;
+    let disposed = text_of(client, &format!("#warnings tr[data-warning=\"{warning}\"]")).await;
+    assert!(disposed.contains("Acknowledge"), "{disposed}");
 
     // Committee member 1 imports its key files and releases its share in the page; member 2
     // releases from its own machine.
@@ -518,6 +541,215 @@ async fn a_sale_runs_through_the_participants_pages() {
     assert_eq!(text_of(client, "#phase").await, "已定标");
     screenshot(client, "desk-7-public-result").await;
 
+    for name in loaded(client).await {
+        assert!(name.starts_with(&platform.base), "the page loaded {name}");
+    }
+    client.clone().close().await.unwrap();
+    drop(browser);
+    platform.stop().await;
+}
+
+/// The seed `sealbid_testkit::key(label, index)` derives.
+fn seed_of(label: u8, index: u64) -> [u8; 32] {
+    let mut seed = [label; 32];
+    seed[..8].copy_from_slice(&index.to_be_bytes());
+    seed
+}
+
+/// The tender's view, from the API.
+async fn tender_view(platform: &Platform) -> Value {
+    let (status, _, view) = platform.get("/v1/tenders/T-000001").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    view["tender"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisors_and_offices_act_in_their_pages() {
+    const LABEL: u8 = 12;
+    let platform = Platform::start().await;
+    crate::tender::publish_test_calendars(&platform).await;
+    let mut cast = cast(&platform, LABEL, 3).await;
+    let deadline_ms = crate::support::now_ms() + crate::tender::BIDDING_MS;
+    let lot_spec = crate::tender::lot("1");
+    let (tender, opening_key) = crate::tender::publish_until(
+        &platform,
+        &mut cast,
+        sealbid_ledger::types::Market::Construction,
+        lot_spec,
+        deadline_ms,
+    )
+    .await;
+    let lot = LotId::parse("1").unwrap();
+    for (index, price) in [100_000_000u64, 110_000_000, 120_000_000].into_iter().enumerate() {
+        let envelope = sealed_offer(&tender, &lot, &cast.bidders[index], price, None, &opening_key).unwrap();
+        submit(&platform, &cast.bidders[index], &tender, &lot, &envelope).await;
+    }
+    let browser = browser().await;
+    let client = &browser.client;
+    let home = format!("{}/", platform.base);
+    let files = tempfile::tempdir().unwrap();
+    open(client, &home, "#/").await;
+    client
+        .find(Locator::Id("lang-en"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // A supervisor's key made in the page holds no role until it is granted: the desk says so.
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    let supervisor = make_key(client).await;
+    assert!(text_of(client, "#who").await.contains("(missing-role)"));
+    run(
+        &platform,
+        &platform.operator,
+        Action::GrantRole {
+            actor: supervisor,
+            role: Role::Supervisor,
+            name: "Supervision bureau".into(),
+        },
+    )
+    .await;
+
+    // A bidder complains; the supervisor accepts the complaint in the page, which suspends the
+    // tender, and dismisses it, which resumes it. Deciding twice is refused by the node.
+    let complaint = Action::FileComplaint {
+        tender: tender.clone(),
+        matter: sealbid_ledger::complaints::ComplaintMatter::Other,
+        objection: None,
+        known_at_ms: Some(crate::support::now_ms()),
+        text: "招标文件设置了排斥潜在投标人的资格条件".into(),
+    };
+    run(&platform, &cast.bidders[0], complaint).await;
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    wait_for(client, "#complaints tr[data-complaint=\"CP-000001\"]", 30).await;
+    choose(client, "complaint-review", "accepted_suspend").await;
+    let (state, sentence) = press(client, "#review", None).await;
+    assert_eq!(
+        (state.as_str(), sentence.contains("Text: required")),
+        ("failed", true),
+        "{sentence}"
+    );
+    type_into(client, "complaint-text", "投诉材料齐全，予以受理，暂停招标投标活动").await;
+    let sentence = done(client, "#review").await;
+    assert!(sentence.starts_with("Complaint CP-000001 reviewed"), "{sentence}");
+    assert!(
+        tender_view(&platform).await["suspended_since_ms"].is_u64(),
+        "the acceptance suspended the tender"
+    );
+    choose(client, "complaint-decision", "dismissed").await;
+    type_into(client, "complaint-text", "经调查，资格条件符合规定，驳回投诉").await;
+    let sentence = done(client, "#decide").await;
+    assert!(sentence.starts_with("Complaint CP-000001 decided"), "{sentence}");
+    assert!(
+        tender_view(&platform).await["suspended_since_ms"].is_null(),
+        "the decision resumed the tender"
+    );
+    type_into(client, "complaint-text", "再次决定").await;
+    let (state, sentence) = press(client, "#decide", None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.starts_with("Refused (complaint-decided): "), "{sentence}");
+
+    // It suspends and resumes the tender in the page.
+    choose(client, "suspend-tender", "T-000001").await;
+    type_into(client, "suspend-reason", "核查投标人资格").await;
+    assert!(done(client, "#suspend").await.starts_with("T-000001 suspended"));
+    assert!(tender_view(&platform).await["suspended_since_ms"].is_u64());
+    choose(client, "suspend-tender", "T-000001").await;
+    let sentence = done(client, "#resume").await;
+    assert!(sentence.starts_with("T-000001 resumed; bidding ends "), "{sentence}");
+    assert!(tender_view(&platform).await["suspended_since_ms"].is_null());
+
+    // The month's performance chart counts the supervisors' two acts, both on time.
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    let chart = text_of(client, "#performance-chart").await;
+    assert!(chart.contains("Supervision") && chart.contains("2 / 2"), "{chart}");
+    let bar = client
+        .find(Locator::Css("#performance-chart rect.on-time"))
+        .await
+        .unwrap()
+        .attr("width")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(bar.parse::<f64>().unwrap() > 0.0, "{bar}");
+    client
+        .execute("document.getElementById('complaints').scrollIntoView();", Vec::new())
+        .await
+        .unwrap();
+    screenshot(client, "desk-8-supervisor-complaints").await;
+
+    // The office imports its key file, ends bidding by an amendment, and after the committee's
+    // shares opens, disqualifies the lowest bid, publishes the candidates and at last cancels.
+    let office_file = files.path().join("office.pk8");
+    std::fs::write(&office_file, key_file(seed_of(LABEL, 1_000))).unwrap();
+    open(client, &format!("{home}#/office"), "#/office").await;
+    let (state, sentence) = press(client, "#key-file", Some(&office_file)).await;
+    assert_eq!(state, "done", "{sentence}");
+    assert_eq!(
+        text_of(client, "#public-key").await,
+        cast.office.public_key().to_string()
+    );
+    type_into(client, "amend-notice", "Bidding ends shortly").await;
+    type_into(client, "amend-deadline", &china_time_ahead(client, 4).await).await;
+    done(client, "#amend").await;
+    crate::tender::wait_closed(&platform, &tender).await;
+    for member in 1..=2 {
+        let (identity, action) = cast.committee.release(&tender, member).unwrap();
+        run(&platform, identity, action).await;
+    }
+    open(client, &format!("{home}#/office"), "#/office").await;
+    let sentence = done(client, "#open").await;
+    assert!(
+        sentence.starts_with("T-000001 opened: 3 valid bid(s), 0 not valid"),
+        "{sentence}"
+    );
+    let lowest = cast.bidders[0].public_key().to_string();
+    choose(client, "disqualify-bid", &format!("1 {lowest}")).await;
+    type_into(client, "disqualify-reason", "资格证明文件不全").await;
+    let sentence = done(client, "#disqualify").await;
+    assert!(
+        sentence.starts_with("A bid on T-000001 lot 1 disqualified"),
+        "{sentence}"
+    );
+    let (_, _, bids) = platform.get("/v1/tenders/T-000001/bids").await;
+    let disqualified = bids["opened"]["bids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|bid| bid["bidder"] == lowest)
+        .unwrap();
+    assert_eq!(
+        disqualified["status"]["disqualified"]["reason"], "资格证明文件不全",
+        "{bids}"
+    );
+    let sentence = done(client, "#publish-candidates").await;
+    assert!(sentence.starts_with("Candidates of T-000001 published"), "{sentence}");
+    assert_eq!(tender_view(&platform).await["phase"], "publicity");
+    screenshot(client, "desk-9-office-candidates").await;
+    let (state, sentence) = press(client, "#cancel", None).await;
+    assert_eq!(
+        (state.as_str(), sentence.contains("Reason: required")),
+        ("failed", true),
+        "{sentence}"
+    );
+    assert_eq!(
+        tender_view(&platform).await["phase"],
+        "publicity",
+        "a refused form sends nothing"
+    );
+    type_into(client, "cancel-reason", "项目资金未落实，终止招标").await;
+    assert!(done(client, "#cancel").await.starts_with("T-000001 cancelled"));
+
+    // The public page shows the cancelled tender and the candidates it had published.
+    open(client, &format!("{home}#/tender/T-000001"), "#/tender/T-000001").await;
+    assert_eq!(text_of(client, "#phase").await, "Cancelled");
+    let candidates = text_of(client, "#candidates").await;
+    assert!(
+        candidates.contains("1,100,000.00") && !candidates.contains("1,000,000.00"),
+        "{candidates}"
+    );
     for name in loaded(client).await {
         assert!(name.starts_with(&platform.base), "the page loaded {name}");
     }
