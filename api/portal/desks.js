@@ -127,7 +127,13 @@ function report(state, sentence) {
   line.dataset.sequence = String(outcomes);
   if (state === "failed" && unsent !== null) {
     const again = element("button", { type: "button", id: "send-again" }, text("send_again"));
-    again.addEventListener("click", () => act(async () => describe(await sendCommand(unsent.body), unsent.say)));
+    const pending = unsent;
+    again.addEventListener("click", () => act(async () => {
+      const answer = await sendCommand(pending.body);
+      unsent = null;
+      pending.applied?.({ answer, body: pending.body });
+      return describe(answer, pending.say);
+    }));
     line.append(" ", again);
   }
 }
@@ -164,17 +170,20 @@ function describe(answer, say) {
 const saying = (key, values) => () => filled(key, values);
 
 /**
- * Signs `action` with `identity`, sends it (with `envelope`); once applied, the answer, the
- * body sent and the sentence `say` makes of the ledger's response.
+ * Signs `action` with `identity`, sends it (with `envelope`); once applied, runs `applied` (with
+ * the answer and the body sent) and gives the answer, the body and the sentence `say` makes of
+ * the ledger's response. A command that got no answer is kept, so that the same signed bytes can
+ * be sent again (§9.4), and `applied` runs when they are.
  */
-async function command(identity, action, say, envelope) {
+async function command(identity, action, say, envelope, applied) {
   const body = { ...(await signCommand(identity, action)), ...(envelope ? { envelope } : {}) };
   try {
     const answer = await sendCommand(body);
     unsent = null;
+    applied?.({ answer, body });
     return { answer, body, sentence: describe(answer, say) };
   } catch (error) {
-    unsent = error instanceof Refused && error.retryable ? { body, say } : null;
+    unsent = error instanceof Refused && error.retryable ? { body, say, applied } : null;
     throw error;
   }
 }
@@ -285,12 +294,12 @@ const receiptStorage = (identity) => `sealbid-receipts-${identity.text}`;
 /** The receipts this browser keeps for `identity`, oldest first. */
 const keptReceipts = (identity) => JSON.parse(localStorage.getItem(receiptStorage(identity)) ?? "[]");
 
-/** Keeps the receipt of an applied command. */
-function keepReceipt(identity, sent, summary) {
+/** What keeps the receipt of an applied command (`summary` says what it was), for [`command`]. */
+const keepingReceipt = (identity, summary) => (sent) => {
   const receipts = keptReceipts(identity);
   receipts.push({ ...summary, audit_index: sent.answer.audit_index, leaf_hash: sent.answer.leaf_hash, entry: sent.answer.entry, payload: sent.body.payload });
   localStorage.setItem(receiptStorage(identity), JSON.stringify(receipts));
-}
+};
 
 /** The registration: its status, and the application form when the key may apply. */
 function registrationSection(identity, me) {
@@ -333,9 +342,8 @@ function bidSection(identity, bidding) {
     const envelope = await sealOffer(tender.opening_key, "bid", identity.text, offer);
     const action = { [kind]: { envelope_sha256: await envelopeDigest(envelope), lot, tender: tender.id } };
     const said = kind === "submit_bid" ? "said_bid" : "said_replaced";
-    const sent = await command(identity, action, saying(said, { tender: tender.id, lot, price: yuan(price) }), envelope);
-    keepReceipt(identity, sent, { action: kind, tender: tender.id, lot });
-    return sent.sentence;
+    const keep = keepingReceipt(identity, { action: kind, tender: tender.id, lot });
+    return (await command(identity, action, saying(said, { tender: tender.id, lot, price: yuan(price) }), envelope, keep)).sentence;
   };
   section.append(tenders, element("label", { for: "bid-lot" }, text("lot"), lots),
     field("bid-price", "price_yuan", { inputmode: "decimal" }), tonnes,
@@ -344,9 +352,8 @@ function bidSection(identity, bidding) {
       button("bid-withdraw", "withdraw", async () => {
         const tender = valueOf("bid-tender");
         const lot = valueOf("bid-lot");
-        const sent = await command(identity, { withdraw_bid: { lot, tender } }, saying("said_withdrawn", { tender, lot }));
-        keepReceipt(identity, sent, { action: "withdraw_bid", tender, lot });
-        return sent.sentence;
+        const keep = keepingReceipt(identity, { action: "withdraw_bid", tender, lot });
+        return (await command(identity, { withdraw_bid: { lot, tender } }, saying("said_withdrawn", { tender, lot }), undefined, keep)).sentence;
       })));
   showLots();
   return section;

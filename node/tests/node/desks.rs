@@ -651,11 +651,31 @@ async fn supervisors_and_offices_act_in_their_pages() {
     assert_eq!(state, "failed", "{sentence}");
     assert!(sentence.starts_with("Refused (complaint-decided): "), "{sentence}");
 
-    // It suspends and resumes the tender in the page.
+    // It suspends and resumes the tender in the page. The suspension's answer is lost on the
+    // way back (the page's next fetch is made to fail after the node answered): the page keeps
+    // the signed command, and sending the same bytes again gets the original receipt.
     choose(client, "suspend-tender", "T-000001").await;
     type_into(client, "suspend-reason", "核查投标人资格").await;
-    assert!(done(client, "#suspend").await.starts_with("T-000001 suspended"));
-    assert!(tender_view(&platform).await["suspended_since_ms"].is_u64());
+    client
+        .execute(
+            "const original = window.fetch; window.fetch = async (...request) => { window.fetch = original; await original(...request); throw new TypeError('the connection was reset'); };",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let (state, sentence) = press(client, "#suspend", None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("no answer from the node"), "{sentence}");
+    assert!(
+        tender_view(&platform).await["suspended_since_ms"].is_u64(),
+        "the node applied it"
+    );
+    let sentence = done(client, "#send-again").await;
+    assert!(sentence.starts_with("T-000001 suspended"), "{sentence}");
+    assert!(
+        sentence.contains("applied before, this is its original receipt"),
+        "{sentence}"
+    );
     choose(client, "suspend-tender", "T-000001").await;
     let sentence = done(client, "#resume").await;
     assert!(sentence.starts_with("T-000001 resumed; bidding ends "), "{sentence}");
