@@ -530,7 +530,11 @@ async function officeTenders(identity) {
   });
   let opened = [];
   if (tender.phase === "opened" || tender.phase === "publicity") {
-    const [bids, names] = await Promise.all([read(`/v1/tenders/${tender.id}/bids`), participantNames()]);
+    const [bids, opening] = await Promise.all([
+      read(`/v1/tenders/${tender.id}/bids`), allNotices(`&tender=${tender.id}&kind=opening`),
+    ]);
+    // Bidders are named by the opening record, which the information service published.
+    const names = new Map(opening.flatMap((notice) => notice.content.opening.bids.map((line) => [line.bidder, line.name])));
     opened = (bids.opened?.bids ?? []).map((bid) => ({ ...bid, name: names.get(bid.bidder) ?? bid.bidder }));
     const status = (bid) => (bid.status === "valid" ? text("valid") : `${text("invalid")}: ${Object.values(bid.status)[0].reason}`);
     section.append(element("h2", {}, text("opened_bids")), table(["lot", "bidder", "price", "status"], opened.map((bid) => ({

@@ -1,7 +1,8 @@
-// The public pages of the trading portal (the participants' desks are in desks.js): open and finished tenders, each tender's page with
-// its timeline, opening record, candidates and results, and the notices the information service
-// publishes. Everything is read from this node's API; nothing is loaded from elsewhere. People
-// read names, amounts in yuan and China Standard Time; keys only where there is no name.
+// The public pages of the trading portal (the participants' desks are in desks.js): open and
+// finished tenders, each tender's page with its timeline, opening record, candidates, complaint
+// decisions, cancellation and results, and the notices the information service publishes.
+// Everything is read from this node's API; nothing is loaded from elsewhere. People read names,
+// amounts in yuan and China Standard Time; keys only where there is no name.
 "use strict";
 
 const TEXT = {
@@ -14,7 +15,9 @@ const TEXT = {
     candidates: "中标候选人", rank: "排名", results: "中标结果", winner: "中标人", pays: "中标金额",
     failed: "流标", not_found: "没有这个项目", error: "无法读取", back: "返回首页", lot: "标段",
     amendments: "变更次数", suspended: "已暂停", published: "发布时间", kind: "公告类型",
-    publicity_ends: "公示截止",
+    publicity_ends: "公示截止", complaint_decisions: "投诉处理决定", complaint_id: "投诉编号", decision: "处理结果",
+    reasons: "理由", cancellation: "终止公告",
+    decisions: { dismissed: "驳回投诉", re_evaluate: "投诉成立，重新评审", re_tender: "投诉成立，重新招标", annul_award: "投诉成立，撤销中标" },
     markets: { procurement: "政府采购", construction: "工程建设", land_use_right: "土地使用权出让",
       property_rights: "产权交易", coal_coke: "煤炭焦炭交易" },
     phases: { key_generation: "密钥生成中", bidding: "投标中", closed: "已截止", opened: "已开标",
@@ -31,7 +34,9 @@ const TEXT = {
     candidates: "Candidates", rank: "Rank", results: "Results", winner: "Winner", pays: "Amount",
     failed: "failed", not_found: "No such tender", error: "Cannot read", back: "Home", lot: "Lot",
     amendments: "Amendments", suspended: "Suspended", published: "Published", kind: "Notice",
-    publicity_ends: "Publicity ends",
+    publicity_ends: "Publicity ends", complaint_decisions: "Complaint decisions", complaint_id: "Complaint", decision: "Decision",
+    reasons: "Reasons", cancellation: "Cancellation",
+    decisions: { dismissed: "Dismissed", re_evaluate: "Upheld: re-evaluate", re_tender: "Upheld: re-tender", annul_award: "Upheld: award annulled" },
     markets: { procurement: "Government procurement", construction: "Construction", land_use_right: "Land-use right",
       property_rights: "Property rights", coal_coke: "Coal and coke" },
     phases: { key_generation: "Key generation", bidding: "Taking bids", closed: "Closed", opened: "Opened",
@@ -205,6 +210,18 @@ async function tenderPage(id) {
     sections.push(element("section", { id: "candidates" }, element("h2", {}, text("candidates")),
       element("p", {}, `${text("publicity_ends")}: ${chinaTime(publicity.ends_ms)}`),
       table(["lot", "rank", "bidder", "price"], rows, [3])));
+  }
+  const decisions = notices.filter((notice) => notice.content.complaint_decision).map((notice) => notice.content.complaint_decision);
+  if (decisions.length > 0) {
+    sections.push(element("section", { id: "complaint-decisions" }, element("h2", {}, text("complaint_decisions")),
+      table(["complaint_id", "decision", "reasons"], decisions.map((decided) => ({
+        attributes: { "data-complaint": decided.complaint },
+        cells: [decided.complaint, named("decisions", decided.decision === "dismissed" ? "dismissed" : decided.decision.upheld.handling), decided.text],
+      })))));
+  }
+  const cancellation = notices.find((notice) => notice.content.cancellation)?.content.cancellation;
+  if (cancellation) {
+    sections.push(element("section", { id: "cancellation" }, element("h2", {}, text("cancellation")), element("p", {}, cancellation.reason)));
   }
   if (answer.results) {
     const rows = Object.entries(answer.results).flatMap(([lot, outcome]) =>

@@ -503,7 +503,11 @@ async fn a_sale_runs_through_the_participants_pages() {
         sentence.contains("T-000001 opened: 2 valid bid(s), 0 not valid"),
         "{sentence}"
     );
-    assert!(text_of(client, "#my-tenders").await.contains("¥5,234,567.89"));
+    let opened_bids = text_of(client, "#my-tenders").await;
+    assert!(
+        opened_bids.contains("福州闽江置业有限公司 CN¥5,234,567.89"),
+        "named, in yuan: {opened_bids}"
+    );
     let (_, _, bids) = platform.get("/v1/tenders/T-000001/bids").await;
     let opened = bids["opened"]["bids"].as_array().unwrap();
     let own = opened.iter().find(|bid| bid["bidder"] == bidder.to_string()).unwrap();
@@ -770,6 +774,13 @@ async fn supervisors_and_offices_act_in_their_pages() {
         candidates.contains("1,100,000.00") && !candidates.contains("1,000,000.00"),
         "{candidates}"
     );
+    let decided = text_of(client, "#complaint-decisions tr[data-complaint=\"CP-000001\"]").await;
+    assert!(
+        decided.contains("Dismissed") && decided.contains("经调查，资格条件符合规定，驳回投诉"),
+        "{decided}"
+    );
+    assert_eq!(text_of(client, "#cancellation p").await, "项目资金未落实，终止招标");
+    screenshot(client, "desk-10-public-cancelled").await;
     for name in loaded(client).await {
         assert!(name.starts_with(&platform.base), "the page loaded {name}");
     }
