@@ -217,7 +217,7 @@ async fn a_sale_runs_through_the_participants_pages() {
     let platform = Platform::start().await;
     let cast = cast(&platform, LABEL, 1).await;
     let registrar = key(LABEL, 1_002).unwrap();
-    let browser = browser().await;
+    let browser = browser(&platform).await;
     let client = &browser.client;
     let home = format!("{}/", platform.base);
     let files = tempfile::tempdir().unwrap();
@@ -588,7 +588,7 @@ async fn supervisors_and_offices_act_in_their_pages() {
         let envelope = sealed_offer(&tender, &lot, &cast.bidders[index], price, None, &opening_key).unwrap();
         submit(&platform, &cast.bidders[index], &tender, &lot, &envelope).await;
     }
-    let browser = browser().await;
+    let browser = browser(&platform).await;
     let client = &browser.client;
     let home = format!("{}/", platform.base);
     let files = tempfile::tempdir().unwrap();

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -34,9 +35,19 @@ impl Drop for Browser {
     }
 }
 
-/// A headless chromium. The node's certificate comes from its own authority, which the
-/// browser's store does not hold, so the session accepts it (the connection is still HTTPS).
-pub async fn browser() -> Browser {
+/// The base64 SHA-256 of the public key (SubjectPublicKeyInfo) of the certificate `platform`'s
+/// node presents.
+fn node_key_hash(platform: &Platform) -> String {
+    let folder = platform.folder().expect("an in-process platform");
+    let key = std::fs::read_to_string(folder.join("data").join("tls").join("node.key")).unwrap();
+    let public_key = rcgen::PublicKeyData::subject_public_key_info(&rcgen::KeyPair::from_pem(&key).unwrap());
+    base64::engine::general_purpose::STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &public_key))
+}
+
+/// A headless chromium for `platform`'s node. Its certificate comes from the node's own
+/// authority, which the browser's store does not hold, so the browser is told that key (only
+/// that key) is the node's: any other certificate error still stops the page.
+pub async fn browser(platform: &Platform) -> Browser {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -50,10 +61,10 @@ pub async fn browser() -> Browser {
         .process_group(0)
         .spawn()
         .unwrap_or_else(|error| panic!("{program} does not start ({error}): install chromium and chromium-driver"));
+    let pinned = format!("--ignore-certificate-errors-spki-list={}", node_key_hash(platform));
     let capabilities = json!({
-        "acceptInsecureCerts": true,
         "goog:chromeOptions": {
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"]
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400", pinned]
         }
     });
     let capabilities = capabilities.as_object().unwrap().clone();
@@ -146,7 +157,7 @@ async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
         (StatusCode::NOT_FOUND, &Value::from("not-found"))
     );
 
-    let browser = browser().await;
+    let browser = browser(&platform).await;
     let client = &browser.client;
     let home = format!("{}/", platform.base);
 
