@@ -270,6 +270,26 @@ pub async fn participant_list(
     state: web::Data<ApiState>,
     range: web::Query<ParticipantRange>,
 ) -> Result<HttpResponse, Problem> {
+    participant_page(&request, &state, &range, Listing::Public).await
+}
+
+/// Which participants a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// The role-holders that never applied as bidders ([`public_participants`]).
+    Public,
+    /// Every key the ledger knows, bidders and applicants included: the registry.
+    Registry,
+}
+
+/// One page of `listing`'s participants by key, from after `range.after`, holding
+/// `range.role`, at most `range.count`; a full page names the next in its `Link` header.
+pub async fn participant_page(
+    request: &actix_web::HttpRequest,
+    state: &ApiState,
+    range: &ParticipantRange,
+    listing: Listing,
+) -> Result<HttpResponse, Problem> {
     let after = range
         .after
         .as_deref()
@@ -282,7 +302,11 @@ pub async fn participant_list(
     let (body, last) = state
         .replica
         .read_applied(|ledger| {
-            let page: Vec<_> = public_participants(ledger.state())
+            let listed: Box<dyn Iterator<Item = &sealbid_ledger::state::Participant>> = match listing {
+                Listing::Public => Box::new(public_participants(ledger.state())),
+                Listing::Registry => Box::new(sealbid_ledger::query::participants(ledger.state())),
+            };
+            let page: Vec<_> = listed
                 .filter(|participant| after.as_ref().is_none_or(|after| participant.key > *after))
                 .filter(|participant| range.role.is_none_or(|role| participant.roles.contains(&role)))
                 .take(usize::try_from(count).unwrap_or(usize::MAX))
@@ -298,7 +322,7 @@ pub async fn participant_list(
     if let Some(last) = last {
         answer.insert_header((
             "link",
-            next_link(&request, "after", &last.to_string().replace(':', "%3A")),
+            next_link(request, "after", &last.to_string().replace(':', "%3A")),
         ));
     }
     Ok(answer.json(body.map_err(encoding_problem)?))

@@ -6,14 +6,14 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use sealbid_ledger::query::{corrections as held_corrections, live_bids, own_view, participants, warnings};
+use sealbid_ledger::query::{corrections as held_corrections, live_bids, own_view, warnings};
 use sealbid_ledger::types::Role;
 
 use crate::ApiState;
 use crate::audit::{AuditEntry, EntryContent, Range, decode_entries, range_count, settled_entries};
 use crate::envelopes::bid_envelopes;
 use crate::problem::Problem;
-use crate::queries::{archived_warnings, encoding_problem, path_tender};
+use crate::queries::{Listing, ParticipantRange, archived_warnings, encoding_problem, participant_page, path_tender};
 use crate::reader::{authenticate, authenticate_until, require_role};
 
 /// The roles that may read the whole registry: every role but a bidder's.
@@ -232,22 +232,23 @@ pub async fn tender_warnings(
     Ok(HttpResponse::Ok().json(archived_warnings(&state, &id, thresholds).await?))
 }
 
-/// `GET /v1/registry`: every participant, bidders and applicants included.
-#[utoipa::path(get, path = "/v1/registry", tag = "signed reads",
+/// `GET /v1/registry`: every participant, bidders and applicants included, by key a page at a
+/// time (as `GET /v1/participants`; each page is a read signed afresh).
+#[utoipa::path(get, path = "/v1/registry", tag = "signed reads", params(ParticipantRange),
     responses(
-        (status = 200, description = "Every key the ledger knows, with roles, names, credit codes and registrations", body = [sealbid_ledger::state::Participant]),
+        (status = 200, description = "Every key the ledger knows, with roles, names, credit codes and registrations, by key; a full page names the next in its Link header", body = [sealbid_ledger::state::Participant]),
+        (status = 400, description = "A query that does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unsigned, or the signature is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The reader holds no role but a bidder's", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn registry(request: HttpRequest, state: web::Data<ApiState>) -> Result<HttpResponse, Problem> {
+pub async fn registry(
+    request: HttpRequest,
+    state: web::Data<ApiState>,
+    range: web::Query<ParticipantRange>,
+) -> Result<HttpResponse, Problem> {
     let reader = authenticate(&request, now_seconds(&state)).await?;
     require_role(&state, &reader, &REGISTRY_ROLES, "the registry of participants").await?;
-    let body = state
-        .replica
-        .read_applied(|ledger| serde_json::to_value(participants(ledger.state()).collect::<Vec<_>>()))
-        .await
-        .map_err(encoding_problem)?;
-    Ok(HttpResponse::Ok().json(body))
+    participant_page(&request, &state, &range, Listing::Registry).await
 }
 
 /// `GET /v1/me`: the reader's own registration, roles and bids in open tenders.

@@ -270,6 +270,29 @@ async fn reads_by_role_are_signed_and_a_supervisor_sees_the_live_bids() {
         expected.iter().all(|bidder| text.contains(bidder.as_str())),
         "{registry}"
     );
+    // A page at a time, each read signed afresh: the bidders one by one, then none.
+    let mut paged = Vec::new();
+    let mut path = "/v1/registry?role=bidder&count=1".to_owned();
+    for _ in 0..expected.len() + 1 {
+        let (status, page) = read(&platform, &path, &registrar).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let Some(participant) = page.as_array().unwrap().first() else {
+            break;
+        };
+        assert_eq!(page.as_array().unwrap().len(), 1, "{page}");
+        let key = participant["key"].as_str().unwrap().to_owned();
+        path = format!("/v1/registry?role=bidder&count=1&after={}", key.replace(':', "%3A"));
+        paged.push(key);
+    }
+    let mut bidders_by_key = expected.clone();
+    bidders_by_key.sort_by_key(|text| sealbid_crypto::identity::PublicKey::parse(text).unwrap().0);
+    assert_eq!(paged, bidders_by_key, "every bidder once, by key");
+    let (status, refused) = read(&platform, "/v1/registry?count=many", &registrar).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed-query")),
+        "{refused}"
+    );
 
     // A bidder reads its own registration and bids; a key the ledger does not know, nothing.
     let (status, own) = read(&platform, "/v1/me", &cast.bidders[1]).await;
