@@ -34,6 +34,8 @@ Object.assign(TEXT.zh, {
   dismissed: "驳回", re_evaluate: "重新评审", re_tender: "重新招标", annul_award: "撤销中标",
   performance: "履职评价", month: "月份", on_time: "按时", overdue: "逾期", running_late: "正在逾期的事项", due: "期限",
   levels: { notice: "提示", yellow: "黄牌", red: "红牌" },
+  required: "必填", amount_hint: "请填写以元为单位的金额，如 1234.50", out_of_range: "超出范围", whole_number: "请填写整数",
+  instant_hint: "请按 YYYY-MM-DD HH:MM:SS（北京时间）填写", no_such_date: "没有这一天",
   entry: "审计记录第 {index} 条", entry_replayed: "审计记录第 {index} 条，此前已执行，本次为原回执",
   said_applied: "{organisation}：登记申请已提交，待登记人员审核", said_bid: "已递交 {tender} 标段 {lot} 的投标，报价 {price}，在本页密封；回执已保存",
   said_replaced: "已替换 {tender} 标段 {lot} 的投标，报价 {price}，在本页密封；回执已保存", said_withdrawn: "已撤回 {tender} 标段 {lot} 的投标；回执已保存",
@@ -74,6 +76,8 @@ Object.assign(TEXT.en, {
   dismissed: "Dismiss", re_evaluate: "Re-evaluate", re_tender: "Re-tender", annul_award: "Annul the award",
   performance: "Performance", month: "Month", on_time: "On time", overdue: "Overdue", running_late: "Running late", due: "Due",
   levels: { notice: "Notice", yellow: "Yellow", red: "Red" },
+  required: "required", amount_hint: "write an amount in yuan such as 1234.50", out_of_range: "out of range", whole_number: "a whole number",
+  instant_hint: "write YYYY-MM-DD HH:MM:SS (China Standard Time)", no_such_date: "no such date",
   entry: "audit entry {index}", entry_replayed: "audit entry {index}; applied before, this is its original receipt",
   said_applied: "{organisation}: application sent, pending a registrar's decision", said_bid: "Bid on {tender} lot {lot} accepted at {price}, sealed in this page; receipt kept",
   said_replaced: "Bid on {tender} lot {lot} replaced at {price}, sealed in this page; receipt kept", said_withdrawn: "Bid on {tender} lot {lot} withdrawn; receipt kept",
@@ -214,7 +218,7 @@ const valueOf = (id) => document.getElementById(id).value.trim();
 /** A text the ledger takes, or a thrown reason naming `label`. */
 function requiredText(id, label) {
   const value = valueOf(id);
-  if (value === "") throw new Error(`${text(label)}: required`);
+  if (value === "") throw new Error(`${text(label)}: ${text("required")}`);
   return value;
 }
 
@@ -222,9 +226,9 @@ function requiredText(id, label) {
 function fenOf(typed, label) {
   const cleaned = typed.replace(/[,\s¥]/g, "");
   const match = cleaned.match(/^(\d{1,14})(?:\.(\d{1,2}))?$/);
-  if (!match) throw new Error(`${text(label)}: write an amount in yuan such as 1234.50`);
+  if (!match) throw new Error(`${text(label)}: ${text("amount_hint")}`);
   const fen = Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
-  if (!Number.isSafeInteger(fen) || fen < 1) throw new Error(`${text(label)}: out of range`);
+  if (!Number.isSafeInteger(fen) || fen < 1) throw new Error(`${text(label)}: ${text("out_of_range")}`);
   return fen;
 }
 
@@ -232,7 +236,7 @@ function fenOf(typed, label) {
 function wholeOf(id, label, optional = false) {
   const value = valueOf(id);
   if (value === "" && optional) return null;
-  if (!/^\d{1,15}$/.test(value)) throw new Error(`${text(label)}: a whole number`);
+  if (!/^\d{1,15}$/.test(value)) throw new Error(`${text(label)}: ${text("whole_number")}`);
   return Number(value);
 }
 
@@ -241,10 +245,11 @@ function instantOf(id, label, optional = false) {
   const value = valueOf(id);
   if (value === "" && optional) return null;
   const match = value.match(/^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/);
-  if (!match) throw new Error(`${text(label)}: write YYYY-MM-DD HH:MM:SS`);
+  if (!match) throw new Error(`${text(label)}: ${text("instant_hint")}`);
   const [, year, month, day, hour, minute, second] = match.map(Number);
+  if (hour > 23 || minute > 59 || (second || 0) > 59) throw new Error(`${text(label)}: ${text("instant_hint")}`);
   const ms = Date.UTC(year, month - 1, day, hour - 8, minute, second || 0);
-  if (new Date(ms + 8 * 3600 * 1000).getUTCDate() !== day) throw new Error(`${text(label)}: no such date`);
+  if (new Date(ms + 8 * 3600 * 1000).getUTCDate() !== day) throw new Error(`${text(label)}: ${text("no_such_date")}`);
   return ms;
 }
 
@@ -424,7 +429,7 @@ function typedLots() {
     if (typed("lot-ceiling") !== "") lot.ceiling_price_fen = fenOf(typed("lot-ceiling"), "ceiling_yuan");
     for (const [name, member] of [["lot-quantity", "quantity_tonnes"], ["lot-size", "lot_size_tonnes_min"]]) {
       if (typed(name) === "") continue;
-      if (!/^\d{1,15}$/.test(typed(name))) throw new Error(`${text(name === "lot-size" ? "lot_size" : "quantity")}: a whole number`);
+      if (!/^\d{1,15}$/.test(typed(name))) throw new Error(`${text(name === "lot-size" ? "lot_size" : "quantity")}: ${text("whole_number")}`);
       lot[member] = Number(typed(name));
     }
     return lot;

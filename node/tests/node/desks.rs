@@ -78,6 +78,11 @@ const [examples, done] = arguments;
   } catch (error) {
     checks.altered_checkpoint_refused = error.message === "the checkpoint's signature does not verify";
   }
+  // Yuan as typed become fen exactly, never through a float; what is not an amount is refused.
+  checks.yuan_to_fen = fenOf("1,234,567.89", "price_yuan") === 123456789 && fenOf("0.1", "price_yuan") === 10
+    && fenOf("¥ 5,000,000", "price_yuan") === 500000000 && fenOf("90071992547409.91", "price_yuan") === 9007199254740991;
+  const refusedAmount = (typed) => { try { fenOf(typed, "price_yuan"); return false; } catch { return true; } };
+  checks.non_amounts_refused = ["0", "1.234", "-5", "1e6", "", "90071992547409.92"].every(refusedAmount);
   return checks;
 })().then(done, (error) => done({ failed: error.message }));
 "#;
@@ -97,7 +102,7 @@ async fn wire_matches_the_protocol(client: &Client) {
     });
     let checks = client.execute_async(WIRE_CHECKS, vec![examples]).await.unwrap();
     let checks = checks.as_object().unwrap();
-    assert_eq!(checks.len(), 11, "every check ran: {checks:?}");
+    assert_eq!(checks.len(), 13, "every check ran: {checks:?}");
     for (name, held) in checks {
         assert_eq!(held, &Value::Bool(true), "wire check {name}: {checks:?}");
     }
