@@ -18,7 +18,7 @@ use sealbid_ledger::types::{LotId, Role, TenderId};
 use sealbid_testkit::{key, sealed_offer};
 use serde_json::{Value, json};
 
-use crate::portal::{browser, loaded, screenshot, text_of};
+use crate::portal::{browser, click, finish, screenshot, text_of};
 use crate::support::Platform;
 use crate::tender::{cast, run, submit};
 
@@ -283,13 +283,7 @@ async fn a_sale_runs_through_the_participants_pages() {
     assert!(sentence.starts_with("项目 T-000001 已发布"), "{sentence}");
     screenshot(client, "desk-1-office-published").await;
     // The other desks in English, until the public page at the end.
-    client
-        .find(Locator::Id("lang-en"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#lang-en").await;
     let tender = TenderId::parse("T-000001").unwrap();
     let mut committee = cast.committee;
     for (identity, action) in committee.deals(&tender).unwrap() {
@@ -534,13 +528,7 @@ async fn a_sale_runs_through_the_participants_pages() {
     );
 
     // The public page shows the result; the last outcome read in Chinese.
-    client
-        .find(Locator::Id("lang-zh"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#lang-zh").await;
     open(client, &format!("{home}#/tender/T-000001"), "#/tender/T-000001").await;
     let results = text_of(client, "#results").await;
     assert!(
@@ -550,12 +538,8 @@ async fn a_sale_runs_through_the_participants_pages() {
     assert_eq!(text_of(client, "#phase").await, "已定标");
     screenshot(client, "desk-7-public-result").await;
 
-    for name in loaded(client).await {
-        assert!(name.starts_with(&platform.base), "the page loaded {name}");
-    }
-    client.clone().close().await.unwrap();
-    drop(browser);
-    platform.stop().await;
+    // Nothing the pages loaded came from anywhere but the node.
+    finish(browser, platform).await;
 }
 
 /// The seed `sealbid_testkit::key(label, index)` derives.
@@ -598,13 +582,7 @@ async fn supervisors_and_offices_act_in_their_pages() {
     let home = format!("{}/", platform.base);
     let files = tempfile::tempdir().unwrap();
     open(client, &home, "#/").await;
-    client
-        .find(Locator::Id("lang-en"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#lang-en").await;
 
     // A supervisor's key made in the page holds no role until it is granted: the desk says so.
     open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
@@ -786,10 +764,6 @@ async fn supervisors_and_offices_act_in_their_pages() {
     );
     assert_eq!(text_of(client, "#cancellation p").await, "项目资金未落实，终止招标");
     screenshot(client, "desk-10-public-cancelled").await;
-    for name in loaded(client).await {
-        assert!(name.starts_with(&platform.base), "the page loaded {name}");
-    }
-    client.clone().close().await.unwrap();
-    drop(browser);
-    platform.stop().await;
+    // Nothing the pages loaded came from anywhere but the node.
+    finish(browser, platform).await;
 }

@@ -119,6 +119,28 @@ pub async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Clicks the element `css` selects.
+pub async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css}: {error}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Asserts that nothing the pages loaded came from anywhere but the node; then ends the
+/// session, the browser and the platform.
+pub async fn finish(browser: Browser, platform: Platform) {
+    for name in loaded(&browser.client).await {
+        assert!(name.starts_with(&platform.base), "the page loaded {name}");
+    }
+    browser.client.clone().close().await.unwrap();
+    drop(browser);
+    platform.stop().await;
+}
+
 /// Every resource the page loaded, and the page itself.
 pub async fn loaded(client: &Client) -> Vec<String> {
     let names = client
@@ -190,13 +212,7 @@ async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
     screenshot(client, "2-tender-zh").await;
 
     // In English.
-    client
-        .find(Locator::Id("lang-en"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "#lang-en").await;
     client
         .wait()
         .at_most(Duration::from_secs(30))
@@ -213,10 +229,5 @@ async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
     screenshot(client, "4-not-found-en").await;
 
     // Nothing the pages loaded came from anywhere but the node.
-    for name in loaded(client).await {
-        assert!(name.starts_with(&platform.base), "the page loaded {name}");
-    }
-    client.clone().close().await.unwrap();
-    drop(browser);
-    platform.stop().await;
+    finish(browser, platform).await;
 }
