@@ -34,7 +34,7 @@ Object.assign(TEXT.zh, {
   dismissed: "驳回", re_evaluate: "重新评审", re_tender: "重新招标", annul_award: "撤销中标",
   performance: "履职评价", month: "月份", on_time: "按时", overdue: "逾期", running_late: "正在逾期的事项", due: "期限",
   levels: { notice: "提示", yellow: "黄牌", red: "红牌" },
-  required: "必填", amount_hint: "请填写以元为单位的金额，如 1234.50", out_of_range: "超出范围", whole_number: "请填写整数",
+  disqualified: "已否决", required: "必填", amount_hint: "请填写以元为单位的金额，如 1234.50", out_of_range: "超出范围", whole_number: "请填写整数",
   instant_hint: "请按 YYYY-MM-DD HH:MM:SS（北京时间）填写", no_such_date: "没有这一天",
   entry: "审计记录第 {index} 条", entry_replayed: "审计记录第 {index} 条，此前已执行，本次为原回执",
   said_applied: "{organisation}：登记申请已提交，待登记人员审核", said_bid: "已递交 {tender} 标段 {lot} 的投标，报价 {price}，在本页密封；回执已保存",
@@ -76,7 +76,7 @@ Object.assign(TEXT.en, {
   dismissed: "Dismiss", re_evaluate: "Re-evaluate", re_tender: "Re-tender", annul_award: "Annul the award",
   performance: "Performance", month: "Month", on_time: "On time", overdue: "Overdue", running_late: "Running late", due: "Due",
   levels: { notice: "Notice", yellow: "Yellow", red: "Red" },
-  required: "required", amount_hint: "write an amount in yuan such as 1234.50", out_of_range: "out of range", whole_number: "a whole number",
+  disqualified: "disqualified", required: "required", amount_hint: "write an amount in yuan such as 1234.50", out_of_range: "out of range", whole_number: "a whole number",
   instant_hint: "write YYYY-MM-DD HH:MM:SS (China Standard Time)", no_such_date: "no such date",
   entry: "audit entry {index}", entry_replayed: "audit entry {index}; applied before, this is its original receipt",
   said_applied: "{organisation}: application sent, pending a registrar's decision", said_bid: "Bid on {tender} lot {lot} accepted at {price}, sealed in this page; receipt kept",
@@ -133,8 +133,13 @@ function report(state, sentence) {
     const again = element("button", { type: "button", id: "send-again" }, text("send_again"));
     const pending = unsent;
     again.addEventListener("click", () => act(async () => {
-      const answer = await sendCommand(pending.body);
-      unsent = null;
+      let answer;
+      try {
+        answer = await sendCommand(pending.body);
+      } catch (error) {
+        if (error instanceof Refused && error.retryable) unsent = pending;
+        throw error;
+      }
       pending.applied?.({ answer, body: pending.body });
       return describe(answer, pending.say);
     }));
@@ -150,6 +155,8 @@ function failureSentence(error) {
 
 /** Runs `work` (a press of a button), re-renders the desk if it was done, and reports its sentence. */
 async function act(work) {
+  // A command kept for sending again belongs to the failure reported last; a new action forgets it.
+  unsent = null;
   report("working", text("working"));
   let state = "done";
   let sentence;
@@ -247,7 +254,7 @@ function instantOf(id, label, optional = false) {
   const match = value.match(/^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/);
   if (!match) throw new Error(`${text(label)}: ${text("instant_hint")}`);
   const [, year, month, day, hour, minute, second] = match.map(Number);
-  if (hour > 23 || minute > 59 || (second || 0) > 59) throw new Error(`${text(label)}: ${text("instant_hint")}`);
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || (second || 0) > 59) throw new Error(`${text(label)}: ${text("instant_hint")}`);
   const ms = Date.UTC(year, month - 1, day, hour - 8, minute, second || 0);
   if (new Date(ms + 8 * 3600 * 1000).getUTCDate() !== day) throw new Error(`${text(label)}: ${text("no_such_date")}`);
   return ms;
@@ -498,7 +505,7 @@ function tenderActions(identity, tender, opened) {
   }));
   if (phase === "opened" || phase === "publicity") {
     const priced = opened.filter((bid) => bid.status === "valid");
-    actions.append(choice("disqualify-bid", "bid", priced.map((bid) => [`${bid.lot} ${bid.bidder}`, `${bid.lot} · ${bid.name} · ${yuan(bid.price_fen)}`])),
+    if (priced.length > 0) actions.append(choice("disqualify-bid", "bid", priced.map((bid) => [`${bid.lot} ${bid.bidder}`, `${bid.lot} · ${bid.name} · ${yuan(bid.price_fen)}`])),
       field("disqualify-reason", "reason", { size: "50" }), button("disqualify", "disqualify", async () => {
         const [lot, bidder] = valueOf("disqualify-bid").split(" ");
         const action = { disqualify_bid: { bidder, lot, reason: requiredText("disqualify-reason", "reason"), tender: id } };
@@ -541,7 +548,11 @@ async function officeTenders(identity) {
     // Bidders are named by the opening record, which the information service published.
     const names = new Map(opening.flatMap((notice) => notice.content.opening.bids.map((line) => [line.bidder, line.name])));
     opened = (bids.opened?.bids ?? []).map((bid) => ({ ...bid, name: names.get(bid.bidder) ?? bid.bidder }));
-    const status = (bid) => (bid.status === "valid" ? text("valid") : `${text("invalid")}: ${Object.values(bid.status)[0].reason}`);
+    const status = (bid) => {
+      if (bid.status === "valid") return text("valid");
+      const [kind, { reason }] = Object.entries(bid.status)[0];
+      return `${text(kind === "disqualified" ? "disqualified" : "invalid")}: ${reason}`;
+    };
     section.append(element("h2", {}, text("opened_bids")), table(["lot", "bidder", "price", "status"], opened.map((bid) => ({
       attributes: { "data-lot": bid.lot },
       cells: [bid.lot, bid.name, bid.price_fen === undefined ? "—" : yuan(bid.price_fen), status(bid)],
@@ -629,7 +640,9 @@ async function watch(identity, from, onEntry, onState) {
   const controller = new AbortController();
   watcher = controller;
   let next = from;
-  for (let attempt = 0; attempt < 1000 && !controller.signal.aborted; attempt += 1) {
+  // Failures in a row; a stream that ended as streams do (its signature's end) resets it.
+  for (let failures = 0; failures < 100 && !controller.signal.aborted;) {
+    let ended = false;
     try {
       const answer = await signedFetch(identity, `/v1/supervision/stream?from=${next}`, { signal: controller.signal });
       if (!answer.ok) throw new Error(`${answer.status}`);
@@ -650,11 +663,15 @@ async function watch(identity, from, onEntry, onState) {
             onEntry(entry);
           } else if (fields.event === "end" || fields.event === "error") {
             next = JSON.parse(fields.data).next;
+            ended = fields.event === "end";
           }
         }
       }
-    } catch (error) {
+    } catch {
       if (controller.signal.aborted) return;
+    }
+    failures = ended ? 0 : failures + 1;
+    if (!ended) {
       onState(text("stream_stopped"));
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
@@ -776,7 +793,9 @@ async function performanceSection() {
   const report = await read(`/v1/performance?month=${month}`);
   const picker = field("performance-month", "month", { value: month, size: "7" });
   picker.querySelector("input").addEventListener("change", () => {
-    sessionStorage.setItem("sealbid-month", valueOf("performance-month"));
+    const typed = valueOf("performance-month");
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(typed)) return report("failed", `${text("month")}: YYYY-MM`);
+    sessionStorage.setItem("sealbid-month", typed);
     show();
   });
   return element("section", { id: "performance" }, element("h2", {}, `${text("performance")} · ${month}`), picker,
@@ -815,15 +834,18 @@ async function supervisorDesk() {
     }, 300);
   };
   const size = head.size ?? 0;
-  queueMicrotask(() => watch(identity, Math.max(0, size - 20), (entry) => {
+  const start = () => watch(identity, Math.max(0, size - 20), (entry) => {
     entries.prepend(element("tr", { "data-index": String(entry.index), "data-kind": entry.kind },
       element("td", {}, entry.index), element("td", {}, chinaTime(entry.timestamp_ms)), element("td", {}, entry.kind),
       element("td", {}, entry.signer_name ?? entry.signer ?? "—"), element("td", {}, entry.tender ?? "—")));
     while (entries.children.length > 50) entries.lastChild.remove();
-    if (["close", "close_tender", "open_tender", "award_tender", "report_log_fork", "dispose_warning"].includes(entry.kind)) refreshWarnings();
-  }, (said) => { state.textContent = said; }));
+    // Any entry about a tender may raise or settle one of its warnings (a close, an opening, an
+    // award, a lapse, a disposition); a fork report raises one about the log.
+    if (entry.tender !== null || entry.kind === "report_log_fork") refreshWarnings();
+  }, (said) => { state.textContent = said; });
   sections.push(live, warningsHolder, suspensionSection(identity, open), complaintsSection(identity, open), await performanceSection());
-  return sections;
+  // The stream starts once these sections are shown, and not if another page came first.
+  return Object.assign(sections, { start });
 }
 
 /** The desks by their address. */

@@ -248,14 +248,24 @@ async function show() {
   const match = location.hash.match(/^#\/tender\/(.+)$/);
   const desk = DESKS[location.hash];
   leaveDesk();
+  shown += 1;
+  const showing = shown;
+  let content;
   try {
-    const content = desk ? await desk() : match ? await tenderPage(decodeURIComponent(match[1])) : await home();
-    main.replaceChildren(...content);
+    content = desk ? await desk() : match ? await tenderPage(decodeURIComponent(match[1])) : await home();
   } catch (error) {
-    main.replaceChildren(element("p", { class: "error", id: "error" }, `${text("error")}: ${error.message}`));
+    content = [element("p", { class: "error", id: "error" }, `${text("error")}: ${error.message}`)];
   }
+  // A page asked for later is showing, or about to: this one is dropped with what it would start.
+  if (showing !== shown) return;
+  main.replaceChildren(...content);
   main.dataset.ready = location.hash || "#/";
+  // What a desk starts once it is shown (the supervisor's live stream).
+  content.start?.();
 }
+
+/** How many pages were asked for: a page whose number is not the last is stale. */
+let shown = 0;
 
 for (const code of ["zh", "en"]) {
   document.getElementById(`lang-${code}`).addEventListener("click", () => {

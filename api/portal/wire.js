@@ -258,6 +258,7 @@ async function seal(recipient, context, plaintext) {
 
 /** Opens `envelope` with the P-256 secret `secret` (32 bytes) of the point `recipient` (bytes). */
 async function openEnvelope(secret, recipient, context, envelope) {
+  if (envelope.version !== 1 || envelope.suite !== SUITE) throw new Error("the envelope is not of suite 1");
   const recipientKey = uncompressedPoint(recipient);
   const curve = { name: "ECDH", namedCurve: "P-256" };
   const jwk = { kty: "EC", crv: "P-256", d: base64url(secret), x: base64url(recipientKey.slice(1, 33)), y: base64url(recipientKey.slice(33)) };
@@ -415,8 +416,9 @@ async function verifyReceipt(kept, verifierKeyText) {
   if (receipt.leaf_hash !== kept.leaf_hash || receipt.index !== kept.audit_index) throw new Error("the node's receipt is for another entry");
   const checkpoint = await verifiedCheckpoint(receipt.checkpoint, verifier);
   if (receipt.origin !== verifier.name || checkpoint.origin !== verifier.name) throw new Error("the receipt is from another log");
-  const root = await rootOfInclusion(kept.audit_index, checkpoint.size, fromBase64url(kept.leaf_hash),
-    receipt.inclusion_proof.map(fromBase64url));
+  const hashes = [kept.leaf_hash, ...receipt.inclusion_proof].map(fromBase64url);
+  if (checkpoint.root.length !== 32 || hashes.some((hash) => hash.length !== 32)) throw new Error("the receipt holds a hash that is not 32 bytes");
+  const root = await rootOfInclusion(kept.audit_index, checkpoint.size, hashes[0], hashes.slice(1));
   if (!sameBytes(root, checkpoint.root)) throw new Error("the inclusion proof does not lead to the checkpoint's root");
   return checkpoint.size;
 }

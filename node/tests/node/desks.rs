@@ -67,6 +67,12 @@ const [examples, done] = arguments;
   } catch (error) {
     checks.other_context_refused = error.message === "the envelope does not open";
   }
+  try {
+    await openEnvelope(secret, opening, context, { ...envelope, version: 2 });
+    checks.other_version_refused = false;
+  } catch (error) {
+    checks.other_version_refused = error.message === "the envelope is not of suite 1";
+  }
   const verifier = await parseVerifierKey(examples.verifier_key);
   const checkpoint = await verifiedCheckpoint(examples.checkpoint + "\n", verifier);
   const receipt = JSON.parse(examples.receipt);
@@ -102,7 +108,7 @@ async fn wire_matches_the_protocol(client: &Client) {
     });
     let checks = client.execute_async(WIRE_CHECKS, vec![examples]).await.unwrap();
     let checks = checks.as_object().unwrap();
-    assert_eq!(checks.len(), 13, "every check ran: {checks:?}");
+    assert_eq!(checks.len(), 14, "every check ran: {checks:?}");
     for (name, held) in checks {
         assert_eq!(held, &Value::Bool(true), "wire check {name}: {checks:?}");
     }
@@ -731,6 +737,8 @@ async fn supervisors_and_offices_act_in_their_pages() {
         disqualified["status"]["disqualified"]["reason"], "资格证明文件不全",
         "{bids}"
     );
+    let shown = text_of(client, "#my-tenders").await;
+    assert!(shown.contains("disqualified: 资格证明文件不全"), "{shown}");
     let sentence = done(client, "#publish-candidates").await;
     assert!(sentence.starts_with("Candidates of T-000001 published"), "{sentence}");
     assert_eq!(tender_view(&platform).await["phase"], "publicity");
