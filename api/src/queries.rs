@@ -3,6 +3,8 @@
 //! registered participants. Reads answer from the state this node has applied; a follower may
 //! lag the leader by the entries in flight.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpResponse, web};
 
 use sealbid_ledger::ocds::{Publisher, record_package};
@@ -408,46 +410,62 @@ pub async fn ocds_releases(
         .count
         .unwrap_or(OCDS_TENDERS_PER_PAGE_DEFAULT)
         .clamp(1, OCDS_TENDERS_PER_PAGE_MAX);
-    let from = TenderId::numbered(from_number);
+    // The open tenders first, then the archive: a tender that ends between the two reads is in
+    // both (the archive's record wins), never in neither.
+    let mut releases: BTreeMap<u64, Vec<serde_json::Value>> = state
+        .replica
+        .read_applied(|ledger| {
+            let ledger_state = ledger.state();
+            let open: BTreeMap<u64, &Tender> = ledger_state
+                .tenders
+                .values()
+                .filter_map(|tender| tender.id.number().map(|number| (number, tender)))
+                .filter(|(number, _)| *number >= from_number)
+                .collect();
+            // Only the first `count` open tenders can be on the page.
+            open.into_iter()
+                .take(usize::try_from(count).unwrap_or(usize::MAX))
+                .map(|(number, tender)| {
+                    (
+                        number,
+                        sealbid_ledger::ocds::releases(ledger_state, tender, OCID_PREFIX, None),
+                    )
+                })
+                .collect()
+        })
+        .await;
     let archived: Vec<ArchiveRecord> = state
         .replica
-        .archived_from(&from, count)
+        .archived_from(&TenderId::numbered(from_number), count)
         .await
         .map_err(|error| Problem::unavailable("storage-unavailable", error.to_string()))?
         .iter()
         .map(|text| serde_json::from_str(text))
         .collect::<Result<_, _>>()
         .map_err(encoding_problem)?;
-    let (package, last) = state
+    let archived_releases: Vec<(u64, Vec<serde_json::Value>)> = state
         .replica
         .read_applied(|ledger| {
-            let ledger_state = ledger.state();
-            // Open tenders and archived ones, by number: the first `count` of both.
-            let mut tenders: Vec<(u64, &Tender, Option<u64>)> = ledger_state
-                .tenders
-                .values()
-                .filter_map(|tender| tender.id.number().map(|number| (number, tender, None)))
-                .filter(|(number, _, _)| *number >= from_number)
-                .chain(archived.iter().filter_map(|record| {
-                    record
-                        .tender
-                        .id
-                        .number()
-                        .map(|number| (number, &record.tender, Some(record.archived_at_ms)))
-                }))
-                .collect();
-            tenders.sort_by_key(|(number, _, _)| *number);
-            tenders.truncate(usize::try_from(count).unwrap_or(usize::MAX));
-            let last = tenders.last().map(|(number, _, _)| *number);
-            let releases: Vec<serde_json::Value> = tenders
+            archived
                 .iter()
-                .flat_map(|(_, tender, final_at_ms)| {
-                    sealbid_ledger::ocds::releases(ledger_state, tender, OCID_PREFIX, *final_at_ms)
+                .filter_map(|record| {
+                    let number = record.tender.id.number()?;
+                    let final_at_ms = Some(record.archived_at_ms);
+                    Some((
+                        number,
+                        sealbid_ledger::ocds::releases(ledger.state(), &record.tender, OCID_PREFIX, final_at_ms),
+                    ))
                 })
-                .collect();
-            (releases, last)
+                .collect()
         })
         .await;
+    releases.extend(archived_releases);
+    let page: Vec<(u64, Vec<serde_json::Value>)> = releases
+        .into_iter()
+        .take(usize::try_from(count).unwrap_or(usize::MAX))
+        .collect();
+    let last = page.last().map(|(number, _)| *number);
+    let package: Vec<serde_json::Value> = page.into_iter().flat_map(|(_, releases)| releases).collect();
     let Some(last) = last else {
         return Err(Problem::new(
             actix_web::http::StatusCode::NOT_FOUND,
