@@ -11,7 +11,7 @@ Object.assign(TEXT.zh, {
   key: "身份密钥", your_key: "本页的密钥：", no_key: "本页还没有密钥。", key_new: "生成新密钥", key_import: "导入密钥文件",
   key_export: "导出密钥文件", key_forget: "从本浏览器删除密钥", key_note: "密钥只保存在本浏览器中，从不发送；删除前请先导出。",
   key_made: "已生成新密钥，保存在本浏览器中。", key_imported: "已导入密钥。", key_forgotten: "已从本浏览器删除密钥。",
-  working: "正在处理…", refused: "被拒绝", failed_to: "未能完成", send_again: "重新发送同一条已签名的指令",
+  working: "正在处理…", refused: "被拒绝", failed_to: "未能完成", send_again: "重新发送同一条已签名的指令", kept_unsent: "有一条已签名的指令未得到节点答复，已保留，可原样重新发送", said_kept_applied: "保留的指令已执行",
   registration: "投标人登记", organisation: "单位名称", credit_code: "统一社会信用代码", register: "申请登记",
   not_registered: "尚未登记。", pending: "登记申请待审核。", approved: "已登记为投标人：", rejected: "登记申请被驳回：", revoked: "登记已被撤销：",
   roles: "角色", bid: "投标", price_yuan: "报价（元）", tonnes: "数量（吨）", submit: "递交投标", replace: "替换投标", withdraw: "撤回投标",
@@ -25,7 +25,7 @@ Object.assign(TEXT.zh, {
   close: "截止投标", open: "开标", disqualify: "否决投标", reason: "理由", publish_candidates: "公示中标候选人", award: "定标",
   cancel: "终止项目", opened_bids: "开标结果", status: "状态", none_yet: "暂无",
   encryption_key: "加密密钥文件（32 字节）", encryption_loaded: "已载入加密密钥。", member: "委员编号", shares: "已提交份额",
-  release: "提交密钥份额", my_committees: "本人参加的开标委员会",
+  release: "提交密钥份额", my_committees: "本人参加的开标委员会", prove: "证明持有份额", readiness: "持有证明",
   live: "实时监控", watching: "正在接收第 {from} 条起的记录", stream_stopped: "实时连接中断，正在重连", time: "时间", entry_kind: "记录类型",
   signer: "签名者", warnings: "预警", warning: "预警编号", level: "级别", indicator: "指标", dispositions: "处置", dispose: "处置预警",
   acknowledge: "确认", dismiss: "排除", escalate: "上报", suspend: "暂停项目", resume: "恢复项目",
@@ -44,7 +44,7 @@ Object.assign(TEXT.zh, {
   said_closed: "{tender} 已截止投标", said_opened: "{tender} 已开标：有效投标 {valid} 份，无效 {invalid} 份",
   said_disqualified: "{tender} 标段 {lot} 的一份投标已被否决", said_candidates: "{tender} 的中标候选人已公示",
   said_awarded: "{tender} 已定标；中标结果通知已发出", said_cancelled: "{tender} 已终止",
-  said_released: "已提交 {tender} 的密钥份额：已有 {valid} 份，开标需要 {threshold} 份", said_disposed: "预警 {warning}：{disposition}",
+  said_released: "已提交 {tender} 的密钥份额：已有 {valid} 份，开标需要 {threshold} 份", said_proved: "已证明持有 {tender} 的密钥份额（委员 {member}，截止时间 {deadline}）", said_disposed: "预警 {warning}：{disposition}",
   said_suspended: "{tender} 已暂停", said_resumed: "{tender} 已恢复；投标截止时间为 {deadline}",
   said_reviewed: "投诉 {complaint} 已审查", said_decided: "投诉 {complaint} 已作出处理决定",
 });
@@ -53,7 +53,7 @@ Object.assign(TEXT.en, {
   key: "Identity key", your_key: "This page's key:", no_key: "This page holds no key yet.", key_new: "Make a new key", key_import: "Import a key file",
   key_export: "Export the key file", key_forget: "Forget the key in this browser", key_note: "The key is kept in this browser and never sent; export it before you forget it.",
   key_made: "A new key was made and kept in this browser.", key_imported: "The key was imported.", key_forgotten: "The key was removed from this browser.",
-  working: "Working…", refused: "Refused", failed_to: "Could not finish", send_again: "Send the same signed command again",
+  working: "Working…", refused: "Refused", failed_to: "Could not finish", send_again: "Send the same signed command again", kept_unsent: "A signed command got no answer from the node; it is kept and can be sent again as it is", said_kept_applied: "The kept command was applied",
   registration: "Bidder registration", organisation: "Organisation", credit_code: "Unified social credit code", register: "Apply to register",
   not_registered: "Not registered yet.", pending: "The application is pending a registrar's decision.", approved: "Registered as a bidder: ", rejected: "The application was rejected: ", revoked: "The registration was revoked: ",
   roles: "Roles", bid: "Bid", price_yuan: "Price (yuan)", tonnes: "Tonnes", submit: "Submit the bid", replace: "Replace the bid", withdraw: "Withdraw the bid",
@@ -67,7 +67,7 @@ Object.assign(TEXT.en, {
   close: "Close bidding", open: "Open the bids", disqualify: "Disqualify a bid", reason: "Reason", publish_candidates: "Publish the candidates", award: "Award",
   cancel: "Cancel the tender", opened_bids: "Opened bids", status: "Status", none_yet: "None yet",
   encryption_key: "Encryption key file (32 bytes)", encryption_loaded: "The encryption key is loaded.", member: "Member", shares: "Shares released",
-  release: "Release my share", my_committees: "Committees I sit on",
+  release: "Release my share", my_committees: "Committees I sit on", prove: "Prove I hold my share", readiness: "Proved holding",
   live: "Live monitoring", watching: "Receiving entries from {from} on", stream_stopped: "The live connection dropped; reconnecting", time: "Time", entry_kind: "Entry",
   signer: "Signer", warnings: "Early warnings", warning: "Warning", level: "Level", indicator: "Indicator", dispositions: "Dispositions", dispose: "Dispose of a warning",
   acknowledge: "Acknowledge", dismiss: "Dismiss", escalate: "Escalate", suspend: "Suspend a tender", resume: "Resume a tender",
@@ -86,7 +86,7 @@ Object.assign(TEXT.en, {
   said_closed: "Bidding on {tender} closed", said_opened: "{tender} opened: {valid} valid bid(s), {invalid} not valid",
   said_disqualified: "A bid on {tender} lot {lot} disqualified", said_candidates: "Candidates of {tender} published",
   said_awarded: "{tender} awarded; the result notices went out", said_cancelled: "{tender} cancelled",
-  said_released: "Share for {tender} released: {valid} of the {threshold} the opening needs", said_disposed: "Warning {warning}: {disposition}",
+  said_released: "Share for {tender} released: {valid} of the {threshold} the opening needs", said_proved: "Proved holding the share for {tender} (member {member}, deadline {deadline})", said_disposed: "Warning {warning}: {disposition}",
   said_suspended: "{tender} suspended", said_resumed: "{tender} resumed; bidding ends {deadline}",
   said_reviewed: "Complaint {complaint} reviewed", said_decided: "Complaint {complaint} decided",
 });
@@ -111,22 +111,50 @@ const keepIdentity = (desk, identity) => localStorage.setItem(keyStorage(desk), 
 /** The bytes of the file chosen in `input`. */
 async function chosenFile(input) {
   const file = input.files[0];
-  if (!file) throw new Error("no file chosen");
+  if (!file) throw new WireError("no_file", "no file chosen");
   return new Uint8Array(await file.arrayBuffer());
 }
 
 // ---- The outcome line and actions ----------------------------------------------------------
 
-/** The signed command whose sending got no answer, kept so that the same bytes can be sent again. */
+/**
+ * The signed command whose sending got no answer, kept so that the same bytes can be sent again:
+ * `{body, say, applied}`. It is also kept in this tab's session storage (its body, and whose
+ * receipt `applied` keeps), so that a reload does not lose it.
+ */
 let unsent = null;
+/** Where this tab keeps the unsent command across reloads. */
+const UNSENT_STORAGE = "sealbid-unsent";
+
+/** Keeps `pending` (or nothing, for `null`) as the command to send again, in the page and the tab. */
+function keepUnsent(pending) {
+  unsent = pending;
+  if (pending === null) sessionStorage.removeItem(UNSENT_STORAGE);
+  else sessionStorage.setItem(UNSENT_STORAGE, JSON.stringify({ body: pending.body, receipt: pending.applied?.receipt ?? null }));
+}
+
+/** Offers the unsent command again in the outcome line, once a page is shown: the one in the page, or the one a reload found in the tab. */
+function offerUnsent() {
+  const stored = sessionStorage.getItem(UNSENT_STORAGE);
+  if (unsent === null && stored !== null) {
+    const { body, receipt } = JSON.parse(stored);
+    const applied = receipt ? keepingReceipt({ text: receipt.identity }, receipt.summary) : undefined;
+    unsent = { body, say: () => text("said_kept_applied"), applied };
+  }
+  if (unsent !== null) report("failed", text("kept_unsent"));
+}
+document.addEventListener("DOMContentLoaded", offerUnsent);
+// After portal.js has cleared the outcome line for the new page.
+window.addEventListener("hashchange", offerUnsent);
 /** How many outcomes were reported: the outcome line's `data-sequence`. */
 let outcomes = 0;
 
-/** Shows `sentence` in the outcome line, in `state` (`done`, `failed` or `working`). */
-function report(state, sentence) {
+/** Shows `sentence` in the outcome line, in `state` (`done`, `failed` or `working`), with the node's `detail` as its title. */
+function report(state, sentence, detail = "") {
   const line = document.getElementById("outcome");
   outcomes += 1;
   line.replaceChildren(sentence);
+  line.title = detail;
   line.dataset.state = state;
   line.dataset.sequence = String(outcomes);
   if (state === "failed" && unsent !== null) {
@@ -137,7 +165,7 @@ function report(state, sentence) {
       try {
         answer = await sendCommand(pending.body);
       } catch (error) {
-        if (error instanceof Refused && error.retryable) unsent = pending;
+        if (error instanceof Refused && error.retryable) keepUnsent(pending);
         throw error;
       }
       pending.applied?.({ answer, body: pending.body });
@@ -147,28 +175,25 @@ function report(state, sentence) {
   }
 }
 
-/** What a failure says: the node's refusal with its code, or the reason. */
-function failureSentence(error) {
-  if (error instanceof Refused && error.code !== null) return `${text("refused")} (${error.code}): ${error.message}`;
-  return `${text("failed_to")}: ${error.message}`;
-}
-
 /** Runs `work` (a press of a button), re-renders the desk if it was done, and reports its sentence. */
 async function act(work) {
   // A command kept for sending again belongs to the failure reported last; a new action forgets it.
-  unsent = null;
+  keepUnsent(null);
   report("working", text("working"));
   let state = "done";
   let sentence;
+  let detail = "";
   try {
     sentence = await work();
   } catch (error) {
     state = "failed";
     sentence = failureSentence(error);
+    // The node's own words, in English, for whoever reads the sentence in another language.
+    if (error instanceof Refused) detail = error.message;
   }
   // A failure leaves the page as it was, with what was typed; a success shows the new state.
   if (state === "done") await show();
-  report(state, sentence);
+  report(state, sentence, detail);
 }
 
 /** What `say` says of an applied command's ledger response, with its audit entry. */
@@ -190,11 +215,11 @@ async function command(identity, action, say, envelope, applied) {
   const body = { ...(await signCommand(identity, action)), ...(envelope ? { envelope } : {}) };
   try {
     const answer = await sendCommand(body);
-    unsent = null;
+    keepUnsent(null);
     applied?.({ answer, body });
     return { answer, body, sentence: describe(answer, say) };
   } catch (error) {
-    unsent = error instanceof Refused && error.retryable ? { body, say, applied } : null;
+    keepUnsent(error instanceof Refused && error.retryable ? { body, say, applied } : null);
     throw error;
   }
 }
@@ -307,11 +332,11 @@ const receiptStorage = (identity) => `sealbid-receipts-${identity.text}`;
 const keptReceipts = (identity) => JSON.parse(localStorage.getItem(receiptStorage(identity)) ?? "[]");
 
 /** What keeps the receipt of an applied command (`summary` says what it was), for [`command`]. */
-const keepingReceipt = (identity, summary) => (sent) => {
+const keepingReceipt = (identity, summary) => Object.assign((sent) => {
   const receipts = keptReceipts(identity);
   receipts.push({ ...summary, audit_index: sent.answer.audit_index, leaf_hash: sent.answer.leaf_hash, entry: sent.answer.entry, payload: sent.body.payload });
   localStorage.setItem(receiptStorage(identity), JSON.stringify(receipts));
-};
+}, { receipt: { identity: identity.text, summary } });
 
 /** The registration: its status, and the application form when the key may apply. */
 function registrationSection(identity, me) {
@@ -577,8 +602,8 @@ async function officeDesk() {
 async function ownShare(identity, tender, encryption) {
   const generation = await read(`/v1/tenders/${tender}/key-generation`);
   const position = generation.members.indexOf(identity.text);
-  if (position < 0) throw new Error(`this key is not on the committee of ${tender}`);
-  if (!generation.outcome) throw new Error(`${tender} has no opening key yet`);
+  if (position < 0) throw new WireError("not_on_committee", `this key is not on the committee of ${tender}`, { tender });
+  if (!generation.outcome) throw new WireError("no_opening_key", `${tender} has no opening key yet`, { tender });
   const member = position + 1;
   const recipient = fromBase64url(generation.parameters.member_keys[position]);
   let sum = 0n;
@@ -586,10 +611,10 @@ async function ownShare(identity, tender, encryption) {
     const dealing = generation.dealings.find((candidate) => candidate.dealer === dealer);
     const context = { bidder: String(dealer), kind: "committee_share", lot: String(member), tender: generation.parameters.session };
     const share = await openEnvelope(encryption, recipient, context, dealing.shares[position]);
-    if (share.length !== 32) throw new Error(`dealer ${dealer}'s share is not a scalar`);
+    if (share.length !== 32) throw new WireError("share_not_scalar", `dealer ${dealer}'s share is not a scalar`, { dealer });
     sum = (sum + integerOf(share)) % P256.order;
   }
-  if (sum === 0n) throw new Error("the shares sum to zero");
+  if (sum === 0n) throw new WireError("shares_sum_zero", "the shares sum to zero");
   return { member, session: generation.parameters.session, share: base64url(bytesOf(sum)) };
 }
 
@@ -602,7 +627,7 @@ async function committeeDesk() {
   const file = element("input", { type: "file", id: "encryption-file" });
   file.addEventListener("change", () => act(async () => {
     const bytes = await chosenFile(file);
-    if (bytes.length !== 32) throw new Error(`${bytes.length} bytes; an encryption key file holds 32 (made by \`sealbid committee keygen\`)`);
+    if (bytes.length !== 32) throw new WireError("encryption_file_size", `${bytes.length} bytes; an encryption key file holds 32 (made by \`sealbid committee keygen\`)`, { bytes: bytes.length });
     localStorage.setItem("sealbid-encryption-key", base64url(bytes));
     return text("encryption_loaded");
   }));
@@ -612,8 +637,19 @@ async function committeeDesk() {
   const tenders = (await allTenders("status=open")).filter((tender) => tender.spec.committee.includes(identity.text));
   const rows = tenders.map((tender) => {
     const member = tender.spec.committee.indexOf(identity.text) + 1;
-    const cells = [tenderLink(tender.id), tender.spec.title, named("phases", tender.phase), member, `${tender.shares_released} / ${tender.spec.threshold}`];
-    if (tender.phase === "closed" && encryption) {
+    const proved = tender.readiness?.[String(member)];
+    const cells = [tenderLink(tender.id), tender.spec.title, named("phases", tender.phase), member,
+      proved ? chinaTime(proved.proved_at_ms) : "—", `${tender.shares_released} / ${tender.spec.threshold}`];
+    if (tender.phase === "bidding" && encryption) {
+      // While bids are taken: a proof that the share is still held, for the deadline in force (§5.6.1).
+      const prove = button(`prove-${tender.id}`, "prove", async () => {
+        const share = await ownShare(identity, tender.id, fromBase64url(encryption));
+        const readiness = await readinessProof(share, tender.deadline_ms);
+        const said = saying("said_proved", { tender: tender.id, member, deadline: chinaTime(tender.deadline_ms) });
+        return (await command(identity, { prove_readiness: { readiness, tender: tender.id } }, said)).sentence;
+      });
+      cells.push(prove);
+    } else if (tender.phase === "closed" && encryption) {
       const release = button(`release-${tender.id}`, "release", async () => {
         const share = await ownShare(identity, tender.id, fromBase64url(encryption));
         const released = (response) => filled("said_released", { tender: tender.id, valid: response.share_accepted?.valid_shares, threshold: response.share_accepted?.threshold });
@@ -626,7 +662,7 @@ async function committeeDesk() {
     return { attributes: { "data-tender": tender.id }, cells };
   });
   sections.push(element("section", { id: "committees" }, element("h2", {}, text("my_committees")),
-    table(["tender", "title", "phase", "member", "shares", "act"], rows)));
+    table(["tender", "title", "phase", "member", "readiness", "shares", "act"], rows)));
   return sections;
 }
 
@@ -768,13 +804,13 @@ function svg(name, attributes = {}, ...children) {
 }
 
 /** Bars of each actor's steps done on time and overdue in the month's report. */
-function performanceChart(report) {
+function performanceChart(performance) {
   const rowHeight = 28;
   const width = 640;
   const label = 220;
-  const most = Math.max(1, ...report.actors.map((actor) => actor.total.count));
+  const most = Math.max(1, ...performance.actors.map((actor) => actor.total.count));
   const scale = (count) => ((width - label - 60) * count) / most;
-  const bars = report.actors.flatMap((actor, row) => {
+  const bars = performance.actors.flatMap((actor, row) => {
     const y = row * rowHeight + 4;
     const onTime = scale(actor.total.on_time);
     return [
@@ -784,25 +820,28 @@ function performanceChart(report) {
       svg("text", { x: label + onTime + scale(actor.total.overdue) + 6, y: y + 16, class: "chart-label" }, `${actor.total.on_time} / ${actor.total.count}`),
     ];
   });
-  return svg("svg", { id: "performance-chart", viewBox: `0 0 ${width} ${Math.max(1, report.actors.length) * rowHeight + 8}`, role: "img" }, ...bars);
+  return svg("svg", { id: "performance-chart", viewBox: `0 0 ${width} ${Math.max(1, performance.actors.length) * rowHeight + 8}`, role: "img" }, ...bars);
 }
 
 /** The month's performance report: the chart, then the cases running late. */
 async function performanceSection() {
   const month = sessionStorage.getItem("sealbid-month") ?? new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 7);
-  const report = await read(`/v1/performance?month=${month}`);
+  const performance = await read(`/v1/performance?month=${month}`);
   const picker = field("performance-month", "month", { value: month, size: "7" });
   picker.querySelector("input").addEventListener("change", () => {
     const typed = valueOf("performance-month");
-    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(typed)) return report("failed", `${text("month")}: YYYY-MM`);
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(typed)) {
+      report("failed", `${text("month")}: YYYY-MM`);
+      return;
+    }
     sessionStorage.setItem("sealbid-month", typed);
     show();
   });
   return element("section", { id: "performance" }, element("h2", {}, `${text("performance")} · ${month}`), picker,
     element("p", { class: "legend" }, element("span", { class: "on-time-key" }, text("on_time")), " ", element("span", { class: "overdue-key" }, text("overdue"))),
-    performanceChart(report),
+    performanceChart(performance),
     element("h2", {}, text("running_late")),
-    table(["office", "act", "tender", "due"], report.running_late.map((late) => ({
+    table(["office", "act", "tender", "due"], performance.running_late.map((late) => ({
       cells: [late.name ?? late.actor, late.step, late.tender ?? "—", chinaTime(late.due_ms)],
     }))));
 }

@@ -8,7 +8,7 @@
 const TEXT = {
   zh: {
     platform: "公共资源交易平台", loading: "正在加载…", footer: "所有时间为北京时间；金额为人民币。",
-    open_tenders: "正在进行的项目", final_tenders: "已结束的项目", notices: "最新公告", none: "暂无",
+    open_tenders: "正在进行的项目", final_tenders: "已结束的项目", notices: "最新公告", none: "暂无", more: "更多",
     tender: "项目编号", title: "项目名称", market: "交易类型", phase: "状态", deadline: "投标截止时间",
     office: "招标人", lots: "标段", bids: "投标数", withheld: "截止前不公开", timeline: "项目进程",
     opening: "开标记录", bidder: "投标人", price: "投标报价", valid: "有效", invalid: "无效",
@@ -27,7 +27,7 @@ const TEXT = {
   },
   en: {
     platform: "Public Resource Trading", loading: "Loading…", footer: "Times are China Standard Time; amounts in yuan (CNY).",
-    open_tenders: "Open tenders", final_tenders: "Finished tenders", notices: "Latest notices", none: "None",
+    open_tenders: "Open tenders", final_tenders: "Finished tenders", notices: "Latest notices", none: "None", more: "More",
     tender: "Tender", title: "Title", market: "Market", phase: "Status", deadline: "Bidding deadline",
     office: "Office", lots: "Lots", bids: "Bids", withheld: "withheld until the deadline", timeline: "Timeline",
     opening: "Opening record", bidder: "Bidder", price: "Price", valid: "valid", invalid: "not valid",
@@ -87,7 +87,7 @@ function table(headings, rows, money = []) {
 async function read(path) {
   const answer = await fetch(path, { headers: { accept: "application/json" } });
   const body = await answer.json();
-  if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status });
+  if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status, code: body.code });
   return body;
 }
 
@@ -114,17 +114,23 @@ async function latestNotices(limit) {
   }
 }
 
+/** One page of a paged list route: its items and the path of the next page (its `Link: rel="next"`), or null. */
+async function readPage(target) {
+  const answer = await fetch(target, { headers: { accept: "application/json" } });
+  const body = await answer.json();
+  if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status, code: body.code });
+  const link = (answer.headers.get("link") ?? "").match(/<([^>]+)>;\s*rel="next"/);
+  return { items: body, next: link ? new URL(link[1]).pathname + new URL(link[1]).search : null };
+}
+
 /** Every item of a paged list route from `target` on, following its `Link: rel="next"` (at most 100 pages). */
 async function readPages(target) {
   const items = [];
   let next = target;
   for (let page = 0; page < 100 && next; page += 1) {
-    const answer = await fetch(next, { headers: { accept: "application/json" } });
-    const body = await answer.json();
-    if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status, code: body.code });
-    items.push(...body);
-    const link = (answer.headers.get("link") ?? "").match(/<([^>]+)>;\s*rel="next"/);
-    next = link ? new URL(link[1]).pathname + new URL(link[1]).search : null;
+    const answer = await readPage(next);
+    items.push(...answer.items);
+    next = answer.next;
   }
   return items;
 }
@@ -139,27 +145,50 @@ async function participantNames() {
 /** A tender's id as a link to its page. */
 const tenderLink = (id) => element("a", { href: `#/tender/${id}` }, id);
 
-/** The home page: open tenders, finished ones, the latest notices. */
-async function home() {
-  const [open, finished, names, notices] = await Promise.all([
-    readPages("/v1/tenders?status=open&count=100"), read("/v1/tenders?status=final"), participantNames(), latestNotices(20),
-  ]);
-  const rows = (tenders) => tenders.map((tender) => ({
+/** The rows of a tender table, and its headings. */
+function tenderRows(tenders, names) {
+  return tenders.map((tender) => ({
     attributes: { "data-tender": tender.id },
     cells: [tenderLink(tender.id), tender.spec.title, named("markets", tender.spec.market),
       named("phases", tender.phase), chinaTime(tender.deadline_ms), names.get(tender.office) ?? tender.office],
   }));
-  const headings = ["tender", "title", "market", "phase", "deadline", "office"];
+}
+const TENDER_HEADINGS = ["tender", "title", "market", "phase", "deadline", "office"];
+
+/** Finished tenders a page shows; more are a link away. */
+const FINAL_PER_PAGE = 100;
+
+/** A page of finished tenders from tender number `from` on, and a link to the next page when there is one. */
+async function finishedSection(from, names) {
+  const page = await readPage(`/v1/tenders?status=final&from=${from}&count=${FINAL_PER_PAGE}`);
+  const section = element("section", { id: "final-tenders" }, element("h2", {}, text("final_tenders")),
+    table(TENDER_HEADINGS, tenderRows(page.items, names)));
+  const next = page.next && new URLSearchParams(page.next.split("?")[1]).get("from");
+  if (next) section.append(element("p", {}, element("a", { id: "more-final", href: `#/final/${next}` }, text("more"))));
+  return section;
+}
+
+/** The home page: open tenders, finished ones, the latest notices. */
+async function home() {
+  const [open, names, notices] = await Promise.all([
+    readPages("/v1/tenders?status=open&count=100"), participantNames(), latestNotices(20),
+  ]);
+  const finished = await finishedSection(1, names);
   const latest = notices.reverse().map((notice) => ({
     cells: [chinaTime(notice.published_at_ms), tenderLink(notice.tender), notice.title,
       named("kinds", Object.keys(notice.content)[0])],
   }));
   return [
-    element("section", { id: "open-tenders" }, element("h2", {}, text("open_tenders")), table(headings, rows(open))),
-    element("section", { id: "final-tenders" }, element("h2", {}, text("final_tenders")), table(headings, rows(finished))),
+    element("section", { id: "open-tenders" }, element("h2", {}, text("open_tenders")), table(TENDER_HEADINGS, tenderRows(open, names))),
+    finished,
     element("section", { id: "notices" }, element("h2", {}, text("notices")),
       table(["published", "tender", "title", "kind"], latest)),
   ];
+}
+
+/** The finished tenders from tender number `from` on, a page at a time. */
+async function finishedPage(from) {
+  return [await finishedSection(from, await participantNames())];
 }
 
 /** A bidder's name from the notices that named it, or its key. */
@@ -246,18 +275,26 @@ async function show() {
   document.title = `sealbid ${text("platform")}`;
   const main = document.getElementById("main");
   const match = location.hash.match(/^#\/tender\/(.+)$/);
+  const final = location.hash.match(/^#\/final\/([1-9][0-9]{0,15})$/);
   const desk = DESKS[location.hash];
   leaveDesk();
   shown += 1;
   const showing = shown;
   let content;
   try {
-    content = desk ? await desk() : match ? await tenderPage(decodeURIComponent(match[1])) : await home();
+    content = desk ? await desk() : match ? await tenderPage(decodeURIComponent(match[1]))
+      : final ? await finishedPage(Number(final[1])) : await home();
   } catch (error) {
-    content = [element("p", { class: "error", id: "error" }, `${text("error")}: ${error.message}`)];
+    // The node's problem in the page's language (reasons.js), else as it was said.
+    const said = (language === "zh" && PROBLEMS_ZH[error.code]) || error.message;
+    content = [element("p", { class: "error", id: "error" }, `${text("error")}: ${said}`)];
   }
-  // A page asked for later is showing, or about to: this one is dropped with what it would start.
-  if (showing !== shown) return;
+  // A page asked for later is showing, or about to: this one is dropped with what it would start
+  // (counted in `data-dropped`).
+  if (showing !== shown) {
+    main.dataset.dropped = String(Number(main.dataset.dropped ?? 0) + 1);
+    return;
+  }
   main.replaceChildren(...content);
   main.dataset.ready = location.hash || "#/";
   // What a desk starts once it is shown (the supervisor's live stream).

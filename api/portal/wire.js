@@ -29,6 +29,15 @@ function sameBytes(left, right) {
   return left.length === right.length && left.every((byte, index) => byte === right[index]);
 }
 
+/** A check of this file that failed: `reason` names it (the desks say it in the reader's language), the message says it in English. */
+class WireError extends Error {
+  constructor(reason, message, values = {}) {
+    super(message);
+    this.reason = reason;
+    this.values = values;
+  }
+}
+
 /** Standard base64 with padding (signed notes, read signatures). */
 function base64(bytes) {
   let binary = "";
@@ -47,8 +56,11 @@ function fromBase64(text) {
 
 /** Bytes of base64url `text` (no padding). */
 function fromBase64url(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Error("not base64url");
-  return fromBase64(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new WireError("not_base64url", "not base64url");
+  const bytes = fromBase64(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+  // One text form per byte string (§1): non-zero trailing bits are refused.
+  if (base64url(bytes) !== text) throw new WireError("not_base64url", "not base64url");
+  return bytes;
 }
 
 /** RFC 8785 JSON of `value` (§1.1): members sorted by UTF-16 code units, integers only. */
@@ -58,7 +70,7 @@ function canonical(value) {
     const names = Object.keys(value).filter((name) => value[name] !== undefined).sort();
     return `{${names.map((name) => `${JSON.stringify(name)}:${canonical(value[name])}`).join(",")}}`;
   }
-  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new Error(`${value} is not an integer the protocol carries`);
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new WireError("not_integer", `${value} is not an integer the protocol carries`, { value });
   return JSON.stringify(value);
 }
 
@@ -105,14 +117,62 @@ function bytesOf(value) {
 function uncompressedPoint(point) {
   const { prime, b } = P256;
   if (point.length === 65 && point[0] === 4) return point;
-  if (point.length !== 33 || (point[0] !== 2 && point[0] !== 3)) throw new Error("not a P-256 point");
+  if (point.length !== 33 || (point[0] !== 2 && point[0] !== 3)) throw new WireError("not_point", "not a P-256 point");
   const x = integerOf(point.slice(1));
-  if (x >= prime) throw new Error("not a P-256 point");
+  if (x >= prime) throw new WireError("not_point", "not a P-256 point");
   const right = (((x * x) % prime) * x - 3n * x + b + 3n * prime) % prime;
   let y = powerModulo(right, (prime + 1n) / 4n, prime);
-  if ((y * y) % prime !== right) throw new Error("not a point on P-256");
+  if ((y * y) % prime !== right) throw new WireError("not_on_curve", "not a point on P-256");
   if ((y & 1n) !== BigInt(point[0] & 1)) y = prime - y;
   return concat([4], bytesOf(x), bytesOf(y));
+}
+
+/** The PKCS#8 document of a P-256 private scalar with no public key: this prefix, then the scalar. */
+const P256_PKCS8_PREFIX = fromHex("3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420");
+
+/** x·G, compressed, for a scalar 1 ≤ x < n: the browser derives the public key of a private key imported without one. */
+async function timesGenerator(scalar) {
+  const key = await crypto.subtle.importKey("pkcs8", concat(P256_PKCS8_PREFIX, scalar), { name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+  const jwk = await crypto.subtle.exportKey("jwk", key);
+  const y = fromBase64url(jwk.y);
+  return concat([2 + (y[31] & 1)], fromBase64url(jwk.x));
+}
+
+/** The generator G, compressed. */
+const GENERATOR = fromHex("036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
+
+/** A scalar drawn uniformly from 1 … n − 1. */
+function randomScalar() {
+  for (;;) {
+    const candidate = integerOf(crypto.getRandomValues(new Uint8Array(32)));
+    if (candidate > 0n && candidate < P256.order) return candidate;
+  }
+}
+
+/**
+ * A knowledge proof (§5.2) of the scalar `secret` (32 bytes) for `statement` (bytes):
+ * c = SHA-256(label ‖ len(statement) ‖ statement ‖ G ‖ X ‖ k·G) mod n, s = k + c·x mod n.
+ */
+async function knowledgeProof(secret, statement) {
+  const x = integerOf(secret);
+  if (x === 0n || x >= P256.order) throw new WireError("not_scalar", "the secret is not a scalar");
+  const publicPoint = await timesGenerator(secret);
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, statement.length);
+  for (;;) {
+    const nonce = randomScalar();
+    const commitment = await timesGenerator(bytesOf(nonce));
+    const hash = await sha256(concat(utf8("sealbid/dkg/knowledge-proof/v1"), length, statement, GENERATOR, publicPoint, commitment));
+    const challenge = integerOf(hash) % P256.order;
+    const response = (nonce + challenge * x) % P256.order;
+    if (challenge !== 0n && response !== 0n) return { challenge: base64url(bytesOf(challenge)), response: base64url(bytesOf(response)) };
+  }
+}
+
+/** The `readiness` of `prove_readiness` (§5.6.1): member `share.member` holds `share.share` for the deadline in force `deadlineMs`. */
+async function readinessProof(share, deadlineMs) {
+  const statement = utf8(`sealbid/committee/readiness/v1\n${share.session}\n${share.member}\n${deadlineMs}\n`);
+  return { member: share.member, proof: await knowledgeProof(fromBase64url(share.share), statement), session: share.session };
 }
 
 // ---- Identity keys (§2) --------------------------------------------------------------------
@@ -139,7 +199,7 @@ class Identity {
   static async generate() {
     const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
     const document = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
-    if (document.length !== 48 || !sameBytes(document.slice(0, 16), PKCS8_V1_PREFIX)) throw new Error("this browser exports Ed25519 keys in a form the page does not know");
+    if (document.length !== 48 || !sameBytes(document.slice(0, 16), PKCS8_V1_PREFIX)) throw new WireError("browser_key_form", "this browser exports Ed25519 keys in a form the page does not know");
     return Identity.fromSeed(document.slice(16));
   }
 
@@ -155,11 +215,11 @@ class Identity {
   static async fromFile(bytes) {
     if (bytes.length === 83 && sameBytes(bytes.slice(0, 16), PKCS8_V2_PREFIX) && sameBytes(bytes.slice(48, 51), PKCS8_V2_PUBLIC)) {
       const identity = await Identity.fromSeed(bytes.slice(16, 48));
-      if (!sameBytes(identity.publicKey, bytes.slice(51))) throw new Error("the key file's public key is not its seed's");
+      if (!sameBytes(identity.publicKey, bytes.slice(51))) throw new WireError("key_file_mismatch", "the key file's public key is not its seed's");
       return identity;
     }
     if (bytes.length === 48 && sameBytes(bytes.slice(0, 16), PKCS8_V1_PREFIX)) return Identity.fromSeed(bytes.slice(16));
-    throw new Error(`not an Ed25519 key file (PKCS#8, 83 bytes as \`sealbid key new\` writes; this one has ${bytes.length})`);
+    throw new WireError("not_key_file", `not an Ed25519 key file (PKCS#8, 83 bytes as \`sealbid key new\` writes; this one has ${bytes.length})`, { bytes: bytes.length });
   }
 
   /** The key file (PKCS#8 v2, exactly as `sealbid key new` writes it). */
@@ -214,7 +274,7 @@ async function sendCommand(body) {
       body: JSON.stringify(body),
     });
   } catch (error) {
-    throw new Refused(null, null, `no answer from the node (${error.message})`);
+    throw Object.assign(new Refused(null, null, `no answer from the node (${error.message})`), { reason: "no_answer", values: { cause: error.message } });
   }
   const json = await answer.json().catch(() => null);
   if (!answer.ok) throw new Refused(answer.status, json, `${answer.status} ${answer.statusText}`);
@@ -258,7 +318,7 @@ async function seal(recipient, context, plaintext) {
 
 /** Opens `envelope` with the P-256 secret `secret` (32 bytes) of the point `recipient` (bytes). */
 async function openEnvelope(secret, recipient, context, envelope) {
-  if (envelope.version !== 1 || envelope.suite !== SUITE) throw new Error("the envelope is not of suite 1");
+  if (envelope.version !== 1 || envelope.suite !== SUITE) throw new WireError("envelope_suite", "the envelope is not of suite 1");
   const recipientKey = uncompressedPoint(recipient);
   const curve = { name: "ECDH", namedCurve: "P-256" };
   const jwk = { kty: "EC", crv: "P-256", d: base64url(secret), x: base64url(recipientKey.slice(1, 33)), y: base64url(recipientKey.slice(33)) };
@@ -266,7 +326,7 @@ async function openEnvelope(secret, recipient, context, envelope) {
   try {
     privateKey = await crypto.subtle.importKey("jwk", jwk, curve, false, ["deriveBits"]);
   } catch {
-    throw new Error("the encryption key is not the one registered for this member");
+    throw new WireError("encryption_key_mismatch", "the encryption key is not the one registered for this member");
   }
   const ephemeralKey = fromBase64url(envelope.ephemeral_key);
   const ephemeral = await crypto.subtle.importKey("raw", ephemeralKey, curve, false, []);
@@ -277,14 +337,14 @@ async function openEnvelope(secret, recipient, context, envelope) {
     const plaintext = await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce, additionalData: associatedData, tagLength: 128 }, key, fromBase64url(envelope.ciphertext));
     return new Uint8Array(plaintext);
   } catch {
-    throw new Error("the envelope does not open");
+    throw new WireError("envelope_closed", "the envelope does not open");
   }
 }
 
 /** An offer (§10.3) as sealed: its RFC 8785 bytes, `80`, then `00` up to 256 bytes. */
 function paddedOffer(offer) {
   const bytes = utf8(canonical(offer));
-  if (bytes.length >= OFFER_BYTES) throw new Error("the offer is too long to seal");
+  if (bytes.length >= OFFER_BYTES) throw new WireError("offer_too_long", "the offer is too long to seal");
   const padded = new Uint8Array(OFFER_BYTES);
   padded.set(bytes);
   padded[bytes.length] = 0x80;
@@ -340,10 +400,10 @@ const leafHashOf = (entry) => sha256(concat([0], utf8(entry)));
 async function rootOfInclusion(index, size, leaf, proof) {
   let node = BigInt(index);
   let last = BigInt(size) - 1n;
-  if (node > last) throw new Error("the entry lies beyond the checkpoint");
+  if (node > last) throw new WireError("beyond_checkpoint", "the entry lies beyond the checkpoint");
   let hash = leaf;
   for (const sibling of proof) {
-    if (last === 0n) throw new Error("the inclusion proof is too long");
+    if (last === 0n) throw new WireError("proof_too_long", "the inclusion proof is too long");
     if ((node & 1n) === 1n || node === last) {
       hash = await sha256(concat([1], sibling, hash));
       while ((node & 1n) === 0n && node !== 0n) {
@@ -356,7 +416,7 @@ async function rootOfInclusion(index, size, leaf, proof) {
     node >>= 1n;
     last >>= 1n;
   }
-  if (last !== 0n) throw new Error("the inclusion proof is too short");
+  if (last !== 0n) throw new WireError("proof_too_short", "the inclusion proof is too short");
   return hash;
 }
 
@@ -364,24 +424,24 @@ async function rootOfInclusion(index, size, leaf, proof) {
 async function parseVerifierKey(text) {
   // The name holds no "+"; the key's base64 may.
   const parts = text.trim().match(/^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/);
-  if (!parts) throw new Error("not a verifier key (name+keyid+key)");
+  if (!parts) throw new WireError("not_verifier_key", "not a verifier key (name+keyid+key)");
   const [, name, keyId] = parts;
   let key;
   try {
     key = fromBase64(parts[3]);
   } catch {
-    throw new Error("the verifier key's key is not base64");
+    throw new WireError("verifier_key_base64", "the verifier key's key is not base64");
   }
-  if (key.length !== 33 || key[0] !== 1) throw new Error("not an Ed25519 note key");
+  if (key.length !== 33 || key[0] !== 1) throw new WireError("not_note_key", "not an Ed25519 note key");
   const id = (await sha256(concat(utf8(name), [0x0a, 0x01], key.slice(1)))).slice(0, 4);
-  if (Array.from(id, (byte) => byte.toString(16).padStart(2, "0")).join("") !== keyId) throw new Error("the verifier key's id does not match its key");
+  if (Array.from(id, (byte) => byte.toString(16).padStart(2, "0")).join("") !== keyId) throw new WireError("verifier_key_id", "the verifier key's id does not match its key");
   return { name, id, publicKey: await crypto.subtle.importKey("raw", key.slice(1), { name: "Ed25519" }, false, ["verify"]) };
 }
 
 /** The checkpoint in signed note `note` once `verifier`'s signature on it checks: `{origin, size, root}`. */
 async function verifiedCheckpoint(note, verifier) {
   const split = note.lastIndexOf("\n\n");
-  if (split < 0) throw new Error("the checkpoint is not a signed note");
+  if (split < 0) throw new WireError("not_signed_note", "the checkpoint is not a signed note");
   const body = note.slice(0, split + 1);
   let signed = false;
   for (const line of note.slice(split + 2).split("\n").filter((line) => line !== "")) {
@@ -390,13 +450,13 @@ async function verifiedCheckpoint(note, verifier) {
     const bytes = fromBase64(match[2]);
     if (bytes.length !== 68 || !sameBytes(bytes.slice(0, 4), verifier.id)) continue;
     if (!(await crypto.subtle.verify({ name: "Ed25519" }, verifier.publicKey, bytes.slice(4), utf8(body)))) {
-      throw new Error("the checkpoint's signature does not verify");
+      throw new WireError("checkpoint_signature", "the checkpoint's signature does not verify");
     }
     signed = true;
   }
-  if (!signed) throw new Error("the checkpoint is not signed by the log key");
+  if (!signed) throw new WireError("checkpoint_unsigned", "the checkpoint is not signed by the log key");
   const [origin, size, root] = body.split("\n");
-  if (!/^[1-9][0-9]*$/.test(size)) throw new Error("the checkpoint has no tree size");
+  if (!/^[1-9][0-9]*$/.test(size)) throw new WireError("checkpoint_size", "the checkpoint has no tree size");
   return { origin, size: Number(size), root: fromBase64(root) };
 }
 
@@ -408,17 +468,17 @@ async function verifiedCheckpoint(note, verifier) {
  */
 async function verifyReceipt(kept, verifierKeyText) {
   const verifier = await parseVerifierKey(verifierKeyText);
-  if (base64url(await leafHashOf(kept.entry)) !== kept.leaf_hash) throw new Error("the entry is not the leaf the answer named");
-  if (!kept.entry.includes(JSON.stringify(kept.payload))) throw new Error("the entry does not hold the signed command");
+  if (base64url(await leafHashOf(kept.entry)) !== kept.leaf_hash) throw new WireError("entry_not_leaf", "the entry is not the leaf the answer named");
+  if (!kept.entry.includes(JSON.stringify(kept.payload))) throw new WireError("entry_without_command", "the entry does not hold the signed command");
   const logKey = await read("/v1/audit/log-key");
-  if (logKey.verifier_key !== verifierKeyText.trim()) throw new Error("the node signs with another log key than the one trusted");
+  if (logKey.verifier_key !== verifierKeyText.trim()) throw new WireError("other_log_key", "the node signs with another log key than the one trusted");
   const receipt = await read(`/v1/audit/receipt?index=${kept.audit_index}`);
-  if (receipt.leaf_hash !== kept.leaf_hash || receipt.index !== kept.audit_index) throw new Error("the node's receipt is for another entry");
+  if (receipt.leaf_hash !== kept.leaf_hash || receipt.index !== kept.audit_index) throw new WireError("receipt_other_entry", "the node's receipt is for another entry");
   const checkpoint = await verifiedCheckpoint(receipt.checkpoint, verifier);
-  if (receipt.origin !== verifier.name || checkpoint.origin !== verifier.name) throw new Error("the receipt is from another log");
+  if (receipt.origin !== verifier.name || checkpoint.origin !== verifier.name) throw new WireError("receipt_other_log", "the receipt is from another log");
   const hashes = [kept.leaf_hash, ...receipt.inclusion_proof].map(fromBase64url);
-  if (checkpoint.root.length !== 32 || hashes.some((hash) => hash.length !== 32)) throw new Error("the receipt holds a hash that is not 32 bytes");
+  if (checkpoint.root.length !== 32 || hashes.some((hash) => hash.length !== 32)) throw new WireError("receipt_hash_length", "the receipt holds a hash that is not 32 bytes");
   const root = await rootOfInclusion(kept.audit_index, checkpoint.size, hashes[0], hashes.slice(1));
-  if (!sameBytes(root, checkpoint.root)) throw new Error("the inclusion proof does not lead to the checkpoint's root");
+  if (!sameBytes(root, checkpoint.root)) throw new WireError("proof_root", "the inclusion proof does not lead to the checkpoint's root");
   return checkpoint.size;
 }

@@ -3,8 +3,8 @@
 //! bidders, offices, committee members and supervisors, in Chinese and English. The page, its
 //! scripts and its style are built into the binary. The scripts read and write this node's API
 //! only: `portal.js` the public pages, `wire.js` what a participant seals, signs and checks
-//! (WebCrypto), `desks.js` the participants' pages. A content security policy lets the page load
-//! nothing from elsewhere.
+//! (WebCrypto), `reasons.js` what a refusal or a failed check says in Chinese, `desks.js` the
+//! participants' pages. A content security policy lets the page load nothing from elsewhere.
 
 use actix_web::HttpResponse;
 
@@ -16,6 +16,8 @@ const PAGE: &str = include_str!("../portal/index.html");
 const SCRIPT: &str = include_str!("../portal/portal.js");
 /// What the participants' pages sign, seal and check (WebCrypto).
 const WIRE: &str = include_str!("../portal/wire.js");
+/// What refusals and failed checks say in Chinese.
+const REASONS: &str = include_str!("../portal/reasons.js");
 /// The participants' pages.
 const DESKS: &str = include_str!("../portal/desks.js");
 /// Its style.
@@ -43,7 +45,7 @@ pub async fn page() -> HttpResponse {
 
 /// `GET /portal/{file}`: the portal's script and style.
 #[utoipa::path(get, path = "/portal/{file}", tag = "portal",
-    params(("file" = String, Path, description = "`portal.js`, `wire.js`, `desks.js` or `portal.css`")),
+    params(("file" = String, Path, description = "`portal.js`, `wire.js`, `reasons.js`, `desks.js` or `portal.css`")),
     responses(
         (status = 200, description = "The script or the style", body = String, content_type = "text/javascript"),
         (status = 404, description = "No such file", body = Problem, content_type = "application/problem+json"),
@@ -52,6 +54,7 @@ pub async fn asset(file: actix_web::web::Path<String>) -> Result<HttpResponse, P
     match file.as_str() {
         "portal.js" => Ok(served("text/javascript; charset=utf-8", SCRIPT)),
         "wire.js" => Ok(served("text/javascript; charset=utf-8", WIRE)),
+        "reasons.js" => Ok(served("text/javascript; charset=utf-8", REASONS)),
         "desks.js" => Ok(served("text/javascript; charset=utf-8", DESKS)),
         "portal.css" => Ok(served("text/css; charset=utf-8", STYLE)),
         other => Err(Problem::not_found(format!(

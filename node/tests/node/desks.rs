@@ -4,8 +4,10 @@
 //! page, publishes and seals its reserve; a bidder makes its key, registers, seals and submits,
 //! withdraws, submits again and replaces, and verifies a receipt against the log's key; the
 //! supervisor's page shows the warning the close raises without being reloaded; a committee
-//! member imports its key files and releases its share; the office opens and awards; the
-//! public page shows the result. The node's opening recovers exactly the price typed. Screenshots
+//! member imports its key files, proves it still holds its share while bids are taken and
+//! releases it after the close; the office opens and awards; the public page shows the result.
+//! A second test runs the supervisor's and the office's other acts, with refusals said in
+//! Chinese, a lost answer whose signed command is kept across a reload, and a month refused. The node's opening recovers exactly the price typed. Screenshots
 //! of each step go to the test's target folder (`portal-screenshots/desk-*.png`).
 
 use std::time::Duration;
@@ -18,7 +20,7 @@ use sealbid_ledger::types::{LotId, Role, TenderId};
 use sealbid_testkit::{key, sealed_offer};
 use serde_json::{Value, json};
 
-use crate::portal::{browser, click, finish, screenshot, text_of};
+use crate::portal::{browser, click, finish, screenshot, text_of, wait_for};
 use crate::support::Platform;
 use crate::tender::{cast, run, submit};
 
@@ -89,6 +91,11 @@ const [examples, done] = arguments;
     && fenOf("¥ 5,000,000", "price_yuan") === 500000000 && fenOf("90071992547409.91", "price_yuan") === 9007199254740991;
   const refusedAmount = (typed) => { try { fenOf(typed, "price_yuan"); return false; } catch { return true; } };
   checks.non_amounts_refused = ["0", "1.234", "-5", "1e6", "", "90071992547409.92"].every(refusedAmount);
+  // §1: each byte string has one text form; padding, the standard alphabet and non-zero
+  // trailing bits are refused ("AQ" is the one form of 0x01, "AR" the same bits plus a stray one).
+  const refusedText = (text) => { try { fromBase64url(text); return false; } catch { return true; } };
+  checks.one_base64url_form = sameBytes(fromBase64url("AQ"), new Uint8Array([1])) && sameBytes(fromBase64url("_-8"), new Uint8Array([0xff, 0xef]))
+    && ["AR", "AQ==", "AQE=", "/+8", "A", "AQJ"].every(refusedText) && sameBytes(fromBase64url("AQI"), new Uint8Array([1, 2]));
   return checks;
 })().then(done, (error) => done({ failed: error.message }));
 "#;
@@ -108,7 +115,7 @@ async fn wire_matches_the_protocol(client: &Client) {
     });
     let checks = client.execute_async(WIRE_CHECKS, vec![examples]).await.unwrap();
     let checks = checks.as_object().unwrap();
-    assert_eq!(checks.len(), 14, "every check ran: {checks:?}");
+    assert_eq!(checks.len(), 15, "every check ran: {checks:?}");
     for (name, held) in checks {
         assert_eq!(held, &Value::Bool(true), "wire check {name}: {checks:?}");
     }
@@ -181,16 +188,6 @@ async fn china_time_ahead(client: &Client, seconds_ahead: u64) -> String {
     let script = "return new Date(Date.now() + 8 * 3600 * 1000 + arguments[0] * 1000).toISOString().slice(0, 19).replace('T', ' ');";
     let value = client.execute(script, vec![json!(seconds_ahead)]).await.unwrap();
     value.as_str().unwrap().to_owned()
-}
-
-/// Waits (at most `seconds`) for `css` to be on the page.
-async fn wait_for(client: &Client, css: &str, seconds: u64) {
-    client
-        .wait()
-        .at_most(Duration::from_secs(seconds))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css} never showed: {error}"));
 }
 
 /// Makes a key in the desk's page; its public key.
@@ -385,6 +382,52 @@ async fn a_sale_runs_through_the_participants_pages() {
     .await;
     screenshot(client, "desk-3-bidder-receipt").await;
 
+    // Committee member 1 imports its key files in the page. A file that is not a key file is
+    // refused (said in Chinese in the Chinese page), and the page keeps no key. While bids are
+    // taken the member proves in the page that it still holds its share.
+    let mut seed = [LABEL.wrapping_add(100); 32];
+    seed[..8].copy_from_slice(&0u64.to_be_bytes());
+    let identity_file = files.path().join("member-1.pk8");
+    std::fs::write(&identity_file, key_file(seed)).unwrap();
+    let encryption_file = files.path().join("member-1.enc");
+    std::fs::write(&encryption_file, committee.members[0].1.secret().to_bytes()).unwrap();
+    let other_encryption_file = files.path().join("member-2.enc");
+    std::fs::write(&other_encryption_file, committee.members[1].1.secret().to_bytes()).unwrap();
+    click(client, "#lang-zh").await;
+    open(client, &format!("{home}#/committee"), "#/committee").await;
+    let (state, sentence) = press(client, "#key-file", Some(&encryption_file)).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(
+        sentence.starts_with("未能完成: 不是 Ed25519 密钥文件") && sentence.contains("此文件有 32 字节"),
+        "{sentence}"
+    );
+    assert!(
+        client.find_all(Locator::Id("key-export")).await.unwrap().is_empty(),
+        "no key kept"
+    );
+    click(client, "#lang-en").await;
+    open(client, &format!("{home}#/committee"), "#/committee").await;
+    let (state, sentence) = press(client, "#key-file", Some(&encryption_file)).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("not an Ed25519 key file"), "{sentence}");
+    let (state, sentence) = press(client, "#key-file", Some(&identity_file)).await;
+    assert_eq!(state, "done", "{sentence}");
+    let (state, sentence) = press(client, "#encryption-file", Some(&encryption_file)).await;
+    assert_eq!(state, "done", "{sentence}");
+    let row = "#committees tr[data-tender=\"T-000001\"]";
+    assert!(!text_of(client, row).await.contains("CST"), "no proof yet");
+    let sentence = done(client, "#prove-T-000001").await;
+    assert!(
+        sentence.starts_with("Proved holding the share for T-000001 (member 1, deadline "),
+        "{sentence}"
+    );
+    let (_, _, view) = platform.get("/v1/tenders/T-000001").await;
+    assert!(
+        view["tender"]["readiness"]["1"]["audit_index"].is_u64(),
+        "the ledger checked and kept the proof: {view}"
+    );
+    assert!(text_of(client, row).await.contains("CST"), "the proof's time is shown");
+
     // The supervisor's page is open when bidding closes: the close's warning shows up on it
     // without a reload (both bids came from one address).
     open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
@@ -457,24 +500,10 @@ async fn a_sale_runs_through_the_participants_pages() {
     let disposed = text_of(client, &format!("#warnings tr[data-warning=\"{warning}\"]")).await;
     assert!(disposed.contains("Acknowledge"), "{disposed}");
 
-    // Committee member 1 imports its key files and releases its share in the page; member 2
-    // releases from its own machine.
-    let mut seed = [LABEL.wrapping_add(100); 32];
-    seed[..8].copy_from_slice(&0u64.to_be_bytes());
-    let identity_file = files.path().join("member-1.pk8");
-    std::fs::write(&identity_file, key_file(seed)).unwrap();
-    let encryption_file = files.path().join("member-1.enc");
-    std::fs::write(&encryption_file, committee.members[0].1.secret().to_bytes()).unwrap();
-    let other_encryption_file = files.path().join("member-2.enc");
-    std::fs::write(&other_encryption_file, committee.members[1].1.secret().to_bytes()).unwrap();
+    // After the close, committee member 1 releases its share in the page; member 2 releases
+    // from its own machine. Another member's encryption key opens none of this member's shares:
+    // nothing is sent.
     open(client, &format!("{home}#/committee"), "#/committee").await;
-    // A file that is not a key file is refused, and the page keeps no key.
-    let (state, sentence) = press(client, "#key-file", Some(&encryption_file)).await;
-    assert_eq!(state, "failed", "{sentence}");
-    assert!(sentence.contains("not an Ed25519 key file"), "{sentence}");
-    let (state, sentence) = press(client, "#key-file", Some(&identity_file)).await;
-    assert_eq!(state, "done", "{sentence}");
-    // Another member's encryption key opens none of this member's shares: nothing is sent.
     let (state, sentence) = press(client, "#encryption-file", Some(&other_encryption_file)).await;
     assert_eq!(state, "done", "{sentence}");
     let (status, _, before) = platform.get("/v1/audit/head").await;
@@ -643,6 +672,28 @@ async fn supervisors_and_offices_act_in_their_pages() {
     let (state, sentence) = press(client, "#decide", None).await;
     assert_eq!(state, "failed", "{sentence}");
     assert!(sentence.starts_with("Refused (complaint-decided): "), "{sentence}");
+    // In the Chinese page the refusal is said in Chinese; the node's own detail is the line's title.
+    click(client, "#lang-zh").await;
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    wait_for(client, "#complaints tr[data-complaint=\"CP-000001\"]", 30).await;
+    choose(client, "complaint-decision", "dismissed").await;
+    type_into(client, "complaint-text", "再次决定").await;
+    let (state, sentence) = press(client, "#decide", None).await;
+    assert_eq!(
+        (state.as_str(), sentence.as_str()),
+        ("failed", "被拒绝 (complaint-decided): 投诉已经作出处理决定")
+    );
+    let detail = client
+        .find(Locator::Id("outcome"))
+        .await
+        .unwrap()
+        .attr("title")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(detail.contains("CP-000001"), "the node's detail: {detail}");
+    click(client, "#lang-en").await;
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
 
     // It suspends and resumes the tender in the page. The suspension's answer is lost on the
     // way back (the page's next fetch is made to fail after the node answered): the page keeps
@@ -669,9 +720,36 @@ async fn supervisors_and_offices_act_in_their_pages() {
         sentence.contains("applied before, this is its original receipt"),
         "{sentence}"
     );
+    // The resumption's answer is lost too, and the page is reloaded: the tab kept the signed
+    // command, and sending it again gets its original receipt.
     choose(client, "suspend-tender", "T-000001").await;
-    let sentence = done(client, "#resume").await;
-    assert!(sentence.starts_with("T-000001 resumed; bidding ends "), "{sentence}");
+    client
+        .execute(
+            "const original = window.fetch; window.fetch = async (...request) => { window.fetch = original; await original(...request); throw new TypeError('the connection was reset'); };",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let (state, sentence) = press(client, "#resume", None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("no answer from the node"), "{sentence}");
+    assert!(
+        tender_view(&platform).await["suspended_since_ms"].is_null(),
+        "the node applied it"
+    );
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    let (_, state, sentence) = outcome(client).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("it is kept and can be sent again"), "{sentence}");
+    let sentence = done(client, "#send-again").await;
+    assert!(
+        sentence.starts_with("The kept command was applied")
+            && sentence.contains("applied before, this is its original receipt"),
+        "{sentence}"
+    );
+    // Once sent, it is no longer offered.
+    open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
+    assert!(client.find_all(Locator::Id("send-again")).await.unwrap().is_empty());
     assert!(tender_view(&platform).await["suspended_since_ms"].is_null());
 
     // The month's performance chart counts the supervisors' two acts, both on time.
@@ -687,6 +765,22 @@ async fn supervisors_and_offices_act_in_their_pages() {
         .unwrap()
         .unwrap();
     assert!(bar.parse::<f64>().unwrap() > 0.0, "{bar}");
+    // A month that is not one is refused in the page, which keeps the chart it shows.
+    type_into(client, "performance-month", "2026-13").await;
+    let (before, _, _) = outcome(client).await;
+    client
+        .execute(
+            "document.getElementById('performance-month').dispatchEvent(new Event('change'));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let (sequence, state, sentence) = outcome(client).await;
+    assert_eq!(
+        (sequence, state.as_str(), sentence.as_str()),
+        (before + 1, "failed", "Month: YYYY-MM")
+    );
+    assert_eq!(text_of(client, "#performance-chart").await, chart);
     client
         .execute("document.getElementById('complaints').scrollIntoView();", Vec::new())
         .await

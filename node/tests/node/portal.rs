@@ -13,6 +13,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::StatusCode;
+use sealbid_ledger::command::{Action, TenderSpec};
+use sealbid_ledger::events::Response;
+use sealbid_ledger::types::Market;
 use serde_json::{Value, json};
 
 use crate::support::Platform;
@@ -89,6 +92,16 @@ pub async fn browser(platform: &Platform) -> Browser {
     Browser { driver, client }
 }
 
+/// Waits (at most `seconds`) for `css` to be on the page.
+pub async fn wait_for(client: &Client, css: &str, seconds: u64) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(seconds))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css} never showed: {error}"));
+}
+
 /// The folder the screenshots go to.
 pub fn screenshots() -> PathBuf {
     let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
@@ -158,6 +171,46 @@ pub async fn loaded(client: &Client) -> Vec<String> {
         .collect()
 }
 
+/// Publishes `count` one-lot tenders and cancels each at once (a cast of its own, label 8).
+async fn cancelled_tenders(platform: &Platform, count: u64) {
+    let cast = crate::tender::cast(platform, 8, 0).await;
+    for index in 0..count {
+        let spec = TenderSpec {
+            title: format!("cancelled tender {index}"),
+            market: Market::Procurement,
+            lots: vec![crate::tender::lot("1")],
+            deadline_ms: crate::support::now_ms() + crate::tender::BIDDING_MS,
+            notice_period_ms: 1_000,
+            valid_bids_min: 3,
+            committee: cast.committee.identities(),
+            threshold: 2,
+            bid_validity_days: None,
+        };
+        let receipt = crate::tender::run(platform, &cast.office, Action::PublishTender(spec)).await;
+        let Response::TenderPublished { tender } = crate::tender::response(&receipt) else {
+            panic!("{receipt}")
+        };
+        let cancel = Action::CancelTender {
+            tender,
+            reason: "项目资金未落实".into(),
+        };
+        crate::tender::run(platform, &cast.office, cancel).await;
+    }
+}
+
+/// Holds back the page's reads of T-000002 by three seconds (a timer in the page, longer than
+/// the home page takes), marks the body once the first is asked for, and asks for T-000002's
+/// page.
+const SLOW_TENDER: &str = r##"
+window.originalFetch = window.fetch;
+window.fetch = (resource, ...rest) => {
+  if (!String(resource).includes("/v1/tenders/T-000002")) return window.originalFetch(resource, ...rest);
+  document.body.dataset.tenderAsked = "yes";
+  return new Promise((resolve) => setTimeout(resolve, 3000)).then(() => window.originalFetch(resource, ...rest));
+};
+location.hash = "#/tender/T-000002";
+"##;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
     let platform = Platform::start().await;
@@ -169,7 +222,7 @@ async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
     assert_eq!(page.status(), StatusCode::OK);
     let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(policy.starts_with("default-src 'none'; script-src 'self'"), "{policy}");
-    for file in ["portal.js", "wire.js", "desks.js", "portal.css"] {
+    for file in ["portal.js", "wire.js", "reasons.js", "desks.js", "portal.css"] {
         let (status, _) = platform.get_text(&format!("/portal/{file}")).await;
         assert_eq!(status, StatusCode::OK, "{file}");
     }
@@ -222,6 +275,57 @@ async fn the_public_portal_shows_tenders_and_results_in_a_browser() {
     assert!(text_of(client, "#timeline").await.contains("Opening record"));
     assert!(text_of(client, "#results").await.contains("285,000.00"));
     screenshot(client, "3-tender-en").await;
+
+    // Finished tenders a page at a time: from T-000002 on, only it; two finished tenders fit on
+    // the home page's first page, so neither page links to more.
+    open(client, &format!("{home}#/final/2"), "#/final/2").await;
+    let page = text_of(client, "#final-tenders").await;
+    assert!(page.contains("T-000002") && !page.contains("T-000001"), "{page}");
+    assert!(client.find_all(Locator::Id("more-final")).await.unwrap().is_empty());
+
+    // A page asked for while another still loads replaces it: the tender page asked for first,
+    // whose read the page is made to hold back, is dropped when it comes, not shown over the
+    // home page asked for after it and shown before.
+    let dropped = client
+        .execute(
+            "return Number(document.getElementById('main').dataset.dropped ?? 0);",
+            Vec::new(),
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    client.execute(SLOW_TENDER, Vec::new()).await.unwrap();
+    wait_for(client, "body[data-tender-asked]", 30).await;
+    client.execute("location.hash = '#/';", Vec::new()).await.unwrap();
+    let home_shown = format!("main[data-ready=\"#/\"][data-dropped=\"{dropped}\"] #open-tenders");
+    let home_shown = home_shown.replace("[data-dropped=\"0\"]", ":not([data-dropped])");
+    wait_for(client, &home_shown, 30).await;
+    let tender_dropped = format!("main[data-ready=\"#/\"][data-dropped=\"{}\"]", dropped + 1);
+    wait_for(client, &tender_dropped, 30).await;
+    assert!(client.find_all(Locator::Id("summary")).await.unwrap().is_empty());
+    client
+        .execute("window.fetch = window.originalFetch;", Vec::new())
+        .await
+        .unwrap();
+    assert!(text_of(client, "#open-tenders").await.contains("Open tenders"));
+    assert!(client.find_all(Locator::Id("more-final")).await.unwrap().is_empty());
+
+    // A hundred and one finished tenders: the home page lists the first hundred and links to
+    // the rest, whose page lists T-000101 alone.
+    cancelled_tenders(&platform, 99).await;
+    open(client, &home, "#/").await;
+    let finished = client.find_all(Locator::Css("#final-tenders tbody tr")).await.unwrap();
+    assert_eq!(finished.len(), 100);
+    assert!(text_of(client, "#final-tenders").await.contains("T-000100"));
+    let more = client.find(Locator::Id("more-final")).await.unwrap();
+    assert_eq!(more.attr("href").await.unwrap().as_deref(), Some("#/final/101"));
+    more.click().await.unwrap();
+    wait_for(client, "main[data-ready=\"#/final/101\"]", 30).await;
+    let rest = client.find_all(Locator::Css("#final-tenders tbody tr")).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].attr("data-tender").await.unwrap().as_deref(), Some("T-000101"));
+    assert!(client.find_all(Locator::Id("more-final")).await.unwrap().is_empty());
 
     // A tender that does not exist says so.
     open(client, &format!("{home}#/tender/T-999999"), "#/tender/T-999999").await;
