@@ -577,6 +577,32 @@ async fn a_sale_runs_through_the_participants_pages() {
     finish(browser, platform).await;
 }
 
+/// Makes the answer to the page's next command get lost after the node applied it, as when the
+/// connection drops on the way back; other requests (the stream, the warnings) go through.
+const LOSE_NEXT_COMMAND_ANSWER: &str = r##"
+const original = window.fetch;
+window.fetch = async (resource, ...rest) => {
+  if (String(resource) !== "/v1/commands") return original(resource, ...rest);
+  window.fetch = original;
+  await original(resource, ...rest);
+  throw new TypeError("the connection was reset");
+};
+"##;
+
+/// Counts the page's requests of the supervision stream on the body (`data-stream-requests`),
+/// makes the first fail as a dropped connection does, and shows the supervisor's desk.
+const FIRST_STREAM_FAILS: &str = r##"
+const original = window.fetch;
+window.fetch = async (resource, ...rest) => {
+  if (!String(resource).includes("/v1/supervision/stream")) return original(resource, ...rest);
+  const count = Number(document.body.dataset.streamRequests ?? 0) + 1;
+  document.body.dataset.streamRequests = String(count);
+  if (count === 1) throw new TypeError("the connection was reset");
+  return original(resource, ...rest);
+};
+location.hash = "#/supervisor";
+"##;
+
 /// The seed `sealbid_testkit::key(label, index)` derives.
 fn seed_of(label: u8, index: u64) -> [u8; 32] {
     let mut seed = [label; 32];
@@ -634,6 +660,13 @@ async fn supervisors_and_offices_act_in_their_pages() {
     )
     .await;
 
+    // The live stream's first connection fails: the desk reconnects by itself, and an entry
+    // appended after that shows up in it without a reload.
+    open(client, &home, "#/").await;
+    client.execute(FIRST_STREAM_FAILS, Vec::new()).await.unwrap();
+    wait_for(client, "main[data-ready=\"#/supervisor\"]", 30).await;
+    wait_for(client, "body[data-stream-requests=\"2\"]", 30).await;
+
     // A bidder complains; the supervisor accepts the complaint in the page, which suspends the
     // tender, and dismisses it, which resumes it. Deciding twice is refused by the node.
     let complaint = Action::FileComplaint {
@@ -644,6 +677,12 @@ async fn supervisors_and_offices_act_in_their_pages() {
         text: "招标文件设置了排斥潜在投标人的资格条件".into(),
     };
     run(&platform, &cast.bidders[0], complaint).await;
+    wait_for(client, "#live tr[data-kind=\"file_complaint\"]", 30).await;
+    assert!(
+        text_of(client, "#stream-state")
+            .await
+            .starts_with("Receiving entries from")
+    );
     open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
     wait_for(client, "#complaints tr[data-complaint=\"CP-000001\"]", 30).await;
     choose(client, "complaint-review", "accepted_suspend").await;
@@ -700,13 +739,7 @@ async fn supervisors_and_offices_act_in_their_pages() {
     // the signed command, and sending the same bytes again gets the original receipt.
     choose(client, "suspend-tender", "T-000001").await;
     type_into(client, "suspend-reason", "核查投标人资格").await;
-    client
-        .execute(
-            "const original = window.fetch; window.fetch = async (...request) => { window.fetch = original; await original(...request); throw new TypeError('the connection was reset'); };",
-            Vec::new(),
-        )
-        .await
-        .unwrap();
+    client.execute(LOSE_NEXT_COMMAND_ANSWER, Vec::new()).await.unwrap();
     let (state, sentence) = press(client, "#suspend", None).await;
     assert_eq!(state, "failed", "{sentence}");
     assert!(sentence.contains("no answer from the node"), "{sentence}");
@@ -723,13 +756,7 @@ async fn supervisors_and_offices_act_in_their_pages() {
     // The resumption's answer is lost too, and the page is reloaded: the tab kept the signed
     // command, and sending it again gets its original receipt.
     choose(client, "suspend-tender", "T-000001").await;
-    client
-        .execute(
-            "const original = window.fetch; window.fetch = async (...request) => { window.fetch = original; await original(...request); throw new TypeError('the connection was reset'); };",
-            Vec::new(),
-        )
-        .await
-        .unwrap();
+    client.execute(LOSE_NEXT_COMMAND_ANSWER, Vec::new()).await.unwrap();
     let (state, sentence) = press(client, "#resume", None).await;
     assert_eq!(state, "failed", "{sentence}");
     assert!(sentence.contains("no answer from the node"), "{sentence}");
