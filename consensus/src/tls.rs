@@ -2,12 +2,19 @@
 //! cluster's certificate authority and accepts only peers that do the same. The public API
 //! presents the same certificate without asking clients for one. rustls with the ring provider
 //! only. [`ClusterCertificates`] makes an authority and node certificates for a new cluster.
+//!
+//! The node's certificate and key are held by a [`PresentedIdentity`] that every server and
+//! client configuration resolves through, so [`ClusterTls::reload`] swaps them for every new
+//! handshake at once (connections already open keep theirs); a pair that does not parse or
+//! whose key is not the certificate's is refused and the old pair kept.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
+use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore, ServerConfig, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -25,6 +32,9 @@ pub enum TlsError {
     /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
     Config(#[from] rustls::Error),
+    /// The private key is not the one of the certificate it came with.
+    #[error("the private key is not the certificate's")]
+    KeyMismatch,
     /// The peer-certificate verifier could not be built.
     #[error("peer verification: {0}")]
     Verifier(String),
@@ -34,10 +44,9 @@ pub enum TlsError {
 /// certificate authority.
 #[derive(Debug)]
 pub struct ClusterTls {
-    /// The node's certificate, then any intermediates.
-    chain: Vec<CertificateDer<'static>>,
-    /// The node's private key.
-    key: PrivateKeyDer<'static>,
+    /// The node's certificate (then any intermediates) and key, as every configuration built
+    /// here presents them; [`ClusterTls::reload`] replaces them.
+    presented: Arc<PresentedIdentity>,
     /// The cluster's certificate authority: the only one trusted for peers.
     authority: CertificateDer<'static>,
 }
@@ -45,23 +54,27 @@ pub struct ClusterTls {
 impl ClusterTls {
     /// Reads the identity from PEM text.
     pub fn from_pem(chain: &[u8], key: &[u8], authority: &[u8]) -> Result<Self, TlsError> {
-        let pem = |what, error: rustls_pki_types::pem::Error| TlsError::Pem {
-            what,
-            reason: error.to_string(),
+        let presented = PresentedIdentity {
+            current: RwLock::new(Arc::new(certified_key(chain, key)?)),
         };
-        let chain = CertificateDer::pem_slice_iter(chain)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| pem("certificate chain", error))?;
-        if chain.is_empty() {
-            return Err(TlsError::Pem {
-                what: "certificate chain",
-                reason: "no certificate".into(),
-            });
-        }
-        let key = PrivateKeyDer::from_pem_slice(key).map_err(|error| pem("private key", error))?;
-        let authority =
-            CertificateDer::from_pem_slice(authority).map_err(|error| pem("certificate authority", error))?;
-        Ok(Self { chain, key, authority })
+        let authority = CertificateDer::from_pem_slice(authority).map_err(|error| TlsError::Pem {
+            what: "certificate authority",
+            reason: error.to_string(),
+        })?;
+        Ok(Self {
+            presented: Arc::new(presented),
+            authority,
+        })
+    }
+
+    /// Presents the certificate chain and key of this PEM text from the next handshake on, as
+    /// servers and as a client. A pair that does not parse, or whose key is not the
+    /// certificate's, is refused and the pair in use kept. The authority trusted for peers does
+    /// not change.
+    pub fn reload(&self, chain: &[u8], key: &[u8]) -> Result<(), TlsError> {
+        let replacement = Arc::new(certified_key(chain, key)?);
+        *self.presented.current.write().unwrap_or_else(PoisonError::into_inner) = replacement;
+        Ok(())
     }
 
     /// The ring provider: the only one this project uses.
@@ -85,7 +98,7 @@ impl ClusterTls {
         Ok(ServerConfig::builder_with_provider(Self::provider())
             .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(self.chain.clone(), self.key.clone_key())?)
+            .with_cert_resolver(Arc::clone(&self.presented) as Arc<dyn ResolvesServerCert>))
     }
 
     /// The public side (the API): present this node's certificate, ask clients for none.
@@ -93,7 +106,7 @@ impl ClusterTls {
         Ok(ServerConfig::builder_with_provider(Self::provider())
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), self.key.clone_key())?)
+            .with_cert_resolver(Arc::clone(&self.presented) as Arc<dyn ResolvesServerCert>))
     }
 
     /// The client side: trust only the cluster's authority, present this node's certificate.
@@ -101,8 +114,60 @@ impl ClusterTls {
         Ok(ClientConfig::builder_with_provider(Self::provider())
             .with_safe_default_protocol_versions()?
             .with_root_certificates(self.roots()?)
-            .with_client_auth_cert(self.chain.clone(), self.key.clone_key())?)
+            .with_client_cert_resolver(Arc::clone(&self.presented) as Arc<dyn ResolvesClientCert>))
     }
+}
+
+/// The certificate chain and key a node presents, swapped whole by [`ClusterTls::reload`].
+#[derive(Debug)]
+struct PresentedIdentity {
+    /// The pair in use: each handshake takes the one held when it starts.
+    current: RwLock<Arc<CertifiedKey>>,
+}
+
+impl PresentedIdentity {
+    /// The pair in use.
+    fn current(&self) -> Arc<CertifiedKey> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl ResolvesServerCert for PresentedIdentity {
+    fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current())
+    }
+}
+
+impl ResolvesClientCert for PresentedIdentity {
+    fn resolve(&self, _root_hint_subjects: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.current())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// The pair of a PEM certificate chain and a PEM private key, checked to belong together.
+fn certified_key(chain: &[u8], key: &[u8]) -> Result<CertifiedKey, TlsError> {
+    let pem = |what, error: rustls_pki_types::pem::Error| TlsError::Pem {
+        what,
+        reason: error.to_string(),
+    };
+    let chain = CertificateDer::pem_slice_iter(chain)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| pem("certificate chain", error))?;
+    if chain.is_empty() {
+        return Err(TlsError::Pem {
+            what: "certificate chain",
+            reason: "no certificate".into(),
+        });
+    }
+    let key = PrivateKeyDer::from_pem_slice(key).map_err(|error| pem("private key", error))?;
+    CertifiedKey::from_der(chain, key, &ClusterTls::provider()).map_err(|error| match error {
+        rustls::Error::InconsistentKeys(_) => TlsError::KeyMismatch,
+        other => TlsError::Config(other),
+    })
 }
 
 /// PEM text of a new cluster's authority and of node identities it signed.
@@ -150,5 +215,48 @@ impl ClusterCertificates {
             reason: format!("no identity {index}"),
         })?;
         ClusterTls::from_pem(certificate.as_bytes(), key.as_bytes(), self.authority.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_that_is_not_the_certificates_is_refused_and_the_pair_in_use_kept() {
+        let hosts = ["127.0.0.1".to_owned()];
+        let ours = ClusterCertificates::generate(2, &hosts).unwrap();
+        let theirs = ClusterCertificates::generate(1, &hosts).unwrap();
+        let (certificate, key) = &ours.identities[0];
+        let foreign_key = &theirs.identities[0].1;
+        let mismatched = ClusterTls::from_pem(
+            certificate.as_bytes(),
+            foreign_key.as_bytes(),
+            ours.authority.as_bytes(),
+        );
+        assert!(matches!(mismatched, Err(TlsError::KeyMismatch)), "{mismatched:?}");
+
+        let tls = ClusterTls::from_pem(certificate.as_bytes(), key.as_bytes(), ours.authority.as_bytes()).unwrap();
+        let before = tls.presented.current();
+        let refused = tls.reload(certificate.as_bytes(), foreign_key.as_bytes());
+        assert!(matches!(refused, Err(TlsError::KeyMismatch)), "{refused:?}");
+        assert!(
+            Arc::ptr_eq(&before, &tls.presented.current()),
+            "the pair in use is kept"
+        );
+        assert!(matches!(
+            tls.reload(b"not PEM", key.as_bytes()),
+            Err(TlsError::Pem { .. })
+        ));
+
+        let (next_certificate, next_key) = &ours.identities[1];
+        tls.reload(next_certificate.as_bytes(), next_key.as_bytes()).unwrap();
+        let presented = tls.presented.current();
+        let expected = CertificateDer::from_pem_slice(next_certificate.as_bytes()).unwrap();
+        assert_eq!(
+            presented.cert.first(),
+            Some(&expected),
+            "the new certificate is presented"
+        );
     }
 }

@@ -62,6 +62,8 @@ pub struct Application {
     /// The process's soft limit on open files after the node raised it to what its connection
     /// bounds need (0: it could not read it).
     pub open_files: u64,
+    /// The node's own metrics (certificate reloads).
+    node_metrics: crate::node_metrics::NodeMetrics,
     /// Stops the API server.
     api: actix_web::dev::ServerHandle,
     /// Ends when the API server stops.
@@ -118,6 +120,8 @@ impl Application {
         // One registry for the node: the API serves the replication path's metrics with its own.
         let metrics = Metrics::new()?;
         let consensus_metrics = ConsensusMetrics::register(metrics.registry()).map_err(MetricsError::from)?;
+        let node_metrics =
+            crate::node_metrics::NodeMetrics::register(metrics.registry()).map_err(MetricsError::from)?;
         let config = ReplicaConfig {
             node_id: settings.node_id,
             database: data_dir.database.clone(),
@@ -195,6 +199,7 @@ impl Application {
             data_dir,
             replica,
             open_files,
+            node_metrics,
             api: api_handle,
             api_task: tokio::spawn(api),
             cluster: cluster_handle,
@@ -203,17 +208,37 @@ impl Application {
     }
 
     /// Serves until SIGINT (Ctrl-C) or SIGTERM, then stops gracefully: the API first (requests
-    /// in flight finish), then node-to-node RPC, then Raft.
+    /// in flight finish), then node-to-node RPC, then Raft. SIGHUP (a service manager's reload,
+    /// or a closed terminal) never stops the node: it reloads the node's certificate and key.
     pub async fn run_until_interrupted(self) -> std::io::Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
+        let mut hangup = signal(SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+                _ = hangup.recv() => self.reload_tls(),
+            }
         }
         self.stop().await;
         Ok(())
+    }
+
+    /// Reloads the node's certificate and key from its data folder, and says how it went.
+    pub fn reload_tls(&self) {
+        let outcome = match self.data_dir.reload_tls() {
+            Ok(()) => {
+                tracing::info!(folder = %self.data_dir.root.display(), "reloaded the node's certificate and key");
+                "applied"
+            }
+            Err(error) => {
+                tracing::warn!(%error, "kept the node's certificate and key: the reload failed");
+                "refused"
+            }
+        };
+        self.node_metrics.tls_reloads.with_label_values(&[outcome]).inc();
     }
 
     /// Stops both servers and Raft.

@@ -152,6 +152,23 @@ impl DataDir {
 }
 
 impl DataDir {
+    /// Reads `tls/node.pem` and `tls/node.key` again and presents them from the next handshake
+    /// on (the API and node-to-node RPC alike). A pair that cannot be read, does not parse or
+    /// does not belong together is refused and the pair in use kept.
+    pub fn reload_tls(&self) -> Result<(), DataDirError> {
+        let folder = self.root.join("tls");
+        let read = |name: &str| {
+            let path = folder.join(name);
+            std::fs::read(&path).map_err(|source| DataDirError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+        };
+        refuse_exposed(&folder.join("node.key"))?;
+        self.tls.reload(&read("node.pem")?, &read("node.key")?)?;
+        Ok(())
+    }
+
     /// The key that signs checkpoints (read again from the folder: it is kept nowhere else).
     pub fn log_key(&self) -> Result<IdentityKeyPair, DataDirError> {
         private_key(&self.root.join(LOG_KEY_FILE)).map(|(key, _)| key)

@@ -19,6 +19,7 @@ pub mod committee_cli;
 pub mod data_dir;
 pub mod display;
 pub mod failure;
+pub mod node_metrics;
 pub mod ocds_cli;
 pub mod outcome;
 pub mod participant;

@@ -1,8 +1,11 @@
 //! The README's run command: `sealbid serve` with no configuration at all, in an empty folder,
 //! starts a one-node platform on https://127.0.0.1:8443 that answers over HTTPS, and stops
-//! cleanly on Ctrl-C (SIGINT). A second start reuses the folder.
+//! cleanly on Ctrl-C (SIGINT). A second start reuses the folder. SIGHUP reloads its certificate
+//! and key and never stops it.
 
 use std::time::Duration;
+
+use sealbid_consensus::tls::ClusterCertificates;
 
 use crate::support::{DEFAULT_PORTS, start_serve};
 
@@ -41,4 +44,76 @@ async fn sealbid_serve_with_no_configuration_runs_a_one_node_platform() {
         !second.contains("created now"),
         "the second start reuses the key: {second}"
     );
+}
+
+/// `/readyz` over a new connection that trusts only `authority`; its status, or why no answer
+/// came (a certificate that authority did not sign fails the handshake).
+async fn ready_trusting(authority: &[u8]) -> Result<reqwest::StatusCode, String> {
+    let http = sealbid_api::client::https_client(authority).unwrap();
+    let answer = http.get("https://127.0.0.1:8443/readyz").send().await;
+    answer
+        .map(|answer| answer.status())
+        .map_err(|error| format!("{error:?}"))
+}
+
+/// Waits (at most 10 s) until `sealbid_tls_reloads_total{outcome}` reads `count` on a node
+/// whose certificate `authority` signed.
+async fn wait_reloads(authority: &[u8], outcome: &str, count: u64) {
+    let http = sealbid_api::client::https_client(authority).unwrap();
+    let line = format!("sealbid_tls_reloads_total{{outcome=\"{outcome}\"}} {count}");
+    for _ in 0..100 {
+        let metrics = http.get("https://127.0.0.1:8443/metrics").send().await.unwrap();
+        if metrics.text().await.unwrap().lines().any(|shown| shown == line) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_certificate_and_never_stops_the_node() {
+    let _ports = DEFAULT_PORTS.lock().await;
+    let folder = tempfile::tempdir().unwrap();
+    let (mut child, _receiver, _printed) = start_serve(folder.path());
+    let tls = folder.path().join("sealbid-data/tls");
+    let first = std::fs::read(tls.join("authority.pem")).unwrap();
+    assert_eq!(ready_trusting(&first).await, Ok(reqwest::StatusCode::OK));
+
+    // The operator installs another certificate and key (from an authority of its own here) and
+    // sends SIGHUP: new connections get the new certificate, and the node keeps running.
+    let hosts = ["127.0.0.1".to_owned(), "localhost".to_owned()];
+    let rotated = ClusterCertificates::generate(1, &hosts).unwrap();
+    let (certificate, key) = &rotated.identities[0];
+    std::fs::write(tls.join("node.pem"), certificate).unwrap();
+    std::fs::write(tls.join("node.key"), key).unwrap();
+    child.signal("HUP");
+    let second = rotated.authority.as_bytes();
+    let mut answered = ready_trusting(second).await;
+    for _ in 0..100 {
+        if answered.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        answered = ready_trusting(second).await;
+    }
+    assert_eq!(answered, Ok(reqwest::StatusCode::OK));
+    assert!(
+        ready_trusting(&first).await.is_err(),
+        "the old certificate is no longer presented"
+    );
+    wait_reloads(second, "applied", 1).await;
+    assert!(child.running());
+
+    // A key that is not the certificate's is refused: the pair in use is kept.
+    let other = ClusterCertificates::generate(1, &hosts).unwrap();
+    std::fs::write(tls.join("node.key"), &other.identities[0].1).unwrap();
+    child.signal("HUP");
+    wait_reloads(second, "refused", 1).await;
+    assert_eq!(ready_trusting(second).await, Ok(reqwest::StatusCode::OK));
+    wait_reloads(second, "applied", 1).await;
+    assert!(child.running());
+
+    let status = child.stop("TERM");
+    assert!(status.success(), "sealbid serve exited with {status}");
 }

@@ -35,15 +35,26 @@ pub struct Platform {
 pub struct KillOnDrop(pub Option<std::process::Child>);
 
 impl KillOnDrop {
-    /// Sends `signal` (by name, through the shell's `kill`) and waits up to 20 s for a clean
-    /// exit; the exit status. On timeout the process is killed by the drop.
-    pub fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+    /// Sends `signal` (by name, through the shell's `kill`).
+    pub fn signal(&mut self, signal: &str) {
         let child = self.0.as_mut().expect("the process runs");
         let sent = std::process::Command::new("sh")
             .args(["-c", &format!("kill -{signal} {}", child.id())])
             .status()
             .unwrap();
         assert!(sent.success(), "kill -{signal} failed");
+    }
+
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        self.0.as_mut().is_some_and(|child| child.try_wait().unwrap().is_none())
+    }
+
+    /// Sends `signal` and waits up to 20 s for a clean exit; the exit status. On timeout the
+    /// process is killed by the drop.
+    pub fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+        self.signal(signal);
+        let child = self.0.as_mut().expect("the process runs");
         for _ in 0..200 {
             if let Some(status) = child.try_wait().unwrap() {
                 self.0 = None;
