@@ -48,8 +48,8 @@ pub(crate) fn member_address(raft: &Raft<TypeConfig>, node_id: u64) -> Option<St
         .map(|node| node.addr.clone())
 }
 
-/// Counts every change of the leader `server_metrics` report (to another node or to none), for
-/// as long as Raft runs.
+/// Counts (and logs at info) every change of the leader `server_metrics` report (to another
+/// node or to none), for as long as Raft runs.
 pub(crate) async fn count_changes(
     mut server_metrics: watch::Receiver<RaftServerMetrics<u64, BasicNode>>,
     leader_changes: IntCounter,
@@ -59,6 +59,13 @@ pub(crate) async fn count_changes(
         let now = server_metrics.borrow().current_leader;
         if now != leader {
             leader_changes.inc();
+            match now {
+                Some(node_id) => {
+                    let term = server_metrics.borrow().vote.leader_id().get_term();
+                    tracing::info!(leader = node_id, term, "the cluster has a new leader");
+                }
+                None => tracing::info!(previous = ?leader, "the cluster has no leader"),
+            }
             leader = now;
         }
     }

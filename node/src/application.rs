@@ -109,10 +109,11 @@ impl Application {
                 log_key_path.display()
             )));
         }
-        let data_dir = DataDir::prepare(&settings.data_dir, &hosts)?;
-        let open_files = crate::client_limits::raise_open_files(&settings.client_limits);
+        // The ports first: a start that cannot listen creates no data folder, certificate or key.
         let api_listener = bind(settings.listen)?;
         let cluster_listener = bind(settings.cluster_listen)?;
+        let data_dir = DataDir::prepare(&settings.data_dir, &hosts)?;
+        let open_files = crate::client_limits::raise_open_files(&settings.client_limits);
         let local = |listener: &TcpListener, asked: SocketAddr| listener.local_addr().unwrap_or(asked);
         let api_address = local(&api_listener, settings.listen);
         let cluster_address = local(&cluster_listener, settings.cluster_listen);

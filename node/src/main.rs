@@ -331,13 +331,7 @@ fn main() -> std::process::ExitCode {
         Ok(arguments) => arguments,
         Err(error) => return usage_failure(&error, json),
     };
-    // Warnings and errors of the node's parts go to standard error; RUST_LOG refines it.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    logs();
     // The node's runtime is multi-threaded: Raft, the state machine and replication share it;
     // the HTTP servers bring their own worker threads.
     let outcome = tokio::runtime::Builder::new_multi_thread()
@@ -606,6 +600,26 @@ fn audit_verify(
     Ok(())
 }
 
+/// The node's log, on standard error: its own events (start and stop, leader changes, closes,
+/// certificate reloads) at info, its parts' warnings and errors; `RUST_LOG` refines it. Coloured
+/// text on a terminal; one JSON object per line otherwise (a file, a pipe, a service manager's
+/// journal), never with colour codes.
+fn logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        log.with_ansi(true).init();
+    } else {
+        log.with_ansi(false).json().flatten_event(true).init();
+    }
+}
+
+/// What the log shows when `RUST_LOG` is not set: the node's own crates at info, the rest at warn.
+const DEFAULT_LOG_FILTER: &str = "warn,sealbid=info,sealbid_node=info,sealbid_api=info,sealbid_consensus=info";
+
 /// `sealbid serve`.
 async fn serve(flags: ServeFlags) -> anyhow::Result<()> {
     let file = match &flags.config {
@@ -618,6 +632,13 @@ async fn serve(flags: ServeFlags) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("starting the node in {}", settings.data_dir.display()))?;
     let data_dir = &application.data_dir;
+    tracing::info!(
+        node_id = settings.node_id,
+        api = %application.api_address,
+        cluster = %application.cluster_address,
+        data = %data_dir.root.display(),
+        "the node started"
+    );
     println!(
         "sealbid node {} serving https://{}",
         settings.node_id, application.api_address
@@ -646,6 +667,7 @@ async fn serve(flags: ServeFlags) -> anyhow::Result<()> {
         settings.client_limits.open_files_needed()
     );
     application.run_until_interrupted().await?;
+    tracing::info!(node_id = settings.node_id, "the node stopped");
     println!("stopped");
     Ok(())
 }

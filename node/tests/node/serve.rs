@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sealbid_consensus::tls::ClusterCertificates;
 
-use crate::support::{DEFAULT_PORTS, start_serve};
+use crate::support::{DEFAULT_PORTS, start_serve, start_serve_logging};
 
 /// Starts `sealbid serve` in `folder`, waits for it to announce itself, checks the API, then
 /// interrupts it; returns what it printed.
@@ -75,7 +75,8 @@ async fn wait_reloads(authority: &[u8], outcome: &str, count: u64) {
 async fn sighup_reloads_the_certificate_and_never_stops_the_node() {
     let _ports = DEFAULT_PORTS.lock().await;
     let folder = tempfile::tempdir().unwrap();
-    let (mut child, _receiver, _printed) = start_serve(folder.path());
+    let (mut child, _receiver, _printed, log) = start_serve_logging(folder.path(), std::process::Stdio::piped());
+    let log = log.unwrap();
     let tls = folder.path().join("sealbid-data/tls");
     let first = std::fs::read(tls.join("authority.pem")).unwrap();
     assert_eq!(ready_trusting(&first).await, Ok(reqwest::StatusCode::OK));
@@ -116,4 +117,55 @@ async fn sighup_reloads_the_certificate_and_never_stops_the_node() {
 
     let status = child.stop("TERM");
     assert!(status.success(), "sealbid serve exited with {status}");
+
+    // Its log, written to a pipe: one JSON object per line, no colour codes, the node's own
+    // events at info without RUST_LOG.
+    let lines: Vec<String> = log.try_iter().collect();
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}")))
+        .collect();
+    assert!(
+        lines.iter().all(|line| !line.contains('\u{1b}')),
+        "no colour codes: {lines:?}"
+    );
+    let said = |level: &str, message: &str| {
+        events.iter().any(|event| {
+            event["level"] == level && event["message"].as_str().is_some_and(|text| text.starts_with(message))
+        })
+    };
+    for (level, message) in [
+        ("INFO", "the node started"),
+        ("INFO", "the cluster has a new leader"),
+        ("INFO", "reloaded the node's certificate and key"),
+        ("WARN", "kept the node's certificate and key: the reload failed"),
+        ("INFO", "the node stopped"),
+    ] {
+        assert!(said(level, message), "{level} {message} in {lines:?}");
+    }
+    let refused = events.iter().find(|event| event["level"] == "WARN").unwrap();
+    assert_eq!(
+        refused["error"], "the private key is not the certificate's",
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_start_that_cannot_listen_creates_nothing() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = busy.local_addr().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .arg("serve")
+        .current_dir(folder.path())
+        .env_remove("SEALBID_CONFIG")
+        .env("SEALBID_LISTEN", address.to_string())
+        .env("SEALBID_CLUSTER_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains(&format!("cannot listen on {address}")), "{said}");
+    let left: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
+    assert!(left.is_empty(), "no data folder, certificate or key: {left:?}");
 }

@@ -82,27 +82,49 @@ pub static DEFAULT_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new
 /// Starts `sealbid serve` with no configuration in `folder` and waits (at most 30 s) until it
 /// has printed its addresses: the process, its further output lines, what it printed so far.
 pub fn start_serve(folder: &std::path::Path) -> (KillOnDrop, std::sync::mpsc::Receiver<String>, String) {
+    let (child, printed, so_far, _log) = start_serve_logging(folder, std::process::Stdio::inherit());
+    (child, printed, so_far)
+}
+
+/// The lines `reader` gives, as they come.
+fn lines_of(reader: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     use std::io::{BufRead, BufReader};
-    use std::time::{Duration, Instant};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"))
-        .arg("serve")
-        .current_dir(folder)
-        .env_remove("SEALBID_CONFIG")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let child = KillOnDrop(Some(child));
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
+        for line in BufReader::new(reader).lines() {
             let Ok(line) = line else { break };
             if sender.send(line).is_err() {
                 break;
             }
         }
     });
+    receiver
+}
+
+/// As [`start_serve`], with the node's log (standard error) going to `log`; when that is a
+/// pipe, also the log's lines as they come.
+pub fn start_serve_logging(
+    folder: &std::path::Path,
+    log: std::process::Stdio,
+) -> (
+    KillOnDrop,
+    std::sync::mpsc::Receiver<String>,
+    String,
+    Option<std::sync::mpsc::Receiver<String>>,
+) {
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"))
+        .arg("serve")
+        .current_dir(folder)
+        .env_remove("SEALBID_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let receiver = lines_of(child.stdout.take().unwrap());
+    let log_lines = child.stderr.take().map(lines_of);
+    let child = KillOnDrop(Some(child));
     let mut printed = String::new();
     let started = Instant::now();
     while !printed.contains("cluster RPC") {
@@ -112,7 +134,7 @@ pub fn start_serve(folder: &std::path::Path) -> (KillOnDrop, std::sync::mpsc::Re
         printed.push_str(&line);
         printed.push('\n');
     }
-    (child, receiver, printed)
+    (child, receiver, printed, log_lines)
 }
 
 /// The current time, ms since the Unix epoch.
