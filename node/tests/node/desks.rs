@@ -20,7 +20,7 @@ use sealbid_ledger::types::{LotId, Role, TenderId};
 use sealbid_testkit::{key, sealed_offer};
 use serde_json::{Value, json};
 
-use crate::portal::{browser, click, finish, screenshot, text_of, wait_for};
+use crate::portal::{attribute_of, browser, click, finish, screenshot, text_of, wait_for};
 use crate::support::Platform;
 use crate::tender::{cast, run, submit};
 
@@ -722,14 +722,7 @@ async fn supervisors_and_offices_act_in_their_pages() {
         (state.as_str(), sentence.as_str()),
         ("failed", "被拒绝 (complaint-decided): 投诉已经作出处理决定")
     );
-    let detail = client
-        .find(Locator::Id("outcome"))
-        .await
-        .unwrap()
-        .attr("title")
-        .await
-        .unwrap()
-        .unwrap_or_default();
+    let detail = attribute_of(client, "#outcome", "title").await.unwrap_or_default();
     assert!(detail.contains("CP-000001"), "the node's detail: {detail}");
     click(client, "#lang-en").await;
     open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
@@ -783,13 +776,8 @@ async fn supervisors_and_offices_act_in_their_pages() {
     open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
     let chart = text_of(client, "#performance-chart").await;
     assert!(chart.contains("Supervision") && chart.contains("2 / 2"), "{chart}");
-    let bar = client
-        .find(Locator::Css("#performance-chart rect.on-time"))
+    let bar = attribute_of(client, "#performance-chart rect.on-time", "width")
         .await
-        .unwrap()
-        .attr("width")
-        .await
-        .unwrap()
         .unwrap();
     assert!(bar.parse::<f64>().unwrap() > 0.0, "{bar}");
     // A month that is not one is refused in the page, which keeps the chart it shows.

@@ -132,6 +132,17 @@ pub async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// The attribute `name` of the element `css` selects, if it has one.
+pub async fn attribute_of(client: &Client, css: &str, name: &str) -> Option<String> {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("no {css}: {error}"))
+        .attr(name)
+        .await
+        .unwrap()
+}
+
 /// Clicks the element `css` selects.
 pub async fn click(client: &Client, css: &str) {
     client

@@ -75,7 +75,7 @@ async fn wait_reloads(authority: &[u8], outcome: &str, count: u64) {
 async fn sighup_reloads_the_certificate_and_never_stops_the_node() {
     let _ports = DEFAULT_PORTS.lock().await;
     let folder = tempfile::tempdir().unwrap();
-    let (mut child, _receiver, _printed, log) = start_serve_logging(folder.path(), std::process::Stdio::piped());
+    let (mut child, _receiver, _printed, log) = start_serve_logging(folder.path(), std::process::Stdio::piped(), None);
     let log = log.unwrap();
     let tls = folder.path().join("sealbid-data/tls");
     let first = std::fs::read(tls.join("authority.pem")).unwrap();
@@ -168,4 +168,43 @@ fn a_start_that_cannot_listen_creates_nothing() {
     assert!(said.contains(&format!("cannot listen on {address}")), "{said}");
     let left: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
     assert!(left.is_empty(), "no data folder, certificate or key: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_answer_is_logged_with_its_request_id() {
+    let _ports = DEFAULT_PORTS.lock().await;
+    let folder = tempfile::tempdir().unwrap();
+    let filter = Some("warn,sealbid_api=debug");
+    let (mut child, _receiver, _printed, log) =
+        start_serve_logging(folder.path(), std::process::Stdio::piped(), filter);
+    let authority = std::fs::read(folder.path().join("sealbid-data/tls/authority.pem")).unwrap();
+    let http = sealbid_api::client::https_client(&authority).unwrap();
+    for (id, path) in [("ready-1", "/readyz"), ("missing-2", "/v1/tenders/T-999999")] {
+        let answer = http
+            .get(format!("https://127.0.0.1:8443{path}"))
+            .header("x-request-id", id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.headers()["x-request-id"], id);
+    }
+    let status = child.stop("TERM");
+    assert!(status.success(), "sealbid serve exited with {status}");
+    let events: Vec<serde_json::Value> = log
+        .unwrap()
+        .try_iter()
+        .map(|line| serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}")))
+        .collect();
+    for (id, path, status) in [("ready-1", "/readyz", 200), ("missing-2", "/v1/tenders/T-999999", 404)] {
+        let answered = events.iter().find(|event| event["span"]["request_id"] == id);
+        let answered = answered.unwrap_or_else(|| panic!("no answer logged for {id}: {events:?}"));
+        assert_eq!(answered["message"], "answered", "{answered}");
+        assert_eq!(answered["status"], status, "{answered}");
+        assert_eq!(answered["span"]["path"], path, "{answered}");
+        assert_eq!(answered["span"]["method"], "GET", "{answered}");
+        assert!(
+            answered["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+            "{answered}"
+        );
+    }
 }

@@ -82,7 +82,7 @@ pub static DEFAULT_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new
 /// Starts `sealbid serve` with no configuration in `folder` and waits (at most 30 s) until it
 /// has printed its addresses: the process, its further output lines, what it printed so far.
 pub fn start_serve(folder: &std::path::Path) -> (KillOnDrop, std::sync::mpsc::Receiver<String>, String) {
-    let (child, printed, so_far, _log) = start_serve_logging(folder, std::process::Stdio::inherit());
+    let (child, printed, so_far, _log) = start_serve_logging(folder, std::process::Stdio::inherit(), None);
     (child, printed, so_far)
 }
 
@@ -101,11 +101,13 @@ fn lines_of(reader: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Rec
     receiver
 }
 
-/// As [`start_serve`], with the node's log (standard error) going to `log`; when that is a
-/// pipe, also the log's lines as they come.
+/// As [`start_serve`], with the node's log (standard error) going to `log`, filtered by
+/// `RUST_LOG` = `filter` (the default filter without one); when `log` is a pipe, also the log's
+/// lines as they come.
 pub fn start_serve_logging(
     folder: &std::path::Path,
     log: std::process::Stdio,
+    filter: Option<&str>,
 ) -> (
     KillOnDrop,
     std::sync::mpsc::Receiver<String>,
@@ -113,11 +115,16 @@ pub fn start_serve_logging(
     Option<std::sync::mpsc::Receiver<String>>,
 ) {
     use std::time::{Duration, Instant};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"));
+    command
         .arg("serve")
         .current_dir(folder)
         .env_remove("SEALBID_CONFIG")
-        .env_remove("RUST_LOG")
+        .env_remove("RUST_LOG");
+    if let Some(filter) = filter {
+        command.env("RUST_LOG", filter);
+    }
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(log)
         .spawn()
