@@ -3,7 +3,7 @@
 //! presents the same certificate without asking clients for one. rustls with the ring provider
 //! only. [`ClusterCertificates`] makes an authority and node certificates for a new cluster.
 //!
-//! The node's certificate and key are held by a [`PresentedIdentity`] that every server and
+//! The node's certificate and key are held by one `PresentedIdentity` that every server and
 //! client configuration resolves through, so [`ClusterTls::reload`] swaps them for every new
 //! handshake at once (connections already open keep theirs); a pair that does not parse or
 //! whose key is not the certificate's is refused and the old pair kept.
