@@ -95,10 +95,18 @@ impl Application {
     /// Starts a node from `settings` whose arrivals, entries and deadlines follow `clock`
     /// (tests set it instead of sleeping).
     pub async fn build_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, BuildError> {
+        // The names the node's certificate is valid for, besides 127.0.0.1 and localhost: the
+        // addresses it listens on (unless every address) and the host it advertises to peers.
+        let advertised_host = settings
+            .cluster_advertise
+            .as_deref()
+            .and_then(|advertised| advertised.rsplit_once(':'))
+            .map(|(host, _)| host.trim_start_matches('[').trim_end_matches(']').to_owned());
         let hosts: Vec<String> = [settings.listen.ip(), settings.cluster_listen.ip()]
             .iter()
             .filter(|ip| !ip.is_unspecified())
             .map(ToString::to_string)
+            .chain(advertised_host)
             .collect();
         let log_key_path = settings.data_dir.join(crate::data_dir::LOG_KEY_FILE);
         if !settings.bootstrap && !log_key_path.exists() {
@@ -117,6 +125,11 @@ impl Application {
         let local = |listener: &TcpListener, asked: SocketAddr| listener.local_addr().unwrap_or(asked);
         let api_address = local(&api_listener, settings.listen);
         let cluster_address = local(&cluster_listener, settings.cluster_listen);
+        // What the membership records for this node: the advertised address, else the bound one.
+        let advertised = settings
+            .cluster_advertise
+            .clone()
+            .unwrap_or_else(|| cluster_address.to_string());
 
         // One registry for the node: the API serves the replication path's metrics with its own.
         let metrics = Metrics::new()?;
@@ -155,7 +168,7 @@ impl Application {
             let alone = initialized && restored_alone(&replica, settings.node_id).await;
             if !initialized && settings.bootstrap {
                 replica
-                    .initialize(BTreeMap::from([(settings.node_id, cluster_address.to_string())]))
+                    .initialize(BTreeMap::from([(settings.node_id, advertised.clone())]))
                     .await
                     .map_err(|error| BuildError::Cluster(error.to_string()))?;
             }

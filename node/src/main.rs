@@ -282,6 +282,10 @@ struct ServeFlags {
     /// The node-to-node RPC address [default: 127.0.0.1:8444].
     #[arg(long)]
     cluster_listen: Option<String>,
+    /// The host:port at which the other nodes reach this node's RPC [default: the RPC
+    /// address; required when that is every address, 0.0.0.0 or ::].
+    #[arg(long)]
+    cluster_advertise: Option<String>,
     /// This node's id [default: 1].
     #[arg(long)]
     node_id: Option<u64>,
@@ -305,6 +309,7 @@ impl ServeFlags {
             data_dir: self.data_dir.clone(),
             listen: self.listen.clone(),
             cluster_listen: self.cluster_listen.clone(),
+            cluster_advertise: self.cluster_advertise.clone(),
             node_id: self.node_id,
             snapshot_every: self.snapshot_every,
             bootstrap: self.join.then_some(false),

@@ -51,6 +51,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where node-to-node RPC listens (mutual TLS; port 0: any free port).
     pub cluster_listen: SocketAddr,
+    /// The `host:port` at which the other nodes reach this node's RPC, as the cluster's
+    /// membership records it (a host name or an IP address); `None`: the address it listens
+    /// on, which may then not be every address (`0.0.0.0`, `::`).
+    pub cluster_advertise: Option<String>,
     /// This node's id in the cluster (from 1).
     pub node_id: u64,
     /// A snapshot after this many log entries; the log before it is purged.
@@ -74,6 +78,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("sealbid-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             cluster_listen: SocketAddr::from(([127, 0, 0, 1], 8444)),
+            cluster_advertise: None,
             node_id: 1,
             snapshot_every: 20_000,
             bootstrap: true,
@@ -93,6 +98,8 @@ pub struct Layer {
     pub listen: Option<String>,
     /// See [`Settings::cluster_listen`].
     pub cluster_listen: Option<String>,
+    /// See [`Settings::cluster_advertise`].
+    pub cluster_advertise: Option<String>,
     /// See [`Settings::node_id`].
     pub node_id: Option<u64>,
     /// See [`Settings::snapshot_every`].
@@ -119,8 +126,8 @@ impl Layer {
     }
 
     /// The layer in `SEALBID_DATA_DIR`, `SEALBID_LISTEN`, `SEALBID_CLUSTER_LISTEN`,
-    /// `SEALBID_NODE_ID`, `SEALBID_SNAPSHOT_EVERY` and `SEALBID_BOOTSTRAP`, read through
-    /// `variable`.
+    /// `SEALBID_CLUSTER_ADVERTISE`, `SEALBID_NODE_ID`, `SEALBID_SNAPSHOT_EVERY` and
+    /// `SEALBID_BOOTSTRAP`, read through `variable`.
     pub fn from_environment(variable: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let number = |name: &'static str, key: &str| -> Result<Option<u64>, SettingsError> {
             variable(key)
@@ -137,6 +144,7 @@ impl Layer {
             data_dir: variable("SEALBID_DATA_DIR"),
             listen: variable("SEALBID_LISTEN"),
             cluster_listen: variable("SEALBID_CLUSTER_LISTEN"),
+            cluster_advertise: variable("SEALBID_CLUSTER_ADVERTISE"),
             node_id: number("node_id", "SEALBID_NODE_ID")?,
             snapshot_every: number("snapshot_every", "SEALBID_SNAPSHOT_EVERY")?,
             commands_in_flight_max: number("commands_in_flight_max", "SEALBID_COMMANDS_IN_FLIGHT_MAX")?
@@ -162,6 +170,7 @@ impl Layer {
             data_dir: self.data_dir.or(below.data_dir),
             listen: self.listen.or(below.listen),
             cluster_listen: self.cluster_listen.or(below.cluster_listen),
+            cluster_advertise: self.cluster_advertise.or(below.cluster_advertise),
             node_id: self.node_id.or(below.node_id),
             snapshot_every: self.snapshot_every.or(below.snapshot_every),
             bootstrap: self.bootstrap.or(below.bootstrap),
@@ -178,9 +187,9 @@ impl Layer {
         let defaults = Settings::default();
         let address = |name: &'static str, value: Option<String>, default: SocketAddr| match value {
             None => Ok(default),
-            Some(value) => value.parse().map_err(|_| SettingsError::Invalid {
+            Some(value) => listen_address(&value).ok_or_else(|| SettingsError::Invalid {
                 name,
-                fix: "give an IP address and a port, such as 127.0.0.1:8443".into(),
+                fix: "give a host name or an IP address and a port, such as 127.0.0.1:8443 or localhost:8443".into(),
                 value,
             }),
         };
@@ -188,6 +197,7 @@ impl Layer {
             data_dir: self.data_dir.map_or(defaults.data_dir, PathBuf::from),
             listen: address("listen", self.listen, defaults.listen)?,
             cluster_listen: address("cluster_listen", self.cluster_listen, defaults.cluster_listen)?,
+            cluster_advertise: self.cluster_advertise,
             node_id: self.node_id.unwrap_or(defaults.node_id),
             snapshot_every: self.snapshot_every.unwrap_or(defaults.snapshot_every),
             bootstrap: self.bootstrap.unwrap_or(defaults.bootstrap),
@@ -230,6 +240,29 @@ impl Settings {
                 fix: "the API and the cluster RPC need different ports".into(),
             });
         }
+        match &self.cluster_advertise {
+            Some(advertised) if !is_advertisable(advertised) => {
+                return Err(SettingsError::Invalid {
+                    name: "cluster_advertise",
+                    value: advertised.clone(),
+                    fix: "give the host name or IP address and the port (1 to 65535) at which the other nodes \
+                          reach this one, such as node1.example:8444 or 10.0.0.1:8444; not every address (0.0.0.0, ::)"
+                        .into(),
+                });
+            }
+            None if self.cluster_listen.ip().is_unspecified() => {
+                return Err(SettingsError::Invalid {
+                    name: "cluster_advertise",
+                    value: String::new(),
+                    fix: format!(
+                        "the cluster RPC listens on every address ({}): set cluster_advertise to the host:port at \
+                         which the other nodes reach this one",
+                        self.cluster_listen
+                    ),
+                });
+            }
+            _ => {}
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(SettingsError::Invalid {
                 name: "data_dir",
@@ -238,5 +271,45 @@ impl Settings {
             });
         }
         Ok(())
+    }
+}
+
+/// The address `text` names to listen on: an IP address and port, or a host name and port
+/// resolved by the system (its first address).
+fn listen_address(text: &str) -> Option<SocketAddr> {
+    if let Ok(address) = text.parse() {
+        return Some(address);
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return None;
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(text).ok()?.next()
+}
+
+/// Whether `text` is a `host:port` the other nodes can reach: a host name (letters, digits,
+/// `-` and `.`) or an IP address (IPv6 in brackets) that is not every address, and a port from
+/// 1 to 65535.
+fn is_advertisable(text: &str) -> bool {
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return false;
+    };
+    if !port.parse::<u16>().is_ok_and(|port| port != 0) {
+        return false;
+    }
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
+    match literal.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_unspecified() && (ip.is_ipv4() || host.starts_with('[')),
+        Err(_) => {
+            !host.is_empty()
+                && host.len() <= 253
+                && host
+                    .chars()
+                    .all(|character| character.is_ascii_alphanumeric() || matches!(character, '-' | '.'))
+                && !host.starts_with(['-', '.'])
+        }
     }
 }

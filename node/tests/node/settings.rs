@@ -143,3 +143,85 @@ fn the_bound_on_commands_in_flight_comes_from_every_layer() {
         })
     ));
 }
+
+#[test]
+fn host_names_listen_and_the_advertised_address_is_checked() {
+    // A host name resolves: localhost is a loopback address.
+    let settings = Layer {
+        listen: Some("localhost:9443".into()),
+        ..Layer::default()
+    }
+    .settle()
+    .unwrap();
+    assert!(
+        settings.listen.ip().is_loopback() && settings.listen.port() == 9443,
+        "{settings:?}"
+    );
+    let invalid = |layer: Layer| match layer.settle() {
+        Err(SettingsError::Invalid { name, fix, .. }) => (name, fix),
+        other => panic!("expected an invalid setting, got {other:?}"),
+    };
+    assert_eq!(
+        invalid(Layer {
+            listen: Some("no-such-host.invalid:9443".into()),
+            ..Layer::default()
+        })
+        .0,
+        "listen"
+    );
+    // Listening on every address needs an address the other nodes reach.
+    let every = || Layer {
+        cluster_listen: Some("0.0.0.0:8444".into()),
+        ..Layer::default()
+    };
+    let (name, fix) = invalid(every());
+    assert_eq!(name, "cluster_advertise");
+    assert!(fix.contains("0.0.0.0:8444"), "{fix}");
+    for bad in [
+        "0.0.0.0:8444",
+        "[::]:8444",
+        "node1.example",
+        "node1.example:0",
+        ":8444",
+        "::1:8444",
+        "node 1:8444",
+    ] {
+        let (name, _) = invalid(Layer {
+            cluster_advertise: Some(bad.into()),
+            ..every()
+        });
+        assert_eq!(name, "cluster_advertise", "{bad}");
+    }
+    let environment =
+        Layer::from_environment(environment(&[("SEALBID_CLUSTER_ADVERTISE", "node1.example:8444")])).unwrap();
+    let settings = environment.over(every()).settle().unwrap();
+    assert_eq!(settings.cluster_advertise.as_deref(), Some("node1.example:8444"));
+    for good in ["10.0.0.1:8444", "[fd00::1]:8444"] {
+        let layer = Layer {
+            cluster_advertise: Some(good.into()),
+            ..every()
+        };
+        assert_eq!(layer.settle().unwrap().cluster_advertise.as_deref(), Some(good));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_membership_records_the_advertised_address() {
+    let overrides = Layer {
+        cluster_advertise: Some("node-1.example:8444".into()),
+        ..Layer::default()
+    };
+    let platform =
+        crate::support::Platform::start_with(overrides, std::sync::Arc::new(sealbid_consensus::clock::SystemClock))
+            .await;
+    let application = platform.application.as_ref().unwrap();
+    let metrics = application.replica.raft.metrics();
+    let recorded = metrics
+        .borrow()
+        .membership_config
+        .membership()
+        .get_node(&1)
+        .map(|node| node.addr.clone());
+    assert_eq!(recorded.as_deref(), Some("node-1.example:8444"));
+    platform.stop().await;
+}
