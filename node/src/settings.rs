@@ -51,9 +51,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where node-to-node RPC listens (mutual TLS; port 0: any free port).
     pub cluster_listen: SocketAddr,
-    /// The `host:port` at which the other nodes reach this node's RPC, as the cluster's
-    /// membership records it (a host name or an IP address); `None`: the address it listens
-    /// on, which may then not be every address (`0.0.0.0`, `::`).
+    /// The `host:port` at which the other nodes reach this node's RPC (a host name or an IP
+    /// address), which a node forming the cluster records in its membership (a joining node's
+    /// is the address the leader is given to add it); `None`: the address it listens on, which
+    /// may then not be every address (`0.0.0.0`, `::`).
     pub cluster_advertise: Option<String>,
     /// This node's id in the cluster (from 1).
     pub node_id: u64,
