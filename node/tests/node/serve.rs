@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sealbid_consensus::tls::ClusterCertificates;
 
-use crate::support::{DEFAULT_PORTS, start_serve, start_serve_logging};
+use crate::support::{DEFAULT_PORTS, remaining_lines, start_serve, start_serve_logging};
 
 /// Starts `sealbid serve` in `folder`, waits for it to announce itself, checks the API, then
 /// interrupts it; returns what it printed.
@@ -120,7 +120,7 @@ async fn sighup_reloads_the_certificate_and_never_stops_the_node() {
 
     // Its log, written to a pipe: one JSON object per line, no colour codes, the node's own
     // events at info without RUST_LOG.
-    let lines: Vec<String> = log.try_iter().collect();
+    let lines = remaining_lines(&log);
     let events: Vec<serde_json::Value> = lines
         .iter()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}")))
@@ -190,9 +190,8 @@ async fn each_answer_is_logged_with_its_request_id() {
     }
     let status = child.stop("TERM");
     assert!(status.success(), "sealbid serve exited with {status}");
-    let events: Vec<serde_json::Value> = log
-        .unwrap()
-        .try_iter()
+    let events: Vec<serde_json::Value> = remaining_lines(&log.unwrap())
+        .into_iter()
         .map(|line| serde_json::from_str(&line).unwrap_or_else(|error| panic!("{error}: {line}")))
         .collect();
     for (id, path, status) in [("ready-1", "/readyz", 200), ("missing-2", "/v1/tenders/T-999999", 404)] {

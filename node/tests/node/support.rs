@@ -144,6 +144,19 @@ pub fn start_serve_logging(
     (child, receiver, printed, log_lines)
 }
 
+/// Every line `lines` gives until its writer has closed it (a process that exited), waiting at
+/// most 10 s for each.
+pub fn remaining_lines(lines: &std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    let mut all = Vec::new();
+    loop {
+        match lines.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(line) => all.push(line),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return all,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("no end of the output after 10 s: {all:?}"),
+        }
+    }
+}
+
 /// The current time, ms since the Unix epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
