@@ -589,6 +589,15 @@ window.fetch = async (resource, ...rest) => {
 };
 "##;
 
+/// Presses `css` with the answer to its command lost after the node applied it; the page says
+/// no answer came.
+async fn press_losing_the_answer(client: &Client, css: &str) {
+    client.execute(LOSE_NEXT_COMMAND_ANSWER, Vec::new()).await.unwrap();
+    let (state, sentence) = press(client, css, None).await;
+    assert_eq!(state, "failed", "{sentence}");
+    assert!(sentence.contains("no answer from the node"), "{sentence}");
+}
+
 /// Counts the page's requests of the supervision stream on the body (`data-stream-requests`),
 /// makes the first fail as a dropped connection does, and shows the supervisor's desk.
 const FIRST_STREAM_FAILS: &str = r##"
@@ -728,14 +737,11 @@ async fn supervisors_and_offices_act_in_their_pages() {
     open(client, &format!("{home}#/supervisor"), "#/supervisor").await;
 
     // It suspends and resumes the tender in the page. The suspension's answer is lost on the
-    // way back (the page's next fetch is made to fail after the node answered): the page keeps
+    // way back (the page's command is made to fail after the node answered): the page keeps
     // the signed command, and sending the same bytes again gets the original receipt.
     choose(client, "suspend-tender", "T-000001").await;
     type_into(client, "suspend-reason", "核查投标人资格").await;
-    client.execute(LOSE_NEXT_COMMAND_ANSWER, Vec::new()).await.unwrap();
-    let (state, sentence) = press(client, "#suspend", None).await;
-    assert_eq!(state, "failed", "{sentence}");
-    assert!(sentence.contains("no answer from the node"), "{sentence}");
+    press_losing_the_answer(client, "#suspend").await;
     assert!(
         tender_view(&platform).await["suspended_since_ms"].is_u64(),
         "the node applied it"
@@ -749,10 +755,7 @@ async fn supervisors_and_offices_act_in_their_pages() {
     // The resumption's answer is lost too, and the page is reloaded: the tab kept the signed
     // command, and sending it again gets its original receipt.
     choose(client, "suspend-tender", "T-000001").await;
-    client.execute(LOSE_NEXT_COMMAND_ANSWER, Vec::new()).await.unwrap();
-    let (state, sentence) = press(client, "#resume", None).await;
-    assert_eq!(state, "failed", "{sentence}");
-    assert!(sentence.contains("no answer from the node"), "{sentence}");
+    press_losing_the_answer(client, "#resume").await;
     assert!(
         tender_view(&platform).await["suspended_since_ms"].is_null(),
         "the node applied it"
