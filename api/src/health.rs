@@ -85,6 +85,7 @@ pub async fn metrics(state: web::Data<ApiState>) -> Result<HttpResponse, Problem
     let gauges = &state.metrics;
     gauges.raft_term.set(to_gauge(raft.current_term));
     gauges.raft_leader.set(to_gauge(raft.current_leader.unwrap_or(0)));
+    gauges.has_leader.set(i64::from(raft.current_leader.is_some()));
     gauges
         .raft_commit_index
         .set(to_gauge(state.replica.committed_index().unwrap_or(0)));

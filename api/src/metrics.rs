@@ -1,6 +1,7 @@
 //! Prometheus metrics (`sealbid_` prefix, base units): submissions by outcome, commit latency,
-//! and gauges read from the node at scrape time (Raft term, leader, indexes, tenders by phase,
-//! commands in flight).
+//! gauges read from the node at scrape time (Raft term, leader and whether there is one,
+//! indexes, tenders by phase, commands in flight), the build's version, and the process's own
+//! (`process_` prefix: CPU seconds, resident memory, open files, threads, start time; Linux).
 //! The registry also serves what the node's other components register in it (the replication
 //! path's metrics, `sealbid_consensus::ConsensusMetrics`). No per-bidder labels.
 
@@ -37,6 +38,8 @@ pub struct Metrics {
     pub tenders: IntGaugeVec,
     /// Commands the node is handling now (see `commands_in_flight_max`).
     pub commands_in_flight: IntGauge,
+    /// 1 when this node knows a leader, 0 when it knows none (an election, or a lost quorum).
+    pub has_leader: IntGauge,
 }
 
 impl Metrics {
@@ -60,6 +63,15 @@ impl Metrics {
         let raft_applied_index = IntGauge::new("sealbid_raft_applied_index", "The last log index this node applied.")?;
         let tenders = IntGaugeVec::new(Opts::new("sealbid_tenders", "Open tenders by phase."), &["phase"])?;
         let commands_in_flight = IntGauge::new("sealbid_commands_in_flight", "Commands this node is handling now.")?;
+        let has_leader = IntGauge::new("sealbid_has_leader", "1 when this node knows a leader, else 0.")?;
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "sealbid_build_info",
+                "Always 1; the version of the running build in its label.",
+            ),
+            &["version"],
+        )?;
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         registry.register(Box::new(submissions.clone()))?;
         registry.register(Box::new(commit_latency.clone()))?;
         registry.register(Box::new(raft_term.clone()))?;
@@ -68,6 +80,10 @@ impl Metrics {
         registry.register(Box::new(raft_applied_index.clone()))?;
         registry.register(Box::new(tenders.clone()))?;
         registry.register(Box::new(commands_in_flight.clone()))?;
+        registry.register(Box::new(has_leader.clone()))?;
+        registry.register(Box::new(build_info))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(Self {
             registry,
             submissions,
@@ -78,6 +94,7 @@ impl Metrics {
             raft_applied_index,
             tenders,
             commands_in_flight,
+            has_leader,
         })
     }
 

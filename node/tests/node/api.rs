@@ -100,6 +100,19 @@ async fn a_command_gets_a_receipt_in_the_audit_trail_and_its_replay_the_same_rec
     );
     assert!(metrics.contains("sealbid_commit_latency_seconds_bucket"), "{metrics}");
     assert!(metrics.contains("sealbid_raft_leader 1"), "{metrics}");
+    assert!(metrics.contains("\nsealbid_has_leader 1\n"), "{metrics}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        metrics.contains(&format!("\nsealbid_build_info{{version=\"{version}\"}} 1\n")),
+        "{metrics}"
+    );
+    // The process's own, from /proc.
+    assert!(
+        platform.metric("process_resident_memory_bytes").await > 0.0,
+        "{metrics}"
+    );
+    assert!(platform.metric("process_open_fds").await > 0.0, "{metrics}");
+    assert!(metrics.contains("\nprocess_cpu_seconds_total "), "{metrics}");
     // The replication path's metrics are in the same registry: the genesis and the command
     // each went through a batch, a commit and an apply; the resent command was answered by
     // admission; nothing is in flight any more.
