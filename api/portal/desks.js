@@ -879,8 +879,9 @@ async function supervisorDesk() {
       element("td", {}, entry.signer_name ?? entry.signer ?? "—"), element("td", {}, entry.tender ?? "—")));
     while (entries.children.length > 50) entries.lastChild.remove();
     // Any entry about a tender may raise or settle one of its warnings (a close, an opening, an
-    // award, a lapse, a disposition); a fork report raises one about the log.
-    if (entry.tender !== null || entry.kind === "report_log_fork") refreshWarnings();
+    // award, a lapse, a disposition); a fork report raises one about the log, and a disposition
+    // of that one names no tender.
+    if (entry.tender !== null || entry.kind === "report_log_fork" || entry.kind === "dispose_warning") refreshWarnings();
   }, (said) => { state.textContent = said; });
   sections.push(live, warningsHolder, suspensionSection(identity, open), complaintsSection(identity, open), await performanceSection());
   // The stream starts once these sections are shown, and not if another page came first.

@@ -83,13 +83,17 @@ function table(headings, rows, money = []) {
   return element("table", {}, element("thead", {}, head), element("tbody", {}, ...body));
 }
 
-/** GETs `path` from this node's API as JSON. */
-async function read(path) {
-  const answer = await fetch(path, { headers: { accept: "application/json" } });
+/** GETs `target` from this node's API as JSON: its body, and the path of the next page its `Link: rel="next"` names (or null); a refusal throws. */
+async function readLinked(target) {
+  const answer = await fetch(target, { headers: { accept: "application/json" } });
   const body = await answer.json();
   if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status, code: body.code });
-  return body;
+  const link = (answer.headers.get("link") ?? "").match(/<([^>]+)>;\s*rel="next"/);
+  return { body, next: link ? new URL(link[1]).pathname + new URL(link[1]).search : null };
 }
+
+/** GETs `path` from this node's API as JSON. */
+const read = async (path) => (await readLinked(path)).body;
 
 /** Every notice of the entries from audit index `start` on, oldest first (at most 1,000 pages of 1,000). */
 async function allNotices(query = "", start = 0) {
@@ -114,22 +118,13 @@ async function latestNotices(limit) {
   }
 }
 
-/** One page of a paged list route: its items and the path of the next page (its `Link: rel="next"`), or null. */
-async function readPage(target) {
-  const answer = await fetch(target, { headers: { accept: "application/json" } });
-  const body = await answer.json();
-  if (!answer.ok) throw Object.assign(new Error(body.detail ?? answer.statusText), { status: answer.status, code: body.code });
-  const link = (answer.headers.get("link") ?? "").match(/<([^>]+)>;\s*rel="next"/);
-  return { items: body, next: link ? new URL(link[1]).pathname + new URL(link[1]).search : null };
-}
-
 /** Every item of a paged list route from `target` on, following its `Link: rel="next"` (at most 100 pages). */
 async function readPages(target) {
   const items = [];
   let next = target;
   for (let page = 0; page < 100 && next; page += 1) {
-    const answer = await readPage(next);
-    items.push(...answer.items);
+    const answer = await readLinked(next);
+    items.push(...answer.body);
     next = answer.next;
   }
   return items;
@@ -160,9 +155,9 @@ const FINAL_PER_PAGE = 100;
 
 /** A page of finished tenders from tender number `from` on, and a link to the next page when there is one. */
 async function finishedSection(from, names) {
-  const page = await readPage(`/v1/tenders?status=final&from=${from}&count=${FINAL_PER_PAGE}`);
+  const page = await readLinked(`/v1/tenders?status=final&from=${from}&count=${FINAL_PER_PAGE}`);
   const section = element("section", { id: "final-tenders" }, element("h2", {}, text("final_tenders")),
-    table(TENDER_HEADINGS, tenderRows(page.items, names)));
+    table(TENDER_HEADINGS, tenderRows(page.body, names)));
   const next = page.next && new URLSearchParams(page.next.split("?")[1]).get("from");
   if (next) section.append(element("p", {}, element("a", { id: "more-final", href: `#/final/${next}` }, text("more"))));
   return section;

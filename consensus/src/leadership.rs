@@ -56,14 +56,14 @@ pub(crate) async fn count_changes(
 ) {
     let mut leader = server_metrics.borrow().current_leader;
     while server_metrics.changed().await.is_ok() {
-        let now = server_metrics.borrow().current_leader;
+        let (now, term) = {
+            let metrics = server_metrics.borrow();
+            (metrics.current_leader, metrics.vote.leader_id().get_term())
+        };
         if now != leader {
             leader_changes.inc();
             match now {
-                Some(node_id) => {
-                    let term = server_metrics.borrow().vote.leader_id().get_term();
-                    tracing::info!(leader = node_id, term, "the cluster has a new leader");
-                }
+                Some(node_id) => tracing::info!(leader = node_id, term, "the cluster has a new leader"),
                 None => tracing::info!(previous = ?leader, "the cluster has no leader"),
             }
             leader = now;

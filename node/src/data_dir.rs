@@ -64,6 +64,10 @@ pub struct DataDir {
     pub database: PathBuf,
     /// The cluster authority's certificate: what clients trust.
     pub authority: PathBuf,
+    /// This node's certificate (`tls/node.pem`), read again on a reload.
+    pub certificate: PathBuf,
+    /// This node's TLS key (`tls/node.key`), read again on a reload.
+    pub key: PathBuf,
     /// This node's TLS identity.
     pub tls: ClusterTls,
     /// The operator's key file.
@@ -142,6 +146,8 @@ impl DataDir {
             root: root.to_path_buf(),
             database: root.join("node.sqlite"),
             authority,
+            certificate,
+            key,
             tls,
             operator_key_path,
             operator,
@@ -156,16 +162,14 @@ impl DataDir {
     /// on (the API and node-to-node RPC alike). A pair that cannot be read, does not parse or
     /// does not belong together is refused and the pair in use kept.
     pub fn reload_tls(&self) -> Result<(), DataDirError> {
-        let folder = self.root.join("tls");
-        let read = |name: &str| {
-            let path = folder.join(name);
-            std::fs::read(&path).map_err(|source| DataDirError::Io {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| DataDirError::Io {
                 path: path.display().to_string(),
                 source,
             })
         };
-        refuse_exposed(&folder.join("node.key"))?;
-        self.tls.reload(&read("node.pem")?, &read("node.key")?)?;
+        refuse_exposed(&self.key)?;
+        self.tls.reload(&read(&self.certificate)?, &read(&self.key)?)?;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::StatusCode;
-use sealbid_ledger::command::{Action, TenderSpec};
+use sealbid_ledger::command::Action;
 use sealbid_ledger::events::Response;
 use sealbid_ledger::types::Market;
 use serde_json::{Value, json};
@@ -185,18 +185,9 @@ pub async fn loaded(client: &Client) -> Vec<String> {
 /// Publishes `count` one-lot tenders and cancels each at once (a cast of its own, label 8).
 async fn cancelled_tenders(platform: &Platform, count: u64) {
     let cast = crate::tender::cast(platform, 8, 0).await;
-    for index in 0..count {
-        let spec = TenderSpec {
-            title: format!("cancelled tender {index}"),
-            market: Market::Procurement,
-            lots: vec![crate::tender::lot("1")],
-            deadline_ms: crate::support::now_ms() + crate::tender::BIDDING_MS,
-            notice_period_ms: 1_000,
-            valid_bids_min: 3,
-            committee: cast.committee.identities(),
-            threshold: 2,
-            bid_validity_days: None,
-        };
+    for _ in 0..count {
+        let deadline_ms = crate::support::now_ms() + crate::tender::BIDDING_MS;
+        let spec = crate::tender::spec(&cast, Market::Procurement, crate::tender::lot("1"), deadline_ms);
         let receipt = crate::tender::run(platform, &cast.office, Action::PublishTender(spec)).await;
         let Response::TenderPublished { tender } = crate::tender::response(&receipt) else {
             panic!("{receipt}")

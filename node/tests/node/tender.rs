@@ -135,6 +135,21 @@ pub async fn cast(platform: &Platform, label: u8, bidders: u64) -> Cast {
     }
 }
 
+/// A one-lot tender of `cast`'s office and 2-of-3 committee, bidding until `deadline_ms`.
+pub fn spec(cast: &Cast, market: Market, lot: LotSpec, deadline_ms: u64) -> TenderSpec {
+    TenderSpec {
+        title: format!("{market:?} test tender"),
+        market,
+        lots: vec![lot],
+        deadline_ms,
+        notice_period_ms: 1_000,
+        valid_bids_min: 3,
+        committee: cast.committee.identities(),
+        threshold: 2,
+        bid_validity_days: None,
+    }
+}
+
 /// Publishes a one-lot tender and runs the key generation; the tender and its opening key.
 async fn publish(platform: &Platform, cast: &mut Cast, market: Market, lot: LotSpec) -> (TenderId, CurvePoint) {
     publish_until(platform, cast, market, lot, now_ms() + BIDDING_MS).await
@@ -148,18 +163,12 @@ pub async fn publish_until(
     lot: LotSpec,
     deadline_ms: u64,
 ) -> (TenderId, CurvePoint) {
-    let spec = TenderSpec {
-        title: format!("{market:?} test tender"),
-        market,
-        lots: vec![lot],
-        deadline_ms,
-        notice_period_ms: 1_000,
-        valid_bids_min: 3,
-        committee: cast.committee.identities(),
-        threshold: 2,
-        bid_validity_days: None,
-    };
-    let receipt = run(platform, &cast.office, Action::PublishTender(spec)).await;
+    let receipt = run(
+        platform,
+        &cast.office,
+        Action::PublishTender(spec(cast, market, lot, deadline_ms)),
+    )
+    .await;
     let Response::TenderPublished { tender } = response(&receipt) else {
         panic!("{receipt}")
     };
