@@ -101,7 +101,9 @@ async fn sighup_reloads_the_certificate_and_never_stops_the_node() {
     assert_eq!(answered, Ok(reqwest::StatusCode::OK));
     let refused = ready_trusting(&first).await;
     assert!(
-        refused.as_ref().is_err_and(|error| error.contains("InvalidCertificate")),
+        refused
+            .as_ref()
+            .is_err_and(|error| error.contains("InvalidCertificate")),
         "the old certificate is no longer presented: {refused:?}"
     );
     wait_reloads(second, "applied", 1).await;
